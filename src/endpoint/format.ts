@@ -1,0 +1,11 @@
+import { isIPv6 } from 'node:net';
+import type { Endpoint } from './endpoint.js';
+
+/**
+ * Formats an endpoint as text that {@link parseEndpoint} reads back: `"127.0.0.1:8080"`,
+ * `"[::1]:8080"` (IPv6 addresses are bracketed so that the port stays unambiguous).
+ */
+export function formatEndpoint(endpoint: Endpoint): string {
+  const host = isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host;
+  return `${host}:${endpoint.port}`;
+}

@@ -1,0 +1,246 @@
+/**
+ * Every error that dsock's public API raises is a {@link SocketError}: a stable `code`, the
+ * endpoint involved (when there is one) and the underlying Node error as `cause`. Callers can
+ * branch on `instanceof` or on `code`; no raw Node error escapes the API.
+ */
+import type { Endpoint } from './endpoint/endpoint.js';
+import { formatEndpoint } from './endpoint/format.js';
+
+/** Options common to every dsock error. */
+export interface SocketErrorOptions {
+  /** The endpoint the failed operation was about (the peer, or the local address). */
+  endpoint?: Endpoint | undefined;
+  /** The error that caused this one, usually a Node system error. */
+  cause?: unknown;
+}
+
+/** The base class of every error raised by dsock. */
+export class SocketError extends Error {
+  /** A stable, machine-readable code such as `ECONNREFUSED` or `ERR_SOCKET_CLOSED`. */
+  readonly code: string;
+  /** The endpoint involved, when the operation had one. */
+  readonly endpoint: Endpoint | undefined;
+
+  constructor(message: string, code: string, options: SocketErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.endpoint = options.endpoint;
+  }
+}
+
+/** Which part of an endpoint text was wrong. */
+export type EndpointPart = 'host' | 'port' | 'endpoint';
+
+/** Text or an object that does not name a valid endpoint. */
+export class InvalidEndpointError extends SocketError {
+  /** The input as given. */
+  readonly input: unknown;
+  /** The part that is wrong. */
+  readonly part: EndpointPart;
+
+  constructor(message: string, input: unknown, part: EndpointPart) {
+    super(message, 'ERR_INVALID_ENDPOINT');
+    this.input = input;
+    this.part = part;
+  }
+}
+
+/** The socket was closed, before or during the operation. */
+export class SocketClosedError extends SocketError {
+  constructor(message = 'socket is closed', options: SocketErrorOptions = {}) {
+    super(message, 'ERR_SOCKET_CLOSED', options);
+  }
+}
+
+/** An operation did not complete within its timeout. */
+export class TimeoutError extends SocketError {
+  /** The timeout that expired, in milliseconds. */
+  readonly timeout: number;
+
+  constructor(message: string, timeout: number, options: SocketErrorOptions = {}) {
+    super(message, 'ETIMEDOUT', options);
+    this.timeout = timeout;
+  }
+}
+
+/** An operation was cancelled through its AbortSignal. */
+export class AbortError extends SocketError {
+  constructor(message = 'the operation was aborted', options: SocketErrorOptions = {}) {
+    super(message, 'ABORT_ERR', options);
+  }
+}
+
+/** Nobody listens at the remote endpoint (TCP RST in answer to SYN, or ICMP port unreachable). */
+export class ConnectionRefusedError extends SocketError {
+  constructor(message: string, options: SocketErrorOptions = {}) {
+    super(message, 'ECONNREFUSED', options);
+  }
+}
+
+/** The peer reset the connection, or it broke while data was in flight. */
+export class ConnectionResetError extends SocketError {
+  constructor(message: string, options: SocketErrorOptions = {}) {
+    super(message, 'ECONNRESET', options);
+  }
+}
+
+/** The local address and port are already bound by another socket. */
+export class AddressInUseError extends SocketError {
+  constructor(message: string, options: SocketErrorOptions = {}) {
+    super(message, 'EADDRINUSE', options);
+  }
+}
+
+/** The local address to bind is not an address of this machine. */
+export class AddressNotAvailableError extends SocketError {
+  constructor(message: string, options: SocketErrorOptions = {}) {
+    super(message, 'EADDRNOTAVAIL', options);
+  }
+}
+
+/** The operating system refused the operation, e.g. binding a reserved port unprivileged. */
+export class PermissionDeniedError extends SocketError {
+  constructor(message: string, options: SocketErrorOptions = {}) {
+    super(message, 'EACCES', options);
+  }
+}
+
+/** A datagram (or message) is larger than the protocol or the configuration allows. */
+export class MessageTooLargeError extends SocketError {
+  /** The size that was asked for, in bytes. */
+  readonly size: number;
+  /** The largest size allowed, in bytes. */
+  readonly limit: number;
+
+  constructor(message: string, size: number, limit: number, options: SocketErrorOptions = {}) {
+    super(message, 'EMSGSIZE', options);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** The stream ended before the requested number of bytes arrived (like asyncio's). */
+export class IncompleteReadError extends SocketError {
+  /** The bytes that were read before the end of the stream. */
+  readonly partial: Buffer;
+  /** How many bytes were expected in total. */
+  readonly expected: number;
+
+  constructor(partial: Buffer, expected: number, options: SocketErrorOptions = {}) {
+    const where = options.endpoint ? ` from ${formatEndpoint(options.endpoint)}` : '';
+    super(
+      `stream${where} ended after ${partial.length} of ${expected} expected bytes`,
+      'ERR_INCOMPLETE_READ',
+      options,
+    );
+    this.partial = partial;
+    this.expected = expected;
+  }
+}
+
+/** No route to the remote host or network. */
+export class HostUnreachableError extends SocketError {
+  constructor(message: string, options: SocketErrorOptions = {}) {
+    super(message, 'EHOSTUNREACH', options);
+  }
+}
+
+/** A host name could not be resolved to an address. */
+export class NameResolutionError extends SocketError {
+  /** The name that did not resolve. */
+  readonly hostname: string;
+
+  constructor(message: string, hostname: string, options: SocketErrorOptions = {}) {
+    super(message, 'ENOTFOUND', options);
+    this.hostname = hostname;
+  }
+}
+
+/** What the failed operation was doing, for the error message. */
+export type SocketOperation = 'bind' | 'connect' | 'listen' | 'send' | 'receive' | 'accept';
+
+const RESERVED_PORTS_NOTE =
+  'ports 1-1023 are reserved for well-known services and need privileges to bind; ' +
+  'use a port from 1024 up, or 0 to let the system choose one';
+
+function describe(operation: SocketOperation, endpoint: Endpoint | undefined): string {
+  if (!endpoint) return operation;
+  const preposition = operation === 'bind' || operation === 'listen' ? 'on' : 'to';
+  const target = operation === 'receive' ? 'from' : preposition;
+  return `${operation} ${target} ${formatEndpoint(endpoint)}`;
+}
+
+/**
+ * Turns an error raised by Node (usually a system error with a `code`) into the dsock error
+ * a caller expects, naming the operation and the endpoint. dsock errors pass through as they are.
+ */
+export function toSocketError(
+  error: unknown,
+  operation: SocketOperation,
+  endpoint?: Endpoint,
+): SocketError {
+  if (error instanceof SocketError) return error;
+  const code =
+    typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const options = { endpoint, cause: error };
+  const what = describe(operation, endpoint);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new ConnectionRefusedError(`${what} failed: connection refused`, options);
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'ECONNABORTED':
+      return new ConnectionResetError(`${what} failed: connection reset by peer`, options);
+    case 'EADDRINUSE':
+      return new AddressInUseError(`${what} failed: address already in use`, options);
+    case 'EADDRNOTAVAIL':
+      return new AddressNotAvailableError(
+        `${what} failed: the address is not available on this machine`,
+        options,
+      );
+    case 'EACCES':
+    case 'EPERM': {
+      const reserved = endpoint !== undefined && endpoint.port >= 1 && endpoint.port <= 1023;
+      const note = reserved && (operation === 'bind' || operation === 'listen');
+      return new PermissionDeniedError(
+        `${what} failed: permission denied${note ? ` (${RESERVED_PORTS_NOTE})` : ''}`,
+        options,
+      );
+    }
+    case 'EMSGSIZE':
+      return new MessageTooLargeError(`${what} failed: message too long`, -1, -1, options);
+    case 'ETIMEDOUT':
+      return new TimeoutError(`${what} timed out`, 0, options);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EHOSTDOWN':
+    case 'ENETDOWN':
+      return new HostUnreachableError(`${what} failed: host unreachable (${code})`, options);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+    case 'EAI_FAIL':
+    case 'EAI_NODATA': {
+      const hostname =
+        (error as { hostname?: string }).hostname ?? endpoint?.host ?? '(unknown host)';
+      return new NameResolutionError(
+        `${what} failed: cannot resolve host name "${hostname}"`,
+        hostname,
+        options,
+      );
+    }
+    case 'ERR_SOCKET_DGRAM_NOT_RUNNING':
+    case 'ERR_SOCKET_CLOSED':
+    case 'ERR_STREAM_DESTROYED':
+    case 'ERR_STREAM_WRITE_AFTER_END':
+    case 'ERR_SERVER_NOT_RUNNING':
+      return new SocketClosedError(`${what} failed: socket is closed`, options);
+    case 'ABORT_ERR':
+      return new AbortError(`${what} was aborted`, options);
+    default: {
+      const detail = error instanceof Error ? error.message : String(error);
+      return new SocketError(`${what} failed: ${detail}`, code || 'ERR_SOCKET', options);
+    }
+  }
+}

@@ -1,0 +1,7 @@
+/**
+ * dsock: Berkeley-style datagram and stream sockets for TypeScript on Node.js.
+ * @packageDocumentation
+ */
+export * from './endpoint/index.js';
+export * from './errors.js';
+export type { WaitOptions } from './internal/deadline.js';

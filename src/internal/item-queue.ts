@@ -1,0 +1,100 @@
+import type { Endpoint } from '../endpoint/endpoint.js';
+import type { Settle, WaitOptions } from './deadline.js';
+import { waitWithDeadline } from './deadline.js';
+
+/**
+ * A bounded FIFO between a producer that must never block (an event emitter delivering
+ * datagrams or connections) and consumers that wait for items. Items go to waiting consumers in
+ * the order they asked, each item to exactly one; items nobody waits for are held up to `limit`,
+ * and beyond that refused (the caller drops and counts them), so memory stays bounded.
+ */
+export class ItemQueue<T> {
+  readonly #items: T[] = [];
+  #head = 0;
+  readonly #waiters: Settle<T>[] = [];
+  #failure: (() => Error) | undefined;
+
+  /** @param limit the most items held while no consumer is waiting */
+  constructor(readonly limit: number) {}
+
+  /** Items held, waiting for a consumer. */
+  get length(): number {
+    return this.#items.length - this.#head;
+  }
+
+  /** Consumers waiting for an item. */
+  get waiting(): number {
+    return this.#waiters.length;
+  }
+
+  /** True once {@link fail} has been called. */
+  get failed(): boolean {
+    return this.#failure !== undefined;
+  }
+
+  /**
+   * Hands `item` to the longest-waiting consumer, or holds it. Returns false, and keeps
+   * nothing, when the queue is full or has failed.
+   */
+  push(item: T): boolean {
+    if (this.#failure) return false;
+    const waiter = this.#waiters.shift();
+    if (waiter) {
+      waiter.resolve(item);
+      return true;
+    }
+    if (this.length >= this.limit) return false;
+    this.#items.push(item);
+    return true;
+  }
+
+  /** Takes the next held item without waiting, or undefined. */
+  tryShift(): T | undefined {
+    if (this.#head >= this.#items.length) return undefined;
+    const item = this.#items[this.#head] as T;
+    this.#items[this.#head] = undefined as T;
+    this.#head++;
+    // Compact once the consumed prefix dominates, so shifting stays O(1) amortised.
+    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
+      this.#items.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return item;
+  }
+
+  /**
+   * Resolves with the next item. Held items are served first; after {@link fail}, held items
+   * are still served and then every take rejects with the failure's error.
+   */
+  take(options: WaitOptions, what: string, endpoint?: Endpoint): Promise<T> {
+    if (this.length > 0) return Promise.resolve(this.tryShift() as T);
+    if (this.#failure) return Promise.reject(this.#failure());
+    return waitWithDeadline<T>(
+      (settle) => {
+        this.#waiters.push(settle);
+        return () => {
+          const at = this.#waiters.indexOf(settle);
+          if (at >= 0) this.#waiters.splice(at, 1);
+        };
+      },
+      options,
+      what,
+      endpoint,
+    );
+  }
+
+  /**
+   * Ends the queue: every waiting and later consumer rejects with a fresh error from
+   * `makeError`. With `discard`, held items are dropped and returned; otherwise they are
+   * still handed out first.
+   */
+  fail(makeError: () => Error, discard = false): T[] {
+    if (!this.#failure) this.#failure = makeError;
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(makeError());
+    if (!discard) return [];
+    const dropped = this.#items.slice(this.#head);
+    this.#items.length = 0;
+    this.#head = 0;
+    return dropped;
+  }
+}
