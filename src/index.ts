@@ -5,3 +5,6 @@
 export * from './endpoint/index.js';
 export * from './errors.js';
 export type { WaitOptions } from './internal/deadline.js';
+export * from './datagram/index.js';
+export * from './stream/index.js';
+export * from './framing/index.js';
