@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""A TCP peer written with Python's stdlib socket module, to check dsock against.
+
+Bulk data is a deterministic pattern (byte i is (i * 7 + i // 65536) % 251) so both sides can
+make and check it without shipping it; digests are SHA-256.
+
+  tcp_peer.py serve HOST        listen on HOST:0, print "READY <port>", accept one client, read
+                                until the client half-closes, then answer with a JSON line
+                                {"received": n, "sha256": hex} and b"bye" and close
+  tcp_peer.py send HOST PORT N  connect, send N pattern bytes, half-close (SHUT_WR), read the
+                                answer until end of stream, print it as a JSON line
+                                {"answer": text}
+  tcp_peer.py pattern N         print the SHA-256 of the first N pattern bytes
+"""
+import hashlib
+import json
+import socket
+import sys
+
+CHUNK = 65536
+
+
+def pattern(offset, length):
+    return bytes(((i * 7 + i // 65536) % 251) for i in range(offset, offset + length))
+
+
+def pattern_chunks(total):
+    sent = 0
+    while sent < total:
+        size = min(CHUNK, total - sent)
+        yield pattern(sent, size)
+        sent += size
+
+
+def family_of(host):
+    return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+def serve(host):
+    with socket.socket(family_of(host), socket.SOCK_STREAM) as server:
+        server.settimeout(30)
+        server.bind((host, 0))
+        server.listen(1)
+        print("READY", server.getsockname()[1], flush=True)
+        conn, _ = server.accept()
+        with conn:
+            conn.settimeout(30)
+            digest = hashlib.sha256()
+            received = 0
+            while True:
+                data = conn.recv(CHUNK)
+                if not data:
+                    break
+                received += len(data)
+                digest.update(data)
+            answer = json.dumps({"received": received, "sha256": digest.hexdigest()})
+            conn.sendall(answer.encode("utf-8") + b"\nbye")
+
+
+def send(host, port, total):
+    with socket.create_connection((host, port), timeout=30) as sock:
+        for chunk in pattern_chunks(total):
+            sock.sendall(chunk)
+        sock.shutdown(socket.SHUT_WR)
+        parts = []
+        while True:
+            data = sock.recv(CHUNK)
+            if not data:
+                break
+            parts.append(data)
+        print(json.dumps({"answer": b"".join(parts).decode("utf-8")}), flush=True)
+
+
+if __name__ == "__main__":
+    mode = sys.argv[1]
+    if mode == "serve":
+        serve(sys.argv[2])
+    elif mode == "send":
+        send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "pattern":
+        digest = hashlib.sha256()
+        for chunk in pattern_chunks(int(sys.argv[2])):
+            digest.update(chunk)
+        print(digest.hexdigest())
+    else:
+        sys.exit("unknown mode " + mode)
