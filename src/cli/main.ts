@@ -1,34 +1,80 @@
 import { createRequire } from 'node:module';
+import { SocketError } from '../errors.js';
+import type { Command } from './command.js';
+import { ipsCommand } from './commands/ips.js';
+import { UsageError } from './usage-error.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
-const HELP = `dsock ${version}: sockets for distributed systems
+/** Every command, in the order the help lists them. */
+const COMMANDS: Command[] = [ipsCommand];
+
+function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));
+  const lines = COMMANDS.map((c) => `  ${c.words.join(' ').padEnd(width)}  ${c.summary}`);
+  return `dsock ${version}: sockets for distributed systems
 
 Usage: dsock COMMAND [ARGS...]
 
 Commands:
-  ips [--all]        list this machine's IP addresses
+${lines.join('\n')}
 
 Options:
-  -h, --help         show this help
-  -V, --version      print the version
+  -h, --help       show help (also after a command: dsock COMMAND --help)
+  -V, --version    print the version
 `;
+}
+
+/** The command whose words start `args`, the longest match first. */
+function findCommand(args: string[]): Command | undefined {
+  let best: Command | undefined;
+  for (const command of COMMANDS) {
+    const matches = command.words.every((word, i) => args[i] === word);
+    if (matches && (!best || command.words.length > best.words.length)) best = command;
+  }
+  return best;
+}
 
 /**
  * Runs the dsock command line with `args` (without the node and script paths) and resolves
- * with the process exit code.
+ * with the process exit status: 0 on success, 1 when the work failed, 2 for a bad command line.
  */
-export function main(args: string[]): Promise<number> {
+export async function main(args: string[]): Promise<number> {
   const [first] = args;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    process.stdout.write(HELP);
-    return Promise.resolve(0);
+    process.stdout.write(helpText());
+    return 0;
   }
   if (first === '--version' || first === '-V') {
     process.stdout.write(`${version}\n`);
-    return Promise.resolve(0);
+    return 0;
   }
-  process.stderr.write(`dsock: unknown command "${first}" (see dsock --help)\n`);
-  return Promise.resolve(2);
+  const command = findCommand(args);
+  if (!command) {
+    const known = COMMANDS.filter((c) => c.words[0] === first);
+    const hint =
+      known.length > 0
+        ? `; "${first}" takes one of: ${known.map((c) => c.words.slice(1).join(' ')).join(', ')}`
+        : ' (see dsock --help)';
+    process.stderr.write(`dsock: unknown command "${args.slice(0, 2).join(' ')}"${hint}\n`);
+    return 2;
+  }
+  const rest = args.slice(command.words.length);
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(command.help);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    const name = command.words.join(' ');
+    if (error instanceof UsageError) {
+      process.stderr.write(`dsock ${name}: ${error.message} (see dsock ${name} --help)\n`);
+      return 2;
+    }
+    const message = error instanceof SocketError ? error.message : String(error);
+    process.stderr.write(`dsock ${name}: ${message}\n`);
+    return 1;
+  }
 }
