@@ -139,6 +139,40 @@ export class IncompleteReadError extends SocketError {
   }
 }
 
+/**
+ * A peer announced a framed message longer than the receiver accepts. The frame is refused
+ * before any memory is set aside for it, and the connection is closed.
+ */
+export class FrameTooLargeError extends SocketError {
+  /** The length the peer announced, in bytes. */
+  readonly size: number;
+  /** The largest length accepted, in bytes. */
+  readonly limit: number;
+
+  constructor(message: string, size: number, limit: number, options: SocketErrorOptions = {}) {
+    super(message, 'ERR_FRAME_TOO_LARGE', options);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** A peer sent bytes that break the wire protocol, such as a malformed length prefix. */
+export class ProtocolError extends SocketError {
+  constructor(message: string, options: SocketErrorOptions = {}) {
+    super(message, 'ERR_PROTOCOL', options);
+  }
+}
+
+/**
+ * A peer of a reliable datagram socket stopped acknowledging: its messages could not be
+ * delivered within the peer timeout, and its state was freed.
+ */
+export class PeerUnreachableError extends SocketError {
+  constructor(message: string, options: SocketErrorOptions = {}) {
+    super(message, 'ERR_PEER_UNREACHABLE', options);
+  }
+}
+
 /** No route to the remote host or network. */
 export class HostUnreachableError extends SocketError {
   constructor(message: string, options: SocketErrorOptions = {}) {
