@@ -94,3 +94,8 @@ export function pattern(offset: number, length: number): Buffer {
   }
   return out;
 }
+
+/** Runs the built `dsock` command (bin/dsock.js) with `args`. */
+export function dsock(args: (string | number)[]): LineChild {
+  return new LineChild(process.execPath, ['bin/dsock.js', ...args.map(String)]);
+}
