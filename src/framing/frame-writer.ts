@@ -50,6 +50,25 @@ function positiveInteger(value: number, name: string): number {
   return value;
 }
 
+/** The writer options with defaults applied and checked. */
+interface ResolvedWriterOptions {
+  framing: ResolvedFraming;
+  batchSize: number;
+  highWaterMark: number;
+}
+
+/** Applies defaults to `options`, refusing unusable values with an error that names them. */
+export function resolveWriterOptions(options: FrameWriterOptions = {}): ResolvedWriterOptions {
+  return {
+    framing: resolveFraming(options),
+    batchSize: positiveInteger(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize'),
+    highWaterMark: positiveInteger(
+      options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
+      'highWaterMark',
+    ),
+  };
+}
+
 /**
  * Writes length-prefixed messages to a {@link ByteSink}, coalescing them: messages written in
  * the same tick are copied into one buffer and handed to the sink together, at the end of the
@@ -92,16 +111,14 @@ export class FrameWriter {
   };
 
   constructor(sink: ByteSink, options: FrameWriterOptions = {}) {
+    const resolved = resolveWriterOptions(options);
     this.#sink = sink;
-    this.#framing = resolveFraming(options);
+    this.#framing = resolved.framing;
     this.prefix = this.#framing.prefix;
     this.messageLimit = this.#framing.sendLimit;
     this.#fixedHeaderSize = this.#framing.fixedHeaderSize;
-    this.#batchSize = positiveInteger(options.batchSize ?? DEFAULT_BATCH_SIZE, 'batchSize');
-    this.#highWaterMark = positiveInteger(
-      options.highWaterMark ?? DEFAULT_HIGH_WATER_MARK,
-      'highWaterMark',
-    );
+    this.#batchSize = resolved.batchSize;
+    this.#highWaterMark = resolved.highWaterMark;
   }
 
   /** Bytes gathered or handed to the sink and not yet written. */
