@@ -1,1 +1,9 @@
-export {};
+export {
+  StreamSocket,
+  type ConnectOptions,
+  type SendOptions,
+  type ShutdownHow,
+  type StreamSocketOptions,
+} from './stream-socket.js';
+export { StreamServer, DEFAULT_ACCEPT_QUEUE_LIMIT, type ListenOptions } from './stream-server.js';
+export { DEFAULT_RECEIVE_BUFFER_LIMIT } from './options.js';

@@ -1,0 +1,420 @@
+import { Buffer } from 'node:buffer';
+import { isIP, Socket, type TcpNetConnectOpts } from 'node:net';
+import { finished, Writable } from 'node:stream';
+import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
+import { ANY_ADDRESS, LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
+import { formatEndpoint } from '../endpoint/format.js';
+import { toEndpoint } from '../endpoint/parse.js';
+import { InvalidEndpointError, SocketClosedError, toSocketError } from '../errors.js';
+import type { Settle, WaitOptions } from '../internal/deadline.js';
+import { waitWithDeadline } from '../internal/deadline.js';
+import { adoptSocket, startReading } from './adopt.js';
+import {
+  checkBoolean,
+  checkEncoding,
+  checkFamily,
+  checkHostFamily,
+  checkInteger,
+  checkReceiveBufferLimit,
+  MAX_READ_SIZE,
+} from './options.js';
+import { ReceiveBuffer } from './receive-buffer.js';
+
+const EMPTY = Buffer.alloc(0);
+const DONE = Promise.resolve();
+const ignore = (): void => undefined;
+// net.Socket's own `errored` reports the readable side; a failed write is on the writable one.
+const writableErrored = Object.getOwnPropertyDescriptor(Writable.prototype, 'errored')?.get as (
+  this: Writable,
+) => Error | null;
+
+/** Options of every stream socket. */
+export interface StreamSocketOptions {
+  /**
+   * The most received bytes held for the application before the socket stops reading from the
+   * kernel, so that TCP flow control slows the sender (default 1 MiB). Reading resumes once the
+   * application has read the buffer down to half of it.
+   */
+  receiveBufferLimit?: number;
+}
+
+/** Options of {@link StreamSocket.connect}. */
+export interface ConnectOptions extends WaitOptions, StreamSocketOptions {
+  /** The local address and/or port to connect from; by default the system chooses. */
+  local?: EndpointLike;
+  /** Disables Nagle's algorithm (TCP_NODELAY), sending small writes at once. */
+  noDelay?: boolean;
+  /** Enables TCP keep-alive; a number is the idle time in ms before the first probe. */
+  keepAlive?: boolean | number;
+  /**
+   * The IP version to connect with: picks the loopback address when the remote has no host
+   * and the addresses a host name resolves to.
+   */
+  family?: AddressFamily;
+}
+
+/** Options of {@link StreamSocket.sendAll}. */
+export interface SendOptions {
+  /** How a string is turned into bytes (default `'utf8'`). */
+  encoding?: BufferEncoding;
+}
+
+/** Which direction {@link StreamSocket.shutdown} closes. */
+export type ShutdownHow = 'read' | 'write' | 'both';
+
+/**
+ * A connected TCP socket with Python-style calls: `sendAll`, `recv`, `recvExactly`,
+ * `shutdown` and `close`, each an awaitable that rejects with a dsock {@link SocketError}.
+ *
+ * Received data waits in a bounded buffer (see {@link StreamSocketOptions.receiveBufferLimit}):
+ * a peer that sends faster than the application reads is slowed down by TCP itself, and memory
+ * stays bounded. Reads are served in the order they are made. Iterating the socket with
+ * `for await` yields the received chunks until end of stream.
+ */
+export class StreamSocket implements AsyncIterable<Buffer> {
+  readonly #socket: Socket;
+  readonly #buffer: ReceiveBuffer;
+  readonly #local: Endpoint;
+  readonly #remote: Endpoint;
+  readonly #recvWhat: string;
+  #started: boolean;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #failure: Error | undefined;
+  #writeShut: Promise<void> | undefined;
+
+  private constructor(socket: Socket, receiveBufferLimit: number, start: boolean) {
+    this.#socket = socket;
+    this.#local = { host: socket.localAddress ?? '', port: socket.localPort ?? 0 };
+    this.#remote = { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+    this.#recvWhat = `recv from ${formatEndpoint(this.#remote)}`;
+    this.#started = start;
+    this.#buffer = new ReceiveBuffer(
+      receiveBufferLimit,
+      (paused) => this.#flow(paused),
+      this.#remote,
+    );
+    // Half-open connections are part of the model: after the peer's end of stream we may still
+    // send, and shutdown('write') must not close our reading side.
+    socket.allowHalfOpen = true;
+    socket.on('data', (chunk: Buffer) => this.#buffer.push(chunk));
+    socket.on('end', () => this.#buffer.end());
+    socket.on('error', (error: Error) => this.#onError(error));
+    socket.on('close', () => {
+      if (!this.#buffer.ended) this.#buffer.fail(() => this.#closedError());
+    });
+    if (start) socket.resume();
+  }
+
+  /**
+   * Connects to `remote`: `"host:port"`, `"[v6]:port"`, `{ host, port }`, or a port number or
+   * `":port"` for the loopback address (`127.0.0.1`, or `::1` with `family: 'IPv6'`).
+   *
+   * Rejects with {@link ConnectionRefusedError}, {@link TimeoutError},
+   * {@link HostUnreachableError}, {@link NameResolutionError} or {@link AbortError}, each naming
+   * the endpoint, and with {@link InvalidEndpointError} or RangeError for bad arguments. On any
+   * failure the half-open connection is destroyed.
+   */
+  static async connect(remote: EndpointLike, options: ConnectOptions = {}): Promise<StreamSocket> {
+    const family = checkFamily(options.family);
+    const limit = checkReceiveBufferLimit(options.receiveBufferLimit);
+    const noDelay = checkBoolean('noDelay', options.noDelay);
+    const keepAlive = options.keepAlive;
+    if (typeof keepAlive === 'number') checkInteger('keepAlive', keepAlive, 0, 2 ** 31 - 1);
+    else checkBoolean('keepAlive', keepAlive);
+    const endpoint = toEndpoint(remote, { host: LOOPBACK_ADDRESS[family ?? 'IPv4'] });
+    if (endpoint.port === 0) {
+      throw new InvalidEndpointError(
+        `cannot connect to port 0 of ${endpoint.host}: give the port the peer listens on`,
+        remote,
+        'port',
+      );
+    }
+    checkHostFamily(endpoint.host, family, remote);
+    const netOptions: TcpNetConnectOpts = { host: endpoint.host, port: endpoint.port };
+    if (family !== undefined) netOptions.family = family === 'IPv6' ? 6 : 4;
+    if (options.local !== undefined) {
+      const local = toEndpoint(options.local, { host: ANY_ADDRESS.IPv4 });
+      if (isIP(local.host) === 0) {
+        throw new InvalidEndpointError(
+          `local host "${local.host}" must be an IP address of this machine, not a name`,
+          options.local,
+          'host',
+        );
+      }
+      // The any-address means "whichever", so it is left to the system (and fits both families).
+      if (local.host !== ANY_ADDRESS.IPv4 && local.host !== ANY_ADDRESS.IPv6) {
+        netOptions.localAddress = local.host;
+      }
+      if (local.port !== 0) netOptions.localPort = local.port;
+    }
+    const what = `connect to ${formatEndpoint(endpoint)}`;
+    const socket = new Socket({ allowHalfOpen: true });
+    await waitWithDeadline<void>(
+      (settle) => {
+        const onConnect = (): void => {
+          socket.off('error', onError);
+          settle.resolve();
+        };
+        const onError = (error: Error): void => {
+          socket.off('connect', onConnect);
+          socket.destroy();
+          settle.reject(toSocketError(error, 'connect', endpoint));
+        };
+        socket.once('connect', onConnect);
+        socket.once('error', onError);
+        socket.connect(netOptions);
+        return () => {
+          socket.off('connect', onConnect);
+          socket.off('error', onError);
+          socket.on('error', ignore);
+          socket.destroy();
+        };
+      },
+      options,
+      what,
+      endpoint,
+    );
+    if (noDelay === true) socket.setNoDelay(true);
+    if (keepAlive !== undefined && keepAlive !== false) {
+      socket.setKeepAlive(true, keepAlive === true ? 0 : keepAlive);
+    }
+    return new StreamSocket(socket, limit, true);
+  }
+
+  /** @internal Wraps a socket accepted by a server; it reads once {@link startReading} runs. */
+  static [adoptSocket](socket: Socket, receiveBufferLimit: number): StreamSocket {
+    return new StreamSocket(socket, receiveBufferLimit, false);
+  }
+
+  /** @internal */
+  [startReading](): void {
+    if (this.#started) return;
+    this.#started = true;
+    if (!this.#buffer.paused) this.#socket.resume();
+  }
+
+  /** The local address and port of the connection. */
+  get localEndpoint(): Endpoint {
+    return { ...this.#local };
+  }
+
+  /** The peer's address and port. */
+  get remoteEndpoint(): Endpoint {
+    return { ...this.#remote };
+  }
+
+  /** True once {@link close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /**
+   * Sends all of `data` (a string is encoded with `encoding`, utf8 by default). Resolves once
+   * every byte has been handed to the kernel; while the kernel's send buffer is full it waits,
+   * so awaiting each call keeps memory bounded however slow the peer reads.
+   *
+   * Rejects with {@link SocketClosedError} after {@link close} or `shutdown('write')`, and with
+   * {@link ConnectionResetError} when the peer reset the connection.
+   */
+  sendAll(data: string | Uint8Array, options: SendOptions = {}): Promise<void> {
+    const refusal = this.#sendRefusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    let encoding: BufferEncoding;
+    try {
+      encoding = checkEncoding(options.encoding);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (typeof data === 'string') {
+      if (data.length === 0) return Promise.resolve();
+    } else if (data instanceof Uint8Array) {
+      if (data.byteLength === 0) return Promise.resolve();
+    } else {
+      return Promise.reject(
+        new TypeError(`sendAll expects a string or a Uint8Array, got ${typeof data}`),
+      );
+    }
+    const socket = this.#socket;
+    let settle: Settle<void> | undefined;
+    // Write callbacks always run later, never inside write().
+    socket.write(data, encoding, (error) => {
+      if (settle === undefined) return;
+      // Node reports a write cut short by destroy() as a success; it was not delivered.
+      if (error || socket.destroyed) settle.reject(this.#sendError(error));
+      else settle.resolve();
+    });
+    // Usually the kernel takes the data within write(): nothing is left queued and no error was
+    // recorded, so the caller need not wait for the callback's extra turn of the event loop.
+    if (socket.writableLength === 0 && writableErrored.call(socket) == null) return DONE;
+    return new Promise<void>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+  }
+
+  /**
+   * Receives up to `bufsize` bytes: resolves with at least one byte as soon as any is there, and
+   * with an empty Buffer at end of stream (and on every call after it). A chunk larger than
+   * `bufsize` is split without copying; the rest waits for the next read.
+   *
+   * Rejects with {@link TimeoutError} / {@link AbortError} per `options` (no data is lost),
+   * {@link ConnectionResetError} when the peer reset the connection, and
+   * {@link SocketClosedError} when the socket is or gets closed.
+   */
+  recv(bufsize: number, options: WaitOptions = {}): Promise<Buffer> {
+    try {
+      checkInteger('bufsize', bufsize, 1, MAX_READ_SIZE);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    return this.#buffer.read(bufsize, false, options, this.#recvWhat);
+  }
+
+  /**
+   * Receives exactly `n` bytes, gathering as data arrives (`n` may exceed the receive buffer
+   * limit). Rejects with {@link IncompleteReadError} when the stream ends first (its `partial`
+   * holds the bytes that came, `expected` is `n`), and otherwise as {@link recv}. On a timeout
+   * or abort the bytes gathered so far stay for the next read.
+   */
+  recvExactly(n: number, options: WaitOptions = {}): Promise<Buffer> {
+    try {
+      checkInteger('n', n, 0, MAX_READ_SIZE);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    if (n === 0) return this.#closed ? Promise.reject(this.#closedError()) : Promise.resolve(EMPTY);
+    return this.#buffer.read(n, true, options, this.#recvWhat);
+  }
+
+  /**
+   * Closes one or both directions of the connection (a half-close).
+   *
+   * - `'write'`: the peer reads end of stream once it has read everything sent before; we can
+   *   still receive, and the peer can still send. Resolves once the end of stream has been
+   *   handed to the kernel after all pending data.
+   * - `'read'`: held and later received data is discarded and reads return end of stream.
+   * - `'both'` (the default): both.
+   *
+   * Rejects with {@link SocketClosedError} after {@link close}.
+   */
+  async shutdown(how: ShutdownHow = 'both'): Promise<void> {
+    if (how !== 'read' && how !== 'write' && how !== 'both') {
+      throw new RangeError(`shutdown expects 'read', 'write' or 'both', got ${String(how)}`);
+    }
+    if (this.#closed) {
+      throw new SocketClosedError(`shutdown of ${formatEndpoint(this.#remote)}: socket is closed`, {
+        endpoint: this.#remote,
+      });
+    }
+    if (how !== 'write') this.#buffer.shutdown();
+    if (how !== 'read') await this.#shutdownWrite();
+  }
+
+  /**
+   * Closes the connection at once; idempotent, resolves when the socket is released. The peer
+   * reads end of stream after the data already handed to the kernel (if unread data is still
+   * waiting in our kernel buffer, the system resets the connection instead, as with any
+   * Berkeley socket). Pending and later operations reject with {@link SocketClosedError}.
+   */
+  close(): Promise<void> {
+    if (this.#closing === undefined) {
+      this.#closed = true;
+      this.#buffer.fail(() => this.#closedError(), true);
+      const socket = this.#socket;
+      this.#closing = socket.closed
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      socket.destroy();
+    }
+    return this.#closing;
+  }
+
+  /** Closes the socket (see {@link close}) at the end of an `await using` block. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /**
+   * Yields received chunks (as they arrived, without copying) until end of stream. Ends quietly
+   * if the socket is closed locally; throws on a reset.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    for (;;) {
+      let chunk: Buffer;
+      try {
+        chunk = await this.#buffer.read(Infinity, false, {}, this.#recvWhat);
+      } catch (error) {
+        if (this.#closed && error instanceof SocketClosedError) return;
+        throw error;
+      }
+      if (chunk.length === 0) return;
+      yield chunk;
+    }
+  }
+
+  #flow(paused: boolean): void {
+    if (!this.#started) return;
+    if (paused) this.#socket.pause();
+    else this.#socket.resume();
+  }
+
+  #onError(error: Error): void {
+    this.#failure ??= error;
+    this.#buffer.fail(() => toSocketError(error, 'receive', this.#remote));
+  }
+
+  #shutdownWrite(): Promise<void> {
+    if (this.#writeShut === undefined) {
+      const refusal = this.#sendRefusal();
+      if (refusal !== undefined) return Promise.reject(refusal);
+      const socket = this.#socket;
+      this.#writeShut = new Promise<void>((resolve, reject) => {
+        finished(socket, { readable: false }, (error) => {
+          if (error) reject(this.#sendError(error));
+          else resolve();
+        });
+      });
+      socket.end();
+    }
+    return this.#writeShut;
+  }
+
+  #sendRefusal(): Error | undefined {
+    if (this.#closed) {
+      return new SocketClosedError(
+        `send to ${formatEndpoint(this.#remote)} failed: socket is closed`,
+        {
+          endpoint: this.#remote,
+        },
+      );
+    }
+    if (this.#failure !== undefined) return toSocketError(this.#failure, 'send', this.#remote);
+    if (this.#writeShut !== undefined) {
+      return new SocketClosedError(
+        `send to ${formatEndpoint(this.#remote)} failed: the sending side was shut down`,
+        { endpoint: this.#remote },
+      );
+    }
+    return undefined;
+  }
+
+  /** The error for a send (or the end of stream after it) that failed on its way out. */
+  #sendError(error: unknown): Error {
+    if (this.#closed) return this.#sendRefusal() as Error;
+    if (this.#failure !== undefined) return toSocketError(this.#failure, 'send', this.#remote);
+    const code = (error as { code?: unknown } | null | undefined)?.code;
+    if (error == null || code === 'ERR_STREAM_PREMATURE_CLOSE') {
+      return new SocketClosedError(
+        `send to ${formatEndpoint(this.#remote)} failed: the connection closed first`,
+        { endpoint: this.#remote, cause: error ?? undefined },
+      );
+    }
+    return toSocketError(error, 'send', this.#remote);
+  }
+
+  #closedError(): SocketClosedError {
+    return new SocketClosedError(`${this.#recvWhat} failed: socket is closed`, {
+      endpoint: this.#remote,
+    });
+  }
+}
