@@ -10,6 +10,8 @@ import { MAX_VARINT_BYTES, resolveFraming } from './length-prefix.js';
  */
 const FIRST_BODY_CAPACITY = 64 * 1024;
 
+const EMPTY = Buffer.alloc(0);
+
 function asBuffer(chunk: Uint8Array): Buffer {
   return Buffer.isBuffer(chunk)
     ? chunk
@@ -45,6 +47,9 @@ export class FrameDecoder {
   #body: Buffer | undefined;
   #filled = 0;
   #failure: Error | undefined;
+  /** The chunk being decoded, and how far. */
+  #data: Buffer = EMPTY;
+  #pos = 0;
 
   constructor(options: FramingOptions = {}) {
     const framing = resolveFraming(options);
@@ -72,10 +77,40 @@ export class FrameDecoder {
    * and `out` still holds the messages that came before it, in order.
    */
   push(chunk: Uint8Array, out: Buffer[] = []): Buffer[] {
+    this.feed(chunk);
+    for (let message = this.next(); message !== undefined; message = this.next()) {
+      out.push(message);
+    }
+    return out;
+  }
+
+  /**
+   * Takes `chunk` for decoding one message at a time with {@link FrameDecoder.next}, so that a
+   * consumer decodes only as far as it reads (memory then stays at the chunk itself, however
+   * many tiny frames it holds). The previous chunk must have been used up: `next()` returned
+   * undefined.
+   */
+  feed(chunk: Uint8Array): void {
     if (this.#failure) throw this.#failure;
-    const data = asBuffer(chunk);
+    if (this.#pos < this.#data.length) {
+      throw new Error(
+        'FrameDecoder.feed: the previous chunk is not used up; call next() until it returns undefined',
+      );
+    }
+    this.#data = asBuffer(chunk);
+    this.#pos = 0;
+  }
+
+  /**
+   * The next complete message from the chunks fed, or undefined once the last chunk is used
+   * up (any incomplete frame is kept for the next chunk). Throws `FrameTooLargeError` or
+   * `ProtocolError` when it reaches a bad prefix.
+   */
+  next(): Buffer | undefined {
+    if (this.#failure) throw this.#failure;
+    const data = this.#data;
     const end = data.length;
-    let pos = 0;
+    let pos = this.#pos;
     for (;;) {
       if (this.#length < 0) {
         if (pos >= end) break;
@@ -84,10 +119,9 @@ export class FrameDecoder {
       }
       const length = this.#length;
       if (this.#filled === 0 && end - pos >= length) {
-        out.push(data.subarray(pos, pos + length));
-        pos += length;
+        this.#pos = pos + length;
         this.#length = -1;
-        continue;
+        return data.subarray(pos, pos + length);
       }
       if (pos >= end) break;
       const take = Math.min(end - pos, length - this.#filled);
@@ -96,12 +130,16 @@ export class FrameDecoder {
       pos += take;
       this.#filled += take;
       if (this.#filled < length) break;
-      out.push(body);
+      this.#pos = pos;
       this.#body = undefined;
       this.#filled = 0;
       this.#length = -1;
+      return body;
     }
-    return out;
+    // Used up: let the chunk go, the frame in progress holds what it needs of it.
+    this.#data = EMPTY;
+    this.#pos = 0;
+    return undefined;
   }
 
   /**
@@ -113,6 +151,9 @@ export class FrameDecoder {
    */
   end(options: SocketErrorOptions = {}): void {
     if (this.#failure) throw this.#failure;
+    if (this.#pos < this.#data.length) {
+      throw new Error('FrameDecoder.end: the last chunk is not used up; call next() first');
+    }
     if (this.#length >= 0) {
       const partial = Buffer.from(this.#body?.subarray(0, this.#filled) ?? Buffer.alloc(0));
       throw new IncompleteReadError(partial, this.#length, options);

@@ -92,6 +92,22 @@ describe('FrameDecoder', () => {
     );
   });
 
+  it('decodes one message at a time with feed() and next()', () => {
+    const decoder = new FrameDecoder({ prefix: 'varint' });
+    const frames = Buffer.concat(['a', '', 'b'].map((m) => encodeFrame(m, { prefix: 'varint' })));
+    decoder.feed(frames.subarray(0, 4));
+    assert.equal(decoder.next()?.toString(), 'a');
+    assert.throws(() => decoder.feed(frames.subarray(4)), /previous chunk is not used up/);
+    assert.throws(() => decoder.end(), /last chunk is not used up/);
+    assert.equal(decoder.next()?.toString(), '');
+    assert.equal(decoder.next(), undefined, 'the rest is an incomplete frame');
+    assert.equal(decoder.pending, 1);
+    decoder.feed(frames.subarray(4));
+    assert.equal(decoder.next()?.toString(), 'b');
+    assert.equal(decoder.next(), undefined);
+    decoder.end();
+  });
+
   it('accepts Uint8Array chunks as well as Buffers', () => {
     const frame = encodeFrame('plain', { prefix: 'varint' });
     const chunk = new Uint8Array(frame.length);
