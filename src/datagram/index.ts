@@ -1,1 +1,10 @@
-export {};
+export { DatagramSocket } from './datagram-socket.js';
+export {
+  DEFAULT_RECEIVE_QUEUE_LIMIT,
+  MAX_DATAGRAM_SIZE,
+  type DatagramReceiveOptions,
+  type DatagramSendOptions,
+  type DatagramSocketOptions,
+  type DatagramStats,
+  type ReceivedDatagram,
+} from './options.js';

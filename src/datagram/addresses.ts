@@ -1,0 +1,91 @@
+import { isIPv4, isIPv6 } from 'node:net';
+import type { AddressFamily, Endpoint } from '../endpoint/endpoint.js';
+import { familyOf } from '../endpoint/parse.js';
+import {
+  AddressInUseError,
+  AddressNotAvailableError,
+  InvalidEndpointError,
+  PermissionDeniedError,
+  SocketError,
+} from '../errors.js';
+import { describe } from './options.js';
+
+/**
+ * Throws {@link InvalidEndpointError} when `host` is an address literal of the other family
+ * than the socket's: a UDP socket speaks one IP version.
+ */
+export function checkHostFamily(host: string, family: AddressFamily, input: unknown): void {
+  const actual = familyOf(host);
+  if (actual === undefined || actual === family) return;
+  throw new InvalidEndpointError(
+    `host "${host}" is an ${actual} address but the socket is ${family}` +
+      (family === 'IPv4' ? ": bind with family 'IPv6' to reach it" : ''),
+    input,
+    'host',
+  );
+}
+
+function isMulticast(address: string, family: AddressFamily): boolean {
+  if (family === 'IPv4') {
+    if (!isIPv4(address)) return false;
+    const first = Number(address.slice(0, address.indexOf('.')));
+    return first >= 224 && first <= 239;
+  }
+  return isIPv6(address) && /^ff/i.test(address);
+}
+
+/** Checks a multicast group address of the socket's family. */
+export function checkGroup(group: unknown, family: AddressFamily): string {
+  if (typeof group === 'string' && isMulticast(group, family)) return group;
+  const range = family === 'IPv4' ? '224.0.0.0 to 239.255.255.255' : 'ff00::/8';
+  throw new InvalidEndpointError(
+    `invalid multicast group ${describe(group)} for an ${family} socket: ` +
+      `a group address is in ${range}`,
+    group,
+    'host',
+  );
+}
+
+/**
+ * Checks a local interface address of the socket's family; IPv6 ones may carry a scope
+ * (`"::%lo"`, `"fe80::1%eth0"`).
+ */
+export function checkInterface(address: unknown, family: AddressFamily): string {
+  const ok = typeof address === 'string' && (family === 'IPv4' ? isIPv4(address) : isIPv6(address));
+  if (ok) return address;
+  throw new InvalidEndpointError(
+    `invalid interface ${describe(address)} for an ${family} socket: ` +
+      (family === 'IPv4'
+        ? 'give the IPv4 address of a local interface, such as "127.0.0.1"'
+        : 'give an IPv6 address with the interface as scope, such as "::%lo"'),
+    address,
+    'host',
+  );
+}
+
+/**
+ * Maps an error from a socket option call (setsockopt) to a dsock error whose message names
+ * the call, e.g. `joinGroup 239.1.2.3 on 127.0.0.1 failed: ...`.
+ */
+export function optionError(what: string, error: unknown, endpoint: Endpoint): SocketError {
+  const code =
+    typeof error === 'object' && error !== null && 'code' in error ? String(error.code) : '';
+  const options = { endpoint, cause: error };
+  switch (code) {
+    case 'EADDRNOTAVAIL':
+      return new AddressNotAvailableError(
+        `${what} failed: the address is not available (not a local interface, ` +
+          'or no such membership)',
+        options,
+      );
+    case 'EADDRINUSE':
+      return new AddressInUseError(`${what} failed: already done on this socket`, options);
+    case 'EACCES':
+    case 'EPERM':
+      return new PermissionDeniedError(`${what} failed: permission denied`, options);
+    default: {
+      const detail = error instanceof Error ? error.message : String(error);
+      return new SocketError(`${what} failed: ${detail}`, code || 'ERR_SOCKET', options);
+    }
+  }
+}

@@ -1,0 +1,593 @@
+import type { RemoteInfo, Socket } from 'node:dgram';
+import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
+import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
+import { formatEndpoint } from '../endpoint/format.js';
+import { toEndpoint } from '../endpoint/parse.js';
+import {
+  AbortError,
+  InvalidEndpointError,
+  MessageTooLargeError,
+  PermissionDeniedError,
+  SocketClosedError,
+  SocketError,
+  toSocketError,
+} from '../errors.js';
+import { ItemQueue } from '../internal/item-queue.js';
+import { checkGroup, checkHostFamily, checkInterface, optionError } from './addresses.js';
+import { bindSocket } from './bind.js';
+import type {
+  DatagramReceiveOptions,
+  DatagramSendOptions,
+  DatagramSocketOptions,
+  DatagramStats,
+  ReceivedDatagram,
+} from './options.js';
+import {
+  checkFlag,
+  checkInteger,
+  checkRecvSize,
+  DEFAULT_RECV_SIZE,
+  MAX_DATAGRAM_SIZE,
+  toPayload,
+} from './options.js';
+
+type SendDone = (error: Error | null, bytes?: number) => void;
+
+/** Settles a send that Node dropped because the socket closed first. */
+const CLOSED = new Error('socket closed');
+
+const NO_WAIT: DatagramReceiveOptions = {};
+
+/**
+ * A UDP socket with Python-style calls: `sendTo`, `recvFrom`, `connect`/`send`, `close`,
+ * each an awaitable that rejects with a dsock {@link SocketError}.
+ *
+ * Datagrams that arrive while nobody receives are held, in arrival order, up to
+ * {@link DatagramSocketOptions.receiveQueueLimit}; beyond it they are dropped and counted,
+ * so memory stays bounded. Concurrent receives are served in the order they were made, each
+ * datagram to exactly one of them.
+ *
+ * Errors the system reports later (an ICMP "port unreachable" answering a datagram sent on a
+ * connected socket) reject the pending receive, or else the next receive or send, as a
+ * Berkeley socket reports them on its next call; the socket stays usable.
+ *
+ * `for await (const datagram of socket)` yields datagrams until the socket is closed; leaving
+ * the loop early does not close the socket, which stays the caller's to close.
+ */
+export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDisposable {
+  readonly #socket: Socket;
+  readonly #family: AddressFamily;
+  readonly #queue: ItemQueue<ReceivedDatagram>;
+  readonly #limit: number;
+  readonly #pendingSends = new Set<SendDone>();
+  #local: Endpoint;
+  #remote: Endpoint | undefined;
+  #connecting = false;
+  /** The host of the last sendTo, known valid for this socket. */
+  #lastHost: string;
+  #abortConnect: (() => void) | undefined;
+  #broadcast: boolean;
+  #asyncError: SocketError | undefined;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+  #recvWhat: string;
+  #received = 0;
+  #bytesReceived = 0;
+  #dropped = 0;
+  #truncated = 0;
+  #sent = 0;
+  #bytesSent = 0;
+
+  private constructor(
+    socket: Socket,
+    family: AddressFamily,
+    receiveQueueLimit: number,
+    broadcast: boolean,
+  ) {
+    this.#socket = socket;
+    this.#family = family;
+    this.#limit = receiveQueueLimit;
+    this.#queue = new ItemQueue<ReceivedDatagram>(receiveQueueLimit);
+    this.#broadcast = broadcast;
+    this.#lastHost = LOOPBACK_ADDRESS[family];
+    this.#local = this.#readLocal();
+    this.#recvWhat = `recvFrom on ${formatEndpoint(this.#local)}`;
+    socket.on('message', (data: Buffer, info: RemoteInfo) => this.#onMessage(data, info));
+    socket.on('error', (error: Error) => this.#onError(error));
+  }
+
+  /**
+   * Creates a UDP socket bound to `local` (default `0.0.0.0:0`: every interface, a port the
+   * system chooses). The socket is IPv6 when the host is an IPv6 literal or `family` is
+   * `'IPv6'` (then the default host is `::`); a host name is resolved in the socket's family.
+   *
+   * Rejects with {@link AddressInUseError} when the port is taken (unless every socket
+   * involved asks for `reuseAddress`), {@link PermissionDeniedError} for a reserved port
+   * without privileges, {@link AddressNotAvailableError} for an address that is not this
+   * machine's, {@link NameResolutionError} for a name that does not resolve, and with
+   * {@link InvalidEndpointError}, RangeError or TypeError for bad arguments.
+   */
+  static async bind(
+    local?: EndpointLike,
+    options: DatagramSocketOptions = {},
+  ): Promise<DatagramSocket> {
+    const bound = await bindSocket(local, options);
+    return new DatagramSocket(bound.socket, bound.family, bound.receiveQueueLimit, bound.broadcast);
+  }
+
+  /** The local address and port the socket is bound to. */
+  get localEndpoint(): Endpoint {
+    return { ...this.#local };
+  }
+
+  /** The peer of a connected socket, or undefined. */
+  get remoteEndpoint(): Endpoint | undefined {
+    return this.#remote === undefined ? undefined : { ...this.#remote };
+  }
+
+  /** The IP version of the socket. */
+  get family(): AddressFamily {
+    return this.#family;
+  }
+
+  /** The largest payload one datagram can carry in this socket's family. */
+  get maxMessageSize(): number {
+    return MAX_DATAGRAM_SIZE[this.#family];
+  }
+
+  /** The most datagrams held while nobody receives. */
+  get receiveQueueLimit(): number {
+    return this.#limit;
+  }
+
+  /** True once {@link close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** A snapshot of the socket's counters. */
+  get stats(): DatagramStats {
+    return {
+      datagramsReceived: this.#received,
+      bytesReceived: this.#bytesReceived,
+      datagramsDropped: this.#dropped,
+      datagramsTruncated: this.#truncated,
+      datagramsSent: this.#sent,
+      bytesSent: this.#bytesSent,
+    };
+  }
+
+  /** The kernel receive buffer size in bytes (SO_RCVBUF, as the system reports it). */
+  get recvBufferSize(): number {
+    let size = 0;
+    this.#option('recvBufferSize', () => (size = this.#socket.getRecvBufferSize()));
+    return size;
+  }
+
+  /** The kernel send buffer size in bytes (SO_SNDBUF, as the system reports it). */
+  get sendBufferSize(): number {
+    let size = 0;
+    this.#option('sendBufferSize', () => (size = this.#socket.getSendBufferSize()));
+    return size;
+  }
+
+  /**
+   * Sends one datagram to `to` and resolves with the number of bytes sent. A string is sent as
+   * UTF-8 unless `options.encoding` says otherwise; a host without a port means loopback.
+   *
+   * A payload larger than {@link maxMessageSize} is refused with {@link MessageTooLargeError}
+   * before anything is sent. Rejects with {@link InvalidEndpointError} for a bad `to`,
+   * {@link PermissionDeniedError} for a broadcast address without {@link setBroadcast}, and
+   * with SocketError code `EISCONN` on a connected socket (use {@link send}).
+   */
+  sendTo(
+    data: string | Uint8Array,
+    to: EndpointLike,
+    options?: DatagramSendOptions,
+  ): Promise<number> {
+    if (this.#closed) return Promise.reject(this.#closedError('sendTo'));
+    if (this.#asyncError !== undefined) return Promise.reject(this.#takeAsyncError());
+    let host: string;
+    let port: number;
+    let payload: Uint8Array;
+    try {
+      // Most programs send to a few peers given as Endpoint objects: a host already checked
+      // and a valid port need no parsing and no new object.
+      if (
+        typeof to === 'object' &&
+        to !== null &&
+        to.host === this.#lastHost &&
+        isSendPort(to.port)
+      ) {
+        host = this.#lastHost;
+        port = to.port;
+      } else {
+        const endpoint = this.#destination(to);
+        host = endpoint.host;
+        port = endpoint.port;
+        this.#lastHost = host;
+      }
+      if (this.#remote !== undefined || this.#connecting) {
+        throw new SocketError(
+          `sendTo ${formatEndpoint({ host, port })} on a socket connected to ` +
+            `${this.#remote ? formatEndpoint(this.#remote) : 'a peer'}: ` +
+            'use send(), or disconnect() first',
+          'EISCONN',
+          { endpoint: { host, port } },
+        );
+      }
+      payload = toPayload(data, options);
+      if (payload.length > MAX_DATAGRAM_SIZE[this.#family]) {
+        this.#checkSize(payload.length, { host, port });
+      }
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#send(payload, host, port);
+  }
+
+  /**
+   * Sends one datagram to the connected peer (see {@link connect}) and resolves with the
+   * number of bytes sent. Rejects with SocketError code `EDESTADDRREQ` when not connected.
+   */
+  send(data: string | Uint8Array, options?: DatagramSendOptions): Promise<number> {
+    if (this.#closed) return Promise.reject(this.#closedError('send'));
+    if (this.#asyncError !== undefined) return Promise.reject(this.#takeAsyncError());
+    const remote = this.#remote;
+    let payload: Uint8Array;
+    try {
+      if (remote === undefined) {
+        throw new SocketError(
+          'send on a datagram socket that is not connected: use sendTo(), or connect() first',
+          'EDESTADDRREQ',
+          { endpoint: this.#local },
+        );
+      }
+      payload = toPayload(data, options);
+      this.#checkSize(payload.length, remote);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#send(payload, undefined, 0);
+  }
+
+  /**
+   * Resolves with the next datagram: its first `bufsize` bytes (default 65536, any datagram),
+   * the sender, and whether the rest was cut off. Receives are served in the order they were
+   * made. A receive that times out ({@link TimeoutError}) or is aborted ({@link AbortError})
+   * takes no datagram. `bufsize` must be a positive integer (RangeError otherwise).
+   */
+  recvFrom(
+    bufsize: number = DEFAULT_RECV_SIZE,
+    options: DatagramReceiveOptions = NO_WAIT,
+  ): Promise<ReceivedDatagram> {
+    if (bufsize !== DEFAULT_RECV_SIZE || options !== NO_WAIT) {
+      try {
+        checkRecvSize(bufsize);
+        checkWait(options);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      const signal = options.signal;
+      if (signal?.aborted === true && !this.#closed) {
+        // Checked here because a held datagram would otherwise be handed out regardless.
+        return Promise.reject(
+          new AbortError(`${this.#recvWhat} was aborted`, {
+            endpoint: this.#local,
+            cause: signal.reason,
+          }),
+        );
+      }
+    }
+    if (this.#asyncError !== undefined) return Promise.reject(this.#takeAsyncError());
+    const held = this.#queue.tryShift();
+    if (held !== undefined) return Promise.resolve(this.#cut(held, bufsize));
+    const next = this.#queue.take(options, this.#recvWhat, this.#local);
+    if (bufsize >= DEFAULT_RECV_SIZE) return next;
+    return next.then((datagram) => this.#cut(datagram, bufsize));
+  }
+
+  /**
+   * Connects the socket to `remote`: datagrams then go there with {@link send}, and only that
+   * peer's datagrams are received from now on (ones already held stay, as with Berkeley
+   * sockets). Connecting a connected socket moves it to the new peer.
+   */
+  async connect(remote: EndpointLike): Promise<void> {
+    this.#checkOpen('connect');
+    if (this.#connecting) {
+      throw new SocketError('connect while another connect is in progress', 'EALREADY', {
+        endpoint: this.#local,
+      });
+    }
+    const endpoint = this.#destination(remote);
+    if (this.#remote !== undefined) this.disconnect();
+    this.#connecting = true;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        // Node never calls back a connect that the socket's closing overtook.
+        this.#abortConnect = () => reject(CLOSED);
+        this.#socket.connect(endpoint.port, endpoint.host, (error?: Error) => {
+          if (error) reject(error);
+          else resolve();
+        });
+      });
+    } catch (error) {
+      throw this.#closed ? this.#closedError('connect') : toSocketError(error, 'connect', endpoint);
+    } finally {
+      this.#connecting = false;
+      this.#abortConnect = undefined;
+    }
+    if (this.#closed) throw this.#closedError('connect');
+    const peer = this.#socket.remoteAddress();
+    this.#remote = { host: peer.address, port: peer.port };
+    this.#local = this.#readLocal();
+  }
+
+  /** Dissolves the association made by {@link connect}; does nothing when not connected. */
+  disconnect(): void {
+    this.#checkOpen('disconnect');
+    if (this.#connecting) {
+      throw new SocketError('disconnect while a connect is in progress', 'EALREADY', {
+        endpoint: this.#local,
+      });
+    }
+    if (this.#remote === undefined) return;
+    try {
+      this.#socket.disconnect();
+    } catch (error) {
+      throw optionError(`disconnect from ${formatEndpoint(this.#remote)}`, error, this.#local);
+    }
+    this.#remote = undefined;
+    this.#local = this.#readLocal();
+  }
+
+  /** Allows (or forbids again) sending to broadcast addresses (SO_BROADCAST). */
+  setBroadcast(flag: boolean): void {
+    this.#option('setBroadcast', () => this.#socket.setBroadcast(checkFlag('flag', flag)));
+    this.#broadcast = flag;
+  }
+
+  /** Sets the IP time-to-live (hop limit) of unicast datagrams, 1..255. */
+  setTTL(ttl: number): void {
+    this.#option('setTTL', () => this.#socket.setTTL(checkInteger('ttl', ttl, 1, 255)));
+  }
+
+  /** Sets the time-to-live of multicast datagrams, 0..255; 0 keeps them on this host. */
+  setMulticastTTL(ttl: number): void {
+    const value = checkInteger('ttl', ttl, 0, 255);
+    this.#option('setMulticastTTL', () => this.#socket.setMulticastTTL(value));
+  }
+
+  /** Whether multicast datagrams this socket sends are also delivered to this host. */
+  setMulticastLoopback(flag: boolean): void {
+    const value = checkFlag('flag', flag);
+    this.#option('setMulticastLoopback', () => this.#socket.setMulticastLoopback(value));
+  }
+
+  /**
+   * Chooses the interface multicast datagrams leave by: its IPv4 address, or for IPv6 the
+   * any-address scoped to the interface (`"::%eth0"`).
+   */
+  setMulticastInterface(iface: string): void {
+    const value = checkInterface(iface, this.#family);
+    this.#option(`setMulticastInterface ${value}`, () => this.#socket.setMulticastInterface(value));
+  }
+
+  /**
+   * Joins multicast `group` on the interface with address `iface` (by default one the system
+   * chooses). Rejects a non-multicast address with {@link InvalidEndpointError}; joining twice
+   * fails with {@link AddressInUseError}.
+   */
+  joinGroup(group: string, iface?: string): void {
+    const value = checkGroup(group, this.#family);
+    const on = iface === undefined ? undefined : checkInterface(iface, this.#family);
+    this.#option(`joinGroup ${value}${on ? ` on ${on}` : ''}`, () =>
+      this.#socket.addMembership(value, on),
+    );
+  }
+
+  /** Leaves a multicast group joined with {@link joinGroup} (same `iface`). */
+  leaveGroup(group: string, iface?: string): void {
+    const value = checkGroup(group, this.#family);
+    const on = iface === undefined ? undefined : checkInterface(iface, this.#family);
+    this.#option(`leaveGroup ${value}${on ? ` on ${on}` : ''}`, () =>
+      this.#socket.dropMembership(value, on),
+    );
+  }
+
+  /**
+   * Closes the socket and frees its port at once. Pending receives, and any later call,
+   * reject with {@link SocketClosedError}; held datagrams are discarded (counted as dropped).
+   * Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      this.#closed = true;
+      this.#asyncError = undefined;
+      this.#abortConnect?.();
+      const held = this.#queue.fail(() => this.#closedError('recvFrom'), true);
+      this.#dropped += held.length;
+      this.#socket.close(() => {
+        // A sendTo whose address was still being looked up when the socket closed is dropped
+        // by Node without a callback; settle it here.
+        for (const done of [...this.#pendingSends]) done(CLOSED);
+        resolve();
+      });
+    });
+    return this.#closing;
+  }
+
+  /** Closes the socket, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /**
+   * Yields received datagrams until the socket is closed, then ends. Other errors (such as
+   * {@link ConnectionRefusedError} on a connected socket) end the loop by throwing. Breaking
+   * out of the loop leaves the socket open.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<ReceivedDatagram, void, undefined> {
+    for (;;) {
+      let datagram: ReceivedDatagram;
+      try {
+        datagram = await this.recvFrom();
+      } catch (error) {
+        if (this.#closed && error instanceof SocketClosedError) return;
+        throw error;
+      }
+      yield datagram;
+    }
+  }
+
+  #onMessage(data: Buffer, info: RemoteInfo): void {
+    this.#received++;
+    this.#bytesReceived += data.length;
+    const queue = this.#queue;
+    // Check before building the record: a flood beyond the limit costs no allocation.
+    if (queue.waiting === 0 && queue.length >= this.#limit) {
+      this.#dropped++;
+      return;
+    }
+    if (!queue.push({ data, sender: { host: info.address, port: info.port }, truncated: false })) {
+      this.#dropped++;
+    }
+  }
+
+  #onError(error: Error): void {
+    if (this.#closed) return;
+    const mapped = toSocketError(error, 'receive', this.#remote ?? this.#local);
+    // Like SO_ERROR, one slot: a newer report replaces one nobody has seen yet.
+    if (!this.#queue.rejectNext(mapped)) this.#asyncError = mapped;
+  }
+
+  #send(payload: Uint8Array, host: string | undefined, port: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+      const done: SendDone = (error, bytes) => {
+        if (!this.#pendingSends.delete(done)) return;
+        // A datagram that went out counts as sent even if close() came before the callback.
+        if (error === null) {
+          this.#sent++;
+          this.#bytesSent += bytes ?? payload.length;
+          resolve(bytes ?? payload.length);
+        } else {
+          const to = host === undefined ? undefined : { host, port };
+          reject(this.#sendError(error, payload.length, to));
+        }
+      };
+      this.#pendingSends.add(done);
+      try {
+        if (host === undefined) this.#socket.send(payload, done);
+        else this.#socket.send(payload, port, host, done);
+      } catch (error) {
+        done(error as Error);
+      }
+    });
+  }
+
+  #sendError(error: Error | null, size: number, endpoint: Endpoint | undefined): SocketError {
+    const target = endpoint ?? this.#remote;
+    const what = endpoint === undefined ? 'send' : 'sendTo';
+    if (this.#closed || error === null) return this.#closedError(what);
+    const code = (error as { code?: unknown }).code;
+    const where = target === undefined ? '' : ` to ${formatEndpoint(target)}`;
+    if (code === 'EMSGSIZE') {
+      return new MessageTooLargeError(
+        `${what}${where} failed: the system refused a ${size}-byte datagram as too long`,
+        size,
+        this.maxMessageSize,
+        { endpoint: target, cause: error },
+      );
+    }
+    if ((code === 'EACCES' || code === 'EPERM') && !this.#broadcast) {
+      return new PermissionDeniedError(
+        `${what}${where} failed: permission denied (a broadcast address needs setBroadcast(true))`,
+        { endpoint: target, cause: error },
+      );
+    }
+    return toSocketError(error, 'send', target);
+  }
+
+  #destination(to: EndpointLike): Endpoint {
+    const endpoint = toEndpoint(to, { host: LOOPBACK_ADDRESS[this.#family] });
+    if (endpoint.port === 0) {
+      throw new InvalidEndpointError(
+        `cannot send to port 0 of ${endpoint.host}: give the port the peer is bound to`,
+        to,
+        'port',
+      );
+    }
+    checkHostFamily(endpoint.host, this.#family, to);
+    return endpoint;
+  }
+
+  #checkSize(size: number, endpoint: Endpoint): void {
+    const limit = MAX_DATAGRAM_SIZE[this.#family];
+    if (size <= limit) return;
+    throw new MessageTooLargeError(
+      `datagram of ${size} bytes to ${formatEndpoint(endpoint)} is larger than the ` +
+        `${this.#family} maximum of ${limit} bytes; nothing was sent`,
+      size,
+      limit,
+      { endpoint },
+    );
+  }
+
+  #cut(datagram: ReceivedDatagram, bufsize: number): ReceivedDatagram {
+    if (datagram.data.length <= bufsize) return datagram;
+    this.#truncated++;
+    datagram.data = datagram.data.subarray(0, bufsize);
+    datagram.truncated = true;
+    return datagram;
+  }
+
+  #takeAsyncError(): SocketError {
+    const error = this.#asyncError as SocketError;
+    this.#asyncError = undefined;
+    return error;
+  }
+
+  #option(what: string, apply: () => unknown): void {
+    this.#checkOpen(what);
+    try {
+      apply();
+    } catch (error) {
+      if (error instanceof SocketError) throw error;
+      throw optionError(`${what} on ${formatEndpoint(this.#local)}`, error, this.#local);
+    }
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#closed) throw this.#closedError(what);
+  }
+
+  #closedError(what: string): SocketClosedError {
+    return new SocketClosedError(`${what} on ${formatEndpoint(this.#local)}: socket is closed`, {
+      endpoint: this.#local,
+    });
+  }
+
+  #readLocal(): Endpoint {
+    const address = this.#socket.address();
+    return { host: address.address, port: address.port };
+  }
+}
+
+function checkWait(options: DatagramReceiveOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object such as { timeout: 1000 }');
+  }
+  const { timeout } = options;
+  if (
+    timeout !== undefined &&
+    (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2 ** 31 - 1)
+  ) {
+    throw new RangeError(
+      `timeout must be a number of milliseconds from 0 to ${2 ** 31 - 1}, got ${String(timeout)}`,
+    );
+  }
+}
+
+function isSendPort(port: unknown): port is number {
+  return typeof port === 'number' && (port | 0) === port && port > 0 && port <= 65535;
+}

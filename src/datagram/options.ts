@@ -1,0 +1,149 @@
+import { Buffer } from 'node:buffer';
+import type { AddressFamily, Endpoint } from '../endpoint/endpoint.js';
+import type { WaitOptions } from '../internal/deadline.js';
+
+/**
+ * The largest UDP payload of each IP version: 65,535 bytes of IP packet less the headers
+ * (20 bytes of IPv4 header and 8 of UDP; IPv6 counts only the 8 bytes of UDP header in its
+ * payload length). Larger datagrams are refused before anything is sent.
+ */
+export const MAX_DATAGRAM_SIZE: Readonly<Record<AddressFamily, number>> = {
+  IPv4: 65507,
+  IPv6: 65527,
+};
+
+/** The `bufsize` of {@link DatagramSocket.recvFrom} unless one is given: any datagram fits. */
+export const DEFAULT_RECV_SIZE = 65536;
+
+/** Datagrams held for the application while nobody receives, unless configured. */
+export const DEFAULT_RECEIVE_QUEUE_LIMIT = 1024;
+
+/** Options of {@link DatagramSocket.bind}. */
+export interface DatagramSocketOptions {
+  /**
+   * The IP version of the socket. Left out, it follows the host to bind (an IPv6 literal
+   * makes an IPv6 socket) and is IPv4 otherwise; a host name is resolved in this family.
+   */
+  family?: AddressFamily;
+  /**
+   * Sets SO_REUSEADDR before binding, so that several sockets that all ask for it can bind the
+   * same address and port. Off by default: binding a taken port fails with AddressInUseError.
+   */
+  reuseAddress?: boolean;
+  /** IPv6 sockets only: refuse IPv4-mapped traffic (IPV6_V6ONLY), e.g. to bind `::` and `0.0.0.0` apart. */
+  ipv6Only?: boolean;
+  /** Allows sending to broadcast addresses (SO_BROADCAST); see {@link DatagramSocket.setBroadcast}. */
+  broadcast?: boolean;
+  /** The kernel receive buffer size in bytes (SO_RCVBUF; Linux doubles and caps it). */
+  recvBufferSize?: number;
+  /** The kernel send buffer size in bytes (SO_SNDBUF; Linux doubles and caps it). */
+  sendBufferSize?: number;
+  /**
+   * The most datagrams held while nobody is receiving (default
+   * {@link DEFAULT_RECEIVE_QUEUE_LIMIT}). Datagrams arriving beyond it are dropped and counted
+   * in {@link DatagramStats.datagramsDropped}, as a full kernel buffer would, so a fast sender
+   * cannot make the process hold unbounded memory. Each held datagram takes its own size, so
+   * the worst case is the limit times {@link MAX_DATAGRAM_SIZE}.
+   */
+  receiveQueueLimit?: number;
+}
+
+/** Options of {@link DatagramSocket.sendTo} and {@link DatagramSocket.send}. */
+export interface DatagramSendOptions {
+  /** How a string payload is turned into bytes (default `'utf8'`). Ignored for bytes. */
+  encoding?: BufferEncoding;
+}
+
+/** Options of {@link DatagramSocket.recvFrom}: a timeout and/or an AbortSignal. */
+export type DatagramReceiveOptions = WaitOptions;
+
+/** One received datagram. */
+export interface ReceivedDatagram {
+  /** The payload, or its first `bufsize` bytes when {@link truncated}. */
+  data: Buffer;
+  /** The address and port the datagram came from. */
+  sender: Endpoint;
+  /**
+   * True when the datagram was longer than the `bufsize` asked for; the rest of it was
+   * discarded, as a Berkeley `recvfrom` does.
+   */
+  truncated: boolean;
+}
+
+/** Counters of a datagram socket, since it was bound. */
+export interface DatagramStats {
+  /** Datagrams that arrived at the socket, including the ones later dropped. */
+  datagramsReceived: number;
+  /** Payload bytes of {@link datagramsReceived}. */
+  bytesReceived: number;
+  /**
+   * Datagrams discarded without being delivered: they arrived while the receive queue was
+   * full, or were still held when the socket closed.
+   */
+  datagramsDropped: number;
+  /** Datagrams delivered cut short because they were longer than the receive's `bufsize`. */
+  datagramsTruncated: number;
+  /** Datagrams sent. */
+  datagramsSent: number;
+  /** Payload bytes sent. */
+  bytesSent: number;
+}
+
+/** Checks that `value` is an integer in `min..max`; throws a RangeError naming `name`. */
+export function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new RangeError(
+      `${name} must be an integer from ${min} to ${max}, got ${describe(value)}`,
+    );
+  }
+  return value;
+}
+
+/** Checks a boolean argument; throws a TypeError naming `name`. */
+export function checkFlag(name: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  throw new TypeError(`${name} must be true or false, got ${describe(value)}`);
+}
+
+/** Checks an optional boolean option. */
+export function checkOptionalFlag(name: string, value: unknown): boolean | undefined {
+  return value === undefined ? undefined : checkFlag(name, value);
+}
+
+/** Checks an optional address family option. */
+export function checkFamily(value: unknown): AddressFamily | undefined {
+  if (value === undefined || value === 'IPv4' || value === 'IPv6') return value;
+  throw new RangeError(`family must be 'IPv4' or 'IPv6', got ${describe(value)}`);
+}
+
+/** Checks the `bufsize` of a receive: a positive integer. */
+export function checkRecvSize(value: unknown): number {
+  return checkInteger('bufsize', value, 1, Number.MAX_SAFE_INTEGER);
+}
+
+/** Turns a payload into bytes; throws a TypeError or RangeError naming what is wrong. */
+export function toPayload(data: unknown, options: DatagramSendOptions | undefined): Uint8Array {
+  if (typeof data === 'string') {
+    const encoding = options?.encoding;
+    if (encoding === undefined) return Buffer.from(data, 'utf8');
+    if (!Buffer.isEncoding(encoding)) {
+      throw new RangeError(
+        `encoding must be a Buffer encoding such as 'utf8', got ${describe(encoding)}`,
+      );
+    }
+    return Buffer.from(data, encoding);
+  }
+  if (data instanceof Uint8Array) return data;
+  throw new TypeError(
+    `data must be a string or a Uint8Array (e.g. a Buffer), got ${describe(data)}`,
+  );
+}
+
+/** A short description of a value for error messages. */
+export function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) {
+    return String(value);
+  }
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
