@@ -3,20 +3,40 @@ import type { AddressFamily, EndpointLike } from '../endpoint/endpoint.js';
 import { familyOf } from '../endpoint/parse.js';
 import { InvalidEndpointError } from '../errors.js';
 
+/** Options of every stream socket. */
+export interface StreamSocketOptions {
+  /**
+   * The most received bytes held for the application before the socket stops reading from the
+   * kernel, so that TCP flow control slows the sender (default 1 MiB). Reading resumes once the
+   * application has read the buffer down to half of it.
+   */
+  receiveBufferLimit?: number;
+}
+
 /** The receive buffer limit of a stream socket unless one is given: 1 MiB. */
 export const DEFAULT_RECEIVE_BUFFER_LIMIT = 1024 * 1024;
 
 /** The largest read one call can ask for: the largest Buffer Node can allocate. */
 export const MAX_READ_SIZE = constants.MAX_LENGTH;
 
+/** The RangeError naming `name` when `value` is not an integer in `min..max`, else undefined. */
+export function integerError(
+  name: string,
+  value: unknown,
+  min: number,
+  max: number,
+): RangeError | undefined {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) {
+    return undefined;
+  }
+  return new RangeError(`${name} must be an integer from ${min} to ${max}, got ${describe(value)}`);
+}
+
 /** Checks that `value` is an integer in `min..max`; throws a RangeError naming `name`. */
 export function checkInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(
-      `${name} must be an integer from ${min} to ${max}, got ${describe(value)}`,
-    );
-  }
-  return value;
+  const error = integerError(name, value, min, max);
+  if (error) throw error;
+  return value as number;
 }
 
 /** Checks an optional boolean option; throws a TypeError naming `name`. */
@@ -37,11 +57,13 @@ export function checkReceiveBufferLimit(value: unknown): number {
   return checkInteger('receiveBufferLimit', value, 1, MAX_READ_SIZE);
 }
 
-/** Checks an optional text encoding for data given as a string. */
-export function checkEncoding(value: unknown): BufferEncoding {
+/** The encoding for data given as a string, or a RangeError naming the bad value. */
+export function checkEncoding(value: unknown): BufferEncoding | RangeError {
   if (value === undefined) return 'utf8';
   if (typeof value === 'string' && Buffer.isEncoding(value)) return value;
-  throw new RangeError(`encoding must be a Buffer encoding such as 'utf8', got ${describe(value)}`);
+  return new RangeError(
+    `encoding must be a Buffer encoding such as 'utf8', got ${describe(value)}`,
+  );
 }
 
 /**

@@ -18,8 +18,9 @@ import {
   checkHostFamily,
   checkInteger,
   checkReceiveBufferLimit,
+  type StreamSocketOptions,
 } from './options.js';
-import { StreamSocket, type StreamSocketOptions } from './stream-socket.js';
+import { StreamSocket } from './stream-socket.js';
 
 /** How many connections wait for {@link StreamServer.accept} unless told otherwise. */
 export const DEFAULT_ACCEPT_QUEUE_LIMIT = 128;

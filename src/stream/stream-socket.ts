@@ -1,56 +1,23 @@
 import { Buffer } from 'node:buffer';
-import { isIP, Socket, type TcpNetConnectOpts } from 'node:net';
+import type { Socket } from 'node:net';
 import { finished, Writable } from 'node:stream';
-import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
-import { ANY_ADDRESS, LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
+import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
-import { toEndpoint } from '../endpoint/parse.js';
-import { InvalidEndpointError, SocketClosedError, toSocketError } from '../errors.js';
+import { SocketClosedError, toSocketError } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
-import { waitWithDeadline } from '../internal/deadline.js';
 import { adoptSocket, startReading } from './adopt.js';
-import {
-  checkBoolean,
-  checkEncoding,
-  checkFamily,
-  checkHostFamily,
-  checkInteger,
-  checkReceiveBufferLimit,
-  MAX_READ_SIZE,
-} from './options.js';
+import { openConnection, type ConnectOptions } from './connect.js';
+import { checkEncoding, integerError, MAX_READ_SIZE } from './options.js';
 import { ReceiveBuffer } from './receive-buffer.js';
+
+export type { ConnectOptions } from './connect.js';
+export type { StreamSocketOptions } from './options.js';
 
 const EMPTY = Buffer.alloc(0);
 const DONE = Promise.resolve();
-const ignore = (): void => undefined;
-// net.Socket's own `errored` reports the readable side; a failed write is on the writable one.
-const writableErrored = Object.getOwnPropertyDescriptor(Writable.prototype, 'errored')?.get as (
-  this: Writable,
-) => Error | null;
-
-/** Options of every stream socket. */
-export interface StreamSocketOptions {
-  /**
-   * The most received bytes held for the application before the socket stops reading from the
-   * kernel, so that TCP flow control slows the sender (default 1 MiB). Reading resumes once the
-   * application has read the buffer down to half of it.
-   */
-  receiveBufferLimit?: number;
-}
-
-/** Options of {@link StreamSocket.connect}. */
-export interface ConnectOptions extends WaitOptions, StreamSocketOptions {
-  /** The local address and/or port to connect from; by default the system chooses. */
-  local?: EndpointLike;
-  /** Disables Nagle's algorithm (TCP_NODELAY), sending small writes at once. */
-  noDelay?: boolean;
-  /** Enables TCP keep-alive; a number is the idle time in ms before the first probe. */
-  keepAlive?: boolean | number;
-  /**
-   * The IP version to connect with: picks the loopback address when the remote has no host
-   * and the addresses a host name resolves to.
-   */
-  family?: AddressFamily;
+/** The error of the writing side: net.Socket's own `errored` reports the reading side. */
+function writableErrored(socket: Socket): unknown {
+  return Reflect.get(Writable.prototype, 'errored', socket);
 }
 
 /** Options of {@link StreamSocket.sendAll}. */
@@ -116,70 +83,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * failure the half-open connection is destroyed.
    */
   static async connect(remote: EndpointLike, options: ConnectOptions = {}): Promise<StreamSocket> {
-    const family = checkFamily(options.family);
-    const limit = checkReceiveBufferLimit(options.receiveBufferLimit);
-    const noDelay = checkBoolean('noDelay', options.noDelay);
-    const keepAlive = options.keepAlive;
-    if (typeof keepAlive === 'number') checkInteger('keepAlive', keepAlive, 0, 2 ** 31 - 1);
-    else checkBoolean('keepAlive', keepAlive);
-    const endpoint = toEndpoint(remote, { host: LOOPBACK_ADDRESS[family ?? 'IPv4'] });
-    if (endpoint.port === 0) {
-      throw new InvalidEndpointError(
-        `cannot connect to port 0 of ${endpoint.host}: give the port the peer listens on`,
-        remote,
-        'port',
-      );
-    }
-    checkHostFamily(endpoint.host, family, remote);
-    const netOptions: TcpNetConnectOpts = { host: endpoint.host, port: endpoint.port };
-    if (family !== undefined) netOptions.family = family === 'IPv6' ? 6 : 4;
-    if (options.local !== undefined) {
-      const local = toEndpoint(options.local, { host: ANY_ADDRESS.IPv4 });
-      if (isIP(local.host) === 0) {
-        throw new InvalidEndpointError(
-          `local host "${local.host}" must be an IP address of this machine, not a name`,
-          options.local,
-          'host',
-        );
-      }
-      // The any-address means "whichever", so it is left to the system (and fits both families).
-      if (local.host !== ANY_ADDRESS.IPv4 && local.host !== ANY_ADDRESS.IPv6) {
-        netOptions.localAddress = local.host;
-      }
-      if (local.port !== 0) netOptions.localPort = local.port;
-    }
-    const what = `connect to ${formatEndpoint(endpoint)}`;
-    const socket = new Socket({ allowHalfOpen: true });
-    await waitWithDeadline<void>(
-      (settle) => {
-        const onConnect = (): void => {
-          socket.off('error', onError);
-          settle.resolve();
-        };
-        const onError = (error: Error): void => {
-          socket.off('connect', onConnect);
-          socket.destroy();
-          settle.reject(toSocketError(error, 'connect', endpoint));
-        };
-        socket.once('connect', onConnect);
-        socket.once('error', onError);
-        socket.connect(netOptions);
-        return () => {
-          socket.off('connect', onConnect);
-          socket.off('error', onError);
-          socket.on('error', ignore);
-          socket.destroy();
-        };
-      },
-      options,
-      what,
-      endpoint,
-    );
-    if (noDelay === true) socket.setNoDelay(true);
-    if (keepAlive !== undefined && keepAlive !== false) {
-      socket.setKeepAlive(true, keepAlive === true ? 0 : keepAlive);
-    }
-    return new StreamSocket(socket, limit, true);
+    const { socket, receiveBufferLimit } = await openConnection(remote, options);
+    return new StreamSocket(socket, receiveBufferLimit, true);
   }
 
   /** @internal Wraps a socket accepted by a server; it reads once {@link startReading} runs. */
@@ -220,12 +125,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   sendAll(data: string | Uint8Array, options: SendOptions = {}): Promise<void> {
     const refusal = this.#sendRefusal();
     if (refusal !== undefined) return Promise.reject(refusal);
-    let encoding: BufferEncoding;
-    try {
-      encoding = checkEncoding(options.encoding);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    const encoding = checkEncoding(options.encoding);
+    if (encoding instanceof Error) return Promise.reject(encoding);
     if (typeof data === 'string') {
       if (data.length === 0) return Promise.resolve();
     } else if (data instanceof Uint8Array) {
@@ -246,7 +147,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     });
     // Usually the kernel takes the data within write(): nothing is left queued and no error was
     // recorded, so the caller need not wait for the callback's extra turn of the event loop.
-    if (socket.writableLength === 0 && writableErrored.call(socket) == null) return DONE;
+    if (socket.writableLength === 0 && writableErrored(socket) == null) return DONE;
     return new Promise<void>((resolve, reject) => {
       settle = { resolve, reject };
     });
@@ -262,11 +163,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * {@link SocketClosedError} when the socket is or gets closed.
    */
   recv(bufsize: number, options: WaitOptions = {}): Promise<Buffer> {
-    try {
-      checkInteger('bufsize', bufsize, 1, MAX_READ_SIZE);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    const invalid = integerError('bufsize', bufsize, 1, MAX_READ_SIZE);
+    if (invalid) return Promise.reject(invalid);
     return this.#buffer.read(bufsize, false, options, this.#recvWhat);
   }
 
@@ -277,11 +175,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * or abort the bytes gathered so far stay for the next read.
    */
   recvExactly(n: number, options: WaitOptions = {}): Promise<Buffer> {
-    try {
-      checkInteger('n', n, 0, MAX_READ_SIZE);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    const invalid = integerError('n', n, 0, MAX_READ_SIZE);
+    if (invalid) return Promise.reject(invalid);
     if (n === 0) return this.#closed ? Promise.reject(this.#closedError()) : Promise.resolve(EMPTY);
     return this.#buffer.read(n, true, options, this.#recvWhat);
   }

@@ -1,0 +1,112 @@
+import { isIP, Socket, type TcpNetConnectOpts } from 'node:net';
+import type { AddressFamily, EndpointLike } from '../endpoint/endpoint.js';
+import { ANY_ADDRESS, LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
+import { formatEndpoint } from '../endpoint/format.js';
+import { toEndpoint } from '../endpoint/parse.js';
+import { InvalidEndpointError, toSocketError } from '../errors.js';
+import type { WaitOptions } from '../internal/deadline.js';
+import { waitWithDeadline } from '../internal/deadline.js';
+import {
+  checkBoolean,
+  checkFamily,
+  checkHostFamily,
+  checkInteger,
+  checkReceiveBufferLimit,
+  type StreamSocketOptions,
+} from './options.js';
+
+const ignore = (): void => undefined;
+
+/** Options of {@link StreamSocket.connect}. */
+export interface ConnectOptions extends WaitOptions, StreamSocketOptions {
+  /** The local address and/or port to connect from; by default the system chooses. */
+  local?: EndpointLike;
+  /** Disables Nagle's algorithm (TCP_NODELAY), sending small writes at once. */
+  noDelay?: boolean;
+  /** Enables TCP keep-alive; a number is the idle time in ms before the first probe. */
+  keepAlive?: boolean | number;
+  /**
+   * The IP version to connect with: picks the loopback address when the remote has no host
+   * and the addresses a host name resolves to.
+   */
+  family?: AddressFamily;
+}
+
+/**
+ * Checks the arguments of {@link StreamSocket.connect} and opens the connection, bounded by
+ * the timeout and signal. Throws dsock errors only; on failure the Node socket is destroyed.
+ */
+export async function openConnection(
+  remote: EndpointLike,
+  options: ConnectOptions,
+): Promise<{ socket: Socket; receiveBufferLimit: number }> {
+  const family = checkFamily(options.family);
+  const limit = checkReceiveBufferLimit(options.receiveBufferLimit);
+  const noDelay = checkBoolean('noDelay', options.noDelay);
+  const keepAlive = options.keepAlive;
+  if (typeof keepAlive === 'number') checkInteger('keepAlive', keepAlive, 0, 2 ** 31 - 1);
+  else checkBoolean('keepAlive', keepAlive);
+  const endpoint = toEndpoint(remote, { host: LOOPBACK_ADDRESS[family ?? 'IPv4'] });
+  if (endpoint.port === 0) {
+    throw new InvalidEndpointError(
+      `cannot connect to port 0 of ${endpoint.host}: give the port the peer listens on`,
+      remote,
+      'port',
+    );
+  }
+  checkHostFamily(endpoint.host, family, remote);
+  const netOptions: TcpNetConnectOpts = { host: endpoint.host, port: endpoint.port };
+  if (family !== undefined) netOptions.family = family === 'IPv6' ? 6 : 4;
+  if (options.local !== undefined) {
+    const local = toEndpoint(options.local, { host: ANY_ADDRESS.IPv4 });
+    if (isIP(local.host) === 0) {
+      throw new InvalidEndpointError(
+        `local host "${local.host}" must be an IP address of this machine, not a name`,
+        options.local,
+        'host',
+      );
+    }
+    // The any-address means "whichever", so it is left to the system (and fits both families).
+    if (local.host !== ANY_ADDRESS.IPv4 && local.host !== ANY_ADDRESS.IPv6) {
+      netOptions.localAddress = local.host;
+    }
+    if (local.port !== 0) netOptions.localPort = local.port;
+  }
+  const what = `connect to ${formatEndpoint(endpoint)}`;
+  const socket = new Socket({ allowHalfOpen: true });
+  await waitWithDeadline<void>(
+    (settle) => {
+      const onConnect = (): void => {
+        socket.off('error', onError);
+        settle.resolve();
+      };
+      const onError = (error: Error): void => {
+        socket.off('connect', onConnect);
+        socket.destroy();
+        settle.reject(toSocketError(error, 'connect', endpoint));
+      };
+      socket.once('connect', onConnect);
+      socket.once('error', onError);
+      try {
+        socket.connect(netOptions);
+      } catch (error) {
+        // Node checks some options synchronously; their errors are mapped like the others.
+        onError(error as Error);
+      }
+      return () => {
+        socket.off('connect', onConnect);
+        socket.off('error', onError);
+        socket.on('error', ignore);
+        socket.destroy();
+      };
+    },
+    options,
+    what,
+    endpoint,
+  );
+  if (noDelay === true) socket.setNoDelay(true);
+  if (keepAlive !== undefined && keepAlive !== false) {
+    socket.setKeepAlive(true, keepAlive === true ? 0 : keepAlive);
+  }
+  return { socket, receiveBufferLimit: limit };
+}
