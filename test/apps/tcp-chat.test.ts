@@ -1,0 +1,147 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { TcpChatConnection, type StreamChatEvent } from '../../src/apps/tcp-chat.js';
+import { TcpGroupChat, type GroupChatEvent } from '../../src/apps/tcp-group-chat.js';
+import { MessageTooLargeError, StreamServer, StreamSocket } from '../../src/index.js';
+import { within } from '../helpers/bounded.js';
+
+/** Collects events and lets a test await a condition on them. */
+class EventLog<E> {
+  readonly events: E[] = [];
+  readonly #waiters: { ready: () => boolean; resolve: () => void }[] = [];
+
+  readonly push = (event: E): void => {
+    this.events.push(event);
+    for (const waiter of this.#waiters.filter((w) => w.ready())) {
+      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
+      waiter.resolve();
+    }
+  };
+
+  /** Resolves once `count` events match (bounded by 10 s). */
+  async until(match: (e: E) => boolean, label: string, count = 1): Promise<E> {
+    const ready = (): boolean => this.events.filter(match).length >= count;
+    if (!ready()) {
+      await within(
+        new Promise<void>((resolve) => this.#waiters.push({ ready, resolve })),
+        10_000,
+        label,
+      );
+    }
+    return this.events.filter(match)[count - 1] as E;
+  }
+}
+
+const textOf = (event: StreamChatEvent | GroupChatEvent): string | undefined =>
+  event.type === 'message' ? event.message?.text : undefined;
+
+describe('TCP chat', () => {
+  it('exchanges chat messages both ways, and each side sees the other leave', async () => {
+    const server = await StreamServer.listen('127.0.0.1:0');
+    const alice = new EventLog<StreamChatEvent>();
+    const bob = new EventLog<StreamChatEvent>();
+    const [accepted, connected] = await within(
+      Promise.all([server.accept(), StreamSocket.connect(server.localEndpoint)]),
+      5000,
+      'connection',
+    );
+    const a = new TcpChatConnection(accepted, 'Alice', alice.push);
+    const b = new TcpChatConnection(connected, 'Bob', bob.push);
+    try {
+      await a.say('hi Bob');
+      await b.say('hi Alice\nsecond line');
+      const toBob = await bob.until((e) => textOf(e) === 'hi Bob', 'message to Bob');
+      assert.ok(toBob.type === 'message' && toBob.message?.sender === 'Alice');
+      const toAlice = await alice.until((e) => e.type === 'message', 'message to Alice');
+      assert.ok(toAlice.type === 'message');
+      assert.equal(toAlice.message?.text, 'hi Alice\nsecond line');
+      assert.equal(toAlice.message?.sender, 'Bob');
+
+      await assert.rejects(a.say('x'.repeat(70_000)), MessageTooLargeError);
+      await b.close();
+      const closed = await alice.until((e) => e.type === 'closed', 'Alice to see Bob leave');
+      assert.ok(closed.type === 'closed' && closed.error === undefined);
+    } finally {
+      await a.close();
+      await b.close();
+      await server.close();
+    }
+  });
+});
+
+describe('TCP group chat', () => {
+  it('reaches every member over connections made either way, and survives one leaving', async () => {
+    const logs = [
+      new EventLog<GroupChatEvent>(),
+      new EventLog<GroupChatEvent>(),
+      new EventLog<GroupChatEvent>(),
+    ];
+    const members: TcpGroupChat[] = [];
+    try {
+      members.push(await TcpGroupChat.start('A', { listen: '127.0.0.1:0' }, logs[0]!.push));
+      members.push(
+        await TcpGroupChat.start(
+          'B',
+          { listen: '127.0.0.1:0', peers: [members[0]!.localEndpoint] },
+          logs[1]!.push,
+        ),
+      );
+      members.push(
+        await TcpGroupChat.start(
+          'C',
+          { listen: '127.0.0.1:0', peers: [members[0]!.localEndpoint, members[1]!.localEndpoint] },
+          logs[2]!.push,
+        ),
+      );
+      const [a, b, c] = members as [TcpGroupChat, TcpGroupChat, TcpGroupChat];
+      await within(Promise.all([b.ready(), c.ready()]), 5000, 'members to connect');
+      // A accepts B and C; B accepts C: wait until everyone sees two connections.
+      for (const log of logs) {
+        for (let n = 0; n < 2; n++) {
+          await log.until(
+            (e) =>
+              e.type === 'connected' &&
+              log.events.filter((x) => x.type === 'connected').length >= n + 1,
+            'connections',
+          );
+        }
+      }
+      assert.deepEqual([a.peers.length, b.peers.length, c.peers.length], [2, 2, 2]);
+
+      await a.say('from A');
+      await c.say('from C');
+      for (const [i, log] of logs.entries()) {
+        if (i !== 0) await log.until((e) => textOf(e) === 'from A', `member ${i} gets A's message`);
+        if (i !== 2) await log.until((e) => textOf(e) === 'from C', `member ${i} gets C's message`);
+      }
+
+      await b.close();
+      await logs[0]!.until((e) => e.type === 'closed', 'A sees B leave');
+      await logs[2]!.until((e) => e.type === 'closed', 'C sees B leave');
+      await a.say('after B left');
+      await logs[2]!.until((e) => textOf(e) === 'after B left', 'C still hears A');
+      assert.equal(a.peers.length, 1);
+    } finally {
+      await Promise.all(members.map((m) => m.close()));
+    }
+  });
+
+  it('reports a peer it cannot reach and goes on', async () => {
+    const gone = await StreamServer.listen('127.0.0.1:0');
+    const port = gone.localEndpoint.port;
+    await gone.close();
+    const log = new EventLog<GroupChatEvent>();
+    const member = await TcpGroupChat.start(
+      'A',
+      { listen: '127.0.0.1:0', peers: [{ host: '127.0.0.1', port }] },
+      log.push,
+    );
+    try {
+      const event = await log.until((e) => e.type === 'unreachable', 'unreachable report');
+      assert.ok(event.type === 'unreachable' && event.error.code === 'ECONNREFUSED');
+      await member.say('nobody hears this');
+    } finally {
+      await member.close();
+    }
+  });
+});
