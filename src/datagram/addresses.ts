@@ -74,8 +74,13 @@ export function optionError(what: string, error: unknown, endpoint: Endpoint): S
   switch (code) {
     case 'EADDRNOTAVAIL':
       return new AddressNotAvailableError(
-        `${what} failed: the address is not available (not a local interface, ` +
-          'or no such membership)',
+        `${what} failed: the address is not available (not the address of a local ` +
+          'interface, or not a group this socket joined there)',
+        options,
+      );
+    case 'ENODEV':
+      return new AddressNotAvailableError(
+        `${what} failed: no local interface has that address`,
         options,
       );
     case 'EADDRINUSE':

@@ -221,7 +221,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
         this.#checkSize(payload.length, { host, port });
       }
     } catch (error) {
-      return Promise.reject(error);
+      return rejected(error);
     }
     return this.#send(payload, host, port);
   }
@@ -246,7 +246,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
       payload = toPayload(data, options);
       this.#checkSize(payload.length, remote);
     } catch (error) {
-      return Promise.reject(error);
+      return rejected(error);
     }
     return this.#send(payload, undefined, 0);
   }
@@ -266,7 +266,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
         checkRecvSize(bufsize);
         checkWait(options);
       } catch (error) {
-        return Promise.reject(error);
+        return rejected(error);
       }
       const signal = options.signal;
       if (signal?.aborted === true && !this.#closed) {
@@ -590,4 +590,9 @@ function checkWait(options: DatagramReceiveOptions): void {
 
 function isSendPort(port: unknown): port is number {
   return typeof port === 'number' && (port | 0) === port && port > 0 && port <= 65535;
+}
+
+/** A rejected promise for an error thrown by argument checks (always an Error). */
+function rejected(error: unknown): Promise<never> {
+  return Promise.reject(error instanceof Error ? error : new Error(String(error)));
 }
