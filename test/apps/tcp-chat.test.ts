@@ -4,33 +4,7 @@ import { TcpChatConnection, type StreamChatEvent } from '../../src/apps/tcp-chat
 import { TcpGroupChat, type GroupChatEvent } from '../../src/apps/tcp-group-chat.js';
 import { MessageTooLargeError, StreamServer, StreamSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
-
-/** Collects events and lets a test await a condition on them. */
-class EventLog<E> {
-  readonly events: E[] = [];
-  readonly #waiters: { ready: () => boolean; resolve: () => void }[] = [];
-
-  readonly push = (event: E): void => {
-    this.events.push(event);
-    for (const waiter of this.#waiters.filter((w) => w.ready())) {
-      this.#waiters.splice(this.#waiters.indexOf(waiter), 1);
-      waiter.resolve();
-    }
-  };
-
-  /** Resolves once `count` events match (bounded by 10 s). */
-  async until(match: (e: E) => boolean, label: string, count = 1): Promise<E> {
-    const ready = (): boolean => this.events.filter(match).length >= count;
-    if (!ready()) {
-      await within(
-        new Promise<void>((resolve) => this.#waiters.push({ ready, resolve })),
-        10_000,
-        label,
-      );
-    }
-    return this.events.filter(match)[count - 1] as E;
-  }
-}
+import { EventLog } from '../helpers/event-log.js';
 
 const textOf = (event: StreamChatEvent | GroupChatEvent): string | undefined =>
   event.type === 'message' ? event.message?.text : undefined;
