@@ -117,6 +117,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
 
   /** The local address and port the socket is bound to. */
   get localEndpoint(): Endpoint {
+    // Port 0 after a disconnect: the system chooses a new one at the next send.
+    if (this.#local.port === 0 && !this.#closed) this.#local = this.#readLocal();
     return { ...this.#local };
   }
 
@@ -323,7 +325,14 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     this.#local = this.#readLocal();
   }
 
-  /** Dissolves the association made by {@link connect}; does nothing when not connected. */
+  /**
+   * Dissolves the association made by {@link connect}, so that datagrams from anyone are
+   * received again; does nothing when not connected.
+   *
+   * As with Berkeley sockets on Linux, a socket that was bound to port 0 (a port the system
+   * chose) loses that port here, and receives nothing until its next send binds a new one
+   * ({@link localEndpoint} shows port 0 until then). Bind an explicit port to keep it.
+   */
   disconnect(): void {
     this.#checkOpen('disconnect');
     if (this.#connecting) {
@@ -343,13 +352,15 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
 
   /** Allows (or forbids again) sending to broadcast addresses (SO_BROADCAST). */
   setBroadcast(flag: boolean): void {
-    this.#option('setBroadcast', () => this.#socket.setBroadcast(checkFlag('flag', flag)));
-    this.#broadcast = flag;
+    const value = checkFlag('flag', flag);
+    this.#option('setBroadcast', () => this.#socket.setBroadcast(value));
+    this.#broadcast = value;
   }
 
   /** Sets the IP time-to-live (hop limit) of unicast datagrams, 1..255. */
   setTTL(ttl: number): void {
-    this.#option('setTTL', () => this.#socket.setTTL(checkInteger('ttl', ttl, 1, 255)));
+    const value = checkInteger('ttl', ttl, 1, 255);
+    this.#option('setTTL', () => this.#socket.setTTL(value));
   }
 
   /** Sets the time-to-live of multicast datagrams, 0..255; 0 keeps them on this host. */

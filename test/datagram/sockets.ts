@@ -56,11 +56,11 @@ export function recv(
 
 /**
  * Waits until `condition()` holds, checking after each turn of the event loop; fails after
- * `ms` or a million checks, naming `label`.
+ * `ms` or a million checks, naming `label` (a function is called then, to show the state).
  */
 export async function eventually(
   condition: () => boolean,
-  label: string,
+  label: string | (() => string),
   ms = 5_000,
 ): Promise<void> {
   const deadline = Date.now() + ms;
@@ -69,5 +69,6 @@ export async function eventually(
     if (Date.now() > deadline) break;
     await new Promise((resolve) => setImmediate(resolve));
   }
-  throw new Error(`gave up after ${ms} ms waiting for ${label}`);
+  const what = typeof label === 'string' ? label : label();
+  throw new Error(`gave up after ${ms} ms waiting for ${what}`);
 }

@@ -1,0 +1,85 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { within } from '../helpers/bounded.js';
+import { DatagramSocket, SocketClosedError } from '../../src/index.js';
+import { FAMILIES, socketTracker, unavailable } from './sockets.js';
+
+const sockets = socketTracker();
+
+describe('DatagramSocket.close', () => {
+  it('is idempotent: every call returns the same promise and resolves', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const first = socket.close();
+    const second = socket.close();
+    assert.equal(first, second);
+    await within(first, 5_000, 'close');
+    await within(socket.close(), 5_000, 'close again');
+    assert.equal(socket.closed, true);
+  });
+
+  for (const { family, loopback } of FAMILIES) {
+    it(`${family}: frees the port at once`, async (t) => {
+      if (await unavailable(t, family)) return;
+      const socket = await sockets.bind({ host: loopback });
+      const endpoint = socket.localEndpoint;
+      await within(socket.close(), 5_000, 'close');
+      const again = await sockets.bind(endpoint);
+      assert.deepEqual(again.localEndpoint, endpoint);
+    });
+  }
+
+  it('rejects pending receives with SocketClosedError', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const pending = [socket.recvFrom(), socket.recvFrom(10, { timeout: 60_000 })];
+    await within(socket.close(), 5_000, 'close');
+    for (const receive of pending) {
+      await assert.rejects(within(receive, 5_000, 'pending receive'), (e: unknown) => {
+        assert.ok(e instanceof SocketClosedError, String(e));
+        assert.deepEqual(e.endpoint, socket.localEndpoint);
+        return true;
+      });
+    }
+  });
+
+  it('makes every later call fail with SocketClosedError', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const peer = await sockets.bind('127.0.0.1:0');
+    await socket.close();
+    await assert.rejects(socket.sendTo('x', peer.localEndpoint), SocketClosedError);
+    await assert.rejects(socket.send('x'), SocketClosedError);
+    await assert.rejects(socket.recvFrom(), SocketClosedError);
+    await assert.rejects(socket.connect(peer.localEndpoint), SocketClosedError);
+    assert.throws(() => socket.disconnect(), SocketClosedError);
+    assert.throws(() => socket.setBroadcast(true), SocketClosedError);
+    assert.throws(() => socket.setTTL(64), SocketClosedError);
+    assert.throws(() => socket.joinGroup('239.255.0.1'), SocketClosedError);
+    assert.throws(() => socket.recvBufferSize, SocketClosedError);
+    // What it was stays readable.
+    assert.ok(socket.localEndpoint.port > 0);
+    assert.equal(socket.stats.datagramsSent, 0);
+  });
+
+  it('settles a send still in flight when the socket closes', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const peer = await sockets.bind('127.0.0.1:0');
+    const sending = socket.sendTo('last words', peer.localEndpoint);
+    await within(socket.close(), 5_000, 'close');
+    await assert.rejects(within(sending, 5_000, 'the send'), SocketClosedError);
+    assert.equal(socket.stats.datagramsSent, 0);
+  });
+
+  it('settles a connect still in progress when the socket closes', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const peer = await sockets.bind('127.0.0.1:0');
+    const connecting = socket.connect(peer.localEndpoint);
+    await within(socket.close(), 5_000, 'close');
+    await assert.rejects(within(connecting, 5_000, 'the connect'), SocketClosedError);
+    assert.equal(socket.remoteEndpoint, undefined);
+  });
+
+  it('closes once whether through close() or Symbol.asyncDispose', async () => {
+    const socket = await within(DatagramSocket.bind('127.0.0.1:0'), 5_000, 'bind');
+    await Promise.all([socket.close(), socket[Symbol.asyncDispose]()]);
+    assert.equal(socket.closed, true);
+  });
+});

@@ -1,0 +1,167 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { within } from '../helpers/bounded.js';
+import {
+  ConnectionRefusedError,
+  DatagramSocket,
+  InvalidEndpointError,
+  SocketError,
+} from '../../src/index.js';
+import type { Endpoint } from '../../src/index.js';
+import { FAMILIES, recv, socketTracker, unavailable } from './sockets.js';
+
+const sockets = socketTracker();
+
+/** An endpoint on loopback that nobody is bound to: bound once, then closed. */
+async function deadEndpoint(host: string): Promise<Endpoint> {
+  const socket = await within(DatagramSocket.bind({ host }), 5_000, 'bind');
+  const endpoint = socket.localEndpoint;
+  await socket.close();
+  return endpoint;
+}
+
+describe('DatagramSocket.connect', () => {
+  for (const { family, loopback } of FAMILIES) {
+    it(`${family}: sends to the peer and receives only the peer's datagrams`, async (t) => {
+      if (await unavailable(t, family)) return;
+      const socket = await sockets.bind({ host: loopback });
+      const peer = await sockets.bind({ host: loopback });
+      const stranger = await sockets.bind({ host: loopback });
+      await within(socket.connect(peer.localEndpoint), 5_000, 'connect');
+      assert.deepEqual(socket.remoteEndpoint, peer.localEndpoint);
+
+      assert.equal(await socket.send('to the peer'), 11);
+      const atPeer = await recv(peer);
+      assert.equal(atPeer.data.toString(), 'to the peer');
+      assert.deepEqual(atPeer.sender, socket.localEndpoint);
+
+      // The stranger's datagram is sent (and would be queued) before the peer's marker.
+      await stranger.sendTo('from a stranger', socket.localEndpoint);
+      await peer.sendTo('from the peer', socket.localEndpoint);
+      const first = await recv(socket);
+      assert.equal(first.data.toString(), 'from the peer');
+      assert.deepEqual(first.sender, peer.localEndpoint);
+    });
+  }
+
+  it('reports the local address the connection chose, when bound to the any-address', async () => {
+    const socket = await sockets.bind('0.0.0.0:0');
+    const peer = await sockets.bind('127.0.0.1:0');
+    await within(socket.connect(peer.localEndpoint), 5_000, 'connect');
+    assert.deepEqual(socket.localEndpoint, { host: '127.0.0.1', port: socket.localEndpoint.port });
+  });
+
+  it('refuses sendTo while connected and send while not', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const peer = await sockets.bind('127.0.0.1:0');
+    await assert.rejects(socket.send('nowhere'), (e: unknown) => {
+      assert.ok(e instanceof SocketError, String(e));
+      assert.equal(e.code, 'EDESTADDRREQ');
+      return true;
+    });
+    await within(socket.connect(peer.localEndpoint), 5_000, 'connect');
+    await assert.rejects(socket.sendTo('elsewhere', peer.localEndpoint), (e: unknown) => {
+      assert.ok(e instanceof SocketError, String(e));
+      assert.equal(e.code, 'EISCONN');
+      return true;
+    });
+    await peer.sendTo('marker', socket.localEndpoint);
+    assert.equal((await recv(socket)).data.toString(), 'marker');
+    assert.equal(peer.stats.datagramsReceived, 0, 'nothing reached the peer');
+  });
+
+  it('refuses port 0 and a malformed peer with InvalidEndpointError', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    await assert.rejects(socket.connect('127.0.0.1:0'), InvalidEndpointError);
+    await assert.rejects(socket.connect({ host: 'bad host', port: 9 }), InvalidEndpointError);
+    assert.equal(socket.remoteEndpoint, undefined);
+  });
+
+  it('connecting again moves to the new peer; disconnect() receives from everyone again', async () => {
+    // An explicit port: one the system chose is released by disconnect (see the next test).
+    const socket = await sockets.bind(await deadEndpoint('127.0.0.1'));
+    const first = await sockets.bind('127.0.0.1:0');
+    const second = await sockets.bind('127.0.0.1:0');
+    await within(socket.connect(first.localEndpoint), 5_000, 'connect');
+    await within(socket.connect(second.localEndpoint), 5_000, 'reconnect');
+    assert.deepEqual(socket.remoteEndpoint, second.localEndpoint);
+    await socket.send('to the second');
+    assert.equal((await recv(second)).data.toString(), 'to the second');
+    await first.sendTo('from the first, filtered', socket.localEndpoint);
+    await second.sendTo('from the second', socket.localEndpoint);
+    assert.equal((await recv(socket)).data.toString(), 'from the second');
+
+    const port = socket.localEndpoint.port;
+    socket.disconnect();
+    assert.equal(socket.remoteEndpoint, undefined);
+    assert.equal(socket.localEndpoint.port, port);
+    socket.disconnect();
+    await first.sendTo('from the first, welcome', socket.localEndpoint);
+    assert.equal((await recv(socket)).data.toString(), 'from the first, welcome');
+    await assert.rejects(socket.send('no peer'), SocketError);
+  });
+
+  it('after disconnect, a socket bound to port 0 gets a new port at its next send', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const peer = await sockets.bind('127.0.0.1:0');
+    await within(socket.connect(peer.localEndpoint), 5_000, 'connect');
+    socket.disconnect();
+    assert.equal(socket.localEndpoint.port, 0);
+    await socket.sendTo('from a new port', peer.localEndpoint);
+    const { sender } = await recv(peer);
+    assert.deepEqual(socket.localEndpoint, sender);
+    assert.notEqual(sender.port, 0);
+    await peer.sendTo('back', sender);
+    assert.equal((await recv(socket)).data.toString(), 'back');
+  });
+});
+
+describe('DatagramSocket asynchronous errors', () => {
+  for (const { family, loopback } of FAMILIES) {
+    it(`${family}: a pending receive rejects with ConnectionRefusedError, and the socket stays usable`, async (t) => {
+      if (await unavailable(t, family)) return;
+      const dead = await deadEndpoint(loopback);
+      const socket = await sockets.bind({ host: loopback });
+      await within(socket.connect(dead), 5_000, 'connect');
+      const pending = socket.recvFrom();
+      await socket.send('anyone there?');
+      await assert.rejects(within(pending, 5_000, 'the refused receive'), (e: unknown) => {
+        assert.ok(e instanceof ConnectionRefusedError, String(e));
+        assert.deepEqual(e.endpoint, dead);
+        return true;
+      });
+
+      const peer = await sockets.bind({ host: loopback });
+      await within(socket.connect(peer.localEndpoint), 5_000, 'connect to a live peer');
+      await socket.send('ping');
+      const ping = await recv(peer);
+      await peer.sendTo('pong', ping.sender);
+      assert.equal((await recv(socket)).data.toString(), 'pong');
+    });
+  }
+
+  it('without a pending receive, the next receive rejects with it, once', async () => {
+    const dead = await deadEndpoint('127.0.0.1');
+    const socket = await sockets.bind('127.0.0.1:0');
+    await within(socket.connect(dead), 5_000, 'connect');
+    await socket.send('anyone there?');
+    await assert.rejects(within(socket.recvFrom(), 5_000, 'receive'), ConnectionRefusedError);
+    // Reported once: the next receive waits normally.
+    await assert.rejects(
+      socket.recvFrom(100, { timeout: 20 }),
+      (e: unknown) => e instanceof SocketError && e.code === 'ETIMEDOUT',
+    );
+  });
+
+  it('ends a for-await loop with the error', async () => {
+    const dead = await deadEndpoint('127.0.0.1');
+    const socket = await sockets.bind('127.0.0.1:0');
+    await within(socket.connect(dead), 5_000, 'connect');
+    await socket.send('anyone there?');
+    const loop = (async () => {
+      for await (const datagram of socket) assert.fail(`unexpected ${datagram.data.toString()}`);
+    })();
+    await assert.rejects(within(loop, 5_000, 'the loop'), ConnectionRefusedError);
+    assert.equal(socket.closed, false);
+  });
+});

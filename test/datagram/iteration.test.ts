@@ -1,0 +1,63 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { within } from '../helpers/bounded.js';
+import type { ReceivedDatagram } from '../../src/index.js';
+import { recv, socketTracker } from './sockets.js';
+
+const sockets = socketTracker();
+
+describe('DatagramSocket async iteration', () => {
+  it('yields datagrams in order; breaking out leaves the socket open and its datagrams held', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const sender = await sockets.bind('127.0.0.1:0');
+    for (let i = 0; i < 5; i++) await sender.sendTo(`datagram ${i}`, socket.localEndpoint);
+    const seen: ReceivedDatagram[] = [];
+    await within(
+      (async () => {
+        for await (const datagram of socket) {
+          seen.push(datagram);
+          if (seen.length === 3) break;
+        }
+      })(),
+      5_000,
+      'three datagrams from the loop',
+    );
+    assert.deepEqual(
+      seen.map((d) => d.data.toString()),
+      ['datagram 0', 'datagram 1', 'datagram 2'],
+    );
+    assert.deepEqual(seen[0]?.sender, sender.localEndpoint);
+    assert.equal(socket.closed, false);
+    assert.equal((await recv(socket)).data.toString(), 'datagram 3');
+    await sender.sendTo('after the loop', socket.localEndpoint);
+    assert.equal((await recv(socket)).data.toString(), 'datagram 4');
+    assert.equal((await recv(socket)).data.toString(), 'after the loop');
+  });
+
+  it('ends the loop cleanly when the socket is closed', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const sender = await sockets.bind('127.0.0.1:0');
+    const seen: string[] = [];
+    const loop = (async () => {
+      for await (const datagram of socket) {
+        seen.push(datagram.data.toString());
+        if (seen.length === 2) void socket.close();
+      }
+    })();
+    await sender.sendTo('one', socket.localEndpoint);
+    await sender.sendTo('two', socket.localEndpoint);
+    await within(loop, 5_000, 'the loop to end');
+    assert.deepEqual(seen, ['one', 'two']);
+  });
+
+  it('ends a loop that waits when another task closes the socket', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    let iterations = 0;
+    const loop = (async () => {
+      for await (const _ of socket) iterations++;
+    })();
+    await socket.close();
+    await within(loop, 5_000, 'the loop to end');
+    assert.equal(iterations, 0);
+  });
+});
