@@ -1,14 +1,35 @@
 import { createRequire } from 'node:module';
 import { SocketError } from '../errors.js';
 import type { Command } from './command.js';
+import {
+  chatTcpClientCommand,
+  chatTcpGroupCommand,
+  chatTcpServerCommand,
+} from './commands/chat-tcp.js';
+import { chatUdpCommand } from './commands/chat-udp.js';
+import { echoClientCommand, echoServerCommand } from './commands/echo.js';
 import { ipsCommand } from './commands/ips.js';
+import { sinkUdpCommand, streamUdpCommand } from './commands/stream-sink.js';
+import { udpListenCommand, udpSendCommand } from './commands/udp.js';
 import { UsageError } from './usage-error.js';
 
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
 /** Every command, in the order the help lists them. */
-const COMMANDS: Command[] = [ipsCommand];
+const COMMANDS: Command[] = [
+  ipsCommand,
+  udpListenCommand,
+  udpSendCommand,
+  chatUdpCommand,
+  streamUdpCommand,
+  sinkUdpCommand,
+  echoServerCommand,
+  echoClientCommand,
+  chatTcpServerCommand,
+  chatTcpClientCommand,
+  chatTcpGroupCommand,
+];
 
 function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.words.join(' ').length));

@@ -1,0 +1,74 @@
+import { formatEndpoint } from '../endpoint/format.js';
+import { MessageTooLargeError } from '../errors.js';
+import type { GroupChatEvent } from '../apps/tcp-group-chat.js';
+import type { InputLines } from './terminal.js';
+import { status } from './terminal.js';
+
+/**
+ * Shows a chat event: received messages on stdout exactly as they came (a newline after each),
+ * everything else as a status line on stderr.
+ */
+export function showChatEvent(event: GroupChatEvent): void {
+  switch (event.type) {
+    case 'message':
+      process.stdout.write(`${event.raw}\n`);
+      break;
+    case 'join':
+      status(`# new peer ${formatEndpoint(event.peer)}`);
+      break;
+    case 'leave':
+      status(`# ${formatEndpoint(event.peer)} left the chat`);
+      break;
+    case 'connected':
+      status(`# connected ${event.outgoing ? 'to' : 'from'} ${formatEndpoint(event.peer)}`);
+      break;
+    case 'closed':
+      status(
+        event.error
+          ? `# connection with ${formatEndpoint(event.peer)} failed: ${event.error.message}`
+          : `# ${formatEndpoint(event.peer)} left the chat`,
+      );
+      break;
+    case 'unreachable':
+      status(`# cannot reach ${formatEndpoint(event.peer)}: ${event.error.message}`);
+      break;
+    case 'error':
+      status(`# ${event.error.message}`);
+      break;
+  }
+}
+
+/** How a chat's typing loop runs. */
+export interface ChatLoop {
+  input: InputLines;
+  /** Ends the loop (SIGINT/SIGTERM). */
+  signal: AbortSignal;
+  /** Sends one line to the chat. */
+  say: (text: string) => Promise<void>;
+  /** Resolves when the chat ended from the other side (e.g. the only peer left). */
+  ended?: Promise<void>;
+}
+
+/**
+ * Reads lines and sends each non-empty one until the end of input, the signal, or the end of
+ * the chat. A line too long to send is refused with a message, and the chat goes on.
+ */
+export async function typeLines(loop: ChatLoop): Promise<void> {
+  const { input, signal, say } = loop;
+  const stop = new Promise<null>((resolve) => {
+    if (signal.aborted) resolve(null);
+    signal.addEventListener('abort', () => resolve(null), { once: true });
+    void loop.ended?.then(() => resolve(null));
+  });
+  for (;;) {
+    const line = await Promise.race([input.next(), stop]);
+    if (line === null) return;
+    if (line.trim() === '') continue;
+    try {
+      await say(line);
+    } catch (error) {
+      if (!(error instanceof MessageTooLargeError)) throw error;
+      status(`# not sent: ${error.message}`);
+    }
+  }
+}

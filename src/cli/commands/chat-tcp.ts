@@ -1,0 +1,145 @@
+import { TcpChatConnection } from '../../apps/tcp-chat.js';
+import { TcpGroupChat } from '../../apps/tcp-group-chat.js';
+import { formatEndpoint } from '../../endpoint/format.js';
+import { AbortError } from '../../errors.js';
+import { StreamServer } from '../../stream/stream-server.js';
+import { StreamSocket } from '../../stream/stream-socket.js';
+import type { Command } from '../command.js';
+import { endpointArgument, parseCommandLine, portArgument, stringOption } from '../args.js';
+import { showChatEvent, typeLines } from '../chat-session.js';
+import { chatName, InputLines, status, terminationSignal } from '../terminal.js';
+
+const NAME_OPTION = { name: { type: 'string', short: 'n' } } as const;
+
+/** Chats with one peer over `socket` until either side leaves. */
+async function chatOver(
+  socket: StreamSocket,
+  name: string,
+  input: InputLines,
+  signal: AbortSignal,
+): Promise<number> {
+  const chat = new TcpChatConnection(socket, name, showChatEvent);
+  status(`# chatting with ${formatEndpoint(chat.peer)}`);
+  try {
+    await typeLines({ input, signal, say: (text) => chat.say(text), ended: chat.ended });
+  } finally {
+    await chat.close();
+  }
+  return 0;
+}
+
+export const chatTcpServerCommand: Command = {
+  words: ['chat', 'tcp', 'server'],
+  summary: 'one-to-one chat: wait for a client',
+  help: `Usage: dsock chat tcp server PORT [--name NAME]
+
+Listens on PORT, accepts one client and chats with it: chat messages framed with a 2-byte
+big-endian length prefix, as the course's Python chat does. Ends when either side leaves.
+
+Example:
+  dsock chat tcp server 8080 --name Alice
+  printf 'Alice\\nhello\\n' | dsock chat tcp server 8080
+`,
+  async run(args) {
+    const { values, positionals } = parseCommandLine(args, {
+      ...NAME_OPTION,
+      host: { type: 'string' },
+    });
+    const port = portArgument(positionals[0]);
+    const input = new InputLines();
+    const termination = terminationSignal();
+    try {
+      const name = await chatName(stringOption(values.name), input);
+      const server = await StreamServer.listen({
+        host: stringOption(values.host) ?? '0.0.0.0',
+        port,
+      });
+      let socket: StreamSocket;
+      try {
+        status(`# ${name} waiting for a client on ${formatEndpoint(server.localEndpoint)}`);
+        socket = await server.accept({ signal: termination.signal });
+      } catch (error) {
+        if (error instanceof AbortError) return 0;
+        throw error;
+      } finally {
+        await server.close();
+      }
+      return await chatOver(socket, name, input, termination.signal);
+    } finally {
+      termination.dispose();
+      input.close();
+    }
+  },
+};
+
+export const chatTcpClientCommand: Command = {
+  words: ['chat', 'tcp', 'client'],
+  summary: 'one-to-one chat: connect to a server',
+  help: `Usage: dsock chat tcp client HOST:PORT [--name NAME]
+
+Connects to a chat server at HOST:PORT and chats with it (2-byte length-prefixed chat messages).
+Ends when either side leaves.
+
+Example:
+  dsock chat tcp client 127.0.0.1:8080 --name Bob
+  printf 'Bob\\nhi\\n' | dsock chat tcp client 127.0.0.1:8080
+`,
+  async run(args) {
+    const { values, positionals } = parseCommandLine(args, NAME_OPTION);
+    const server = endpointArgument(positionals[0]);
+    const input = new InputLines();
+    const termination = terminationSignal();
+    try {
+      const name = await chatName(stringOption(values.name), input);
+      const socket = await StreamSocket.connect(server, { timeout: 10_000, noDelay: true });
+      return await chatOver(socket, name, input, termination.signal);
+    } finally {
+      termination.dispose();
+      input.close();
+    }
+  },
+};
+
+export const chatTcpGroupCommand: Command = {
+  words: ['chat', 'tcp', 'group'],
+  summary: 'group chat over stream sockets: listen and connect to peers',
+  help: `Usage: dsock chat tcp group PORT [PEER...] [--name NAME]
+
+Joins a group chat over TCP: listens on PORT for members that join, connects to each PEER
+given, and sends every typed line to every member connected so far, whichever side connected.
+A failed or closed connection is dropped and reported; the chat goes on.
+
+Example:
+  dsock chat tcp group 9001 --name Alice
+  dsock chat tcp group 9002 127.0.0.1:9001 --name Bob
+`,
+  async run(args) {
+    const { values, positionals } = parseCommandLine(args, {
+      ...NAME_OPTION,
+      host: { type: 'string' },
+    });
+    const [portText, ...peerTexts] = positionals;
+    const port = portArgument(portText);
+    const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
+    const input = new InputLines();
+    const termination = terminationSignal();
+    try {
+      const name = await chatName(stringOption(values.name), input);
+      const chat = await TcpGroupChat.start(
+        name,
+        { listen: { host: stringOption(values.host) ?? '0.0.0.0', port }, peers },
+        showChatEvent,
+      );
+      status(`# ${name} in the group on ${formatEndpoint(chat.localEndpoint)}`);
+      try {
+        await typeLines({ input, signal: termination.signal, say: (text) => chat.say(text) });
+      } finally {
+        await chat.close();
+      }
+      return 0;
+    } finally {
+      termination.dispose();
+      input.close();
+    }
+  },
+};

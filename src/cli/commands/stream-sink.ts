@@ -1,0 +1,135 @@
+import { resolvePeers } from '../../apps/resolve.js';
+import { formatSequenceSummary } from '../../apps/sequence-tracker.js';
+import { runSink } from '../../apps/sink.js';
+import { streamNumbers } from '../../apps/streamer.js';
+import { DatagramSocket } from '../../datagram/datagram-socket.js';
+import { formatEndpoint } from '../../endpoint/format.js';
+import type { Command } from '../command.js';
+import {
+  endpointArgument,
+  numberOption,
+  parseCommandLine,
+  portArgument,
+  stringOption,
+} from '../args.js';
+import { status, terminationSignal } from '../terminal.js';
+import { UsageError } from '../usage-error.js';
+
+/** Kernel receive buffer asked for by the sink, so that bursts are absorbed, not dropped. */
+const SINK_RECEIVE_BUFFER = 4 << 20;
+
+export const streamUdpCommand: Command = {
+  words: ['stream', 'udp'],
+  summary: 'send COUNT numbered chat messages to peers',
+  help: `Usage: dsock stream udp COUNT PEER... [--rate R]
+
+Sends COUNT chat messages with text "Number i" (i from 0) from sender "Streamer" to every
+PEER, as fast as possible or at R messages per second, then exits.
+
+Options:
+  --rate R       messages per second
+
+Example:
+  dsock stream udp 10000 127.0.0.1:9000
+  dsock stream udp 100 127.0.0.1:9000 127.0.0.1:9001 --rate 50
+`,
+  async run(args) {
+    const { values, positionals } = parseCommandLine(args, { rate: { type: 'string' } });
+    const [countText, ...peerTexts] = positionals;
+    if (countText === undefined) throw new UsageError('missing COUNT');
+    const count = numberOption(countText, 'COUNT', { min: 0, integer: true });
+    if (peerTexts.length === 0) throw new UsageError('missing PEER (HOST:PORT)');
+    const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
+    const rate = numberOption(values.rate, 'rate', { min: 0.001 });
+    const family = peers.every((p) => p.host.includes(':')) ? 'IPv6' : 'IPv4';
+    const socket = await DatagramSocket.bind(undefined, { family });
+    const termination = terminationSignal();
+    try {
+      const sent = await streamNumbers(socket, {
+        count: count ?? 0,
+        peers: await resolvePeers(peers, family),
+        rate,
+        signal: termination.signal,
+      });
+      status(`# sent ${sent} messages to ${peers.map(formatEndpoint).join(', ')}`);
+      return 0;
+    } finally {
+      termination.dispose();
+      await socket.close();
+    }
+  },
+};
+
+export const sinkUdpCommand: Command = {
+  words: ['sink', 'udp'],
+  summary: 'count what a streamer sends: lost, duplicated, out of order',
+  help: `Usage: dsock sink udp PORT [--expect N] [--idle-timeout S] [--host HOST]
+
+Binds PORT and counts the streamer's "Number i" messages. Ends after N distinct messages, after
+S seconds without any, or on Ctrl+C, and prints on stdout, one "key: value" a line:
+  received       messages that arrived
+  distinct       different numbers among them
+  lost           numbers missing below the highest seen (below N with --expect)
+  duplicated     arrivals of a number already seen
+  out of order   arrivals after a higher number
+
+Options:
+  --expect N         end after N distinct messages; numbers below N never seen are lost
+  --idle-timeout S   end after S seconds without a message (default 5)
+  --host HOST        the local address to bind (default 0.0.0.0)
+
+Example:
+  dsock sink udp 9000 --expect 10000
+  dsock sink udp 9000 --idle-timeout 2
+`,
+  async run(args) {
+    const { values, positionals } = parseCommandLine(args, {
+      expect: { type: 'string' },
+      'idle-timeout': { type: 'string' },
+      host: { type: 'string' },
+    });
+    const port = portArgument(positionals[0]);
+    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+    const expect = numberOption(values.expect, 'expect', { min: 0, integer: true });
+    const idle = numberOption(values['idle-timeout'], 'idle-timeout', { min: 0.001 }) ?? 5;
+    const socket = await DatagramSocket.bind(
+      { host: stringOption(values.host) ?? '0.0.0.0', port },
+      { recvBufferSize: SINK_RECEIVE_BUFFER, receiveQueueLimit: 16384 },
+    );
+    const termination = terminationSignal();
+    const progress = process.stderr.isTTY ? new ProgressLine() : undefined;
+    try {
+      status(`# listening on ${formatEndpoint(socket.localEndpoint)}`);
+      const summary = await runSink(socket, {
+        expect,
+        idleTimeout: idle * 1000,
+        signal: termination.signal,
+        onProgress: progress
+          ? (s) => progress.show(`received ${s.received}, distinct ${s.distinct}, lost ${s.lost}`)
+          : undefined,
+      });
+      progress?.clear();
+      process.stdout.write(formatSequenceSummary(summary));
+      return 0;
+    } finally {
+      termination.dispose();
+      await socket.close();
+    }
+  },
+};
+
+/** One status line on a terminal, rewritten in place at most ten times a second. */
+class ProgressLine {
+  #last = 0;
+
+  show(text: string): void {
+    const now = performance.now();
+    if (now - this.#last < 100) return;
+    this.#last = now;
+    process.stderr.write(`\r\x1b[K${text}`);
+  }
+
+  clear(): void {
+    if (this.#last > 0) process.stderr.write('\r\x1b[K');
+  }
+}

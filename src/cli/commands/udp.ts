@@ -1,0 +1,97 @@
+import { DatagramSocket } from '../../datagram/datagram-socket.js';
+import { formatEndpoint } from '../../endpoint/format.js';
+import { AbortError, SocketClosedError } from '../../errors.js';
+import type { Command } from '../command.js';
+import { endpointArgument, parseCommandLine, portArgument, stringOption } from '../args.js';
+import { InputLines, status, terminationSignal } from '../terminal.js';
+
+export const udpListenCommand: Command = {
+  words: ['udp', 'listen'],
+  summary: 'print every datagram that arrives on a port',
+  help: `Usage: dsock udp listen PORT [--host HOST] [--hex]
+
+Binds PORT and prints each datagram that arrives on stdout, one a line, as UTF-8 text (or as
+hexadecimal with --hex); its sender and size go to stderr. Runs until Ctrl+C.
+
+Options:
+  --host HOST    the local address to bind (default 0.0.0.0, every interface)
+  --hex          print the bytes in hexadecimal
+
+Example:
+  dsock udp listen 9000
+  dsock udp listen 9000 --host ::1 --hex
+`,
+  async run(args) {
+    const { values, positionals } = parseCommandLine(args, {
+      host: { type: 'string' },
+      hex: { type: 'boolean' },
+    });
+    const port = portArgument(positionals[0]);
+    const termination = terminationSignal();
+    const socket = await DatagramSocket.bind({
+      host: stringOption(values.host) ?? '0.0.0.0',
+      port,
+    });
+    try {
+      status(`# listening on ${formatEndpoint(socket.localEndpoint)}`);
+      for (;;) {
+        let datagram;
+        try {
+          datagram = await socket.recvFrom(65536, { signal: termination.signal });
+        } catch (error) {
+          if (error instanceof AbortError || error instanceof SocketClosedError) return 0;
+          throw error;
+        }
+        const { data, sender } = datagram;
+        status(`# ${data.length} bytes from ${formatEndpoint(sender)}`);
+        process.stdout.write(
+          `${values.hex === true ? data.toString('hex') : data.toString('utf8')}\n`,
+        );
+      }
+    } finally {
+      termination.dispose();
+      await socket.close();
+    }
+  },
+};
+
+export const udpSendCommand: Command = {
+  words: ['udp', 'send'],
+  summary: 'send each argument, or each line of stdin, as one datagram',
+  help: `Usage: dsock udp send HOST:PORT [TEXT...]
+
+Sends each TEXT as one datagram to HOST:PORT, or, without TEXT, each line of stdin.
+A text longer than a datagram can carry is refused with a message.
+
+Example:
+  dsock udp send 127.0.0.1:9000 hello world
+  printf 'one\\ntwo\\n' | dsock udp send 127.0.0.1:9000
+`,
+  async run(args) {
+    const { positionals } = parseCommandLine(args, {});
+    const [target, ...texts] = positionals;
+    const peer = endpointArgument(target);
+    const socket = await DatagramSocket.bind(undefined, {
+      family: peer.host.includes(':') ? 'IPv6' : 'IPv4',
+    });
+    const input = texts.length === 0 ? new InputLines() : undefined;
+    try {
+      let sent = 0;
+      const send = async (text: string): Promise<void> => {
+        await socket.sendTo(text, peer);
+        sent++;
+      };
+      if (input) {
+        for (let line = await input.next(); line !== null; line = await input.next())
+          await send(line);
+      } else {
+        for (const text of texts) await send(text);
+      }
+      status(`# sent ${sent} datagram${sent === 1 ? '' : 's'} to ${formatEndpoint(peer)}`);
+      return 0;
+    } finally {
+      input?.close();
+      await socket.close();
+    }
+  },
+};
