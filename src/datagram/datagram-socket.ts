@@ -2,19 +2,11 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
-import { toEndpoint } from '../endpoint/parse.js';
-import {
-  AbortError,
-  InvalidEndpointError,
-  MessageTooLargeError,
-  PermissionDeniedError,
-  SocketClosedError,
-  SocketError,
-  toSocketError,
-} from '../errors.js';
-import { ItemQueue } from '../internal/item-queue.js';
-import { checkGroup, checkHostFamily, checkInterface, optionError } from './addresses.js';
+import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
+import { checkGroup, checkInterface, optionError } from './addresses.js';
 import { bindSocket } from './bind.js';
+import { checkSize, isSendPort, toDestination } from './destination.js';
+import { Inbox } from './inbox.js';
 import type {
   DatagramReceiveOptions,
   DatagramSendOptions,
@@ -26,15 +18,12 @@ import {
   checkFlag,
   checkInteger,
   checkRecvSize,
+  checkWait,
   DEFAULT_RECV_SIZE,
   MAX_DATAGRAM_SIZE,
   toPayload,
 } from './options.js';
-
-type SendDone = (error: Error | null, bytes?: number) => void;
-
-/** Settles a send that Node dropped because the socket closed first. */
-const CLOSED = new Error('socket closed');
+import { CLOSED, Outbox, sendError } from './outbox.js';
 
 const NO_WAIT: DatagramReceiveOptions = {};
 
@@ -57,9 +46,9 @@ const NO_WAIT: DatagramReceiveOptions = {};
 export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDisposable {
   readonly #socket: Socket;
   readonly #family: AddressFamily;
-  readonly #queue: ItemQueue<ReceivedDatagram>;
+  readonly #inbox: Inbox;
+  readonly #outbox: Outbox;
   readonly #limit: number;
-  readonly #pendingSends = new Set<SendDone>();
   #local: Endpoint;
   #remote: Endpoint | undefined;
   #connecting = false;
@@ -67,16 +56,9 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
   #lastHost: string;
   #abortConnect: (() => void) | undefined;
   #broadcast: boolean;
-  #asyncError: SocketError | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
   #recvWhat: string;
-  #received = 0;
-  #bytesReceived = 0;
-  #dropped = 0;
-  #truncated = 0;
-  #sent = 0;
-  #bytesSent = 0;
 
   private constructor(
     socket: Socket,
@@ -87,12 +69,14 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     this.#socket = socket;
     this.#family = family;
     this.#limit = receiveQueueLimit;
-    this.#queue = new ItemQueue<ReceivedDatagram>(receiveQueueLimit);
+    this.#inbox = new Inbox(receiveQueueLimit);
+    this.#outbox = new Outbox(socket, (error, size, to) => this.#sendError(error, size, to));
     this.#broadcast = broadcast;
     this.#lastHost = LOOPBACK_ADDRESS[family];
     this.#local = this.#readLocal();
     this.#recvWhat = `recvFrom on ${formatEndpoint(this.#local)}`;
-    socket.on('message', (data: Buffer, info: RemoteInfo) => this.#onMessage(data, info));
+    const inbox = this.#inbox;
+    socket.on('message', (data: Buffer, info: RemoteInfo) => inbox.push(data, info));
     socket.on('error', (error: Error) => this.#onError(error));
   }
 
@@ -149,13 +133,14 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
 
   /** A snapshot of the socket's counters. */
   get stats(): DatagramStats {
+    const inbox = this.#inbox;
     return {
-      datagramsReceived: this.#received,
-      bytesReceived: this.#bytesReceived,
-      datagramsDropped: this.#dropped,
-      datagramsTruncated: this.#truncated,
-      datagramsSent: this.#sent,
-      bytesSent: this.#bytesSent,
+      datagramsReceived: inbox.received,
+      bytesReceived: inbox.bytesReceived,
+      datagramsDropped: inbox.dropped,
+      datagramsTruncated: inbox.truncated,
+      datagramsSent: this.#outbox.sent,
+      bytesSent: this.#outbox.bytesSent,
     };
   }
 
@@ -188,7 +173,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     options?: DatagramSendOptions,
   ): Promise<number> {
     if (this.#closed) return Promise.reject(this.#closedError('sendTo'));
-    if (this.#asyncError !== undefined) return Promise.reject(this.#takeAsyncError());
+    const pending = this.#inbox.takeError();
+    if (pending !== undefined) return Promise.reject(pending);
     let host: string;
     let port: number;
     let payload: Uint8Array;
@@ -204,7 +190,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
         host = this.#lastHost;
         port = to.port;
       } else {
-        const endpoint = this.#destination(to);
+        const endpoint = toDestination(to, this.#family);
         host = endpoint.host;
         port = endpoint.port;
         this.#lastHost = host;
@@ -220,12 +206,12 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
       }
       payload = toPayload(data, options);
       if (payload.length > MAX_DATAGRAM_SIZE[this.#family]) {
-        this.#checkSize(payload.length, { host, port });
+        checkSize(payload.length, this.#family, { host, port });
       }
     } catch (error) {
       return rejected(error);
     }
-    return this.#send(payload, host, port);
+    return this.#outbox.send(payload, host, port);
   }
 
   /**
@@ -234,7 +220,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
    */
   send(data: string | Uint8Array, options?: DatagramSendOptions): Promise<number> {
     if (this.#closed) return Promise.reject(this.#closedError('send'));
-    if (this.#asyncError !== undefined) return Promise.reject(this.#takeAsyncError());
+    const pending = this.#inbox.takeError();
+    if (pending !== undefined) return Promise.reject(pending);
     const remote = this.#remote;
     let payload: Uint8Array;
     try {
@@ -246,11 +233,11 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
         );
       }
       payload = toPayload(data, options);
-      this.#checkSize(payload.length, remote);
+      checkSize(payload.length, this.#family, remote);
     } catch (error) {
       return rejected(error);
     }
-    return this.#send(payload, undefined, 0);
+    return this.#outbox.send(payload, undefined, 0);
   }
 
   /**
@@ -270,23 +257,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
       } catch (error) {
         return rejected(error);
       }
-      const signal = options.signal;
-      if (signal?.aborted === true && !this.#closed) {
-        // Checked here because a held datagram would otherwise be handed out regardless.
-        return Promise.reject(
-          new AbortError(`${this.#recvWhat} was aborted`, {
-            endpoint: this.#local,
-            cause: signal.reason,
-          }),
-        );
-      }
     }
-    if (this.#asyncError !== undefined) return Promise.reject(this.#takeAsyncError());
-    const held = this.#queue.tryShift();
-    if (held !== undefined) return Promise.resolve(this.#cut(held, bufsize));
-    const next = this.#queue.take(options, this.#recvWhat, this.#local);
-    if (bufsize >= DEFAULT_RECV_SIZE) return next;
-    return next.then((datagram) => this.#cut(datagram, bufsize));
+    return this.#inbox.receive(bufsize, options, this.#recvWhat, this.#local);
   }
 
   /**
@@ -301,7 +273,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
         endpoint: this.#local,
       });
     }
-    const endpoint = this.#destination(remote);
+    const endpoint = toDestination(remote, this.#family);
     if (this.#remote !== undefined) this.disconnect();
     this.#connecting = true;
     try {
@@ -414,14 +386,10 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
       this.#closed = true;
-      this.#asyncError = undefined;
       this.#abortConnect?.();
-      const held = this.#queue.fail(() => this.#closedError('recvFrom'), true);
-      this.#dropped += held.length;
+      this.#inbox.close(() => this.#closedError('recvFrom'));
       this.#socket.close(() => {
-        // A sendTo whose address was still being looked up when the socket closed is dropped
-        // by Node without a callback; settle it here.
-        for (const done of [...this.#pendingSends]) done(CLOSED);
+        this.#outbox.abandon();
         resolve();
       });
     });
@@ -451,111 +419,21 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     }
   }
 
-  #onMessage(data: Buffer, info: RemoteInfo): void {
-    this.#received++;
-    this.#bytesReceived += data.length;
-    const queue = this.#queue;
-    // Check before building the record: a flood beyond the limit costs no allocation.
-    if (queue.waiting === 0 && queue.length >= this.#limit) {
-      this.#dropped++;
-      return;
-    }
-    if (!queue.push({ data, sender: { host: info.address, port: info.port }, truncated: false })) {
-      this.#dropped++;
-    }
-  }
-
   #onError(error: Error): void {
     if (this.#closed) return;
-    const mapped = toSocketError(error, 'receive', this.#remote ?? this.#local);
-    // Like SO_ERROR, one slot: a newer report replaces one nobody has seen yet.
-    if (!this.#queue.rejectNext(mapped)) this.#asyncError = mapped;
+    this.#inbox.report(toSocketError(error, 'receive', this.#remote ?? this.#local));
   }
 
-  #send(payload: Uint8Array, host: string | undefined, port: number): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      const done: SendDone = (error, bytes) => {
-        if (!this.#pendingSends.delete(done)) return;
-        // A datagram that went out counts as sent even if close() came before the callback.
-        if (error === null) {
-          this.#sent++;
-          this.#bytesSent += bytes ?? payload.length;
-          resolve(bytes ?? payload.length);
-        } else {
-          const to = host === undefined ? undefined : { host, port };
-          reject(this.#sendError(error, payload.length, to));
-        }
-      };
-      this.#pendingSends.add(done);
-      try {
-        if (host === undefined) this.#socket.send(payload, done);
-        else this.#socket.send(payload, port, host, done);
-      } catch (error) {
-        done(error as Error);
-      }
-    });
-  }
-
-  #sendError(error: Error | null, size: number, endpoint: Endpoint | undefined): SocketError {
-    const target = endpoint ?? this.#remote;
-    const what = endpoint === undefined ? 'send' : 'sendTo';
-    if (this.#closed || error === null) return this.#closedError(what);
-    const code = (error as { code?: unknown }).code;
-    const where = target === undefined ? '' : ` to ${formatEndpoint(target)}`;
-    if (code === 'EMSGSIZE') {
-      return new MessageTooLargeError(
-        `${what}${where} failed: the system refused a ${size}-byte datagram as too long`,
-        size,
-        this.maxMessageSize,
-        { endpoint: target, cause: error },
-      );
-    }
-    if ((code === 'EACCES' || code === 'EPERM') && !this.#broadcast) {
-      return new PermissionDeniedError(
-        `${what}${where} failed: permission denied (a broadcast address needs setBroadcast(true))`,
-        { endpoint: target, cause: error },
-      );
-    }
-    return toSocketError(error, 'send', target);
-  }
-
-  #destination(to: EndpointLike): Endpoint {
-    const endpoint = toEndpoint(to, { host: LOOPBACK_ADDRESS[this.#family] });
-    if (endpoint.port === 0) {
-      throw new InvalidEndpointError(
-        `cannot send to port 0 of ${endpoint.host}: give the port the peer is bound to`,
-        to,
-        'port',
-      );
-    }
-    checkHostFamily(endpoint.host, this.#family, to);
-    return endpoint;
-  }
-
-  #checkSize(size: number, endpoint: Endpoint): void {
-    const limit = MAX_DATAGRAM_SIZE[this.#family];
-    if (size <= limit) return;
-    throw new MessageTooLargeError(
-      `datagram of ${size} bytes to ${formatEndpoint(endpoint)} is larger than the ` +
-        `${this.#family} maximum of ${limit} bytes; nothing was sent`,
+  #sendError(error: Error, size: number, to: Endpoint | undefined): SocketError {
+    const what = to === undefined ? 'send' : 'sendTo';
+    if (this.#closed || error === CLOSED) return this.#closedError(what);
+    return sendError(error, {
+      what,
       size,
-      limit,
-      { endpoint },
-    );
-  }
-
-  #cut(datagram: ReceivedDatagram, bufsize: number): ReceivedDatagram {
-    if (datagram.data.length <= bufsize) return datagram;
-    this.#truncated++;
-    datagram.data = datagram.data.subarray(0, bufsize);
-    datagram.truncated = true;
-    return datagram;
-  }
-
-  #takeAsyncError(): SocketError {
-    const error = this.#asyncError as SocketError;
-    this.#asyncError = undefined;
-    return error;
+      target: to ?? this.#remote,
+      limit: this.maxMessageSize,
+      broadcast: this.#broadcast,
+    });
   }
 
   #option(what: string, apply: () => unknown): void {
@@ -582,25 +460,6 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     const address = this.#socket.address();
     return { host: address.address, port: address.port };
   }
-}
-
-function checkWait(options: DatagramReceiveOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('options must be an object such as { timeout: 1000 }');
-  }
-  const { timeout } = options;
-  if (
-    timeout !== undefined &&
-    (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2 ** 31 - 1)
-  ) {
-    throw new RangeError(
-      `timeout must be a number of milliseconds from 0 to ${2 ** 31 - 1}, got ${String(timeout)}`,
-    );
-  }
-}
-
-function isSendPort(port: unknown): port is number {
-  return typeof port === 'number' && (port | 0) === port && port > 0 && port <= 65535;
 }
 
 /** A rejected promise for an error thrown by argument checks (always an Error). */

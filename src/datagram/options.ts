@@ -121,6 +121,20 @@ export function checkRecvSize(value: unknown): number {
   return checkInteger('bufsize', value, 1, Number.MAX_SAFE_INTEGER);
 }
 
+/** Checks the options of a receive: an object, with a timeout that setTimeout can honour. */
+export function checkWait(options: unknown): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object such as { timeout: 1000 }');
+  }
+  const { timeout } = options as WaitOptions;
+  const max = 2 ** 31 - 1;
+  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0) || timeout > max)) {
+    throw new RangeError(
+      `timeout must be a number of milliseconds from 0 to ${max}, got ${describe(timeout)}`,
+    );
+  }
+}
+
 /** Turns a payload into bytes; throws a TypeError or RangeError naming what is wrong. */
 export function toPayload(data: unknown, options: DatagramSendOptions | undefined): Uint8Array {
   if (typeof data === 'string') {

@@ -1,0 +1,102 @@
+import type { RemoteInfo } from 'node:dgram';
+import type { Endpoint } from '../endpoint/endpoint.js';
+import { AbortError } from '../errors.js';
+import type { SocketError } from '../errors.js';
+import { ItemQueue } from '../internal/item-queue.js';
+import type { DatagramReceiveOptions, ReceivedDatagram } from './options.js';
+import { DEFAULT_RECV_SIZE } from './options.js';
+
+/**
+ * The receiving side of a datagram socket: datagrams held for the application in a bounded
+ * queue, the one-slot pending error (like SO_ERROR), and the receive counters.
+ */
+export class Inbox {
+  readonly #queue: ItemQueue<ReceivedDatagram>;
+  readonly #limit: number;
+  #error: SocketError | undefined;
+  received = 0;
+  bytesReceived = 0;
+  dropped = 0;
+  truncated = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+    this.#queue = new ItemQueue<ReceivedDatagram>(limit);
+  }
+
+  /** Takes in a datagram from the socket: the hot path, kept to the minimum. */
+  push(data: Buffer, info: RemoteInfo): void {
+    this.received++;
+    this.bytesReceived += data.length;
+    const queue = this.#queue;
+    // Checked before the record is built, so that a flood beyond the limit allocates nothing.
+    if (queue.waiting === 0 && queue.length >= this.#limit) {
+      this.dropped++;
+      return;
+    }
+    if (!queue.push({ data, sender: { host: info.address, port: info.port }, truncated: false })) {
+      this.dropped++;
+    }
+  }
+
+  /**
+   * An error the system reported later: it rejects the longest-waiting receive, or else waits
+   * for the next receive or send. A newer report replaces one nobody has seen, as SO_ERROR does.
+   */
+  report(error: SocketError): void {
+    if (!this.#queue.rejectNext(error)) this.#error = error;
+  }
+
+  /** Hands out the reported error, once; undefined when there is none. */
+  takeError(): SocketError | undefined {
+    const error = this.#error;
+    this.#error = undefined;
+    return error;
+  }
+
+  /**
+   * The next datagram, cut to `bufsize`. A held datagram is served at once, without a timer;
+   * otherwise the receive waits its turn, bounded by `options`.
+   */
+  receive(
+    bufsize: number,
+    options: DatagramReceiveOptions,
+    what: string,
+    endpoint: Endpoint,
+  ): Promise<ReceivedDatagram> {
+    const signal = options.signal;
+    if (signal?.aborted === true && !this.#queue.failed) {
+      // Checked here because a held datagram would otherwise be handed out regardless.
+      return Promise.reject(
+        new AbortError(`${what} was aborted`, { endpoint, cause: signal.reason }),
+      );
+    }
+    const error = this.takeError();
+    if (error !== undefined) return Promise.reject(error);
+    const held = this.#queue.tryShift();
+    if (held !== undefined) return Promise.resolve(this.#cut(held, bufsize));
+    const next = this.#queue.take(options, what, endpoint);
+    // The default size fits any datagram: no cut, so no extra promise on the common path.
+    if (bufsize >= DEFAULT_RECV_SIZE) return next;
+    return next.then((datagram) => this.#cut(datagram, bufsize));
+  }
+
+  /**
+   * Ends receiving: waiting and later receives reject with an error from `makeError`; held
+   * datagrams are discarded and counted as dropped.
+   */
+  close(makeError: () => Error): void {
+    this.#error = undefined;
+    this.dropped += this.#queue.fail(makeError, true).length;
+  }
+
+  // Berkeley semantics: the rest of a datagram longer than the buffer is discarded. A view,
+  // not a copy.
+  #cut(datagram: ReceivedDatagram, bufsize: number): ReceivedDatagram {
+    if (datagram.data.length <= bufsize) return datagram;
+    this.truncated++;
+    datagram.data = datagram.data.subarray(0, bufsize);
+    datagram.truncated = true;
+    return datagram;
+  }
+}
