@@ -56,7 +56,15 @@ export function endpointArgument(text: string | undefined, what = 'HOST:PORT'): 
     throw new UsageError(`invalid ${what} "${text}": ${reason}`);
   }
   const hasPort = /:[0-9]*$/.test(text.trim()) && !/^[^[]*:.*:/.test(text.trim());
-  if (!hasPort) throw new UsageError(`invalid ${what} "${text}": a port is required (HOST:PORT)`);
+  if (!hasPort) {
+    // "::1:7000" reads as one IPv6 address; the user most likely meant a port after "::1".
+    const at = text.lastIndexOf(':');
+    const hint =
+      text.includes('::') || text.split(':').length > 2
+        ? `; for an IPv6 address with a port write [${text.slice(0, at)}]:${text.slice(at + 1)}`
+        : '';
+    throw new UsageError(`invalid ${what} "${text}": a port is required (HOST:PORT)${hint}`);
+  }
   return endpoint;
 }
 

@@ -2,16 +2,57 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { within } from './bounded.js';
 
+/** Lines of one output stream of a child, awaited one at a time or by pattern. */
+class LineQueue {
+  readonly all: string[] = [];
+  #read = 0;
+  readonly #waiters: (() => void)[] = [];
+  ended = false;
+
+  constructor(stream: NodeJS.ReadableStream) {
+    const lines = createInterface({ input: stream });
+    lines.on('line', (line) => {
+      this.all.push(line);
+      this.#wake();
+    });
+    lines.on('close', () => {
+      this.ended = true;
+      this.#wake();
+    });
+  }
+
+  #wake(): void {
+    for (const waiter of this.#waiters.splice(0)) waiter();
+  }
+
+  /** Resolves at the next line or the end of the stream. */
+  changed(): Promise<void> {
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /** The next unread line, if there is one. */
+  shift(): string | undefined {
+    return this.#read < this.all.length ? this.all[this.#read++] : undefined;
+  }
+
+  /** The first unread line matching `pattern`, skipping the unread lines before it. */
+  take(pattern: RegExp): RegExpExecArray | undefined {
+    while (this.#read < this.all.length) {
+      const match = pattern.exec(this.all[this.#read++] as string);
+      if (match) return match;
+    }
+    return undefined;
+  }
+}
+
 /**
- * A child process whose stdout is read line by line. Every wait is bounded, and `close()`
- * (call it in a finally) kills the process if it is still running.
+ * A child process whose stdout and stderr are read line by line. Every wait is bounded, and
+ * `close()` (call it in a finally) kills the process if it is still running.
  */
 export class LineChild {
   readonly process: ChildProcessWithoutNullStreams;
-  readonly #lines: string[] = [];
-  readonly #waiters: ((line: string | null) => void)[] = [];
-  #ended = false;
-  #stderr = '';
+  readonly #out: LineQueue;
+  readonly #err: LineQueue;
   readonly exited: Promise<number | null>;
 
   constructor(command: string, args: string[], options: { cwd?: string } = {}) {
@@ -20,44 +61,88 @@ export class LineChild {
       this.process.once('close', (code) => resolve(code));
       this.process.once('error', () => resolve(null));
     });
-    this.process.stderr.on('data', (chunk: Buffer) => {
-      if (this.#stderr.length < 64 * 1024) this.#stderr += chunk.toString();
-    });
-    const lines = createInterface({ input: this.process.stdout });
-    lines.on('line', (line) => {
-      const waiter = this.#waiters.shift();
-      if (waiter) waiter(line);
-      else this.#lines.push(line);
-    });
-    lines.on('close', () => {
-      this.#ended = true;
-      for (const waiter of this.#waiters.splice(0)) waiter(null);
-    });
+    this.#out = new LineQueue(this.process.stdout);
+    this.#err = new LineQueue(this.process.stderr);
+  }
+
+  get #label(): string {
+    return this.process.spawnargs.slice(1).join(' ');
+  }
+
+  /** Everything the child wrote on stdout / stderr so far, as lines. */
+  get stdoutLines(): string[] {
+    return this.#out.all;
+  }
+
+  get stderrLines(): string[] {
+    return this.#err.all;
   }
 
   /** What the child wrote on stderr so far (for failure messages). */
   get stderr(): string {
-    return this.#stderr;
+    return this.#err.all.join('\n');
+  }
+
+  async #await(
+    queue: LineQueue,
+    pick: () => string | RegExpExecArray | undefined,
+    what: string,
+    ms: number,
+  ) {
+    const deadline = performance.now() + ms;
+    for (;;) {
+      const found = pick();
+      if (found !== undefined) return found;
+      if (queue.ended) {
+        throw new Error(`${this.#label} ended its output before ${what}; stderr:\n${this.stderr}`);
+      }
+      const left = deadline - performance.now();
+      if (left <= 0)
+        throw new Error(
+          `timed out waiting for ${what} from ${this.#label}; stderr:\n${this.stderr}`,
+        );
+      await within(queue.changed(), left, `${what} from ${this.#label}; stderr:\n${this.stderr}`);
+    }
   }
 
   /** The next stdout line; rejects if none comes within `ms` or stdout ends. */
   async nextLine(ms = 10_000): Promise<string> {
-    const held = this.#lines.shift();
-    if (held !== undefined) return held;
-    const line = this.#ended
-      ? null
-      : await within(
-          new Promise<string | null>((resolve) => this.#waiters.push(resolve)),
-          ms,
-          `a line from ${this.process.spawnargs.join(' ')}`,
-        );
-    if (line === null) throw new Error(`child's stdout ended; stderr: ${this.#stderr}`);
-    return line;
+    return (await this.#await(this.#out, () => this.#out.shift(), 'a line', ms)) as string;
+  }
+
+  /** The next stdout line matching `pattern` (earlier unread lines are skipped). */
+  async stdoutMatch(pattern: RegExp, ms = 10_000): Promise<RegExpExecArray> {
+    return (await this.#await(
+      this.#out,
+      () => this.#out.take(pattern),
+      `stdout ${pattern}`,
+      ms,
+    )) as RegExpExecArray;
+  }
+
+  /** The next stderr line matching `pattern` (earlier unread lines are skipped). */
+  async stderrMatch(pattern: RegExp, ms = 10_000): Promise<RegExpExecArray> {
+    return (await this.#await(
+      this.#err,
+      () => this.#err.take(pattern),
+      `stderr ${pattern}`,
+      ms,
+    )) as RegExpExecArray;
+  }
+
+  /** Writes `text` to the child's stdin. */
+  write(text: string | Uint8Array): void {
+    this.process.stdin.write(text);
+  }
+
+  /** Ends the child's stdin (Ctrl+D). */
+  endInput(): void {
+    this.process.stdin.end();
   }
 
   /** Waits for the exit code, bounded by `ms`. */
   exitCode(ms = 20_000): Promise<number | null> {
-    return within(this.exited, ms, `exit of ${this.process.spawnargs.join(' ')}`);
+    return within(this.exited, ms, `exit of ${this.#label}; stderr:\n${this.stderr}`);
   }
 
   /** Kills the child if it still runs and waits for it to be gone. */
