@@ -5,7 +5,7 @@ import { formatEndpoint } from '../endpoint/format.js';
 import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
 import { checkGroup, checkInterface, optionError } from './addresses.js';
 import { bindSocket } from './bind.js';
-import { checkSize, isSendPort, toDestination } from './destination.js';
+import { checkSize, isSendPort, maxPayload, toDestination } from './destination.js';
 import { Inbox } from './inbox.js';
 import type {
   DatagramReceiveOptions,
@@ -205,7 +205,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
         );
       }
       payload = toPayload(data, options);
-      if (payload.length > MAX_DATAGRAM_SIZE[this.#family]) {
+      // Below the smaller (IPv4) limit every datagram fits; only larger ones need the check.
+      if (payload.length > MAX_DATAGRAM_SIZE.IPv4) {
         checkSize(payload.length, this.#family, { host, port });
       }
     } catch (error) {
@@ -431,7 +432,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
       what,
       size,
       target: to ?? this.#remote,
-      limit: this.maxMessageSize,
+      limit: maxPayload(this.#family, (to ?? this.#remote)?.host),
       broadcast: this.#broadcast,
     });
   }

@@ -1,3 +1,4 @@
+import { BlockList, isIPv6 } from 'node:net';
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
@@ -28,13 +29,28 @@ export function isSendPort(port: unknown): port is number {
   return typeof port === 'number' && (port | 0) === port && port > 0 && port <= 65535;
 }
 
-/** Throws {@link MessageTooLargeError} when `size` exceeds the family's maximum payload. */
+const V4_MAPPED = new BlockList();
+V4_MAPPED.addSubnet('::ffff:0:0', 96, 'ipv6');
+
+/**
+ * The largest payload a datagram to `host` can carry from a socket of `family`. An IPv6 socket
+ * sending to an IPv4-mapped address (`::ffff:a.b.c.d`) sends IPv4 on the wire.
+ */
+export function maxPayload(family: AddressFamily, host: string | undefined): number {
+  if (family === 'IPv6' && host !== undefined && isIPv6(host) && !host.includes('%')) {
+    if (V4_MAPPED.check(host, 'ipv6')) return MAX_DATAGRAM_SIZE.IPv4;
+  }
+  return MAX_DATAGRAM_SIZE[family];
+}
+
+/** Throws {@link MessageTooLargeError} when `size` exceeds what one datagram to `endpoint` carries. */
 export function checkSize(size: number, family: AddressFamily, endpoint: Endpoint): void {
-  const limit = MAX_DATAGRAM_SIZE[family];
+  const limit = maxPayload(family, endpoint.host);
   if (size <= limit) return;
+  const over = limit === MAX_DATAGRAM_SIZE[family] ? family : 'IPv4 (an IPv4-mapped address)';
   throw new MessageTooLargeError(
     `datagram of ${size} bytes to ${formatEndpoint(endpoint)} is larger than the ` +
-      `${family} maximum of ${limit} bytes; nothing was sent`,
+      `${over} maximum of ${limit} bytes; nothing was sent`,
     size,
     limit,
     { endpoint },

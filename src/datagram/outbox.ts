@@ -81,11 +81,14 @@ export interface SendErrorContext {
 export function sendError(error: Error, context: SendErrorContext): SocketError {
   const { what, size, target, limit } = context;
   const code = (error as { code?: unknown }).code;
-  const where = target === undefined ? '' : ` to ${formatEndpoint(target)}`;
+  const head =
+    target === undefined
+      ? what
+      : `${what === 'send' ? 'send to' : 'sendTo'} ${formatEndpoint(target)}`;
   const options = { endpoint: target, cause: error };
   if (code === 'EMSGSIZE') {
     return new MessageTooLargeError(
-      `${what}${where} failed: the system refused a ${size}-byte datagram as too long`,
+      `${head} failed: the system refused a ${size}-byte datagram as too long`,
       size,
       limit,
       options,
@@ -93,7 +96,7 @@ export function sendError(error: Error, context: SendErrorContext): SocketError 
   }
   if ((code === 'EACCES' || code === 'EPERM') && !context.broadcast) {
     return new PermissionDeniedError(
-      `${what}${where} failed: permission denied (a broadcast address needs setBroadcast(true))`,
+      `${head} failed: permission denied (a broadcast address needs setBroadcast(true))`,
       options,
     );
   }

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { within } from '../helpers/bounded.js';
 import {
   AbortError,
@@ -133,6 +134,27 @@ describe('DatagramSocket.sendTo and recvFrom', () => {
       assert.equal((await recv(b)).data.toString(), 'marker', 'the oversize datagram was not sent');
     });
   }
+
+  it('holds an IPv6 socket sending to an IPv4-mapped address to the IPv4 limit', async (t) => {
+    if (await unavailable(t, 'IPv6')) return;
+    if (readFileSync('/proc/sys/net/ipv6/bindv6only', 'utf8').trim() !== '0') {
+      t.skip('IPv6 sockets are IPv6-only by default here (net.ipv6.bindv6only=1)');
+      return;
+    }
+    const receiver = await sockets.bind('127.0.0.1:0');
+    const sender = await sockets.bind('[::]:0');
+    const to = { host: '::ffff:127.0.0.1', port: receiver.localEndpoint.port };
+    await assert.rejects(sender.sendTo(Buffer.alloc(65508), to), (e: unknown) => {
+      assert.ok(e instanceof MessageTooLargeError, String(e));
+      assert.equal(e.limit, 65507);
+      assert.match(e.message, /IPv4-mapped.*nothing was sent/);
+      return true;
+    });
+    assert.equal(await sender.sendTo(Buffer.alloc(65507, 1), to), 65507);
+    const { data, sender: from } = await recv(receiver);
+    assert.equal(data.length, 65507);
+    assert.equal(from.port, sender.localEndpoint.port);
+  });
 
   const badDestinations: [string, EndpointLike, RegExp][] = [
     ['an unparsable endpoint', '1.2.3:x:y', /invalid endpoint|invalid host|invalid port/],
