@@ -1,9 +1,14 @@
 import { isIP, Socket, type TcpNetConnectOpts } from 'node:net';
-import type { AddressFamily, EndpointLike } from '../endpoint/endpoint.js';
+import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { ANY_ADDRESS, LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { toEndpoint } from '../endpoint/parse.js';
-import { InvalidEndpointError, toSocketError } from '../errors.js';
+import {
+  InvalidEndpointError,
+  NameResolutionError,
+  type SocketError,
+  toSocketError,
+} from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { waitWithDeadline } from '../internal/deadline.js';
 import {
@@ -83,7 +88,7 @@ export async function openConnection(
       const onError = (error: Error): void => {
         socket.off('connect', onConnect);
         socket.destroy();
-        settle.reject(toSocketError(error, 'connect', endpoint));
+        settle.reject(connectError(error, what, endpoint));
       };
       socket.once('connect', onConnect);
       socket.once('error', onError);
@@ -109,4 +114,20 @@ export async function openConnection(
     socket.setKeepAlive(true, keepAlive === true ? 0 : keepAlive);
   }
   return { socket, receiveBufferLimit: limit };
+}
+
+/**
+ * Maps a connect failure. Whatever code the resolver failed with (a system error such as
+ * ENETUNREACH while reaching the DNS server, too), a failed host name lookup is a
+ * {@link NameResolutionError}: the connection never got as far as the network.
+ */
+function connectError(error: unknown, what: string, endpoint: Endpoint): SocketError {
+  const mapped = toSocketError(error, 'connect', endpoint);
+  const syscall = (error as { syscall?: unknown } | null)?.syscall;
+  if (syscall !== 'getaddrinfo' || mapped instanceof NameResolutionError) return mapped;
+  return new NameResolutionError(
+    `${what} failed: cannot resolve host name "${endpoint.host}" (${mapped.code})`,
+    endpoint.host,
+    { endpoint, cause: error },
+  );
 }

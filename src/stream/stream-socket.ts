@@ -156,7 +156,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   /**
    * Receives up to `bufsize` bytes: resolves with at least one byte as soon as any is there, and
    * with an empty Buffer at end of stream (and on every call after it). A chunk larger than
-   * `bufsize` is split without copying; the rest waits for the next read.
+   * `bufsize` is split without copying; the rest waits for the next read (so the Buffer returned
+   * may share memory with data still to be read: copy it to keep a small piece for long).
    *
    * Rejects with {@link TimeoutError} / {@link AbortError} per `options` (no data is lost),
    * {@link ConnectionResetError} when the peer reset the connection, and
