@@ -1,0 +1,175 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { dsock, type LineChild } from '../helpers/child.js';
+
+/** Starts a dsock process and reads the port it reports on stderr (`# ... on HOST:PORT`). */
+async function started(
+  children: LineChild[],
+  args: (string | number)[],
+  banner: RegExp,
+  firstLine?: string,
+) {
+  const child = dsock(args);
+  children.push(child);
+  if (firstLine !== undefined) child.write(`${firstLine}\n`);
+  const match = await child.stderrMatch(banner);
+  return { child, port: Number(match[1]) };
+}
+
+const CHAT_LINE = /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\] (.*):$/;
+
+/** Waits until `child` printed the chat message TEXT from SENDER (two lines: header, tab+text). */
+async function expectMessage(child: LineChild, sender: string, text: string): Promise<void> {
+  for (;;) {
+    const header = await child.stdoutMatch(CHAT_LINE);
+    const body = await child.nextLine();
+    if (header[2] === sender && body === `\t${text}`) return;
+  }
+}
+
+async function closeAll(children: LineChild[]): Promise<void> {
+  await Promise.all(children.map((c) => c.close()));
+}
+
+describe('dsock chat udp', () => {
+  it('three peers exchange messages, and a leave is seen by the others', async () => {
+    const children: LineChild[] = [];
+    try {
+      const alice = await started(
+        children,
+        ['chat', 'udp', 0, '--name', 'Alice', '--host', '127.0.0.1'],
+        /chatting on .*:(\d+)$/,
+      );
+      const peerA = `127.0.0.1:${alice.port}`;
+      // Bob gives his name on stdin, as the Python program reads it.
+      const bob = await started(
+        children,
+        ['chat', 'udp', 0, peerA, '--host', '127.0.0.1'],
+        /chatting on .*:(\d+)$/,
+        'Bob',
+      );
+      const carol = await started(
+        children,
+        ['chat', 'udp', 0, peerA, '--name', 'Carol', '--host', '127.0.0.1'],
+        /chatting on .*:(\d+)$/,
+      );
+
+      bob.child.write('hi, I am Bob\n\n');
+      await expectMessage(alice.child, 'Bob', 'hi, I am Bob');
+      carol.child.write('Carol here\n');
+      await expectMessage(alice.child, 'Carol', 'Carol here');
+      await alice.child.stderrMatch(new RegExp(`new peer 127\\.0\\.0\\.1:${carol.port}`));
+
+      alice.child.write('hello both\n');
+      await expectMessage(bob.child, 'Alice', 'hello both');
+      await expectMessage(carol.child, 'Alice', 'hello both');
+
+      carol.child.endInput();
+      assert.equal(await carol.child.exitCode(), 0);
+      await expectMessage(alice.child, 'Carol', '<LEAVES THE CHAT>');
+      await alice.child.stderrMatch(new RegExp(`127\\.0\\.0\\.1:${carol.port} left the chat`));
+
+      // The empty line Bob typed was not sent: Alice saw exactly one message from him.
+      const fromBob = alice.child.stdoutLines.filter((l) => / Bob:$/.test(l));
+      assert.equal(fromBob.length, 1);
+
+      alice.child.process.kill('SIGINT');
+      assert.equal(await alice.child.exitCode(), 0);
+      await expectMessage(bob.child, 'Alice', '<LEAVES THE CHAT>');
+    } finally {
+      await closeAll(children);
+    }
+  });
+
+  it('refuses a line too long for a datagram and goes on', async () => {
+    const children: LineChild[] = [];
+    try {
+      const alice = await started(
+        children,
+        ['chat', 'udp', 0, '--name', 'Alice', '--host', '127.0.0.1'],
+        /chatting on .*:(\d+)$/,
+      );
+      const bob = await started(
+        children,
+        ['chat', 'udp', 0, `127.0.0.1:${alice.port}`, '--name', 'Bob'],
+        /chatting on/,
+      );
+      bob.child.write(`${'x'.repeat(70_000)}\nshort\n`);
+      await bob.child.stderrMatch(/not sent: .*does not fit in one datagram/);
+      await expectMessage(alice.child, 'Bob', 'short');
+    } finally {
+      await closeAll(children);
+    }
+  });
+});
+
+describe('dsock chat tcp', () => {
+  it('a server and a client chat both ways; each sees the other leave', async () => {
+    const children: LineChild[] = [];
+    try {
+      const server = await started(
+        children,
+        ['chat', 'tcp', 'server', 0, '--name', 'Alice', '--host', '127.0.0.1'],
+        /waiting for a client on .*:(\d+)$/,
+      );
+      const client = dsock(['chat', 'tcp', 'client', `127.0.0.1:${server.port}`]);
+      children.push(client);
+      client.write('Bob\n');
+      await client.stderrMatch(/chatting with/);
+      await server.child.stderrMatch(/chatting with/);
+      client.write('hello Alice\n');
+      await expectMessage(server.child, 'Bob', 'hello Alice');
+      server.child.write('hello Bob\n');
+      await expectMessage(client, 'Alice', 'hello Bob');
+      client.endInput();
+      assert.equal(await client.exitCode(), 0);
+      await server.child.stderrMatch(/left the chat/);
+      assert.equal(await server.child.exitCode(), 0);
+    } finally {
+      await closeAll(children);
+    }
+  });
+
+  it('a group of three reaches everyone, and goes on when one leaves', async () => {
+    const children: LineChild[] = [];
+    try {
+      const banner = /in the group on .*:(\d+)$/;
+      const a = await started(
+        children,
+        ['chat', 'tcp', 'group', 0, '--name', 'A', '--host', '127.0.0.1'],
+        banner,
+      );
+      const b = await started(
+        children,
+        ['chat', 'tcp', 'group', 0, `127.0.0.1:${a.port}`, '--name', 'B', '--host', '127.0.0.1'],
+        banner,
+      );
+      const c = await started(
+        children,
+        ['chat', 'tcp', 'group', 0, `127.0.0.1:${a.port}`, `127.0.0.1:${b.port}`, '--name', 'C'],
+        banner,
+      );
+      await c.child.stderrMatch(/connected to .*/);
+      await c.child.stderrMatch(/connected to .*/);
+      await a.child.stderrMatch(/connected from/);
+      await a.child.stderrMatch(/connected from/);
+      await b.child.stderrMatch(/connected from/);
+
+      c.child.write('from C\n');
+      await expectMessage(a.child, 'C', 'from C');
+      await expectMessage(b.child, 'C', 'from C');
+      a.child.write('from A\n');
+      await expectMessage(b.child, 'A', 'from A');
+      await expectMessage(c.child, 'A', 'from A');
+
+      b.child.endInput();
+      assert.equal(await b.child.exitCode(), 0);
+      await a.child.stderrMatch(/left the chat/);
+      await c.child.stderrMatch(/left the chat/);
+      c.child.write('still here\n');
+      await expectMessage(a.child, 'C', 'still here');
+    } finally {
+      await closeAll(children);
+    }
+  });
+});
