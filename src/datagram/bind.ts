@@ -113,6 +113,10 @@ export function bindSocket(
         broadcast: checked.broadcast === true,
       });
     });
-    socket.bind({ port: endpoint.port, address: endpoint.host, exclusive: true });
+    try {
+      socket.bind({ port: endpoint.port, address: endpoint.host, exclusive: true });
+    } catch (error) {
+      fail(error);
+    }
   });
 }
