@@ -1,0 +1,55 @@
+import type { Mode } from './scenario.js';
+
+/** What the command line asked for. */
+export interface SuiteArgs {
+  mode: Mode;
+  /** Rounds per scenario; the mode's default when not given. */
+  rounds: number | undefined;
+  /** Scenario ids to run; all when empty. */
+  only: string[];
+  write: boolean;
+  help: boolean;
+}
+
+export const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ID[,ID...]] [--no-write]
+
+  --quick        smaller sizes and fewer rounds (about 2 minutes in all)
+  --rounds N     rounds per scenario (default: 3 quick, 5 full)
+  --only IDS     run only these scenarios (comma-separated ids; see the list below)
+  --no-write     print the report without replacing bench/results/latest.*
+
+The markdown report goes to stdout, progress to stderr.`;
+
+/** Parses `argv` (without node and the script); throws an Error naming a bad argument. */
+export function parseArgs(argv: readonly string[]): SuiteArgs {
+  const args: SuiteArgs = { mode: 'full', rounds: undefined, only: [], write: true, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    const value = (): string => {
+      const next = argv[++i];
+      if (next === undefined) throw new Error(`${arg} needs a value`);
+      return next;
+    };
+    if (arg === '--quick') args.mode = 'quick';
+    else if (arg === '--full') args.mode = 'full';
+    else if (arg === '--no-write') args.write = false;
+    else if (arg === '--help' || arg === '-h') args.help = true;
+    else if (arg === '--rounds') {
+      const text = value();
+      const rounds = Number(text);
+      if (!Number.isInteger(rounds) || rounds < 1 || rounds > 100) {
+        throw new Error(`--rounds must be an integer from 1 to 100, got "${text}"`);
+      }
+      args.rounds = rounds;
+    } else if (arg === '--only') {
+      args.only.push(
+        ...value()
+          .split(',')
+          .filter((id) => id !== ''),
+      );
+    } else {
+      throw new Error(`unknown argument "${arg}"`);
+    }
+  }
+  return args;
+}

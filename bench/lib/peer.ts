@@ -1,0 +1,106 @@
+import { Worker } from 'node:worker_threads';
+import type { PeerMessage } from './peer-protocol.js';
+import { expectType, STOP } from './peer-protocol.js';
+import type { PeerWorkerData } from './peer-worker.js';
+
+/**
+ * How to start one end of a contender. Only worker threads so far; a contender in another
+ * language would add a kind that spawns a process and speaks the same messages as JSON lines.
+ */
+export interface WorkerPeerSpec {
+  kind: 'worker';
+  /** URL of the compiled module (its `import.meta.url`). */
+  module: string;
+  /** Name of the exported {@link PeerFunction}. */
+  export: string;
+}
+
+export type PeerSpec = WorkerPeerSpec;
+
+/** A peer run by `export` of the module at `module` (pass `import.meta.url`) in a worker. */
+export function workerPeer(module: string, exportName: string): WorkerPeerSpec {
+  return { kind: 'worker', module, export: exportName };
+}
+
+const WORKER_URL = new URL('./peer-worker.js', import.meta.url);
+/** How long a peer told to stop may take to close its sockets before it is terminated. */
+const STOP_GRACE_MS = 2000;
+
+/** The coordinator's side of a running peer. */
+export class PeerHandle {
+  readonly name: string;
+  readonly #worker: Worker;
+  readonly #inbox: PeerMessage[] = [];
+  #waiter: { resolve(message: PeerMessage): void; reject(error: Error): void } | undefined;
+  #failure: Error | undefined;
+  #exited = false;
+  readonly #exit: Promise<void>;
+
+  constructor(name: string, spec: PeerSpec, params: unknown) {
+    this.name = name;
+    const workerData: PeerWorkerData = { module: spec.module, export: spec.export, name, params };
+    this.#worker = new Worker(WORKER_URL, { workerData });
+    this.#worker.on('message', (message: PeerMessage) => {
+      const waiter = this.#waiter;
+      this.#waiter = undefined;
+      if (waiter) waiter.resolve(message);
+      else this.#inbox.push(message);
+    });
+    this.#worker.on('error', (error: Error) =>
+      this.#fail(new Error(`${name} failed: ${error.message}`, { cause: error })),
+    );
+    this.#exit = new Promise<void>((resolve) => {
+      this.#worker.once('exit', (code) => {
+        this.#exited = true;
+        this.#fail(new Error(`${name} ended (exit code ${code}) before sending what was expected`));
+        resolve();
+      });
+    });
+  }
+
+  /** Sends `message` to the peer. */
+  post(message: PeerMessage): void {
+    if (!this.#exited) this.#worker.postMessage(message);
+  }
+
+  /** The peer's next message, which must be of `type`, within `timeoutMs`. */
+  async next<M extends PeerMessage = PeerMessage>(type: string, timeoutMs: number): Promise<M> {
+    const held = this.#inbox.shift();
+    if (held !== undefined) return expectType<M>(held, type, this.name);
+    if (this.#failure !== undefined) throw this.#failure;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const message = await new Promise<PeerMessage>((resolve, reject) => {
+        this.#waiter = { resolve, reject };
+        timer = setTimeout(() => {
+          this.#waiter = undefined;
+          reject(new Error(`${this.name}: no "${type}" message within ${timeoutMs} ms`));
+        }, timeoutMs);
+      });
+      return expectType<M>(message, type, this.name);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Tells the peer to stop, and terminates it if it has not ended within a grace period. */
+  async close(): Promise<void> {
+    if (this.#exited) return;
+    this.post({ type: STOP });
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<boolean>((resolve) => {
+      timer = setTimeout(() => resolve(false), STOP_GRACE_MS);
+    });
+    const ended = await Promise.race([this.#exit.then(() => true), grace]);
+    clearTimeout(timer);
+    if (!ended) await this.#worker.terminate();
+    await this.#exit;
+  }
+
+  #fail(error: Error): void {
+    this.#failure ??= error;
+    const waiter = this.#waiter;
+    this.#waiter = undefined;
+    waiter?.reject(this.#failure);
+  }
+}

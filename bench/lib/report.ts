@@ -1,0 +1,98 @@
+import { format } from './format.js';
+import type { MachineFacts } from './machine.js';
+import type { ScenarioResult } from './runner.js';
+import type { Mode } from './scenario.js';
+
+/** A whole run, as written to latest.json. */
+export interface SuiteResult {
+  mode: Mode;
+  rounds: number;
+  startedAt: string;
+  seconds: number;
+  machine: MachineFacts;
+  scenarios: ScenarioResult[];
+}
+
+/** The run as markdown: machine facts, a summary table of medians and ratios, then details. */
+export function toMarkdown(suite: SuiteResult): string {
+  const m = suite.machine;
+  const lines: string[] = [
+    `# dsock benchmark (${suite.mode} mode)`,
+    '',
+    `- Date: ${suite.startedAt}, took ${Math.round(suite.seconds)} s`,
+    `- Node.js ${m.node} (V8 ${m.v8}), ${m.platform}`,
+    `- CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory`,
+    `- Kernel: ${m.kernel}; net.core.rmem_max ${m.rmemMax ?? 'unknown'}`,
+    `- Load average at start: ${m.loadAverage.join(' / ')}`,
+    `- Commit: ${m.commit ?? 'unknown'}${m.commit?.endsWith('+dirty') ? ' (src/ had uncommitted changes)' : ''}`,
+    `- ${suite.rounds} rounds; each round runs every contender once, in reverse order on odd ` +
+      'rounds; ratios are taken within a round, then summarised as median (min–max).',
+    '',
+    '## Summary',
+    '',
+    '| Scenario | Metric | Baseline | Baseline median | Contender | Contender median | Ratio median (min–max) | Target | Met |',
+    '|---|---|---|--:|---|--:|--:|--:|:-:|',
+  ];
+  for (const scenario of suite.scenarios) lines.push(...summaryRows(scenario));
+  lines.push('');
+  for (const scenario of suite.scenarios) lines.push(...details(scenario));
+  return lines.join('\n');
+}
+
+function summaryRows(scenario: ScenarioResult): string[] {
+  const rows: string[] = [];
+  const base = scenario.baseline;
+  for (const metric of scenario.metrics) {
+    for (const contender of scenario.contenders) {
+      if (contender.id === base) continue;
+      const ratio = scenario.ratios[contender.id]?.[metric.key];
+      const unit = metric.unit === '%' ? ' %' : ` ${metric.unit}`;
+      const cells = [
+        scenario.title,
+        metric.label,
+        base,
+        `${format(scenario.values[base]?.[metric.key]?.median, metric.digits)}${unit}`,
+        contender.id,
+        `${format(scenario.values[contender.id]?.[metric.key]?.median, metric.digits)}${unit}`,
+        ratio === undefined || ratio.n === 0
+          ? '—'
+          : `${format(ratio.median, 3)} (${format(ratio.min, 3)}–${format(ratio.max, 3)})`,
+        ratio?.target === undefined
+          ? '—'
+          : `${metric.better === 'higher' ? '≥' : '≤'} ${format(ratio.target, 2)}`,
+        ratio?.met === undefined ? '—' : ratio.met ? 'yes' : '**no**',
+      ];
+      rows.push(`| ${cells.join(' | ')} |`);
+    }
+  }
+  return rows;
+}
+
+function details(scenario: ScenarioResult): string[] {
+  const lines = [
+    `## ${scenario.title} (\`${scenario.id}\`)`,
+    '',
+    scenario.description + '.',
+    '',
+    ...scenario.contenders.map((c) => `- \`${c.id}\` (${c.label}): ${c.note}`),
+    '',
+  ];
+  const columns = scenario.contenders.flatMap((c) =>
+    scenario.metrics.map((metric) => ({ contender: c.id, metric })),
+  );
+  lines.push(
+    `| Round | Order | ${columns.map((col) => `${col.contender} ${col.metric.label}`).join(' | ')} |`,
+    `|--:|---|${columns.map(() => '--:').join('|')}|`,
+  );
+  scenario.rounds.forEach((round, index) => {
+    const cells = columns.map(({ contender, metric }) => {
+      const outcome = round.trials[contender];
+      if (outcome === undefined) return 'n/a';
+      if ('error' in outcome) return `failed: ${outcome.error.replaceAll('|', '/')}`;
+      return format(outcome.metrics[metric.key], metric.digits);
+    });
+    lines.push(`| ${index + 1} | ${round.order.join(', ')} | ${cells.join(' | ')} |`);
+  });
+  lines.push('');
+  return lines;
+}

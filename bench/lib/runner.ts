@@ -1,0 +1,190 @@
+import { PeerHandle } from './peer.js';
+import type { Contender, Metrics, Mode, Scenario, TrialContext } from './scenario.js';
+import { format } from './format.js';
+import { summarize, type Summary } from './stats.js';
+
+/** How a suite run is carried out. */
+export interface RunOptions {
+  mode: Mode;
+  rounds: number;
+  /** Longest a single trial may take before it is abandoned, in ms. */
+  trialTimeoutMs: number;
+  /** Progress lines (stderr). */
+  log(line: string): void;
+}
+
+/** One trial's outcome: the metrics, or why there are none. */
+export type TrialOutcome =
+  { metrics: Metrics; seconds: number } | { error: string; seconds: number };
+
+/** One round: every contender once, in `order`. */
+export interface RoundResult {
+  order: string[];
+  trials: Record<string, TrialOutcome>;
+}
+
+/** A contender's ratios to the baseline for one metric, taken round by round. */
+export interface RatioResult extends Summary {
+  /** The target ratio and whether the median meets it; absent for an informative ratio. */
+  target?: number;
+  met?: boolean;
+}
+
+/** Everything measured for one scenario. */
+export interface ScenarioResult {
+  id: string;
+  title: string;
+  description: string;
+  params: unknown;
+  baseline: string;
+  contenders: { id: string; label: string; note: string }[];
+  metrics: Scenario['metrics'];
+  rounds: RoundResult[];
+  /** Per contender, per metric: the values over the rounds. */
+  values: Record<string, Record<string, Summary>>;
+  /** Per non-baseline contender, per metric with a ratio: contender / baseline over the rounds. */
+  ratios: Record<string, Record<string, RatioResult>>;
+}
+
+/**
+ * Runs every contender of `scenario` once per round. Odd rounds reverse the order, so that
+ * whoever goes first (a cold cache, a neighbour's burst of load) does not favour one side; the
+ * ratio of a contender to the baseline is taken within each round, where conditions were
+ * closest, and summarised over the rounds.
+ */
+export async function runScenario<P>(
+  scenario: Scenario<P>,
+  options: RunOptions,
+): Promise<ScenarioResult> {
+  const params = scenario.params(options.mode);
+  const baseline = scenario.contenders[0];
+  if (baseline === undefined) throw new Error(`scenario ${scenario.id} has no contenders`);
+  options.log(`${scenario.id}: ${scenario.describe(params)}`);
+  const rounds: RoundResult[] = [];
+  for (let round = 0; round < options.rounds; round++) {
+    const order = round % 2 === 0 ? [...scenario.contenders] : [...scenario.contenders].reverse();
+    const trials: Record<string, TrialOutcome> = {};
+    for (const contender of order) {
+      const outcome = await runTrial(scenario, contender, params, options);
+      trials[contender.id] = outcome;
+      const shown =
+        'error' in outcome
+          ? `FAILED: ${outcome.error}`
+          : scenario.metrics
+              .map((m) => `${m.key}=${format(outcome.metrics[m.key], m.digits)}`)
+              .join(' ');
+      options.log(
+        `${scenario.id}: round ${round + 1}/${options.rounds} ${contender.id.padEnd(14)} ` +
+          `${shown} (${outcome.seconds.toFixed(1)} s)`,
+      );
+    }
+    rounds.push({ order: order.map((c) => c.id), trials });
+  }
+  return {
+    id: scenario.id,
+    title: scenario.title,
+    description: scenario.describe(params),
+    params,
+    baseline: baseline.id,
+    contenders: scenario.contenders.map(({ id, label, note }) => ({ id, label, note })),
+    metrics: scenario.metrics,
+    rounds,
+    values: collectValues(scenario, rounds),
+    ratios: collectRatios(scenario, baseline.id, rounds),
+  };
+}
+
+async function runTrial<P>(
+  scenario: Scenario<P>,
+  contender: Contender,
+  params: P,
+  options: RunOptions,
+): Promise<TrialOutcome> {
+  const peers: PeerHandle[] = [];
+  const context: TrialContext = {
+    start(role, peerParams) {
+      const spec = contender.peers[role];
+      if (spec === undefined) throw new Error(`contender ${contender.id} has no "${role}" peer`);
+      const peer = new PeerHandle(`${contender.id} ${role}`, spec, peerParams);
+      peers.push(peer);
+      return peer;
+    },
+    messageTimeoutMs: options.trialTimeoutMs,
+  };
+  const started = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const expiry = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`trial took longer than ${options.trialTimeoutMs} ms`)),
+        options.trialTimeoutMs,
+      );
+    });
+    const metrics = await Promise.race([scenario.trial(contender, params, context), expiry]);
+    return { metrics, seconds: (performance.now() - started) / 1000 };
+  } catch (error) {
+    return {
+      error: error instanceof Error ? error.message : String(error),
+      seconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    clearTimeout(timer);
+    await Promise.all(peers.map((peer) => peer.close()));
+  }
+}
+
+function collectValues<P>(
+  scenario: Scenario<P>,
+  rounds: RoundResult[],
+): Record<string, Record<string, Summary>> {
+  const values: Record<string, Record<string, Summary>> = {};
+  for (const contender of scenario.contenders) {
+    const perMetric: Record<string, Summary> = {};
+    for (const metric of scenario.metrics) {
+      perMetric[metric.key] = summarize(
+        rounds.flatMap((round) => {
+          const value = valueOf(round.trials[contender.id], metric.key);
+          return value === undefined ? [] : [value];
+        }),
+      );
+    }
+    values[contender.id] = perMetric;
+  }
+  return values;
+}
+
+function collectRatios<P>(
+  scenario: Scenario<P>,
+  baseline: string,
+  rounds: RoundResult[],
+): Record<string, Record<string, RatioResult>> {
+  const ratios: Record<string, Record<string, RatioResult>> = {};
+  for (const contender of scenario.contenders) {
+    if (contender.id === baseline) continue;
+    const perMetric: Record<string, RatioResult> = {};
+    for (const metric of scenario.metrics) {
+      if (!metric.ratio) continue;
+      const series = rounds.flatMap((round) => {
+        const mine = valueOf(round.trials[contender.id], metric.key);
+        const base = valueOf(round.trials[baseline], metric.key);
+        return mine === undefined || base === undefined || base === 0 ? [] : [mine / base];
+      });
+      const summary: RatioResult = summarize(series);
+      const target = metric.target;
+      if (target !== undefined) {
+        summary.target = target;
+        summary.met =
+          metric.better === 'higher' ? summary.median >= target : summary.median <= target;
+      }
+      perMetric[metric.key] = summary;
+    }
+    ratios[contender.id] = perMetric;
+  }
+  return ratios;
+}
+
+function valueOf(outcome: TrialOutcome | undefined, key: string): number | undefined {
+  if (outcome === undefined || 'error' in outcome) return undefined;
+  const value = outcome.metrics[key];
+  return value !== undefined && Number.isFinite(value) ? value : undefined;
+}

@@ -1,0 +1,91 @@
+/**
+ * The benchmark suite: dsock against raw Node.js doing the same work, side by side.
+ *
+ *   npm run bench -- --quick        (about 2 minutes)
+ *   npm run bench                   (the reference run, under 10 minutes)
+ *
+ * Prints a markdown report to stdout and writes it, with the raw numbers, to
+ * bench/results/latest.md and latest.json. See bench/README.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { parseArgs, USAGE } from './lib/args.js';
+import { machineFacts } from './lib/machine.js';
+import { toMarkdown, type SuiteResult } from './lib/report.js';
+import { runScenario, type ScenarioResult } from './lib/runner.js';
+import { SCENARIOS } from './scenarios/index.js';
+
+const DEFAULT_ROUNDS = { quick: 3, full: 5 } as const;
+const TRIAL_TIMEOUT_MS = { quick: 60_000, full: 180_000 } as const;
+const RESULTS = new URL('../../bench/results/', import.meta.url);
+
+async function main(): Promise<number> {
+  let args;
+  try {
+    args = parseArgs(process.argv.slice(2));
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const ids = SCENARIOS.map((s) => s.id);
+  if (args.help) {
+    console.log(`${USAGE}\n\nScenarios: ${ids.join(', ')}`);
+    return 0;
+  }
+  const unknown = args.only.filter((id) => !ids.includes(id));
+  if (unknown.length > 0) {
+    console.error(`unknown scenario ${unknown.join(', ')}; scenarios are: ${ids.join(', ')}`);
+    return 2;
+  }
+  const selected = SCENARIOS.filter((s) => args.only.length === 0 || args.only.includes(s.id));
+  const rounds = args.rounds ?? DEFAULT_ROUNDS[args.mode];
+  const started = performance.now();
+  const log = (line: string): void => {
+    const elapsed = ((performance.now() - started) / 1000).toFixed(0).padStart(4);
+    process.stderr.write(`[${elapsed} s] ${line}\n`);
+  };
+  const machine = machineFacts();
+  log(
+    `${args.mode} mode, ${rounds} rounds, node ${machine.node}, ${machine.cpu} x${machine.cores}`,
+  );
+  const startedAt = new Date().toISOString();
+  const scenarios: ScenarioResult[] = [];
+  for (const scenario of selected) {
+    scenarios.push(
+      await runScenario(scenario, {
+        mode: args.mode,
+        rounds,
+        trialTimeoutMs: TRIAL_TIMEOUT_MS[args.mode],
+        log,
+      }),
+    );
+  }
+  const suite: SuiteResult = {
+    mode: args.mode,
+    rounds,
+    startedAt,
+    seconds: (performance.now() - started) / 1000,
+    machine,
+    scenarios,
+  };
+  const markdown = toMarkdown(suite);
+  process.stdout.write(markdown + '\n');
+  if (args.write) {
+    mkdirSync(RESULTS, { recursive: true });
+    writeFileSync(new URL('latest.md', RESULTS), markdown + '\n');
+    writeFileSync(
+      new URL('latest.json', RESULTS),
+      JSON.stringify(
+        suite,
+        (_, value: unknown) => (typeof value === 'bigint' ? String(value) : value),
+        2,
+      ) + '\n',
+    );
+    log(`wrote ${new URL('latest.md', RESULTS).pathname} and latest.json`);
+  }
+  const failed = scenarios.some((s) =>
+    s.rounds.some((round) => Object.values(round.trials).some((t) => 'error' in t)),
+  );
+  return failed ? 1 : 0;
+}
+
+process.exitCode = await main();
