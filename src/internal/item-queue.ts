@@ -69,6 +69,13 @@ export class ItemQueue<T> {
   take(options: WaitOptions, what: string, endpoint?: Endpoint): Promise<T> {
     if (this.length > 0) return Promise.resolve(this.tryShift() as T);
     if (this.#failure) return Promise.reject(this.#failure());
+    if (options.timeout === undefined && options.signal === undefined) {
+      // Without a deadline there is nothing to give up: skip the deadline machinery, as this
+      // is the path every receive of a busy socket takes.
+      return new Promise<T>((resolve, reject) => {
+        this.#waiters.push({ resolve, reject });
+      });
+    }
     return waitWithDeadline<T>(
       (settle) => {
         this.#waiters.push(settle);
@@ -81,6 +88,17 @@ export class ItemQueue<T> {
       what,
       endpoint,
     );
+  }
+
+  /**
+   * Rejects the longest-waiting consumer with `error` (an error that concerns one operation,
+   * such as an ICMP report on a connected datagram socket). Returns false when nobody waits.
+   */
+  rejectNext(error: Error): boolean {
+    const waiter = this.#waiters.shift();
+    if (!waiter) return false;
+    waiter.reject(error);
+    return true;
   }
 
   /**
