@@ -1,0 +1,365 @@
+import { lookup } from 'node:dns/promises';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
+import { ANY_ADDRESS, LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
+import { formatEndpoint } from '../endpoint/format.js';
+import { familyOf, toEndpoint } from '../endpoint/parse.js';
+import { toSocketError } from '../errors.js';
+import { bindSocket } from '../datagram/bind.js';
+import { checkInteger } from '../datagram/options.js';
+import { checkFaults, FaultPlan, type Faults } from './fault-plan.js';
+import { type DirectionStats, RelayCounters, type RelayStats } from './relay-stats.js';
+
+export type { DirectionStats, RelayStats } from './relay-stats.js';
+
+/** Options of {@link ChaosRelay.start}. */
+export interface ChaosRelayOptions {
+  /** Where clients send to (default `127.0.0.1:0`, a port the system chooses). */
+  listen?: EndpointLike;
+  /** Where the relay forwards the clients' datagrams to. A host left out means loopback. */
+  target: EndpointLike;
+  /**
+   * The faults, applied to each datagram in each direction alike. Each direction draws from
+   * its own {@link FaultPlan}: clients to target seeded with `seed`, target to clients with
+   * `seed + 1`, so that a run repeats exactly.
+   */
+  faults?: Faults;
+  /** How long (ms) a reordered datagram is held back beyond its delay (default 5). */
+  holdBack?: number;
+  /** A client that has sent nothing for this long (ms) loses its mapping (default 30,000). */
+  idleTimeout?: number;
+  /**
+   * The kernel buffer size (SO_RCVBUF and SO_SNDBUF) of each relay socket, in bytes (default
+   * 2 MiB; the system may cap it). Large, so that the relay loses only what the faults say.
+   */
+  bufferSize?: number;
+  /** The most clients mapped at once (default 256); the least recently active one makes room. */
+  maxClients?: number;
+}
+
+/** One client's NAT-like mapping: its own socket towards the target. */
+interface Mapping {
+  readonly client: Endpoint;
+  readonly key: string;
+  readonly socket: Socket;
+  lastActive: number;
+  closed: boolean;
+}
+
+/** A datagram waiting for its delay to pass. */
+interface Delivery {
+  timer: NodeJS.Timeout | undefined;
+  data: Buffer;
+  mapping: Mapping;
+  toTarget: boolean;
+}
+
+const DEFAULT_IDLE_TIMEOUT = 30_000;
+const DEFAULT_MAX_CLIENTS = 256;
+const DEFAULT_BUFFER_SIZE = 2 * 1024 * 1024;
+
+/**
+ * A UDP relay that misbehaves on purpose, to test protocols over a lossy network on one
+ * machine. Datagrams that clients send to {@link localEndpoint} are forwarded to the target
+ * from a socket of the client's own (as a NAT maps each client to a port), and the target's
+ * answers to that socket go back to the client from the listening socket. Each datagram, in
+ * each direction, may be dropped, duplicated, delayed or reordered as {@link Faults} say.
+ *
+ * Mappings of idle clients expire, and their number is capped, so memory stays bounded.
+ */
+export class ChaosRelay implements AsyncDisposable {
+  readonly #listener: Socket;
+  readonly #local: Endpoint;
+  readonly #target: Endpoint;
+  readonly #mappingHost: string;
+  readonly #toTarget: FaultPlan;
+  readonly #toClient: FaultPlan;
+  readonly #idleTimeout: number;
+  readonly #maxClients: number;
+  readonly #bufferSize: number;
+  readonly #mappings = new Map<string, Mapping>();
+  readonly #pending = new Set<Delivery>();
+  readonly #counters = new RelayCounters();
+  #sweeper: NodeJS.Timeout | undefined;
+  #last: Mapping | undefined;
+  #closing: Promise<void> | undefined;
+
+  private constructor(listener: Socket, options: Checked) {
+    this.#listener = listener;
+    const address = listener.address();
+    this.#local = { host: address.address, port: address.port };
+    this.#target = options.target;
+    this.#toTarget = new FaultPlan({ ...options.faults, seed: options.seed }, options.holdBack);
+    this.#toClient = new FaultPlan(
+      { ...options.faults, seed: (options.seed + 1) >>> 0 },
+      options.holdBack,
+    );
+    this.#idleTimeout = options.idleTimeout;
+    this.#maxClients = options.maxClients;
+    this.#bufferSize = options.bufferSize;
+    const targetFamily = familyOf(this.#target.host) ?? 'IPv4';
+    const listenFamily = familyOf(this.#local.host) ?? 'IPv4';
+    // Mapping sockets stay on the listening address when they can, so that a relay on
+    // loopback exposes nothing on other interfaces.
+    this.#mappingHost =
+      targetFamily === listenFamily && this.#local.host !== ANY_ADDRESS[listenFamily]
+        ? this.#local.host
+        : ANY_ADDRESS[targetFamily];
+    listener.on('message', (data: Buffer, info: RemoteInfo) => this.#fromClient(data, info));
+    listener.on('error', () => this.#counters.errors++);
+  }
+
+  /**
+   * Starts a relay. Rejects like {@link DatagramSocket.bind} when the listening address
+   * cannot be bound, and with RangeError or {@link InvalidEndpointError} for bad options.
+   */
+  static async start(options: ChaosRelayOptions): Promise<ChaosRelay> {
+    const checked = checkOptions(options);
+    if (familyOf(checked.target.host) === undefined) {
+      // Answers are matched by address, so a target given by name is resolved once, here.
+      try {
+        checked.target = { ...checked.target, host: (await lookup(checked.target.host)).address };
+      } catch (error) {
+        throw toSocketError(error, 'connect', checked.target);
+      }
+    }
+    const bound = await bindSocket(options.listen ?? { host: LOOPBACK_ADDRESS.IPv4, port: 0 }, {
+      recvBufferSize: checked.bufferSize,
+      sendBufferSize: checked.bufferSize,
+    });
+    return new ChaosRelay(bound.socket, checked);
+  }
+
+  /** The address clients send to. */
+  get localEndpoint(): Endpoint {
+    return { ...this.#local };
+  }
+
+  /** Where datagrams are forwarded to. */
+  get target(): Endpoint {
+    return { ...this.#target };
+  }
+
+  /** The seeds of the two directions' fault plans, to repeat a run. */
+  get seeds(): { toTarget: number; toClient: number } {
+    return { toTarget: this.#toTarget.settings.seed, toClient: this.#toClient.settings.seed };
+  }
+
+  /** Clients currently mapped. */
+  get clientCount(): number {
+    return this.#mappings.size;
+  }
+
+  /** Datagrams waiting for their delay to pass. */
+  get pendingDeliveries(): number {
+    return this.#pending.size;
+  }
+
+  /** A snapshot of the counters, per direction and in total. */
+  get stats(): RelayStats {
+    return this.#counters.snapshot();
+  }
+
+  /**
+   * Closes every socket of the relay and cancels every delivery still waiting for its delay.
+   * Calling it again returns the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= (async () => {
+      for (const delivery of this.#pending) clearTimeout(delivery.timer);
+      this.#pending.clear();
+      if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+      const closing = [...this.#mappings.values()].map((mapping) => this.#unmap(mapping));
+      this.#last = undefined;
+      closing.push(new Promise<void>((resolve) => this.#listener.close(() => resolve())));
+      await Promise.all(closing);
+    })();
+    return this.#closing;
+  }
+
+  /** Closes the relay, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #fromClient(data: Buffer, info: RemoteInfo): void {
+    if (this.#closing) return;
+    let mapping = this.#last;
+    if (
+      mapping === undefined ||
+      mapping.client.port !== info.port ||
+      mapping.client.host !== info.address
+    ) {
+      mapping = this.#mappings.get(`${info.address}|${info.port}`) ?? this.#map(info);
+      this.#last = mapping;
+    }
+    mapping.lastActive = performance.now();
+    this.#apply(this.#toTarget, this.#counters.toTarget, data, mapping, true);
+  }
+
+  #fromTarget(mapping: Mapping, data: Buffer, info: RemoteInfo): void {
+    if (this.#closing || mapping.closed) return;
+    // Only the target's answers are relayed: a mapping is no open door for anyone else.
+    if (info.port !== this.#target.port || info.address !== this.#target.host) {
+      this.#counters.foreign++;
+      return;
+    }
+    this.#apply(this.#toClient, this.#counters.toClient, data, mapping, false);
+  }
+
+  #apply(
+    plan: FaultPlan,
+    counts: DirectionStats,
+    data: Buffer,
+    mapping: Mapping,
+    toTarget: boolean,
+  ): void {
+    counts.received++;
+    const decision = plan.decide();
+    if (decision.dropped) {
+      counts.dropped++;
+      return;
+    }
+    if (decision.duplicated) counts.duplicated++;
+    if (decision.reordered) counts.reordered++;
+    for (const delay of decision.deliveries) {
+      if (delay <= 0) {
+        this.#send(data, mapping, toTarget);
+        continue;
+      }
+      const delivery: Delivery = { timer: undefined, data, mapping, toTarget };
+      delivery.timer = setTimeout(this.#deliverLater, delay, delivery);
+      this.#pending.add(delivery);
+    }
+  }
+
+  readonly #deliverLater = (delivery: Delivery): void => {
+    if (!this.#pending.delete(delivery)) return;
+    this.#send(delivery.data, delivery.mapping, delivery.toTarget);
+  };
+
+  #send(data: Buffer, mapping: Mapping, toTarget: boolean): void {
+    if (mapping.closed) return;
+    const counts = toTarget ? this.#counters.toTarget : this.#counters.toClient;
+    counts.forwarded++;
+    try {
+      if (toTarget) mapping.socket.send(data, this.#target.port, this.#target.host);
+      else this.#listener.send(data, mapping.client.port, mapping.client.host);
+    } catch {
+      this.#counters.errors++;
+    }
+  }
+
+  #map(info: RemoteInfo): Mapping {
+    if (this.#mappings.size >= this.#maxClients) this.#evictOldest();
+    const client = { host: info.address, port: info.port };
+    const family = familyOf(this.#mappingHost) === 'IPv6' ? 'udp6' : 'udp4';
+    const socket = createSocket(family);
+    const mapping: Mapping = {
+      client,
+      key: `${client.host}|${client.port}`,
+      socket,
+      lastActive: performance.now(),
+      closed: false,
+    };
+    socket.on('message', (data: Buffer, from: RemoteInfo) => this.#fromTarget(mapping, data, from));
+    socket.on('error', () => this.#counters.errors++);
+    // Datagrams sent before the bind completes are queued by Node and go out once bound.
+    socket.bind({ port: 0, address: this.#mappingHost, exclusive: true }, () => {
+      try {
+        socket.setRecvBufferSize(this.#bufferSize);
+        socket.setSendBufferSize(this.#bufferSize);
+      } catch {
+        // The system's default buffers still work, only bursts are lost sooner.
+      }
+    });
+    this.#mappings.set(mapping.key, mapping);
+    this.#counters.mappingsCreated++;
+    this.#sweeper ??= setInterval(this.#sweep, Math.max(this.#idleTimeout / 2, 10));
+    this.#sweeper.unref();
+    return mapping;
+  }
+
+  #evictOldest(): void {
+    let oldest: Mapping | undefined;
+    for (const mapping of this.#mappings.values()) {
+      if (oldest === undefined || mapping.lastActive < oldest.lastActive) oldest = mapping;
+    }
+    if (oldest !== undefined) void this.#unmap(oldest);
+  }
+
+  readonly #sweep = (): void => {
+    const before = performance.now() - this.#idleTimeout;
+    for (const mapping of this.#mappings.values()) {
+      if (mapping.lastActive <= before) void this.#unmap(mapping);
+    }
+    if (this.#mappings.size === 0 && this.#sweeper !== undefined) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+  };
+
+  #unmap(mapping: Mapping): Promise<void> {
+    if (mapping.closed) return Promise.resolve();
+    mapping.closed = true;
+    this.#mappings.delete(mapping.key);
+    if (this.#last === mapping) this.#last = undefined;
+    this.#counters.mappingsExpired++;
+    return new Promise<void>((resolve) => {
+      try {
+        mapping.socket.close(() => resolve());
+      } catch {
+        resolve();
+      }
+    });
+  }
+
+  /** Names the relay in messages: `127.0.0.1:4000 -> 127.0.0.1:5000`. */
+  toString(): string {
+    return `${formatEndpoint(this.#local)} -> ${formatEndpoint(this.#target)}`;
+  }
+}
+
+interface Checked {
+  target: Endpoint;
+  faults: Faults;
+  seed: number;
+  holdBack: number;
+  idleTimeout: number;
+  maxClients: number;
+  bufferSize: number;
+}
+
+function checkOptions(options: ChaosRelayOptions): Checked {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object such as { target: "127.0.0.1:5000" }');
+  }
+  const target = toEndpoint(options.target, { host: LOOPBACK_ADDRESS.IPv4 });
+  if (target.port === 0) throw new RangeError('target must name a port other than 0');
+  const faults = options.faults ?? {};
+  const seed = checkFaults(faults).seed;
+  const holdBack = options.holdBack ?? 5;
+  if (!Number.isFinite(holdBack) || holdBack < 0) {
+    throw new RangeError(`holdBack must be a non-negative number of milliseconds, got ${holdBack}`);
+  }
+  return {
+    target,
+    faults,
+    seed,
+    holdBack,
+    idleTimeout: checkInteger(
+      'idleTimeout',
+      options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+      1,
+      2 ** 31 - 1,
+    ),
+    bufferSize: checkInteger(
+      'bufferSize',
+      options.bufferSize ?? DEFAULT_BUFFER_SIZE,
+      1024,
+      2 ** 30,
+    ),
+    maxClients: checkInteger('maxClients', options.maxClients ?? DEFAULT_MAX_CLIENTS, 1, 65536),
+  };
+}
