@@ -3,6 +3,14 @@
  * directory exporting a {@link Scenario}, added here.
  */
 import type { Scenario } from '../lib/scenario.js';
+import { tcpBulk } from './tcp-bulk.js';
+import { tcpEcho } from './tcp-echo.js';
+import { udpEcho } from './udp-echo.js';
 import { udpRate } from './udp-rate.js';
 
-export const SCENARIOS: readonly Scenario<never>[] = [udpRate as Scenario<never>];
+export const SCENARIOS: readonly Scenario<never>[] = [
+  udpRate as Scenario<never>,
+  tcpBulk as Scenario<never>,
+  tcpEcho as Scenario<never>,
+  udpEcho as Scenario<never>,
+];

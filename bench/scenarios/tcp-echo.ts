@@ -1,0 +1,115 @@
+/** 64-byte TCP echo round trips: raw node:net against dsock StreamSocket on both ends. */
+import { once } from 'node:events';
+import { connect, createServer, type Socket } from 'node:net';
+import { StreamServer, StreamSocket } from '../../src/index.js';
+import { echoScenario } from '../lib/echo-scenario.js';
+import { pingSide, type PingParams } from '../lib/latency.js';
+import { workerPeer } from '../lib/peer.js';
+import type { PeerContext } from '../lib/peer-protocol.js';
+
+const HOST = '127.0.0.1';
+
+export const tcpEcho = echoScenario('tcp-echo', '64-byte TCP echo round trip', 'TCP', [
+  {
+    id: 'node:net',
+    label: 'raw node:net',
+    peers: {
+      server: workerPeer(import.meta.url, 'rawServer'),
+      client: workerPeer(import.meta.url, 'rawClient'),
+    },
+    note: "server: on('data') write(chunk); client (noDelay): write, then on('data') until the reply is whole",
+  },
+  {
+    id: 'dsock',
+    label: 'dsock StreamSocket',
+    peers: {
+      server: workerPeer(import.meta.url, 'dsockServer'),
+      client: workerPeer(import.meta.url, 'dsockClient'),
+    },
+    note: 'server: `for await (chunk of socket) await sendAll(chunk)`; client (noDelay): `await sendAll(msg); await recvExactly(64)`',
+  },
+]);
+
+export async function rawServer(context: PeerContext<unknown>): Promise<void> {
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('data', (chunk: Buffer) => socket.write(chunk));
+    socket.on('error', () => socket.destroy());
+    socket.on('close', () => sockets.delete(socket));
+  });
+  server.listen(0, HOST);
+  await once(server, 'listening');
+  const address = server.address();
+  context.post({ type: 'ready', port: typeof address === 'object' ? address?.port : 0 });
+  await context.next('stop');
+  for (const socket of sockets) socket.destroy();
+  server.close();
+}
+
+export async function dsockServer(context: PeerContext<unknown>): Promise<void> {
+  const server = await StreamServer.listen(`${HOST}:0`);
+  context.post({ type: 'ready', port: server.localEndpoint.port });
+  const serving = (async () => {
+    for await (const socket of server) {
+      void (async () => {
+        try {
+          for await (const chunk of socket) await socket.sendAll(chunk);
+        } catch {
+          // The client went away: nothing to echo to.
+        } finally {
+          await socket.close();
+        }
+      })();
+    }
+  })();
+  await context.next('stop');
+  await server.close();
+  await serving;
+}
+
+export async function rawClient(context: PeerContext<PingParams>): Promise<void> {
+  const { port, size } = context.params;
+  const socket = connect(port, HOST);
+  socket.setNoDelay(true);
+  await once(socket, 'connect');
+  const payload = Buffer.alloc(size, 0x61);
+  await pingSide(
+    context,
+    (trips) =>
+      new Promise<void>((resolve, reject) => {
+        let pending = size;
+        let start = process.hrtime.bigint();
+        socket.on('error', reject);
+        socket.on('data', (chunk: Buffer) => {
+          pending -= chunk.length;
+          if (pending > 0) return;
+          trips.record(process.hrtime.bigint() - start);
+          if (trips.done) return resolve();
+          pending = size;
+          start = process.hrtime.bigint();
+          socket.write(payload);
+        });
+        socket.write(payload);
+      }),
+  );
+  socket.destroy();
+}
+
+export async function dsockClient(context: PeerContext<PingParams>): Promise<void> {
+  const { port, size } = context.params;
+  const socket = await StreamSocket.connect({ host: HOST, port }, { noDelay: true });
+  const payload = Buffer.alloc(size, 0x61);
+  try {
+    await pingSide(context, async (trips) => {
+      while (!trips.done) {
+        const start = process.hrtime.bigint();
+        await socket.sendAll(payload);
+        await socket.recvExactly(size);
+        trips.record(process.hrtime.bigint() - start);
+      }
+    });
+  } finally {
+    await socket.close();
+  }
+}

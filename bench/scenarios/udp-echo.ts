@@ -1,0 +1,97 @@
+/** 64-byte UDP echo round trips: raw node:dgram against dsock DatagramSocket on both ends. */
+import { createSocket, type RemoteInfo } from 'node:dgram';
+import { once } from 'node:events';
+import { DatagramSocket } from '../../src/index.js';
+import { echoScenario } from '../lib/echo-scenario.js';
+import { pingSide, type PingParams } from '../lib/latency.js';
+import { workerPeer } from '../lib/peer.js';
+import type { PeerContext } from '../lib/peer-protocol.js';
+
+const HOST = '127.0.0.1';
+
+export const udpEcho = echoScenario('udp-echo', '64-byte UDP echo round trip', 'UDP', [
+  {
+    id: 'node:dgram',
+    label: 'raw node:dgram',
+    peers: {
+      server: workerPeer(import.meta.url, 'rawServer'),
+      client: workerPeer(import.meta.url, 'rawClient'),
+    },
+    note: "server: on('message') send(msg, port, address); client: send, then on('message')",
+  },
+  {
+    id: 'dsock',
+    label: 'dsock DatagramSocket',
+    peers: {
+      server: workerPeer(import.meta.url, 'dsockServer'),
+      client: workerPeer(import.meta.url, 'dsockClient'),
+    },
+    note: 'server: `for await (d of socket) await sendTo(d.data, d.sender)`; client: `await sendTo(msg, server); await recvFrom()`',
+  },
+]);
+
+export async function rawServer(context: PeerContext<unknown>): Promise<void> {
+  const socket = createSocket('udp4');
+  socket.on('message', (data: Buffer, from: RemoteInfo) => {
+    socket.send(data, from.port, from.address);
+  });
+  socket.bind(0, HOST);
+  await once(socket, 'listening');
+  context.post({ type: 'ready', port: socket.address().port });
+  await context.next('stop');
+  socket.close();
+}
+
+export async function dsockServer(context: PeerContext<unknown>): Promise<void> {
+  const socket = await DatagramSocket.bind(`${HOST}:0`);
+  context.post({ type: 'ready', port: socket.localEndpoint.port });
+  const serving = (async () => {
+    for await (const datagram of socket) await socket.sendTo(datagram.data, datagram.sender);
+  })();
+  await context.next('stop');
+  await socket.close();
+  await serving;
+}
+
+export async function rawClient(context: PeerContext<PingParams>): Promise<void> {
+  const { port, size } = context.params;
+  const socket = createSocket('udp4');
+  socket.bind(0, HOST);
+  await once(socket, 'listening');
+  const payload = Buffer.alloc(size, 0x61);
+  await pingSide(
+    context,
+    (trips) =>
+      new Promise<void>((resolve, reject) => {
+        let start = process.hrtime.bigint();
+        socket.on('error', reject);
+        socket.on('message', () => {
+          trips.record(process.hrtime.bigint() - start);
+          if (trips.done) return resolve();
+          start = process.hrtime.bigint();
+          socket.send(payload, port, HOST);
+        });
+        socket.send(payload, port, HOST);
+      }),
+  );
+  socket.close();
+}
+
+export async function dsockClient(context: PeerContext<PingParams>): Promise<void> {
+  const { port, size } = context.params;
+  const socket = await DatagramSocket.bind(`${HOST}:0`);
+  const server = { host: HOST, port };
+  const payload = Buffer.alloc(size, 0x61);
+  try {
+    await pingSide(context, async (trips) => {
+      while (!trips.done) {
+        const start = process.hrtime.bigint();
+        await socket.sendTo(payload, server);
+        await socket.recvFrom();
+        trips.record(process.hrtime.bigint() - start);
+      }
+    });
+  } finally {
+    await socket.close();
+  }
+}
