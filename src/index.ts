@@ -8,3 +8,4 @@ export type { WaitOptions } from './internal/deadline.js';
 export * from './datagram/index.js';
 export * from './stream/index.js';
 export * from './framing/index.js';
+export * from './reliable/index.js';

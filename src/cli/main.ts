@@ -7,6 +7,7 @@ import {
   chatTcpServerCommand,
 } from './commands/chat-tcp.js';
 import { chatUdpCommand } from './commands/chat-udp.js';
+import { chaosUdpCommand } from './commands/chaos.js';
 import { echoClientCommand, echoServerCommand } from './commands/echo.js';
 import { ipsCommand } from './commands/ips.js';
 import { sinkUdpCommand, streamUdpCommand } from './commands/stream-sink.js';
@@ -29,6 +30,7 @@ const COMMANDS: Command[] = [
   chatTcpServerCommand,
   chatTcpClientCommand,
   chatTcpGroupCommand,
+  chaosUdpCommand,
 ];
 
 function helpText(): string {
