@@ -85,7 +85,9 @@ export function numberOption(
           ? ''
           : ` of at least ${min}`
         : ` from ${min} to ${max}`;
-    throw new UsageError(`invalid --${name} "${String(value)}": expected ${kind}${range}`);
+    // Options are named with their dashes; positional arguments (upper case) as they are.
+    const label = name === name.toUpperCase() ? name : `--${name}`;
+    throw new UsageError(`invalid ${label} "${String(value)}": expected ${kind}${range}`);
   }
   return number;
 }

@@ -52,6 +52,7 @@ describe('dsock command line', () => {
     [['udp', 'send', '127.0.0.1:'], /missing port/],
     [['sink', 'udp', '9000', '--expect', 'many'], /invalid --expect "many"/],
     [['stream', 'udp', '10'], /missing PEER/],
+    [['stream', 'udp', 'ten', '127.0.0.1:9'], /invalid COUNT "ten": expected an integer/],
     [['echo', 'server', '7000', '--bogus'], /Unknown option '--bogus'/],
   ];
   for (const [args, message] of bad) {
