@@ -1,4 +1,4 @@
-import type { Latencies, PingParams } from './latency.js';
+import type { Latencies, PingParams, ServerUsage } from './latency.js';
 import type { PeerMessage } from './peer-protocol.js';
 import type { Contender, MetricSpec, Mode, Scenario, TrialContext } from './scenario.js';
 
@@ -34,6 +34,22 @@ export const ECHO_METRICS: readonly MetricSpec[] = [
     digits: 1,
   },
   { key: 'mean', label: 'RTT mean', unit: 'µs', better: 'lower', ratio: true, digits: 1 },
+  {
+    key: 'clientCpu',
+    label: 'client busy per round trip',
+    unit: 'µs',
+    better: 'lower',
+    ratio: true,
+    digits: 2,
+  },
+  {
+    key: 'serverCpu',
+    label: 'server busy per round trip',
+    unit: 'µs',
+    better: 'lower',
+    ratio: true,
+    digits: 2,
+  },
 ];
 
 /** Sizes for a mode: 64-byte messages, one outstanding at a time. */
@@ -71,8 +87,17 @@ export function echoScenario(
       const client = context.start('client', params);
       await client.next('ready', wait);
       client.post({ type: 'go' });
-      const { p50, p99, mean } = await client.next<Latencies>('result', wait);
-      return { p50, p99, mean };
+      const { p50, p99, mean, busyMs } = await client.next<Latencies>('result', wait);
+      server.post({ type: 'stop' });
+      const usage = await server.next<ServerUsage>('usage', wait);
+      const trips = p.warmup + p.iterations;
+      return {
+        p50,
+        p99,
+        mean,
+        clientCpu: (busyMs * 1000) / trips,
+        serverCpu: (usage.busyMs * 1000) / trips,
+      };
     },
   };
 }

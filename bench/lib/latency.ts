@@ -1,5 +1,6 @@
+import { busyMeter } from './busy.js';
 import type { PeerContext, PeerMessage } from './peer-protocol.js';
-import { percentile } from './stats.js';
+import { percentileOfSorted, sorted } from './stats.js';
 
 /** Parameters of a ping-pong client: how many round trips to discard, then to time. */
 export interface PingParams {
@@ -15,6 +16,13 @@ export interface Latencies extends PeerMessage {
   p99: number;
   mean: number;
   max: number;
+  /** Busy time of the client's event loop over every round trip, warm-up included. */
+  busyMs: number;
+}
+
+/** What an echo server reports once stopped: its busy time since it was ready. */
+export interface ServerUsage extends PeerMessage {
+  busyMs: number;
 }
 
 /**
@@ -43,15 +51,16 @@ export class RoundTrips {
   }
 
   /** The percentiles, in microseconds. */
-  result(): Latencies {
-    const micros = Array.from(this.#samples, (ns) => ns / 1000);
+  result(busyMs: number): Latencies {
+    const micros = sorted(Array.from(this.#samples, (ns) => ns / 1000));
     const total = micros.reduce((sum, value) => sum + value, 0);
     return {
       type: 'result',
-      p50: percentile(micros, 50),
-      p99: percentile(micros, 99),
+      p50: percentileOfSorted(micros, 50),
+      p99: percentileOfSorted(micros, 99),
       mean: total / micros.length,
-      max: Math.max(...micros),
+      max: micros[micros.length - 1] ?? NaN,
+      busyMs,
     };
   }
 }
@@ -64,6 +73,24 @@ export async function pingSide(
   const trips = new RoundTrips(context.params);
   context.post({ type: 'ready' });
   await context.next('go');
+  const busy = busyMeter();
   await run(trips);
-  context.post(trips.result());
+  context.post(trips.result(busy()));
+}
+
+/**
+ * The server side common to every echo contender: reports `port`, serves until the coordinator
+ * says stop, runs `close`, and reports how busy it was.
+ */
+export async function echoSide(
+  context: PeerContext<unknown>,
+  port: number,
+  close: () => Promise<void> | void,
+): Promise<void> {
+  context.post({ type: 'ready', port });
+  const busy = busyMeter();
+  await context.next('stop');
+  const busyMs = busy();
+  await close();
+  context.post({ type: 'usage', busyMs });
 }

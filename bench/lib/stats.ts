@@ -10,8 +10,12 @@ export function sorted(values: readonly number[]): number[] {
  * the values at or below it. NaN for an empty array.
  */
 export function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const ordered = sorted(values);
+  return percentileOfSorted(sorted(values), p);
+}
+
+/** {@link percentile} of values already in ascending order. */
+export function percentileOfSorted(ordered: readonly number[], p: number): number {
+  if (ordered.length === 0) return NaN;
   const rank = Math.min(ordered.length, Math.max(1, Math.ceil((p / 100) * ordered.length)));
   return ordered[rank - 1] as number;
 }

@@ -6,8 +6,10 @@
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { StreamServer, StreamSocket } from '../../src/index.js';
+import { listeningPort } from '../lib/listening-port.js';
 import { workerPeer } from '../lib/peer.js';
 import type { PeerContext, PeerMessage } from '../lib/peer-protocol.js';
+import { busyMeter } from '../lib/busy.js';
 import type { Mode, Scenario } from '../lib/scenario.js';
 
 interface Params {
@@ -33,6 +35,11 @@ interface Received extends PeerMessage {
   bytes: number;
   firstNs: bigint;
   lastNs: bigint;
+  busyMs: number;
+}
+
+interface Sent extends PeerMessage {
+  busyMs: number;
 }
 
 const HOST = '127.0.0.1';
@@ -56,6 +63,22 @@ export const tcpBulk: Scenario<Params> = {
       better: 'higher',
       ratio: true,
       target: 0.9,
+      digits: 0,
+    },
+    {
+      key: 'sendCpu',
+      label: 'sender busy per MiB',
+      unit: 'µs',
+      better: 'lower',
+      ratio: true,
+      digits: 0,
+    },
+    {
+      key: 'recvCpu',
+      label: 'receiver busy per MiB',
+      unit: 'µs',
+      better: 'lower',
+      ratio: true,
       digits: 0,
     },
   ],
@@ -95,11 +118,17 @@ export const tcpBulk: Scenario<Params> = {
     const sender = context.start('sender', { port, total: p.total, chunkSize: p.chunkSize });
     await sender.next('ready', wait);
     sender.post({ type: 'go' });
+    const sent = await sender.next<Sent>('sent', wait);
     const got = await receiver.next<Received>('result', wait);
     if (got.bytes !== p.total) {
       throw new Error(`${contender.id} received ${got.bytes} of ${p.total} bytes`);
     }
-    return { throughput: p.total / MiB / (Number(got.lastNs - got.firstNs) / 1e9) };
+    const mebibytes = p.total / MiB;
+    return {
+      throughput: mebibytes / (Number(got.lastNs - got.firstNs) / 1e9),
+      sendCpu: (sent.busyMs * 1000) / mebibytes,
+      recvCpu: (got.busyMs * 1000) / mebibytes,
+    };
   },
 };
 
@@ -108,6 +137,7 @@ class Tally {
   bytes = 0;
   firstNs = 0n;
   lastNs = 0n;
+  readonly #busy = busyMeter();
 
   constructor(private readonly total: number) {}
 
@@ -118,7 +148,8 @@ class Tally {
   }
 
   result(): Received {
-    return { type: 'result', bytes: this.bytes, firstNs: this.firstNs, lastNs: this.lastNs };
+    const { bytes, firstNs, lastNs } = this;
+    return { type: 'result', bytes, firstNs, lastNs, busyMs: this.#busy() };
   }
 }
 
@@ -126,8 +157,7 @@ export async function rawReceiver(context: PeerContext<ReceiverParams>): Promise
   const server = createServer();
   server.listen(0, HOST);
   await once(server, 'listening');
-  const address = server.address();
-  context.post({ type: 'ready', port: typeof address === 'object' ? address?.port : 0 });
+  context.post({ type: 'ready', port: listeningPort(server) });
   const [socket] = (await once(server, 'connection')) as [Socket];
   server.close();
   const tally = new Tally(context.params.total);
@@ -177,6 +207,7 @@ export async function rawSender(context: PeerContext<SenderParams>): Promise<voi
   const chunk = Buffer.alloc(chunkSize, 0x61);
   context.post({ type: 'ready' });
   await context.next('go');
+  const busy = busyMeter();
   for (let sent = 0; sent < total;) {
     const length = Math.min(chunkSize, total - sent);
     sent += length;
@@ -185,6 +216,7 @@ export async function rawSender(context: PeerContext<SenderParams>): Promise<voi
     }
   }
   socket.end();
+  context.post({ type: 'sent', busyMs: busy() });
   // Closing before the receiver has everything could cut the transfer short.
   await context.next('stop');
   socket.destroy();
@@ -197,12 +229,14 @@ export async function dsockSender(context: PeerContext<SenderParams>): Promise<v
   context.post({ type: 'ready' });
   await context.next('go');
   try {
+    const busy = busyMeter();
     for (let sent = 0; sent < total;) {
       const length = Math.min(chunkSize, total - sent);
       sent += length;
       await socket.sendAll(length === chunkSize ? chunk : chunk.subarray(0, length));
     }
     await socket.shutdown('write');
+    context.post({ type: 'sent', busyMs: busy() });
     await context.next('stop');
   } finally {
     await socket.close();

@@ -3,7 +3,8 @@ import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { StreamServer, StreamSocket } from '../../src/index.js';
 import { echoScenario } from '../lib/echo-scenario.js';
-import { pingSide, type PingParams } from '../lib/latency.js';
+import { echoSide, pingSide, type PingParams } from '../lib/latency.js';
+import { listeningPort } from '../lib/listening-port.js';
 import { workerPeer } from '../lib/peer.js';
 import type { PeerContext } from '../lib/peer-protocol.js';
 
@@ -40,32 +41,35 @@ export async function rawServer(context: PeerContext<unknown>): Promise<void> {
   });
   server.listen(0, HOST);
   await once(server, 'listening');
-  const address = server.address();
-  context.post({ type: 'ready', port: typeof address === 'object' ? address?.port : 0 });
-  await context.next('stop');
-  for (const socket of sockets) socket.destroy();
-  server.close();
+  await echoSide(context, listeningPort(server), () => {
+    for (const socket of sockets) socket.destroy();
+    server.close();
+  });
 }
 
 export async function dsockServer(context: PeerContext<unknown>): Promise<void> {
   const server = await StreamServer.listen(`${HOST}:0`);
-  context.post({ type: 'ready', port: server.localEndpoint.port });
+  const connections = new Set<StreamSocket>();
   const serving = (async () => {
     for await (const socket of server) {
+      connections.add(socket);
       void (async () => {
         try {
           for await (const chunk of socket) await socket.sendAll(chunk);
         } catch {
           // The client went away: nothing to echo to.
         } finally {
+          connections.delete(socket);
           await socket.close();
         }
       })();
     }
   })();
-  await context.next('stop');
-  await server.close();
-  await serving;
+  await echoSide(context, server.localEndpoint.port, async () => {
+    await server.close();
+    await Promise.all([...connections].map((socket) => socket.close()));
+    await serving;
+  });
 }
 
 export async function rawClient(context: PeerContext<PingParams>): Promise<void> {

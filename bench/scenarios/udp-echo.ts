@@ -3,7 +3,7 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 import { once } from 'node:events';
 import { DatagramSocket } from '../../src/index.js';
 import { echoScenario } from '../lib/echo-scenario.js';
-import { pingSide, type PingParams } from '../lib/latency.js';
+import { echoSide, pingSide, type PingParams } from '../lib/latency.js';
 import { workerPeer } from '../lib/peer.js';
 import type { PeerContext } from '../lib/peer-protocol.js';
 
@@ -37,20 +37,18 @@ export async function rawServer(context: PeerContext<unknown>): Promise<void> {
   });
   socket.bind(0, HOST);
   await once(socket, 'listening');
-  context.post({ type: 'ready', port: socket.address().port });
-  await context.next('stop');
-  socket.close();
+  await echoSide(context, socket.address().port, () => void socket.close());
 }
 
 export async function dsockServer(context: PeerContext<unknown>): Promise<void> {
   const socket = await DatagramSocket.bind(`${HOST}:0`);
-  context.post({ type: 'ready', port: socket.localEndpoint.port });
   const serving = (async () => {
     for await (const datagram of socket) await socket.sendTo(datagram.data, datagram.sender);
   })();
-  await context.next('stop');
-  await socket.close();
-  await serving;
+  await echoSide(context, socket.localEndpoint.port, async () => {
+    await socket.close();
+    await serving;
+  });
 }
 
 export async function rawClient(context: PeerContext<PingParams>): Promise<void> {

@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { DatagramSocket, SocketClosedError } from '../../src/index.js';
 import { workerPeer } from '../lib/peer.js';
 import type { PeerContext, PeerMessage } from '../lib/peer-protocol.js';
+import { busyMeter } from '../lib/busy.js';
 import type { Mode, Scenario } from '../lib/scenario.js';
 
 interface Params {
@@ -38,13 +39,17 @@ interface Ready extends PeerMessage {
 interface Sent extends PeerMessage {
   startNs: bigint;
   endNs: bigint;
+  busyMs: number;
 }
 
 interface Received extends PeerMessage {
   received: number;
+  /** Datagrams that reached the process but were dropped by the library's own queue. */
+  queueDropped: number;
   bytes: number;
   firstNs: bigint;
   lastNs: bigint;
+  busyMs: number;
 }
 
 const HOST = '127.0.0.1';
@@ -76,12 +81,36 @@ export const udpRate: Scenario<Params> = {
     },
     { key: 'loss', label: 'loss', unit: '%', better: 'lower', ratio: false, digits: 2 },
     {
+      key: 'queueDropped',
+      label: 'dropped by receive queue',
+      unit: 'datagrams',
+      better: 'lower',
+      ratio: false,
+      digits: 0,
+    },
+    {
       key: 'sendRate',
       label: 'sent/s',
       unit: 'datagrams/s',
       better: 'higher',
       ratio: true,
       digits: 0,
+    },
+    {
+      key: 'sendCpu',
+      label: 'sender busy per datagram',
+      unit: 'µs',
+      better: 'lower',
+      ratio: true,
+      digits: 2,
+    },
+    {
+      key: 'recvCpu',
+      label: 'receiver busy per datagram',
+      unit: 'µs',
+      better: 'lower',
+      ratio: true,
+      digits: 2,
     },
   ],
   contenders: [
@@ -129,7 +158,10 @@ export const udpRate: Scenario<Params> = {
     return {
       rate: got.received > 1 && seconds > 0 ? got.received / seconds : NaN,
       loss: ((p.count - got.received) / p.count) * 100,
+      queueDropped: got.queueDropped,
       sendRate: p.count / (Number(sent.endNs - sent.startNs) / 1e9),
+      sendCpu: (sent.busyMs * 1000) / p.count,
+      recvCpu: got.received > 0 ? (got.busyMs * 1000) / got.received : NaN,
     };
   },
 };
@@ -145,10 +177,12 @@ class Tally {
   #lastChangeNs = 0n;
   #timer: NodeJS.Timeout | undefined;
   #done = false;
+  readonly #busy = busyMeter();
 
   constructor(
     private readonly context: PeerContext<ReceiverParams>,
     private readonly close: () => void,
+    private readonly queueDropped: () => number = () => 0,
   ) {
     // A stop instead (the trial was abandoned) ends the count where it is.
     context.next('sender-done').then(
@@ -181,7 +215,9 @@ class Tally {
     this.#done = true;
     clearInterval(this.#timer);
     const { received, bytes, firstNs } = this;
-    this.context.post({ type: 'result', received, bytes, firstNs, lastNs });
+    const queueDropped = this.queueDropped();
+    const busyMs = this.#busy();
+    this.context.post({ type: 'result', received, bytes, queueDropped, firstNs, lastNs, busyMs });
     this.close();
   }
 }
@@ -206,7 +242,11 @@ export async function rawReceiver(context: PeerContext<ReceiverParams>): Promise
 export async function dsockReceiver(context: PeerContext<ReceiverParams>): Promise<void> {
   const { count, recvBufferSize } = context.params;
   const socket = await DatagramSocket.bind(`${HOST}:0`, { recvBufferSize });
-  const tally = new Tally(context, () => void socket.close());
+  const tally = new Tally(
+    context,
+    () => void socket.close(),
+    () => socket.stats.datagramsDropped,
+  );
   context.post({ type: 'ready', port: socket.localEndpoint.port });
   try {
     while (tally.received < count) {
@@ -228,9 +268,11 @@ async function sendSide(
 ): Promise<void> {
   context.post({ type: 'ready' });
   await context.next('go');
+  const busy = busyMeter();
   const startNs = process.hrtime.bigint();
   await send();
-  context.post({ type: 'sent', startNs, endNs: process.hrtime.bigint() });
+  const endNs = process.hrtime.bigint();
+  context.post({ type: 'sent', startNs, endNs, busyMs: busy() });
 }
 
 export async function rawSender(context: PeerContext<SenderParams>): Promise<void> {
