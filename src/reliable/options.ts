@@ -1,0 +1,161 @@
+import type { DatagramSocketOptions } from '../datagram/options.js';
+import { checkInteger } from '../datagram/options.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
+import { DATA_HEADER_SIZE } from './wire.js';
+
+/** Options of {@link ReliableDatagramSocket.bind}; the UDP socket's options apply too. */
+export interface ReliableSocketOptions extends DatagramSocketOptions {
+  /** The most payload bytes in one DATA segment (default 1200, so datagrams fit a common MTU). */
+  fragmentSize?: number;
+  /** The largest message sent or accepted, in bytes (default 1 MiB). */
+  maxMessageSize?: number;
+  /**
+   * How many segments each incoming flow may hold: out of order, or delivered and not yet read
+   * (default 256). The window advertised to senders; with the fragment size it bounds the
+   * memory of a flow.
+   */
+  receiveWindow?: number;
+  /**
+   * Payload bytes per peer accepted into the send buffer before `sendTo` waits for room
+   * (default 4 MiB). A single message larger than it is still accepted when the buffer is empty.
+   */
+  sendBufferLimit?: number;
+  /** The floor of the retransmission timeout, in ms (default 10). */
+  minRto?: number;
+  /**
+   * How long (ms) a peer may leave outstanding segments unacknowledged before its sends fail
+   * with {@link PeerUnreachableError} (default 10,000).
+   */
+  peerTimeout?: number;
+  /** How long (ms) `close()` waits for peers to acknowledge what is outstanding (default 2000). */
+  closeTimeout?: number;
+  /** The most incoming flows held at once (default 1024); further new flows are refused. */
+  maxFlows?: number;
+}
+
+/** Options of {@link ReliableDatagramSocket.close}. */
+export interface ReliableCloseOptions {
+  /** How long (ms) to wait for peers to acknowledge; the socket's `closeTimeout` by default. */
+  timeout?: number;
+}
+
+/** The checked settings of a reliable socket. */
+export interface ReliableSettings {
+  fragmentSize: number;
+  maxMessageSize: number;
+  receiveWindow: number;
+  sendBufferLimit: number;
+  minRto: number;
+  peerTimeout: number;
+  closeTimeout: number;
+  maxFlows: number;
+}
+
+/** A sender frees a flow that had nothing outstanding for this long (ms), sending FIN once. */
+export const SEND_LINGER = 5000;
+/** A receiver frees a flow that received nothing for this long (ms); above {@link SEND_LINGER}. */
+export const RECEIVE_IDLE_TIMEOUT = 30_000;
+/** How long (ms) and how many ended flows are remembered. */
+export const TOMBSTONE_LIFETIME = 60_000;
+export const TOMBSTONE_LIMIT = 4096;
+/** The UDP socket buffers asked for unless configured, so that a window's burst fits. */
+export const DEFAULT_SOCKET_BUFFER = 1024 * 1024;
+
+const MAX_MS = 2 ** 31 - 1;
+
+/** Checks the reliable options (the UDP ones are checked at bind), naming what is wrong. */
+export function checkReliableOptions(options: ReliableSocketOptions): ReliableSettings {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object such as { peerTimeout: 5000 }');
+  }
+  const int = (name: keyof ReliableSettings, fallback: number, min: number, max: number): number =>
+    checkInteger(name, options[name] ?? fallback, min, max);
+  return {
+    // The DATA header and the fragment must fit one IPv4 UDP datagram.
+    fragmentSize: int('fragmentSize', 1200, 1, 65507 - DATA_HEADER_SIZE),
+    maxMessageSize: int('maxMessageSize', 1024 * 1024, 0, 2 ** 30),
+    receiveWindow: int('receiveWindow', 256, 1, 65536),
+    sendBufferLimit: int('sendBufferLimit', 4 * 1024 * 1024, 1, 2 ** 31),
+    minRto: int('minRto', 10, 1, 60_000),
+    peerTimeout: int('peerTimeout', 10_000, 1, MAX_MS),
+    closeTimeout: int('closeTimeout', 2000, 0, MAX_MS),
+    maxFlows: int('maxFlows', 1024, 1, 2 ** 20),
+  };
+}
+
+/** Counters of a reliable socket since it was bound. */
+export interface ReliableStats {
+  /** Messages accepted by `sendTo`, and the ones the peer acknowledged completely. */
+  messagesSent: number;
+  messagesAcknowledged: number;
+  /** Messages delivered to the application. */
+  messagesReceived: number;
+  /** DATA segments sent for the first time. */
+  segmentsSent: number;
+  /** Segments sent again after a retransmission timeout, and after SACK showed them lost. */
+  timeoutRetransmissions: number;
+  fastRetransmissions: number;
+  /** DATA segments received, including duplicates. */
+  segmentsReceived: number;
+  /** Segments received again and dropped (each still acknowledged). */
+  duplicatesSuppressed: number;
+  /** Segments dropped because they lay beyond the advertised window. */
+  segmentsBeyondWindow: number;
+  /** Datagrams that were not of this protocol or were malformed: counted and ignored. */
+  malformedDatagrams: number;
+  /** Well-formed datagrams for no flow this socket knows (stale ACKs, foreign FINs): ignored. */
+  strayDatagrams: number;
+  acksSent: number;
+  acksReceived: number;
+  resetsSent: number;
+  resetsReceived: number;
+  /** Segments sent past a zero window to learn when it opens. */
+  windowProbes: number;
+  /** Flows whose sends failed with PeerUnreachableError (timeout or RESET). */
+  peersUnreachable: number;
+  /** Errors the system reported on the UDP socket (failed sends, ICMP reports). */
+  socketErrors: number;
+}
+
+/** The sender-side state of one peer, for diagnostics. */
+export interface PeerStats {
+  peer: Endpoint;
+  /** Smoothed round-trip time (ms), 0 before the first sample. */
+  srtt: number;
+  /** Current retransmission timeout (ms). */
+  rto: number;
+  /** Congestion window and slow-start threshold (segments). */
+  cwnd: number;
+  ssthresh: number;
+  /** Segments in flight, and the window the peer last advertised. */
+  inFlight: number;
+  peerWindow: number;
+  /** Payload bytes accepted and not yet acknowledged. */
+  bufferedBytes: number;
+}
+
+/** The live counters; {@link snapshot} copies them out. */
+export class ReliableCounters implements ReliableStats {
+  messagesSent = 0;
+  messagesAcknowledged = 0;
+  messagesReceived = 0;
+  segmentsSent = 0;
+  timeoutRetransmissions = 0;
+  fastRetransmissions = 0;
+  segmentsReceived = 0;
+  duplicatesSuppressed = 0;
+  segmentsBeyondWindow = 0;
+  malformedDatagrams = 0;
+  strayDatagrams = 0;
+  acksSent = 0;
+  acksReceived = 0;
+  resetsSent = 0;
+  resetsReceived = 0;
+  windowProbes = 0;
+  peersUnreachable = 0;
+  socketErrors = 0;
+
+  snapshot(): ReliableStats {
+    return { ...this };
+  }
+}

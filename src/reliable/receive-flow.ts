@@ -1,0 +1,184 @@
+import type { Peer } from './peer.js';
+import type { DataPacket, SeqRange } from './wire.js';
+import { FLAG_FIRST, FLAG_LAST, MAX_SACK_BLOCKS, seqAdd, seqDistance } from './wire.js';
+
+/** What became of one DATA segment. */
+export const enum DataResult {
+  /** It was next in order: `cumulative` advanced (perhaps over held segments too). */
+  InOrder,
+  /** It arrived ahead of a hole and is held. */
+  Held,
+  /** It was received before. */
+  Duplicate,
+  /** It lies beyond what the receiver can hold now. */
+  BeyondWindow,
+  /** It breaks the fragment sequence or the message size limit: the flow must be reset. */
+  Broken,
+}
+
+const NO_BLOCKS: SeqRange[] = [];
+
+/**
+ * One incoming flow (a peer's incarnation): the next expected sequence number, the segments
+ * held past it, and the message being reassembled (docs/reliable-protocol.md, "Receiver").
+ * Complete messages go to `deliver` in order, with the number of segments they took, which
+ * count against the window until the application reads them.
+ */
+export class ReceiveFlow {
+  /** The next sequence number expected: every segment before it has arrived. */
+  cumulative = 0;
+  /** Segments of delivered messages the application has not read yet. */
+  unread = 0;
+  /** When anything last arrived (ms). */
+  lastReceived: number;
+  /** The timestamp the next ACK echoes. */
+  echo = 0;
+  /** The sequence number of the sender's FIN, once known. */
+  finSeq: number | undefined;
+  /** The window the last ACK advertised. */
+  lastAdvertised: number;
+  /** True while an ACK is scheduled for the end of the batch. */
+  ackPending = false;
+  /** False once the flow has been freed. */
+  alive = true;
+  heldCount = 0;
+  #held: (DataPacket | undefined)[] | undefined;
+  #heldHead = 0;
+  /** One past the largest offset (from `cumulative`) held. */
+  #heldSpan = 0;
+  #lastHeld = 0;
+  #parts: Buffer[] = [];
+  #partsBytes = 0;
+  #assembling = false;
+
+  constructor(
+    readonly peer: Peer,
+    readonly incarnation: number,
+    private readonly limit: number,
+    private readonly maxMessageSize: number,
+    private readonly deliver: (flow: ReceiveFlow, message: Buffer, segments: number) => void,
+    now: number,
+  ) {
+    this.lastReceived = now;
+    this.lastAdvertised = limit;
+  }
+
+  /** How many more segments past `cumulative` the flow will hold now. */
+  get window(): number {
+    const window = this.limit - this.heldCount - this.unread;
+    return window > 0 ? window : 0;
+  }
+
+  /** True when the sender's FIN is known and everything before it arrived. */
+  get complete(): boolean {
+    return this.finSeq === this.cumulative;
+  }
+
+  onData(packet: DataPacket, now: number): DataResult {
+    this.lastReceived = now;
+    this.echo = packet.timestamp;
+    const offset = seqDistance(this.cumulative, packet.seq);
+    if (offset >= 0x80000000) return DataResult.Duplicate;
+    // Segments already held lie within this bound, so it is checked first; memory stays
+    // within `limit` segments whatever the sender does.
+    if (offset >= this.limit - this.unread) return DataResult.BeyondWindow;
+    if (offset === 0) return this.#advance(packet) ? DataResult.InOrder : DataResult.Broken;
+    const held = (this.#held ??= new Array<DataPacket | undefined>(this.limit));
+    const slot = (this.#heldHead + offset) % this.limit;
+    if (held[slot] !== undefined) return DataResult.Duplicate;
+    held[slot] = packet;
+    this.heldCount++;
+    if (offset >= this.#heldSpan) this.#heldSpan = offset + 1;
+    this.#lastHeld = packet.seq;
+    return DataResult.Held;
+  }
+
+  /**
+   * The SACK blocks to report: the held runs, the one that changed last first, at most
+   * {@link MAX_SACK_BLOCKS}.
+   */
+  sackBlocks(): SeqRange[] {
+    if (this.heldCount === 0) return NO_BLOCKS;
+    const held = this.#held as (DataPacket | undefined)[];
+    const blocks: SeqRange[] = [];
+    let start = -1;
+    let recent = -1;
+    for (let offset = 1; offset <= this.#heldSpan; offset++) {
+      const present =
+        offset < this.#heldSpan && held[(this.#heldHead + offset) % this.limit] !== undefined;
+      if (present && start < 0) {
+        start = offset;
+      } else if (!present && start >= 0) {
+        const block = {
+          start: seqAdd(this.cumulative, start),
+          end: seqAdd(this.cumulative, offset),
+        };
+        if (seqDistance(block.start, this.#lastHeld) < offset - start) recent = blocks.length;
+        blocks.push(block);
+        start = -1;
+      }
+    }
+    if (recent > 0) blocks.unshift(...blocks.splice(recent, 1));
+    if (blocks.length > MAX_SACK_BLOCKS) blocks.length = MAX_SACK_BLOCKS;
+    return blocks;
+  }
+
+  /** Frees what the flow holds. */
+  clear(): void {
+    this.alive = false;
+    this.#held = undefined;
+    this.heldCount = 0;
+    this.#parts = [];
+    this.#partsBytes = 0;
+  }
+
+  /** Takes the segment at `cumulative`, then every held one that follows it. */
+  #advance(first: DataPacket): boolean {
+    let packet: DataPacket | undefined = first;
+    const held = this.#held;
+    while (packet !== undefined) {
+      if (!this.#take(packet)) return false;
+      this.cumulative = seqAdd(this.cumulative, 1);
+      if (held === undefined) return true;
+      // The ring's head slot always stands for `cumulative`.
+      held[this.#heldHead] = undefined;
+      this.#heldHead = (this.#heldHead + 1) % this.limit;
+      if (this.#heldSpan > 0) this.#heldSpan--;
+      if (this.heldCount === 0) return true;
+      packet = held[this.#heldHead];
+      if (packet !== undefined) {
+        held[this.#heldHead] = undefined;
+        this.heldCount--;
+      }
+    }
+    return true;
+  }
+
+  /** Adds one in-order fragment to the message being reassembled. */
+  #take(packet: DataPacket): boolean {
+    const { flags, payload } = packet;
+    if (!this.#assembling) {
+      if ((flags & FLAG_FIRST) === 0) return false;
+      if ((flags & FLAG_LAST) !== 0) {
+        if (payload.length > this.maxMessageSize) return false;
+        this.deliver(this, payload, 1);
+        return true;
+      }
+      this.#assembling = true;
+    } else if ((flags & FLAG_FIRST) !== 0) {
+      return false;
+    }
+    this.#parts.push(payload);
+    this.#partsBytes += payload.length;
+    if (this.#partsBytes > this.maxMessageSize) return false;
+    if ((flags & FLAG_LAST) !== 0) {
+      const parts = this.#parts;
+      const message = Buffer.concat(parts, this.#partsBytes);
+      this.#parts = [];
+      this.#partsBytes = 0;
+      this.#assembling = false;
+      this.deliver(this, message, parts.length);
+    }
+    return true;
+  }
+}

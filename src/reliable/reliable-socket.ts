@@ -1,0 +1,312 @@
+import { lookup } from 'node:dns/promises';
+import type { Socket } from 'node:dgram';
+import { bindSocket } from '../datagram/bind.js';
+import { checkHostFamily } from '../datagram/addresses.js';
+import { checkRecvSize, toPayload } from '../datagram/options.js';
+import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
+import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
+import { formatEndpoint } from '../endpoint/format.js';
+import { familyOf, toEndpoint } from '../endpoint/parse.js';
+import {
+  AbortError,
+  InvalidEndpointError,
+  MessageTooLargeError,
+  SocketClosedError,
+  toSocketError,
+} from '../errors.js';
+import type { WaitOptions } from '../internal/deadline.js';
+import { DeliveryQueue, type ReliableMessage } from './delivery-queue.js';
+import type {
+  PeerStats,
+  ReliableCloseOptions,
+  ReliableSettings,
+  ReliableSocketOptions,
+  ReliableStats,
+} from './options.js';
+import { checkReliableOptions, DEFAULT_SOCKET_BUFFER, ReliableCounters } from './options.js';
+import type { Peer } from './peer.js';
+import { peerKey } from './peer.js';
+import { ReliableCore } from './reliable-core.js';
+
+const NO_WAIT: WaitOptions = {};
+
+/**
+ * Reliable datagrams over UDP: messages of up to {@link maxMessageSize} bytes, each delivered
+ * to the peer exactly once and in the order sent (per sender), with the datagram socket's
+ * calls and addressing. One socket talks to any number of peers; there is no connection
+ * setup. The wire protocol is docs/reliable-protocol.md.
+ *
+ * `sendTo` resolves when the peer has acknowledged the whole message, and rejects with
+ * {@link PeerUnreachableError} when the peer stops acknowledging for the peer timeout.
+ * Many sends may be outstanding at once; they go out as the congestion and flow-control
+ * windows allow. A receiver that does not read makes its senders wait (flow control), so
+ * memory stays bounded on both sides.
+ */
+export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, AsyncDisposable {
+  readonly #socket: Socket;
+  readonly #family: AddressFamily;
+  readonly #settings: ReliableSettings;
+  readonly #counters = new ReliableCounters();
+  readonly #deliveries: DeliveryQueue;
+  readonly #core: ReliableCore;
+  readonly #local: Endpoint;
+  readonly #recvWhat: string;
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  private constructor(socket: Socket, family: AddressFamily, settings: ReliableSettings) {
+    this.#socket = socket;
+    this.#family = family;
+    this.#settings = settings;
+    const address = socket.address();
+    this.#local = { host: address.address, port: address.port };
+    this.#recvWhat = `recvFrom on ${formatEndpoint(this.#local)}`;
+    this.#deliveries = new DeliveryQueue((flow) => this.#core.onRead(flow));
+    const onError = (): void => void this.#counters.socketErrors++;
+    this.#core = new ReliableCore(socket, settings, this.#counters, this.#deliveries, onError);
+    // Errors the system reports on a UDP socket (an ICMP report, a send that failed) concern
+    // one datagram; retransmission covers them.
+    socket.on('error', onError);
+  }
+
+  /**
+   * Creates a reliable socket bound to `local` (default `0.0.0.0:0`). Takes the options of
+   * {@link DatagramSocket.bind} too; unless given, the UDP buffers are enlarged to 1 MiB so
+   * that a window's burst fits. Rejects like {@link DatagramSocket.bind}, and with RangeError
+   * or TypeError naming a bad option.
+   */
+  static async bind(
+    local?: EndpointLike,
+    options: ReliableSocketOptions = {},
+  ): Promise<ReliableDatagramSocket> {
+    const settings = checkReliableOptions(options);
+    const bound = await bindSocket(local, {
+      ...options,
+      recvBufferSize: options.recvBufferSize ?? DEFAULT_SOCKET_BUFFER,
+      sendBufferSize: options.sendBufferSize ?? DEFAULT_SOCKET_BUFFER,
+    });
+    return new ReliableDatagramSocket(bound.socket, bound.family, settings);
+  }
+
+  /** The local address and port the socket is bound to. */
+  get localEndpoint(): Endpoint {
+    return { ...this.#local };
+  }
+
+  /** The IP version of the socket. */
+  get family(): AddressFamily {
+    return this.#family;
+  }
+
+  /** The largest message sent or received, in bytes. */
+  get maxMessageSize(): number {
+    return this.#settings.maxMessageSize;
+  }
+
+  /** True once {@link close} has been called. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Peers the socket holds state for (flows in either direction). */
+  get peerCount(): number {
+    return this.#core.peers.size;
+  }
+
+  /** A snapshot of the socket's counters. */
+  get stats(): ReliableStats {
+    return this.#counters.snapshot();
+  }
+
+  /** The sending state towards `peer` (round trip, windows), or undefined when there is none. */
+  peerStats(peer: EndpointLike): PeerStats | undefined {
+    const endpoint = toEndpoint(peer, { host: LOOPBACK_ADDRESS[this.#family] });
+    const flow = this.#core.peers.get(peerKey(endpoint.host, endpoint.port))?.send;
+    if (flow === undefined) return undefined;
+    return {
+      peer: endpoint,
+      srtt: flow.rtt.srtt,
+      rto: flow.rtt.rto,
+      cwnd: flow.cc.cwnd,
+      ssthresh: flow.cc.ssthresh,
+      inFlight: flow.board.inFlight,
+      peerWindow: flow.peerWindow,
+      bufferedBytes: flow.bufferedBytes,
+    };
+  }
+
+  /**
+   * Sends `message` (a string is sent as UTF-8) to `peer` and resolves when the peer has
+   * acknowledged all of it. Messages to the same peer arrive in the order of the calls.
+   *
+   * Rejects with {@link MessageTooLargeError} for a message above {@link maxMessageSize}
+   * (nothing is sent), {@link InvalidEndpointError} for a bad `peer`,
+   * {@link NameResolutionError} for a name that does not resolve,
+   * {@link PeerUnreachableError} when the peer stops acknowledging or refuses the flow, and
+   * {@link SocketClosedError} when the socket closes before the peer acknowledged.
+   */
+  sendTo(message: string | Uint8Array, peer: EndpointLike): Promise<void> {
+    if (this.#closed) return Promise.reject(this.#closedError('sendTo'));
+    let payload: Uint8Array;
+    let target: Peer | Promise<Peer>;
+    try {
+      payload = toPayload(message, undefined);
+      if (payload.length > this.#settings.maxMessageSize) {
+        const limit = this.#settings.maxMessageSize;
+        throw new MessageTooLargeError(
+          `message of ${payload.length} bytes is larger than the maximum of ${limit} bytes ` +
+            '(maxMessageSize); nothing was sent',
+          payload.length,
+          limit,
+        );
+      }
+      target = this.#peerOf(peer);
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
+    if (!(target instanceof Promise)) return this.#core.send(target, payload);
+    return target.then((resolved) => {
+      if (this.#closed) throw this.#closedError('sendTo');
+      return this.#core.send(resolved, payload);
+    });
+  }
+
+  /**
+   * Resolves with the next message: the whole of it by default, or its first `bufsize` bytes
+   * with `truncated: true` when it is longer (as a datagram socket cuts a datagram). Rejects
+   * with {@link TimeoutError} or {@link AbortError} as `options` ask (taking no message), and
+   * with {@link SocketClosedError} once the socket is closed.
+   */
+  recvFrom(bufsize?: number, options: WaitOptions = NO_WAIT): Promise<ReliableMessage> {
+    if (bufsize !== undefined || options !== NO_WAIT) {
+      try {
+        if (bufsize !== undefined) checkRecvSize(bufsize);
+        checkWait(options);
+      } catch (error) {
+        return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+      }
+      if (options.signal?.aborted === true && !this.#closed) {
+        return Promise.reject(
+          new AbortError(`${this.#recvWhat} was aborted`, {
+            endpoint: this.#local,
+            cause: options.signal.reason,
+          }),
+        );
+      }
+    }
+    const held = this.#deliveries.tryShift();
+    if (held !== undefined) return Promise.resolve(cut(held, bufsize));
+    const next = this.#deliveries.take(options, this.#recvWhat, this.#local);
+    return bufsize === undefined ? next : next.then((received) => cut(received, bufsize));
+  }
+
+  /**
+   * Closes the socket: receiving stops at once (waiting receives reject with
+   * {@link SocketClosedError}); every peer is sent what is still unacknowledged and a FIN,
+   * until they acknowledge or `timeout` (default the `closeTimeout` option) expires; sends
+   * still unacknowledged then reject with {@link SocketClosedError}. Calling it again returns
+   * the same promise.
+   */
+  close(options: ReliableCloseOptions = {}): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing;
+    const timeout = options?.timeout ?? this.#settings.closeTimeout;
+    if (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2 ** 31 - 1) {
+      return Promise.reject(
+        new RangeError(
+          `timeout must be a number of milliseconds from 0 to ${2 ** 31 - 1}, got ${String(timeout)}`,
+        ),
+      );
+    }
+    this.#closing = (async () => {
+      this.#closed = true;
+      this.#deliveries.fail(() => this.#closedError('recvFrom'));
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)));
+      await Promise.race([this.#core.finish(), expired]);
+      clearTimeout(timer);
+      const local = this.#local;
+      this.#core.abandon(
+        () =>
+          new SocketClosedError(
+            `socket ${formatEndpoint(local)} closed before the peer acknowledged the message`,
+            { endpoint: local },
+          ),
+      );
+      await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
+    })();
+    return this.#closing;
+  }
+
+  /** Closes the socket, for `await using`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Yields received messages until the socket is closed, then ends. */
+  async *[Symbol.asyncIterator](): AsyncGenerator<ReliableMessage, void, undefined> {
+    for (;;) {
+      let message: ReliableMessage;
+      try {
+        message = await this.recvFrom();
+      } catch (error) {
+        if (this.#closed && error instanceof SocketClosedError) return;
+        throw error;
+      }
+      yield message;
+    }
+  }
+
+  /** The peer for `to`: at once for an address, after a lookup for a host name. */
+  #peerOf(to: EndpointLike): Peer | Promise<Peer> {
+    if (typeof to === 'object' && to !== null && typeof to.host === 'string') {
+      const port = to.port;
+      if (typeof port === 'number' && (port | 0) === port && port > 0 && port <= 65535) {
+        const known = this.#core.peers.get(peerKey(to.host, port));
+        if (known !== undefined) return known;
+      }
+    }
+    const endpoint = toEndpoint(to, { host: LOOPBACK_ADDRESS[this.#family] });
+    if (endpoint.port === 0) {
+      throw new InvalidEndpointError(
+        `cannot send to port 0 of ${endpoint.host}: give the port the peer is bound to`,
+        to,
+        'port',
+      );
+    }
+    checkHostFamily(endpoint.host, this.#family, to);
+    if (familyOf(endpoint.host) !== undefined) return this.#core.peer(endpoint.host, endpoint.port);
+    // Peers are known by the address their datagrams come from, so a name is resolved first.
+    return lookup(endpoint.host, { family: this.#family === 'IPv6' ? 6 : 4 }).then(
+      (found) => this.#core.peer(found.address, endpoint.port),
+      (error: unknown) => {
+        throw toSocketError(error, 'send', endpoint);
+      },
+    );
+  }
+
+  #closedError(what: string): SocketClosedError {
+    return new SocketClosedError(`${what} on ${formatEndpoint(this.#local)}: socket is closed`, {
+      endpoint: this.#local,
+    });
+  }
+}
+
+function cut(message: ReliableMessage, bufsize: number | undefined): ReliableMessage {
+  if (bufsize === undefined || message.data.length <= bufsize) return message;
+  return { data: message.data.subarray(0, bufsize), sender: message.sender, truncated: true };
+}
+
+function checkWait(options: WaitOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object such as { timeout: 1000 }');
+  }
+  const { timeout } = options;
+  if (
+    timeout !== undefined &&
+    (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2 ** 31 - 1)
+  ) {
+    throw new RangeError(
+      `timeout must be a number of milliseconds from 0 to ${2 ** 31 - 1}, got ${String(timeout)}`,
+    );
+  }
+}

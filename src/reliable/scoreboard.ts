@@ -1,0 +1,240 @@
+import { restamp, seqAdd, seqDistance } from './wire.js';
+import { stampOf } from './stamp.js';
+
+/** Where a segment stands. */
+export const enum SegmentState {
+  Unsent = 0,
+  InFlight = 1,
+  /** Selectively acknowledged: arrived, waiting for the cumulative acknowledgement. */
+  Sacked = 2,
+  /** Taken as lost because three segments sent after it were acknowledged. */
+  LostFast = 3,
+  /** Taken as lost at a retransmission timeout. */
+  LostTimeout = 4,
+}
+
+/** One DATA segment of a send flow, kept until cumulatively acknowledged. */
+export interface Segment {
+  readonly datagram: Buffer;
+  state: SegmentState;
+  /** When it was last sent (ms). */
+  sentAt: number;
+  /** Transmission number of its last send: later sends have larger numbers. */
+  order: number;
+  retransmitted: boolean;
+}
+
+/**
+ * The sender's scoreboard: the segments from the first unacknowledged one (`una`) on, in
+ * sequence order, each in flight, selectively acknowledged, lost or not yet sent.
+ *
+ * Loss is detected as the protocol says: "three segments sent after it acknowledged" (the
+ * transmission numbers of the three latest-sent segments ever acknowledged are kept, and an
+ * in-flight segment sent before the third of them is lost), or "a segment sent after it
+ * acknowledged, and a round trip and a quarter passed". Both hold for retransmissions too, so
+ * a retransmitted segment is taken as lost again only a round trip later.
+ */
+export class Scoreboard {
+  /** The first unacknowledged sequence number. */
+  una = 0;
+  /** Segments from `una` sent at least once (the rest are unsent). */
+  sent = 0;
+  inFlight = 0;
+  lost = 0;
+  /** Set by {@link acknowledge}: segments released that had not been SACKed, and their bytes. */
+  newlyAcked = 0;
+  releasedBytes = 0;
+  /** When an in-flight segment will have waited long enough to be taken as lost (ms). */
+  lossDeadline = Infinity;
+  #segments: Segment[] = [];
+  #head = 0;
+  #lostFrom = 0;
+  #order = 0;
+  #acked1 = -1;
+  #acked2 = -1;
+  #acked3 = -1;
+
+  /** Segments held: unacknowledged, sent or not. */
+  get count(): number {
+    return this.#segments.length - this.#head;
+  }
+
+  at(offset: number): Segment {
+    return this.#segments[this.#head + offset] as Segment;
+  }
+
+  push(datagram: Buffer): void {
+    this.#segments.push({
+      datagram,
+      state: SegmentState.Unsent,
+      sentAt: 0,
+      order: 0,
+      retransmitted: false,
+    });
+  }
+
+  /** Marks the first unsent segment sent and returns its datagram, stamped. */
+  sendNext(now: number): Buffer {
+    const segment = this.at(this.sent++);
+    segment.state = SegmentState.InFlight;
+    this.inFlight++;
+    return this.#stamp(segment, now);
+  }
+
+  /** Marks the lost segment at `offset` sent again and returns its datagram, stamped. */
+  resend(offset: number, now: number): Buffer {
+    const segment = this.at(offset);
+    segment.state = SegmentState.InFlight;
+    segment.retransmitted = true;
+    this.lost--;
+    this.inFlight++;
+    this.#lostFrom = offset + 1;
+    return this.#stamp(segment, now);
+  }
+
+  /** The offset of the next lost segment at or after the resend cursor (call when lost > 0). */
+  nextLost(): number {
+    let offset = this.#lostFrom;
+    while (offset < this.sent) {
+      const state = this.at(offset).state;
+      if (state === SegmentState.LostFast || state === SegmentState.LostTimeout) break;
+      offset++;
+    }
+    this.#lostFrom = offset;
+    return offset;
+  }
+
+  /** The offset of the first lost segment (call when lost > 0). */
+  firstLost(): number {
+    this.#lostFrom = 0;
+    return this.nextLost();
+  }
+
+  /**
+   * Releases the segments before `cumulative`. Returns how many, or -1 when `cumulative` lies
+   * behind `una` or past what was sent.
+   */
+  acknowledge(cumulative: number): number {
+    const advance = seqDistance(this.una, cumulative);
+    if (advance > this.sent) return -1;
+    this.newlyAcked = 0;
+    this.releasedBytes = 0;
+    if (advance === 0) return 0;
+    const segments = this.#segments;
+    for (let i = this.#head, end = this.#head + advance; i < end; i++) {
+      const segment = segments[i] as Segment;
+      this.releasedBytes += segment.datagram.length;
+      if (segment.state !== SegmentState.Sacked) this.#settle(segment);
+      segments[i] = undefined as unknown as Segment;
+    }
+    this.#head += advance;
+    this.sent -= advance;
+    this.#lostFrom = Math.max(0, this.#lostFrom - advance);
+    this.una = cumulative >>> 0;
+    if (this.#head === segments.length) {
+      segments.length = 0;
+      this.#head = 0;
+    } else if (this.#head > 1024 && this.#head * 2 > segments.length) {
+      segments.splice(0, this.#head);
+      this.#head = 0;
+    }
+    return advance;
+  }
+
+  /** Applies one SACK block; returns how many segments it newly acknowledged. */
+  sack(start: number, end: number): number {
+    const from = seqDistance(this.una, start);
+    const to = Math.min(seqDistance(this.una, end), this.sent);
+    let acked = 0;
+    for (let offset = from; offset < to; offset++) {
+      const segment = this.at(offset);
+      if (segment.state === SegmentState.Sacked) continue;
+      this.#settle(segment);
+      segment.state = SegmentState.Sacked;
+      acked++;
+    }
+    return acked;
+  }
+
+  /**
+   * Marks lost the in-flight segments sent before the third-latest acknowledged one, and
+   * those sent before the latest acknowledged one that have been out for `patience` ms (a
+   * round trip plus an allowance for reordering). Returns whether any was found;
+   * {@link lossDeadline} tells when the next would be, for the timer.
+   */
+  detectLosses(now: number, patience: number): boolean {
+    this.lossDeadline = Infinity;
+    const latest = this.#acked1;
+    if (latest < 0) return false;
+    const third = this.#acked3;
+    let found = false;
+    for (let offset = 0; offset < this.sent; offset++) {
+      const segment = this.at(offset);
+      if (segment.state !== SegmentState.InFlight) continue;
+      if (segment.order < latest) {
+        const due = segment.sentAt + patience;
+        if (segment.order < third || due <= now) {
+          segment.state = SegmentState.LostFast;
+          this.inFlight--;
+          this.lost++;
+          if (offset < this.#lostFrom) this.#lostFrom = offset;
+          found = true;
+        } else if (due < this.lossDeadline) {
+          this.lossDeadline = due;
+        }
+      } else if (!segment.retransmitted) {
+        // Originals go out in sequence order: every later one was sent later still.
+        break;
+      }
+    }
+    return found;
+  }
+
+  /** A retransmission timeout: everything in flight is taken as lost. */
+  markAllLost(): void {
+    for (let offset = 0; offset < this.sent; offset++) {
+      const segment = this.at(offset);
+      if (segment.state !== SegmentState.InFlight) continue;
+      segment.state = SegmentState.LostTimeout;
+      this.lost++;
+    }
+    this.inFlight = 0;
+    this.lossDeadline = Infinity;
+    this.#lostFrom = 0;
+  }
+
+  clear(): void {
+    this.una = seqAdd(this.una, this.count);
+    this.#segments = [];
+    this.#head = 0;
+    this.sent = 0;
+    this.inFlight = 0;
+    this.lost = 0;
+    this.#lostFrom = 0;
+  }
+
+  /** Takes a segment in flight or lost out of those counts and notes it acknowledged. */
+  #settle(segment: Segment): void {
+    if (segment.state === SegmentState.InFlight) this.inFlight--;
+    else if (segment.state !== SegmentState.Unsent) this.lost--;
+    this.newlyAcked++;
+    const order = segment.order;
+    if (order > this.#acked1) {
+      this.#acked3 = this.#acked2;
+      this.#acked2 = this.#acked1;
+      this.#acked1 = order;
+    } else if (order > this.#acked2) {
+      this.#acked3 = this.#acked2;
+      this.#acked2 = order;
+    } else if (order > this.#acked3) {
+      this.#acked3 = order;
+    }
+  }
+
+  #stamp(segment: Segment, now: number): Buffer {
+    segment.sentAt = now;
+    segment.order = ++this.#order;
+    restamp(segment.datagram, stampOf(now));
+    return segment.datagram;
+  }
+}

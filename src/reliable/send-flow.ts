@@ -1,0 +1,322 @@
+import { randomInt } from 'node:crypto';
+import { CongestionControl, INITIAL_CWND } from './congestion.js';
+import { type ReliableCounters, type ReliableSettings, SEND_LINGER } from './options.js';
+import { RttEstimator } from './rtt-estimator.js';
+import { elapsedSince, stampOf } from './stamp.js';
+import { Scoreboard, SegmentState } from './scoreboard.js';
+import type { AckPacket } from './wire.js';
+import { encodeData, encodeFin, FLAG_FIRST, FLAG_LAST, seqAdd, seqBefore } from './wire.js';
+
+/** A message accepted by `sendTo`, settled when the peer acknowledged all of it. */
+export interface PendingSend {
+  /** The sequence number after the message's last segment. */
+  end: number;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+interface WaitingMessage {
+  payload: Uint8Array;
+  pending: PendingSend;
+}
+
+/** Round-trip samples above this (ms) come from a bogus echo and are ignored. */
+const MAX_RTT_SAMPLE = 60_000;
+/** FIN timestamps remembered to recognise the ACK of a FIN. */
+const FIN_STAMPS = 8;
+
+/** {@link SendFlow.tick}: nothing was acknowledged for the peer timeout while segments were outstanding. */
+export const TICK_UNREACHABLE = -1;
+/** {@link SendFlow.tick}: the flow is finished (FIN acknowledged, or idle past its linger). */
+export const TICK_DONE = -2;
+
+/**
+ * The messages one socket sends to one peer: one incarnation, its segments from the first
+ * unacknowledged on, the sends waiting for the peer's acknowledgement, and the round-trip,
+ * congestion and window state that decide when segments go out (docs/reliable-protocol.md,
+ * "Sender").
+ */
+export class SendFlow {
+  readonly incarnation = randomInt(0, 2 ** 32);
+  readonly rtt: RttEstimator;
+  readonly cc = new CongestionControl();
+  readonly board = new Scoreboard();
+  /** The window the peer last advertised, in segments past {@link Scoreboard.una}. */
+  peerWindow = INITIAL_CWND;
+  /** Payload and header bytes accepted and not yet acknowledged. */
+  bufferedBytes = 0;
+  /** When an ACK last made progress (or the flow last started sending from idle). */
+  lastProgress: number;
+  /** When the retransmission timer was last (re)started. */
+  #rtoBase = 0;
+  #lastProbe = -Infinity;
+  /** Fast recovery lasts until the first unacknowledged segment reaches this. */
+  #recover: number | undefined;
+  readonly #pending: PendingSend[] = [];
+  #pendingHead = 0;
+  readonly #waiting: WaitingMessage[] = [];
+  #finSeq: number | undefined;
+  readonly #finStamps: number[] = [];
+  #finSentAt = -Infinity;
+  #finAcked = false;
+
+  constructor(
+    private readonly settings: ReliableSettings,
+    private readonly counters: ReliableCounters,
+    private readonly transmit: (datagram: Buffer) => void,
+    now: number,
+  ) {
+    this.rtt = new RttEstimator(settings.minRto);
+    this.lastProgress = now;
+  }
+
+  /** True when nothing is unacknowledged and nothing waits. */
+  get idle(): boolean {
+    return this.board.count === 0 && this.#waiting.length === 0;
+  }
+
+  /** True once FIN was asked for: no more messages are accepted. */
+  get finishing(): boolean {
+    return this.#finSeq !== undefined;
+  }
+
+  /** Takes a message; it is segmented now unless the send buffer is full. */
+  accept(payload: Uint8Array, pending: PendingSend, now: number): void {
+    this.counters.messagesSent++;
+    if (this.idle) this.lastProgress = now;
+    if (this.#waiting.length > 0 || !this.#hasRoom(payload.length)) {
+      this.#waiting.push({ payload, pending });
+      return;
+    }
+    this.#segmentize(payload, pending);
+    this.pump(now);
+  }
+
+  /** Sends what the congestion and peer windows allow: lost segments first, then new ones. */
+  pump(now: number): void {
+    const board = this.board;
+    const cwnd = this.cc.cwnd;
+    const window = this.peerWindow;
+    while (board.lost > 0 && board.inFlight < cwnd) {
+      const offset = board.nextLost();
+      if (offset >= window) break;
+      const segment = board.at(offset);
+      if (segment.state === SegmentState.LostFast) this.counters.fastRetransmissions++;
+      else this.counters.timeoutRetransmissions++;
+      this.#send(board.resend(offset, now), now);
+    }
+    while (board.sent < board.count && board.inFlight < cwnd && board.sent < window) {
+      this.counters.segmentsSent++;
+      this.#send(board.sendNext(now), now);
+    }
+    if (
+      this.#finSeq !== undefined &&
+      this.#finStamps.length === 0 &&
+      board.sent === board.count &&
+      !this.#finAcked
+    ) {
+      this.#sendFin(now);
+    }
+  }
+
+  /**
+   * Applies an ACK of this flow. Returns false, changing nothing, when it acknowledges what
+   * was never sent or lies behind what is already acknowledged (a stale or forged ACK).
+   */
+  onAck(ack: AckPacket, now: number): boolean {
+    const board = this.board;
+    const inFlightBefore = board.inFlight;
+    const released = board.acknowledge(ack.cumulative);
+    if (released < 0) return false;
+    const sample = elapsedSince(ack.echo, now);
+    if (sample < MAX_RTT_SAMPLE) this.rtt.sample(sample);
+    let acked = 0;
+    if (released > 0) {
+      acked = board.newlyAcked;
+      this.bufferedBytes -= board.releasedBytes;
+      this.lastProgress = now;
+      this.#rtoBase = now;
+      if (this.#recover !== undefined && !seqBefore(board.una, this.#recover)) {
+        this.#recover = undefined;
+      }
+      this.#complete();
+    }
+    let sacked = 0;
+    for (const block of ack.blocks) sacked += board.sack(block.start, block.end);
+    if (sacked > 0) this.lastProgress = now;
+    acked += sacked;
+    // A zero window answers a probe: the peer is there, only its application is slow.
+    if (ack.window === 0) this.lastProgress = now;
+    this.peerWindow = ack.window;
+    this.cc.onAcked(acked, inFlightBefore);
+    if (acked > 0) this.#detectLosses(now);
+    if (
+      this.#finSeq !== undefined &&
+      ack.cumulative === this.#finSeq &&
+      this.#finStamps.includes(ack.echo)
+    ) {
+      this.#finAcked = true;
+    }
+    this.#promoteWaiting();
+    return true;
+  }
+
+  /**
+   * Runs the flow's timers: retransmission timeout, window probe, FIN retransmission, peer
+   * timeout and linger. Returns when it next needs to run, or {@link TICK_UNREACHABLE} / {@link TICK_DONE}.
+   */
+  tick(now: number): number {
+    const board = this.board;
+    if (this.done) return TICK_DONE;
+    if (this.idle && this.#finSeq === undefined) {
+      const until = this.lastProgress + SEND_LINGER;
+      return now >= until ? TICK_DONE : until;
+    }
+    if (now - this.lastProgress >= this.settings.peerTimeout) return TICK_UNREACHABLE;
+    if (now >= board.lossDeadline) {
+      this.#detectLosses(now);
+      this.pump(now);
+    }
+    const rto = this.rtt.rto;
+    if (board.inFlight > 0 && now >= this.#rtoBase + rto) {
+      board.markAllLost();
+      this.cc.onTimeout();
+      this.rtt.backoff();
+      this.#rtoBase = now;
+      this.#recover = seqAdd(board.una, board.sent);
+      this.pump(now);
+    }
+    const blocked = board.inFlight === 0 && (board.lost > 0 || board.sent < board.count);
+    if (blocked && now >= this.#lastProbe + this.rtt.rto) {
+      this.counters.windowProbes++;
+      this.#lastProbe = now;
+      const probe = board.lost > 0 ? board.resend(board.firstLost(), now) : board.sendNext(now);
+      this.#send(probe, now);
+    }
+    const finPending = this.#finSeq !== undefined && this.#finStamps.length > 0 && !this.#finAcked;
+    if (finPending && now >= this.#finSentAt + this.rtt.rto) {
+      this.rtt.backoff();
+      this.#sendFin(now);
+    }
+    let next = this.lastProgress + this.settings.peerTimeout;
+    if (board.inFlight > 0) {
+      next = Math.min(next, this.#rtoBase + this.rtt.rto, board.lossDeadline);
+    }
+    if (board.inFlight === 0 && (board.lost > 0 || board.sent < board.count)) {
+      next = Math.min(next, this.#lastProbe + this.rtt.rto);
+    }
+    if (finPending) next = Math.min(next, this.#finSentAt + this.rtt.rto);
+    return next;
+  }
+
+  /** The earliest time the flow's timers matter, for arming the peer's timer after a send. */
+  get nextDeadline(): number {
+    const board = this.board;
+    if (board.inFlight > 0) return Math.min(this.#rtoBase + this.rtt.rto, board.lossDeadline);
+    return this.lastProgress + (this.idle ? SEND_LINGER : this.settings.peerTimeout);
+  }
+
+  /**
+   * Ends the flow: everything waiting is segmented (the send buffer limit no longer applies)
+   * and FIN follows the last segment.
+   */
+  finish(now: number): void {
+    if (this.#finSeq !== undefined) return;
+    for (const waiting of this.#waiting.splice(0))
+      this.#segmentize(waiting.payload, waiting.pending);
+    this.#finSeq = seqAdd(this.board.una, this.board.count);
+    this.pump(now);
+  }
+
+  /** True once FIN was sent and acknowledged and nothing is outstanding. */
+  get done(): boolean {
+    return this.#finAcked && this.board.count === 0;
+  }
+
+  /** Rejects every pending and waiting send with `error` and drops all segments. */
+  fail(error: () => Error): void {
+    const pending = this.#pending.splice(this.#pendingHead);
+    this.#pendingHead = 0;
+    this.#pending.length = 0;
+    for (const waiting of this.#waiting.splice(0)) pending.push(waiting.pending);
+    this.board.clear();
+    this.bufferedBytes = 0;
+    for (const send of pending) send.reject(error());
+  }
+
+  #detectLosses(now: number): void {
+    const srtt = this.rtt.srtt;
+    const patience = srtt + Math.max(srtt / 4, 1);
+    if (this.board.detectLosses(now, patience) && this.#recover === undefined) {
+      this.cc.onLoss();
+      this.#recover = seqAdd(this.board.una, this.board.sent);
+    }
+  }
+
+  #hasRoom(size: number): boolean {
+    return this.bufferedBytes === 0 || this.bufferedBytes + size <= this.settings.sendBufferLimit;
+  }
+
+  #segmentize(payload: Uint8Array, pending: PendingSend): void {
+    const fragment = this.settings.fragmentSize;
+    const length = payload.length;
+    let seq = seqAdd(this.board.una, this.board.count);
+    let offset = 0;
+    do {
+      const end = Math.min(offset + fragment, length);
+      const flags = (offset === 0 ? FLAG_FIRST : 0) | (end === length ? FLAG_LAST : 0);
+      const datagram = encodeData(this.incarnation, seq, 0, flags, payload.subarray(offset, end));
+      this.board.push(datagram);
+      this.bufferedBytes += datagram.length;
+      seq = seqAdd(seq, 1);
+      offset = end;
+    } while (offset < length);
+    pending.end = seq;
+    this.#pending.push(pending);
+  }
+
+  #promoteWaiting(): void {
+    const waiting = this.#waiting;
+    let taken = 0;
+    while (
+      taken < waiting.length &&
+      this.#hasRoom((waiting[taken] as WaitingMessage).payload.length)
+    ) {
+      const next = waiting[taken++] as WaitingMessage;
+      this.#segmentize(next.payload, next.pending);
+    }
+    if (taken > 0) waiting.splice(0, taken);
+  }
+
+  #complete(): void {
+    const pending = this.#pending;
+    const una = this.board.una;
+    while (this.#pendingHead < pending.length) {
+      const send = pending[this.#pendingHead] as PendingSend;
+      if (seqBefore(una, send.end)) break;
+      pending[this.#pendingHead++] = undefined as unknown as PendingSend;
+      this.counters.messagesAcknowledged++;
+      send.resolve();
+    }
+    if (this.#pendingHead === pending.length) {
+      pending.length = 0;
+      this.#pendingHead = 0;
+    } else if (this.#pendingHead > 1024 && this.#pendingHead * 2 > pending.length) {
+      pending.splice(0, this.#pendingHead);
+      this.#pendingHead = 0;
+    }
+  }
+
+  #send(datagram: Buffer, now: number): void {
+    if (this.board.inFlight === 1) this.#rtoBase = now;
+    this.transmit(datagram);
+  }
+
+  #sendFin(now: number): void {
+    const stamp = stampOf(now);
+    if (this.#finStamps.length >= FIN_STAMPS) this.#finStamps.shift();
+    this.#finStamps.push(stamp);
+    this.#finSentAt = now;
+    this.transmit(encodeFin(this.incarnation, this.#finSeq as number, stamp));
+  }
+}
