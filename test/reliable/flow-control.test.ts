@@ -1,0 +1,74 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { ReliableDatagramSocket } from '../../src/index.js';
+import { within } from '../helpers/bounded.js';
+import { Resources, until } from './helpers.js';
+
+const resources = new Resources();
+after(() => resources.closeAll());
+
+describe('reliable flow control', () => {
+  it('stalls a sender while the receiver does not read, bounded by the window, then delivers all', async () => {
+    const window = 16;
+    const receiver = resources.add(
+      await ReliableDatagramSocket.bind('127.0.0.1:0', { receiveWindow: window }),
+    );
+    // A short peer timeout: a receiver that answers with a closed window is not unreachable.
+    const sender = resources.add(
+      await ReliableDatagramSocket.bind('127.0.0.1:0', { peerTimeout: 400 }),
+    );
+    const count = 200;
+    let acknowledged = 0;
+    const sends = Array.from({ length: count }, (_, i) =>
+      sender.sendTo(`message ${i}`, receiver.localEndpoint).then(() => void acknowledged++),
+    );
+    await until(
+      () => sender.peerStats(receiver.localEndpoint)?.peerWindow === 0,
+      5000,
+      'the receiver to close its window',
+    );
+    // Three peer timeouts of a closed window: still alive, still stalled.
+    const stalled = await Promise.race([
+      Promise.all(sends).then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(resolve, 1200, true)),
+    ]);
+    assert.ok(stalled, 'the sends completed although nobody read');
+    assert.ok(acknowledged <= window, `${acknowledged} acknowledged`);
+    assert.equal(receiver.stats.messagesReceived, window);
+    const segmentsOut = sender.stats.segmentsSent;
+    assert.ok(segmentsOut <= window + 1 + sender.stats.windowProbes, `${segmentsOut} sent`);
+    assert.ok(sender.stats.windowProbes > 0, 'the sender probes the closed window');
+    assert.ok((sender.peerStats(receiver.localEndpoint)?.inFlight ?? 0) <= 1);
+    assert.equal(sender.stats.peersUnreachable, 0);
+
+    for (let i = 0; i < count; i++) {
+      const { data } = await within(receiver.recvFrom(), 5000, `message ${i}`);
+      assert.equal(data.toString(), `message ${i}`);
+    }
+    await within(Promise.all(sends), 5000, 'every send');
+    assert.equal(acknowledged, count);
+  });
+
+  it('holds at most the window of a reader that lags, with large messages too', async () => {
+    const receiver = resources.add(
+      await ReliableDatagramSocket.bind('127.0.0.1:0', { receiveWindow: 8, fragmentSize: 100 }),
+    );
+    const sender = resources.add(
+      await ReliableDatagramSocket.bind('127.0.0.1:0', { fragmentSize: 100 }),
+    );
+    const message = Buffer.alloc(5000, 7); // 50 fragments, more than the window
+    const sends = [0, 1, 2].map(() => sender.sendTo(message, receiver.localEndpoint));
+    await within(sends[0] as Promise<void>, 5000, 'the first large message');
+    await until(
+      () => sender.peerStats(receiver.localEndpoint)?.peerWindow === 0,
+      5000,
+      'the window to close behind the unread message',
+    );
+    assert.equal(receiver.stats.messagesReceived, 1);
+    for (let i = 0; i < 3; i++) {
+      const { data } = await within(receiver.recvFrom(), 5000, `message ${i}`);
+      assert.ok(data.equals(message));
+    }
+    await within(Promise.all(sends), 5000, 'all sends');
+  });
+});

@@ -1,0 +1,135 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  InvalidEndpointError,
+  MessageTooLargeError,
+  ReliableDatagramSocket,
+  SocketClosedError,
+  TimeoutError,
+} from '../../src/index.js';
+import type { MessageTransport } from '../../src/apps/transport.js';
+import { within } from '../helpers/bounded.js';
+import { Resources } from './helpers.js';
+
+const resources = new Resources();
+after(() => resources.closeAll());
+
+async function pair(options = {}) {
+  const a = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0', options));
+  const b = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0', options));
+  return { a, b };
+}
+
+describe('ReliableDatagramSocket', () => {
+  it('sends a message that resolves once acknowledged, and receives it whole', async () => {
+    const { a, b } = await pair();
+    const transport: MessageTransport = a; // the datagram apps run over it
+    assert.equal(transport.maxMessageSize, 1024 * 1024);
+    await within(a.sendTo('hello', b.localEndpoint), 2000, 'send');
+    assert.equal(a.stats.messagesAcknowledged, 1);
+    const message = await within(b.recvFrom(), 2000, 'receive');
+    assert.deepEqual(message, {
+      data: Buffer.from('hello'),
+      sender: a.localEndpoint,
+      truncated: false,
+    });
+    assert.equal(a.peerCount, 1);
+    assert.ok((a.peerStats(b.localEndpoint)?.srtt ?? 0) > 0);
+  });
+
+  it('cuts a message longer than bufsize, like a datagram socket', async () => {
+    const { a, b } = await pair();
+    await a.sendTo('0123456789', b.localEndpoint);
+    const message = await within(b.recvFrom(4), 2000, 'receive');
+    assert.equal(message.data.toString(), '0123');
+    assert.equal(message.truncated, true);
+    await assert.rejects(b.recvFrom(0), RangeError);
+  });
+
+  it('refuses bad arguments with typed errors that name them', async () => {
+    const { a, b } = await pair({ maxMessageSize: 100 });
+    await assert.rejects(a.sendTo(Buffer.alloc(101), b.localEndpoint), (error: unknown) => {
+      assert.ok(error instanceof MessageTooLargeError);
+      assert.equal(error.size, 101);
+      assert.equal(error.limit, 100);
+      return true;
+    });
+    await assert.rejects(a.sendTo('x', { host: '127.0.0.1', port: 0 }), InvalidEndpointError);
+    await assert.rejects(a.sendTo('x', 'not a host:99999'), InvalidEndpointError);
+    await assert.rejects(a.sendTo(42 as unknown as string, b.localEndpoint), TypeError);
+    await assert.rejects(ReliableDatagramSocket.bind(0, { receiveWindow: 0 }), /receiveWindow/);
+    await assert.rejects(ReliableDatagramSocket.bind(0, { fragmentSize: 70000 }), /fragmentSize/);
+    await assert.rejects(a.recvFrom(10, { timeout: -1 }), RangeError);
+    assert.equal(a.peerCount, 0, 'refused sends leave no state');
+  });
+
+  it('resolves a host name from /etc/hosts to the address replies come from', async () => {
+    const { a, b } = await pair();
+    await within(
+      a.sendTo('by name', { host: 'localhost', port: b.localEndpoint.port }),
+      2000,
+      'send',
+    );
+    assert.equal((await within(b.recvFrom(), 2000, 'receive')).data.toString(), 'by name');
+  });
+
+  it('times out a receive and closes with pending receives rejected', async () => {
+    const { a } = await pair();
+    await assert.rejects(a.recvFrom(100, { timeout: 20 }), TimeoutError);
+    const waiting = a.recvFrom();
+    const closing = a.close();
+    assert.equal(a.close(), closing, 'close is idempotent');
+    await assert.rejects(within(waiting, 1000, 'the receive'), SocketClosedError);
+    await within(closing, 1000, 'close');
+    await assert.rejects(a.sendTo('late', 9), SocketClosedError);
+    assert.equal(a.closed, true);
+  });
+
+  it('flushes unacknowledged messages at close', async () => {
+    const { a, b } = await pair();
+    const sends = Array.from({ length: 100 }, (_, i) => a.sendTo(`m${i}`, b.localEndpoint));
+    await within(a.close(), 3000, 'close');
+    await within(Promise.all(sends), 1000, 'every send acknowledged before close ended');
+    for (let i = 0; i < 100; i++) {
+      assert.equal((await within(b.recvFrom(), 1000, `m${i}`)).data.toString(), `m${i}`);
+    }
+  });
+
+  it('rejects what a gone peer did not acknowledge when the close timeout expires', async () => {
+    const { a } = await pair({ peerTimeout: 60_000 });
+    const nobody = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));
+    const port = nobody.localEndpoint.port;
+    await nobody.close({ timeout: 0 });
+    const send = a.sendTo('into the void', port);
+    const started = performance.now();
+    await within(a.close({ timeout: 100 }), 2000, 'close');
+    assert.ok(performance.now() - started >= 95);
+    await assert.rejects(send, SocketClosedError);
+  });
+
+  it('yields messages to for await until closed', async () => {
+    const { a, b } = await pair();
+    for (let i = 0; i < 3; i++) await a.sendTo(`m${i}`, b.localEndpoint);
+    const seen: string[] = [];
+    await within(
+      (async () => {
+        for await (const { data } of b) {
+          seen.push(data.toString());
+          if (seen.length === 3) void b.close();
+        }
+      })(),
+      2000,
+      'iteration',
+    );
+    assert.deepEqual(seen, ['m0', 'm1', 'm2']);
+  });
+
+  it('closes with await using', async () => {
+    let socket: ReliableDatagramSocket | undefined;
+    {
+      await using s = await ReliableDatagramSocket.bind('127.0.0.1:0');
+      socket = s;
+    }
+    assert.equal(socket.closed, true);
+  });
+});
