@@ -10,11 +10,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs, USAGE } from './lib/args.js';
 import { machineFacts } from './lib/machine.js';
+import { placementProblem, type Placement } from './lib/placement.js';
+import { CPU_TIME_SOURCE } from './lib/thread-cpu.js';
 import { toMarkdown, type SuiteResult } from './lib/report.js';
 import { runScenario, type ScenarioResult } from './lib/runner.js';
 import { SCENARIOS } from './scenarios/index.js';
 
-const DEFAULT_ROUNDS = { quick: 3, full: 5 } as const;
+const DEFAULT_ROUNDS = { quick: 5, full: 9 } as const;
 const TRIAL_TIMEOUT_MS = { quick: 60_000, full: 180_000 } as const;
 const RESULTS = new URL('../../bench/results/', import.meta.url);
 
@@ -44,9 +46,16 @@ async function main(): Promise<number> {
     process.stderr.write(`[${elapsed} s] ${line}\n`);
   };
   const machine = machineFacts();
+  const problem = placementProblem(args.placement);
+  const placement: Placement = problem === undefined ? args.placement : 'free';
+  const placementNote =
+    problem === undefined ? undefined : `${args.placement} was asked for, but ${problem}`;
   log(
-    `${args.mode} mode, ${rounds} rounds, node ${machine.node}, ${machine.cpu} x${machine.cores}`,
+    `${args.mode} mode, ${rounds} rounds, placement ${placement}, node ${machine.node}, ` +
+      `${machine.cpu} x${machine.cores}`,
   );
+  if (placementNote !== undefined)
+    log(`placement: ${placementNote}; the scheduler places the ends`);
   const startedAt = new Date().toISOString();
   const scenarios: ScenarioResult[] = [];
   for (const scenario of selected) {
@@ -54,6 +63,7 @@ async function main(): Promise<number> {
       await runScenario(scenario, {
         mode: args.mode,
         rounds,
+        placement,
         trialTimeoutMs: TRIAL_TIMEOUT_MS[args.mode],
         log,
       }),
@@ -65,6 +75,9 @@ async function main(): Promise<number> {
     startedAt,
     seconds: (performance.now() - started) / 1000,
     machine,
+    placement,
+    placementNote,
+    cpuTimeSource: CPU_TIME_SOURCE,
     scenarios,
   };
   const markdown = toMarkdown(suite);

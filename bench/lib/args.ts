@@ -1,3 +1,4 @@
+import { PLACEMENTS, type Placement } from './placement.js';
 import type { Mode } from './scenario.js';
 
 /** What the command line asked for. */
@@ -9,20 +10,31 @@ export interface SuiteArgs {
   only: string[];
   write: boolean;
   help: boolean;
+  placement: Placement;
 }
 
-export const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ID[,ID...]] [--no-write]
+export const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ID[,ID...]]
+                       [--placement apart|together|free] [--no-write]
 
   --quick        smaller sizes and fewer rounds (about 2 minutes in all)
-  --rounds N     rounds per scenario (default: 3 quick, 5 full)
+  --rounds N     rounds per scenario (default: 5 quick, 9 full)
   --only IDS     run only these scenarios (comma-separated ids; see the list below)
+  --placement P  apart (default): the two ends of a trial pinned to two CPUs;
+                 together: both pinned to one CPU; free: left to the scheduler
   --no-write     print the report without replacing bench/results/latest.*
 
 The markdown report goes to stdout, progress to stderr.`;
 
 /** Parses `argv` (without node and the script); throws an Error naming a bad argument. */
 export function parseArgs(argv: readonly string[]): SuiteArgs {
-  const args: SuiteArgs = { mode: 'full', rounds: undefined, only: [], write: true, help: false };
+  const args: SuiteArgs = {
+    mode: 'full',
+    rounds: undefined,
+    only: [],
+    write: true,
+    help: false,
+    placement: 'apart',
+  };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     const value = (): string => {
@@ -41,6 +53,13 @@ export function parseArgs(argv: readonly string[]): SuiteArgs {
         throw new Error(`--rounds must be an integer from 1 to 100, got "${text}"`);
       }
       args.rounds = rounds;
+    } else if (arg === '--placement') {
+      const text = value();
+      const placement = PLACEMENTS.find((p) => p === text);
+      if (placement === undefined) {
+        throw new Error(`--placement must be one of ${PLACEMENTS.join(', ')}, got "${text}"`);
+      }
+      args.placement = placement;
     } else if (arg === '--only') {
       args.only.push(
         ...value()

@@ -1,4 +1,4 @@
-import { busyMeter } from './busy.js';
+import { threadCpuMeter } from './thread-cpu.js';
 import type { PeerContext, PeerMessage } from './peer-protocol.js';
 import { percentileOfSorted, sorted } from './stats.js';
 
@@ -10,19 +10,24 @@ export interface PingParams {
   iterations: number;
 }
 
+/** The coordinator's order to a ping-pong client: make `trips` round trips now. */
+export interface Block extends PeerMessage {
+  trips: number;
+}
+
 /** What a ping-pong client reports, in microseconds. */
 export interface Latencies extends PeerMessage {
   p50: number;
   p99: number;
   mean: number;
   max: number;
-  /** Busy time of the client's event loop over every round trip, warm-up included. */
-  busyMs: number;
+  /** CPU time of the client thread during its blocks, warm-up included, in ms. */
+  cpuMs: number;
 }
 
-/** What an echo server reports once stopped: its busy time since it was ready. */
+/** What an echo server reports once stopped: its CPU time since it was ready, in ms. */
 export interface ServerUsage extends PeerMessage {
-  busyMs: number;
+  cpuMs: number;
 }
 
 /**
@@ -39,20 +44,16 @@ export class RoundTrips {
     this.#warmup = params.warmup;
   }
 
-  /** True once every warm-up and timed round trip has been recorded. */
-  get done(): boolean {
-    return this.#calls >= this.#warmup + this.#samples.length;
-  }
-
   /** Records one round trip that took `nanoseconds`. */
   record(nanoseconds: bigint): void {
     const at = this.#calls++ - this.#warmup;
     if (at >= 0 && at < this.#samples.length) this.#samples[at] = Number(nanoseconds);
   }
 
-  /** The percentiles, in microseconds. */
-  result(busyMs: number): Latencies {
-    const micros = sorted(Array.from(this.#samples, (ns) => ns / 1000));
+  /** The percentiles of the timed round trips, in microseconds. */
+  result(cpuMs: number): Latencies {
+    const timed = Math.max(0, Math.min(this.#samples.length, this.#calls - this.#warmup));
+    const micros = sorted(Array.from(this.#samples.subarray(0, timed), (ns) => ns / 1000));
     const total = micros.reduce((sum, value) => sum + value, 0);
     return {
       type: 'result',
@@ -60,27 +61,36 @@ export class RoundTrips {
       p99: percentileOfSorted(micros, 99),
       mean: total / micros.length,
       max: micros[micros.length - 1] ?? NaN,
-      busyMs,
+      cpuMs,
     };
   }
 }
 
-/** The client side common to every echo contender: ready, go, round trips, result. */
-export async function pingSide(
-  context: PeerContext<PingParams>,
-  run: (trips: RoundTrips) => Promise<void>,
-): Promise<void> {
+/** Makes `count` round trips, recording each in `trips`. */
+export type RunBlock = (trips: RoundTrips, count: number) => Promise<void>;
+
+/**
+ * The client side common to every echo contender: reports ready, then makes the round trips
+ * of each `block` it is sent, until `finish`, when it reports the latencies.
+ */
+export async function pingSide(context: PeerContext<PingParams>, run: RunBlock): Promise<void> {
   const trips = new RoundTrips(context.params);
+  let cpuMs = 0;
   context.post({ type: 'ready' });
-  await context.next('go');
-  const busy = busyMeter();
-  await run(trips);
-  context.post(trips.result(busy()));
+  for (;;) {
+    const message = await context.next<Block>(['block', 'finish']);
+    if (message.type === 'finish') break;
+    const cpu = threadCpuMeter();
+    await run(trips, message.trips);
+    cpuMs += cpu();
+    context.post({ type: 'block-done' });
+  }
+  context.post(trips.result(cpuMs));
 }
 
 /**
  * The server side common to every echo contender: reports `port`, serves until the coordinator
- * says stop, runs `close`, and reports how busy it was.
+ * says stop, runs `close`, and reports its CPU time.
  */
 export async function echoSide(
   context: PeerContext<unknown>,
@@ -88,9 +98,9 @@ export async function echoSide(
   close: () => Promise<void> | void,
 ): Promise<void> {
   context.post({ type: 'ready', port });
-  const busy = busyMeter();
+  const cpu = threadCpuMeter();
   await context.next('stop');
-  const busyMs = busy();
+  const cpuMs = cpu();
   await close();
-  context.post({ type: 'usage', busyMs });
+  context.post({ type: 'usage', cpuMs });
 }

@@ -16,21 +16,22 @@ export interface PeerContext<P> {
   readonly params: P;
   /** Sends a message to the coordinator. */
   post(message: PeerMessage): void;
-  /** The next message from the coordinator; rejects if it is not of `type`. */
-  next<M extends PeerMessage = PeerMessage>(type: string): Promise<M>;
+  /** The next message from the coordinator; rejects if it is not of `type` (or one of them). */
+  next<M extends PeerMessage = PeerMessage>(type: string | readonly string[]): Promise<M>;
 }
 
 /** One end of a contender, run in its own thread: it returns once it has closed everything. */
 export type PeerFunction<P> = (context: PeerContext<P>) => Promise<void>;
 
-/** Checks that `message` is of `type`, naming both otherwise. */
+/** Checks that `message` is of `type` (or one of them), naming both otherwise. */
 export function expectType<M extends PeerMessage>(
   message: PeerMessage,
-  type: string,
+  type: string | readonly string[],
   who: string,
 ): M {
-  if (message.type !== type) {
-    throw new Error(`${who}: expected a "${type}" message, got "${message.type}"`);
+  if (typeof type === 'string' ? message.type !== type : !type.includes(message.type)) {
+    const wanted = typeof type === 'string' ? `"${type}"` : type.map((t) => `"${t}"`).join(' or ');
+    throw new Error(`${who}: expected a ${wanted} message, got "${message.type}"`);
   }
   return message as M;
 }

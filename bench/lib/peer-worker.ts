@@ -6,6 +6,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PeerContext, PeerFunction, PeerMessage } from './peer-protocol.js';
 import { expectType } from './peer-protocol.js';
+import { pinCurrentThread } from './placement.js';
 
 /** What {@link startPeer} hands to the worker. */
 export interface PeerWorkerData {
@@ -13,6 +14,8 @@ export interface PeerWorkerData {
   export: string;
   name: string;
   params: unknown;
+  /** The CPU to pin this thread to, if any. */
+  cpu: number | undefined;
 }
 
 const port = parentPort;
@@ -34,13 +37,14 @@ port.on('message', (message: PeerMessage) => {
 const context: PeerContext<unknown> = {
   params: data.params,
   post: (message) => port.postMessage(message),
-  async next<M extends PeerMessage>(type: string): Promise<M> {
+  async next<M extends PeerMessage>(type: string | readonly string[]): Promise<M> {
     const message =
       inbox.shift() ?? (await new Promise<PeerMessage>((resolve) => (waiting = resolve)));
     return expectType<M>(message, type, data.name);
   },
 };
 
+if (data.cpu !== undefined) pinCurrentThread(data.cpu);
 const module = (await import(data.module)) as Record<string, unknown>;
 const peer = module[data.export];
 if (typeof peer !== 'function') {

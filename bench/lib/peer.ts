@@ -36,9 +36,16 @@ export class PeerHandle {
   #exited = false;
   readonly #exit: Promise<void>;
 
-  constructor(name: string, spec: PeerSpec, params: unknown) {
+  /** Starts the peer; `cpu`, when given, is the one CPU its thread may run on. */
+  constructor(name: string, spec: PeerSpec, params: unknown, cpu?: number) {
     this.name = name;
-    const workerData: PeerWorkerData = { module: spec.module, export: spec.export, name, params };
+    const workerData: PeerWorkerData = {
+      module: spec.module,
+      export: spec.export,
+      name,
+      params,
+      cpu,
+    };
     this.#worker = new Worker(WORKER_URL, { workerData });
     this.#worker.on('message', (message: PeerMessage) => {
       const waiter = this.#waiter;

@@ -1,7 +1,9 @@
 import { format } from './format.js';
 import type { MachineFacts } from './machine.js';
 import type { ScenarioResult } from './runner.js';
+import type { Placement } from './placement.js';
 import type { Mode } from './scenario.js';
+import type { CPU_TIME_SOURCE } from './thread-cpu.js';
 
 /** A whole run, as written to latest.json. */
 export interface SuiteResult {
@@ -10,6 +12,10 @@ export interface SuiteResult {
   startedAt: string;
   seconds: number;
   machine: MachineFacts;
+  /** Where the two ends of each trial ran, and why when not as asked. */
+  placement: Placement;
+  placementNote: string | undefined;
+  cpuTimeSource: typeof CPU_TIME_SOURCE;
   scenarios: ScenarioResult[];
 }
 
@@ -25,24 +31,51 @@ export function toMarkdown(suite: SuiteResult): string {
     `- Kernel: ${m.kernel}; net.core.rmem_max ${m.rmemMax ?? 'unknown'}`,
     `- Load average at start: ${m.loadAverage.join(' / ')}`,
     `- Commit: ${m.commit ?? 'unknown'}${m.commit?.endsWith('+dirty') ? ' (src/ had uncommitted changes)' : ''}`,
+    `- Placement: ${PLACEMENT_TEXT[suite.placement]}${suite.placementNote ? ` (${suite.placementNote})` : ''}`,
     `- ${suite.rounds} rounds; each round runs every contender once, in reverse order on odd ` +
-      'rounds; ratios are taken within a round, then summarised as median (min–max).',
+      'rounds (echo scenarios interleave the contenders in blocks within each round); ratios ' +
+      'are taken within a round, then summarised as median (min–max).',
     '',
     '## Summary',
     '',
-    '| Scenario | Metric | Baseline | Baseline median | Contender | Contender median | Ratio median (min–max) | Target | Met |',
-    '|---|---|---|--:|---|--:|--:|--:|:-:|',
+    ...TABLE_HEAD,
   ];
-  for (const scenario of suite.scenarios) lines.push(...summaryRows(scenario));
+  for (const scenario of suite.scenarios) lines.push(...summaryRows(scenario, true));
+  lines.push(
+    '',
+    '## Diagnostics',
+    '',
+    suite.cpuTimeSource === 'schedstat'
+      ? "CPU time is each end thread's own run time (from /proc/thread-self/schedstat), per " +
+          'operation: the cost of each side, which the shared machine disturbs far less than ' +
+          'elapsed time.'
+      : "CPU time is approximated by the time each end thread's event loop was not waiting " +
+          '(per-thread run time is not available here), per operation.',
+    '',
+    ...TABLE_HEAD,
+  );
+  for (const scenario of suite.scenarios) lines.push(...summaryRows(scenario, false));
   lines.push('');
   for (const scenario of suite.scenarios) lines.push(...details(scenario));
   return lines.join('\n');
 }
 
-function summaryRows(scenario: ScenarioResult): string[] {
+const PLACEMENT_TEXT: Record<Placement, string> = {
+  apart: 'the two ends of a trial pinned to two different CPUs',
+  together: 'the two ends of a trial pinned to the same CPU',
+  free: 'the two ends of a trial placed by the scheduler',
+};
+
+const TABLE_HEAD = [
+  '| Scenario | Metric | Baseline | Baseline median | Contender | Contender median | Ratio median (min–max) | Target | Met |',
+  '|---|---|---|--:|---|--:|--:|--:|:-:|',
+];
+
+function summaryRows(scenario: ScenarioResult, headline: boolean): string[] {
   const rows: string[] = [];
   const base = scenario.baseline;
   for (const metric of scenario.metrics) {
+    if ((metric.target !== undefined || metric.headline === true) !== headline) continue;
     for (const contender of scenario.contenders) {
       if (contender.id === base) continue;
       const ratio = scenario.ratios[contender.id]?.[metric.key];

@@ -1,5 +1,6 @@
 import { PeerHandle } from './peer.js';
-import type { Contender, Metrics, Mode, Scenario, TrialContext } from './scenario.js';
+import { cpuFor, type Placement } from './placement.js';
+import type { Contender, Metrics, Mode, RoundContext, Scenario } from './scenario.js';
 import { format } from './format.js';
 import { summarize, type Summary } from './stats.js';
 
@@ -7,6 +8,8 @@ import { summarize, type Summary } from './stats.js';
 export interface RunOptions {
   mode: Mode;
   rounds: number;
+  /** Where the two ends of a trial run (already checked to be possible). */
+  placement: Placement;
   /** Longest a single trial may take before it is abandoned, in ms. */
   trialTimeoutMs: number;
   /** Progress lines (stderr). */
@@ -47,10 +50,11 @@ export interface ScenarioResult {
 }
 
 /**
- * Runs every contender of `scenario` once per round. Odd rounds reverse the order, so that
- * whoever goes first (a cold cache, a neighbour's burst of load) does not favour one side; the
- * ratio of a contender to the baseline is taken within each round, where conditions were
- * closest, and summarised over the rounds.
+ * Runs every contender of `scenario` once per round (or, for a scenario with `round`, all of
+ * them interleaved within the round). Odd rounds reverse the order, so that whoever goes first
+ * (a cold cache, a neighbour's burst of load) does not favour one side; the ratio of a
+ * contender to the baseline is taken within each round, where conditions were closest, and
+ * summarised over the rounds.
  */
 export async function runScenario<P>(
   scenario: Scenario<P>,
@@ -64,8 +68,7 @@ export async function runScenario<P>(
   for (let round = 0; round < options.rounds; round++) {
     const order = round % 2 === 0 ? [...scenario.contenders] : [...scenario.contenders].reverse();
     const trials: Record<string, TrialOutcome> = {};
-    for (const contender of order) {
-      const outcome = await runTrial(scenario, contender, params, options);
+    const report = (contender: Contender, outcome: TrialOutcome): void => {
       trials[contender.id] = outcome;
       const shown =
         'error' in outcome
@@ -77,6 +80,37 @@ export async function runScenario<P>(
         `${scenario.id}: round ${round + 1}/${options.rounds} ${contender.id.padEnd(14)} ` +
           `${shown} (${outcome.seconds.toFixed(1)} s)`,
       );
+    };
+    const interleaved = scenario.round?.bind(scenario);
+    const single = scenario.trial?.bind(scenario);
+    if (interleaved !== undefined) {
+      const outcome = await guarded(scenario, options, (start) =>
+        interleaved(order, params, { start, messageTimeoutMs: options.trialTimeoutMs }),
+      );
+      for (const contender of order) {
+        const metrics = 'error' in outcome ? undefined : outcome.value[contender.id];
+        report(
+          contender,
+          metrics === undefined
+            ? { error: 'error' in outcome ? outcome.error : 'no metrics', seconds: outcome.seconds }
+            : { metrics, seconds: outcome.seconds },
+        );
+      }
+    } else if (single !== undefined) {
+      for (const contender of order) {
+        const outcome = await guarded(scenario, options, (start) =>
+          single(contender, params, {
+            start: (role, peerParams) => start(contender, role, peerParams),
+            messageTimeoutMs: options.trialTimeoutMs,
+          }),
+        );
+        report(
+          contender,
+          'error' in outcome ? outcome : { metrics: outcome.value, seconds: outcome.seconds },
+        );
+      }
+    } else {
+      throw new Error(`scenario ${scenario.id} defines neither trial nor round`);
     }
     rounds.push({ order: order.map((c) => c.id), trials });
   }
@@ -94,24 +128,30 @@ export async function runScenario<P>(
   };
 }
 
-async function runTrial<P>(
+type Outcome<T> = { value: T; seconds: number } | { error: string; seconds: number };
+
+/**
+ * Runs `work` bounded by the trial timeout, then stops every peer it started, whatever
+ * happened: a failed or hung trial costs one result, not the run.
+ */
+async function guarded<T, P>(
   scenario: Scenario<P>,
-  contender: Contender,
-  params: P,
   options: RunOptions,
-): Promise<TrialOutcome> {
+  work: (start: RoundContext['start']) => Promise<T>,
+): Promise<Outcome<T>> {
   const peers: PeerHandle[] = [];
-  const context: TrialContext = {
-    start(role, peerParams) {
-      const spec = contender.peers[role];
-      if (spec === undefined) throw new Error(`contender ${contender.id} has no "${role}" peer`);
-      const peer = new PeerHandle(`${contender.id} ${role}`, spec, peerParams);
-      peers.push(peer);
-      return peer;
-    },
-    messageTimeoutMs: options.trialTimeoutMs,
+  const start: RoundContext['start'] = (contender, role, params) => {
+    const spec = contender.peers[role];
+    if (spec === undefined) throw new Error(`contender ${contender.id} has no "${role}" peer`);
+    const end = scenario.roles.indexOf(role);
+    if (end < 0) throw new Error(`scenario ${scenario.id} has no role "${role}"`);
+    const cpu = cpuFor(options.placement, end);
+    const peer = new PeerHandle(`${contender.id} ${role}`, spec, params, cpu);
+    peers.push(peer);
+    return peer;
   };
   const started = performance.now();
+  const seconds = (): number => (performance.now() - started) / 1000;
   let timer: NodeJS.Timeout | undefined;
   try {
     const expiry = new Promise<never>((_, reject) => {
@@ -120,13 +160,10 @@ async function runTrial<P>(
         options.trialTimeoutMs,
       );
     });
-    const metrics = await Promise.race([scenario.trial(contender, params, context), expiry]);
-    return { metrics, seconds: (performance.now() - started) / 1000 };
+    const value = await Promise.race([work(start), expiry]);
+    return { value, seconds: seconds() };
   } catch (error) {
-    return {
-      error: error instanceof Error ? error.message : String(error),
-      seconds: (performance.now() - started) / 1000,
-    };
+    return { error: error instanceof Error ? error.message : String(error), seconds: seconds() };
   } finally {
     clearTimeout(timer);
     await Promise.all(peers.map((peer) => peer.close()));

@@ -17,6 +17,11 @@ export interface MetricSpec {
    * for `lower`); undefined for a metric whose ratio is only informative.
    */
   target?: number;
+  /**
+   * Shown in the summary table (metrics with a target always are); the others go to the
+   * diagnostics table, which explains the summary rather than adding to it.
+   */
+  headline?: boolean;
   /** Decimals shown in the report. */
   digits: number;
 }
@@ -42,9 +47,19 @@ export interface TrialContext {
   readonly messageTimeoutMs: number;
 }
 
+/** What an interleaved round may use: starting any contender's peers. */
+export interface RoundContext {
+  /** Starts `contender`'s `role` with `params`; the runner stops it after the round. */
+  start(contender: Contender, role: string, params: unknown): PeerHandle;
+  /** Longest wait for one peer message, in ms. */
+  readonly messageTimeoutMs: number;
+}
+
 /**
  * A benchmark scenario: the same work done by each contender. The first contender is the
  * baseline every other one is compared with, round by round.
+ *
+ * A scenario defines either {@link trial}, run once per contender and round, or {@link round}.
  */
 export interface Scenario<P = unknown> {
   id: string;
@@ -52,8 +67,24 @@ export interface Scenario<P = unknown> {
   /** The work, the timing and the sizes, in one or two sentences for the report. */
   describe(params: P): string;
   params(mode: Mode): P;
+  /**
+   * The two ends, the passive one (receiver, server) first: {@link Placement} puts them on
+   * CPUs by this order. Every contender has a peer for each.
+   */
+  roles: readonly [string, string];
   metrics: readonly MetricSpec[];
   contenders: readonly Contender[];
   /** Runs `contender` once and returns its metrics. */
-  trial(contender: Contender, params: P, context: TrialContext): Promise<Metrics>;
+  trial?(contender: Contender, params: P, context: TrialContext): Promise<Metrics>;
+  /**
+   * Runs every contender within one round, their work cut into short blocks taken in `order`,
+   * then in reverse, and so on; returns each contender's metrics by id. For work whose
+   * contenders can stand by without disturbing each other (an idle ping-pong), this pairs them
+   * far more closely in time than separate trials can, on a machine whose speed changes.
+   */
+  round?(
+    order: readonly Contender[],
+    params: P,
+    context: RoundContext,
+  ): Promise<Record<string, Metrics>>;
 }

@@ -9,7 +9,7 @@ import { StreamServer, StreamSocket } from '../../src/index.js';
 import { listeningPort } from '../lib/listening-port.js';
 import { workerPeer } from '../lib/peer.js';
 import type { PeerContext, PeerMessage } from '../lib/peer-protocol.js';
-import { busyMeter } from '../lib/busy.js';
+import { threadCpuMeter } from '../lib/thread-cpu.js';
 import type { Mode, Scenario } from '../lib/scenario.js';
 
 interface Params {
@@ -35,11 +35,11 @@ interface Received extends PeerMessage {
   bytes: number;
   firstNs: bigint;
   lastNs: bigint;
-  busyMs: number;
+  cpuMs: number;
 }
 
 interface Sent extends PeerMessage {
-  busyMs: number;
+  cpuMs: number;
 }
 
 const HOST = '127.0.0.1';
@@ -49,12 +49,13 @@ export const tcpBulk: Scenario<Params> = {
   id: 'tcp-bulk',
   title: 'TCP bulk transfer, one way',
   params: (mode: Mode) => ({
-    total: mode === 'quick' ? 256 * MiB : 1024 * MiB,
+    total: mode === 'quick' ? 512 * MiB : 1024 * MiB,
     chunkSize: 64 * 1024,
   }),
   describe: (p) =>
     `${p.total / MiB} MiB over one loopback connection, written in ${p.chunkSize / 1024} KiB ` +
     'chunks; throughput counted at the receiver from the first byte to the last',
+  roles: ['receiver', 'sender'],
   metrics: [
     {
       key: 'throughput',
@@ -67,7 +68,7 @@ export const tcpBulk: Scenario<Params> = {
     },
     {
       key: 'sendCpu',
-      label: 'sender busy per MiB',
+      label: 'sender CPU per MiB',
       unit: 'µs',
       better: 'lower',
       ratio: true,
@@ -75,7 +76,7 @@ export const tcpBulk: Scenario<Params> = {
     },
     {
       key: 'recvCpu',
-      label: 'receiver busy per MiB',
+      label: 'receiver CPU per MiB',
       unit: 'µs',
       better: 'lower',
       ratio: true,
@@ -126,8 +127,8 @@ export const tcpBulk: Scenario<Params> = {
     const mebibytes = p.total / MiB;
     return {
       throughput: mebibytes / (Number(got.lastNs - got.firstNs) / 1e9),
-      sendCpu: (sent.busyMs * 1000) / mebibytes,
-      recvCpu: (got.busyMs * 1000) / mebibytes,
+      sendCpu: (sent.cpuMs * 1000) / mebibytes,
+      recvCpu: (got.cpuMs * 1000) / mebibytes,
     };
   },
 };
@@ -137,7 +138,7 @@ class Tally {
   bytes = 0;
   firstNs = 0n;
   lastNs = 0n;
-  readonly #busy = busyMeter();
+  readonly #cpu = threadCpuMeter();
 
   constructor(private readonly total: number) {}
 
@@ -149,7 +150,7 @@ class Tally {
 
   result(): Received {
     const { bytes, firstNs, lastNs } = this;
-    return { type: 'result', bytes, firstNs, lastNs, busyMs: this.#busy() };
+    return { type: 'result', bytes, firstNs, lastNs, cpuMs: this.#cpu() };
   }
 }
 
@@ -207,7 +208,7 @@ export async function rawSender(context: PeerContext<SenderParams>): Promise<voi
   const chunk = Buffer.alloc(chunkSize, 0x61);
   context.post({ type: 'ready' });
   await context.next('go');
-  const busy = busyMeter();
+  const cpu = threadCpuMeter();
   for (let sent = 0; sent < total;) {
     const length = Math.min(chunkSize, total - sent);
     sent += length;
@@ -216,7 +217,7 @@ export async function rawSender(context: PeerContext<SenderParams>): Promise<voi
     }
   }
   socket.end();
-  context.post({ type: 'sent', busyMs: busy() });
+  context.post({ type: 'sent', cpuMs: cpu() });
   // Closing before the receiver has everything could cut the transfer short.
   await context.next('stop');
   socket.destroy();
@@ -229,14 +230,14 @@ export async function dsockSender(context: PeerContext<SenderParams>): Promise<v
   context.post({ type: 'ready' });
   await context.next('go');
   try {
-    const busy = busyMeter();
+    const cpu = threadCpuMeter();
     for (let sent = 0; sent < total;) {
       const length = Math.min(chunkSize, total - sent);
       sent += length;
       await socket.sendAll(length === chunkSize ? chunk : chunk.subarray(0, length));
     }
     await socket.shutdown('write');
-    context.post({ type: 'sent', busyMs: busy() });
+    context.post({ type: 'sent', cpuMs: cpu() });
     await context.next('stop');
   } finally {
     await socket.close();

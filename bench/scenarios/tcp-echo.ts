@@ -3,7 +3,7 @@ import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { StreamServer, StreamSocket } from '../../src/index.js';
 import { echoScenario } from '../lib/echo-scenario.js';
-import { echoSide, pingSide, type PingParams } from '../lib/latency.js';
+import { echoSide, pingSide, type PingParams, type RoundTrips } from '../lib/latency.js';
 import { listeningPort } from '../lib/listening-port.js';
 import { workerPeer } from '../lib/peer.js';
 import type { PeerContext } from '../lib/peer-protocol.js';
@@ -78,23 +78,32 @@ export async function rawClient(context: PeerContext<PingParams>): Promise<void>
   socket.setNoDelay(true);
   await once(socket, 'connect');
   const payload = Buffer.alloc(size, 0x61);
+  // The round trips of the current block, driven from the 'data' handler as raw code would be.
+  let block:
+    { trips: RoundTrips; left: number; done: () => void; fail: (error: Error) => void } | undefined;
+  let pending = 0;
+  let start = 0n;
+  const ping = (): void => {
+    pending = size;
+    start = process.hrtime.bigint();
+    socket.write(payload);
+  };
+  socket.on('error', (error) => block?.fail(error));
+  socket.on('data', (chunk: Buffer) => {
+    pending -= chunk.length;
+    if (pending > 0 || block === undefined) return;
+    block.trips.record(process.hrtime.bigint() - start);
+    if (--block.left > 0) return ping();
+    const { done } = block;
+    block = undefined;
+    done();
+  });
   await pingSide(
     context,
-    (trips) =>
-      new Promise<void>((resolve, reject) => {
-        let pending = size;
-        let start = process.hrtime.bigint();
-        socket.on('error', reject);
-        socket.on('data', (chunk: Buffer) => {
-          pending -= chunk.length;
-          if (pending > 0) return;
-          trips.record(process.hrtime.bigint() - start);
-          if (trips.done) return resolve();
-          pending = size;
-          start = process.hrtime.bigint();
-          socket.write(payload);
-        });
-        socket.write(payload);
+    (trips, count) =>
+      new Promise<void>((done, fail) => {
+        block = { trips, left: count, done, fail };
+        ping();
       }),
   );
   socket.destroy();
@@ -105,8 +114,8 @@ export async function dsockClient(context: PeerContext<PingParams>): Promise<voi
   const socket = await StreamSocket.connect({ host: HOST, port }, { noDelay: true });
   const payload = Buffer.alloc(size, 0x61);
   try {
-    await pingSide(context, async (trips) => {
-      while (!trips.done) {
+    await pingSide(context, async (trips, count) => {
+      for (let i = 0; i < count; i++) {
         const start = process.hrtime.bigint();
         await socket.sendAll(payload);
         await socket.recvExactly(size);

@@ -3,7 +3,7 @@ import { createSocket, type RemoteInfo } from 'node:dgram';
 import { once } from 'node:events';
 import { DatagramSocket } from '../../src/index.js';
 import { echoScenario } from '../lib/echo-scenario.js';
-import { echoSide, pingSide, type PingParams } from '../lib/latency.js';
+import { echoSide, pingSide, type PingParams, type RoundTrips } from '../lib/latency.js';
 import { workerPeer } from '../lib/peer.js';
 import type { PeerContext } from '../lib/peer-protocol.js';
 
@@ -57,19 +57,29 @@ export async function rawClient(context: PeerContext<PingParams>): Promise<void>
   socket.bind(0, HOST);
   await once(socket, 'listening');
   const payload = Buffer.alloc(size, 0x61);
+  // The round trips of the current block, driven from the 'message' handler as raw code would be.
+  let block:
+    { trips: RoundTrips; left: number; done: () => void; fail: (error: Error) => void } | undefined;
+  let start = 0n;
+  const ping = (): void => {
+    start = process.hrtime.bigint();
+    socket.send(payload, port, HOST);
+  };
+  socket.on('error', (error) => block?.fail(error));
+  socket.on('message', () => {
+    if (block === undefined) return;
+    block.trips.record(process.hrtime.bigint() - start);
+    if (--block.left > 0) return ping();
+    const { done } = block;
+    block = undefined;
+    done();
+  });
   await pingSide(
     context,
-    (trips) =>
-      new Promise<void>((resolve, reject) => {
-        let start = process.hrtime.bigint();
-        socket.on('error', reject);
-        socket.on('message', () => {
-          trips.record(process.hrtime.bigint() - start);
-          if (trips.done) return resolve();
-          start = process.hrtime.bigint();
-          socket.send(payload, port, HOST);
-        });
-        socket.send(payload, port, HOST);
+    (trips, count) =>
+      new Promise<void>((done, fail) => {
+        block = { trips, left: count, done, fail };
+        ping();
       }),
   );
   socket.close();
@@ -81,8 +91,8 @@ export async function dsockClient(context: PeerContext<PingParams>): Promise<voi
   const server = { host: HOST, port };
   const payload = Buffer.alloc(size, 0x61);
   try {
-    await pingSide(context, async (trips) => {
-      while (!trips.done) {
+    await pingSide(context, async (trips, count) => {
+      for (let i = 0; i < count; i++) {
         const start = process.hrtime.bigint();
         await socket.sendTo(payload, server);
         await socket.recvFrom();

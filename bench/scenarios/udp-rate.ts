@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { DatagramSocket, SocketClosedError } from '../../src/index.js';
 import { workerPeer } from '../lib/peer.js';
 import type { PeerContext, PeerMessage } from '../lib/peer-protocol.js';
-import { busyMeter } from '../lib/busy.js';
+import { threadCpuMeter } from '../lib/thread-cpu.js';
 import type { Mode, Scenario } from '../lib/scenario.js';
 
 interface Params {
@@ -39,7 +39,7 @@ interface Ready extends PeerMessage {
 interface Sent extends PeerMessage {
   startNs: bigint;
   endNs: bigint;
-  busyMs: number;
+  cpuMs: number;
 }
 
 interface Received extends PeerMessage {
@@ -49,7 +49,7 @@ interface Received extends PeerMessage {
   bytes: number;
   firstNs: bigint;
   lastNs: bigint;
-  busyMs: number;
+  cpuMs: number;
 }
 
 const HOST = '127.0.0.1';
@@ -60,7 +60,7 @@ export const udpRate: Scenario<Params> = {
   id: 'udp-rate',
   title: '64-byte UDP datagram rate, one way',
   params: (mode: Mode) => ({
-    count: mode === 'quick' ? 300_000 : 1_500_000,
+    count: mode === 'quick' ? 300_000 : 2_000_000,
     size: 64,
     window: 64,
     recvBufferSize: 4 * 1024 * 1024,
@@ -69,6 +69,7 @@ export const udpRate: Scenario<Params> = {
     `${p.count.toLocaleString('en-US')} datagrams of ${p.size} bytes, at most ${p.window} ` +
     `sends outstanding, receiver SO_RCVBUF ${p.recvBufferSize / 1024 / 1024} MiB; ` +
     'rate counted at the receiver from its first datagram to its last',
+  roles: ['receiver', 'sender'],
   metrics: [
     {
       key: 'rate',
@@ -79,7 +80,15 @@ export const udpRate: Scenario<Params> = {
       target: 0.9,
       digits: 0,
     },
-    { key: 'loss', label: 'loss', unit: '%', better: 'lower', ratio: false, digits: 2 },
+    {
+      key: 'loss',
+      label: 'loss',
+      unit: '%',
+      better: 'lower',
+      ratio: false,
+      headline: true,
+      digits: 2,
+    },
     {
       key: 'queueDropped',
       label: 'dropped by receive queue',
@@ -98,7 +107,7 @@ export const udpRate: Scenario<Params> = {
     },
     {
       key: 'sendCpu',
-      label: 'sender busy per datagram',
+      label: 'sender CPU per datagram',
       unit: 'µs',
       better: 'lower',
       ratio: true,
@@ -106,7 +115,7 @@ export const udpRate: Scenario<Params> = {
     },
     {
       key: 'recvCpu',
-      label: 'receiver busy per datagram',
+      label: 'receiver CPU per datagram',
       unit: 'µs',
       better: 'lower',
       ratio: true,
@@ -160,8 +169,8 @@ export const udpRate: Scenario<Params> = {
       loss: ((p.count - got.received) / p.count) * 100,
       queueDropped: got.queueDropped,
       sendRate: p.count / (Number(sent.endNs - sent.startNs) / 1e9),
-      sendCpu: (sent.busyMs * 1000) / p.count,
-      recvCpu: got.received > 0 ? (got.busyMs * 1000) / got.received : NaN,
+      sendCpu: (sent.cpuMs * 1000) / p.count,
+      recvCpu: got.received > 0 ? (got.cpuMs * 1000) / got.received : NaN,
     };
   },
 };
@@ -177,7 +186,7 @@ class Tally {
   #lastChangeNs = 0n;
   #timer: NodeJS.Timeout | undefined;
   #done = false;
-  readonly #busy = busyMeter();
+  readonly #cpu = threadCpuMeter();
 
   constructor(
     private readonly context: PeerContext<ReceiverParams>,
@@ -216,8 +225,8 @@ class Tally {
     clearInterval(this.#timer);
     const { received, bytes, firstNs } = this;
     const queueDropped = this.queueDropped();
-    const busyMs = this.#busy();
-    this.context.post({ type: 'result', received, bytes, queueDropped, firstNs, lastNs, busyMs });
+    const cpuMs = this.#cpu();
+    this.context.post({ type: 'result', received, bytes, queueDropped, firstNs, lastNs, cpuMs });
     this.close();
   }
 }
@@ -268,11 +277,11 @@ async function sendSide(
 ): Promise<void> {
   context.post({ type: 'ready' });
   await context.next('go');
-  const busy = busyMeter();
+  const cpu = threadCpuMeter();
   const startNs = process.hrtime.bigint();
   await send();
   const endNs = process.hrtime.bigint();
-  context.post({ type: 'sent', startNs, endNs, busyMs: busy() });
+  context.post({ type: 'sent', startNs, endNs, cpuMs: cpu() });
 }
 
 export async function rawSender(context: PeerContext<SenderParams>): Promise<void> {
