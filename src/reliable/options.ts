@@ -111,6 +111,8 @@ export interface ReliableStats {
   resetsReceived: number;
   /** Segments sent past a zero window to learn when it opens. */
   windowProbes: number;
+  /** Segments sent to draw an ACK when a flight's tail got no answer within two round trips. */
+  tailProbes: number;
   /** Flows whose sends failed with PeerUnreachableError (timeout or RESET). */
   peersUnreachable: number;
   /** Errors the system reported on the UDP socket (failed sends, ICMP reports). */
@@ -152,6 +154,7 @@ export class ReliableCounters implements ReliableStats {
   resetsSent = 0;
   resetsReceived = 0;
   windowProbes = 0;
+  tailProbes = 0;
   peersUnreachable = 0;
   socketErrors = 0;
 

@@ -92,6 +92,15 @@ export class Scoreboard {
     return this.#stamp(segment, now);
   }
 
+  /** Sends the newest in-flight segment again, as a tail probe (call when inFlight > 0). */
+  resendNewest(now: number): Buffer {
+    let offset = this.sent - 1;
+    while (offset > 0 && this.at(offset).state !== SegmentState.InFlight) offset--;
+    const segment = this.at(offset);
+    segment.retransmitted = true;
+    return this.#stamp(segment, now);
+  }
+
   /** The offset of the next lost segment at or after the resend cursor (call when lost > 0). */
   nextLost(): number {
     let offset = this.#lostFrom;

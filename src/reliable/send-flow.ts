@@ -50,6 +50,8 @@ export class SendFlow {
   /** When the retransmission timer was last (re)started. */
   #rtoBase = 0;
   #lastProbe = -Infinity;
+  /** One tail probe per flight: allowed again once an ACK makes progress. */
+  #tailProbeAllowed = true;
   /** Fast recovery lasts until the first unacknowledged segment reaches this. */
   #recover: number | undefined;
   readonly #pending: PendingSend[] = [];
@@ -103,6 +105,8 @@ export class SendFlow {
       const segment = board.at(offset);
       if (segment.state === SegmentState.LostFast) this.counters.fastRetransmissions++;
       else this.counters.timeoutRetransmissions++;
+      // The timeout runs from when the oldest unacknowledged segment was last sent.
+      if (offset === 0) this.#rtoBase = now;
       this.#send(board.resend(offset, now), now);
     }
     while (board.sent < board.count && board.inFlight < cwnd && board.sent < window) {
@@ -144,6 +148,7 @@ export class SendFlow {
     let sacked = 0;
     for (const block of ack.blocks) sacked += board.sack(block.start, block.end);
     if (sacked > 0) this.lastProgress = now;
+    if (released > 0 || sacked > 0) this.#tailProbeAllowed = true;
     acked += sacked;
     // A zero window answers a probe: the peer is there, only its application is slow.
     if (ack.window === 0) this.lastProgress = now;
@@ -177,6 +182,7 @@ export class SendFlow {
       this.#detectLosses(now);
       this.pump(now);
     }
+    if (now >= this.#tailProbeAt) this.#tailProbe(now);
     const rto = this.rtt.rto;
     if (board.inFlight > 0 && now >= this.#rtoBase + rto) {
       board.markAllLost();
@@ -200,7 +206,7 @@ export class SendFlow {
     }
     let next = this.lastProgress + this.settings.peerTimeout;
     if (board.inFlight > 0) {
-      next = Math.min(next, this.#rtoBase + this.rtt.rto, board.lossDeadline);
+      next = Math.min(next, this.#rtoBase + this.rtt.rto, board.lossDeadline, this.#tailProbeAt);
     }
     if (board.inFlight === 0 && (board.lost > 0 || board.sent < board.count)) {
       next = Math.min(next, this.#lastProbe + this.rtt.rto);
@@ -212,7 +218,9 @@ export class SendFlow {
   /** The earliest time the flow's timers matter, for arming the peer's timer after a send. */
   get nextDeadline(): number {
     const board = this.board;
-    if (board.inFlight > 0) return Math.min(this.#rtoBase + this.rtt.rto, board.lossDeadline);
+    if (board.inFlight > 0) {
+      return Math.min(this.#rtoBase + this.rtt.rto, board.lossDeadline, this.#tailProbeAt);
+    }
     return this.lastProgress + (this.idle ? SEND_LINGER : this.settings.peerTimeout);
   }
 
@@ -251,6 +259,34 @@ export class SendFlow {
       this.cc.onLoss();
       this.#recover = seqAdd(this.board.una, this.board.sent);
     }
+  }
+
+  /**
+   * When to send a tail probe: two round trips after the last progress, if that comes before
+   * the retransmission timeout. A flight whose last segments (or their ACKs) were lost gets no
+   * ACK that would reveal the loss; a probe draws one, so that the loss is found by SACK
+   * instead of a timeout that would collapse the window.
+   */
+  get #tailProbeAt(): number {
+    if (!this.#tailProbeAllowed || this.board.inFlight === 0 || this.rtt.srtt === 0) {
+      return Infinity;
+    }
+    const at = this.#rtoBase + Math.max(2 * this.rtt.srtt, 1);
+    return at < this.#rtoBase + this.rtt.rto ? at : Infinity;
+  }
+
+  /** Sends the next new segment the peer's window allows, or else the newest one again. */
+  #tailProbe(now: number): void {
+    const board = this.board;
+    this.#tailProbeAllowed = false;
+    this.counters.tailProbes++;
+    if (board.sent < board.count && board.sent < this.peerWindow) {
+      this.counters.segmentsSent++;
+      this.#send(board.sendNext(now), now);
+    } else {
+      this.transmit(board.resendNewest(now));
+    }
+    this.#rtoBase = now;
   }
 
   #hasRoom(size: number): boolean {
