@@ -131,7 +131,7 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
       ssthresh: flow.cc.ssthresh,
       inFlight: flow.board.inFlight,
       peerWindow: flow.peerWindow,
-      bufferedBytes: flow.bufferedBytes,
+      bufferedBytes: flow.buffer.bufferedBytes,
     };
   }
 

@@ -1,24 +1,12 @@
 import { randomInt } from 'node:crypto';
+import { type PendingSend, SendBuffer } from './send-buffer.js';
 import { CongestionControl, INITIAL_CWND } from './congestion.js';
 import { type ReliableCounters, type ReliableSettings, SEND_LINGER } from './options.js';
 import { RttEstimator } from './rtt-estimator.js';
 import { elapsedSince, stampOf } from './stamp.js';
 import { Scoreboard, SegmentState } from './scoreboard.js';
 import type { AckPacket } from './wire.js';
-import { encodeData, encodeFin, FLAG_FIRST, FLAG_LAST, seqAdd, seqBefore } from './wire.js';
-
-/** A message accepted by `sendTo`, settled when the peer acknowledged all of it. */
-export interface PendingSend {
-  /** The sequence number after the message's last segment. */
-  end: number;
-  resolve(): void;
-  reject(error: Error): void;
-}
-
-interface WaitingMessage {
-  payload: Uint8Array;
-  pending: PendingSend;
-}
+import { encodeFin, seqAdd, seqBefore } from './wire.js';
 
 /** Round-trip samples above this (ms) come from a bogus echo and are ignored. */
 const MAX_RTT_SAMPLE = 60_000;
@@ -43,8 +31,7 @@ export class SendFlow {
   readonly board = new Scoreboard();
   /** The window the peer last advertised, in segments past {@link Scoreboard.una}. */
   peerWindow = INITIAL_CWND;
-  /** Payload and header bytes accepted and not yet acknowledged. */
-  bufferedBytes = 0;
+  readonly buffer: SendBuffer;
   /** When an ACK last made progress (or the flow last started sending from idle). */
   lastProgress: number;
   /** When the retransmission timer was last (re)started. */
@@ -54,9 +41,6 @@ export class SendFlow {
   #tailProbeAllowed = true;
   /** Fast recovery lasts until the first unacknowledged segment reaches this. */
   #recover: number | undefined;
-  readonly #pending: PendingSend[] = [];
-  #pendingHead = 0;
-  readonly #waiting: WaitingMessage[] = [];
   #finSeq: number | undefined;
   readonly #finStamps: number[] = [];
   #finSentAt = -Infinity;
@@ -69,12 +53,13 @@ export class SendFlow {
     now: number,
   ) {
     this.rtt = new RttEstimator(settings.minRto);
+    this.buffer = new SendBuffer(this.incarnation, this.board, settings, counters);
     this.lastProgress = now;
   }
 
   /** True when nothing is unacknowledged and nothing waits. */
   get idle(): boolean {
-    return this.board.count === 0 && this.#waiting.length === 0;
+    return this.board.count === 0 && this.buffer.waiting === 0;
   }
 
   /** True once FIN was asked for: no more messages are accepted. */
@@ -86,11 +71,7 @@ export class SendFlow {
   accept(payload: Uint8Array, pending: PendingSend, now: number): void {
     this.counters.messagesSent++;
     if (this.idle) this.lastProgress = now;
-    if (this.#waiting.length > 0 || !this.#hasRoom(payload.length)) {
-      this.#waiting.push({ payload, pending });
-      return;
-    }
-    this.#segmentize(payload, pending);
+    this.buffer.accept(payload, pending);
     this.pump(now);
   }
 
@@ -124,7 +105,8 @@ export class SendFlow {
   }
 
   /**
-   * Applies an ACK of this flow. Returns false, changing nothing, when it acknowledges what
+   * Applies an ACK of this flow: releases and settles what it acknowledges, takes its
+   * round-trip sample and window, grows the congestion window and looks for losses. Returns false, changing nothing, when it acknowledges what
    * was never sent or lies behind what is already acknowledged (a stale or forged ACK).
    */
   onAck(ack: AckPacket, now: number): boolean {
@@ -137,13 +119,12 @@ export class SendFlow {
     let acked = 0;
     if (released > 0) {
       acked = board.newlyAcked;
-      this.bufferedBytes -= board.releasedBytes;
       this.lastProgress = now;
       this.#rtoBase = now;
       if (this.#recover !== undefined && !seqBefore(board.una, this.#recover)) {
         this.#recover = undefined;
       }
-      this.#complete();
+      this.buffer.release(board.releasedBytes);
     }
     let sacked = 0;
     for (const block of ack.blocks) sacked += board.sack(block.start, block.end);
@@ -162,7 +143,6 @@ export class SendFlow {
     ) {
       this.#finAcked = true;
     }
-    this.#promoteWaiting();
     return true;
   }
 
@@ -230,8 +210,7 @@ export class SendFlow {
    */
   finish(now: number): void {
     if (this.#finSeq !== undefined) return;
-    for (const waiting of this.#waiting.splice(0))
-      this.#segmentize(waiting.payload, waiting.pending);
+    this.buffer.flush();
     this.#finSeq = seqAdd(this.board.una, this.board.count);
     this.pump(now);
   }
@@ -243,13 +222,8 @@ export class SendFlow {
 
   /** Rejects every pending and waiting send with `error` and drops all segments. */
   fail(error: () => Error): void {
-    const pending = this.#pending.splice(this.#pendingHead);
-    this.#pendingHead = 0;
-    this.#pending.length = 0;
-    for (const waiting of this.#waiting.splice(0)) pending.push(waiting.pending);
     this.board.clear();
-    this.bufferedBytes = 0;
-    for (const send of pending) send.reject(error());
+    this.buffer.fail(error);
   }
 
   #detectLosses(now: number): void {
@@ -287,60 +261,6 @@ export class SendFlow {
       this.transmit(board.resendNewest(now));
     }
     this.#rtoBase = now;
-  }
-
-  #hasRoom(size: number): boolean {
-    return this.bufferedBytes === 0 || this.bufferedBytes + size <= this.settings.sendBufferLimit;
-  }
-
-  #segmentize(payload: Uint8Array, pending: PendingSend): void {
-    const fragment = this.settings.fragmentSize;
-    const length = payload.length;
-    let seq = seqAdd(this.board.una, this.board.count);
-    let offset = 0;
-    do {
-      const end = Math.min(offset + fragment, length);
-      const flags = (offset === 0 ? FLAG_FIRST : 0) | (end === length ? FLAG_LAST : 0);
-      const datagram = encodeData(this.incarnation, seq, 0, flags, payload.subarray(offset, end));
-      this.board.push(datagram);
-      this.bufferedBytes += datagram.length;
-      seq = seqAdd(seq, 1);
-      offset = end;
-    } while (offset < length);
-    pending.end = seq;
-    this.#pending.push(pending);
-  }
-
-  #promoteWaiting(): void {
-    const waiting = this.#waiting;
-    let taken = 0;
-    while (
-      taken < waiting.length &&
-      this.#hasRoom((waiting[taken] as WaitingMessage).payload.length)
-    ) {
-      const next = waiting[taken++] as WaitingMessage;
-      this.#segmentize(next.payload, next.pending);
-    }
-    if (taken > 0) waiting.splice(0, taken);
-  }
-
-  #complete(): void {
-    const pending = this.#pending;
-    const una = this.board.una;
-    while (this.#pendingHead < pending.length) {
-      const send = pending[this.#pendingHead] as PendingSend;
-      if (seqBefore(una, send.end)) break;
-      pending[this.#pendingHead++] = undefined as unknown as PendingSend;
-      this.counters.messagesAcknowledged++;
-      send.resolve();
-    }
-    if (this.#pendingHead === pending.length) {
-      pending.length = 0;
-      this.#pendingHead = 0;
-    } else if (this.#pendingHead > 1024 && this.#pendingHead * 2 > pending.length) {
-      pending.splice(0, this.#pendingHead);
-      this.#pendingHead = 0;
-    }
   }
 
   #send(datagram: Buffer, now: number): void {

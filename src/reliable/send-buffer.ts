@@ -1,0 +1,109 @@
+import { Fifo } from './fifo.js';
+import type { ReliableCounters, ReliableSettings } from './options.js';
+import type { Scoreboard } from './scoreboard.js';
+import { encodeData, FLAG_FIRST, FLAG_LAST, seqAdd, seqBefore } from './wire.js';
+
+/** A message accepted by `sendTo`, settled when the peer acknowledged all of it. */
+export interface PendingSend {
+  /** The sequence number after the message's last segment. */
+  end: number;
+  resolve(): void;
+  reject(error: Error): void;
+}
+
+interface WaitingMessage {
+  payload: Uint8Array;
+  pending: PendingSend;
+}
+
+/**
+ * A send flow's messages: cut into DATA segments on the scoreboard while the send buffer has
+ * room, else waiting (by reference, uncopied) until acknowledgements make room; and the sends
+ * to settle, in order, as the peer's cumulative acknowledgement passes their last segment.
+ */
+export class SendBuffer {
+  /** Bytes (headers included) of the segments not yet acknowledged. */
+  bufferedBytes = 0;
+  readonly #pending = new Fifo<PendingSend>();
+  readonly #waiting = new Fifo<WaitingMessage>();
+
+  constructor(
+    private readonly incarnation: number,
+    private readonly board: Scoreboard,
+    private readonly settings: ReliableSettings,
+    private readonly counters: ReliableCounters,
+  ) {}
+
+  /** Messages waiting for room. */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
+  /** Takes a message: segmented at once when there is room, else it waits its turn. */
+  accept(payload: Uint8Array, pending: PendingSend): void {
+    if (this.#waiting.length > 0 || !this.#hasRoom(payload.length)) {
+      this.#waiting.push({ payload, pending });
+    } else {
+      this.#segmentize(payload, pending);
+    }
+  }
+
+  /**
+   * The scoreboard released `bytes` of acknowledged segments: settles the sends they
+   * completed and lets waiting messages in.
+   */
+  release(bytes: number): void {
+    this.bufferedBytes -= bytes;
+    const pending = this.#pending;
+    const una = this.board.una;
+    for (let send = pending.peek(); send !== undefined; send = pending.peek()) {
+      if (seqBefore(una, send.end)) break;
+      pending.shift();
+      this.counters.messagesAcknowledged++;
+      send.resolve();
+    }
+    const waiting = this.#waiting;
+    for (let next = waiting.peek(); next !== undefined; next = waiting.peek()) {
+      if (!this.#hasRoom(next.payload.length)) return;
+      waiting.shift();
+      this.#segmentize(next.payload, next.pending);
+    }
+  }
+
+  /** Segments every waiting message, whatever the limit (the flow is ending). */
+  flush(): void {
+    for (const waiting of this.#waiting.takeAll()) {
+      this.#segmentize(waiting.payload, waiting.pending);
+    }
+  }
+
+  /** Rejects every pending and waiting send. */
+  fail(error: () => Error): void {
+    const pending = this.#pending.takeAll();
+    for (const waiting of this.#waiting.takeAll()) pending.push(waiting.pending);
+    this.bufferedBytes = 0;
+    for (const send of pending) send.reject(error());
+  }
+
+  #hasRoom(size: number): boolean {
+    return this.bufferedBytes === 0 || this.bufferedBytes + size <= this.settings.sendBufferLimit;
+  }
+
+  #segmentize(payload: Uint8Array, pending: PendingSend): void {
+    const fragment = this.settings.fragmentSize;
+    const length = payload.length;
+    let seq = seqAdd(this.board.una, this.board.count);
+    let offset = 0;
+    do {
+      const end = Math.min(offset + fragment, length);
+      const flags = (offset === 0 ? FLAG_FIRST : 0) | (end === length ? FLAG_LAST : 0);
+      const datagram = encodeData(this.incarnation, seq, 0, flags, payload.subarray(offset, end));
+      this.board.push(datagram);
+      this.bufferedBytes += datagram.length;
+      seq = seqAdd(seq, 1);
+      offset = end;
+    } while (offset < length);
+    pending.end = seq;
+    this.#pending.push(pending);
+  }
+}
