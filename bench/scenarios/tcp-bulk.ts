@@ -1,45 +1,28 @@
 /**
- * TCP bulk transfer: a fixed number of bytes from a sender thread to a receiver thread over one
- * loopback connection, written in 64 KiB chunks; the receiver consumes every chunk and its
- * throughput is counted from the first byte received to the last.
+ * TCP bulk transfer: bytes from a sender thread to a receiver thread over one loopback
+ * connection per contender, written in 64 KiB chunks and sent in blocks taken in turns; the
+ * receiver consumes every chunk, and its throughput is counted from the first byte of a block
+ * to the last.
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { StreamServer, StreamSocket } from '../../src/index.js';
 import { listeningPort } from '../lib/listening-port.js';
 import { workerPeer } from '../lib/peer.js';
-import type { PeerContext, PeerMessage } from '../lib/peer-protocol.js';
-import { threadCpuMeter } from '../lib/thread-cpu.js';
-import type { Mode, Scenario } from '../lib/scenario.js';
+import type { PeerContext } from '../lib/peer-protocol.js';
+import type { Metrics, Mode, Scenario } from '../lib/scenario.js';
+import { BlockCounter, receiveBlocks, sendBlocks, transferRound } from '../lib/transfer.js';
 
 interface Params {
-  total: number;
+  /** Bytes per block, and blocks per contender and round. */
+  block: number;
+  blocks: number;
   chunkSize: number;
-}
-
-interface ReceiverParams {
-  total: number;
 }
 
 interface SenderParams {
   port: number;
-  total: number;
   chunkSize: number;
-}
-
-interface Ready extends PeerMessage {
-  port: number;
-}
-
-interface Received extends PeerMessage {
-  bytes: number;
-  firstNs: bigint;
-  lastNs: bigint;
-  cpuMs: number;
-}
-
-interface Sent extends PeerMessage {
-  cpuMs: number;
 }
 
 const HOST = '127.0.0.1';
@@ -49,12 +32,14 @@ export const tcpBulk: Scenario<Params> = {
   id: 'tcp-bulk',
   title: 'TCP bulk transfer, one way',
   params: (mode: Mode) => ({
-    total: mode === 'quick' ? 512 * MiB : 1024 * MiB,
+    block: 64 * MiB,
+    blocks: mode === 'quick' ? 8 : 16,
     chunkSize: 64 * 1024,
   }),
   describe: (p) =>
-    `${p.total / MiB} MiB over one loopback connection, written in ${p.chunkSize / 1024} KiB ` +
-    'chunks; throughput counted at the receiver from the first byte to the last',
+    `${(p.block * p.blocks) / MiB} MiB per contender and round over one loopback connection, ` +
+    `written in ${p.chunkSize / 1024} KiB chunks, in blocks of ${p.block / MiB} MiB taken in ` +
+    'turns; throughput counted at the receiver from the first byte of a block to the last',
   roles: ['receiver', 'sender'],
   metrics: [
     {
@@ -112,133 +97,111 @@ export const tcpBulk: Scenario<Params> = {
       note: '`await sendAll(chunk)`; the receiver loops on `await recv(65536)` until end of stream',
     },
   ],
-  async trial(contender, p, context) {
-    const wait = context.messageTimeoutMs;
-    const receiver = context.start('receiver', { total: p.total });
-    const { port } = await receiver.next<Ready>('ready', wait);
-    const sender = context.start('sender', { port, total: p.total, chunkSize: p.chunkSize });
-    await sender.next('ready', wait);
-    sender.post({ type: 'go' });
-    const sent = await sender.next<Sent>('sent', wait);
-    const got = await receiver.next<Received>('result', wait);
-    if (got.bytes !== p.total) {
-      throw new Error(`${contender.id} received ${got.bytes} of ${p.total} bytes`);
+  async round(order, p, context) {
+    const totals = await transferRound(
+      order,
+      {
+        block: p.block,
+        blocks: p.blocks,
+        receiverParams: {},
+        senderParams: (port) => ({ port, chunkSize: p.chunkSize }) satisfies SenderParams,
+      },
+      context,
+    );
+    const metrics: Record<string, Metrics> = {};
+    for (const [id, t] of totals) {
+      if (t.received !== t.sent) throw new Error(`${id} received ${t.received} of ${t.sent} bytes`);
+      const mebibytes = t.received / MiB;
+      metrics[id] = {
+        throughput: mebibytes / t.receiveSeconds,
+        sendCpu: (t.senderCpuMs * 1000) / mebibytes,
+        recvCpu: (t.receiverCpuMs * 1000) / mebibytes,
+      };
     }
-    const mebibytes = p.total / MiB;
-    return {
-      throughput: mebibytes / (Number(got.lastNs - got.firstNs) / 1e9),
-      sendCpu: (sent.cpuMs * 1000) / mebibytes,
-      recvCpu: (got.cpuMs * 1000) / mebibytes,
-    };
+    return metrics;
   },
 };
 
-/** Counts received bytes and notes when the first and the last expected one arrived. */
-class Tally {
-  bytes = 0;
-  firstNs = 0n;
-  lastNs = 0n;
-  readonly #cpu = threadCpuMeter();
-
-  constructor(private readonly total: number) {}
-
-  add(length: number): void {
-    if (this.bytes === 0) this.firstNs = process.hrtime.bigint();
-    this.bytes += length;
-    if (this.bytes >= this.total && this.lastNs === 0n) this.lastNs = process.hrtime.bigint();
-  }
-
-  result(): Received {
-    const { bytes, firstNs, lastNs } = this;
-    return { type: 'result', bytes, firstNs, lastNs, cpuMs: this.#cpu() };
-  }
-}
-
-export async function rawReceiver(context: PeerContext<ReceiverParams>): Promise<void> {
+export async function rawReceiver(context: PeerContext<unknown>): Promise<void> {
   const server = createServer();
   server.listen(0, HOST);
   await once(server, 'listening');
-  context.post({ type: 'ready', port: listeningPort(server) });
-  const [socket] = (await once(server, 'connection')) as [Socket];
+  const counter = new BlockCounter();
+  let connection: Socket | undefined;
+  server.once('connection', (socket: Socket) => {
+    connection = socket;
+    server.close();
+    socket.on('data', (chunk: Buffer) => counter.add(chunk.length));
+    socket.on('error', () => socket.destroy());
+  });
+  await receiveBlocks(context, listeningPort(server), counter);
   server.close();
-  const tally = new Tally(context.params.total);
-  socket.on('data', (chunk: Buffer) => tally.add(chunk.length));
-  await once(socket, 'end');
-  context.post(tally.result());
-  socket.destroy();
+  connection?.destroy();
 }
 
 async function dsockReceive(
-  context: PeerContext<ReceiverParams>,
-  consume: (socket: StreamSocket, tally: Tally) => Promise<void>,
+  context: PeerContext<unknown>,
+  consume: (socket: StreamSocket, counter: BlockCounter) => Promise<void>,
 ): Promise<void> {
   const server = await StreamServer.listen(`${HOST}:0`);
-  context.post({ type: 'ready', port: server.localEndpoint.port });
-  const socket = await server.accept();
+  const counter = new BlockCounter();
+  let connection: StreamSocket | undefined;
+  const receiving = (async () => {
+    connection = await server.accept();
+    await server.close();
+    await consume(connection, counter);
+  })();
+  await receiveBlocks(context, server.localEndpoint.port, counter);
   await server.close();
-  const tally = new Tally(context.params.total);
-  try {
-    await consume(socket, tally);
-    context.post(tally.result());
-  } finally {
-    await socket.close();
-  }
+  await connection?.close();
+  await receiving.catch(() => undefined);
 }
 
-export function dsockIterateReceiver(context: PeerContext<ReceiverParams>): Promise<void> {
-  return dsockReceive(context, async (socket, tally) => {
-    for await (const chunk of socket) tally.add(chunk.length);
+export function dsockIterateReceiver(context: PeerContext<unknown>): Promise<void> {
+  return dsockReceive(context, async (socket, counter) => {
+    for await (const chunk of socket) counter.add(chunk.length);
   });
 }
 
-export function dsockRecvReceiver(context: PeerContext<ReceiverParams>): Promise<void> {
-  return dsockReceive(context, async (socket, tally) => {
+export function dsockRecvReceiver(context: PeerContext<unknown>): Promise<void> {
+  return dsockReceive(context, async (socket, counter) => {
     for (;;) {
       const chunk = await socket.recv(65536);
       if (chunk.length === 0) return;
-      tally.add(chunk.length);
+      counter.add(chunk.length);
     }
   });
 }
 
 export async function rawSender(context: PeerContext<SenderParams>): Promise<void> {
-  const { port, total, chunkSize } = context.params;
+  const { port, chunkSize } = context.params;
   const socket = connect(port, HOST);
   await once(socket, 'connect');
   const chunk = Buffer.alloc(chunkSize, 0x61);
-  context.post({ type: 'ready' });
-  await context.next('go');
-  const cpu = threadCpuMeter();
-  for (let sent = 0; sent < total;) {
-    const length = Math.min(chunkSize, total - sent);
-    sent += length;
-    if (!socket.write(length === chunkSize ? chunk : chunk.subarray(0, length))) {
-      await once(socket, 'drain');
+  await sendBlocks(context, async (total) => {
+    for (let sent = 0; sent < total;) {
+      const length = Math.min(chunkSize, total - sent);
+      sent += length;
+      if (!socket.write(length === chunkSize ? chunk : chunk.subarray(0, length))) {
+        await once(socket, 'drain');
+      }
     }
-  }
-  socket.end();
-  context.post({ type: 'sent', cpuMs: cpu() });
-  // Closing before the receiver has everything could cut the transfer short.
-  await context.next('stop');
+  });
   socket.destroy();
 }
 
 export async function dsockSender(context: PeerContext<SenderParams>): Promise<void> {
-  const { port, total, chunkSize } = context.params;
+  const { port, chunkSize } = context.params;
   const socket = await StreamSocket.connect({ host: HOST, port });
   const chunk = Buffer.alloc(chunkSize, 0x61);
-  context.post({ type: 'ready' });
-  await context.next('go');
   try {
-    const cpu = threadCpuMeter();
-    for (let sent = 0; sent < total;) {
-      const length = Math.min(chunkSize, total - sent);
-      sent += length;
-      await socket.sendAll(length === chunkSize ? chunk : chunk.subarray(0, length));
-    }
-    await socket.shutdown('write');
-    context.post({ type: 'sent', cpuMs: cpu() });
-    await context.next('stop');
+    await sendBlocks(context, async (total) => {
+      for (let sent = 0; sent < total;) {
+        const length = Math.min(chunkSize, total - sent);
+        sent += length;
+        await socket.sendAll(length === chunkSize ? chunk : chunk.subarray(0, length));
+      }
+    });
   } finally {
     await socket.close();
   }

@@ -1,74 +1,55 @@
 /**
- * Datagram rate: a fixed number of 64-byte datagrams from a sender thread to a receiver thread
- * over loopback UDP, at most `window` sends outstanding at a time (both contenders alike), to a
- * receiver with a 4 MiB SO_RCVBUF. The receiver counts until every datagram has arrived, or
- * until nothing more arrives after the sender is done; its rate is counted from its first
- * datagram to its last.
+ * Datagram rate: 64-byte datagrams from a sender thread to a receiver thread over loopback UDP,
+ * at most `window` sends outstanding at a time (both contenders alike), to a receiver with a
+ * 4 MiB SO_RCVBUF. The receiver counts each block until all of it has arrived, or until nothing
+ * more arrives after the sender is done; its rate is counted from its first datagram of a block
+ * to its last.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { DatagramSocket, SocketClosedError } from '../../src/index.js';
 import { workerPeer } from '../lib/peer.js';
-import type { PeerContext, PeerMessage } from '../lib/peer-protocol.js';
-import { threadCpuMeter } from '../lib/thread-cpu.js';
-import type { Mode, Scenario } from '../lib/scenario.js';
+import type { PeerContext } from '../lib/peer-protocol.js';
+import type { Metrics, Mode, Scenario } from '../lib/scenario.js';
+import { BlockCounter, receiveBlocks, sendBlocks, transferRound } from '../lib/transfer.js';
 
 interface Params {
-  count: number;
+  /** Datagrams per block, and blocks per contender and round. */
+  block: number;
+  blocks: number;
   size: number;
   window: number;
   recvBufferSize: number;
 }
 
 interface ReceiverParams {
-  count: number;
   recvBufferSize: number;
 }
 
 interface SenderParams {
   port: number;
-  count: number;
   size: number;
   window: number;
 }
 
-interface Ready extends PeerMessage {
-  port: number;
-}
-
-interface Sent extends PeerMessage {
-  startNs: bigint;
-  endNs: bigint;
-  cpuMs: number;
-}
-
-interface Received extends PeerMessage {
-  received: number;
-  /** Datagrams that reached the process but were dropped by the library's own queue. */
-  queueDropped: number;
-  bytes: number;
-  firstNs: bigint;
-  lastNs: bigint;
-  cpuMs: number;
-}
-
 const HOST = '127.0.0.1';
-/** How often the receiver looks for progress once the sender is done. */
-const IDLE_TICK_MS = 20;
 
 export const udpRate: Scenario<Params> = {
   id: 'udp-rate',
   title: '64-byte UDP datagram rate, one way',
   params: (mode: Mode) => ({
-    count: mode === 'quick' ? 300_000 : 2_000_000,
+    block: mode === 'quick' ? 50_000 : 100_000,
+    blocks: mode === 'quick' ? 6 : 20,
     size: 64,
     window: 64,
     recvBufferSize: 4 * 1024 * 1024,
   }),
   describe: (p) =>
-    `${p.count.toLocaleString('en-US')} datagrams of ${p.size} bytes, at most ${p.window} ` +
-    `sends outstanding, receiver SO_RCVBUF ${p.recvBufferSize / 1024 / 1024} MiB; ` +
-    'rate counted at the receiver from its first datagram to its last',
+    `${(p.block * p.blocks).toLocaleString('en-US')} datagrams of ${p.size} bytes per ` +
+    `contender and round, in blocks of ${p.block.toLocaleString('en-US')} taken in turns; at ` +
+    `most ${p.window} sends outstanding, receiver SO_RCVBUF ` +
+    `${p.recvBufferSize / 1024 / 1024} MiB; rate counted at the receiver from the first ` +
+    'datagram of a block to the last',
   roles: ['receiver', 'sender'],
   metrics: [
     {
@@ -142,157 +123,72 @@ export const udpRate: Scenario<Params> = {
       note: '`window` async loops of `await sendTo(buf, endpoint)`; a loop of `await recvFrom()`',
     },
   ],
-  async trial(contender, p, context) {
-    const wait = context.messageTimeoutMs;
-    const receiver = context.start('receiver', {
-      count: p.count,
-      recvBufferSize: p.recvBufferSize,
-    });
-    const { port } = await receiver.next<Ready>('ready', wait);
-    const sender = context.start('sender', {
-      port,
-      count: p.count,
-      size: p.size,
-      window: p.window,
-    });
-    await sender.next('ready', wait);
-    sender.post({ type: 'go' });
-    const sent = await sender.next<Sent>('sent', wait);
-    receiver.post({ type: 'sender-done' });
-    const got = await receiver.next<Received>('result', wait);
-    if (got.bytes !== got.received * p.size) {
-      throw new Error(`${contender.id} received ${got.received} datagrams but ${got.bytes} bytes`);
+  async round(order, p, context) {
+    const totals = await transferRound(
+      order,
+      {
+        block: p.block,
+        blocks: p.blocks,
+        receiverParams: { recvBufferSize: p.recvBufferSize } satisfies ReceiverParams,
+        senderParams: (port) => ({ port, size: p.size, window: p.window }) satisfies SenderParams,
+      },
+      context,
+    );
+    const metrics: Record<string, Metrics> = {};
+    for (const [id, t] of totals) {
+      metrics[id] = {
+        rate: t.received / t.receiveSeconds,
+        loss: ((t.sent - t.received) / t.sent) * 100,
+        queueDropped: t.extra.queueDropped ?? 0,
+        sendRate: t.sent / t.sendSeconds,
+        sendCpu: (t.senderCpuMs * 1000) / t.sent,
+        recvCpu: (t.receiverCpuMs * 1000) / t.received,
+      };
     }
-    const seconds = Number(got.lastNs - got.firstNs) / 1e9;
-    return {
-      rate: got.received > 1 && seconds > 0 ? got.received / seconds : NaN,
-      loss: ((p.count - got.received) / p.count) * 100,
-      queueDropped: got.queueDropped,
-      sendRate: p.count / (Number(sent.endNs - sent.startNs) / 1e9),
-      sendCpu: (sent.cpuMs * 1000) / p.count,
-      recvCpu: got.received > 0 ? (got.cpuMs * 1000) / got.received : NaN,
-    };
+    return metrics;
   },
 };
 
-/**
- * The receiving side common to both contenders: reports the result once `count` datagrams have
- * arrived, or once the coordinator has said the sender is done and a tick passes without any.
- */
-class Tally {
-  received = 0;
-  bytes = 0;
-  firstNs = 0n;
-  #lastChangeNs = 0n;
-  #timer: NodeJS.Timeout | undefined;
-  #done = false;
-  readonly #cpu = threadCpuMeter();
-
-  constructor(
-    private readonly context: PeerContext<ReceiverParams>,
-    private readonly close: () => void,
-    private readonly queueDropped: () => number = () => 0,
-  ) {
-    // A stop instead (the trial was abandoned) ends the count where it is.
-    context.next('sender-done').then(
-      () => this.#watchIdle(),
-      () => this.#finish(process.hrtime.bigint()),
-    );
-  }
-
-  /** Called when the last expected datagram has arrived (`count` reached). */
-  complete(): void {
-    this.#finish(process.hrtime.bigint());
-  }
-
-  #watchIdle(): void {
-    if (this.#done) return;
-    let seen = this.received;
-    this.#lastChangeNs = process.hrtime.bigint();
-    this.#timer = setInterval(() => {
-      if (this.received !== seen) {
-        seen = this.received;
-        this.#lastChangeNs = process.hrtime.bigint();
-      } else {
-        this.#finish(this.#lastChangeNs);
-      }
-    }, IDLE_TICK_MS);
-  }
-
-  #finish(lastNs: bigint): void {
-    if (this.#done) return;
-    this.#done = true;
-    clearInterval(this.#timer);
-    const { received, bytes, firstNs } = this;
-    const queueDropped = this.queueDropped();
-    const cpuMs = this.#cpu();
-    this.context.post({ type: 'result', received, bytes, queueDropped, firstNs, lastNs, cpuMs });
-    this.close();
-  }
-}
-
 export async function rawReceiver(context: PeerContext<ReceiverParams>): Promise<void> {
-  const { count, recvBufferSize } = context.params;
-  const socket = createSocket({ type: 'udp4', recvBufferSize });
+  const socket = createSocket({ type: 'udp4', recvBufferSize: context.params.recvBufferSize });
   socket.bind(0, HOST);
   await once(socket, 'listening');
-  const closed = once(socket, 'close');
-  const tally = new Tally(context, () => socket.close());
-  socket.on('message', (data: Buffer) => {
-    if (tally.received === 0) tally.firstNs = process.hrtime.bigint();
-    tally.received++;
-    tally.bytes += data.length;
-    if (tally.received === count) tally.complete();
-  });
-  context.post({ type: 'ready', port: socket.address().port });
-  await closed;
+  const counter = new BlockCounter();
+  socket.on('message', () => counter.add(1));
+  await receiveBlocks(context, socket.address().port, counter);
+  socket.close();
 }
 
 export async function dsockReceiver(context: PeerContext<ReceiverParams>): Promise<void> {
-  const { count, recvBufferSize } = context.params;
+  const { recvBufferSize } = context.params;
   const socket = await DatagramSocket.bind(`${HOST}:0`, { recvBufferSize });
-  const tally = new Tally(
-    context,
-    () => void socket.close(),
-    () => socket.stats.datagramsDropped,
-  );
-  context.post({ type: 'ready', port: socket.localEndpoint.port });
-  try {
-    while (tally.received < count) {
-      const datagram = await socket.recvFrom();
-      if (tally.received === 0) tally.firstNs = process.hrtime.bigint();
-      tally.received++;
-      tally.bytes += datagram.data.length;
+  const counter = new BlockCounter();
+  const receiving = (async () => {
+    try {
+      for (;;) {
+        await socket.recvFrom();
+        counter.add(1);
+      }
+    } catch (error) {
+      if (!(error instanceof SocketClosedError)) throw error;
     }
-    tally.complete();
-  } catch (error) {
-    if (!(error instanceof SocketClosedError)) throw error;
-  }
+  })();
+  await receiveBlocks(context, socket.localEndpoint.port, counter, () => ({
+    queueDropped: socket.stats.datagramsDropped,
+  }));
   await socket.close();
-}
-
-async function sendSide(
-  context: PeerContext<SenderParams>,
-  send: () => Promise<void>,
-): Promise<void> {
-  context.post({ type: 'ready' });
-  await context.next('go');
-  const cpu = threadCpuMeter();
-  const startNs = process.hrtime.bigint();
-  await send();
-  const endNs = process.hrtime.bigint();
-  context.post({ type: 'sent', startNs, endNs, cpuMs: cpu() });
+  await receiving;
 }
 
 export async function rawSender(context: PeerContext<SenderParams>): Promise<void> {
-  const { port, count, size, window } = context.params;
-  const socket: Socket = createSocket('udp4');
+  const { port, size, window } = context.params;
+  const socket = createSocket('udp4');
   socket.bind(0, HOST);
   await once(socket, 'listening');
   const payload = Buffer.alloc(size, 0x61);
-  await sendSide(
+  await sendBlocks(
     context,
-    () =>
+    (count) =>
       new Promise<void>((resolve, reject) => {
         let started = 0;
         let finished = 0;
@@ -306,30 +202,29 @@ export async function rawSender(context: PeerContext<SenderParams>): Promise<voi
             resolve();
           }
         };
-        for (; started < Math.min(window, count);) {
+        while (started < Math.min(window, count)) {
           started++;
           socket.send(payload, port, HOST, onSent);
         }
       }),
   );
   socket.close();
-  await once(socket, 'close');
 }
 
 export async function dsockSender(context: PeerContext<SenderParams>): Promise<void> {
-  const { port, count, size, window } = context.params;
+  const { port, size, window } = context.params;
   const socket = await DatagramSocket.bind(`${HOST}:0`);
   const payload = Buffer.alloc(size, 0x61);
   const to = { host: HOST, port };
-  let started = 0;
-  const lane = async (): Promise<void> => {
-    while (started < count) {
-      started++;
-      await socket.sendTo(payload, to);
-    }
-  };
-  await sendSide(context, () =>
-    Promise.all(Array.from({ length: Math.min(window, count) }, lane)).then(() => undefined),
-  );
+  await sendBlocks(context, async (count) => {
+    let started = 0;
+    const lane = async (): Promise<void> => {
+      while (started < count) {
+        started++;
+        await socket.sendTo(payload, to);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(window, count) }, lane));
+  });
   await socket.close();
 }
