@@ -1,41 +1,17 @@
 import { lookup } from 'node:dns/promises';
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
-import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
 import { ANY_ADDRESS, LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
-import { familyOf, toEndpoint } from '../endpoint/parse.js';
+import { familyOf } from '../endpoint/parse.js';
 import { toSocketError } from '../errors.js';
 import { bindSocket } from '../datagram/bind.js';
-import { checkInteger } from '../datagram/options.js';
-import { checkFaults, FaultPlan, type Faults } from './fault-plan.js';
+import { FaultPlan } from './fault-plan.js';
+import { type ChaosRelayOptions, checkRelayOptions, type RelaySettings } from './relay-options.js';
 import { type DirectionStats, RelayCounters, type RelayStats } from './relay-stats.js';
 
 export type { DirectionStats, RelayStats } from './relay-stats.js';
-
-/** Options of {@link ChaosRelay.start}. */
-export interface ChaosRelayOptions {
-  /** Where clients send to (default `127.0.0.1:0`, a port the system chooses). */
-  listen?: EndpointLike;
-  /** Where the relay forwards the clients' datagrams to. A host left out means loopback. */
-  target: EndpointLike;
-  /**
-   * The faults, applied to each datagram in each direction alike. Each direction draws from
-   * its own {@link FaultPlan}: clients to target seeded with `seed`, target to clients with
-   * `seed + 1`, so that a run repeats exactly.
-   */
-  faults?: Faults;
-  /** How long (ms) a reordered datagram is held back beyond its delay (default 5). */
-  holdBack?: number;
-  /** A client that has sent nothing for this long (ms) loses its mapping (default 30,000). */
-  idleTimeout?: number;
-  /**
-   * The kernel buffer size (SO_RCVBUF and SO_SNDBUF) of each relay socket, in bytes (default
-   * 2 MiB; the system may cap it). Large, so that the relay loses only what the faults say.
-   */
-  bufferSize?: number;
-  /** The most clients mapped at once (default 256); the least recently active one makes room. */
-  maxClients?: number;
-}
+export type { ChaosRelayOptions } from './relay-options.js';
 
 /** One client's NAT-like mapping: its own socket towards the target. */
 interface Mapping {
@@ -53,10 +29,6 @@ interface Delivery {
   mapping: Mapping;
   toTarget: boolean;
 }
-
-const DEFAULT_IDLE_TIMEOUT = 30_000;
-const DEFAULT_MAX_CLIENTS = 256;
-const DEFAULT_BUFFER_SIZE = 2 * 1024 * 1024;
 
 /**
  * A UDP relay that misbehaves on purpose, to test protocols over a lossy network on one
@@ -84,7 +56,7 @@ export class ChaosRelay implements AsyncDisposable {
   #last: Mapping | undefined;
   #closing: Promise<void> | undefined;
 
-  private constructor(listener: Socket, options: Checked) {
+  private constructor(listener: Socket, options: RelaySettings) {
     this.#listener = listener;
     const address = listener.address();
     this.#local = { host: address.address, port: address.port };
@@ -114,7 +86,7 @@ export class ChaosRelay implements AsyncDisposable {
    * cannot be bound, and with RangeError or {@link InvalidEndpointError} for bad options.
    */
   static async start(options: ChaosRelayOptions): Promise<ChaosRelay> {
-    const checked = checkOptions(options);
+    const checked = checkRelayOptions(options);
     if (familyOf(checked.target.host) === undefined) {
       // Answers are matched by address, so a target given by name is resolved once, here.
       try {
@@ -319,47 +291,4 @@ export class ChaosRelay implements AsyncDisposable {
   toString(): string {
     return `${formatEndpoint(this.#local)} -> ${formatEndpoint(this.#target)}`;
   }
-}
-
-interface Checked {
-  target: Endpoint;
-  faults: Faults;
-  seed: number;
-  holdBack: number;
-  idleTimeout: number;
-  maxClients: number;
-  bufferSize: number;
-}
-
-function checkOptions(options: ChaosRelayOptions): Checked {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('options must be an object such as { target: "127.0.0.1:5000" }');
-  }
-  const target = toEndpoint(options.target, { host: LOOPBACK_ADDRESS.IPv4 });
-  if (target.port === 0) throw new RangeError('target must name a port other than 0');
-  const faults = options.faults ?? {};
-  const seed = checkFaults(faults).seed;
-  const holdBack = options.holdBack ?? 5;
-  if (!Number.isFinite(holdBack) || holdBack < 0) {
-    throw new RangeError(`holdBack must be a non-negative number of milliseconds, got ${holdBack}`);
-  }
-  return {
-    target,
-    faults,
-    seed,
-    holdBack,
-    idleTimeout: checkInteger(
-      'idleTimeout',
-      options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
-      1,
-      2 ** 31 - 1,
-    ),
-    bufferSize: checkInteger(
-      'bufferSize',
-      options.bufferSize ?? DEFAULT_BUFFER_SIZE,
-      1024,
-      2 ** 30,
-    ),
-    maxClients: checkInteger('maxClients', options.maxClients ?? DEFAULT_MAX_CLIENTS, 1, 65536),
-  };
 }

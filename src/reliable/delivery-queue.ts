@@ -77,3 +77,25 @@ export class DeliveryQueue {
     this.#head = 0;
   }
 }
+
+/** `message` cut to `bufsize` bytes, marked truncated when that cut anything. */
+export function truncate(message: ReliableMessage, bufsize: number | undefined): ReliableMessage {
+  if (bufsize === undefined || message.data.length <= bufsize) return message;
+  return { data: message.data.subarray(0, bufsize), sender: message.sender, truncated: true };
+}
+
+/** Checks the options of a receive, naming what is wrong. */
+export function checkWait(options: WaitOptions): void {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object such as { timeout: 1000 }');
+  }
+  const { timeout } = options;
+  if (
+    timeout !== undefined &&
+    (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2 ** 31 - 1)
+  ) {
+    throw new RangeError(
+      `timeout must be a number of milliseconds from 0 to ${2 ** 31 - 1}, got ${String(timeout)}`,
+    );
+  }
+}

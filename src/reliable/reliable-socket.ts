@@ -1,21 +1,13 @@
-import { lookup } from 'node:dns/promises';
 import type { Socket } from 'node:dgram';
 import { bindSocket } from '../datagram/bind.js';
-import { checkHostFamily } from '../datagram/addresses.js';
 import { checkRecvSize, toPayload } from '../datagram/options.js';
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
-import { familyOf, toEndpoint } from '../endpoint/parse.js';
-import {
-  AbortError,
-  InvalidEndpointError,
-  MessageTooLargeError,
-  SocketClosedError,
-  toSocketError,
-} from '../errors.js';
+import { toEndpoint } from '../endpoint/parse.js';
+import { AbortError, MessageTooLargeError, SocketClosedError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
-import { DeliveryQueue, type ReliableMessage } from './delivery-queue.js';
+import { checkWait, DeliveryQueue, type ReliableMessage, truncate } from './delivery-queue.js';
 import type {
   PeerStats,
   ReliableCloseOptions,
@@ -26,6 +18,7 @@ import type {
 import { checkReliableOptions, DEFAULT_SOCKET_BUFFER, ReliableCounters } from './options.js';
 import type { Peer } from './peer.js';
 import { peerKey } from './peer.js';
+import { resolvePeer } from './peer-address.js';
 import { ReliableCore } from './reliable-core.js';
 
 const NO_WAIT: WaitOptions = {};
@@ -160,7 +153,7 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
           limit,
         );
       }
-      target = this.#peerOf(peer);
+      target = resolvePeer(this.#core, peer, this.#family);
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
@@ -195,9 +188,9 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
       }
     }
     const held = this.#deliveries.tryShift();
-    if (held !== undefined) return Promise.resolve(cut(held, bufsize));
+    if (held !== undefined) return Promise.resolve(truncate(held, bufsize));
     const next = this.#deliveries.take(options, this.#recvWhat, this.#local);
-    return bufsize === undefined ? next : next.then((received) => cut(received, bufsize));
+    return bufsize === undefined ? next : next.then((received) => truncate(received, bufsize));
   }
 
   /**
@@ -256,57 +249,9 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
     }
   }
 
-  /** The peer for `to`: at once for an address, after a lookup for a host name. */
-  #peerOf(to: EndpointLike): Peer | Promise<Peer> {
-    if (typeof to === 'object' && to !== null && typeof to.host === 'string') {
-      const port = to.port;
-      if (typeof port === 'number' && (port | 0) === port && port > 0 && port <= 65535) {
-        const known = this.#core.peers.get(peerKey(to.host, port));
-        if (known !== undefined) return known;
-      }
-    }
-    const endpoint = toEndpoint(to, { host: LOOPBACK_ADDRESS[this.#family] });
-    if (endpoint.port === 0) {
-      throw new InvalidEndpointError(
-        `cannot send to port 0 of ${endpoint.host}: give the port the peer is bound to`,
-        to,
-        'port',
-      );
-    }
-    checkHostFamily(endpoint.host, this.#family, to);
-    if (familyOf(endpoint.host) !== undefined) return this.#core.peer(endpoint.host, endpoint.port);
-    // Peers are known by the address their datagrams come from, so a name is resolved first.
-    return lookup(endpoint.host, { family: this.#family === 'IPv6' ? 6 : 4 }).then(
-      (found) => this.#core.peer(found.address, endpoint.port),
-      (error: unknown) => {
-        throw toSocketError(error, 'send', endpoint);
-      },
-    );
-  }
-
   #closedError(what: string): SocketClosedError {
     return new SocketClosedError(`${what} on ${formatEndpoint(this.#local)}: socket is closed`, {
       endpoint: this.#local,
     });
-  }
-}
-
-function cut(message: ReliableMessage, bufsize: number | undefined): ReliableMessage {
-  if (bufsize === undefined || message.data.length <= bufsize) return message;
-  return { data: message.data.subarray(0, bufsize), sender: message.sender, truncated: true };
-}
-
-function checkWait(options: WaitOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('options must be an object such as { timeout: 1000 }');
-  }
-  const { timeout } = options;
-  if (
-    timeout !== undefined &&
-    (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2 ** 31 - 1)
-  ) {
-    throw new RangeError(
-      `timeout must be a number of milliseconds from 0 to ${2 ** 31 - 1}, got ${String(timeout)}`,
-    );
   }
 }

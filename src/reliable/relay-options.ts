@@ -1,0 +1,78 @@
+import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
+import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
+import { toEndpoint } from '../endpoint/parse.js';
+import { checkInteger } from '../datagram/options.js';
+import { checkFaults, type Faults } from './fault-plan.js';
+
+/** Options of {@link ChaosRelay.start}. */
+export interface ChaosRelayOptions {
+  /** Where clients send to (default `127.0.0.1:0`, a port the system chooses). */
+  listen?: EndpointLike;
+  /** Where the relay forwards the clients' datagrams to. A host left out means loopback. */
+  target: EndpointLike;
+  /**
+   * The faults, applied to each datagram in each direction alike. Each direction draws from
+   * its own {@link FaultPlan}: clients to target seeded with `seed`, target to clients with
+   * `seed + 1`, so that a run repeats exactly.
+   */
+  faults?: Faults;
+  /** How long (ms) a reordered datagram is held back beyond its delay (default 5). */
+  holdBack?: number;
+  /** A client that has sent nothing for this long (ms) loses its mapping (default 30,000). */
+  idleTimeout?: number;
+  /**
+   * The kernel buffer size (SO_RCVBUF and SO_SNDBUF) of each relay socket, in bytes (default
+   * 2 MiB; the system may cap it). Large, so that the relay loses only what the faults say.
+   */
+  bufferSize?: number;
+  /** The most clients mapped at once (default 256); the least recently active one makes room. */
+  maxClients?: number;
+}
+
+const DEFAULT_IDLE_TIMEOUT = 30_000;
+const DEFAULT_MAX_CLIENTS = 256;
+const DEFAULT_BUFFER_SIZE = 2 * 1024 * 1024;
+
+/** The checked options of a relay. */
+export interface RelaySettings {
+  target: Endpoint;
+  faults: Faults;
+  seed: number;
+  holdBack: number;
+  idleTimeout: number;
+  maxClients: number;
+  bufferSize: number;
+}
+
+export function checkRelayOptions(options: ChaosRelayOptions): RelaySettings {
+  if (typeof options !== 'object' || options === null) {
+    throw new TypeError('options must be an object such as { target: "127.0.0.1:5000" }');
+  }
+  const target = toEndpoint(options.target, { host: LOOPBACK_ADDRESS.IPv4 });
+  if (target.port === 0) throw new RangeError('target must name a port other than 0');
+  const faults = options.faults ?? {};
+  const seed = checkFaults(faults).seed;
+  const holdBack = options.holdBack ?? 5;
+  if (!Number.isFinite(holdBack) || holdBack < 0) {
+    throw new RangeError(`holdBack must be a non-negative number of milliseconds, got ${holdBack}`);
+  }
+  return {
+    target,
+    faults,
+    seed,
+    holdBack,
+    idleTimeout: checkInteger(
+      'idleTimeout',
+      options.idleTimeout ?? DEFAULT_IDLE_TIMEOUT,
+      1,
+      2 ** 31 - 1,
+    ),
+    bufferSize: checkInteger(
+      'bufferSize',
+      options.bufferSize ?? DEFAULT_BUFFER_SIZE,
+      1024,
+      2 ** 30,
+    ),
+    maxClients: checkInteger('maxClients', options.maxClients ?? DEFAULT_MAX_CLIENTS, 1, 65536),
+  };
+}
