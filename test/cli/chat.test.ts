@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { chatShows } from '../helpers/chat.js';
 import { dsock, type LineChild } from '../helpers/child.js';
 
 /** Starts a dsock process and reads the port it reports on stderr (`# ... on HOST:PORT`). */
@@ -14,17 +15,6 @@ async function started(
   if (firstLine !== undefined) child.write(`${firstLine}\n`);
   const match = await child.stderrMatch(banner);
   return { child, port: Number(match[1]) };
-}
-
-const CHAT_LINE = /^\[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{6})?\] (.*):$/;
-
-/** Waits until `child` printed the chat message TEXT from SENDER (two lines: header, tab+text). */
-async function expectMessage(child: LineChild, sender: string, text: string): Promise<void> {
-  for (;;) {
-    const header = await child.stdoutMatch(CHAT_LINE);
-    const body = await child.nextLine();
-    if (header[2] === sender && body === `\t${text}`) return;
-  }
 }
 
 async function closeAll(children: LineChild[]): Promise<void> {
@@ -55,18 +45,18 @@ describe('dsock chat udp', () => {
       );
 
       bob.child.write('hi, I am Bob\n\n');
-      await expectMessage(alice.child, 'Bob', 'hi, I am Bob');
+      await chatShows(alice.child, 'Bob', 'hi, I am Bob');
       carol.child.write('Carol here\n');
-      await expectMessage(alice.child, 'Carol', 'Carol here');
+      await chatShows(alice.child, 'Carol', 'Carol here');
       await alice.child.stderrMatch(new RegExp(`new peer 127\\.0\\.0\\.1:${carol.port}`));
 
       alice.child.write('hello both\n');
-      await expectMessage(bob.child, 'Alice', 'hello both');
-      await expectMessage(carol.child, 'Alice', 'hello both');
+      await chatShows(bob.child, 'Alice', 'hello both');
+      await chatShows(carol.child, 'Alice', 'hello both');
 
       carol.child.endInput();
       assert.equal(await carol.child.exitCode(), 0);
-      await expectMessage(alice.child, 'Carol', '<LEAVES THE CHAT>');
+      await chatShows(alice.child, 'Carol', '<LEAVES THE CHAT>');
       await alice.child.stderrMatch(new RegExp(`127\\.0\\.0\\.1:${carol.port} left the chat`));
 
       // The empty line Bob typed was not sent: Alice saw exactly one message from him.
@@ -75,7 +65,7 @@ describe('dsock chat udp', () => {
 
       alice.child.process.kill('SIGINT');
       assert.equal(await alice.child.exitCode(), 0);
-      await expectMessage(bob.child, 'Alice', '<LEAVES THE CHAT>');
+      await chatShows(bob.child, 'Alice', '<LEAVES THE CHAT>');
     } finally {
       await closeAll(children);
     }
@@ -96,7 +86,7 @@ describe('dsock chat udp', () => {
       );
       bob.child.write(`${'x'.repeat(70_000)}\nshort\n`);
       await bob.child.stderrMatch(/not sent: .*does not fit in one datagram/);
-      await expectMessage(alice.child, 'Bob', 'short');
+      await chatShows(alice.child, 'Bob', 'short');
     } finally {
       await closeAll(children);
     }
@@ -118,9 +108,9 @@ describe('dsock chat tcp', () => {
       await client.stderrMatch(/chatting with/);
       await server.child.stderrMatch(/chatting with/);
       client.write('hello Alice\n');
-      await expectMessage(server.child, 'Bob', 'hello Alice');
+      await chatShows(server.child, 'Bob', 'hello Alice');
       server.child.write('hello Bob\n');
-      await expectMessage(client, 'Alice', 'hello Bob');
+      await chatShows(client, 'Alice', 'hello Bob');
       client.endInput();
       assert.equal(await client.exitCode(), 0);
       await server.child.stderrMatch(/left the chat/);
@@ -156,18 +146,18 @@ describe('dsock chat tcp', () => {
       await b.child.stderrMatch(/connected from/);
 
       c.child.write('from C\n');
-      await expectMessage(a.child, 'C', 'from C');
-      await expectMessage(b.child, 'C', 'from C');
+      await chatShows(a.child, 'C', 'from C');
+      await chatShows(b.child, 'C', 'from C');
       a.child.write('from A\n');
-      await expectMessage(b.child, 'A', 'from A');
-      await expectMessage(c.child, 'A', 'from A');
+      await chatShows(b.child, 'A', 'from A');
+      await chatShows(c.child, 'A', 'from A');
 
       b.child.endInput();
       assert.equal(await b.child.exitCode(), 0);
       await a.child.stderrMatch(/left the chat/);
       await c.child.stderrMatch(/left the chat/);
       c.child.write('still here\n');
-      await expectMessage(a.child, 'C', 'still here');
+      await chatShows(a.child, 'C', 'still here');
     } finally {
       await closeAll(children);
     }

@@ -130,6 +130,14 @@ export class LineChild {
     )) as RegExpExecArray;
   }
 
+  /**
+   * Resolves once `check` holds for everything the child wrote on stdout so far (lines are not
+   * consumed: other waits still see them).
+   */
+  async untilStdout(check: (lines: string[]) => boolean, what: string, ms = 10_000): Promise<void> {
+    await this.#await(this.#out, () => (check(this.#out.all) ? 'yes' : undefined), what, ms);
+  }
+
   /** Writes `text` to the child's stdin. */
   write(text: string | Uint8Array): void {
     this.process.stdin.write(text);

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { chatShows } from '../helpers/chat.js';
 import { dsock, python, readyPort, type LineChild } from '../helpers/child.js';
 
 interface PyEvent {
@@ -22,14 +23,6 @@ async function pyEvent(peer: LineChild, match: (e: PyEvent) => boolean): Promise
 
 const CHAT = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?)\] (.*):\n\t([\s\S]*)$/;
 
-/** Waits for dsock to print the chat message TEXT from SENDER (a header line, then tab+text). */
-async function dsockShows(child: LineChild, sender: string, text: string): Promise<void> {
-  for (;;) {
-    const header = await child.stdoutMatch(/^\[[^\]]+\] (.*):$/);
-    if (header[1] === sender && (await child.nextLine()) === `\t${text}`) return;
-  }
-}
-
 async function closeAll(children: LineChild[]): Promise<void> {
   await Promise.all(children.map((c) => c.close()));
 }
@@ -46,7 +39,7 @@ describe('chat interop with Python stdlib peers', () => {
       const pyPort = await readyPort(py);
 
       py.write('hello from Python\n');
-      await dsockShows(me, 'Pat', 'hello from Python');
+      await chatShows(me, 'Pat', 'hello from Python');
       me.write('hello from dsock\n');
       const got = await pyEvent(py, (e) => e.raw !== undefined);
       const parts = CHAT.exec(got.raw ?? '');
@@ -57,7 +50,7 @@ describe('chat interop with Python stdlib peers', () => {
       assert.equal(got.timestamp_ok, true, "Python's datetime.fromisoformat reads the timestamp");
 
       py.endInput();
-      await dsockShows(me, 'Pat', '<LEAVES THE CHAT>');
+      await chatShows(me, 'Pat', '<LEAVES THE CHAT>');
       await me.stderrMatch(new RegExp(`127\\.0\\.0\\.1:${pyPort} left the chat`));
       assert.equal(await py.exitCode(), 0);
       me.endInput();
@@ -81,8 +74,8 @@ describe('chat interop with Python stdlib peers', () => {
       assert.equal(CHAT.exec(got.raw ?? '')?.[3], 'hi Pat');
       assert.equal(got.timestamp_ok, true);
       py.write('hi Dee\nsecond\n');
-      await dsockShows(me, 'Pat', 'hi Dee');
-      await dsockShows(me, 'Pat', 'second');
+      await chatShows(me, 'Pat', 'hi Dee');
+      await chatShows(me, 'Pat', 'second');
       py.endInput();
       await me.stderrMatch(/left the chat/);
       assert.equal(await me.exitCode(), 0);
@@ -102,7 +95,7 @@ describe('chat interop with Python stdlib peers', () => {
       children.push(py);
       await readyPort(py);
       py.write('ünïcode from Python\n');
-      await dsockShows(me, 'Pat', 'ünïcode from Python');
+      await chatShows(me, 'Pat', 'ünïcode from Python');
       me.write('and back\n');
       const got = await pyEvent(py, (e) => e.raw !== undefined);
       assert.equal(CHAT.exec(got.raw ?? '')?.[3], 'and back');

@@ -1,17 +1,17 @@
 import { resolvePeers } from '../../apps/resolve.js';
 import { UdpChatPeer } from '../../apps/udp-chat.js';
-import { DatagramSocket } from '../../datagram/datagram-socket.js';
 import { formatEndpoint } from '../../endpoint/format.js';
 import type { Command } from '../command.js';
 import { endpointArgument, parseCommandLine, portArgument, stringOption } from '../args.js';
 import { showChatEvent, typeLines } from '../chat-session.js';
 import { chatName, InputLines, status, terminationSignal } from '../terminal.js';
+import { bindTransport, RELIABLE_HELP, RELIABLE_OPTION } from '../transport.js';
 import { UsageError } from '../usage-error.js';
 
 export const chatUdpCommand: Command = {
   words: ['chat', 'udp'],
   summary: 'peer-to-peer group chat over one datagram socket',
-  help: `Usage: dsock chat udp PORT [PEER...] [--name NAME] [--host HOST]
+  help: `Usage: dsock chat udp PORT [PEER...] [--name NAME] [--host HOST] [--reliable]
 
 Group chat over UDP, wire-compatible with the course's Python peers. Binds PORT (0: any free
 port), sends each typed line as a chat message to every known peer, and prints what arrives.
@@ -25,6 +25,7 @@ Arguments:
 Options:
   --name NAME    the user name (asked for, or read as the first line of stdin, if left out)
   --host HOST    the local address to bind (default 0.0.0.0, every interface)
+${RELIABLE_HELP}
 
 Example:
   dsock chat udp 8080 127.0.0.1:8081 --name Alice
@@ -34,6 +35,7 @@ Example:
     const { values, positionals } = parseCommandLine(args, {
       name: { type: 'string', short: 'n' },
       host: { type: 'string' },
+      ...RELIABLE_OPTION,
     });
     const [portText, ...peerTexts] = positionals;
     const port = portArgument(portText);
@@ -44,7 +46,7 @@ Example:
     const termination = terminationSignal();
     try {
       const name = await chatName(stringOption(values.name), input);
-      const socket = await DatagramSocket.bind({ host, port });
+      const socket = await bindTransport({ host, port }, values.reliable === true);
       const chat = new UdpChatPeer(
         socket,
         name,

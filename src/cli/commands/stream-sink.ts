@@ -1,9 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { resolvePeers } from '../../apps/resolve.js';
 import { formatSequenceSummary } from '../../apps/sequence-tracker.js';
 import { runSink } from '../../apps/sink.js';
 import { streamNumbers } from '../../apps/streamer.js';
-import { DatagramSocket } from '../../datagram/datagram-socket.js';
 import { formatEndpoint } from '../../endpoint/format.js';
+import { ReliableDatagramSocket } from '../../reliable/reliable-socket.js';
 import type { Command } from '../command.js';
 import {
   endpointArgument,
@@ -13,6 +14,7 @@ import {
   stringOption,
 } from '../args.js';
 import { status, terminationSignal } from '../terminal.js';
+import { bindTransport, RELIABLE_HELP, RELIABLE_OPTION } from '../transport.js';
 import { UsageError } from '../usage-error.js';
 
 /** Kernel receive buffer asked for by the sink, so that bursts are absorbed, not dropped. */
@@ -21,20 +23,25 @@ const SINK_RECEIVE_BUFFER = 4 << 20;
 export const streamUdpCommand: Command = {
   words: ['stream', 'udp'],
   summary: 'send COUNT numbered chat messages to peers',
-  help: `Usage: dsock stream udp COUNT PEER... [--rate R]
+  help: `Usage: dsock stream udp COUNT PEER... [--rate R] [--reliable]
 
 Sends COUNT chat messages with text "Number i" (i from 0) from sender "Streamer" to every
-PEER, as fast as possible or at R messages per second, then exits.
+PEER, as fast as possible or at R messages per second, then exits. With --reliable it exits 0
+once every message is acknowledged, and 1 if a peer stopped answering.
 
 Options:
   --rate R       messages per second
+${RELIABLE_HELP}
 
 Example:
   dsock stream udp 10000 127.0.0.1:9000
   dsock stream udp 100 127.0.0.1:9000 127.0.0.1:9001 --rate 50
 `,
   async run(args) {
-    const { values, positionals } = parseCommandLine(args, { rate: { type: 'string' } });
+    const { values, positionals } = parseCommandLine(args, {
+      rate: { type: 'string' },
+      ...RELIABLE_OPTION,
+    });
     const [countText, ...peerTexts] = positionals;
     if (countText === undefined) throw new UsageError('missing COUNT');
     const count = numberOption(countText, 'COUNT', { min: 0, integer: true });
@@ -42,7 +49,7 @@ Example:
     const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
     const rate = numberOption(values.rate, 'rate', { min: 0.001 });
     const family = peers.every((p) => p.host.includes(':')) ? 'IPv6' : 'IPv4';
-    const socket = await DatagramSocket.bind(undefined, { family });
+    const socket = await bindTransport(undefined, values.reliable === true, { family });
     const termination = terminationSignal();
     try {
       const sent = await streamNumbers(socket, {
@@ -63,7 +70,7 @@ Example:
 export const sinkUdpCommand: Command = {
   words: ['sink', 'udp'],
   summary: 'count what a streamer sends: lost, duplicated, out of order',
-  help: `Usage: dsock sink udp PORT [--expect N] [--idle-timeout S] [--host HOST]
+  help: `Usage: dsock sink udp PORT [--expect N] [--idle-timeout S] [--host HOST] [--reliable]
 
 Binds PORT and counts the streamer's "Number i" messages. Ends after N distinct messages, after
 S seconds without any, or on Ctrl+C, and prints on stdout, one "key: value" a line:
@@ -77,6 +84,9 @@ Options:
   --expect N         end after N distinct messages; numbers below N never seen are lost
   --idle-timeout S   end after S seconds without a message (default 5)
   --host HOST        the local address to bind (default 0.0.0.0)
+  --reliable         speak dsock's reliable datagram protocol (the streamer must too); the sink
+                     then ends only once the streamer has closed (or after a grace period), so
+                     that its last messages are acknowledged
 
 Example:
   dsock sink udp 9000 --expect 10000
@@ -87,13 +97,15 @@ Example:
       expect: { type: 'string' },
       'idle-timeout': { type: 'string' },
       host: { type: 'string' },
+      ...RELIABLE_OPTION,
     });
     const port = portArgument(positionals[0]);
     if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
     const expect = numberOption(values.expect, 'expect', { min: 0, integer: true });
     const idle = numberOption(values['idle-timeout'], 'idle-timeout', { min: 0.001 }) ?? 5;
-    const socket = await DatagramSocket.bind(
+    const socket = await bindTransport(
       { host: stringOption(values.host) ?? '0.0.0.0', port },
+      values.reliable === true,
       { recvBufferSize: SINK_RECEIVE_BUFFER, receiveQueueLimit: 16384 },
     );
     const termination = terminationSignal();
@@ -109,6 +121,9 @@ Example:
           : undefined,
       });
       progress?.clear();
+      if (socket instanceof ReliableDatagramSocket) {
+        await sendersClosed(socket, Math.min(idle * 1000, SENDER_GRACE_PERIOD), termination.signal);
+      }
       process.stdout.write(formatSequenceSummary(summary));
       return 0;
     } finally {
@@ -117,6 +132,26 @@ Example:
     }
   },
 };
+
+/** The longest a reliable sink waits for its senders to close after it has counted enough. */
+const SENDER_GRACE_PERIOD = 5000;
+
+/**
+ * Resolves once no sender has a flow open to `socket` (each has sent FIN and had everything
+ * acknowledged), or after `grace` ms, or on `signal`: a sender's last retransmissions are thus
+ * answered before the sink closes.
+ */
+async function sendersClosed(
+  socket: ReliableDatagramSocket,
+  grace: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const deadline = performance.now() + grace;
+  // The socket has no event for a flow's end; its peer count is checked every few ms instead.
+  while (socket.peerCount > 0 && performance.now() < deadline && !signal.aborted) {
+    await sleep(10, undefined, { signal }).catch(() => undefined);
+  }
+}
 
 /** One status line on a terminal, rewritten in place at most ten times a second. */
 class ProgressLine {
