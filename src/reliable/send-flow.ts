@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { type PendingSend, SendBuffer } from './send-buffer.js';
 import { CongestionControl, INITIAL_CWND } from './congestion.js';
 import { type ReliableCounters, type ReliableSettings, SEND_LINGER } from './options.js';
-import { RttEstimator } from './rtt-estimator.js';
+import { MAX_BACKOFF_RTO, RttEstimator } from './rtt-estimator.js';
 import { elapsedSince, stampOf } from './stamp.js';
 import { Scoreboard, SegmentState } from './scoreboard.js';
 import type { AckPacket } from './wire.js';
@@ -37,6 +37,8 @@ export class SendFlow {
   /** When the retransmission timer was last (re)started. */
   #rtoBase = 0;
   #lastProbe = -Infinity;
+  /** Doubles with each window probe that finds the window still shut. */
+  #probeBackoff = 1;
   /** One tail probe per flight: allowed again once an ACK makes progress. */
   #tailProbeAllowed = true;
   /** Fast recovery lasts until the first unacknowledged segment reaches this. */
@@ -134,6 +136,7 @@ export class SendFlow {
     // A zero window answers a probe: the peer is there, only its application is slow.
     if (ack.window === 0) this.lastProgress = now;
     this.peerWindow = ack.window;
+    if (ack.window > 0) this.#probeBackoff = 1;
     this.cc.onAcked(acked, inFlightBefore);
     if (acked > 0) this.#detectLosses(now);
     if (
@@ -173,9 +176,10 @@ export class SendFlow {
       this.pump(now);
     }
     const blocked = board.inFlight === 0 && (board.lost > 0 || board.sent < board.count);
-    if (blocked && now >= this.#lastProbe + this.rtt.rto) {
+    if (blocked && now >= this.#lastProbe + this.#probeInterval) {
       this.counters.windowProbes++;
       this.#lastProbe = now;
+      if (this.#probeBackoff < 1024) this.#probeBackoff *= 2;
       const probe = board.lost > 0 ? board.resend(board.firstLost(), now) : board.sendNext(now);
       this.#send(probe, now);
     }
@@ -189,7 +193,7 @@ export class SendFlow {
       next = Math.min(next, this.#rtoBase + this.rtt.rto, board.lossDeadline, this.#tailProbeAt);
     }
     if (board.inFlight === 0 && (board.lost > 0 || board.sent < board.count)) {
-      next = Math.min(next, this.#lastProbe + this.rtt.rto);
+      next = Math.min(next, this.#lastProbe + this.#probeInterval);
     }
     if (finPending) next = Math.min(next, this.#finSentAt + this.rtt.rto);
     return next;
@@ -224,6 +228,15 @@ export class SendFlow {
   fail(error: () => Error): void {
     this.board.clear();
     this.buffer.fail(error);
+  }
+
+  /**
+   * How long between window probes: an RTO, doubling while the window stays shut, up to 2 s
+   * and to a quarter of the peer timeout (the probes' answers keep the peer alive).
+   */
+  get #probeInterval(): number {
+    const interval = this.rtt.rto * this.#probeBackoff;
+    return Math.min(interval, MAX_BACKOFF_RTO, this.settings.peerTimeout / 4);
   }
 
   #detectLosses(now: number): void {

@@ -9,7 +9,7 @@ import {
 } from '../../src/index.js';
 import type { MessageTransport } from '../../src/apps/transport.js';
 import { within } from '../helpers/bounded.js';
-import { Resources } from './helpers.js';
+import { activeTimers, Resources } from './helpers.js';
 
 const resources = new Resources();
 after(() => resources.closeAll());
@@ -122,6 +122,20 @@ describe('ReliableDatagramSocket', () => {
       'iteration',
     );
     assert.deepEqual(seen, ['m0', 'm1', 'm2']);
+  });
+
+  it('leaves no timer and no state behind once closed', async () => {
+    const timersBefore = activeTimers();
+    const a = await ReliableDatagramSocket.bind('127.0.0.1:0');
+    const b = await ReliableDatagramSocket.bind('127.0.0.1:0');
+    const sends = Array.from({ length: 50 }, (_, i) => a.sendTo(`m${i}`, b.localEndpoint));
+    await b.sendTo('the other way', a.localEndpoint);
+    await within(Promise.all(sends), 2000, 'sends');
+    assert.ok(activeTimers() > timersBefore, 'flows keep their peer timers while open');
+    await within(Promise.all([a.close(), b.close()]), 3000, 'close');
+    assert.equal(a.peerCount, 0);
+    assert.equal(b.peerCount, 0);
+    assert.equal(activeTimers(), timersBefore);
   });
 
   it('closes with await using', async () => {
