@@ -34,7 +34,8 @@ export function toMarkdown(suite: SuiteResult): string {
     `- Placement: ${PLACEMENT_TEXT[suite.placement]}${suite.placementNote ? ` (${suite.placementNote})` : ''}`,
     `- ${suite.rounds} rounds; each round runs every contender once, in reverse order on odd ` +
       'rounds (echo scenarios interleave the contenders in blocks within each round); ratios ' +
-      'are taken within a round, then summarised as median (min–max).',
+      'are taken within a round, then summarised as median (min–max). The medians of each ' +
+      'side are over the rounds too, so the ratio median need not be their quotient.',
     '',
     '## Summary',
     '',
