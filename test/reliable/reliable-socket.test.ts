@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  ChaosRelay,
   InvalidEndpointError,
   MessageTooLargeError,
   ReliableDatagramSocket,
@@ -8,7 +9,7 @@ import {
   TimeoutError,
 } from '../../src/index.js';
 import type { MessageTransport } from '../../src/apps/transport.js';
-import { within } from '../helpers/bounded.js';
+import { ipv6Available, NO_IPV6, within } from '../helpers/bounded.js';
 import { activeTimers, Resources } from './helpers.js';
 
 const resources = new Resources();
@@ -35,6 +36,31 @@ describe('ReliableDatagramSocket', () => {
     });
     assert.equal(a.peerCount, 1);
     assert.ok((a.peerStats(b.localEndpoint)?.srtt ?? 0) > 0);
+  });
+
+  it('works over IPv6 loopback, through a relay too', async (t) => {
+    if (!(await ipv6Available())) {
+      t.skip(NO_IPV6);
+      return;
+    }
+    const a = resources.add(await ReliableDatagramSocket.bind('[::1]:0'));
+    const b = resources.add(await ReliableDatagramSocket.bind('[::1]:0'));
+    assert.equal(a.family, 'IPv6');
+    const relay = resources.add(
+      await ChaosRelay.start({
+        listen: '[::1]:0',
+        target: b.localEndpoint,
+        faults: { loss: 0.1, seed: 4 },
+      }),
+    );
+    const sends = Array.from({ length: 100 }, (_, i) => a.sendTo(`v6 ${i}`, relay.localEndpoint));
+    for (let i = 0; i < 100; i++) {
+      const { data, sender } = await within(b.recvFrom(), 5000, `message ${i}`);
+      assert.equal(data.toString(), `v6 ${i}`);
+      assert.equal(sender.host, '::1');
+    }
+    await within(Promise.all(sends), 5000, 'acknowledgements');
+    await assert.rejects(a.sendTo('x', '127.0.0.1:9'), InvalidEndpointError);
   });
 
   it('cuts a message longer than bufsize, like a datagram socket', async () => {
