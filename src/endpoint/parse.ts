@@ -83,7 +83,9 @@ function parsePortText(text: string, input: string): number {
  * (`0.0.0.0`). Throws {@link InvalidEndpointError} naming the part that is wrong.
  *
  * A bare IPv6 literal is read whole, as an address: to give an IPv6 address a port, bracket it
- * (`"[::1]:8080"`).
+ * (`"[::1]:8080"`). Bare text that reads both ways, an IPv6 address followed by `:digits`
+ * (`"::1:8080"`, `"2001:db8::1:80"`), is refused as ambiguous: write `"[::1]:8080"` for the
+ * address with a port, or `"[::1:8080]"` for the address alone.
  */
 export function parseEndpoint(text: string): Endpoint {
   if (typeof text !== 'string') {
@@ -135,18 +137,22 @@ export function parseEndpoint(text: string): Endpoint {
     const host = hostText.length === 0 ? ANY_ADDRESS.IPv4 : checkHost(hostText, input);
     return { host, port: parsePortText(trimmed.slice(at + 1), input) };
   }
-  if (isIPv6(trimmed)) return { host: trimmed, port: 0 };
   const at = trimmed.lastIndexOf(':');
   const head = trimmed.slice(0, at);
   const tail = trimmed.slice(at + 1);
+  const whole = isIPv6(trimmed);
   if (isIPv6(head) && DIGITS.test(tail)) {
+    // "::1:8080" is both the address ::1:8080 and ::1 with port 8080; guessing either way
+    // would silently use the wrong endpoint, so the brackets must say which.
+    const address = whole ? `, or [${trimmed}] for the address ${trimmed}` : '';
     throw new InvalidEndpointError(
       `ambiguous endpoint "${input}": an IPv6 address with a port must be bracketed, ` +
-        `write [${head}]:${tail}`,
+        `write [${head}]:${tail}${address}`,
       input,
       'endpoint',
     );
   }
+  if (whole) return { host: trimmed, port: 0 };
   throw new InvalidEndpointError(
     `invalid endpoint "${input}": not HOST:PORT, [IPv6]:PORT or an IPv6 address`,
     input,
@@ -178,7 +184,9 @@ export function toEndpoint(
   if (typeof like === 'string') {
     const parsed = parseEndpoint(like);
     const text = like.trim();
-    const noHost = text.length === 0 || text.startsWith(':');
+    // Only "" and ":PORT" leave the host out; "::1" and "::" start with a colon too, but name
+    // an address.
+    const noHost = text.length === 0 || (text.startsWith(':') && text.indexOf(':', 1) < 0);
     return { host: noHost ? defaultHost : parsed.host, port: parsed.port };
   }
   if (typeof like !== 'object' || like === null) {

@@ -40,6 +40,18 @@ describe('DatagramSocket.bind', () => {
     assert.equal(literal.localEndpoint.host, '::1');
   });
 
+  it('binds the IPv6 address given as bare text ("::1", "::"), not 0.0.0.0', async (t) => {
+    if (await unavailable(t, 'IPv6')) return;
+    for (const text of ['::1', '::']) {
+      const socket = await sockets.bind(text);
+      assert.equal(socket.family, 'IPv6', text);
+      assert.equal(socket.localEndpoint.host, text);
+      const client = await sockets.bind('[::1]:0');
+      await client.sendTo(text, { host: '::1', port: socket.localEndpoint.port });
+      assert.equal((await recv(socket)).data.toString(), text);
+    }
+  });
+
   it('resolves a host name (localhost) in the socket family', async () => {
     const socket = await sockets.bind({ host: 'localhost' });
     assert.deepEqual(socket.localEndpoint.host, '127.0.0.1');

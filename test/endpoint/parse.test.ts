@@ -49,6 +49,9 @@ describe('parseEndpoint', () => {
     assert.deepEqual(parseEndpoint('::1'), { host: '::1', port: 0 });
     assert.deepEqual(parseEndpoint('::'), { host: '::', port: 0 });
     assert.deepEqual(parseEndpoint('2001:db8::42'), { host: '2001:db8::42', port: 0 });
+    assert.deepEqual(parseEndpoint('fe80::1234'), { host: 'fe80::1234', port: 0 });
+    assert.deepEqual(parseEndpoint('::ffff:127.0.0.1'), { host: '::ffff:127.0.0.1', port: 0 });
+    assert.deepEqual(parseEndpoint('1:2:3:4:5:6:7:8'), { host: '1:2:3:4:5:6:7:8', port: 0 });
   });
 
   it('refuses bad ports, naming the port', () => {
@@ -75,6 +78,15 @@ describe('parseEndpoint', () => {
     rejects('fe80::1:99999', 'endpoint', /\[fe80::1\]:99999/);
   });
 
+  it('refuses an IPv6 address followed by :digits as ambiguous, offering both readings', () => {
+    // Each is a valid IPv6 address, and also a valid IPv6 address with a port.
+    rejects('::1:8080', 'endpoint', /ambiguous.*\[::1\]:8080.*\[::1:8080\]/);
+    rejects('2001:db8::1:80', 'endpoint', /\[2001:db8::1\]:80.*\[2001:db8::1:80\]/);
+    rejects(' ::1:0 ', 'endpoint', /\[::1\]:0/);
+    assert.deepEqual(parseEndpoint('[::1:8080]'), { host: '::1:8080', port: 0 });
+    assert.deepEqual(parseEndpoint('[::1]:8080'), { host: '::1', port: 8080 });
+  });
+
   it('refuses garbage', () => {
     rejects('a:b:c', 'endpoint', /"a:b:c"/);
     rejects('[::1', 'endpoint', /closing/);
@@ -90,6 +102,14 @@ describe('toEndpoint', () => {
     assert.deepEqual(toEndpoint({ port: 9 }), { host: '0.0.0.0', port: 9 });
     assert.deepEqual(toEndpoint({ host: '[::1]', port: 9 }), { host: '::1', port: 9 });
     assert.deepEqual(toEndpoint(':7', { host: '::' }), { host: '::', port: 7 });
+    assert.deepEqual(toEndpoint('', { host: '::1' }), { host: '::1', port: 0 });
+  });
+
+  it('keeps a bare IPv6 address that starts with a colon instead of the default host', () => {
+    assert.deepEqual(toEndpoint('::1'), { host: '::1', port: 0 });
+    assert.deepEqual(toEndpoint('::', { host: '127.0.0.1' }), { host: '::', port: 0 });
+    assert.deepEqual(toEndpoint(' ::ffff:127.0.0.1 '), { host: '::ffff:127.0.0.1', port: 0 });
+    assert.deepEqual(toEndpoint('[::1]:5', { host: '127.0.0.1' }), { host: '::1', port: 5 });
   });
 
   it('checks objects and numbers too', () => {

@@ -246,6 +246,26 @@ describe('StreamServer options', () => {
     }
   });
 
+  it('listens on the IPv6 address given as bare text ("::1", "::"), not on 0.0.0.0', async (t) => {
+    const skip = await unavailable(FAMILIES[1]);
+    if (skip) return t.skip(skip);
+    for (const text of ['::1', '::']) {
+      const server = await within(StreamServer.listen(text), 5000, `listen ${text}`);
+      try {
+        assert.equal(server.localEndpoint.host, text);
+        const client = await within(
+          StreamSocket.connect({ host: '::1', port: server.localEndpoint.port }),
+          5000,
+          'IPv6 connect',
+        );
+        const peer = await within(server.accept(), 5000, 'accept');
+        await Promise.all([client.close(), peer.close()]);
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it('ipv6Only keeps IPv4 clients out of an IPv6 any-address listener', async (t) => {
     const skip = await unavailable(FAMILIES[1]);
     if (skip) return t.skip(skip);
