@@ -88,6 +88,24 @@ export async function serveEcho(
   }
 }
 
+/** Resolves when `output` can take more, rejects if it fails or closes first. */
+function drained(output: Writable): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (error?: Error): void => {
+      output.off('drain', onDrain);
+      output.off('error', done);
+      output.off('close', onClose);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onDrain = (): void => done();
+    const onClose = (): void => done(new Error('output closed before the echo was written'));
+    output.once('drain', onDrain);
+    output.once('error', done);
+    output.once('close', onClose);
+  });
+}
+
 /** What an echo client sent and got back. */
 export interface EchoResult {
   sent: number;
@@ -126,9 +144,7 @@ export async function runEchoClient(
     for await (const chunk of socket) {
       receivedDigest.update(chunk);
       received += chunk.length;
-      if (!output.write(chunk)) {
-        await new Promise<void>((resolve) => output.once('drain', resolve));
-      }
+      if (!output.write(chunk)) await drained(output);
     }
   })();
 

@@ -33,6 +33,8 @@ export class TcpGroupChat {
   readonly #onEvent: (event: GroupChatEvent) => void;
   readonly #accepting: Promise<void>;
   readonly #connecting: Promise<void>;
+  /** Cancels connection attempts still under way when the member leaves. */
+  readonly #leaving = new AbortController();
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -104,6 +106,7 @@ export class TcpGroupChat {
   /** Leaves the chat: stops listening and closes every connection. Idempotent. */
   close(): Promise<void> {
     this.#closing ??= (async () => {
+      this.#leaving.abort();
       await this.#server.close();
       await Promise.all([...this.#connections].map((c) => c.close()));
       await Promise.all([this.#accepting, this.#connecting]);
@@ -134,8 +137,10 @@ export class TcpGroupChat {
 
   async #connect(peer: Endpoint, timeout: number): Promise<void> {
     try {
-      this.#adopt(await StreamSocket.connect(peer, { timeout, noDelay: true }), true);
+      const signal = this.#leaving.signal;
+      this.#adopt(await StreamSocket.connect(peer, { timeout, signal, noDelay: true }), true);
     } catch (error) {
+      if (this.#leaving.signal.aborted) return;
       const failure =
         error instanceof SocketError ? error : new SocketError(String(error), 'ERR_SOCKET');
       this.#onEvent({ type: 'unreachable', peer, error: failure });

@@ -28,7 +28,7 @@ export function parseCommandLine(args: string[], options: Options): ParsedArgs {
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     // parseArgs explains itself well but at length; its first sentence is the useful part.
-    throw new UsageError(message.split('. ')[0]?.replace(/\.$/, '') ?? message);
+    throw new UsageError(message.split(/\n|\. /)[0]?.replace(/\.$/, '') ?? message);
   }
 }
 
@@ -95,4 +95,11 @@ export function numberOption(
 /** A string option's value, or undefined. */
 export function stringOption(value: string | boolean | undefined): string | undefined {
   return typeof value === 'string' ? value : undefined;
+}
+
+/** Refuses positional arguments beyond the first `count`. */
+export function noArgumentsAfter(positionals: string[], count: number): void {
+  if (positionals.length > count) {
+    throw new UsageError(`unexpected argument "${positionals[count]}"`);
+  }
 }

@@ -55,13 +55,11 @@ export interface ChatLoop {
  */
 export async function typeLines(loop: ChatLoop): Promise<void> {
   const { input, signal, say } = loop;
-  const stop = new Promise<null>((resolve) => {
-    if (signal.aborted) resolve(null);
-    signal.addEventListener('abort', () => resolve(null), { once: true });
-    void loop.ended?.then(() => resolve(null));
-  });
+  const ended = new AbortController();
+  void loop.ended?.then(() => ended.abort());
+  const stop = AbortSignal.any([signal, ended.signal]);
   for (;;) {
-    const line = await Promise.race([input.next(), stop]);
+    const line = await input.next(stop);
     if (line === null) return;
     if (line.trim() === '') continue;
     try {

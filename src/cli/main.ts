@@ -60,6 +60,19 @@ function findCommand(args: string[]): Command | undefined {
 }
 
 /**
+ * A reader that went away (`dsock udp listen 9000 | head -1`) ends the command quietly, as
+ * it would a Unix filter, instead of crashing it with EPIPE.
+ */
+function quitOnClosedOutput(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(0);
+      throw error;
+    });
+  }
+}
+
+/**
  * Runs the dsock command line with `args` (without the node and script paths) and resolves
  * with the process exit status: 0 on success, 1 when the work failed, 2 for a bad command line.
  */
@@ -73,6 +86,7 @@ export async function main(args: string[]): Promise<number> {
     process.stdout.write(`${version}\n`);
     return 0;
   }
+  quitOnClosedOutput();
   const command = findCommand(args);
   if (!command) {
     const known = COMMANDS.filter((c) => c.words[0] === first);
@@ -84,7 +98,9 @@ export async function main(args: string[]): Promise<number> {
     return 2;
   }
   const rest = args.slice(command.words.length);
-  if (rest.includes('--help') || rest.includes('-h')) {
+  const end = rest.indexOf('--');
+  const options = end < 0 ? rest : rest.slice(0, end);
+  if (options.includes('--help') || options.includes('-h')) {
     process.stdout.write(command.help);
     return 0;
   }

@@ -8,9 +8,9 @@ import {
   parseCommandLine,
   portArgument,
   stringOption,
+  noArgumentsAfter,
 } from '../args.js';
 import { status, terminationSignal } from '../terminal.js';
-import { UsageError } from '../usage-error.js';
 
 function probability(value: string | boolean | undefined, name: string): number | undefined {
   return numberOption(value, name, { min: 0, max: 1 });
@@ -71,7 +71,7 @@ Example:
     });
     const port = portArgument(positionals[0]);
     const target = endpointArgument(positionals[1], 'TARGET');
-    if (positionals.length > 2) throw new UsageError(`unexpected argument "${positionals[2]}"`);
+    noArgumentsAfter(positionals, 2);
     const faults = {
       loss: probability(values.loss, 'loss'),
       dup: probability(values.dup, 'dup'),

@@ -5,7 +5,13 @@ import { AbortError } from '../../errors.js';
 import { StreamServer } from '../../stream/stream-server.js';
 import { StreamSocket } from '../../stream/stream-socket.js';
 import type { Command } from '../command.js';
-import { endpointArgument, parseCommandLine, portArgument, stringOption } from '../args.js';
+import {
+  endpointArgument,
+  parseCommandLine,
+  portArgument,
+  stringOption,
+  noArgumentsAfter,
+} from '../args.js';
 import { showChatEvent, typeLines } from '../chat-session.js';
 import { chatName, InputLines, status, terminationSignal } from '../terminal.js';
 
@@ -31,10 +37,14 @@ async function chatOver(
 export const chatTcpServerCommand: Command = {
   words: ['chat', 'tcp', 'server'],
   summary: 'one-to-one chat: wait for a client',
-  help: `Usage: dsock chat tcp server PORT [--name NAME]
+  help: `Usage: dsock chat tcp server PORT [--name NAME] [--host HOST]
 
 Listens on PORT, accepts one client and chats with it: chat messages framed with a 2-byte
 big-endian length prefix, as the course's Python chat does. Ends when either side leaves.
+
+Options:
+  --name NAME    the user name (asked for, or read as the first line of stdin, if left out)
+  --host HOST    the local address to listen on (default 0.0.0.0)
 
 Example:
   dsock chat tcp server 8080 --name Alice
@@ -46,10 +56,12 @@ Example:
       host: { type: 'string' },
     });
     const port = portArgument(positionals[0]);
+    noArgumentsAfter(positionals, 1);
     const input = new InputLines();
     const termination = terminationSignal();
     try {
-      const name = await chatName(stringOption(values.name), input);
+      const name = await chatName(stringOption(values.name), input, termination.signal);
+      if (name === null) return 0;
       const server = await StreamServer.listen({
         host: stringOption(values.host) ?? '0.0.0.0',
         port,
@@ -80,6 +92,9 @@ export const chatTcpClientCommand: Command = {
 Connects to a chat server at HOST:PORT and chats with it (2-byte length-prefixed chat messages).
 Ends when either side leaves.
 
+Options:
+  --name NAME    the user name (asked for, or read as the first line of stdin, if left out)
+
 Example:
   dsock chat tcp client 127.0.0.1:8080 --name Bob
   printf 'Bob\\nhi\\n' | dsock chat tcp client 127.0.0.1:8080
@@ -87,10 +102,12 @@ Example:
   async run(args) {
     const { values, positionals } = parseCommandLine(args, NAME_OPTION);
     const server = endpointArgument(positionals[0]);
+    noArgumentsAfter(positionals, 1);
     const input = new InputLines();
     const termination = terminationSignal();
     try {
-      const name = await chatName(stringOption(values.name), input);
+      const name = await chatName(stringOption(values.name), input, termination.signal);
+      if (name === null) return 0;
       const socket = await StreamSocket.connect(server, { timeout: 10_000, noDelay: true });
       return await chatOver(socket, name, input, termination.signal);
     } finally {
@@ -109,6 +126,10 @@ Joins a group chat over TCP: listens on PORT for members that join, connects to 
 given, and sends every typed line to every member connected so far, whichever side connected.
 A failed or closed connection is dropped and reported; the chat goes on.
 
+Options:
+  --name NAME    the user name (asked for, or read as the first line of stdin, if left out)
+  --host HOST    the local address to listen on (default 0.0.0.0)
+
 Example:
   dsock chat tcp group 9001 --name Alice
   dsock chat tcp group 9002 127.0.0.1:9001 --name Bob
@@ -124,7 +145,8 @@ Example:
     const input = new InputLines();
     const termination = terminationSignal();
     try {
-      const name = await chatName(stringOption(values.name), input);
+      const name = await chatName(stringOption(values.name), input, termination.signal);
+      if (name === null) return 0;
       const chat = await TcpGroupChat.start(
         name,
         { listen: { host: stringOption(values.host) ?? '0.0.0.0', port }, peers },

@@ -45,7 +45,8 @@ Example:
     const input = new InputLines();
     const termination = terminationSignal();
     try {
-      const name = await chatName(stringOption(values.name), input);
+      const name = await chatName(stringOption(values.name), input, termination.signal);
+      if (name === null) return 0;
       const socket = await bindTransport({ host, port }, values.reliable === true);
       const chat = new UdpChatPeer(
         socket,

@@ -1,9 +1,16 @@
 import { runEchoClient, serveEcho } from '../../apps/echo.js';
 import { formatEndpoint } from '../../endpoint/format.js';
+import { AbortError } from '../../errors.js';
 import { StreamServer } from '../../stream/stream-server.js';
 import { StreamSocket } from '../../stream/stream-socket.js';
 import type { Command } from '../command.js';
-import { endpointArgument, parseCommandLine, portArgument, stringOption } from '../args.js';
+import {
+  endpointArgument,
+  parseCommandLine,
+  portArgument,
+  stringOption,
+  noArgumentsAfter,
+} from '../args.js';
 import { status, terminationSignal } from '../terminal.js';
 
 export const echoServerCommand: Command = {
@@ -28,6 +35,7 @@ Example:
       host: { type: 'string' },
     });
     const port = portArgument(positionals[0]);
+    noArgumentsAfter(positionals, 1);
     const server = await StreamServer.listen({
       host: stringOption(values.host) ?? '0.0.0.0',
       port,
@@ -71,7 +79,19 @@ Example:
   async run(args) {
     const { positionals } = parseCommandLine(args, {});
     const server = endpointArgument(positionals[0]);
-    const socket = await StreamSocket.connect(server, { timeout: 10_000 });
+    noArgumentsAfter(positionals, 1);
+    const termination = terminationSignal();
+    let socket: StreamSocket;
+    try {
+      socket = await StreamSocket.connect(server, { timeout: 10_000, signal: termination.signal });
+    } catch (error) {
+      termination.dispose();
+      if (error instanceof AbortError) return 0;
+      throw error;
+    }
+    // Ctrl+C ends the input: what was sent is still drained and checked.
+    const endInput = (): void => void process.stdin.destroy();
+    termination.signal.addEventListener('abort', endInput, { once: true });
     try {
       const result = await runEchoClient(socket, process.stdin, process.stdout);
       if (!result.matched) {
@@ -84,6 +104,8 @@ Example:
       status(`# ${result.sent} bytes sent and echoed back intact`);
       return 0;
     } finally {
+      termination.signal.removeEventListener('abort', endInput);
+      termination.dispose();
       await socket.close();
     }
   },

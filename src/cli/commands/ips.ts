@@ -1,7 +1,6 @@
 import { localAddresses } from '../../endpoint/interfaces.js';
 import type { Command } from '../command.js';
-import { parseCommandLine } from '../args.js';
-import { UsageError } from '../usage-error.js';
+import { parseCommandLine, noArgumentsAfter } from '../args.js';
 
 export const ipsCommand: Command = {
   words: ['ips'],
@@ -16,7 +15,7 @@ Options:
 `,
   run(args) {
     const { values, positionals } = parseCommandLine(args, { all: { type: 'boolean' } });
-    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    noArgumentsAfter(positionals, 0);
     const addresses = localAddresses({ family: 'IPv4' });
     if (values.all === true) addresses.push(...localAddresses({ family: 'IPv6' }));
     for (const { address } of addresses) process.stdout.write(`${address}\n`);

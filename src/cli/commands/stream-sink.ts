@@ -12,6 +12,7 @@ import {
   parseCommandLine,
   portArgument,
   stringOption,
+  noArgumentsAfter,
 } from '../args.js';
 import { status, terminationSignal } from '../terminal.js';
 import { bindTransport, RELIABLE_HELP, RELIABLE_OPTION } from '../transport.js';
@@ -49,6 +50,9 @@ Example:
     const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
     const rate = numberOption(values.rate, 'rate', { min: 0.001 });
     const family = peers.every((p) => p.host.includes(':')) ? 'IPv6' : 'IPv4';
+    if (peers.some((p) => p.host.includes(':') !== (family === 'IPv6'))) {
+      throw new UsageError('the PEERs must all be IPv4 or all IPv6 (one socket sends to them all)');
+    }
     const socket = await bindTransport(undefined, values.reliable === true, { family });
     const termination = terminationSignal();
     try {
@@ -100,7 +104,7 @@ Example:
       ...RELIABLE_OPTION,
     });
     const port = portArgument(positionals[0]);
-    if (positionals.length > 1) throw new UsageError(`unexpected argument "${positionals[1]}"`);
+    noArgumentsAfter(positionals, 1);
     const expect = numberOption(values.expect, 'expect', { min: 0, integer: true });
     const idle = numberOption(values['idle-timeout'], 'idle-timeout', { min: 0.001 }) ?? 5;
     const socket = await bindTransport(

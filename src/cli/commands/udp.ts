@@ -1,8 +1,14 @@
 import { DatagramSocket } from '../../datagram/datagram-socket.js';
 import { formatEndpoint } from '../../endpoint/format.js';
-import { AbortError, SocketClosedError } from '../../errors.js';
+import { AbortError, MessageTooLargeError, SocketClosedError } from '../../errors.js';
 import type { Command } from '../command.js';
-import { endpointArgument, parseCommandLine, portArgument, stringOption } from '../args.js';
+import {
+  endpointArgument,
+  parseCommandLine,
+  portArgument,
+  stringOption,
+  noArgumentsAfter,
+} from '../args.js';
 import { InputLines, status, terminationSignal } from '../terminal.js';
 
 export const udpListenCommand: Command = {
@@ -27,6 +33,7 @@ Example:
       hex: { type: 'boolean' },
     });
     const port = portArgument(positionals[0]);
+    noArgumentsAfter(positionals, 1);
     const termination = terminationSignal();
     const socket = await DatagramSocket.bind({
       host: stringOption(values.host) ?? '0.0.0.0',
@@ -75,21 +82,30 @@ Example:
       family: peer.host.includes(':') ? 'IPv6' : 'IPv4',
     });
     const input = texts.length === 0 ? new InputLines() : undefined;
+    const termination = terminationSignal();
+    const { signal } = termination;
     try {
       let sent = 0;
       const send = async (text: string): Promise<void> => {
-        await socket.sendTo(text, peer);
-        sent++;
+        try {
+          await socket.sendTo(text, peer);
+          sent++;
+        } catch (error) {
+          if (!(error instanceof MessageTooLargeError)) throw error;
+          status(`# not sent: ${error.message}`);
+        }
       };
       if (input) {
-        for (let line = await input.next(); line !== null; line = await input.next())
+        for (let line = await input.next(signal); line !== null; line = await input.next(signal)) {
           await send(line);
+        }
       } else {
-        for (const text of texts) await send(text);
+        for (const text of texts) if (!signal.aborted) await send(text);
       }
       status(`# sent ${sent} datagram${sent === 1 ? '' : 's'} to ${formatEndpoint(peer)}`);
       return 0;
     } finally {
+      termination.dispose();
       input?.close();
       await socket.close();
     }
