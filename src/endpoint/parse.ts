@@ -196,6 +196,7 @@ export function toEndpoint(
       'endpoint',
     );
   }
+  if (like.host !== undefined && typeof like.host !== 'string') checkHost(like.host, like);
   const host = like.host === undefined || like.host === '' ? defaultHost : like.host;
   // Brackets are accepted around IPv6 hosts given as objects, as users copy them from text.
   const bare = host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host;

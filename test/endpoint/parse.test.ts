@@ -112,6 +112,20 @@ describe('toEndpoint', () => {
     assert.deepEqual(toEndpoint('[::1]:5', { host: '127.0.0.1' }), { host: '::1', port: 5 });
   });
 
+  it('refuses a host that is not text, naming the host', () => {
+    for (const host of [5, null, true, {}, ['::1']]) {
+      assert.throws(
+        () => toEndpoint({ host, port: 1 } as never),
+        (error: unknown) => {
+          assert.ok(error instanceof InvalidEndpointError, String(error));
+          assert.equal(error.part, 'host');
+          assert.match(error.message, /invalid host/);
+          return true;
+        },
+      );
+    }
+  });
+
   it('checks objects and numbers too', () => {
     assert.throws(() => toEndpoint(70000), InvalidEndpointError);
     assert.throws(() => toEndpoint(1.5), /invalid port 1\.5/);
