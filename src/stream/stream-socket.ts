@@ -187,7 +187,9 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    *
    * - `'write'`: the peer reads end of stream once it has read everything sent before; we can
    *   still receive, and the peer can still send. Resolves once the end of stream has been
-   *   handed to the kernel after all pending data.
+   *   handed to the kernel after all pending data; rejects (as a pending {@link sendAll}
+   *   does) if the connection is closed or fails before that, as the peer then never sees
+   *   the end of stream after the data.
    * - `'read'`: held and later received data is discarded and reads return end of stream.
    * - `'both'` (the default): both.
    *
@@ -266,7 +268,9 @@ export class StreamSocket implements AsyncIterable<Buffer> {
       const socket = this.#socket;
       this.#writeShut = new Promise<void>((resolve, reject) => {
         finished(socket, { readable: false }, (error) => {
-          if (error) reject(this.#sendError(error));
+          // finished() also reports a write side that destroy() ended by discarding what was
+          // still queued; only 'finish' means the end of stream went out after all the data.
+          if (error || this.#closed || !socket.writableFinished) reject(this.#sendError(error));
           else resolve();
         });
       });

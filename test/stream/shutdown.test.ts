@@ -58,6 +58,29 @@ for (const family of FAMILIES) {
       }
     });
 
+    it("shutdown('write') rejects when close() discards the data still queued", async (t) => {
+      const skip = await unavailable(family);
+      if (skip) return t.skip(skip);
+      const pair = await connectedPair(family.host, { server: { receiveBufferLimit: 1024 } });
+      try {
+        // Far more than the kernel buffers of both sides hold, so it is still queued at close.
+        const sending = pair.client
+          .sendAll(Buffer.alloc(32 * 1024 * 1024))
+          .catch((e: unknown) => e);
+        const shutting = pair.client.shutdown('write').then(
+          () => 'resolved',
+          (e: unknown) => e,
+        );
+        await pair.client.close();
+        const error = await within(shutting, 5000, 'shutdown');
+        assert.ok(error instanceof SocketClosedError, String(error));
+        assert.deepEqual(error.endpoint, pair.client.remoteEndpoint);
+        assert.ok((await within(sending, 5000, 'sendAll')) instanceof SocketClosedError);
+      } finally {
+        await pair.close();
+      }
+    });
+
     it("shutdown('read') ends pending and later reads and discards what arrives", async (t) => {
       const skip = await unavailable(family);
       if (skip) return t.skip(skip);
