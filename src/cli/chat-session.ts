@@ -1,8 +1,7 @@
 import { formatEndpoint } from '../endpoint/format.js';
 import { MessageTooLargeError } from '../errors.js';
 import type { GroupChatEvent } from '../apps/tcp-group-chat.js';
-import type { InputLines } from './terminal.js';
-import { status } from './terminal.js';
+import { chatName, InputLines, status, terminationSignal } from './terminal.js';
 
 /**
  * Shows a chat event: received messages on stdout exactly as they came (a newline after each),
@@ -68,5 +67,34 @@ export async function typeLines(loop: ChatLoop): Promise<void> {
       if (!(error instanceof MessageTooLargeError)) throw error;
       status(`# not sent: ${error.message}`);
     }
+  }
+}
+
+/** What a chat command works with once its user has a name. */
+export interface ChatTerminal {
+  name: string;
+  input: InputLines;
+  /** Fires on SIGINT or SIGTERM. */
+  signal: AbortSignal;
+}
+
+/**
+ * Runs a chat command's terminal side: reads stdin lines, ends on SIGINT/SIGTERM, gets the user
+ * name (`given`, or asked for), then runs `chat`, and cleans up. Resolves with exit status 0,
+ * also when the user gives up before naming themselves.
+ */
+export async function runChatCommand(
+  given: string | undefined,
+  chat: (terminal: ChatTerminal) => Promise<void>,
+): Promise<number> {
+  const input = new InputLines();
+  const termination = terminationSignal();
+  try {
+    const name = await chatName(given, input, termination.signal);
+    if (name !== null) await chat({ name, input, signal: termination.signal });
+    return 0;
+  } finally {
+    termination.dispose();
+    input.close();
   }
 }

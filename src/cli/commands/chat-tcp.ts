@@ -12,18 +12,16 @@ import {
   stringOption,
   noArgumentsAfter,
 } from '../args.js';
-import { showChatEvent, typeLines } from '../chat-session.js';
-import { chatName, InputLines, status, terminationSignal } from '../terminal.js';
+import { runChatCommand, showChatEvent, typeLines, type ChatTerminal } from '../chat-session.js';
+import { status } from '../terminal.js';
 
 const NAME_OPTION = { name: { type: 'string', short: 'n' } } as const;
 
 /** Chats with one peer over `socket` until either side leaves. */
 async function chatOver(
   socket: StreamSocket,
-  name: string,
-  input: InputLines,
-  signal: AbortSignal,
-): Promise<number> {
+  { name, input, signal }: ChatTerminal,
+): Promise<void> {
   const chat = new TcpChatConnection(socket, name, showChatEvent);
   status(`# chatting with ${formatEndpoint(chat.peer)}`);
   try {
@@ -31,7 +29,6 @@ async function chatOver(
   } finally {
     await chat.close();
   }
-  return 0;
 }
 
 export const chatTcpServerCommand: Command = {
@@ -50,37 +47,32 @@ Example:
   dsock chat tcp server 8080 --name Alice
   printf 'Alice\\nhello\\n' | dsock chat tcp server 8080
 `,
-  async run(args) {
+  run(args) {
     const { values, positionals } = parseCommandLine(args, {
       ...NAME_OPTION,
       host: { type: 'string' },
     });
     const port = portArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
-    const input = new InputLines();
-    const termination = terminationSignal();
-    try {
-      const name = await chatName(stringOption(values.name), input, termination.signal);
-      if (name === null) return 0;
+    return runChatCommand(stringOption(values.name), async (terminal) => {
       const server = await StreamServer.listen({
         host: stringOption(values.host) ?? '0.0.0.0',
         port,
       });
       let socket: StreamSocket;
       try {
-        status(`# ${name} waiting for a client on ${formatEndpoint(server.localEndpoint)}`);
-        socket = await server.accept({ signal: termination.signal });
+        status(
+          `# ${terminal.name} waiting for a client on ${formatEndpoint(server.localEndpoint)}`,
+        );
+        socket = await server.accept({ signal: terminal.signal });
       } catch (error) {
-        if (error instanceof AbortError) return 0;
+        if (error instanceof AbortError) return;
         throw error;
       } finally {
         await server.close();
       }
-      return await chatOver(socket, name, input, termination.signal);
-    } finally {
-      termination.dispose();
-      input.close();
-    }
+      await chatOver(socket, terminal);
+    });
   },
 };
 
@@ -99,21 +91,24 @@ Example:
   dsock chat tcp client 127.0.0.1:8080 --name Bob
   printf 'Bob\\nhi\\n' | dsock chat tcp client 127.0.0.1:8080
 `,
-  async run(args) {
+  run(args) {
     const { values, positionals } = parseCommandLine(args, NAME_OPTION);
     const server = endpointArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
-    const input = new InputLines();
-    const termination = terminationSignal();
-    try {
-      const name = await chatName(stringOption(values.name), input, termination.signal);
-      if (name === null) return 0;
-      const socket = await StreamSocket.connect(server, { timeout: 10_000, noDelay: true });
-      return await chatOver(socket, name, input, termination.signal);
-    } finally {
-      termination.dispose();
-      input.close();
-    }
+    return runChatCommand(stringOption(values.name), async (terminal) => {
+      let socket: StreamSocket;
+      try {
+        socket = await StreamSocket.connect(server, {
+          timeout: 10_000,
+          noDelay: true,
+          signal: terminal.signal,
+        });
+      } catch (error) {
+        if (error instanceof AbortError) return;
+        throw error;
+      }
+      await chatOver(socket, terminal);
+    });
   },
 };
 
@@ -134,7 +129,7 @@ Example:
   dsock chat tcp group 9001 --name Alice
   dsock chat tcp group 9002 127.0.0.1:9001 --name Bob
 `,
-  async run(args) {
+  run(args) {
     const { values, positionals } = parseCommandLine(args, {
       ...NAME_OPTION,
       host: { type: 'string' },
@@ -142,11 +137,7 @@ Example:
     const [portText, ...peerTexts] = positionals;
     const port = portArgument(portText);
     const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
-    const input = new InputLines();
-    const termination = terminationSignal();
-    try {
-      const name = await chatName(stringOption(values.name), input, termination.signal);
-      if (name === null) return 0;
+    return runChatCommand(stringOption(values.name), async ({ name, input, signal }) => {
       const chat = await TcpGroupChat.start(
         name,
         { listen: { host: stringOption(values.host) ?? '0.0.0.0', port }, peers },
@@ -154,14 +145,10 @@ Example:
       );
       status(`# ${name} in the group on ${formatEndpoint(chat.localEndpoint)}`);
       try {
-        await typeLines({ input, signal: termination.signal, say: (text) => chat.say(text) });
+        await typeLines({ input, signal, say: (text) => chat.say(text) });
       } finally {
         await chat.close();
       }
-      return 0;
-    } finally {
-      termination.dispose();
-      input.close();
-    }
+    });
   },
 };

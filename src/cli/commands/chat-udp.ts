@@ -3,8 +3,8 @@ import { UdpChatPeer } from '../../apps/udp-chat.js';
 import { formatEndpoint } from '../../endpoint/format.js';
 import type { Command } from '../command.js';
 import { endpointArgument, parseCommandLine, portArgument, stringOption } from '../args.js';
-import { showChatEvent, typeLines } from '../chat-session.js';
-import { chatName, InputLines, status, terminationSignal } from '../terminal.js';
+import { runChatCommand, showChatEvent, typeLines } from '../chat-session.js';
+import { status } from '../terminal.js';
 import { bindTransport, RELIABLE_HELP, RELIABLE_OPTION } from '../transport.js';
 import { UsageError } from '../usage-error.js';
 
@@ -31,7 +31,7 @@ Example:
   dsock chat udp 8080 127.0.0.1:8081 --name Alice
   printf 'Bob\\nhi\\n' | dsock chat udp 8081 127.0.0.1:8080
 `,
-  async run(args) {
+  run(args) {
     const { values, positionals } = parseCommandLine(args, {
       name: { type: 'string', short: 'n' },
       host: { type: 'string' },
@@ -42,11 +42,7 @@ Example:
     const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
     const host = stringOption(values.host) ?? '0.0.0.0';
     if (host.trim() === '') throw new UsageError('--host needs an address');
-    const input = new InputLines();
-    const termination = terminationSignal();
-    try {
-      const name = await chatName(stringOption(values.name), input, termination.signal);
-      if (name === null) return 0;
+    return runChatCommand(stringOption(values.name), async ({ name, input, signal }) => {
       const socket = await bindTransport({ host, port }, values.reliable === true);
       const chat = new UdpChatPeer(
         socket,
@@ -59,14 +55,10 @@ Example:
       );
       status(`# ${name} chatting on ${formatEndpoint(socket.localEndpoint)}`);
       try {
-        await typeLines({ input, signal: termination.signal, say: (text) => chat.say(text) });
+        await typeLines({ input, signal, say: (text) => chat.say(text) });
       } finally {
         await chat.leave();
       }
-      return 0;
-    } finally {
-      termination.dispose();
-      input.close();
-    }
+    });
   },
 };
