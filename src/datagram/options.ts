@@ -1,6 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { AddressFamily, Endpoint } from '../endpoint/endpoint.js';
 import type { WaitOptions } from '../internal/deadline.js';
+import { timeoutError } from '../internal/deadline.js';
 
 /**
  * The largest UDP payload of each IP version: 65,535 bytes of IP packet less the headers
@@ -121,18 +122,13 @@ export function checkRecvSize(value: unknown): number {
   return checkInteger('bufsize', value, 1, Number.MAX_SAFE_INTEGER);
 }
 
-/** Checks the options of a receive: an object, with a timeout that setTimeout can honour. */
+/** Checks the options of a receive: an object, with a timeout as {@link WaitOptions} allows. */
 export function checkWait(options: unknown): void {
   if (typeof options !== 'object' || options === null) {
     throw new TypeError('options must be an object such as { timeout: 1000 }');
   }
-  const { timeout } = options as WaitOptions;
-  const max = 2 ** 31 - 1;
-  if (timeout !== undefined && (typeof timeout !== 'number' || !(timeout >= 0) || timeout > max)) {
-    throw new RangeError(
-      `timeout must be a number of milliseconds from 0 to ${max}, got ${describe(timeout)}`,
-    );
-  }
+  const invalid = timeoutError((options as WaitOptions).timeout);
+  if (invalid !== undefined) throw invalid;
 }
 
 /** Turns a payload into bytes; throws a TypeError or RangeError naming what is wrong. */

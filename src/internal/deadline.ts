@@ -1,9 +1,20 @@
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { AbortError, TimeoutError } from '../errors.js';
 
+/**
+ * The longest timeout, in milliseconds (2^31 - 1, about 24.8 days): the most a Node.js timer
+ * can wait. Node fires a longer timer after 1 ms instead, so longer timeouts are refused.
+ */
+export const MAX_TIMEOUT = 2 ** 31 - 1;
+
 /** How long a waiting operation may take, and how to cancel it. */
 export interface WaitOptions {
-  /** Milliseconds before the operation rejects with {@link TimeoutError}; none by default. */
+  /**
+   * Milliseconds, from 0 to 2147483647 (2^31 - 1, about 24.8 days), before the operation
+   * rejects with {@link TimeoutError}. Left out, or `Infinity`, the operation waits without a
+   * time limit. Any other value (negative, NaN, not a number, or finite above the limit) is
+   * refused with a RangeError that names the limit.
+   */
   timeout?: number | undefined;
   /** Cancels the operation: it rejects with {@link AbortError}. */
   signal?: AbortSignal | undefined;
@@ -35,11 +46,8 @@ export function waitWithDeadline<T>(
       new AbortError(`${what} was aborted`, { endpoint, cause: signal.reason }),
     );
   }
-  if (timeout !== undefined && (!Number.isFinite(timeout) || timeout < 0)) {
-    return Promise.reject(
-      new RangeError(`timeout must be a non-negative number of milliseconds, got ${timeout}`),
-    );
-  }
+  const invalid = timeoutError(timeout);
+  if (invalid !== undefined) return Promise.reject(invalid);
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined;
     let done = false;
@@ -69,7 +77,7 @@ export function waitWithDeadline<T>(
     const onAbort = (): void =>
       giveUp(new AbortError(`${what} was aborted`, { endpoint, cause: signal?.reason }));
     if (done) return;
-    if (timeout !== undefined) {
+    if (timeout !== undefined && timeout !== Infinity) {
       timer = setTimeout(
         () =>
           giveUp(new TimeoutError(`${what} timed out after ${timeout} ms`, timeout, { endpoint })),
@@ -78,4 +86,25 @@ export function waitWithDeadline<T>(
     }
     signal?.addEventListener('abort', onAbort, { once: true });
   });
+}
+
+/**
+ * The RangeError for a {@link WaitOptions.timeout} that cannot be honoured, or undefined for
+ * a valid one (including undefined and `Infinity`, which mean no time limit).
+ */
+export function timeoutError(timeout: unknown): RangeError | undefined {
+  if (timeout === undefined || timeout === Infinity) return undefined;
+  if (typeof timeout === 'number' && timeout >= 0 && timeout <= MAX_TIMEOUT) return undefined;
+  const shown =
+    typeof timeout === 'number'
+      ? String(timeout)
+      : typeof timeout === 'string'
+        ? JSON.stringify(timeout)
+        : timeout === null
+          ? 'null'
+          : typeof timeout;
+  return new RangeError(
+    `timeout must be a number of milliseconds from 0 to ${MAX_TIMEOUT} (about 24.8 days), ` +
+      `or Infinity for no limit, got ${shown}`,
+  );
 }

@@ -235,15 +235,22 @@ describe('DatagramSocket.recvFrom timeout and abort', () => {
     assert.equal((await recv(b)).data.toString(), 'still held');
   });
 
-  for (const timeout of [-1, Number.NaN, 2 ** 31, 'soon']) {
-    it(`refuses timeout ${String(timeout)} with RangeError`, async () => {
+  for (const timeout of [-1, Number.NaN, 2 ** 31, 1e12, -Infinity, 'soon']) {
+    it(`refuses timeout ${String(timeout)} with RangeError naming the limit`, async () => {
       const [, b] = await pair();
       await assert.rejects(
         b.recvFrom(100, { timeout: timeout as number }),
-        (e: unknown) => e instanceof RangeError && /timeout/.test(e.message),
+        (e: unknown) => e instanceof RangeError && /timeout.*0 to 2147483647/.test(e.message),
       );
     });
   }
+
+  it('waits without a limit for timeout Infinity', async () => {
+    const [a, b] = await pair();
+    const receiving = b.recvFrom(100, { timeout: Infinity });
+    await a.sendTo('no hurry', b.localEndpoint);
+    assert.equal((await within(receiving, 5_000, 'datagram')).data.toString(), 'no hurry');
+  });
 });
 
 describe('DatagramSocket.stats', () => {

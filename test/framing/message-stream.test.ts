@@ -62,6 +62,18 @@ describe('MessageStream over a loopback TCP connection', () => {
     });
   });
 
+  it('refuses a receive timeout beyond the timer limit, and waits for timeout Infinity', async () => {
+    await withPair(peer, {}, async (stream, socket) => {
+      await assert.rejects(
+        stream.receive({ timeout: 2 ** 40 }),
+        (e: unknown) => e instanceof RangeError && /from 0 to 2147483647/.test(e.message),
+      );
+      const receiving = stream.receive({ timeout: Infinity });
+      await write(socket, encodeFrame('no hurry'));
+      assert.equal((await within(receiving, 5_000, 'the message'))?.toString(), 'no hurry');
+    });
+  });
+
   it('refuses an announcement over maxMessageSize and closes the connection', async () => {
     await withPair(peer, { prefix: 'uint32be', maxMessageSize: 1000 }, async (stream, socket) => {
       const closed = once(socket, 'close');

@@ -238,6 +238,10 @@ describe('StreamSocket.connect argument checks', () => {
   it('rejects bad options with errors that name them', async () => {
     await assert.rejects(StreamSocket.connect(80, { timeout: -1 }), /timeout must be/);
     await assert.rejects(
+      StreamSocket.connect(80, { timeout: 2 ** 31 }),
+      (error: unknown) => error instanceof RangeError && /from 0 to 2147483647/.test(error.message),
+    );
+    await assert.rejects(
       StreamSocket.connect(80, { receiveBufferLimit: 0 }),
       (error: unknown) => error instanceof RangeError && /receiveBufferLimit/.test(error.message),
     );
@@ -253,6 +257,16 @@ describe('StreamSocket.connect argument checks', () => {
       StreamSocket.connect(80, { keepAlive: -5 }),
       (error: unknown) => error instanceof RangeError && /keepAlive/.test(error.message),
     );
+  });
+
+  it('connects with timeout Infinity (no time limit)', async () => {
+    const pair = await connectedPair('127.0.0.1', { client: { timeout: Infinity } });
+    try {
+      await pair.client.sendAll('hi');
+      assert.equal((await within(pair.peer.recvExactly(2), 5000, 'data')).toString(), 'hi');
+    } finally {
+      await pair.close();
+    }
   });
 
   it('accepts noDelay and keepAlive and the connection works', async () => {

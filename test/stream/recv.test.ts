@@ -169,6 +169,41 @@ for (const family of FAMILIES) {
   });
 }
 
+describe('StreamSocket receive timeouts', () => {
+  it('refuses a timeout longer than a timer can wait, naming the limit', async () => {
+    const pair = await connectedPair('127.0.0.1');
+    try {
+      // Node would fire such a timer after 1 ms: the read must not time out early instead.
+      for (const timeout of [2 ** 31, 2 ** 32, 1e12]) {
+        await assert.rejects(
+          pair.peer.recv(10, { timeout }),
+          (e: unknown) => e instanceof RangeError && /from 0 to 2147483647/.test(e.message),
+        );
+        await assert.rejects(pair.peer.recvExactly(10, { timeout }), RangeError);
+      }
+      await pair.client.sendAll('still there');
+      const data = await within(pair.peer.recvExactly(11), 5000, 'data');
+      assert.equal(data.toString(), 'still there');
+    } finally {
+      await pair.close();
+    }
+  });
+
+  it('waits without a limit for timeout Infinity, and for the largest timeout', async () => {
+    const pair = await connectedPair('127.0.0.1');
+    try {
+      const reading = pair.peer.recv(10, { timeout: Infinity });
+      const exact = pair.peer.recvExactly(3, { timeout: 2 ** 31 - 1 });
+      await pair.client.sendAll('forever');
+      assert.equal((await within(reading, 5000, 'recv')).toString(), 'forever');
+      await pair.client.sendAll('abc');
+      assert.equal((await within(exact, 5000, 'recvExactly')).toString(), 'abc');
+    } finally {
+      await pair.close();
+    }
+  });
+});
+
 describe('StreamSocket receive argument checks', () => {
   it('rejects sizes that are not whole numbers in range, naming them', async () => {
     const pair = await connectedPair('127.0.0.1');

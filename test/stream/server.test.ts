@@ -289,6 +289,23 @@ describe('StreamServer options', () => {
     }
   });
 
+  it('accept refuses a timeout beyond the timer limit, and waits for timeout Infinity', async () => {
+    const server = await StreamServer.listen('127.0.0.1:0');
+    try {
+      await assert.rejects(
+        server.accept({ timeout: 3e9 }),
+        (error: unknown) => error instanceof RangeError && /2147483647/.test(error.message),
+      );
+      const accepting = server.accept({ timeout: Infinity });
+      const client = await connect(server);
+      const peer = await within(accepting, 5000, 'accept');
+      assert.deepEqual(peer.remoteEndpoint, client.localEndpoint);
+      await Promise.all([client.close(), peer.close()]);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('rejects bad options with errors that name them', async () => {
     await assert.rejects(
       StreamServer.listen('127.0.0.1:0', { reuseAddress: false }),
