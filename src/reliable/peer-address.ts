@@ -1,9 +1,8 @@
 import { lookup } from 'node:dns/promises';
-import { checkHostFamily } from '../datagram/addresses.js';
+import { toDestination } from '../datagram/destination.js';
 import type { AddressFamily, EndpointLike } from '../endpoint/endpoint.js';
-import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
-import { familyOf, toEndpoint } from '../endpoint/parse.js';
-import { InvalidEndpointError, toSocketError } from '../errors.js';
+import { familyOf } from '../endpoint/parse.js';
+import { toSocketError } from '../errors.js';
 import type { Peer } from './peer.js';
 import { peerKey } from './peer.js';
 import type { ReliableCore } from './reliable-core.js';
@@ -24,15 +23,7 @@ export function resolvePeer(
       if (known !== undefined) return known;
     }
   }
-  const endpoint = toEndpoint(to, { host: LOOPBACK_ADDRESS[family] });
-  if (endpoint.port === 0) {
-    throw new InvalidEndpointError(
-      `cannot send to port 0 of ${endpoint.host}: give the port the peer is bound to`,
-      to,
-      'port',
-    );
-  }
-  checkHostFamily(endpoint.host, family, to);
+  const endpoint = toDestination(to, family);
   if (familyOf(endpoint.host) !== undefined) return core.peer(endpoint.host, endpoint.port);
   // Peers are known by the address their datagrams come from, so a name is resolved first.
   return lookup(endpoint.host, { family: family === 'IPv6' ? 6 : 4 }).then(
