@@ -3,7 +3,7 @@ import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint
 import { ANY_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { familyOf, toEndpoint } from '../endpoint/parse.js';
-import { toSocketError } from '../errors.js';
+import { AddressInUseError, toSocketError } from '../errors.js';
 import { checkHostFamily, optionError } from './addresses.js';
 import type { DatagramSocketOptions } from './options.js';
 import {
@@ -54,9 +54,20 @@ function checkOptions(options: DatagramSocketOptions): CheckedOptions {
 }
 
 /**
+ * How often a port the system chose is looked for again when another socket took it between
+ * the probe and the bind (a window of microseconds, so one retry is already rare).
+ */
+const CHOSEN_PORT_ATTEMPTS = 8;
+
+/**
  * Creates a UDP socket and binds it to `local`, applying the options; the datagram socket's
  * `bind` wraps the result. Bad arguments throw synchronously; system errors reject, mapped to
  * dsock errors, after the half-made socket is closed.
+ *
+ * For port 0 the system chooses the port with a probe socket, and the socket is then bound to
+ * that port explicitly: Linux releases a port it chose itself when a connected datagram socket
+ * is disconnected (which connecting it again to another peer does), but keeps a port that was
+ * bound by number.
  */
 export function bindSocket(
   local: EndpointLike | undefined,
@@ -70,18 +81,67 @@ export function bindSocket(
     throw new RangeError('ipv6Only applies to IPv6 sockets; this one is IPv4');
   }
   const socketOptions: SocketOptions = { type: family === 'IPv6' ? 'udp6' : 'udp4' };
-  if (checked.reuseAddress === true) socketOptions.reuseAddr = true;
   if (checked.ipv6Only === true) socketOptions.ipv6Only = true;
-  const socket = createSocket(socketOptions);
+  const bind = (port: number): Promise<BoundSocket> =>
+    bindOnce(socketOptions, checked, family, endpoint, port);
+  if (endpoint.port !== 0) return bind(endpoint.port);
+  return (async () => {
+    for (let attempt = 1; ; attempt++) {
+      const port = await probePort(socketOptions, endpoint);
+      try {
+        return await bind(port);
+      } catch (error) {
+        if (!(error instanceof AddressInUseError) || attempt >= CHOSEN_PORT_ATTEMPTS) throw error;
+      }
+    }
+  })();
+}
+
+/** A port the system chooses for `endpoint`'s host: bound by a probe socket, then freed. */
+function probePort(socketOptions: SocketOptions, endpoint: Endpoint): Promise<number> {
+  const probe = createSocket(socketOptions);
+  return new Promise<number>((resolve, reject) => {
+    probe.once('error', (error) => {
+      closeQuietly(probe);
+      reject(toSocketError(error, 'bind', endpoint));
+    });
+    probe.once('listening', () => {
+      const { port } = probe.address();
+      // libuv closes the descriptor at once, so the port is free when close() returns.
+      closeQuietly(probe);
+      resolve(port);
+    });
+    try {
+      probe.bind({ port: 0, address: endpoint.host, exclusive: true });
+    } catch (error) {
+      probe.emit('error', error);
+    }
+  });
+}
+
+function closeQuietly(socket: Socket): void {
+  socket.removeAllListeners();
+  // A socket whose bind failed may or may not hold a handle; closing it is all that matters.
+  try {
+    socket.close();
+  } catch {
+    // already closed by the failed bind
+  }
+}
+
+function bindOnce(
+  socketOptions: SocketOptions,
+  checked: CheckedOptions,
+  family: AddressFamily,
+  endpoint: Endpoint,
+  port: number,
+): Promise<BoundSocket> {
+  const socket = createSocket(
+    checked.reuseAddress === true ? { ...socketOptions, reuseAddr: true } : socketOptions,
+  );
   return new Promise<BoundSocket>((resolve, reject) => {
     const fail = (error: unknown): void => {
-      socket.removeAllListeners();
-      // A socket whose bind failed may or may not hold a handle; closing it is all that matters.
-      try {
-        socket.close();
-      } catch {
-        // already closed by the failed bind
-      }
+      closeQuietly(socket);
       reject(toSocketError(error, 'bind', endpoint));
     };
     socket.once('error', fail);
@@ -114,7 +174,7 @@ export function bindSocket(
       });
     });
     try {
-      socket.bind({ port: endpoint.port, address: endpoint.host, exclusive: true });
+      socket.bind({ port, address: endpoint.host, exclusive: true });
     } catch (error) {
       fail(error);
     }

@@ -82,7 +82,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
 
   /**
    * Creates a UDP socket bound to `local` (default `0.0.0.0:0`: every interface, a port the
-   * system chooses). The socket is IPv6 when the host is an IPv6 literal or `family` is
+   * system chooses, which the socket then holds until it is closed, see {@link connect}). The socket is IPv6 when the host is an IPv6 literal or `family` is
    * `'IPv6'` (then the default host is `::`); a host name is resolved in the socket's family.
    *
    * Rejects with {@link AddressInUseError} when the port is taken (unless every socket
@@ -101,8 +101,6 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
 
   /** The local address and port the socket is bound to. */
   get localEndpoint(): Endpoint {
-    // Port 0 after a disconnect: the system chooses a new one at the next send.
-    if (this.#local.port === 0 && !this.#closed) this.#local = this.#readLocal();
     return { ...this.#local };
   }
 
@@ -266,6 +264,14 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
    * Connects the socket to `remote`: datagrams then go there with {@link send}, and only that
    * peer's datagrams are received from now on (ones already held stay, as with Berkeley
    * sockets). Connecting a connected socket moves it to the new peer.
+   *
+   * The local port stays the same through connects, reconnects and {@link disconnect}, also
+   * when the system chose it: {@link bind} binds even that port by number, because Linux
+   * releases a port it chose itself when a connected socket is dissolved (Node's reconnect
+   * dissolves the old association first), and the socket would then send from, and receive
+   * on, a new port. The local address of a socket bound to the any-address becomes the
+   * address the route to the peer leaves by ({@link localEndpoint} shows it), and the
+   * any-address again after {@link disconnect}.
    */
   async connect(remote: EndpointLike): Promise<void> {
     this.#checkOpen('connect');
@@ -300,11 +306,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
 
   /**
    * Dissolves the association made by {@link connect}, so that datagrams from anyone are
-   * received again; does nothing when not connected.
-   *
-   * As with Berkeley sockets on Linux, a socket that was bound to port 0 (a port the system
-   * chose) loses that port here, and receives nothing until its next send binds a new one
-   * ({@link localEndpoint} shows port 0 until then). Bind an explicit port to keep it.
+   * received again; does nothing when not connected. The socket keeps its local port (see
+   * {@link connect}).
    */
   disconnect(): void {
     this.#checkOpen('disconnect');

@@ -78,7 +78,7 @@ describe('DatagramSocket.connect', () => {
   });
 
   it('connecting again moves to the new peer; disconnect() receives from everyone again', async () => {
-    // An explicit port: one the system chose is released by disconnect (see the next test).
+    // A port given by number (the next tests cover one the system chose).
     const socket = await sockets.bind(await deadEndpoint('127.0.0.1'));
     const first = await sockets.bind('127.0.0.1:0');
     const second = await sockets.bind('127.0.0.1:0');
@@ -101,18 +101,42 @@ describe('DatagramSocket.connect', () => {
     await assert.rejects(socket.send('no peer'), SocketError);
   });
 
-  it('after disconnect, a socket bound to port 0 gets a new port at its next send', async () => {
-    const socket = await sockets.bind('127.0.0.1:0');
+  for (const { family, loopback } of FAMILIES) {
+    it(`${family}: a socket bound to port 0 keeps the port the system chose through reconnects and disconnect`, async (t) => {
+      if (await unavailable(t, family)) return;
+      const socket = await sockets.bind({ host: loopback, port: 0 });
+      const first = await sockets.bind({ host: loopback, port: 0 });
+      const second = await sockets.bind({ host: loopback, port: 0 });
+      const bound = socket.localEndpoint;
+      assert.notEqual(bound.port, 0);
+      await within(socket.connect(first.localEndpoint), 5_000, 'connect');
+      await within(socket.connect(second.localEndpoint), 5_000, 'reconnect');
+      assert.deepEqual(socket.localEndpoint, bound);
+      await socket.send('from the same port');
+      const atSecond = await recv(second);
+      assert.deepEqual(atSecond.sender, bound, 'the peer sees the port the socket was bound to');
+      await second.sendTo('back', bound);
+      assert.equal((await recv(socket)).data.toString(), 'back');
+
+      socket.disconnect();
+      assert.deepEqual(socket.localEndpoint, bound);
+      // Still receiving on that port before it sends anything.
+      await first.sendTo('still here', bound);
+      assert.equal((await recv(socket)).data.toString(), 'still here');
+      await socket.sendTo('and from it', first.localEndpoint);
+      assert.deepEqual((await recv(first)).sender, bound);
+    });
+  }
+
+  it('keeps the port of a socket bound to the any-address, whose local address follows the route', async () => {
+    const socket = await sockets.bind('0.0.0.0:0');
     const peer = await sockets.bind('127.0.0.1:0');
+    const { port } = socket.localEndpoint;
     await within(socket.connect(peer.localEndpoint), 5_000, 'connect');
+    await within(socket.connect(peer.localEndpoint), 5_000, 'reconnect');
+    assert.deepEqual(socket.localEndpoint, { host: '127.0.0.1', port });
     socket.disconnect();
-    assert.equal(socket.localEndpoint.port, 0);
-    await socket.sendTo('from a new port', peer.localEndpoint);
-    const { sender } = await recv(peer);
-    assert.deepEqual(socket.localEndpoint, sender);
-    assert.notEqual(sender.port, 0);
-    await peer.sendTo('back', sender);
-    assert.equal((await recv(socket)).data.toString(), 'back');
+    assert.deepEqual(socket.localEndpoint, { host: '0.0.0.0', port });
   });
 });
 
