@@ -16,7 +16,7 @@ export interface SuiteArgs {
 export const USAGE = `Usage: npm run bench -- [--quick] [--rounds N] [--only ID[,ID...]]
                        [--placement apart|together|free] [--no-write]
 
-  --quick        smaller sizes and fewer rounds (about 2 minutes in all)
+  --quick        smaller sizes and fewer rounds (well under 2 minutes)
   --rounds N     rounds per scenario (default: 5 quick, 9 full)
   --only IDS     run only these scenarios (comma-separated ids; see the list below)
   --placement P  apart (default): the two ends of a trial pinned to two CPUs;
