@@ -208,7 +208,7 @@ function collectRatios<P>(
       });
       const summary: RatioResult = summarize(series);
       const target = metric.target;
-      if (target !== undefined) {
+      if (target !== undefined && summary.n > 0) {
         summary.target = target;
         summary.met =
           metric.better === 'higher' ? summary.median >= target : summary.median <= target;
