@@ -2,6 +2,7 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
+import { familyOf } from '../endpoint/parse.js';
 import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
 import { checkGroup, checkInterface, optionError } from './addresses.js';
 import { bindSocket } from './bind.js';
@@ -54,6 +55,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
   #connecting = false;
   /** The host of the last sendTo, known valid for this socket. */
   #lastHost: string;
+  /** Whether {@link #lastHost} is a host name rather than an address literal. */
+  #lastNamed = false;
   #abortConnect: (() => void) | undefined;
   #broadcast: boolean;
   #closed = false;
@@ -70,7 +73,9 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     this.#family = family;
     this.#limit = receiveQueueLimit;
     this.#inbox = new Inbox(receiveQueueLimit);
-    this.#outbox = new Outbox(socket, (error, size, to) => this.#sendError(error, size, to));
+    this.#outbox = new Outbox(socket, family, (error, size, to) =>
+      this.#sendError(error, size, to),
+    );
     this.#broadcast = broadcast;
     this.#lastHost = LOOPBACK_ADDRESS[family];
     this.#local = this.#readLocal();
@@ -160,6 +165,11 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
    * Sends one datagram to `to` and resolves with the number of bytes sent. A string is sent as
    * UTF-8 unless `options.encoding` says otherwise; a host without a port means loopback.
    *
+   * Datagrams leave in the order of the calls, also to a host name: the socket looks a name
+   * up once, remembers its address for a few seconds (for up to 16 names), and holds later
+   * sends back while a lookup is under way. A name that does not resolve rejects with
+   * {@link NameResolutionError}.
+   *
    * A payload larger than {@link maxMessageSize} is refused with {@link MessageTooLargeError}
    * before anything is sent. Rejects with {@link InvalidEndpointError} for a bad `to`,
    * {@link PermissionDeniedError} for a broadcast address without {@link setBroadcast}, and
@@ -175,6 +185,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     if (pending !== undefined) return Promise.reject(pending);
     let host: string;
     let port: number;
+    let named: boolean;
     let payload: Uint8Array;
     try {
       // Most programs send to a few peers given as Endpoint objects: a host already checked
@@ -187,11 +198,14 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
       ) {
         host = this.#lastHost;
         port = to.port;
+        named = this.#lastNamed;
       } else {
         const endpoint = toDestination(to, this.#family);
         host = endpoint.host;
         port = endpoint.port;
+        named = familyOf(host) === undefined;
         this.#lastHost = host;
+        this.#lastNamed = named;
       }
       if (this.#remote !== undefined || this.#connecting) {
         throw new SocketError(
@@ -210,7 +224,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     } catch (error) {
       return rejected(error);
     }
-    return this.#outbox.send(payload, host, port);
+    return this.#outbox.send(payload, host, port, named);
   }
 
   /**

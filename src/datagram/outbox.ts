@@ -1,5 +1,6 @@
 import type { Socket } from 'node:dgram';
-import type { Endpoint } from '../endpoint/endpoint.js';
+import { lookup } from 'node:dns';
+import type { AddressFamily, Endpoint } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import {
   MessageTooLargeError,
@@ -16,24 +17,57 @@ export type SendFailure = (error: Error, size: number, to: Endpoint | undefined)
 /** Marks a send settled because the socket closed before Node sent it. */
 export const CLOSED = new Error('socket closed');
 
+/** How long the address a host name resolved to is used before it is looked up again. */
+export const NAME_CACHE_MS = 5_000;
+
+/** How many host names' addresses a socket remembers. */
+const NAME_CACHE_SIZE = 16;
+
+/** A send waiting, in call order, behind the lookup of a host name. */
+interface Held {
+  payload: Uint8Array;
+  host: string;
+  port: number;
+  named: boolean;
+  done: SendDone;
+}
+
 /**
  * The sending side of a datagram socket: hands datagrams to Node, counts what went out, and
  * keeps every send in flight so that none is left unsettled when the socket closes.
+ *
+ * Datagrams leave in the order they were sent. Node looks up a host name for every datagram
+ * in its thread pool, where lookups finish in any order, so a name is resolved here instead:
+ * once, and its address is remembered for {@link NAME_CACHE_MS}. While a name is being looked
+ * up, later sends (to any destination) wait behind it.
  */
 export class Outbox {
   readonly #socket: Socket;
   readonly #failure: SendFailure;
+  readonly #lookupFamily: 4 | 6;
   readonly #pending = new Set<SendDone>();
+  readonly #names = new Map<string, { address: string; expires: number }>();
+  readonly #held: Held[] = [];
+  #resolving = false;
   sent = 0;
   bytesSent = 0;
 
-  constructor(socket: Socket, failure: SendFailure) {
+  constructor(socket: Socket, family: AddressFamily, failure: SendFailure) {
     this.#socket = socket;
+    this.#lookupFamily = family === 'IPv6' ? 6 : 4;
     this.#failure = failure;
   }
 
-  /** Sends `payload` to `host`:`port`, or to the connected peer when `host` is undefined. */
-  send(payload: Uint8Array, host: string | undefined, port: number): Promise<number> {
+  /**
+   * Sends `payload` to `host`:`port`, or to the connected peer when `host` is undefined.
+   * `named` says that `host` is a host name rather than an address literal.
+   */
+  send(
+    payload: Uint8Array,
+    host: string | undefined,
+    port: number,
+    named = false,
+  ): Promise<number> {
     return new Promise<number>((resolve, reject) => {
       const done: SendDone = (error, bytes) => {
         if (!this.#pending.delete(done)) return;
@@ -50,11 +84,19 @@ export class Outbox {
         }
       };
       this.#pending.add(done);
-      try {
-        if (host === undefined) this.#socket.send(payload, done);
-        else this.#socket.send(payload, port, host, done);
-      } catch (error) {
-        done(error instanceof Error ? error : new Error(String(error)));
+      if (host === undefined) {
+        this.#transmit(payload, undefined, 0, done);
+      } else if (this.#held.length > 0) {
+        this.#held.push({ payload, host, port, named, done });
+      } else if (!named) {
+        this.#transmit(payload, host, port, done);
+      } else {
+        const address = this.#cached(host);
+        if (address !== undefined) this.#transmit(payload, address, port, done);
+        else {
+          this.#held.push({ payload, host, port, named, done });
+          this.#release();
+        }
       }
     });
   }
@@ -64,7 +106,65 @@ export class Outbox {
    * callback, a send whose address was still being looked up when the socket closed.
    */
   abandon(): void {
+    this.#held.length = 0;
     for (const done of [...this.#pending]) done(CLOSED);
+  }
+
+  #transmit(payload: Uint8Array, host: string | undefined, port: number, done: SendDone): void {
+    try {
+      if (host === undefined) this.#socket.send(payload, done);
+      else this.#socket.send(payload, port, host, done);
+    } catch (error) {
+      done(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  #cached(name: string): string | undefined {
+    const entry = this.#names.get(name);
+    if (entry === undefined) return undefined;
+    if (entry.expires > Date.now()) return entry.address;
+    this.#names.delete(name);
+    return undefined;
+  }
+
+  /** Sends the held datagrams in order, up to the first whose name must be looked up. */
+  #release(): void {
+    const held = this.#held;
+    while (held.length > 0 && !this.#resolving) {
+      const next = held[0] as Held;
+      const address = next.named ? this.#cached(next.host) : next.host;
+      if (address === undefined) {
+        this.#lookup(next.host);
+        return;
+      }
+      held.shift();
+      this.#transmit(next.payload, address, next.port, next.done);
+    }
+  }
+
+  #lookup(name: string): void {
+    this.#resolving = true;
+    lookup(name, { family: this.#lookupFamily }, (error, address) => {
+      this.#resolving = false;
+      if (error) {
+        // Every send waiting for this name gets the error; the others go on in order.
+        const held = this.#held;
+        const failed: Held[] = [];
+        let kept = 0;
+        for (const send of held) {
+          if (send.named && send.host === name) failed.push(send);
+          else held[kept++] = send;
+        }
+        held.length = kept;
+        for (const send of failed) send.done(error);
+      } else {
+        if (this.#names.size >= NAME_CACHE_SIZE) {
+          this.#names.delete(this.#names.keys().next().value as string);
+        }
+        this.#names.set(name, { address, expires: Date.now() + NAME_CACHE_MS });
+      }
+      this.#release();
+    });
   }
 }
 

@@ -1,7 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { within } from '../helpers/bounded.js';
+import { LineChild } from '../helpers/child.js';
+import { createNetns } from '../helpers/netns.js';
 import {
   AbortError,
   InvalidEndpointError,
@@ -184,6 +187,70 @@ describe('DatagramSocket.sendTo and recvFrom', () => {
     to.port = 0;
     await assert.rejects(a.sendTo('three', to), InvalidEndpointError);
     assert.equal((await recv(b)).data.toString(), 'one');
+  });
+});
+
+describe('DatagramSocket.sendTo a host name', () => {
+  /** Receives `count` datagrams and returns their payloads as text, in arrival order. */
+  async function receiveTexts(socket: DatagramSocket, count: number): Promise<string[]> {
+    const texts: string[] = [];
+    for (let i = 0; i < count; i++) texts.push((await recv(socket)).data.toString());
+    return texts;
+  }
+
+  it('sends datagrams to a name in the order of the calls, unawaited', async () => {
+    const [a, b] = await pair();
+    const to = `localhost:${b.localEndpoint.port}`;
+    const expected = Array.from({ length: 256 }, (_, i) => String(i));
+    const sends = expected.map((text) => a.sendTo(text, to));
+    await within(Promise.all(sends), 5_000, 'the sends');
+    assert.deepEqual(await receiveTexts(b, expected.length), expected);
+    assert.equal(b.stats.datagramsDropped, 0);
+  });
+
+  it('keeps the order of sends mixing names and addresses while a name is looked up', async () => {
+    const [a, b] = await pair();
+    const { port } = b.localEndpoint;
+    const hosts = ['localhost', '127.0.0.1', { host: 'localhost', port }];
+    const expected = Array.from({ length: 64 }, (_, i) => String(i));
+    const sends = expected.map((text, i) => {
+      const host = hosts[i % hosts.length] as string | { host: string; port: number };
+      return a.sendTo(text, typeof host === 'string' ? `${host}:${port}` : host);
+    });
+    await within(Promise.all(sends), 5_000, 'the sends');
+    assert.deepEqual(await receiveTexts(b, expected.length), expected);
+    assert.equal(a.stats.datagramsSent, expected.length);
+  });
+
+  it('rejects every send to a name that does not resolve, and sends the rest (fresh network namespace)', async (t) => {
+    const netns = await createNetns();
+    if (typeof netns === 'string') return t.skip(netns);
+    const child = new LineChild('ip', [
+      'netns',
+      'exec',
+      netns.name,
+      process.execPath,
+      fileURLToPath(new URL('./fixtures/netns-send.js', import.meta.url)),
+      'dsock-no-such-host.invalid',
+    ]);
+    try {
+      const outcome = JSON.parse(await child.nextLine(15_000)) as {
+        byName: { name?: string; code?: string; hostname?: string; message?: string }[];
+        literal: { sent?: number; name?: string };
+      };
+      assert.equal(outcome.byName.length, 3);
+      for (const sent of outcome.byName) {
+        assert.equal(sent.name, 'NameResolutionError', JSON.stringify(sent));
+        assert.equal(sent.hostname, 'dsock-no-such-host.invalid');
+        assert.match(sent.message ?? '', /dsock-no-such-host\.invalid:9/);
+      }
+      // Not held back for good by the failed lookup: the system answers it (lo is down).
+      assert.ok(outcome.literal.sent !== undefined || outcome.literal.name !== undefined);
+      assert.notEqual(outcome.literal.name, 'NameResolutionError');
+    } finally {
+      await child.close();
+      await netns.delete();
+    }
   });
 });
 
