@@ -53,9 +53,15 @@ export class SocketClosedError extends SocketError {
   }
 }
 
-/** An operation did not complete within its timeout. */
+/**
+ * An operation did not complete within its timeout, or the system gave up on it (a system
+ * ETIMEDOUT, such as TCP's retransmission timeout: the peer stopped answering).
+ */
 export class TimeoutError extends SocketError {
-  /** The timeout that expired, in milliseconds. */
+  /**
+   * The timeout that expired, in milliseconds; `NaN` when the system timed out the operation
+   * (no timeout of the caller's expired).
+   */
   readonly timeout: number;
 
   constructor(message: string, timeout: number, options: SocketErrorOptions = {}) {
@@ -245,7 +251,12 @@ export function toSocketError(
     case 'EMSGSIZE':
       return new MessageTooLargeError(`${what} failed: message too long`, -1, -1, options);
     case 'ETIMEDOUT':
-      return new TimeoutError(`${what} timed out`, 0, options);
+      return new TimeoutError(
+        `${what} failed: the system timed out (ETIMEDOUT): the peer did not answer, e.g. ` +
+          'TCP gave up retransmitting the connection request or unacknowledged data',
+        Number.NaN,
+        options,
+      );
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
     case 'EHOSTDOWN':
