@@ -50,7 +50,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
   readonly #inbox: Inbox;
   readonly #outbox: Outbox;
   readonly #limit: number;
-  #local: Endpoint;
+  #local!: Endpoint;
   #remote: Endpoint | undefined;
   #connecting = false;
   /** The host of the last sendTo, known valid for this socket. */
@@ -61,7 +61,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
   #broadcast: boolean;
   #closed = false;
   #closing: Promise<void> | undefined;
-  #recvWhat: string;
+  /** Names receives in errors; follows {@link #local}, which connect and disconnect change. */
+  #recvWhat = '';
 
   private constructor(
     socket: Socket,
@@ -78,8 +79,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     );
     this.#broadcast = broadcast;
     this.#lastHost = LOOPBACK_ADDRESS[family];
-    this.#local = this.#readLocal();
-    this.#recvWhat = `recvFrom on ${formatEndpoint(this.#local)}`;
+    this.#updateLocal();
     const inbox = this.#inbox;
     socket.on('message', (data: Buffer, info: RemoteInfo) => inbox.push(data, info));
     socket.on('error', (error: Error) => this.#onError(error));
@@ -315,7 +315,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     if (this.#closed) throw this.#closedError('connect');
     const peer = this.#socket.remoteAddress();
     this.#remote = { host: peer.address, port: peer.port };
-    this.#local = this.#readLocal();
+    this.#updateLocal();
   }
 
   /**
@@ -337,7 +337,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
       throw optionError(`disconnect from ${formatEndpoint(this.#remote)}`, error, this.#local);
     }
     this.#remote = undefined;
-    this.#local = this.#readLocal();
+    this.#updateLocal();
   }
 
   /** Allows (or forbids again) sending to broadcast addresses (SO_BROADCAST). */
@@ -474,9 +474,10 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     });
   }
 
-  #readLocal(): Endpoint {
+  #updateLocal(): void {
     const address = this.#socket.address();
-    return { host: address.address, port: address.port };
+    this.#local = { host: address.address, port: address.port };
+    this.#recvWhat = `recvFrom on ${formatEndpoint(this.#local)}`;
   }
 }
 

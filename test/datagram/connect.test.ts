@@ -6,6 +6,7 @@ import {
   DatagramSocket,
   InvalidEndpointError,
   SocketError,
+  TimeoutError,
 } from '../../src/index.js';
 import type { Endpoint } from '../../src/index.js';
 import { FAMILIES, recv, socketTracker, unavailable } from './sockets.js';
@@ -49,6 +50,27 @@ describe('DatagramSocket.connect', () => {
     const peer = await sockets.bind('127.0.0.1:0');
     await within(socket.connect(peer.localEndpoint), 5_000, 'connect');
     assert.deepEqual(socket.localEndpoint, { host: '127.0.0.1', port: socket.localEndpoint.port });
+  });
+
+  it('names the current local address in receive errors after connect and disconnect', async () => {
+    const socket = await sockets.bind('0.0.0.0:0');
+    const peer = await sockets.bind('127.0.0.1:0');
+    const { port } = socket.localEndpoint;
+    const timedOut = async (): Promise<TimeoutError> => {
+      const error = await socket.recvFrom(100, { timeout: 5 }).then(
+        () => assert.fail('a datagram arrived'),
+        (e: unknown) => e,
+      );
+      assert.ok(error instanceof TimeoutError, String(error));
+      return error;
+    };
+    assert.match((await timedOut()).message, new RegExp(`recvFrom on 0\\.0\\.0\\.0:${port} `));
+    await within(socket.connect(peer.localEndpoint), 5_000, 'connect');
+    const connected = await timedOut();
+    assert.match(connected.message, new RegExp(`recvFrom on 127\\.0\\.0\\.1:${port} `));
+    assert.deepEqual(connected.endpoint, socket.localEndpoint);
+    socket.disconnect();
+    assert.match((await timedOut()).message, new RegExp(`recvFrom on 0\\.0\\.0\\.0:${port} `));
   });
 
   it('refuses sendTo while connected and send while not', async () => {
