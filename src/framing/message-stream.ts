@@ -36,6 +36,8 @@ export type MessageStreamOptions = FrameWriterOptions;
  */
 const READ_SIZE = 256 * 1024;
 
+const NO_WAIT: WaitOptions = {};
+
 /** How the stream of messages ended: cleanly, or with the error every later receive gets. */
 type Ending = { error: undefined } | { error: Error };
 
@@ -144,7 +146,7 @@ export class MessageStream implements AsyncIterable<Buffer> {
    * `options` (no message is lost: it goes to the next receive), and with `SocketClosedError`
    * after {@link close}. Messages that arrived before an error are all received first.
    */
-  receive(options: WaitOptions = {}): Promise<Buffer | null> {
+  receive(options: WaitOptions = NO_WAIT): Promise<Buffer | null> {
     if (this.#ending === undefined && this.#waiters.length === 0) {
       const message = this.#take();
       if (message !== undefined) return Promise.resolve(message);
@@ -153,7 +155,20 @@ export class MessageStream implements AsyncIterable<Buffer> {
     if (ending !== undefined) {
       return ending.error ? Promise.reject(ending.error) : Promise.resolve(null);
     }
-    const received = waitWithDeadline<Buffer | null>(
+    // Without a deadline there is nothing to give up, so no deadline machinery either: this
+    // is the path every receive of a busy stream takes.
+    const received =
+      options.timeout === undefined && options.signal === undefined
+        ? new Promise<Buffer | null>((resolve, reject) => {
+            this.#waiters.push({ resolve, reject });
+          })
+        : this.#receiveWithin(options);
+    if (!this.#pumping) void this.#pump();
+    return received;
+  }
+
+  #receiveWithin(options: WaitOptions): Promise<Buffer | null> {
+    return waitWithDeadline<Buffer | null>(
       (settle) => {
         this.#waiters.push(settle);
         return () => {
@@ -165,8 +180,6 @@ export class MessageStream implements AsyncIterable<Buffer> {
       this.#receiveWhat,
       this.#remote,
     );
-    if (!this.#pumping) void this.#pump();
-    return received;
   }
 
   /**

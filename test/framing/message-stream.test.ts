@@ -62,6 +62,23 @@ describe('MessageStream over a loopback TCP connection', () => {
     });
   });
 
+  it('serves receives in call order, with and without a deadline', async () => {
+    await withPair(peer, {}, async (stream, socket) => {
+      const plain = stream.receive();
+      const expiring = stream.receive({ timeout: 20 });
+      const controller = new AbortController();
+      const abortable = stream.receive({ signal: controller.signal });
+      const last = stream.receive();
+      await assert.rejects(within(expiring, 5_000, 'the expiring receive'), TimeoutError);
+      await write(socket, Buffer.concat(['one', 'two', 'three'].map((m) => encodeFrame(m))));
+      const texts = await within(Promise.all([plain, abortable, last]), 5_000, 'the messages');
+      assert.deepEqual(
+        texts.map((m) => m?.toString()),
+        ['one', 'two', 'three'],
+      );
+    });
+  });
+
   it('refuses a receive timeout beyond the timer limit, and waits for timeout Infinity', async () => {
     await withPair(peer, {}, async (stream, socket) => {
       await assert.rejects(
