@@ -45,6 +45,12 @@ export function checkBoolean(name: string, value: unknown): boolean | undefined 
   throw new TypeError(`${name} must be true or false, got ${describe(value)}`);
 }
 
+/** Checks a required boolean argument; throws a TypeError naming `name`. */
+export function checkFlag(name: string, value: unknown): boolean {
+  if (typeof value === 'boolean') return value;
+  throw new TypeError(`${name} must be true or false, got ${describe(value)}`);
+}
+
 /** Checks an optional address family option. */
 export function checkFamily(value: unknown): AddressFamily | undefined {
   if (value === undefined || value === 'IPv4' || value === 'IPv6') return value;

@@ -7,7 +7,7 @@ import { SocketClosedError, toSocketError } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
 import { adoptSocket, startReading } from './adopt.js';
 import { openConnection, type ConnectOptions } from './connect.js';
-import { checkEncoding, integerError, MAX_READ_SIZE } from './options.js';
+import { checkEncoding, checkFlag, checkInteger, integerError, MAX_READ_SIZE } from './options.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 
 export type { ConnectOptions } from './connect.js';
@@ -112,6 +112,35 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   /** True once {@link close} has been called. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /**
+   * Turns Nagle's algorithm off (`true`, the default: TCP_NODELAY, small writes leave at once)
+   * or on again (`false`: small writes wait to be gathered while earlier data is
+   * unacknowledged). For connections from {@link StreamServer.accept} as well as connected
+   * ones (where {@link ConnectOptions.noDelay} does the same). Throws a TypeError for a flag
+   * that is not a boolean and {@link SocketClosedError} after {@link close}.
+   */
+  setNoDelay(flag = true): void {
+    const value = checkFlag('flag', flag);
+    this.#checkOpen('setNoDelay');
+    this.#socket.setNoDelay(value);
+  }
+
+  /**
+   * Turns TCP keep-alive on or off (SO_KEEPALIVE): while on, the system probes a connection
+   * that has been idle, and a peer that stopped answering makes later operations fail.
+   * `initialDelayMs` is the idle time before the first probe (TCP_KEEPIDLE), in milliseconds
+   * counted in whole seconds (the system's unit); left out, or below 1000, the system's current
+   * setting stays. Throws a TypeError or RangeError for bad arguments and
+   * {@link SocketClosedError} after {@link close}.
+   */
+  setKeepAlive(flag: boolean, initialDelayMs?: number): void {
+    const value = checkFlag('flag', flag);
+    if (initialDelayMs !== undefined)
+      checkInteger('initialDelayMs', initialDelayMs, 0, 2 ** 31 - 1);
+    this.#checkOpen('setKeepAlive');
+    this.#socket.setKeepAlive(value, initialDelayMs ?? 0);
   }
 
   /**
@@ -310,6 +339,14 @@ export class StreamSocket implements AsyncIterable<Buffer> {
       );
     }
     return toSocketError(error, 'send', this.#remote);
+  }
+
+  #checkOpen(what: string): void {
+    if (this.#closed) {
+      throw new SocketClosedError(`${what} on ${formatEndpoint(this.#remote)}: socket is closed`, {
+        endpoint: this.#remote,
+      });
+    }
   }
 
   #closedError(): SocketClosedError {

@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, it } from 'node:test';
+import { SocketClosedError, type StreamSocket } from '../../src/index.js';
+import { within } from '../helpers/bounded.js';
+import { connectedPair, FAMILIES, unavailable } from './pair.js';
+
+const SOCKOPT = fileURLToPath(new URL('../../../test/stream/fixtures/sockopt.py', import.meta.url));
+const run = promisify(execFile);
+
+interface TcpOptions {
+  nodelay?: number;
+  keepalive?: number;
+  keepidle?: number;
+  unavailable?: string;
+  error?: string;
+}
+
+/** The options the kernel has for `socket`'s connection, read from outside this process. */
+async function kernelOptions(socket: StreamSocket): Promise<TcpOptions> {
+  const args = [
+    SOCKOPT,
+    String(process.pid),
+    String(socket.localEndpoint.port),
+    String(socket.remoteEndpoint.port),
+  ];
+  const { stdout } = await run('python3', args, { timeout: 10_000 });
+  const options = JSON.parse(stdout) as TcpOptions;
+  assert.equal(options.error, undefined, options.error);
+  return options;
+}
+
+for (const family of FAMILIES) {
+  describe(`StreamSocket socket options over ${family.name}`, () => {
+    it('setNoDelay turns Nagle off and on for an accepted connection', async (t) => {
+      const skip = await unavailable(family);
+      if (skip) return t.skip(skip);
+      const pair = await connectedPair(family.host);
+      try {
+        const before = await kernelOptions(pair.peer);
+        if (before.unavailable !== undefined) return t.skip(before.unavailable);
+        pair.peer.setNoDelay();
+        assert.equal((await kernelOptions(pair.peer)).nodelay, 1);
+        pair.peer.setNoDelay(false);
+        assert.equal((await kernelOptions(pair.peer)).nodelay, 0);
+        pair.peer.setNoDelay(true);
+        assert.equal((await kernelOptions(pair.peer)).nodelay, 1);
+        // The connection still carries data both ways.
+        await pair.peer.sendAll('ping');
+        assert.equal((await within(pair.client.recvExactly(4), 5000, 'ping')).toString(), 'ping');
+      } finally {
+        await pair.close();
+      }
+    });
+
+    it('setKeepAlive turns keep-alive on with the idle time asked for, and off', async (t) => {
+      const skip = await unavailable(family);
+      if (skip) return t.skip(skip);
+      const pair = await connectedPair(family.host);
+      try {
+        const before = await kernelOptions(pair.peer);
+        if (before.unavailable !== undefined) return t.skip(before.unavailable);
+        pair.peer.setKeepAlive(true, 42_000);
+        assert.deepEqual(await kernelOptions(pair.peer), {
+          nodelay: before.nodelay,
+          keepalive: 1,
+          keepidle: 42,
+        });
+        pair.peer.setKeepAlive(false);
+        assert.equal((await kernelOptions(pair.peer)).keepalive, 0);
+        // Without a delay, the idle time set before stays.
+        pair.client.setKeepAlive(true, 7_000);
+        pair.client.setKeepAlive(false);
+        pair.client.setKeepAlive(true);
+        const client = await kernelOptions(pair.client);
+        assert.equal(client.keepalive, 1);
+        assert.equal(client.keepidle, 7);
+      } finally {
+        await pair.close();
+      }
+    });
+  });
+}
+
+describe('StreamSocket socket option argument checks', () => {
+  it('refuses bad flags and delays, naming them, and a closed socket', async () => {
+    const pair = await connectedPair('127.0.0.1');
+    try {
+      assert.throws(() => pair.peer.setNoDelay('yes' as never), {
+        name: 'TypeError',
+        message: /flag must be true or false, got "yes"/,
+      });
+      assert.throws(() => pair.peer.setKeepAlive(undefined as never), {
+        name: 'TypeError',
+        message: /flag must be true or false/,
+      });
+      assert.throws(() => pair.peer.setKeepAlive(true, -1), {
+        name: 'RangeError',
+        message: /initialDelayMs must be an integer from 0 to 2147483647, got -1/,
+      });
+      assert.throws(() => pair.peer.setKeepAlive(true, 1.5), RangeError);
+      await pair.peer.close();
+      assert.throws(() => pair.peer.setNoDelay(), SocketClosedError);
+      assert.throws(
+        () => pair.peer.setKeepAlive(true),
+        (error: unknown) => {
+          assert.ok(error instanceof SocketClosedError);
+          assert.match(error.message, /setKeepAlive on .*: socket is closed/);
+          return true;
+        },
+      );
+    } finally {
+      await pair.close();
+    }
+  });
+});
