@@ -13,6 +13,7 @@ import { StreamSocket } from '../stream/stream-socket.js';
 import type { ConnectOptions } from '../stream/stream-socket.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { FrameWriter, resolveWriterOptions } from './frame-writer.js';
+import { MessageIterator } from './message-iterator.js';
 import type { FrameWriterOptions } from './frame-writer.js';
 
 /**
@@ -210,18 +211,13 @@ export class MessageStream implements AsyncIterable<Buffer> {
    * Yields each message until the peer ends the stream cleanly; throws as
    * {@link MessageStream.receive} does. Ends quietly when the stream is closed locally.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
-    for (;;) {
-      let message: Buffer | null;
-      try {
-        message = await this.receive();
-      } catch (error) {
-        if (this.#closing !== undefined && error instanceof SocketClosedError) return;
-        throw error;
-      }
-      if (message === null) return;
-      yield message;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    return new MessageIterator<Buffer>({
+      poll: () =>
+        this.#ending === undefined && this.#waiters.length === 0 ? this.#take() : undefined,
+      wait: () => this.receive(),
+      endsQuietly: (error) => this.#closing !== undefined && error instanceof SocketClosedError,
+    });
   }
 
   /**
