@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import type { AddressFamily, Endpoint } from '../endpoint/endpoint.js';
 import type { WaitOptions } from '../internal/deadline.js';
-import { timeoutError } from '../internal/deadline.js';
+import { waitOptionsError } from '../internal/deadline.js';
 
 /**
  * The largest UDP payload of each IP version: 65,535 bytes of IP packet less the headers
@@ -124,10 +124,7 @@ export function checkRecvSize(value: unknown): number {
 
 /** Checks the options of a receive: an object, with a timeout as {@link WaitOptions} allows. */
 export function checkWait(options: unknown): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('options must be an object such as { timeout: 1000 }');
-  }
-  const invalid = timeoutError((options as WaitOptions).timeout);
+  const invalid = waitOptionsError(options);
   if (invalid !== undefined) throw invalid;
 }
 

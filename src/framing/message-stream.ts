@@ -8,7 +8,7 @@ import {
   toSocketError,
 } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
-import { waitWithDeadline } from '../internal/deadline.js';
+import { NO_WAIT, waitOptionsError, waitWithDeadline } from '../internal/deadline.js';
 import { StreamSocket } from '../stream/stream-socket.js';
 import type { ConnectOptions } from '../stream/stream-socket.js';
 import { FrameDecoder } from './frame-decoder.js';
@@ -36,8 +36,6 @@ export type MessageStreamOptions = FrameWriterOptions;
  * bounds what the stream holds beyond the socket's own receive buffer.
  */
 const READ_SIZE = 256 * 1024;
-
-const NO_WAIT: WaitOptions = {};
 
 /** How the stream of messages ended: cleanly, or with the error every later receive gets. */
 type Ending = { error: undefined } | { error: Error };
@@ -148,6 +146,8 @@ export class MessageStream implements AsyncIterable<Buffer> {
    * after {@link close}. Messages that arrived before an error are all received first.
    */
   receive(options: WaitOptions = NO_WAIT): Promise<Buffer | null> {
+    const invalid = waitOptionsError(options);
+    if (invalid !== undefined) return Promise.reject(invalid);
     if (this.#ending === undefined && this.#waiters.length === 0) {
       const message = this.#take();
       if (message !== undefined) return Promise.resolve(message);

@@ -88,6 +88,22 @@ export function waitWithDeadline<T>(
   });
 }
 
+/** The options of a wait when the caller gives none: compared by identity to skip checks. */
+export const NO_WAIT: WaitOptions = Object.freeze({});
+
+/**
+ * The error for wait options that cannot be honoured (not an object: TypeError; a bad timeout:
+ * RangeError), or undefined. Operations that may finish without waiting check their options
+ * with it first, so that a bad timeout is reported whether or not the data is already there.
+ */
+export function waitOptionsError(options: unknown): TypeError | RangeError | undefined {
+  if (options === NO_WAIT) return undefined;
+  if (typeof options !== 'object' || options === null) {
+    return new TypeError('options must be an object such as { timeout: 1000 }');
+  }
+  return timeoutError((options as WaitOptions).timeout);
+}
+
 /**
  * The RangeError for a {@link WaitOptions.timeout} that cannot be honoured, or undefined for
  * a valid one (including undefined and `Infinity`, which mean no time limit).

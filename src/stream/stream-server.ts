@@ -10,6 +10,7 @@ import { formatEndpoint } from '../endpoint/format.js';
 import { toEndpoint } from '../endpoint/parse.js';
 import { SocketClosedError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
+import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { ItemQueue } from '../internal/item-queue.js';
 import { adoptSocket, startReading } from './adopt.js';
 import {
@@ -154,7 +155,9 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
    * {@link AbortError} per `options`, and with {@link SocketClosedError} once the server is
    * closed.
    */
-  async accept(options: WaitOptions = {}): Promise<StreamSocket> {
+  async accept(options: WaitOptions = NO_WAIT): Promise<StreamSocket> {
+    const invalid = waitOptionsError(options);
+    if (invalid !== undefined) throw invalid;
     const stream = await this.#queue.take(options, this.#acceptWhat, this.#local);
     stream[startReading]();
     return stream;

@@ -5,6 +5,7 @@ import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { SocketClosedError, toSocketError } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
+import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { adoptSocket, startReading } from './adopt.js';
 import { openConnection, type ConnectOptions } from './connect.js';
 import { checkEncoding, checkFlag, checkInteger, integerError, MAX_READ_SIZE } from './options.js';
@@ -192,8 +193,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * {@link ConnectionResetError} when the peer reset the connection, and
    * {@link SocketClosedError} when the socket is or gets closed.
    */
-  recv(bufsize: number, options: WaitOptions = {}): Promise<Buffer> {
-    const invalid = integerError('bufsize', bufsize, 1, MAX_READ_SIZE);
+  recv(bufsize: number, options: WaitOptions = NO_WAIT): Promise<Buffer> {
+    const invalid = integerError('bufsize', bufsize, 1, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
     return this.#buffer.read(bufsize, false, options, this.#recvWhat);
   }
@@ -204,8 +205,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * holds the bytes that came, `expected` is `n`), and otherwise as {@link recv}. On a timeout
    * or abort the bytes gathered so far stay for the next read.
    */
-  recvExactly(n: number, options: WaitOptions = {}): Promise<Buffer> {
-    const invalid = integerError('n', n, 0, MAX_READ_SIZE);
+  recvExactly(n: number, options: WaitOptions = NO_WAIT): Promise<Buffer> {
+    const invalid = integerError('n', n, 0, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
     if (n === 0) return this.#closed ? Promise.reject(this.#closedError()) : Promise.resolve(EMPTY);
     return this.#buffer.read(n, true, options, this.#recvWhat);

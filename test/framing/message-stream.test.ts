@@ -86,8 +86,11 @@ describe('MessageStream over a loopback TCP connection', () => {
         (e: unknown) => e instanceof RangeError && /from 0 to 2147483647/.test(e.message),
       );
       const receiving = stream.receive({ timeout: Infinity });
-      await write(socket, encodeFrame('no hurry'));
+      await write(socket, Buffer.concat([encodeFrame('no hurry'), encodeFrame('held')]));
       assert.equal((await within(receiving, 5_000, 'the message'))?.toString(), 'no hurry');
+      // Checked even when a message is already there, which stays for the next receive.
+      await assert.rejects(stream.receive({ timeout: Number.NaN }), RangeError);
+      assert.equal((await within(stream.receive(), 5_000, 'held'))?.toString(), 'held');
     });
   });
 

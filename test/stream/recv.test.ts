@@ -189,6 +189,23 @@ describe('StreamSocket receive timeouts', () => {
     }
   });
 
+  it('refuses bad options even when the data is already there, and keeps the data', async () => {
+    const pair = await connectedPair('127.0.0.1');
+    try {
+      await pair.client.sendAll('held');
+      assert.equal((await within(pair.peer.recvExactly(1), 5000, 'first byte')).toString(), 'h');
+      await assert.rejects(pair.peer.recv(10, { timeout: -1 }), /timeout must be/);
+      await assert.rejects(pair.peer.recvExactly(1, { timeout: 2 ** 31 }), RangeError);
+      await assert.rejects(pair.peer.recv(10, null as never), {
+        name: 'TypeError',
+        message: /options must be an object/,
+      });
+      assert.equal((await within(pair.peer.recv(10), 5000, 'rest')).toString(), 'eld');
+    } finally {
+      await pair.close();
+    }
+  });
+
   it('waits without a limit for timeout Infinity, and for the largest timeout', async () => {
     const pair = await connectedPair('127.0.0.1');
     try {

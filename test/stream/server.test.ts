@@ -291,17 +291,31 @@ describe('StreamServer options', () => {
 
   it('accept refuses a timeout beyond the timer limit, and waits for timeout Infinity', async () => {
     const server = await StreamServer.listen('127.0.0.1:0');
+    const open: StreamSocket[] = [];
+    const keep = (socket: StreamSocket): StreamSocket => {
+      open.push(socket);
+      return socket;
+    };
     try {
       await assert.rejects(
-        server.accept({ timeout: 3e9 }),
+        server.accept({ timeout: 3e9 }).then(keep),
         (error: unknown) => error instanceof RangeError && /2147483647/.test(error.message),
       );
-      const accepting = server.accept({ timeout: Infinity });
-      const client = await connect(server);
+      // Checked even when a connection is already waiting, which stays for the next accept.
+      const early = keep(await connect(server));
+      await within(
+        assert.rejects(server.accept({ timeout: -1 }).then(keep), RangeError),
+        5000,
+        'accept with a bad timeout',
+      );
+      const held = keep(await within(server.accept(), 5000, 'accept the waiting connection'));
+      assert.deepEqual(held.remoteEndpoint, early.localEndpoint);
+      const accepting = server.accept({ timeout: Infinity }).then(keep);
+      const client = keep(await connect(server));
       const peer = await within(accepting, 5000, 'accept');
       assert.deepEqual(peer.remoteEndpoint, client.localEndpoint);
-      await Promise.all([client.close(), peer.close()]);
     } finally {
+      await within(Promise.all(open.map((s) => s.close())), 5000, 'closing the connections');
       await server.close();
     }
   });
