@@ -65,7 +65,8 @@ export async function runScenario<P>(
   if (baseline === undefined) throw new Error(`scenario ${scenario.id} has no contenders`);
   options.log(`${scenario.id}: ${scenario.describe(params)}`);
   const rounds: RoundResult[] = [];
-  for (let round = 0; round < options.rounds; round++) {
+  const roundCount = Math.min(options.rounds, scenario.maxRounds?.[options.mode] ?? Infinity);
+  for (let round = 0; round < roundCount; round++) {
     const order = round % 2 === 0 ? [...scenario.contenders] : [...scenario.contenders].reverse();
     const trials: Record<string, TrialOutcome> = {};
     const report = (contender: Contender, outcome: TrialOutcome): void => {
@@ -77,7 +78,7 @@ export async function runScenario<P>(
               .map((m) => `${m.key}=${format(outcome.metrics[m.key], m.digits)}`)
               .join(' ');
       options.log(
-        `${scenario.id}: round ${round + 1}/${options.rounds} ${contender.id.padEnd(14)} ` +
+        `${scenario.id}: round ${round + 1}/${roundCount} ${contender.id.padEnd(14)} ` +
           `${shown} (${outcome.seconds.toFixed(1)} s)`,
       );
     };

@@ -72,6 +72,11 @@ export interface Scenario<P = unknown> {
    * CPUs by this order. Every contender has a peer for each.
    */
   roles: readonly [string, string];
+  /**
+   * The most rounds this scenario runs per mode, when fewer than the suite's: for figures
+   * that barely vary from round to round but take long to measure (memory).
+   */
+  maxRounds?: Partial<Record<Mode, number>>;
   metrics: readonly MetricSpec[];
   contenders: readonly Contender[];
   /** Runs `contender` once and returns its metrics. */

@@ -3,6 +3,8 @@
  * directory exporting a {@link Scenario}, added here.
  */
 import type { Scenario } from '../lib/scenario.js';
+import { idleMemory } from './memory.js';
+import { tcpFloodMemory, udpFloodMemory } from './memory-flood.js';
 import { tcpBulk } from './tcp-bulk.js';
 import { tcpEcho } from './tcp-echo.js';
 import { udpEcho } from './udp-echo.js';
@@ -13,4 +15,7 @@ export const SCENARIOS: readonly Scenario<never>[] = [
   tcpBulk as Scenario<never>,
   tcpEcho as Scenario<never>,
   udpEcho as Scenario<never>,
+  idleMemory as Scenario<never>,
+  udpFloodMemory as Scenario<never>,
+  tcpFloodMemory as Scenario<never>,
 ];
