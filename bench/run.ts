@@ -9,11 +9,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { parseArgs, USAGE } from './lib/args.js';
+import { writeCharts } from './lib/charts.js';
 import { machineFacts } from './lib/machine.js';
 import { placementProblem, type Placement } from './lib/placement.js';
 import { CPU_TIME_SOURCE } from './lib/thread-cpu.js';
 import { toMarkdown, type SuiteResult } from './lib/report.js';
 import { runScenario, type ScenarioResult } from './lib/runner.js';
+import { contenderVersions, versionsLine } from './lib/versions.js';
 import { SCENARIOS } from './scenarios/index.js';
 
 const DEFAULT_ROUNDS = { quick: 5, full: 9 } as const;
@@ -56,9 +58,12 @@ async function main(): Promise<number> {
   );
   if (placementNote !== undefined)
     log(`placement: ${placementNote}; the scheduler places the ends`);
+  const versions = contenderVersions();
+  log(`contenders: ${versionsLine(versions)}`);
   const startedAt = new Date().toISOString();
   const scenarios: ScenarioResult[] = [];
-  for (const scenario of selected) {
+  for (const [index, scenario] of selected.entries()) {
+    log(`scenario ${index + 1} of ${selected.length}: ${scenario.id}`);
     scenarios.push(
       await runScenario(scenario, {
         mode: args.mode,
@@ -78,6 +83,7 @@ async function main(): Promise<number> {
     placement,
     placementNote,
     cpuTimeSource: CPU_TIME_SOURCE,
+    versions,
     scenarios,
   };
   const markdown = toMarkdown(suite);
@@ -94,6 +100,8 @@ async function main(): Promise<number> {
       ) + '\n',
     );
     log(`wrote ${new URL('latest.md', RESULTS).pathname} and latest.json`);
+    const charts = writeCharts(suite, RESULTS);
+    if (charts.length > 0) log(`wrote charts ${charts.join(', ')}`);
   }
   const failed = scenarios.some((s) =>
     s.rounds.some((round) => Object.values(round.trials).some((t) => 'error' in t)),

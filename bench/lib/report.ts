@@ -4,6 +4,7 @@ import type { ScenarioResult } from './runner.js';
 import type { Placement } from './placement.js';
 import type { Mode } from './scenario.js';
 import type { CPU_TIME_SOURCE } from './thread-cpu.js';
+import { versionsLine, type ContenderVersion } from './versions.js';
 
 /** A whole run, as written to latest.json. */
 export interface SuiteResult {
@@ -16,6 +17,8 @@ export interface SuiteResult {
   placement: Placement;
   placementNote: string | undefined;
   cpuTimeSource: typeof CPU_TIME_SOURCE;
+  /** The exact versions of the contenders' runtimes and packages (absent in older results). */
+  versions?: ContenderVersion[];
   scenarios: ScenarioResult[];
 }
 
@@ -27,6 +30,7 @@ export function toMarkdown(suite: SuiteResult): string {
     '',
     `- Date: ${suite.startedAt}, took ${Math.round(suite.seconds)} s`,
     `- Node.js ${m.node} (V8 ${m.v8}), ${m.platform}`,
+    ...(suite.versions === undefined ? [] : [`- Contenders: ${versionsLine(suite.versions)}`]),
     `- CPU: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB memory`,
     `- Kernel: ${m.kernel}; net.core.rmem_max ${m.rmemMax ?? 'unknown'}`,
     `- Load average at start: ${m.loadAverage.join(' / ')}`,
