@@ -2,10 +2,12 @@ import { Worker } from 'node:worker_threads';
 import type { PeerMessage } from './peer-protocol.js';
 import { expectType, STOP } from './peer-protocol.js';
 import type { PeerWorkerData } from './peer-worker.js';
+import { PeerProcess, type PeerChannel, type ProcessPeerSpec } from './process-peer.js';
 
 /**
- * How to start one end of a contender. Only worker threads so far; a contender in another
- * language would add a kind that spawns a process and speaks the same messages as JSON lines.
+ * How to start one end of a contender: a worker thread running a peer function, or a program
+ * of its own (a contender in another language, see process-peer.ts) speaking the same
+ * messages as JSON lines.
  */
 export interface WorkerPeerSpec {
   kind: 'worker';
@@ -15,7 +17,7 @@ export interface WorkerPeerSpec {
   export: string;
 }
 
-export type PeerSpec = WorkerPeerSpec;
+export type PeerSpec = WorkerPeerSpec | ProcessPeerSpec;
 
 /** A peer run by `export` of the module at `module` (pass `import.meta.url`) in a worker. */
 export function workerPeer(module: string, exportName: string): WorkerPeerSpec {
@@ -29,24 +31,28 @@ const STOP_GRACE_MS = 2000;
 /** The coordinator's side of a running peer. */
 export class PeerHandle {
   readonly name: string;
-  readonly #worker: Worker;
+  readonly #worker: PeerChannel;
   readonly #inbox: PeerMessage[] = [];
   #waiter: { resolve(message: PeerMessage): void; reject(error: Error): void } | undefined;
   #failure: Error | undefined;
   #exited = false;
   readonly #exit: Promise<void>;
 
-  /** Starts the peer; `cpu`, when given, is the one CPU its thread may run on. */
+  /** Starts the peer; `cpu`, when given, is the one CPU its thread (or process) may run on. */
   constructor(name: string, spec: PeerSpec, params: unknown, cpu?: number) {
     this.name = name;
-    const workerData: PeerWorkerData = {
-      module: spec.module,
-      export: spec.export,
-      name,
-      params,
-      cpu,
-    };
-    this.#worker = new Worker(WORKER_URL, { workerData });
+    if (spec.kind === 'process') {
+      this.#worker = new PeerProcess(spec, params, cpu);
+    } else {
+      const workerData: PeerWorkerData = {
+        module: spec.module,
+        export: spec.export,
+        name,
+        params,
+        cpu,
+      };
+      this.#worker = new Worker(WORKER_URL, { workerData });
+    }
     this.#worker.on('message', (message: PeerMessage) => {
       const waiter = this.#waiter;
       this.#waiter = undefined;
