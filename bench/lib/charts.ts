@@ -69,7 +69,8 @@ export function scenarioChart(
 ): string | undefined {
   const metric = mainMetric(scenario);
   if (metric === undefined) return undefined;
-  const base = scenario.baseline;
+  // A metric may be compared with another contender than the scenario's baseline.
+  const base = (metric as { against?: string }).against ?? scenario.baseline;
   let other = 0;
   const rows: Row[] = scenario.contenders.map((c) => {
     const summary = scenario.values[c.id]?.[metric.key];
