@@ -78,9 +78,9 @@ const TABLE_HEAD = [
 
 function summaryRows(scenario: ScenarioResult, headline: boolean): string[] {
   const rows: string[] = [];
-  const base = scenario.baseline;
   for (const metric of scenario.metrics) {
     if ((metric.target !== undefined || metric.headline === true) !== headline) continue;
+    const base = metric.against ?? scenario.baseline;
     for (const contender of scenario.contenders) {
       if (contender.id === base) continue;
       const ratio = scenario.ratios[contender.id]?.[metric.key];

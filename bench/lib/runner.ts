@@ -198,25 +198,28 @@ function collectRatios<P>(
 ): Record<string, Record<string, RatioResult>> {
   const ratios: Record<string, Record<string, RatioResult>> = {};
   for (const contender of scenario.contenders) {
-    if (contender.id === baseline) continue;
     const perMetric: Record<string, RatioResult> = {};
     for (const metric of scenario.metrics) {
-      if (!metric.ratio) continue;
+      const against = metric.against ?? baseline;
+      if (!metric.ratio || contender.id === against) continue;
       const series = rounds.flatMap((round) => {
         const mine = valueOf(round.trials[contender.id], metric.key);
-        const base = valueOf(round.trials[baseline], metric.key);
+        const base = valueOf(round.trials[against], metric.key);
         return mine === undefined || base === undefined || base === 0 ? [] : [mine / base];
       });
       const summary: RatioResult = summarize(series);
       const target = metric.target;
-      if (target !== undefined && summary.n > 0) {
+      const held = metric.targetFor?.includes(contender.id) ?? true;
+      if (target !== undefined && held && summary.n > 0) {
         summary.target = target;
         summary.met =
           metric.better === 'higher' ? summary.median >= target : summary.median <= target;
       }
       perMetric[metric.key] = summary;
     }
-    ratios[contender.id] = perMetric;
+    if (contender.id !== baseline || Object.keys(perMetric).length > 0) {
+      ratios[contender.id] = perMetric;
+    }
   }
   return ratios;
 }

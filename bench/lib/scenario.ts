@@ -18,6 +18,13 @@ export interface MetricSpec {
    */
   target?: number;
   /**
+   * The contender whose value the ratios of this metric are taken against, when not the
+   * scenario's baseline (a target set against another contender: "10 x zeromq").
+   */
+  against?: string;
+  /** The contenders held to {@link target}; every one by default. */
+  targetFor?: readonly string[];
+  /**
    * Shown in the summary table (metrics with a target always are); the others go to the
    * diagnostics table, which explains the summary rather than adding to it.
    */

@@ -3,6 +3,8 @@
  * directory exporting a {@link Scenario}, added here.
  */
 import type { Scenario } from '../lib/scenario.js';
+import { fanout } from './fanout.js';
+import { framed } from './framed.js';
 import { idleMemory } from './memory.js';
 import { tcpFloodMemory, udpFloodMemory } from './memory-flood.js';
 import { tcpBulk } from './tcp-bulk.js';
@@ -15,6 +17,8 @@ export const SCENARIOS: readonly Scenario<never>[] = [
   tcpBulk as Scenario<never>,
   tcpEcho as Scenario<never>,
   udpEcho as Scenario<never>,
+  framed as Scenario<never>,
+  fanout as Scenario<never>,
   idleMemory as Scenario<never>,
   udpFloodMemory as Scenario<never>,
   tcpFloodMemory as Scenario<never>,
