@@ -174,6 +174,8 @@ export function scenarioChart(
       "text-anchor='middle' fill='#57606a'",
     ),
   );
+  // Value labels go last, over the target line, each on a backing box of its own.
+  const labels: string[] = [];
   rows.forEach((row, index) => {
     const top = TOP + index * ROW + (ROW - BAR) / 2;
     const middle = top + BAR / 2;
@@ -211,12 +213,15 @@ export function scenarioChart(
     const width = label.length * CHAR_WIDTH;
     const after = Math.max(end, hi, x(0)) + 6;
     if (after + width <= WIDTH - 4) {
-      out.push(text(after, middle + 4, label, "fill='#1f2328'"));
+      labels.push(
+        `<rect x='${round1(after - 2)}' y='${round1(middle - 8)}' width='${round1(width + 4)}' height='16' fill='#ffffff' fill-opacity='0.85'/>`,
+        text(after, middle + 4, label, "fill='#1f2328'"),
+      );
     } else {
       // No room right of the bar: the label goes inside it, right-aligned, in white on a
       // backing box so that the whisker cannot make it unreadable.
       const right = Math.max(end, zero) - 6;
-      out.push(
+      labels.push(
         `<rect x='${round1(right - width - 4)}' y='${round1(middle - 8)}' width='${round1(width + 8)}' height='16' fill='${row.color}' rx='2'/>`,
         text(right, middle + 4, label, "text-anchor='end' fill='#ffffff' font-weight='600'"),
       );
@@ -234,6 +239,7 @@ export function scenarioChart(
       ),
     );
   }
+  out.push(...labels);
   if (suite !== undefined) {
     const m = suite.machine;
     out.push(

@@ -15,13 +15,15 @@ export function niceAxis(min: number, max: number): { from: number; to: number; 
 
 /** A number in at most 3 significant digits, with k/M/G for large ones: 1.23M, 45.6k, 0.25. */
 export function compact(value: number): string {
-  const abs = Math.abs(value);
-  for (const [size, suffix] of [
-    [1e9, 'G'],
-    [1e6, 'M'],
-    [1e4, 'k'],
+  // Rounded first, so that 999,999 becomes 1M rather than 1000k.
+  const abs = Math.abs(Number(value.toPrecision(3)));
+  // From 10,000 on, in thousands: 1,234 stays readable as it is.
+  for (const [from, unit, suffix] of [
+    [1e9, 1e9, 'G'],
+    [1e6, 1e6, 'M'],
+    [1e4, 1e3, 'k'],
   ] as const) {
-    if (abs >= size) return `${trim((value / size).toPrecision(3))}${suffix}`;
+    if (abs >= from) return `${trim((value / unit).toPrecision(3))}${suffix}`;
   }
   if (abs >= 1000) return Math.round(value).toLocaleString('en-US');
   if (abs === 0) return '0';
