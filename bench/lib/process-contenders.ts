@@ -165,7 +165,7 @@ export function nativeContender(
     id: 'c',
     get label(): string {
       const compiler = gcc();
-      return compiler.ok ? `C, ${label} (gcc ${compiler.value} -O2)` : `C, ${label}`;
+      return compiler.ok ? `C ${label}, gcc ${compiler.value} -O2` : `C ${label}`;
     },
     peers: peers(options.roles, command),
     note: options.note,
