@@ -1,23 +1,25 @@
 /**
- * Datagram rate: 64-byte datagrams from a sender thread to a receiver thread over loopback UDP,
- * at most `window` sends outstanding at a time (both contenders alike), to a receiver with a
- * 4 MiB SO_RCVBUF. The receiver counts each block until all of it has arrived, or until nothing
- * more arrives after the sender is done; its rate is counted from its first datagram of a block
- * to its last.
+ * Datagram rate: datagrams of 64 bytes, then of 1 KiB, from a sender to a receiver over
+ * loopback UDP, at most `window` sends outstanding at a time where the API allows more than
+ * one, to a receiver with a 4 MiB SO_RCVBUF. The receiver counts each block until all of it
+ * has arrived, or until nothing more arrives after the sender is done; its rate is counted
+ * from its first datagram of a block to its last.
  */
 import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { DatagramSocket, SocketClosedError } from '../../src/index.js';
 import { workerPeer } from '../lib/peer.js';
 import type { PeerContext } from '../lib/peer-protocol.js';
-import type { Metrics, Mode, Scenario } from '../lib/scenario.js';
+import { nativeContender, pythonContender } from '../lib/process-contenders.js';
+import type { Metrics, MetricSpec, Mode, Scenario } from '../lib/scenario.js';
 import { BlockCounter, receiveBlocks, sendBlocks, transferRound } from '../lib/transfer.js';
 
 interface Params {
-  /** Datagrams per block, and blocks per contender and round. */
+  /** Datagrams per block, and blocks per contender, payload size and round. */
   block: number;
   blocks: number;
-  size: number;
+  /** Payload sizes, each measured in turn within a round. */
+  sizes: readonly number[];
   window: number;
   recvBufferSize: number;
 }
@@ -33,76 +35,101 @@ interface SenderParams {
 }
 
 const HOST = '127.0.0.1';
+const SIZES = [64, 1024] as const;
+
+/** The suffix of a payload size's metric keys: none for 64 bytes (the original figures). */
+function suffix(size: number): string {
+  return size === 64 ? '' : `${size / 1024}k`;
+}
+
+function sizeName(size: number): string {
+  return size < 1024 ? `${size} B` : `${size / 1024} KiB`;
+}
+
+/** The figures of one payload size. */
+function sizeMetrics(size: number): { headline: MetricSpec[]; diagnostic: MetricSpec[] } {
+  const key = (name: string): string => name + suffix(size);
+  const label = (name: string): string => `${name}, ${sizeName(size)}`;
+  return {
+    headline: [
+      {
+        key: key('rate'),
+        label: label('received/s'),
+        unit: 'datagrams/s',
+        better: 'higher',
+        ratio: true,
+        target: 0.9,
+        targetFor: ['dsock'],
+        digits: 0,
+      },
+      {
+        key: key('loss'),
+        label: label('loss'),
+        unit: '%',
+        better: 'lower',
+        ratio: false,
+        headline: true,
+        digits: 2,
+      },
+    ],
+    diagnostic: [
+      {
+        key: key('queueDropped'),
+        label: label('dropped by receive queue'),
+        unit: 'datagrams',
+        better: 'lower',
+        ratio: false,
+        digits: 0,
+      },
+      {
+        key: key('sendRate'),
+        label: label('sent/s'),
+        unit: 'datagrams/s',
+        better: 'higher',
+        ratio: true,
+        digits: 0,
+      },
+      {
+        key: key('sendCpu'),
+        label: label('sender CPU per datagram'),
+        unit: 'µs',
+        better: 'lower',
+        ratio: true,
+        digits: 2,
+      },
+      {
+        key: key('recvCpu'),
+        label: label('receiver CPU per datagram'),
+        unit: 'µs',
+        better: 'lower',
+        ratio: true,
+        digits: 2,
+      },
+    ],
+  };
+}
+
+const PER_SIZE = SIZES.map(sizeMetrics);
 
 export const udpRate: Scenario<Params> = {
   id: 'udp-rate',
-  title: '64-byte UDP datagram rate, one way',
+  title: 'UDP datagram rate, one way',
   params: (mode: Mode) => ({
     block: mode === 'quick' ? 50_000 : 100_000,
-    blocks: mode === 'quick' ? 6 : 20,
-    size: 64,
+    blocks: mode === 'quick' ? 2 : 5,
+    sizes: SIZES,
     window: 64,
     recvBufferSize: 4 * 1024 * 1024,
   }),
   describe: (p) =>
-    `${(p.block * p.blocks).toLocaleString('en-US')} datagrams of ${p.size} bytes per ` +
+    `${(p.block * p.blocks).toLocaleString('en-US')} datagrams of ` +
+    `${p.sizes.map((size) => `${size.toLocaleString('en-US')} bytes`).join(', then of ')} per ` +
     `contender and round, in blocks of ${p.block.toLocaleString('en-US')} taken in turns; at ` +
     `most ${p.window} sends outstanding, receiver SO_RCVBUF ` +
     `${p.recvBufferSize / 1024 / 1024} MiB; rate counted at the receiver from the first ` +
     'datagram of a block to the last',
   roles: ['receiver', 'sender'],
-  metrics: [
-    {
-      key: 'rate',
-      label: 'received/s',
-      unit: 'datagrams/s',
-      better: 'higher',
-      ratio: true,
-      target: 0.9,
-      digits: 0,
-    },
-    {
-      key: 'loss',
-      label: 'loss',
-      unit: '%',
-      better: 'lower',
-      ratio: false,
-      headline: true,
-      digits: 2,
-    },
-    {
-      key: 'queueDropped',
-      label: 'dropped by receive queue',
-      unit: 'datagrams',
-      better: 'lower',
-      ratio: false,
-      digits: 0,
-    },
-    {
-      key: 'sendRate',
-      label: 'sent/s',
-      unit: 'datagrams/s',
-      better: 'higher',
-      ratio: true,
-      digits: 0,
-    },
-    {
-      key: 'sendCpu',
-      label: 'sender CPU per datagram',
-      unit: 'µs',
-      better: 'lower',
-      ratio: true,
-      digits: 2,
-    },
-    {
-      key: 'recvCpu',
-      label: 'receiver CPU per datagram',
-      unit: 'µs',
-      better: 'lower',
-      ratio: true,
-      digits: 2,
-    },
-  ],
+  metrics: [...PER_SIZE.flatMap((m) => m.headline), ...PER_SIZE.flatMap((m) => m.diagnostic)],
   contenders: [
     {
       id: 'node:dgram',
@@ -122,28 +149,45 @@ export const udpRate: Scenario<Params> = {
       },
       note: '`window` async loops of `await sendTo(buf, endpoint)`; a loop of `await recvFrom()`',
     },
+    pythonContender('udp_rate.py', {
+      roles: ['receiver', 'sender'],
+      note:
+        'a loop of blocking `sock.sendto(buf, (host, port))` (one send outstanding: the ' +
+        'window does not apply); a loop of blocking `sock.recv_into(buffer)`; one process ' +
+        'per end',
+    }),
+    nativeContender('udp-rate', 'sendmmsg/recvmmsg', {
+      roles: ['receiver', 'sender'],
+      note:
+        'blocking `sendmmsg` of `window` datagrams per call; blocking `recvmmsg` of up to 64 ' +
+        'datagrams per call (MSG_WAITFORONE); one process per end',
+    }),
   ],
   async round(order, p, context) {
-    const totals = await transferRound(
-      order,
-      {
-        block: p.block,
-        blocks: p.blocks,
-        receiverParams: { recvBufferSize: p.recvBufferSize } satisfies ReceiverParams,
-        senderParams: (port) => ({ port, size: p.size, window: p.window }) satisfies SenderParams,
-      },
-      context,
-    );
     const metrics: Record<string, Metrics> = {};
-    for (const [id, t] of totals) {
-      metrics[id] = {
-        rate: t.received / t.receiveSeconds,
-        loss: ((t.sent - t.received) / t.sent) * 100,
-        queueDropped: t.extra.queueDropped ?? 0,
-        sendRate: t.sent / t.sendSeconds,
-        sendCpu: (t.senderCpuMs * 1000) / t.sent,
-        recvCpu: (t.receiverCpuMs * 1000) / t.received,
-      };
+    for (const size of p.sizes) {
+      const totals = await transferRound(
+        order,
+        {
+          block: p.block,
+          blocks: p.blocks,
+          receiverParams: { recvBufferSize: p.recvBufferSize } satisfies ReceiverParams,
+          senderParams: (port) => ({ port, size, window: p.window }) satisfies SenderParams,
+        },
+        context,
+      );
+      const key = (name: string): string => name + suffix(size);
+      for (const [id, t] of totals) {
+        metrics[id] = {
+          ...metrics[id],
+          [key('rate')]: t.received / t.receiveSeconds,
+          [key('loss')]: ((t.sent - t.received) / t.sent) * 100,
+          [key('queueDropped')]: t.extra.queueDropped ?? 0,
+          [key('sendRate')]: t.sent / t.sendSeconds,
+          [key('sendCpu')]: (t.senderCpuMs * 1000) / t.sent,
+          [key('recvCpu')]: (t.receiverCpuMs * 1000) / t.received,
+        };
+      }
     }
     return metrics;
   },
