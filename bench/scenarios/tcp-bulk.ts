@@ -9,6 +9,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { StreamServer, StreamSocket } from '../../src/index.js';
 import { listeningPort } from '../lib/listening-port.js';
 import { workerPeer } from '../lib/peer.js';
+import { nativeContender, pythonContender } from '../lib/process-contenders.js';
 import type { PeerContext } from '../lib/peer-protocol.js';
 import type { Metrics, Mode, Scenario } from '../lib/scenario.js';
 import { BlockCounter, receiveBlocks, sendBlocks, transferRound } from '../lib/transfer.js';
@@ -49,6 +50,7 @@ export const tcpBulk: Scenario<Params> = {
       better: 'higher',
       ratio: true,
       target: 0.9,
+      targetFor: ['dsock', 'dsock-recv'],
       digits: 0,
     },
     {
@@ -96,6 +98,18 @@ export const tcpBulk: Scenario<Params> = {
       },
       note: '`await sendAll(chunk)`; the receiver loops on `await recv(65536)` until end of stream',
     },
+    pythonContender('tcp_bulk.py', {
+      roles: ['receiver', 'sender'],
+      note:
+        '`sock.sendall(chunk)` per 64 KiB chunk; the receiver loops on `conn.recv_into(buffer)` ' +
+        'with a 64 KiB buffer; blocking sockets, one process per end',
+    }),
+    nativeContender('tcp-bulk', 'send/recv of 1 MiB', {
+      roles: ['receiver', 'sender'],
+      note:
+        'blocking `send(fd, buf, 1 MiB)` until the block is sent; the receiver loops on ' +
+        'blocking `recv(fd, buf, 1 MiB)`; one process per end',
+    }),
   ],
   async round(order, p, context) {
     const totals = await transferRound(
