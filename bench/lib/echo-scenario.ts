@@ -25,6 +25,7 @@ export const ECHO_METRICS: readonly MetricSpec[] = [
     better: 'lower',
     ratio: true,
     target: 1.1,
+    targetFor: ['dsock'],
     digits: 1,
   },
   {
@@ -34,6 +35,7 @@ export const ECHO_METRICS: readonly MetricSpec[] = [
     better: 'lower',
     ratio: true,
     target: 1.1,
+    targetFor: ['dsock'],
     digits: 1,
   },
   { key: 'mean', label: 'RTT mean', unit: 'µs', better: 'lower', ratio: true, digits: 1 },
@@ -58,8 +60,8 @@ export const ECHO_METRICS: readonly MetricSpec[] = [
 /** Sizes for a mode: 64-byte messages, one outstanding at a time. */
 export function echoParams(mode: Mode): EchoParams {
   return mode === 'quick'
-    ? { size: 64, warmup: 2_000, iterations: 10_000, block: 1_000 }
-    : { size: 64, warmup: 4_000, iterations: 30_000, block: 1_000 };
+    ? { size: 64, warmup: 1_000, iterations: 6_000, block: 1_000 }
+    : { size: 64, warmup: 3_000, iterations: 20_000, block: 1_000 };
 }
 
 interface Pair {

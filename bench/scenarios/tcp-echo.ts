@@ -6,6 +6,7 @@ import { echoScenario } from '../lib/echo-scenario.js';
 import { echoSide, pingSide, type PingParams, type RoundTrips } from '../lib/latency.js';
 import { listeningPort } from '../lib/listening-port.js';
 import { workerPeer } from '../lib/peer.js';
+import { nativeContender, pythonContender } from '../lib/process-contenders.js';
 import type { PeerContext } from '../lib/peer-protocol.js';
 
 const HOST = '127.0.0.1';
@@ -29,6 +30,21 @@ export const tcpEcho = echoScenario('tcp-echo', '64-byte TCP echo round trip', '
     },
     note: 'server: `for await (chunk of socket) await sendAll(chunk)`; client (noDelay): `await sendAll(msg); await recvExactly(64)`',
   },
+  pythonContender('echo.py', {
+    args: ['tcp'],
+    roles: ['server', 'client'],
+    note:
+      'server: `data = conn.recv(65536); conn.sendall(data)`; client (TCP_NODELAY): ' +
+      '`sock.sendall(msg)`, then `sock.recv_into(view)` until the reply is whole; blocking ' +
+      'sockets, one process per end',
+  }),
+  nativeContender('echo', 'blocking send/recv', {
+    args: ['tcp'],
+    roles: ['server', 'client'],
+    note:
+      'server: blocking `recv(fd, buf, 65536)`, then `send` it back; client (TCP_NODELAY): ' +
+      '`send`, then `recv` until the reply is whole; one process per end',
+  }),
 ]);
 
 export async function rawServer(context: PeerContext<unknown>): Promise<void> {

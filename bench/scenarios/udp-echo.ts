@@ -5,6 +5,7 @@ import { DatagramSocket } from '../../src/index.js';
 import { echoScenario } from '../lib/echo-scenario.js';
 import { echoSide, pingSide, type PingParams, type RoundTrips } from '../lib/latency.js';
 import { workerPeer } from '../lib/peer.js';
+import { nativeContender, pythonContender } from '../lib/process-contenders.js';
 import type { PeerContext } from '../lib/peer-protocol.js';
 
 const HOST = '127.0.0.1';
@@ -28,6 +29,21 @@ export const udpEcho = echoScenario('udp-echo', '64-byte UDP echo round trip', '
     },
     note: 'server: `for await (d of socket) await sendTo(d.data, d.sender)`; client: `await sendTo(msg, server); await recvFrom()`',
   },
+  pythonContender('echo.py', {
+    args: ['udp'],
+    roles: ['server', 'client'],
+    note:
+      'server: `data, sender = sock.recvfrom(65536); sock.sendto(data, sender)`; client: ' +
+      '`sock.sendto(msg, server)`, then `sock.recvfrom_into(buffer)`; blocking sockets, one ' +
+      'process per end',
+  }),
+  nativeContender('echo', 'blocking sendto/recvfrom', {
+    args: ['udp'],
+    roles: ['server', 'client'],
+    note:
+      'server: blocking `recvfrom(fd, buf, 65536)`, then `sendto` the sender; client: ' +
+      '`sendto`, then blocking `recvfrom`; one process per end',
+  }),
 ]);
 
 export async function rawServer(context: PeerContext<unknown>): Promise<void> {
