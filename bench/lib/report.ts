@@ -113,6 +113,7 @@ function details(scenario: ScenarioResult): string[] {
     scenario.description + '.',
     '',
     ...scenario.contenders.map((c) => `- \`${c.id}\` (${c.label}): ${c.note}`),
+    ...scenario.skipped.map((c) => `- \`${c.id}\` (${c.label}): skipped, ${c.reason}`),
     '',
   ];
   const columns = scenario.contenders.flatMap((c) =>

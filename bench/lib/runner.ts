@@ -41,6 +41,8 @@ export interface ScenarioResult {
   params: unknown;
   baseline: string;
   contenders: { id: string; label: string; note: string }[];
+  /** Contenders left out because they cannot run here, and why. */
+  skipped: { id: string; label: string; reason: string }[];
   metrics: Scenario['metrics'];
   rounds: RoundResult[];
   /** Per contender, per metric: the values over the rounds. */
@@ -60,6 +62,13 @@ export async function runScenario<P>(
   scenario: Scenario<P>,
   options: RunOptions,
 ): Promise<ScenarioResult> {
+  const skipped = scenario.contenders.flatMap((contender) => {
+    const reason = contender.unavailable?.();
+    return reason === undefined ? [] : [{ id: contender.id, label: contender.label, reason }];
+  });
+  for (const { id, reason } of skipped) options.log(`${scenario.id}: ${id} skipped: ${reason}`);
+  const available = scenario.contenders.filter((c) => !skipped.some((s) => s.id === c.id));
+  scenario = { ...scenario, contenders: available };
   const params = scenario.params(options.mode);
   const baseline = scenario.contenders[0];
   if (baseline === undefined) throw new Error(`scenario ${scenario.id} has no contenders`);
@@ -122,6 +131,7 @@ export async function runScenario<P>(
     params,
     baseline: baseline.id,
     contenders: scenario.contenders.map(({ id, label, note }) => ({ id, label, note })),
+    skipped,
     metrics: scenario.metrics,
     rounds,
     values: collectValues(scenario, rounds),

@@ -44,6 +44,12 @@ export interface Contender {
   peers: Readonly<Record<string, PeerSpec>>;
   /** What the contender's code does, for the report (which API calls, which idiom). */
   note: string;
+  /**
+   * Why the contender cannot run on this machine (no compiler, no interpreter), or undefined
+   * when it can; asked once per run, before the scenario's first round. The runner leaves out
+   * a contender that cannot run, and the report says why.
+   */
+  unavailable?(): string | undefined;
 }
 
 /** What a trial may use: starting the contender's peers, which the runner stops afterwards. */
