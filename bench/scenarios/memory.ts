@@ -59,7 +59,7 @@ export const idleMemory: Scenario<IdleScenarioParams> = {
     `a client process (fresh Node.js processes, ${p.concurrency} connects in flight); each ` +
     "process's RSS growth from before the first connection to after the last, both settled " +
     'by full garbage collections, per connection; the open-file limit is raised for the ' +
-    'children, and the scenario is skipped when it cannot be',
+    'children (where it cannot be, each trial fails saying so)',
   roles: ['server', 'client'],
   metrics: [
     perConnection('both', 'RSS per connection, both ends', { target: 1.2 }),
