@@ -1,5 +1,6 @@
 import type { Endpoint } from '../endpoint/endpoint.js';
 import type { WaitOptions } from '../internal/deadline.js';
+import { waitOptionsError } from '../internal/deadline.js';
 import { ItemQueue } from '../internal/item-queue.js';
 import type { ReceiveFlow } from './receive-flow.js';
 
@@ -86,16 +87,6 @@ export function truncate(message: ReliableMessage, bufsize: number | undefined):
 
 /** Checks the options of a receive, naming what is wrong. */
 export function checkWait(options: WaitOptions): void {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('options must be an object such as { timeout: 1000 }');
-  }
-  const { timeout } = options;
-  if (
-    timeout !== undefined &&
-    (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2 ** 31 - 1)
-  ) {
-    throw new RangeError(
-      `timeout must be a number of milliseconds from 0 to ${2 ** 31 - 1}, got ${String(timeout)}`,
-    );
-  }
+  const error = waitOptionsError(options);
+  if (error) throw error;
 }

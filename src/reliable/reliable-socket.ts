@@ -7,6 +7,7 @@ import { formatEndpoint } from '../endpoint/format.js';
 import { toEndpoint } from '../endpoint/parse.js';
 import { AbortError, MessageTooLargeError, SocketClosedError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
+import { timeoutError } from '../internal/deadline.js';
 import { checkWait, DeliveryQueue, type ReliableMessage, truncate } from './delivery-queue.js';
 import type {
   PeerStats,
@@ -203,18 +204,15 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
   close(options: ReliableCloseOptions = {}): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     const timeout = options?.timeout ?? this.#settings.closeTimeout;
-    if (typeof timeout !== 'number' || !(timeout >= 0) || timeout > 2 ** 31 - 1) {
-      return Promise.reject(
-        new RangeError(
-          `timeout must be a number of milliseconds from 0 to ${2 ** 31 - 1}, got ${String(timeout)}`,
-        ),
-      );
-    }
+    const invalid = timeoutError(timeout);
+    if (invalid) return Promise.reject(invalid);
     this.#closing = (async () => {
       this.#closed = true;
       this.#deliveries.fail(() => this.#closedError('recvFrom'));
       let timer: NodeJS.Timeout | undefined;
-      const expired = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeout)));
+      const expired = new Promise<void>((resolve) => {
+        if (timeout !== Infinity) timer = setTimeout(resolve, timeout);
+      });
       await Promise.race([this.#core.finish(), expired]);
       clearTimeout(timer);
       const local = this.#local;

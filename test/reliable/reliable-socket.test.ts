@@ -121,6 +121,15 @@ describe('ReliableDatagramSocket', () => {
     }
   });
 
+  it('takes Infinity as no limit, like the other sockets, and refuses longer finite timeouts', async () => {
+    const { a, b } = await pair();
+    const receiving = b.recvFrom(100, { timeout: Infinity });
+    await a.sendTo('no limit', b.localEndpoint);
+    assert.equal((await within(receiving, 2000, 'the receive')).data.toString(), 'no limit');
+    await assert.rejects(b.recvFrom(100, { timeout: 2 ** 31 }), RangeError);
+    await within(a.close({ timeout: Infinity }), 2000, 'a close without a limit, all acknowledged');
+  });
+
   it('rejects what a gone peer did not acknowledge when the close timeout expires', async () => {
     const { a } = await pair({ peerTimeout: 60_000 });
     const nobody = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));
