@@ -25,7 +25,7 @@ export const framed: Scenario<Params> = {
   params: (mode: Mode) => ({
     messageSize: 100,
     block: 250_000,
-    blocks: mode === 'quick' ? 2 : 4,
+    blocks: mode === 'quick' ? 1 : 4,
     warmup: 50_000,
   }),
   describe: (p) =>
