@@ -18,9 +18,9 @@ const SPARE_FILES = 256;
 
 export type Api = 'dsock' | 'raw';
 
-/** Which API a contender's children use: the baseline raw Node.js, the other dsock. */
+/** Which API a contender's children use: dsock for the `dsock…` contenders, else raw Node.js. */
 export function apiOf(contender: Contender): Api {
-  return contender.id === 'dsock' ? 'dsock' : 'raw';
+  return contender.id.startsWith('dsock') ? 'dsock' : 'raw';
 }
 
 interface IdleScenarioParams {
@@ -88,13 +88,26 @@ export const idleMemory: Scenario<IdleScenarioParams> = {
         'StreamSocket.connect({ host, port })`; on both ends every connection has a serving ' +
         'loop waiting in `await recv(65536)`',
     },
+    {
+      id: 'dsock-held',
+      label: 'dsock, no read pending',
+      peers: {},
+      note:
+        'as `dsock`, but the connections are only kept, with no `recv` waiting: what the ' +
+        'sockets cost apart from a pending read and the loop awaiting it',
+    },
   ],
   async trial(contender, p, context) {
     const openFiles = p.count + SPARE_FILES;
     const problem = openFilesProblem(openFiles);
     if (problem !== undefined) throw new Error(`skipped: ${problem}`);
     const api = apiOf(contender);
-    const base = { api, count: p.count, concurrency: p.concurrency };
+    const base = {
+      api,
+      pendingRead: contender.id !== 'dsock-held',
+      count: p.count,
+      concurrency: p.concurrency,
+    };
     const options = { ...GC, openFiles };
     const server = new ChildHandle(
       `${contender.id} server`,

@@ -18,6 +18,8 @@ import { STOP, type PeerMessage } from '../../lib/peer-protocol.js';
 export interface IdleParams {
   role: 'server' | 'client';
   api: 'dsock' | 'raw';
+  /** Whether every dsock connection has a serving loop waiting in recv (else it is only kept). */
+  pendingRead: boolean;
   count: number;
   /** Connects in flight at a time (client). */
   concurrency: number;
@@ -38,7 +40,7 @@ export interface IdleReport extends PeerMessage {
 
 const HOST = '127.0.0.1';
 const context = childContext<IdleParams>('idle-connections');
-const { role, api, count, concurrency } = context.params;
+const { role, api, pendingRead, count, concurrency } = context.params;
 let bytesReceived = 0;
 
 /** The serving loop of one dsock connection: a pending recv, as a handler would have. */
@@ -82,7 +84,7 @@ async function dsockServer(): Promise<IdleReport> {
   while (connections.length < count) {
     const socket = await server.accept();
     connections.push(socket);
-    void serveDsock(socket);
+    if (pendingRead) void serveDsock(socket);
   }
   const after = await settledMemory();
   return { type: 'measured', before, after, dropped: server.droppedConnections, received: 0 };
@@ -112,7 +114,7 @@ async function dsockClient(port: number): Promise<IdleReport> {
   await openAll(async () => {
     const socket = await StreamSocket.connect({ host: HOST, port });
     connections.push(socket);
-    void serveDsock(socket);
+    if (pendingRead) void serveDsock(socket);
   });
   const after = await settledMemory();
   return { type: 'measured', before, after, dropped: 0, received: 0 };
