@@ -87,7 +87,9 @@ export const framed: Scenario<Params> = {
       },
       note:
         'sender: per message `Buffer.allocUnsafe(104)`, `writeUInt32BE`, copy, `socket.write(frame)`, ' +
-        "awaiting 'drain' when it returns false; receiver: on('data') joins a partial frame " +
+        "awaiting 'drain' when it returns false; at the end of a block `setNoDelay(true)` then " +
+        "`(false)`, so that the last frame does not wait for a delayed ACK (Nagle's algorithm " +
+        "is on, node:net's default); receiver: on('data') joins a partial frame " +
         'with the chunk (`Buffer.concat`) and cuts frames with `readUInt32BE` and `subarray`',
     },
     {
@@ -100,7 +102,7 @@ export const framed: Scenario<Params> = {
       note:
         'sender: frames written with `writeUInt32BE` and copy into a 64 KiB buffer, ' +
         "`socket.write(buffer)` when full, awaiting 'drain' when it returns false (batching " +
-        'by hand); receiver: as `node:net`',
+        'by hand), the block ending as for `node:net`; receiver: as `node:net`',
     },
     {
       id: 'dsock',
