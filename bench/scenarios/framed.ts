@@ -4,6 +4,7 @@
  * The receiver takes every message apart; the rate is counted from the sender's first write of
  * a block to the last message of the block received. The contenders' code is in framed/peers.ts.
  */
+import { createRequire } from 'node:module';
 import { workerPeer, type PeerHandle } from '../lib/peer.js';
 import type { Contender, Metrics, Mode, Scenario } from '../lib/scenario.js';
 import type { BlockSent } from '../lib/transfer.js';
@@ -18,6 +19,16 @@ interface Params {
 }
 
 const PEERS = new URL('./framed/peers.js', import.meta.url).href;
+
+/** Why zeromq.js cannot run here (the package is not installed), or undefined. */
+function zeromqMissing(): string | undefined {
+  try {
+    createRequire(import.meta.url).resolve('zeromq');
+    return undefined;
+  } catch {
+    return 'the zeromq package is not installed (npm install)';
+  }
+}
 
 export const framed: Scenario<Params> = {
   id: 'framed',
@@ -120,6 +131,7 @@ export const framed: Scenario<Params> = {
     {
       id: 'zeromq',
       label: 'zeromq.js PUSH/PULL',
+      unavailable: zeromqMissing,
       peers: {
         receiver: workerPeer(PEERS, 'zmqReceiver'),
         sender: workerPeer(PEERS, 'zmqSender'),
