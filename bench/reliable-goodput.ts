@@ -8,7 +8,7 @@
  *             time = first send to last message read
  *   uTP:      utp-native (libutp): the same messages written to one connection (in order, with
  *             the stream's back-pressure), its client connected to the relay; time = connect to
- *             the last byte read by the server's stream (bench/utp-contender.ts)
+ *             the last byte read by the server's stream (bench/scenarios/reliable/utp.ts)
  *   udp:      DatagramSocket.sendTo for every message, awaiting each send and letting the event
  *             loop turn every 16 sends (or the relay and receiver would starve); the receiver reads
  *             whatever arrives (the relay's losses are losses); time = first send to last
@@ -18,6 +18,8 @@
  * what arrived over the whole cap (a connection that failed earlier counts the same way: its
  * user got nothing more in that time).
  *
+ * The reliable and UDP runs are in bench/scenarios/reliable/runs.ts, shared with the suite's
+ * scenario (bench/scenarios/reliable-goodput.ts).
  * Relay, senders and receivers share one process, so each side also pays for the relay.
  * Each round runs every contender once, the order reversed every other round; the table gives
  * the median of the rounds and their min–max, ratios taken per round.
@@ -25,98 +27,14 @@
  * Run: npx tsc -p tsconfig.json && node build/bench/reliable-goodput.js [messages] [rounds] [cap s]
  */
 import { loadavg } from 'node:os';
-import { ChaosRelay, DatagramSocket, ReliableDatagramSocket } from '../src/index.js';
 import { summarize, type Summary } from './lib/stats.js';
-import { loadUtp, type Utp, utpRun } from './utp-contender.js';
+import { type GoodputResult as Result, reliableRun, udpRun } from './scenarios/reliable/runs.js';
+import { loadUtp, type Utp, utpRun } from './scenarios/reliable/utp.js';
 
 const MESSAGE_SIZE = 1024;
 const LOSSES = [0, 0.01, 0.05, 0.2];
-/** Plain UDP datagrams sent between turns of the event loop. */
-const BURST = 16;
 
 type Contender = 'reliable' | 'utp' | 'udp';
-
-interface Result {
-  seconds: number;
-  delivered: number;
-  failure?: string;
-}
-
-async function reliableRun(
-  messages: number,
-  loss: number,
-  seed: number,
-  capMs: number,
-): Promise<Result> {
-  const receiver = await ReliableDatagramSocket.bind('127.0.0.1:0');
-  const relay = await ChaosRelay.start({ target: receiver.localEndpoint, faults: { loss, seed } });
-  const sender = await ReliableDatagramSocket.bind('127.0.0.1:0');
-  const payload = Buffer.alloc(MESSAGE_SIZE, 0x61);
-  const to = relay.localEndpoint;
-  let capped = false;
-  // Closing the receiver ends the reads at the cap without a timer per read.
-  const cap = setTimeout(() => {
-    capped = true;
-    void receiver.close({ timeout: 0 });
-  }, capMs);
-  const started = performance.now();
-  const sends: Promise<void>[] = [];
-  for (let i = 0; i < messages; i++) sends.push(sender.sendTo(payload, to));
-  const sent = Promise.all(sends);
-  // Awaited below, or abandoned at the cap when closing rejects what was not acknowledged.
-  sent.catch(() => {});
-  try {
-    let delivered = 0;
-    try {
-      for (let i = 0; i < messages; i++) delivered += (await receiver.recvFrom()).data.length;
-    } catch (error) {
-      if (!capped) throw error;
-    }
-    if (capped) return { seconds: capMs / 1000, delivered };
-    const seconds = (performance.now() - started) / 1000;
-    await sent;
-    return { seconds, delivered };
-  } finally {
-    clearTimeout(cap);
-    await sender.close({ timeout: 0 });
-    await receiver.close({ timeout: 0 });
-    await relay.close();
-  }
-}
-
-async function udpRun(messages: number, loss: number, seed: number): Promise<Result> {
-  const receiver = await DatagramSocket.bind('127.0.0.1:0', { recvBufferSize: 1 << 20 });
-  const relay = await ChaosRelay.start({ target: receiver.localEndpoint, faults: { loss, seed } });
-  const sender = await DatagramSocket.bind('127.0.0.1:0', { sendBufferSize: 1 << 20 });
-  const payload = Buffer.alloc(MESSAGE_SIZE, 0x61);
-  const to = relay.localEndpoint;
-  try {
-    const started = performance.now();
-    let delivered = 0;
-    let last = started;
-    const receiving = (async () => {
-      for (;;) {
-        try {
-          delivered += (await receiver.recvFrom(65536, { timeout: 300 })).data.length;
-          last = performance.now();
-        } catch {
-          return;
-        }
-      }
-    })();
-    for (let i = 0; i < messages; i++) {
-      await sender.sendTo(payload, to);
-      // Let the relay and the receiver run: without it the sender alone fills every buffer.
-      if (i % BURST === BURST - 1) await new Promise((resolve) => setImmediate(resolve));
-    }
-    await receiving;
-    return { seconds: (last - started) / 1000, delivered };
-  } finally {
-    await sender.close();
-    await receiver.close();
-    await relay.close();
-  }
-}
 
 /** The rounds of one contender at one loss rate. */
 class Series {
@@ -186,18 +104,11 @@ async function main(): Promise<void> {
       const seed = 100 + round;
       const order = round % 2 === 0 ? contenders : [...contenders].reverse();
       for (const contender of order) {
+        const run = { messages, messageSize: MESSAGE_SIZE, loss, seed, capMs };
         let result: Result;
-        if (contender === 'reliable') result = await reliableRun(messages, loss, seed, capMs);
-        else if (contender === 'udp') result = await udpRun(messages, loss, seed);
-        else {
-          result = await utpRun(utp as Utp, {
-            messages,
-            messageSize: MESSAGE_SIZE,
-            loss,
-            seed,
-            capMs,
-          });
-        }
+        if (contender === 'reliable') result = await reliableRun(run);
+        else if (contender === 'udp') result = await udpRun(run);
+        else result = await utpRun(utp as Utp, run);
         series[contender].add(result, expected);
         console.error(
           `loss ${percent(loss)} round ${round + 1} ${contender}: ` +
