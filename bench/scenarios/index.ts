@@ -7,6 +7,7 @@ import { fanout } from './fanout.js';
 import { framed } from './framed.js';
 import { idleMemory } from './memory.js';
 import { tcpFloodMemory, udpFloodMemory } from './memory-flood.js';
+import { reliableGoodput } from './reliable-goodput.js';
 import { tcpBulk } from './tcp-bulk.js';
 import { tcpEcho } from './tcp-echo.js';
 import { udpEcho } from './udp-echo.js';
@@ -19,6 +20,7 @@ export const SCENARIOS: readonly Scenario<never>[] = [
   udpEcho as Scenario<never>,
   framed as Scenario<never>,
   fanout as Scenario<never>,
+  reliableGoodput as Scenario<never>,
   idleMemory as Scenario<never>,
   udpFloodMemory as Scenario<never>,
   tcpFloodMemory as Scenario<never>,
