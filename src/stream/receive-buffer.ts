@@ -6,15 +6,28 @@ import { waitWithDeadline } from '../internal/deadline.js';
 
 const EMPTY = Buffer.alloc(0);
 
-/** One pending read: `exact` reads want `size` bytes in one piece, others up to `size`. */
+/**
+ * One pending read: `exact` reads want `size` bytes in one piece, others up to `size`. A flat
+ * object, linked to the next waiting read, as idle connections each hold one.
+ */
 interface Reader {
   readonly size: number;
   readonly exact: boolean;
-  readonly settle: Settle<Buffer>;
+  readonly resolve: (value: Buffer) => void;
+  readonly reject: (reason: Error) => void;
+  next: Reader | undefined;
 }
 
-/** Told `true` when the source must stop delivering data, `false` when it may go on. */
-export type PressureListener = (paused: boolean) => void;
+/** The key of {@link PressureSink}'s method, kept out of the owner's public API. */
+export const onPressure: unique symbol = Symbol('onPressure');
+
+/**
+ * Told `true` when the source must stop delivering data, `false` when it may go on. An object
+ * with a method rather than a callback, so that the owner needs no closure of its own.
+ */
+export interface PressureSink {
+  [onPressure](paused: boolean): void;
+}
 
 /**
  * The bytes a stream socket has received and the application has not read yet, with the
@@ -30,10 +43,12 @@ export type PressureListener = (paused: boolean) => void;
  * for.
  */
 export class ReceiveBuffer {
-  readonly #chunks: Buffer[] = [];
+  // Allocated on the first chunk that has to wait: an idle connection holds none.
+  #chunks: Buffer[] | undefined;
   #head = 0;
   #bytes = 0;
-  readonly #readers: Reader[] = [];
+  #first: Reader | undefined;
+  #last: Reader | undefined;
   #ended = false;
   #discarding = false;
   #failure: (() => Error) | undefined;
@@ -42,19 +57,19 @@ export class ReceiveBuffer {
   readonly #lowWater: number;
   // Many tiny chunks cost far more than their bytes, so their count is bounded as well.
   readonly #chunkLimit: number;
-  readonly #onPressure: PressureListener;
+  readonly #sink: PressureSink;
   readonly #endpoint: Endpoint | undefined;
 
   /**
    * @param limit bytes held before the source is paused
-   * @param onPressure stops (`true`) or restarts (`false`) the source
+   * @param sink stops (`true`) or restarts (`false`) the source
    * @param endpoint the peer, named in errors
    */
-  constructor(limit: number, onPressure: PressureListener, endpoint?: Endpoint) {
+  constructor(limit: number, sink: PressureSink, endpoint?: Endpoint) {
     this.#limit = limit;
     this.#lowWater = Math.floor(limit / 2);
     this.#chunkLimit = Math.max(64, Math.ceil(limit / 256));
-    this.#onPressure = onPressure;
+    this.#sink = sink;
     this.#endpoint = endpoint;
   }
 
@@ -83,17 +98,17 @@ export class ReceiveBuffer {
     if (this.#discarding || this.#failure !== undefined || this.#ended) return;
     if (chunk.length === 0) return;
     // The common case of a reader already waiting for whatever comes: hand the chunk over as is.
-    if (this.#bytes === 0 && this.#readers.length > 0) {
-      const reader = this.#readers[0] as Reader;
+    const reader = this.#first;
+    if (this.#bytes === 0 && reader !== undefined) {
       if (!reader.exact && chunk.length <= reader.size) {
-        this.#readers.shift();
-        reader.settle.resolve(chunk);
+        this.#shiftReader(reader);
+        reader.resolve(chunk);
         return;
       }
     }
-    this.#chunks.push(chunk);
+    (this.#chunks ??= []).push(chunk);
     this.#bytes += chunk.length;
-    if (this.#readers.length > 0) this.#serve();
+    if (this.#first !== undefined) this.#serve();
     this.#checkPressure();
   }
 
@@ -131,7 +146,7 @@ export class ReceiveBuffer {
    * with {@link IncompleteReadError}). `what` names the operation in timeout and abort errors.
    */
   read(size: number, exact: boolean, options: WaitOptions, what: string): Promise<Buffer> {
-    if (this.#readers.length === 0) {
+    if (this.#first === undefined) {
       const now = this.#tryRead(size, exact);
       if (now instanceof Error) return Promise.reject(now);
       if (now !== undefined) return Promise.resolve(now);
@@ -140,16 +155,21 @@ export class ReceiveBuffer {
     this.#setPaused(false);
     if (options.timeout === undefined && options.signal === undefined) {
       return new Promise<Buffer>((resolve, reject) => {
-        this.#readers.push({ size, exact, settle: { resolve, reject } });
+        this.#pushReader({ size, exact, resolve, reject, next: undefined });
       });
     }
     return waitWithDeadline<Buffer>(
-      (settle) => {
-        const reader: Reader = { size, exact, settle };
-        this.#readers.push(reader);
+      (settle: Settle<Buffer>) => {
+        const reader: Reader = {
+          size,
+          exact,
+          resolve: (value) => settle.resolve(value),
+          reject: (reason) => settle.reject(reason),
+          next: undefined,
+        };
+        this.#pushReader(reader);
         return () => {
-          const at = this.#readers.indexOf(reader);
-          if (at >= 0) this.#readers.splice(at, 1);
+          this.#removeReader(reader);
           // The reader that gave up may have been blocking others that the held data satisfies.
           this.#serve();
           this.#checkPressure();
@@ -162,13 +182,38 @@ export class ReceiveBuffer {
   }
 
   #serve(): void {
-    while (this.#readers.length > 0) {
-      const reader = this.#readers[0] as Reader;
+    for (let reader = this.#first; reader !== undefined; reader = this.#first) {
       const result = this.#tryRead(reader.size, reader.exact);
       if (result === undefined) return;
-      this.#readers.shift();
-      if (result instanceof Error) reader.settle.reject(result);
-      else reader.settle.resolve(result);
+      this.#shiftReader(reader);
+      if (result instanceof Error) reader.reject(result);
+      else reader.resolve(result);
+    }
+  }
+
+  #pushReader(reader: Reader): void {
+    if (this.#last === undefined) this.#first = reader;
+    else this.#last.next = reader;
+    this.#last = reader;
+  }
+
+  /** Takes `first`, the first waiting read, off the queue. */
+  #shiftReader(first: Reader): void {
+    this.#first = first.next;
+    if (this.#first === undefined) this.#last = undefined;
+    first.next = undefined;
+  }
+
+  /** Takes a read that gave up off the queue, wherever it is (it may have been served). */
+  #removeReader(reader: Reader): void {
+    let previous: Reader | undefined;
+    for (let at = this.#first; at !== undefined; previous = at, at = at.next) {
+      if (at !== reader) continue;
+      if (previous === undefined) this.#first = at.next;
+      else previous.next = at.next;
+      if (this.#last === at) this.#last = previous;
+      at.next = undefined;
+      return;
     }
   }
 
@@ -185,10 +230,12 @@ export class ReceiveBuffer {
   /** Takes `size` bytes (exact) or up to `size` bytes from the first chunk; `size` is held. */
   #take(size: number, exact: boolean): Buffer {
     if (size === 0) return EMPTY;
-    const first = this.#chunks[this.#head] as Buffer;
+    // size > 0 is held, so chunks exist.
+    const chunks = this.#chunks as Buffer[];
+    const first = chunks[this.#head] as Buffer;
     let out: Buffer;
     if (first.length > size) {
-      this.#chunks[this.#head] = first.subarray(size);
+      chunks[this.#head] = first.subarray(size);
       out = first.subarray(0, size);
     } else if (!exact || first.length === size) {
       this.#shiftChunk();
@@ -197,7 +244,7 @@ export class ReceiveBuffer {
       out = Buffer.allocUnsafe(size);
       let at = 0;
       while (at < size) {
-        const chunk = this.#chunks[this.#head] as Buffer;
+        const chunk = chunks[this.#head] as Buffer;
         const need = size - at;
         if (chunk.length <= need) {
           chunk.copy(out, at);
@@ -205,7 +252,7 @@ export class ReceiveBuffer {
           this.#shiftChunk();
         } else {
           chunk.copy(out, at, 0, need);
-          this.#chunks[this.#head] = chunk.subarray(need);
+          chunks[this.#head] = chunk.subarray(need);
           at = size;
         }
       }
@@ -222,23 +269,24 @@ export class ReceiveBuffer {
   }
 
   #shiftChunk(): void {
-    this.#chunks[this.#head] = EMPTY;
+    const chunks = this.#chunks as Buffer[];
+    chunks[this.#head] = EMPTY;
     this.#head++;
-    if (this.#head === this.#chunks.length) {
-      this.#chunks.length = 0;
+    if (this.#head === chunks.length) {
+      chunks.length = 0;
       this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#chunks.length) {
-      this.#chunks.splice(0, this.#head);
+    } else if (this.#head > 1024 && this.#head * 2 > chunks.length) {
+      chunks.splice(0, this.#head);
       this.#head = 0;
     }
   }
 
   #chunkCount(): number {
-    return this.#chunks.length - this.#head;
+    return this.#chunks === undefined ? 0 : this.#chunks.length - this.#head;
   }
 
   #clear(): void {
-    this.#chunks.length = 0;
+    if (this.#chunks !== undefined) this.#chunks.length = 0;
     this.#head = 0;
     this.#bytes = 0;
   }
@@ -246,7 +294,7 @@ export class ReceiveBuffer {
   #checkPressure(): void {
     if (
       !this.#paused &&
-      this.#readers.length === 0 &&
+      this.#first === undefined &&
       !this.#discarding &&
       (this.#bytes >= this.#limit || this.#chunkCount() >= this.#chunkLimit)
     ) {
@@ -257,6 +305,6 @@ export class ReceiveBuffer {
   #setPaused(paused: boolean): void {
     if (this.#paused === paused) return;
     this.#paused = paused;
-    this.#onPressure(paused);
+    this.#sink[onPressure](paused);
   }
 }

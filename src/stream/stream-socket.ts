@@ -9,7 +9,7 @@ import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { adoptSocket, startReading } from './adopt.js';
 import { openConnection, type ConnectOptions } from './connect.js';
 import { checkEncoding, checkFlag, checkInteger, integerError, MAX_READ_SIZE } from './options.js';
-import { ReceiveBuffer } from './receive-buffer.js';
+import { onPressure, ReceiveBuffer, type PressureSink } from './receive-buffer.js';
 
 export type { ConnectOptions } from './connect.js';
 export type { StreamSocketOptions } from './options.js';
@@ -19,6 +19,38 @@ const DONE = Promise.resolve();
 /** The error of the writing side: net.Socket's own `errored` reports the reading side. */
 function writableErrored(socket: Socket): unknown {
   return Reflect.get(Writable.prototype, 'errored', socket);
+}
+
+/**
+ * The StreamSocket wrapping a net.Socket, which its listeners reach through the socket they are
+ * called on: shared listener functions cost an idle connection nothing, closures would.
+ */
+const owner: unique symbol = Symbol('StreamSocket');
+interface OwnedSocket extends Socket {
+  [owner]: StreamSocket;
+}
+
+/**
+ * Node's caches of the addresses a net.Socket has been asked for. Each endpoint is read once and
+ * kept by the StreamSocket, so the caches would only hold second copies (Node asks the system
+ * again should the address be wanted).
+ */
+interface AddressCaches {
+  _sockname: unknown;
+  _peername: unknown;
+}
+
+// Connections share their addresses' strings (the system hands out a new one each time): the
+// last one seen is kept, which serves the common case of many connections from or to one host.
+let lastLocalHost = '';
+let lastRemoteHost = '';
+function sharedLocalHost(host: string): string {
+  if (host === lastLocalHost) return lastLocalHost;
+  return (lastLocalHost = host);
+}
+function sharedRemoteHost(host: string): string {
+  if (host === lastRemoteHost) return lastRemoteHost;
+  return (lastRemoteHost = host);
 }
 
 /** Options of {@link StreamSocket.sendAll}. */
@@ -39,12 +71,15 @@ export type ShutdownHow = 'read' | 'write' | 'both';
  * stays bounded. Reads are served in the order they are made. Iterating the socket with
  * `for await` yields the received chunks until end of stream.
  */
-export class StreamSocket implements AsyncIterable<Buffer> {
+export class StreamSocket implements AsyncIterable<Buffer>, PressureSink {
   readonly #socket: Socket;
   readonly #buffer: ReceiveBuffer;
-  readonly #local: Endpoint;
+  // The local endpoint as two fields rather than an object: {@link localEndpoint} copies anyway.
+  readonly #localHost: string;
+  readonly #localPort: number;
   readonly #remote: Endpoint;
-  readonly #recvWhat: string;
+  // Built on first use: only reads with a deadline and errors name the operation.
+  #recvWhat: string | undefined;
   #started: boolean;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -53,25 +88,47 @@ export class StreamSocket implements AsyncIterable<Buffer> {
 
   private constructor(socket: Socket, receiveBufferLimit: number, start: boolean) {
     this.#socket = socket;
-    this.#local = { host: socket.localAddress ?? '', port: socket.localPort ?? 0 };
-    this.#remote = { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
-    this.#recvWhat = `recv from ${formatEndpoint(this.#remote)}`;
+    // Read while the connection is open: once Node has destroyed the socket (after an error,
+    // say) it no longer knows its addresses.
+    this.#localHost = sharedLocalHost(socket.localAddress ?? '');
+    this.#localPort = socket.localPort ?? 0;
+    this.#remote = {
+      host: sharedRemoteHost(socket.remoteAddress ?? ''),
+      port: socket.remotePort ?? 0,
+    };
+    const caches = socket as unknown as AddressCaches;
+    caches._sockname = null;
+    caches._peername = null;
     this.#started = start;
-    this.#buffer = new ReceiveBuffer(
-      receiveBufferLimit,
-      (paused) => this.#flow(paused),
-      this.#remote,
-    );
+    this.#buffer = new ReceiveBuffer(receiveBufferLimit, this, this.#remote);
     // Half-open connections are part of the model: after the peer's end of stream we may still
     // send, and shutdown('write') must not close our reading side.
     socket.allowHalfOpen = true;
-    socket.on('data', (chunk: Buffer) => this.#buffer.push(chunk));
-    socket.on('end', () => this.#buffer.end());
-    socket.on('error', (error: Error) => this.#onError(error));
-    socket.on('close', () => {
-      if (!this.#buffer.ended) this.#buffer.fail(() => this.#closedError());
-    });
+    (socket as OwnedSocket)[owner] = this;
+    socket.on('data', StreamSocket.#onData);
+    socket.on('end', StreamSocket.#onEnd);
+    socket.on('error', StreamSocket.#onError);
+    socket.on('close', StreamSocket.#onClose);
     if (start) socket.resume();
+  }
+
+  static #onData(this: OwnedSocket, chunk: Buffer): void {
+    this[owner].#buffer.push(chunk);
+  }
+
+  static #onEnd(this: OwnedSocket): void {
+    this[owner].#buffer.end();
+  }
+
+  static #onError(this: OwnedSocket, error: Error): void {
+    const self = this[owner];
+    self.#failure ??= error;
+    self.#buffer.fail(() => toSocketError(error, 'receive', self.#remote));
+  }
+
+  static #onClose(this: OwnedSocket): void {
+    const self = this[owner];
+    if (!self.#buffer.ended) self.#buffer.fail(() => self.#closedError());
   }
 
   /**
@@ -102,7 +159,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
 
   /** The local address and port of the connection. */
   get localEndpoint(): Endpoint {
-    return { ...this.#local };
+    return { host: this.#localHost, port: this.#localPort };
   }
 
   /** The peer's address and port. */
@@ -196,7 +253,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   recv(bufsize: number, options: WaitOptions = NO_WAIT): Promise<Buffer> {
     const invalid = integerError('bufsize', bufsize, 1, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
-    return this.#buffer.read(bufsize, false, options, this.#recvWhat);
+    return this.#buffer.read(bufsize, false, options, this.#waitWhat(options));
   }
 
   /**
@@ -209,7 +266,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     const invalid = integerError('n', n, 0, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
     if (n === 0) return this.#closed ? Promise.reject(this.#closedError()) : Promise.resolve(EMPTY);
-    return this.#buffer.read(n, true, options, this.#recvWhat);
+    return this.#buffer.read(n, true, options, this.#waitWhat(options));
   }
 
   /**
@@ -270,7 +327,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     for (;;) {
       let chunk: Buffer;
       try {
-        chunk = await this.#buffer.read(Infinity, false, {}, this.#recvWhat);
+        chunk = await this.#buffer.read(Infinity, false, NO_WAIT, '');
       } catch (error) {
         if (this.#closed && error instanceof SocketClosedError) return;
         throw error;
@@ -280,15 +337,20 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     }
   }
 
-  #flow(paused: boolean): void {
+  /** @internal Stops (`true`) or restarts (`false`) reading from the kernel. */
+  [onPressure](paused: boolean): void {
     if (!this.#started) return;
     if (paused) this.#socket.pause();
     else this.#socket.resume();
   }
 
-  #onError(error: Error): void {
-    this.#failure ??= error;
-    this.#buffer.fail(() => toSocketError(error, 'receive', this.#remote));
+  /** What a read names in its timeout and abort errors: only one with a deadline needs it. */
+  #waitWhat(options: WaitOptions): string {
+    return options.timeout === undefined && options.signal === undefined ? '' : this.#what();
+  }
+
+  #what(): string {
+    return (this.#recvWhat ??= `recv from ${formatEndpoint(this.#remote)}`);
   }
 
   #shutdownWrite(): Promise<void> {
@@ -351,7 +413,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   }
 
   #closedError(): SocketClosedError {
-    return new SocketClosedError(`${this.#recvWhat} failed: socket is closed`, {
+    return new SocketClosedError(`${this.#what()} failed: socket is closed`, {
       endpoint: this.#remote,
     });
   }

@@ -131,6 +131,26 @@ for (const family of FAMILIES) {
       }
     });
 
+    it('the endpoints stay known after a reset by the peer and after close', async (t) => {
+      const skip = await unavailable(family);
+      if (skip) return t.skip(skip);
+      const node = await nodePeer(family.host);
+      try {
+        const local = { host: node.peer.remoteAddress, port: node.peer.remotePort };
+        const remote = { host: node.peer.localAddress, port: node.peer.localPort };
+        const pending = node.client.recv(10).catch((e: unknown) => e);
+        node.peer.resetAndDestroy();
+        assert.ok((await within(pending, 5000, 'reset')) instanceof ConnectionResetError);
+        assert.deepEqual(node.client.localEndpoint, local);
+        assert.deepEqual(node.client.remoteEndpoint, remote);
+        await within(node.client.close(), 5000, 'close');
+        assert.deepEqual(node.client.localEndpoint, local);
+        assert.deepEqual(node.client.remoteEndpoint, remote);
+      } finally {
+        await node.close();
+      }
+    });
+
     it('sendAll to a peer that has reset rejects with ConnectionResetError', async (t) => {
       const skip = await unavailable(family);
       if (skip) return t.skip(skip);
