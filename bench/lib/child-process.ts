@@ -9,6 +9,7 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import type { PeerMessage } from './peer-protocol.js';
 import { expectType, STOP } from './peer-protocol.js';
+import { MessageInbox } from './message-inbox.js';
 
 /** How long a child told to stop may take to exit before it is killed. */
 const STOP_GRACE_MS = 3000;
@@ -46,9 +47,7 @@ export function openFilesProblem(openFiles: number): string | undefined {
 export class ChildHandle {
   readonly name: string;
   readonly #child: ChildProcess;
-  readonly #inbox: PeerMessage[] = [];
-  #waiter: { resolve(message: PeerMessage): void; reject(error: Error): void } | undefined;
-  #failure: Error | undefined;
+  readonly #inbox: MessageInbox;
   #stderr = '';
   readonly #exit: Promise<void>;
   #exited = false;
@@ -56,6 +55,7 @@ export class ChildHandle {
   /** Starts `node <script> <params as JSON>`. */
   constructor(name: string, script: URL, params: unknown, options: ChildOptions = {}) {
     this.name = name;
+    this.#inbox = new MessageInbox(name);
     const node = [...(options.nodeOptions ?? []), script.pathname, JSON.stringify(params)];
     // The limit is raised by a shell that then becomes the child, so it applies to the child
     // alone, and a limit that cannot be raised fails the start instead of the child running
@@ -98,23 +98,8 @@ export class ChildHandle {
   }
 
   /** The child's next message, which must be of `type`, within `timeoutMs`. */
-  async next<M extends PeerMessage = PeerMessage>(type: string, timeoutMs: number): Promise<M> {
-    const held = this.#inbox.shift();
-    if (held !== undefined) return expectType<M>(held, type, this.name);
-    if (this.#failure !== undefined) throw this.#failure;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const message = await new Promise<PeerMessage>((resolve, reject) => {
-        this.#waiter = { resolve, reject };
-        timer = setTimeout(() => {
-          this.#waiter = undefined;
-          reject(new Error(`${this.name}: no "${type}" message within ${timeoutMs} ms`));
-        }, timeoutMs);
-      });
-      return expectType<M>(message, type, this.name);
-    } finally {
-      clearTimeout(timer);
-    }
+  next<M extends PeerMessage = PeerMessage>(type: string, timeoutMs: number): Promise<M> {
+    return this.#inbox.next<M>(type, timeoutMs);
   }
 
   /** Tells the child to stop, and kills it if it has not exited within a grace period. */
@@ -140,17 +125,11 @@ export class ChildHandle {
       this.#fail(new Error(`${this.name} printed a line that is not a message: ${line}`));
       return;
     }
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    if (waiter) waiter.resolve(message);
-    else this.#inbox.push(message);
+    this.#inbox.deliver(message);
   }
 
   #fail(error: Error): void {
-    this.#failure ??= error;
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.reject(this.#failure);
+    this.#inbox.fail(error);
   }
 }
 

@@ -1,6 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import type { PeerMessage } from './peer-protocol.js';
-import { expectType, STOP } from './peer-protocol.js';
+import { STOP } from './peer-protocol.js';
+import { MessageInbox } from './message-inbox.js';
 import type { PeerWorkerData } from './peer-worker.js';
 import { PeerProcess, type PeerChannel, type ProcessPeerSpec } from './process-peer.js';
 
@@ -32,15 +33,14 @@ const STOP_GRACE_MS = 2000;
 export class PeerHandle {
   readonly name: string;
   readonly #worker: PeerChannel;
-  readonly #inbox: PeerMessage[] = [];
-  #waiter: { resolve(message: PeerMessage): void; reject(error: Error): void } | undefined;
-  #failure: Error | undefined;
+  readonly #inbox: MessageInbox;
   #exited = false;
   readonly #exit: Promise<void>;
 
   /** Starts the peer; `cpu`, when given, is the one CPU its thread (or process) may run on. */
   constructor(name: string, spec: PeerSpec, params: unknown, cpu?: number) {
     this.name = name;
+    this.#inbox = new MessageInbox(name);
     if (spec.kind === 'process') {
       this.#worker = new PeerProcess(spec, params, cpu);
     } else {
@@ -54,10 +54,7 @@ export class PeerHandle {
       this.#worker = new Worker(WORKER_URL, { workerData });
     }
     this.#worker.on('message', (message: PeerMessage) => {
-      const waiter = this.#waiter;
-      this.#waiter = undefined;
-      if (waiter) waiter.resolve(message);
-      else this.#inbox.push(message);
+      this.#inbox.deliver(message);
     });
     this.#worker.on('error', (error: Error) =>
       this.#fail(new Error(`${name} failed: ${error.message}`, { cause: error })),
@@ -77,23 +74,8 @@ export class PeerHandle {
   }
 
   /** The peer's next message, which must be of `type`, within `timeoutMs`. */
-  async next<M extends PeerMessage = PeerMessage>(type: string, timeoutMs: number): Promise<M> {
-    const held = this.#inbox.shift();
-    if (held !== undefined) return expectType<M>(held, type, this.name);
-    if (this.#failure !== undefined) throw this.#failure;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const message = await new Promise<PeerMessage>((resolve, reject) => {
-        this.#waiter = { resolve, reject };
-        timer = setTimeout(() => {
-          this.#waiter = undefined;
-          reject(new Error(`${this.name}: no "${type}" message within ${timeoutMs} ms`));
-        }, timeoutMs);
-      });
-      return expectType<M>(message, type, this.name);
-    } finally {
-      clearTimeout(timer);
-    }
+  next<M extends PeerMessage = PeerMessage>(type: string, timeoutMs: number): Promise<M> {
+    return this.#inbox.next<M>(type, timeoutMs);
   }
 
   /** Tells the peer to stop, and terminates it if it has not ended within a grace period. */
@@ -111,9 +93,6 @@ export class PeerHandle {
   }
 
   #fail(error: Error): void {
-    this.#failure ??= error;
-    const waiter = this.#waiter;
-    this.#waiter = undefined;
-    waiter?.reject(this.#failure);
+    this.#inbox.fail(error);
   }
 }
