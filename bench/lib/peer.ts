@@ -16,13 +16,27 @@ export interface WorkerPeerSpec {
   module: string;
   /** Name of the exported {@link PeerFunction}. */
   export: string;
+  /**
+   * Variables set in the worker's `process.env` on top of the coordinator's (a library option
+   * read from the environment when its module loads: each worker loads its own copy).
+   */
+  env?: Readonly<Record<string, string>>;
 }
 
 export type PeerSpec = WorkerPeerSpec | ProcessPeerSpec;
 
-/** A peer run by `export` of the module at `module` (pass `import.meta.url`) in a worker. */
-export function workerPeer(module: string, exportName: string): WorkerPeerSpec {
-  return { kind: 'worker', module, export: exportName };
+/**
+ * A peer run by `export` of the module at `module` (pass `import.meta.url`) in a worker, with
+ * `env` added to its environment.
+ */
+export function workerPeer(
+  module: string,
+  exportName: string,
+  env?: Readonly<Record<string, string>>,
+): WorkerPeerSpec {
+  return env === undefined
+    ? { kind: 'worker', module, export: exportName }
+    : { kind: 'worker', module, export: exportName, env };
 }
 
 const WORKER_URL = new URL('./peer-worker.js', import.meta.url);
@@ -51,7 +65,12 @@ export class PeerHandle {
         params,
         cpu,
       };
-      this.#worker = new Worker(WORKER_URL, { workerData });
+      this.#worker = new Worker(
+        WORKER_URL,
+        spec.env === undefined
+          ? { workerData }
+          : { workerData, env: { ...process.env, ...spec.env } },
+      );
     }
     this.#worker.on('message', (message: PeerMessage) => {
       this.#inbox.deliver(message);

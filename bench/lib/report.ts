@@ -83,6 +83,7 @@ function summaryRows(scenario: ScenarioResult, headline: boolean): string[] {
     const base = metric.against ?? scenario.baseline;
     for (const contender of scenario.contenders) {
       if (contender.id === base) continue;
+      if (metric.ratioFor !== undefined && !metric.ratioFor.includes(contender.id)) continue;
       const ratio = scenario.ratios[contender.id]?.[metric.key];
       const unit = metric.unit === '%' ? ' %' : ` ${metric.unit}`;
       const cells = [

@@ -212,6 +212,7 @@ function collectRatios<P>(
     for (const metric of scenario.metrics) {
       const against = metric.against ?? baseline;
       if (!metric.ratio || contender.id === against) continue;
+      if (metric.ratioFor !== undefined && !metric.ratioFor.includes(contender.id)) continue;
       const series = rounds.flatMap((round) => {
         const mine = valueOf(round.trials[contender.id], metric.key);
         const base = valueOf(round.trials[against], metric.key);

@@ -25,6 +25,11 @@ export interface MetricSpec {
   /** The contenders held to {@link target}; every one by default. */
   targetFor?: readonly string[];
   /**
+   * The contenders whose ratio this metric reports (its rows in the tables); every one but the
+   * one compared against by default. For a second comparison of a figure already shown.
+   */
+  ratioFor?: readonly string[];
+  /**
    * Shown in the summary table (metrics with a target always are); the others go to the
    * diagnostics table, which explains the summary rather than adding to it.
    */

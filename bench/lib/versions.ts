@@ -11,7 +11,7 @@ export interface ContenderVersion {
 }
 
 const ROOT = new URL('../../../', import.meta.url);
-const PACKAGES = ['zeromq', 'utp-native'] as const;
+const PACKAGES = ['zeromq', 'utp-native', 'bun'] as const;
 
 /**
  * The versions of everything a contender runs on: Node.js, Python 3 and gcc (which build the
