@@ -6,6 +6,11 @@
  * fanout/harness.ts, the contenders' code in fanout/peers.ts.
  */
 import { formatChatMessage } from '../../src/index.js';
+import {
+  dsockDatagramLabel,
+  TYPESCRIPT_PATH_ENV,
+  TYPESCRIPT_PATH_LABEL,
+} from '../lib/dsock-backend.js';
 import { workerPeer, type PeerHandle } from '../lib/peer.js';
 import type { Contender, Metrics, MetricSpec, Mode, Scenario } from '../lib/scenario.js';
 import { percentileOfSorted, sorted } from '../lib/stats.js';
@@ -112,7 +117,9 @@ export const fanout: Scenario<Params> = {
     },
     {
       id: 'dsock',
-      label: 'dsock DatagramSocket',
+      get label(): string {
+        return dsockDatagramLabel();
+      },
       peers: {
         receiver: workerPeer(PEERS, 'dsockReceiver'),
         sender: workerPeer(PEERS, 'dsockSender'),
@@ -120,6 +127,15 @@ export const fanout: Scenario<Params> = {
       note:
         'sender: `await Promise.all(peers.map((peer) => socket.sendTo(message, peer)))`; ' +
         'receivers: one socket each, `for await (const datagram of socket)`',
+    },
+    {
+      id: 'dsock-ts',
+      label: TYPESCRIPT_PATH_LABEL,
+      peers: {
+        receiver: workerPeer(PEERS, 'dsockReceiver', TYPESCRIPT_PATH_ENV),
+        sender: workerPeer(PEERS, 'dsockSender', TYPESCRIPT_PATH_ENV),
+      },
+      note: 'the same code as `dsock`, in workers with DSOCK_NATIVE=0: node:dgram underneath',
     },
     {
       id: 'dsock-chat',

@@ -7,6 +7,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { StreamServer, StreamSocket } from '../../src/index.js';
+import { bunContender } from '../lib/bun-contender.js';
 import { listeningPort } from '../lib/listening-port.js';
 import { workerPeer } from '../lib/peer.js';
 import { nativeContender, pythonContender } from '../lib/process-contenders.js';
@@ -109,6 +110,15 @@ export const tcpBulk: Scenario<Params> = {
       note:
         'blocking `send(fd, buf, 1 MiB)` until the block is sent; the receiver loops on ' +
         'blocking `recv(fd, buf, 1 MiB)`; one process per end',
+    }),
+    bunContender({
+      module: 'tcp-bulk',
+      peers: { receiver: 'receiver', sender: 'sender' },
+      api: 'Bun.listen/Bun.connect',
+      note:
+        '`socket.write(chunk)` per 64 KiB chunk; on a short write, the rest once the `drain` ' +
+        'handler is called; the receiver (`Bun.listen`) counts in its `data` handler; one ' +
+        'process per end',
     }),
   ],
   async round(order, p, context) {

@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { StreamServer, StreamSocket } from '../../src/index.js';
+import { bunContender } from '../lib/bun-contender.js';
 import { echoScenario } from '../lib/echo-scenario.js';
 import { echoSide, pingSide, type PingParams, type RoundTrips } from '../lib/latency.js';
 import { listeningPort } from '../lib/listening-port.js';
@@ -44,6 +45,15 @@ export const tcpEcho = echoScenario('tcp-echo', '64-byte TCP echo round trip', '
     note:
       'server: blocking `recv(fd, buf, 65536)`, then `send` it back; client (TCP_NODELAY): ' +
       '`send`, then `recv` until the reply is whole; one process per end',
+  }),
+  bunContender({
+    module: 'echo',
+    peers: { server: 'tcpServer', client: 'tcpClient' },
+    api: 'Bun.listen/Bun.connect',
+    note:
+      'server: `Bun.listen` whose `data` handler calls `socket.write(data)`; client ' +
+      '(`setNoDelay(true)`): `socket.write(msg)`, then its `data` handler counts the reply ' +
+      'until whole and writes the next; one process per end',
   }),
 ]);
 

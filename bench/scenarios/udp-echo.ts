@@ -2,6 +2,13 @@
 import { createSocket, type RemoteInfo } from 'node:dgram';
 import { once } from 'node:events';
 import { DatagramSocket } from '../../src/index.js';
+import { bunContender } from '../lib/bun-contender.js';
+import {
+  checkDatagramPath,
+  dsockDatagramLabel,
+  TYPESCRIPT_PATH_ENV,
+  TYPESCRIPT_PATH_LABEL,
+} from '../lib/dsock-backend.js';
 import { echoScenario } from '../lib/echo-scenario.js';
 import { echoSide, pingSide, type PingParams, type RoundTrips } from '../lib/latency.js';
 import { workerPeer } from '../lib/peer.js';
@@ -22,12 +29,23 @@ export const udpEcho = echoScenario('udp-echo', '64-byte UDP echo round trip', '
   },
   {
     id: 'dsock',
-    label: 'dsock DatagramSocket',
+    get label(): string {
+      return dsockDatagramLabel();
+    },
     peers: {
       server: workerPeer(import.meta.url, 'dsockServer'),
       client: workerPeer(import.meta.url, 'dsockClient'),
     },
     note: 'server: `for await (d of socket) await sendTo(d.data, d.sender)`; client: `await sendTo(msg, server); await recvFrom()`',
+  },
+  {
+    id: 'dsock-ts',
+    label: TYPESCRIPT_PATH_LABEL,
+    peers: {
+      server: workerPeer(import.meta.url, 'dsockServer', TYPESCRIPT_PATH_ENV),
+      client: workerPeer(import.meta.url, 'dsockClient', TYPESCRIPT_PATH_ENV),
+    },
+    note: 'the same code as `dsock`, in workers with DSOCK_NATIVE=0: node:dgram underneath',
   },
   pythonContender('echo.py', {
     args: ['udp'],
@@ -44,6 +62,15 @@ export const udpEcho = echoScenario('udp-echo', '64-byte UDP echo round trip', '
       'server: blocking `recvfrom(fd, buf, 65536)`, then `sendto` the sender; client: ' +
       '`sendto`, then blocking `recvfrom`; one process per end',
   }),
+  bunContender({
+    module: 'echo',
+    peers: { server: 'udpServer', client: 'udpClient' },
+    api: 'Bun.udpSocket',
+    note:
+      'server: the `data` handler calls `socket.send(data, port, address)`; client: ' +
+      '`socket.send(msg, port, host)`, the next one sent from the `data` handler of the ' +
+      'reply; one process per end',
+  }),
 ]);
 
 export async function rawServer(context: PeerContext<unknown>): Promise<void> {
@@ -58,6 +85,7 @@ export async function rawServer(context: PeerContext<unknown>): Promise<void> {
 
 export async function dsockServer(context: PeerContext<unknown>): Promise<void> {
   const socket = await DatagramSocket.bind(`${HOST}:0`);
+  checkDatagramPath(socket);
   const serving = (async () => {
     for await (const datagram of socket) await socket.sendTo(datagram.data, datagram.sender);
   })();
@@ -104,6 +132,7 @@ export async function rawClient(context: PeerContext<PingParams>): Promise<void>
 export async function dsockClient(context: PeerContext<PingParams>): Promise<void> {
   const { port, size } = context.params;
   const socket = await DatagramSocket.bind(`${HOST}:0`);
+  checkDatagramPath(socket);
   const server = { host: HOST, port };
   const payload = Buffer.alloc(size, 0x61);
   try {

@@ -4,6 +4,7 @@
  */
 import { DatagramSocket, type Endpoint } from '../../../src/index.js';
 import { UdpChatPeer } from '../../../src/apps/udp-chat.js';
+import { checkDatagramPath } from '../../lib/dsock-backend.js';
 import type { PeerContext } from '../../lib/peer-protocol.js';
 import { boundDgram, HOST, receiverSide, senderSide, type SenderParams } from './harness.js';
 
@@ -37,7 +38,11 @@ export async function rawSender(context: PeerContext<SenderParams>): Promise<voi
 }
 
 async function bindDsock(): Promise<DatagramSocket[]> {
-  return Promise.all(Array.from({ length: GROUP_MAX }, () => DatagramSocket.bind(`${HOST}:0`)));
+  const sockets = await Promise.all(
+    Array.from({ length: GROUP_MAX }, () => DatagramSocket.bind(`${HOST}:0`)),
+  );
+  sockets.forEach(checkDatagramPath);
+  return sockets;
 }
 
 export function dsockReceiver(context: PeerContext<unknown>): Promise<void> {
@@ -64,6 +69,7 @@ export async function dsockSender(context: PeerContext<SenderParams>): Promise<v
   const peers = endpoints(context.params.ports);
   const groups = new Map<number, Endpoint[]>();
   const socket = await DatagramSocket.bind(`${HOST}:0`);
+  checkDatagramPath(socket);
   const message = Buffer.from(context.params.message);
   try {
     await senderSide(context, (group) => {
