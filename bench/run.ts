@@ -13,6 +13,7 @@ import { writeCharts } from './lib/charts.js';
 import { machineFacts } from './lib/machine.js';
 import { placementProblem, type Placement } from './lib/placement.js';
 import { CPU_TIME_SOURCE } from './lib/thread-cpu.js';
+import { readmeTable, updateReadme } from './lib/readme-table.js';
 import { toMarkdown, type SuiteResult } from './lib/report.js';
 import { runScenario, type ScenarioResult } from './lib/runner.js';
 import { contenderVersions, versionsLine } from './lib/versions.js';
@@ -21,6 +22,7 @@ import { SCENARIOS } from './scenarios/index.js';
 const DEFAULT_ROUNDS = { quick: 5, full: 9 } as const;
 const TRIAL_TIMEOUT_MS = { quick: 60_000, full: 180_000 } as const;
 const RESULTS = new URL('../../bench/results/', import.meta.url);
+const README = new URL('../../README.md', import.meta.url);
 
 async function main(): Promise<number> {
   let args;
@@ -102,6 +104,15 @@ async function main(): Promise<number> {
     log(`wrote ${new URL('latest.md', RESULTS).pathname} and latest.json`);
     const charts = writeCharts(suite, RESULTS);
     if (charts.length > 0) log(`wrote charts ${charts.join(', ')}`);
+    // Only a full run of every scenario stands for the project in its README.
+    if (args.mode === 'full' && args.only.length === 0) {
+      try {
+        updateReadme(README, readmeTable(suite));
+        log(`updated the performance table in ${README.pathname}`);
+      } catch (error) {
+        log(`README.md not updated: ${(error as Error).message}`);
+      }
+    }
   }
   const failed = scenarios.some((s) =>
     s.rounds.some((round) => Object.values(round.trials).some((t) => 'error' in t)),
