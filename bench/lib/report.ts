@@ -81,6 +81,8 @@ function summaryRows(scenario: ScenarioResult, headline: boolean): string[] {
   for (const metric of scenario.metrics) {
     if ((metric.target !== undefined || metric.headline === true) !== headline) continue;
     const base = metric.against ?? scenario.baseline;
+    // Rows name contenders by label, which says what each one is ("dsock (native)").
+    const baseLabel = scenario.contenders.find((c) => c.id === base)?.label ?? base;
     for (const contender of scenario.contenders) {
       if (contender.id === base) continue;
       if (metric.ratioFor !== undefined && !metric.ratioFor.includes(contender.id)) continue;
@@ -89,9 +91,9 @@ function summaryRows(scenario: ScenarioResult, headline: boolean): string[] {
       const cells = [
         scenario.title,
         metric.label,
-        base,
+        baseLabel,
         `${format(scenario.values[base]?.[metric.key]?.median, metric.digits)}${unit}`,
-        contender.id,
+        contender.label,
         `${format(scenario.values[contender.id]?.[metric.key]?.median, metric.digits)}${unit}`,
         ratio === undefined || ratio.n === 0
           ? '—'
