@@ -14,37 +14,26 @@ export const TYPESCRIPT_PATH_ENV: Readonly<Record<string, string>> = { DSOCK_NAT
 export type DatagramBackend = 'native' | 'typescript' | undefined;
 
 /**
- * What the library reports for `socket`: its `backend` (the path this socket uses) or, failing
- * that, the class's `nativeAvailable` together with the DSOCK_NATIVE override; undefined when
- * the library reports neither (a version without a native path).
+ * What the library reports for `socket`: its `backend` (the path this socket uses) or, without
+ * a socket or that property, the class's `nativeAvailable` (false when DSOCK_NATIVE=0);
+ * undefined when the library reports neither (a version without a native path).
  */
 export function backendOf(socket: object | undefined): DatagramBackend {
   const backend = (socket as { backend?: unknown } | undefined)?.backend;
   if (typeof backend === 'string') return backend === 'native' ? 'native' : 'typescript';
   const available = (DatagramSocket as unknown as { nativeAvailable?: unknown }).nativeAvailable;
   if (typeof available === 'boolean') {
-    return available && process.env.DSOCK_NATIVE !== '0' ? 'native' : 'typescript';
+    return available ? 'native' : 'typescript';
   }
   return undefined;
 }
 
-/**
- * The path of a socket opened with this process's environment: what the plain `dsock`
- * contenders use (their workers inherit it). Probed once, on loopback, when the suite loads.
- */
-export const DEFAULT_BACKEND: DatagramBackend = await (async () => {
-  const socket = await DatagramSocket.bind('127.0.0.1:0');
-  try {
-    return backendOf(socket);
-  } finally {
-    await socket.close();
-  }
-})();
-
 /** The label of the default `dsock` datagram contender, naming the path it measures. */
 export function dsockDatagramLabel(): string {
-  if (DEFAULT_BACKEND === 'native') return 'dsock (native)';
-  if (DEFAULT_BACKEND === 'typescript') return 'dsock (TypeScript path: native addon not in use)';
+  // The coordinator's environment, which the workers of the plain `dsock` contender inherit.
+  const backend = backendOf(undefined);
+  if (backend === 'native') return 'dsock (native)';
+  if (backend === 'typescript') return 'dsock (TypeScript path: native addon not in use)';
   return 'dsock DatagramSocket';
 }
 
