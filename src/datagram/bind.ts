@@ -1,11 +1,15 @@
-import { createSocket, type Socket, type SocketOptions } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { ANY_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { familyOf, toEndpoint } from '../endpoint/parse.js';
 import { AddressInUseError, toSocketError } from '../errors.js';
 import { checkHostFamily, optionError } from './addresses.js';
+import { type DgramTransport, openDgram } from './dgram-transport.js';
+import { nativeBinding, nativeShared } from './native-binding.js';
+import { openNative } from './native-transport.js';
 import type { DatagramSocketOptions } from './options.js';
+import type { OpenOptions, UdpTransport } from './transport.js';
 import {
   checkFamily,
   checkInteger,
@@ -15,13 +19,33 @@ import {
 
 const MAX_BUFFER_SIZE = 2 ** 31 - 1;
 
-/** A bound Node socket and the settings the datagram socket keeps. */
+/** A bound UDP handle and the settings the datagram socket keeps. */
+export interface BoundTransport {
+  transport: UdpTransport;
+  family: AddressFamily;
+  receiveQueueLimit: number;
+  broadcast: boolean;
+}
+
+/** A bound Node dgram socket and the settings the datagram socket keeps. */
 export interface BoundSocket {
   socket: Socket;
   family: AddressFamily;
   receiveQueueLimit: number;
   broadcast: boolean;
 }
+
+type Opener = (options: OpenOptions, host: string, port: number) => Promise<UdpTransport>;
+
+function defaultOpener(): Opener {
+  const binding = nativeBinding;
+  const shared = nativeShared;
+  if (binding === undefined || shared === undefined) return openDgram;
+  return (options, host, port) => openNative(binding, shared, options, host, port);
+}
+
+/** How sockets are opened: natively where the addon is loaded, else over node:dgram. */
+const openDefault: Opener = defaultOpener();
 
 interface CheckedOptions {
   family: AddressFamily | undefined;
@@ -60,19 +84,21 @@ function checkOptions(options: DatagramSocketOptions): CheckedOptions {
 const CHOSEN_PORT_ATTEMPTS = 8;
 
 /**
- * Creates a UDP socket and binds it to `local`, applying the options; the datagram socket's
- * `bind` wraps the result. Bad arguments throw synchronously; system errors reject, mapped to
- * dsock errors, after the half-made socket is closed.
+ * Creates a UDP socket and binds it to `local`, applying the options: over the native addon
+ * where it is available, else over node:dgram; the datagram socket's `bind` wraps the result.
+ * Bad arguments throw synchronously; system errors reject, mapped to dsock errors, after the
+ * half-made socket is closed.
  *
  * For port 0 the system chooses the port with a probe socket, and the socket is then bound to
  * that port explicitly: Linux releases a port it chose itself when a connected datagram socket
  * is disconnected (which connecting it again to another peer does), but keeps a port that was
  * bound by number.
  */
-export function bindSocket(
+export function bindTransport(
   local: EndpointLike | undefined,
   options: DatagramSocketOptions,
-): Promise<BoundSocket> {
+  open: Opener = openDefault,
+): Promise<BoundTransport> {
   const checked = checkOptions(options);
   const endpoint = toEndpoint(local, { host: ANY_ADDRESS[checked.family ?? 'IPv4'] });
   const family = checked.family ?? familyOf(endpoint.host) ?? 'IPv4';
@@ -80,14 +106,17 @@ export function bindSocket(
   if (checked.ipv6Only === true && family === 'IPv4') {
     throw new RangeError('ipv6Only applies to IPv6 sockets; this one is IPv4');
   }
-  const socketOptions: SocketOptions = { type: family === 'IPv6' ? 'udp6' : 'udp4' };
-  if (checked.ipv6Only === true) socketOptions.ipv6Only = true;
-  const bind = (port: number): Promise<BoundSocket> =>
-    bindOnce(socketOptions, checked, family, endpoint, port);
+  const openOptions: OpenOptions = {
+    family,
+    reuseAddress: checked.reuseAddress === true,
+    ipv6Only: checked.ipv6Only === true,
+  };
+  const bind = (port: number): Promise<BoundTransport> =>
+    bindOnce(open, openOptions, checked, endpoint, port);
   if (endpoint.port !== 0) return bind(endpoint.port);
   return (async () => {
     for (let attempt = 1; ; attempt++) {
-      const port = await probePort(socketOptions, endpoint);
+      const port = await probePort(open, { ...openOptions, reuseAddress: false }, endpoint);
       try {
         return await bind(port);
       } catch (error) {
@@ -97,86 +126,69 @@ export function bindSocket(
   })();
 }
 
+/**
+ * {@link bindTransport} over node:dgram, for the sockets built on a dgram socket of their own
+ * (the reliable socket and the chaos relay).
+ */
+export async function bindSocket(
+  local: EndpointLike | undefined,
+  options: DatagramSocketOptions,
+): Promise<BoundSocket> {
+  const bound = await bindTransport(local, options, openDgram);
+  return { ...bound, socket: (bound.transport as DgramTransport).socket };
+}
+
 /** A port the system chooses for `endpoint`'s host: bound by a probe socket, then freed. */
-function probePort(socketOptions: SocketOptions, endpoint: Endpoint): Promise<number> {
-  const probe = createSocket(socketOptions);
-  return new Promise<number>((resolve, reject) => {
-    probe.once('error', (error) => {
-      closeQuietly(probe);
-      reject(toSocketError(error, 'bind', endpoint));
-    });
-    probe.once('listening', () => {
-      const { port } = probe.address();
-      // libuv closes the descriptor at once, so the port is free when close() returns.
-      closeQuietly(probe);
-      resolve(port);
-    });
-    try {
-      probe.bind({ port: 0, address: endpoint.host, exclusive: true });
-    } catch (error) {
-      probe.emit('error', error);
-    }
-  });
-}
-
-function closeQuietly(socket: Socket): void {
-  socket.removeAllListeners();
-  // A socket whose bind failed may or may not hold a handle; closing it is all that matters.
+async function probePort(open: Opener, options: OpenOptions, endpoint: Endpoint): Promise<number> {
+  let probe: UdpTransport;
   try {
-    socket.close();
-  } catch {
-    // already closed by the failed bind
+    probe = await open(options, endpoint.host, 0);
+  } catch (error) {
+    throw toSocketError(error, 'bind', endpoint);
   }
+  const { port } = probe.address();
+  // The descriptor is closed at once, so the port is free when close() returns.
+  probe.close(() => {});
+  return port;
 }
 
-function bindOnce(
-  socketOptions: SocketOptions,
+async function bindOnce(
+  open: Opener,
+  openOptions: OpenOptions,
   checked: CheckedOptions,
-  family: AddressFamily,
   endpoint: Endpoint,
   port: number,
-): Promise<BoundSocket> {
-  const socket = createSocket(
-    checked.reuseAddress === true ? { ...socketOptions, reuseAddr: true } : socketOptions,
-  );
-  return new Promise<BoundSocket>((resolve, reject) => {
-    const fail = (error: unknown): void => {
-      closeQuietly(socket);
-      reject(toSocketError(error, 'bind', endpoint));
-    };
-    socket.once('error', fail);
-    socket.once('listening', () => {
-      socket.off('error', fail);
-      const bound: Endpoint = { host: socket.address().address, port: socket.address().port };
-      let step = '';
-      try {
-        if (checked.recvBufferSize !== undefined) {
-          step = `setting recvBufferSize to ${checked.recvBufferSize}`;
-          socket.setRecvBufferSize(checked.recvBufferSize);
-        }
-        if (checked.sendBufferSize !== undefined) {
-          step = `setting sendBufferSize to ${checked.sendBufferSize}`;
-          socket.setSendBufferSize(checked.sendBufferSize);
-        }
-        if (checked.broadcast === true) {
-          step = 'enabling broadcast';
-          socket.setBroadcast(true);
-        }
-      } catch (error) {
-        fail(optionError(`${step} on ${formatEndpoint(bound)}`, error, bound));
-        return;
-      }
-      resolve({
-        socket,
-        family,
-        receiveQueueLimit: checked.receiveQueueLimit,
-        broadcast: checked.broadcast === true,
-      });
-    });
-    try {
-      socket.bind({ port, address: endpoint.host, exclusive: true });
-    } catch (error) {
-      fail(error);
+): Promise<BoundTransport> {
+  let transport: UdpTransport;
+  try {
+    transport = await open(openOptions, endpoint.host, port);
+  } catch (error) {
+    throw toSocketError(error, 'bind', endpoint);
+  }
+  const address = transport.address();
+  const bound: Endpoint = { host: address.address, port: address.port };
+  let step = '';
+  try {
+    if (checked.recvBufferSize !== undefined) {
+      step = `setting recvBufferSize to ${checked.recvBufferSize}`;
+      transport.setRecvBufferSize(checked.recvBufferSize);
     }
-  });
+    if (checked.sendBufferSize !== undefined) {
+      step = `setting sendBufferSize to ${checked.sendBufferSize}`;
+      transport.setSendBufferSize(checked.sendBufferSize);
+    }
+    if (checked.broadcast === true) {
+      step = 'enabling broadcast';
+      transport.setBroadcast(true);
+    }
+  } catch (error) {
+    transport.close(() => {});
+    throw optionError(`${step} on ${formatEndpoint(bound)}`, error, bound);
+  }
+  return {
+    transport,
+    family: openOptions.family,
+    receiveQueueLimit: checked.receiveQueueLimit,
+    broadcast: checked.broadcast === true,
+  };
 }

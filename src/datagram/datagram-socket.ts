@@ -1,11 +1,10 @@
-import type { RemoteInfo, Socket } from 'node:dgram';
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { familyOf } from '../endpoint/parse.js';
 import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
 import { checkGroup, checkInterface, optionError } from './addresses.js';
-import { bindSocket } from './bind.js';
+import { bindTransport } from './bind.js';
 import { checkSize, isSendPort, maxPayload, toDestination } from './destination.js';
 import { Inbox } from './inbox.js';
 import type {
@@ -24,7 +23,9 @@ import {
   MAX_DATAGRAM_SIZE,
   toPayload,
 } from './options.js';
+import { nativeBinding } from './native-binding.js';
 import { CLOSED, Outbox, sendError } from './outbox.js';
+import type { DatagramBackend, UdpTransport } from './transport.js';
 
 const NO_WAIT: DatagramReceiveOptions = {};
 
@@ -45,7 +46,7 @@ const NO_WAIT: DatagramReceiveOptions = {};
  * the loop early does not close the socket, which stays the caller's to close.
  */
 export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDisposable {
-  readonly #socket: Socket;
+  readonly #socket: UdpTransport;
   readonly #family: AddressFamily;
   readonly #inbox: Inbox;
   readonly #outbox: Outbox;
@@ -65,7 +66,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
   #recvWhat = '';
 
   private constructor(
-    socket: Socket,
+    socket: UdpTransport,
     family: AddressFamily,
     receiveQueueLimit: number,
     broadcast: boolean,
@@ -80,9 +81,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     this.#broadcast = broadcast;
     this.#lastHost = LOOPBACK_ADDRESS[family];
     this.#updateLocal();
-    const inbox = this.#inbox;
-    socket.on('message', (data: Buffer, info: RemoteInfo) => inbox.push(data, info));
-    socket.on('error', (error: Error) => this.#onError(error));
+    socket.attach(this.#inbox, (error: Error) => this.#onError(error));
   }
 
   /**
@@ -100,8 +99,29 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     local?: EndpointLike,
     options: DatagramSocketOptions = {},
   ): Promise<DatagramSocket> {
-    const bound = await bindSocket(local, options);
-    return new DatagramSocket(bound.socket, bound.family, bound.receiveQueueLimit, bound.broadcast);
+    const bound = await bindTransport(local, options);
+    return new DatagramSocket(
+      bound.transport,
+      bound.family,
+      bound.receiveQueueLimit,
+      bound.broadcast,
+    );
+  }
+
+  /**
+   * True when the native datagram path (the addon built at install from native/) is loaded:
+   * sockets then receive with recvmmsg and send with sendmmsg, in batches, with the same
+   * behaviour as over node:dgram. False where it could not be built or loaded, or when the
+   * environment variable `DSOCK_NATIVE=0` asks for the TypeScript path over node:dgram
+   * (`DSOCK_NATIVE=1` makes a missing addon an error when dsock is loaded).
+   */
+  static get nativeAvailable(): boolean {
+    return nativeBinding !== undefined;
+  }
+
+  /** Which path carries this socket's datagrams: `'native'` or `'node:dgram'`. */
+  get backend(): DatagramBackend {
+    return this.#socket.backend;
   }
 
   /** The local address and port the socket is bound to. */

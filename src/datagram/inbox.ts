@@ -24,8 +24,18 @@ export class Inbox {
     this.#queue = new ItemQueue<ReceivedDatagram>(limit);
   }
 
-  /** Takes in a datagram from the socket: the hot path, kept to the minimum. */
+  /** The most datagrams held while nobody receives. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /** Takes in a datagram from a node:dgram 'message' event. */
   push(data: Buffer, info: RemoteInfo): void {
+    this.pushFrom(data, info.address, info.port);
+  }
+
+  /** Takes in a datagram from `host`:`port`: the hot path, kept to the minimum. */
+  pushFrom(data: Buffer, host: string, port: number): void {
     this.received++;
     this.bytesReceived += data.length;
     const queue = this.#queue;
@@ -34,7 +44,7 @@ export class Inbox {
       this.dropped++;
       return;
     }
-    if (!queue.push({ data, sender: { host: info.address, port: info.port }, truncated: false })) {
+    if (!queue.push({ data, sender: { host, port }, truncated: false })) {
       this.dropped++;
     }
   }

@@ -1,4 +1,3 @@
-import type { Socket } from 'node:dgram';
 import { lookup } from 'node:dns';
 import type { AddressFamily, Endpoint } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
@@ -9,7 +8,7 @@ import {
   type SocketError,
 } from '../errors.js';
 
-type SendDone = (error: Error | null, bytes?: number) => void;
+import type { SendDone, UdpTransport } from './transport.js';
 
 /** What a failed send turns into, decided by the socket (which knows if it is closed). */
 export type SendFailure = (error: Error, size: number, to: Endpoint | undefined) => SocketError;
@@ -33,7 +32,7 @@ interface Held {
 }
 
 /**
- * The sending side of a datagram socket: hands datagrams to Node, counts what went out, and
+ * The sending side of a datagram socket: hands datagrams to the transport, counts what went out, and
  * keeps every send in flight so that none is left unsettled when the socket closes.
  *
  * Datagrams leave in the order they were sent. Node looks up a host name for every datagram
@@ -42,7 +41,7 @@ interface Held {
  * up, later sends (to any destination) wait behind it.
  */
 export class Outbox {
-  readonly #socket: Socket;
+  readonly #socket: UdpTransport;
   readonly #failure: SendFailure;
   readonly #lookupFamily: 4 | 6;
   readonly #pending = new Set<SendDone>();
@@ -52,7 +51,7 @@ export class Outbox {
   sent = 0;
   bytesSent = 0;
 
-  constructor(socket: Socket, family: AddressFamily, failure: SendFailure) {
+  constructor(socket: UdpTransport, family: AddressFamily, failure: SendFailure) {
     this.#socket = socket;
     this.#lookupFamily = family === 'IPv6' ? 6 : 4;
     this.#failure = failure;
@@ -112,8 +111,7 @@ export class Outbox {
 
   #transmit(payload: Uint8Array, host: string | undefined, port: number, done: SendDone): void {
     try {
-      if (host === undefined) this.#socket.send(payload, done);
-      else this.#socket.send(payload, port, host, done);
+      this.#socket.send(payload, port, host, done);
     } catch (error) {
       done(error instanceof Error ? error : new Error(String(error)));
     }

@@ -1,0 +1,112 @@
+/*
+ * The native datagram path of dsock: a libuv UDP handle per socket, owned by this addon, with
+ * receives batched by recvmmsg and sends by sendmmsg, so that one call crosses between C and
+ * JavaScript per batch rather than per datagram. The control calls (bind, connect, options,
+ * close) are the libuv calls Node's own dgram makes, so errors and behaviour are the same.
+ */
+#ifndef DSOCK_NATIVE_H
+#define DSOCK_NATIVE_H
+
+#ifndef NAPI_VERSION
+#define NAPI_VERSION 9
+#endif
+#include <node_api.h>
+#include <uv.h>
+#include <stdint.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+/* libuv hands recvmmsg batches of at most 20 datagrams, each in a 64 KiB slot. */
+#define DSOCK_RECV_SLOT 65536
+#define DSOCK_RECV_BATCH 20
+
+/* Ints per received datagram in the receive metadata: length, port, name, buffer, offset. */
+#define DSOCK_RECV_FIELDS 5
+
+/*
+ * Datagrams up to this size are copied back to back into shared buffers of at most
+ * DSOCK_PACK_SIZE bytes; larger ones get a buffer of their own. A small datagram the
+ * application holds thus keeps at most DSOCK_PACK_SIZE bytes alive, as a slice of Node's
+ * 8 KiB Buffer pool does, and a large one only itself.
+ */
+#define DSOCK_PACK_MAX 2048
+#define DSOCK_PACK_SIZE 8192
+
+/* The most datagrams one send call takes (the size of the per-thread send arrays). */
+#define DSOCK_SEND_BATCH 256
+
+/* A send result meaning "queued in libuv; its completion is reported later". */
+#define DSOCK_SEND_QUEUED 0x40000000
+
+/* What one JavaScript thread (main or worker) shares between its sockets. */
+typedef struct dsock_instance {
+  uv_loop_t *loop;
+  /* The recvmmsg buffer, reused: datagrams are copied out before JavaScript sees them. */
+  char *recv_buffer;
+  /* Int32Arrays shared with JavaScript, set once by init(). */
+  napi_ref recv_meta_ref;
+  int32_t *recv_meta;
+  napi_ref send_ports_ref;
+  int32_t *send_ports;
+  napi_ref send_results_ref;
+  int32_t *send_results;
+} dsock_instance;
+
+/* One received datagram, noted while libuv hands out the chunks of a batch. */
+typedef struct dsock_chunk {
+  const char *data;
+  int32_t length;
+  struct sockaddr_storage from;
+} dsock_chunk;
+
+typedef struct dsock_udp {
+  uv_udp_t handle;
+  napi_env env;
+  dsock_instance *instance;
+  /* The JavaScript object that receives the callbacks, held while the handle is open. */
+  napi_ref owner;
+  napi_ref on_batch;
+  napi_ref on_error;
+  napi_ref on_sent;
+  napi_async_context async_context;
+  napi_async_cleanup_hook_handle cleanup;
+  int family;
+  /* How many 64 KiB slots a recvmmsg may fill: no more datagrams than the queue may hold. */
+  unsigned recv_slots;
+  int closing;
+  /* Set when the environment is torn down: no calls into JavaScript any more. */
+  int tearing_down;
+  /* Set when the JavaScript wrapper was collected: the struct is freed at close. */
+  int finalized;
+  int closed;
+  /* The batch being collected from libuv's chunk callbacks. */
+  unsigned chunk_count;
+  dsock_chunk chunks[DSOCK_RECV_BATCH];
+  /* The sender of the previous datagram, whose name JavaScript already has. */
+  struct sockaddr_storage last_from;
+  int have_last_from;
+} dsock_udp;
+
+/* errors.c */
+napi_value dsock_uv_error(napi_env env, int err, const char *syscall);
+void dsock_throw_uv(napi_env env, int err, const char *syscall);
+void dsock_throw_type(napi_env env, const char *message);
+int dsock_check(napi_env env, napi_status status);
+void dsock_report_exception(napi_env env);
+
+/* udp-control.c */
+void dsock_register_control(napi_env env, napi_value exports);
+dsock_udp *dsock_unwrap(napi_env env, napi_value value);
+int dsock_parse_host(napi_env env, dsock_udp *sock, napi_value host, int32_t port,
+                     struct sockaddr_storage *out);
+void dsock_call(dsock_udp *sock, napi_ref fn, size_t argc, napi_value *argv);
+
+/* udp-receive.c */
+void dsock_register_receive(napi_env env, napi_value exports);
+int dsock_format_address(const struct sockaddr *addr, char *out, size_t size, int *port);
+
+/* udp-send.c */
+void dsock_register_send(napi_env env, napi_value exports);
+
+#endif

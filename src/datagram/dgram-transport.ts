@@ -1,0 +1,125 @@
+import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
+import type { Inbox } from './inbox.js';
+import type { HandleAddress, OpenOptions, SendDone, UdpTransport } from './transport.js';
+
+/** A UDP handle over Node's dgram socket: the path used where the native addon is not. */
+export class DgramTransport implements UdpTransport {
+  readonly backend = 'node:dgram';
+
+  constructor(readonly socket: Socket) {}
+
+  attach(inbox: Inbox, onError: (error: Error) => void): void {
+    this.socket.on('message', (data: Buffer, info: RemoteInfo) => inbox.push(data, info));
+    this.socket.on('error', onError);
+  }
+
+  send(payload: Uint8Array, port: number, host: string | undefined, done: SendDone): void {
+    if (host === undefined) this.socket.send(payload, done);
+    else this.socket.send(payload, port, host, done);
+  }
+
+  connect(port: number, host: string, done: (error?: Error) => void): void {
+    this.socket.connect(port, host, done);
+  }
+
+  disconnect(): void {
+    this.socket.disconnect();
+  }
+
+  address(): HandleAddress {
+    return this.socket.address();
+  }
+
+  remoteAddress(): HandleAddress {
+    return this.socket.remoteAddress();
+  }
+
+  setBroadcast(flag: boolean): void {
+    this.socket.setBroadcast(flag);
+  }
+
+  setTTL(ttl: number): void {
+    this.socket.setTTL(ttl);
+  }
+
+  setMulticastTTL(ttl: number): void {
+    this.socket.setMulticastTTL(ttl);
+  }
+
+  setMulticastLoopback(flag: boolean): void {
+    this.socket.setMulticastLoopback(flag);
+  }
+
+  setMulticastInterface(iface: string): void {
+    this.socket.setMulticastInterface(iface);
+  }
+
+  addMembership(group: string, iface?: string): void {
+    this.socket.addMembership(group, iface);
+  }
+
+  dropMembership(group: string, iface?: string): void {
+    this.socket.dropMembership(group, iface);
+  }
+
+  getRecvBufferSize(): number {
+    return this.socket.getRecvBufferSize();
+  }
+
+  getSendBufferSize(): number {
+    return this.socket.getSendBufferSize();
+  }
+
+  setRecvBufferSize(size: number): void {
+    this.socket.setRecvBufferSize(size);
+  }
+
+  setSendBufferSize(size: number): void {
+    this.socket.setSendBufferSize(size);
+  }
+
+  close(done: () => void): void {
+    this.socket.close(done);
+  }
+}
+
+/**
+ * Closes `socket` without letting an error escape: a socket whose bind failed may or may not
+ * hold a handle, and closing it is all that matters.
+ */
+export function closeQuietly(socket: Socket): void {
+  socket.removeAllListeners();
+  try {
+    socket.close();
+  } catch {
+    // already closed by the failed bind
+  }
+}
+
+/** Opens a dgram socket bound to `host`:`port`; rejects with Node's error after closing it. */
+export function openDgram(
+  options: OpenOptions,
+  host: string,
+  port: number,
+): Promise<DgramTransport> {
+  const socketOptions: SocketOptions = { type: options.family === 'IPv6' ? 'udp6' : 'udp4' };
+  if (options.ipv6Only) socketOptions.ipv6Only = true;
+  if (options.reuseAddress) socketOptions.reuseAddr = true;
+  const socket = createSocket(socketOptions);
+  return new Promise<DgramTransport>((resolve, reject) => {
+    const fail = (error: unknown): void => {
+      closeQuietly(socket);
+      reject(error instanceof Error ? error : new Error(String(error)));
+    };
+    socket.once('error', fail);
+    socket.once('listening', () => {
+      socket.off('error', fail);
+      resolve(new DgramTransport(socket));
+    });
+    try {
+      socket.bind({ port, address: host, exclusive: true });
+    } catch (error) {
+      fail(error);
+    }
+  });
+}

@@ -1,0 +1,281 @@
+import { lookup } from 'node:dns';
+import { isIP } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import type { Inbox } from './inbox.js';
+import type { NativeBinding, NativeHandle, SharedArrays } from './native-binding.js';
+import type { HandleAddress, OpenOptions, SendDone, UdpTransport } from './transport.js';
+
+// libuv's bind flags and the addon's option numbers (native/udp-control.c).
+const UV_UDP_IPV6ONLY = 1;
+const UV_UDP_REUSEADDR = 4;
+const OPTION = { broadcast: 0, ttl: 1, multicastTTL: 2, multicastLoop: 3 } as const;
+
+/** A Node-style system error for a libuv error number from a batch send. */
+function uvError(errno: number, syscall: string): Error {
+  let code: string;
+  try {
+    code = getSystemErrorName(errno);
+  } catch {
+    code = 'EIO';
+  }
+  return Object.assign(new Error(`${syscall} ${code}`), { code, errno, syscall });
+}
+
+/**
+ * A UDP handle of the native addon. Received datagrams come in batches (one call per
+ * recvmmsg); sends made in the same tick leave in one call (sendmmsg) once the tick's
+ * synchronous code and microtasks have run, as node:dgram sends once its address lookup,
+ * deferred to the next tick, has called back.
+ */
+export class NativeUdpSocket implements UdpTransport {
+  readonly backend = 'native';
+  readonly #binding: NativeBinding;
+  readonly #shared: SharedArrays;
+  readonly #handle: NativeHandle;
+  readonly #lookupFamily: 4 | 6;
+  #inbox: Inbox | undefined;
+  #onError: ((error: Error) => void) | undefined;
+  /** The sender name of the last datagram received: the addon sends only changes. */
+  #lastName = '';
+  // Sends of this tick, not yet handed to the system; all to hosts, or all to the peer.
+  #payloads: Uint8Array[] = [];
+  #hosts: (string | undefined)[] = [];
+  #ports: number[] = [];
+  #dones: SendDone[] = [];
+  /** Sends libuv queued (the socket was not writable), in the order libuv completes them. */
+  #queued: SendDone[] = [];
+  #queuedHead = 0;
+  #closing = false;
+  readonly #flush = (): void => this.#flushSends();
+
+  constructor(binding: NativeBinding, shared: SharedArrays, options: OpenOptions) {
+    this.#binding = binding;
+    this.#shared = shared;
+    this.#lookupFamily = options.family === 'IPv6' ? 6 : 4;
+    this.#handle = binding.open(
+      this,
+      this.#lookupFamily,
+      (count, buffers, names) => this.#onBatch(count, buffers, names),
+      (error) => this.#onError?.(error),
+      (error) => this.#onSent(error),
+    );
+  }
+
+  bind(host: string, port: number, options: OpenOptions): void {
+    const flags =
+      (options.ipv6Only ? UV_UDP_IPV6ONLY : 0) | (options.reuseAddress ? UV_UDP_REUSEADDR : 0);
+    this.#binding.bind(this.#handle, host, port, flags);
+  }
+
+  attach(inbox: Inbox, onError: (error: Error) => void): void {
+    this.#inbox = inbox;
+    this.#onError = onError;
+    // A batch never brings more datagrams than the queue may hold, so that a receiver that
+    // takes each datagram as it comes drops none, as with one event per datagram.
+    this.#binding.recvStart(this.#handle, Math.min(this.#binding.RECV_BATCH, inbox.limit));
+  }
+
+  send(payload: Uint8Array, port: number, host: string | undefined, done: SendDone): void {
+    const count = this.#dones.length;
+    if (count === 0) process.nextTick(this.#flush);
+    else if ((host === undefined) !== (this.#hosts[0] === undefined)) this.#flushSends();
+    this.#payloads.push(payload);
+    this.#hosts.push(host);
+    this.#ports.push(port);
+    this.#dones.push(done);
+  }
+
+  connect(port: number, host: string, done: (error?: Error) => void): void {
+    const connect = (address: string): void => {
+      // Node never calls back a connect that the socket's closing overtook.
+      if (this.#closing) return;
+      this.#flushSends();
+      try {
+        this.#binding.connect(this.#handle, address, port);
+      } catch (error) {
+        done(error as Error);
+        return;
+      }
+      done();
+    };
+    if (isIP(host) !== 0) {
+      process.nextTick(connect, host);
+      return;
+    }
+    lookup(host, { family: this.#lookupFamily }, (error, address) => {
+      if (this.#closing) return;
+      if (error) done(error);
+      else connect(address);
+    });
+  }
+
+  disconnect(): void {
+    this.#flushSends();
+    this.#binding.disconnect(this.#handle);
+  }
+
+  address(): HandleAddress {
+    const [address, port] = this.#binding.name(this.#handle, false);
+    return { address, port };
+  }
+
+  remoteAddress(): HandleAddress {
+    const [address, port] = this.#binding.name(this.#handle, true);
+    return { address, port };
+  }
+
+  setBroadcast(flag: boolean): void {
+    this.#binding.option(this.#handle, OPTION.broadcast, flag ? 1 : 0);
+  }
+
+  setTTL(ttl: number): void {
+    this.#binding.option(this.#handle, OPTION.ttl, ttl);
+  }
+
+  setMulticastTTL(ttl: number): void {
+    this.#binding.option(this.#handle, OPTION.multicastTTL, ttl);
+  }
+
+  setMulticastLoopback(flag: boolean): void {
+    this.#binding.option(this.#handle, OPTION.multicastLoop, flag ? 1 : 0);
+  }
+
+  setMulticastInterface(iface: string): void {
+    this.#binding.multicastInterface(this.#handle, iface);
+  }
+
+  addMembership(group: string, iface?: string): void {
+    this.#binding.membership(this.#handle, group, iface, true);
+  }
+
+  dropMembership(group: string, iface?: string): void {
+    this.#binding.membership(this.#handle, group, iface, false);
+  }
+
+  getRecvBufferSize(): number {
+    return this.#binding.bufferSize(this.#handle, false, 0);
+  }
+
+  getSendBufferSize(): number {
+    return this.#binding.bufferSize(this.#handle, true, 0);
+  }
+
+  setRecvBufferSize(size: number): void {
+    this.#binding.bufferSize(this.#handle, false, size);
+  }
+
+  setSendBufferSize(size: number): void {
+    this.#binding.bufferSize(this.#handle, true, size);
+  }
+
+  /**
+   * Closes the handle, calling `done` on the next tick as node:dgram does. Sends of this tick
+   * not yet handed to the system are dropped without a call back (the socket settles them as
+   * closed), as node:dgram drops a send whose lookup the close overtook; ones libuv holds are
+   * called back with ECANCELED later.
+   */
+  close(done: () => void): void {
+    if (this.#closing) return;
+    this.#closing = true;
+    process.nextTick(done);
+    this.#payloads = [];
+    this.#hosts = [];
+    this.#ports = [];
+    this.#dones = [];
+    this.#binding.close(this.#handle);
+  }
+
+  #flushSends(): void {
+    const binding = this.#binding;
+    const { sendPorts, sendResults } = this.#shared;
+    const limit = binding.SEND_BATCH;
+    const queued = binding.SEND_QUEUED;
+    while (this.#dones.length > 0 && !this.#closing) {
+      let payloads = this.#payloads;
+      let hosts = this.#hosts;
+      let ports = this.#ports;
+      let dones = this.#dones;
+      if (dones.length <= limit) {
+        this.#payloads = [];
+        this.#hosts = [];
+        this.#ports = [];
+        this.#dones = [];
+      } else {
+        payloads = payloads.splice(0, limit);
+        hosts = hosts.splice(0, limit);
+        ports = ports.splice(0, limit);
+        dones = dones.splice(0, limit);
+      }
+      const count = dones.length;
+      for (let i = 0; i < count; i++) sendPorts[i] = ports[i] as number;
+      binding.send(this.#handle, count, payloads, hosts[0] === undefined ? undefined : hosts);
+      for (let i = 0; i < count; i++) {
+        const result = sendResults[i] as number;
+        const done = dones[i] as SendDone;
+        if (result === queued) this.#queued.push(done);
+        else if (result >= 0) done(null, result);
+        else done(uvError(result, 'send'));
+      }
+    }
+  }
+
+  #onSent(error: Error | null): void {
+    const done = this.#queued[this.#queuedHead];
+    this.#queued[this.#queuedHead++] = undefined as unknown as SendDone;
+    if (this.#queuedHead === this.#queued.length) {
+      this.#queued = [];
+      this.#queuedHead = 0;
+    }
+    done?.(error);
+  }
+
+  #onBatch(count: number, buffers: Buffer[], names: string[] | undefined): void {
+    const inbox = this.#inbox;
+    if (inbox === undefined) return;
+    const meta = this.#shared.recvMeta;
+    let name = this.#lastName;
+    // Five ints per datagram: length, port, sender, buffer index, offset (native/dsock.h).
+    for (let i = 0, m = 0; i < count; i++, m += 5) {
+      const length = meta[m] as number;
+      const sender = meta[m + 2] as number;
+      if (sender !== 0) name = (names as string[])[sender - 1] as string;
+      const buffer = buffers[meta[m + 3] as number] as Buffer;
+      const offset = meta[m + 4] as number;
+      inbox.pushFrom(
+        offset < 0 ? buffer : buffer.subarray(offset, offset + length),
+        name,
+        meta[m + 1] as number,
+      );
+    }
+    this.#lastName = name;
+  }
+}
+
+/**
+ * Opens a native UDP handle bound to `host`:`port` (a name is looked up in the family, as
+ * node:dgram does); rejects with a Node-style system error after closing the handle.
+ */
+export async function openNative(
+  binding: NativeBinding,
+  shared: SharedArrays,
+  options: OpenOptions,
+  host: string,
+  port: number,
+): Promise<NativeUdpSocket> {
+  const address =
+    isIP(host) !== 0
+      ? host
+      : await new Promise<string>((resolve, reject) => {
+          lookup(host, { family: options.family === 'IPv6' ? 6 : 4 }, (error, found) =>
+            error ? reject(error) : resolve(found),
+          );
+        });
+  const socket = new NativeUdpSocket(binding, shared, options);
+  try {
+    socket.bind(address, port, options);
+  } catch (error) {
+    socket.close(() => {});
+    throw error;
+  }
+  return socket;
+}

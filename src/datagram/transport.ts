@@ -1,0 +1,52 @@
+import type { AddressFamily } from '../endpoint/endpoint.js';
+import type { Inbox } from './inbox.js';
+
+/** Called once per send: `error` null when the datagram went out, with the bytes sent. */
+export type SendDone = (error: Error | null, bytes?: number) => void;
+
+/** An address and port as a UDP handle reports them. */
+export interface HandleAddress {
+  address: string;
+  port: number;
+}
+
+/** Which implementation carries a socket's datagrams. */
+export type DatagramBackend = 'native' | 'node:dgram';
+
+/** How a UDP handle is opened and bound. */
+export interface OpenOptions {
+  family: AddressFamily;
+  reuseAddress: boolean;
+  ipv6Only: boolean;
+}
+
+/**
+ * The part of a UDP socket that {@link DatagramSocket} uses: implemented over Node's dgram
+ * socket and over the native addon, so that everything above it is shared. Calls throw or
+ * report Node-style system errors (with `code` and `syscall`); the socket maps them.
+ */
+export interface UdpTransport {
+  readonly backend: DatagramBackend;
+  /** Starts handing received datagrams to `inbox` and later system errors to `onError`. */
+  attach(inbox: Inbox, onError: (error: Error) => void): void;
+  /** Sends to `host`:`port`, an address literal, or to the connected peer without `host`. */
+  send(payload: Uint8Array, port: number, host: string | undefined, done: SendDone): void;
+  /** Connects to `host` (a name is looked up); `done` is not called if close() comes first. */
+  connect(port: number, host: string, done: (error?: Error) => void): void;
+  disconnect(): void;
+  address(): HandleAddress;
+  remoteAddress(): HandleAddress;
+  setBroadcast(flag: boolean): void;
+  setTTL(ttl: number): void;
+  setMulticastTTL(ttl: number): void;
+  setMulticastLoopback(flag: boolean): void;
+  setMulticastInterface(iface: string): void;
+  addMembership(group: string, iface?: string): void;
+  dropMembership(group: string, iface?: string): void;
+  getRecvBufferSize(): number;
+  getSendBufferSize(): number;
+  setRecvBufferSize(size: number): void;
+  setSendBufferSize(size: number): void;
+  /** Closes the handle; `done` is called once it is closed. */
+  close(done: () => void): void;
+}
