@@ -25,7 +25,7 @@ export const ECHO_METRICS: readonly MetricSpec[] = [
     better: 'lower',
     ratio: true,
     target: 1.1,
-    targetFor: ['dsock'],
+    targetFor: ['dsock', 'dsock-ts'],
     digits: 1,
   },
   {
@@ -35,7 +35,7 @@ export const ECHO_METRICS: readonly MetricSpec[] = [
     better: 'lower',
     ratio: true,
     target: 1.1,
-    targetFor: ['dsock'],
+    targetFor: ['dsock', 'dsock-ts'],
     digits: 1,
   },
   { key: 'mean', label: 'RTT mean', unit: 'µs', better: 'lower', ratio: true, digits: 1 },

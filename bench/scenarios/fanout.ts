@@ -46,7 +46,7 @@ function latencyMetrics(group: number): MetricSpec[] {
       // The latency standard of the project; the chat peer does more work than raw dgram
       // (it formats the message and parses it at every peer), so it is shown, not held to it.
       target: 1.1,
-      targetFor: ['dsock'],
+      targetFor: ['dsock', 'dsock-ts'],
       digits: 1,
     },
     {

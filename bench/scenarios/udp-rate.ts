@@ -66,7 +66,7 @@ function sizeMetrics(size: number): { headline: MetricSpec[]; diagnostic: Metric
         better: 'higher',
         ratio: true,
         target: 0.9,
-        targetFor: ['dsock'],
+        targetFor: ['dsock', 'dsock-ts'],
         digits: 0,
       },
       {
