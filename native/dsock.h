@@ -39,6 +39,13 @@
 /* A send result meaning "queued in libuv; its completion is reported later". */
 #define DSOCK_SEND_QUEUED 0x40000000
 
+/* One received datagram, noted while libuv hands out the chunks of a batch. */
+typedef struct dsock_chunk {
+  const char *data;
+  int32_t length;
+  struct sockaddr_storage from;
+} dsock_chunk;
+
 /* What one JavaScript thread (main or worker) shares between its sockets. */
 typedef struct dsock_instance {
   uv_loop_t *loop;
@@ -51,16 +58,26 @@ typedef struct dsock_instance {
   int32_t *send_ports;
   napi_ref send_results_ref;
   int32_t *send_results;
+  /* Sockets opened and not yet freed, which tests check to find leaks. */
+  int64_t live_sockets;
+  /* The batch being collected from libuv's chunk callbacks: one socket's batch at a time, as
+   * libuv hands over a whole recvmmsg before it reads from another socket. */
+  unsigned chunk_count;
+  dsock_chunk chunks[DSOCK_RECV_BATCH];
 } dsock_instance;
 
-/* One received datagram, noted while libuv hands out the chunks of a batch. */
-typedef struct dsock_chunk {
-  const char *data;
-  int32_t length;
-  struct sockaddr_storage from;
-} dsock_chunk;
+typedef struct dsock_udp dsock_udp;
 
-typedef struct dsock_udp {
+/*
+ * What the JavaScript handle (an External) points to. It outlives the socket, which is freed
+ * as soon as libuv has closed it, rather than whenever the garbage collector gets to the
+ * handle: the collector does not see native memory, and would let closed sockets pile up.
+ */
+typedef struct dsock_box {
+  dsock_udp *sock;
+} dsock_box;
+
+struct dsock_udp {
   uv_udp_t handle;
   napi_env env;
   dsock_instance *instance;
@@ -77,16 +94,12 @@ typedef struct dsock_udp {
   int closing;
   /* Set when the environment is torn down: no calls into JavaScript any more. */
   int tearing_down;
-  /* Set when the JavaScript wrapper was collected: the struct is freed at close. */
-  int finalized;
-  int closed;
-  /* The batch being collected from libuv's chunk callbacks. */
-  unsigned chunk_count;
-  dsock_chunk chunks[DSOCK_RECV_BATCH];
+  /* The JavaScript handle's box, until the handle is collected. */
+  dsock_box *box;
   /* The sender of the previous datagram, whose name JavaScript already has. */
   struct sockaddr_storage last_from;
   int have_last_from;
-} dsock_udp;
+};
 
 /* errors.c */
 napi_value dsock_uv_error(napi_env env, int err, const char *syscall);

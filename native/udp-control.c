@@ -43,14 +43,15 @@ void dsock_call(dsock_udp *sock, napi_ref fn, size_t argc, napi_value *argv) {
 
 static void on_closed(uv_handle_t *handle) {
   dsock_udp *sock = handle->data;
-  sock->closed = 1;
   release_js(sock);
   if (sock->cleanup != NULL) {
     napi_async_cleanup_hook_handle cleanup = sock->cleanup;
     sock->cleanup = NULL;
     napi_remove_async_cleanup_hook(cleanup);
   }
-  if (sock->finalized) free(sock);
+  if (sock->box != NULL) sock->box->sock = NULL;
+  sock->instance->live_sockets--;
+  free(sock);
 }
 
 static void start_close(dsock_udp *sock) {
@@ -69,18 +70,23 @@ static void on_env_cleanup(napi_async_cleanup_hook_handle handle, void *data) {
 }
 
 static void on_finalize(napi_env env, void *data, void *hint) {
-  dsock_udp *sock = data;
-  sock->finalized = 1;
-  if (sock->closed) free(sock);
+  dsock_box *box = data;
+  if (box->sock != NULL) box->sock->box = NULL;
+  free(box);
 }
 
+/* The socket of a handle; NULL, with an error thrown, when it is closed and freed. */
 dsock_udp *dsock_unwrap(napi_env env, napi_value value) {
-  void *data = NULL;
-  if (napi_get_value_external(env, value, &data) != napi_ok || data == NULL) {
+  dsock_box *box = NULL;
+  if (napi_get_value_external(env, value, (void **)&box) != napi_ok || box == NULL) {
     dsock_throw_type(env, "expected a native socket handle");
     return NULL;
   }
-  return data;
+  if (box->sock == NULL) {
+    dsock_throw_uv(env, UV_EBADF, "socket");
+    return NULL;
+  }
+  return box->sock;
 }
 
 /* The open handle of a call's first argument, or NULL with a closed-socket error thrown. */
@@ -106,7 +112,10 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
     return NULL;
   }
   dsock_udp *sock = calloc(1, sizeof *sock);
-  if (sock == NULL) {
+  dsock_box *box = calloc(1, sizeof *box);
+  if (sock == NULL || box == NULL) {
+    free(sock);
+    free(box);
     dsock_throw_uv(env, UV_ENOMEM, "socket");
     return NULL;
   }
@@ -117,10 +126,12 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   int err = uv_udp_init_ex(instance->loop, &sock->handle, sock->family | UV_UDP_RECVMMSG);
   if (err < 0) {
     free(sock);
+    free(box);
     dsock_throw_uv(env, err, "socket");
     return NULL;
   }
   sock->handle.data = sock;
+  instance->live_sockets++;
   napi_value name, external;
   napi_create_string_utf8(env, "dsock:DatagramSocket", NAPI_AUTO_LENGTH, &name);
   napi_ref *refs[] = {&sock->owner, &sock->on_batch, &sock->on_error, &sock->on_sent};
@@ -131,10 +142,12 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
   }
   ok = ok && napi_async_init(env, argv[0], name, &sock->async_context) == napi_ok;
   ok = ok && napi_add_async_cleanup_hook(env, on_env_cleanup, sock, &sock->cleanup) == napi_ok;
-  ok = ok && napi_create_external(env, sock, on_finalize, NULL, &external) == napi_ok;
-  if (!ok) {
-    /* Without an external nobody finalizes the struct: free it once the handle is closed. */
-    sock->finalized = 1;
+  ok = ok && napi_create_external(env, box, on_finalize, NULL, &external) == napi_ok;
+  if (ok) {
+    box->sock = sock;
+    sock->box = box;
+  } else {
+    free(box);
     sock->tearing_down = 1;
     start_close(sock);
     dsock_check(env, napi_generic_failure);
@@ -323,9 +336,19 @@ static napi_value udp_buffer_size(napi_env env, napi_callback_info info) {
  * handle on a later turn of the loop. */
 static napi_value udp_close(napi_env env, napi_callback_info info) {
   ARGS(1);
-  dsock_udp *sock = dsock_unwrap(env, argv[0]);
-  if (sock != NULL) start_close(sock);
+  dsock_box *box = NULL;
+  napi_get_value_external(env, argv[0], (void **)&box);
+  if (box != NULL && box->sock != NULL) start_close(box->sock);
   return NULL;
+}
+
+/* liveSockets(): sockets of this thread opened and not yet freed (closing ones included). */
+static napi_value live_sockets(napi_env env, napi_callback_info info) {
+  dsock_instance *instance = NULL;
+  napi_get_instance_data(env, (void **)&instance);
+  napi_value result;
+  napi_create_int64(env, instance == NULL ? 0 : instance->live_sockets, &result);
+  return result;
 }
 
 void dsock_register_control(napi_env env, napi_value exports) {
@@ -341,6 +364,7 @@ void dsock_register_control(napi_env env, napi_value exports) {
       {"membership", NULL, udp_membership, NULL, NULL, NULL, napi_enumerable, NULL},
       {"bufferSize", NULL, udp_buffer_size, NULL, NULL, NULL, napi_enumerable, NULL},
       {"close", NULL, udp_close, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"liveSockets", NULL, live_sockets, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof properties / sizeof properties[0], properties);
 }

@@ -63,11 +63,13 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
  * 1 + its index in `names`), buffer index, and offset in that buffer (-1: the whole buffer).
  */
 static void deliver(dsock_udp *sock) {
-  unsigned count = sock->chunk_count;
-  sock->chunk_count = 0;
+  dsock_instance *instance = sock->instance;
+  unsigned count = instance->chunk_count;
+  instance->chunk_count = 0;
   if (count == 0 || sock->closing || sock->tearing_down) return;
   napi_env env = sock->env;
-  int32_t *meta = sock->instance->recv_meta;
+  int32_t *meta = instance->recv_meta;
+  dsock_chunk *chunks = instance->chunks;
   napi_handle_scope scope;
   if (napi_open_handle_scope(env, &scope) != napi_ok) return;
 
@@ -76,10 +78,10 @@ static void deliver(dsock_udp *sock) {
   unsigned buffers = 0;
   int packing = -1;
   for (unsigned i = 0; i < count; i++) {
-    int32_t length = sock->chunks[i].length;
+    int32_t length = chunks[i].length;
     int32_t *m = meta + i * DSOCK_RECV_FIELDS;
     m[0] = length;
-    m[1] = port_of(&sock->chunks[i].from);
+    m[1] = port_of(&chunks[i].from);
     if (length > DSOCK_PACK_MAX) {
       sizes[buffers] = (uint32_t)length;
       m[3] = (int32_t)buffers++;
@@ -111,7 +113,7 @@ static void deliver(dsock_udp *sock) {
   }
   uint32_t named = 0;
   for (unsigned i = 0; i < count; i++) {
-    dsock_chunk *chunk = &sock->chunks[i];
+    dsock_chunk *chunk = &chunks[i];
     int32_t *m = meta + i * DSOCK_RECV_FIELDS;
     memcpy(data[m[3]] + (m[4] < 0 ? 0 : m[4]), chunk->data, (size_t)chunk->length);
     m[2] = 0;
@@ -137,8 +139,9 @@ static void deliver(dsock_udp *sock) {
 }
 
 static void note(dsock_udp *sock, ssize_t nread, const uv_buf_t *buf, const struct sockaddr *addr) {
-  if (sock->chunk_count >= DSOCK_RECV_BATCH) deliver(sock);
-  dsock_chunk *chunk = &sock->chunks[sock->chunk_count++];
+  dsock_instance *instance = sock->instance;
+  if (instance->chunk_count >= DSOCK_RECV_BATCH) deliver(sock);
+  dsock_chunk *chunk = &instance->chunks[instance->chunk_count++];
   chunk->data = buf->base;
   chunk->length = (int32_t)nread;
   memcpy(&chunk->from, addr,

@@ -36,6 +36,8 @@ export interface NativeBinding {
     hosts: (string | undefined)[] | undefined,
   ): void;
   close(handle: NativeHandle): void;
+  /** Sockets of this thread opened and not yet freed, closing ones included. */
+  liveSockets(): number;
 }
 
 /** The arrays this thread shares with the addon: written by one side, read at once by the other. */
