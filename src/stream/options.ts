@@ -97,3 +97,12 @@ function describe(value: unknown): string {
   }
   return typeof value;
 }
+
+/** Options of {@link StreamSocket.sendAll}. */
+export interface SendOptions {
+  /** How a string is turned into bytes (default `'utf8'`). */
+  encoding?: BufferEncoding;
+}
+
+/** Which direction {@link StreamSocket.shutdown} closes. */
+export type ShutdownHow = 'read' | 'write' | 'both';

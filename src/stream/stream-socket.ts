@@ -1,66 +1,47 @@
 import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
-import { finished, Writable } from 'node:stream';
 import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { SocketClosedError, toSocketError } from '../errors.js';
-import type { Settle, WaitOptions } from '../internal/deadline.js';
+import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { adoptSocket, startReading } from './adopt.js';
 import { openConnection, type ConnectOptions } from './connect.js';
-import { checkEncoding, checkFlag, checkInteger, integerError, MAX_READ_SIZE } from './options.js';
+import {
+  dropAddressCaches,
+  owner,
+  sharedLocalHost,
+  sharedRemoteHost,
+  type OwnedSocket,
+} from './net-socket.js';
+import {
+  checkEncoding,
+  checkFlag,
+  checkInteger,
+  integerError,
+  MAX_READ_SIZE,
+  type SendOptions,
+  type ShutdownHow,
+} from './options.js';
 import { onPressure, ReceiveBuffer, type PressureSink } from './receive-buffer.js';
+import {
+  checkSendData,
+  closedForSending,
+  endWriting,
+  failedOnTheWay,
+  sendFailure,
+  shutDownForSending,
+  writeAll,
+  type SendFailureSink,
+} from './send-side.js';
 
 export type { ConnectOptions } from './connect.js';
-export type { StreamSocketOptions } from './options.js';
+export type { SendOptions, ShutdownHow, StreamSocketOptions } from './options.js';
 
 const EMPTY = Buffer.alloc(0);
 const DONE = Promise.resolve();
-/** The error of the writing side: net.Socket's own `errored` reports the reading side. */
-function writableErrored(socket: Socket): unknown {
-  return Reflect.get(Writable.prototype, 'errored', socket);
-}
 
-/**
- * The StreamSocket wrapping a net.Socket, which its listeners reach through the socket they are
- * called on: shared listener functions cost an idle connection nothing, closures would.
- */
-const owner: unique symbol = Symbol('StreamSocket');
-interface OwnedSocket extends Socket {
-  [owner]: StreamSocket;
-}
-
-/**
- * Node's caches of the addresses a net.Socket has been asked for. Each endpoint is read once and
- * kept by the StreamSocket, so the caches would only hold second copies (Node asks the system
- * again should the address be wanted).
- */
-interface AddressCaches {
-  _sockname: unknown;
-  _peername: unknown;
-}
-
-// Connections share their addresses' strings (the system hands out a new one each time): the
-// last one seen is kept, which serves the common case of many connections from or to one host.
-let lastLocalHost = '';
-let lastRemoteHost = '';
-function sharedLocalHost(host: string): string {
-  if (host === lastLocalHost) return lastLocalHost;
-  return (lastLocalHost = host);
-}
-function sharedRemoteHost(host: string): string {
-  if (host === lastRemoteHost) return lastRemoteHost;
-  return (lastRemoteHost = host);
-}
-
-/** Options of {@link StreamSocket.sendAll}. */
-export interface SendOptions {
-  /** How a string is turned into bytes (default `'utf8'`). */
-  encoding?: BufferEncoding;
-}
-
-/** Which direction {@link StreamSocket.shutdown} closes. */
-export type ShutdownHow = 'read' | 'write' | 'both';
+type Owned = OwnedSocket<StreamSocket>;
 
 /**
  * A connected TCP socket with Python-style calls: `sendAll`, `recv`, `recvExactly`,
@@ -71,7 +52,7 @@ export type ShutdownHow = 'read' | 'write' | 'both';
  * stays bounded. Reads are served in the order they are made. Iterating the socket with
  * `for await` yields the received chunks until end of stream.
  */
-export class StreamSocket implements AsyncIterable<Buffer>, PressureSink {
+export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFailureSink {
   readonly #socket: Socket;
   readonly #buffer: ReceiveBuffer;
   // The local endpoint as two fields rather than an object: {@link localEndpoint} copies anyway.
@@ -96,15 +77,13 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink {
       host: sharedRemoteHost(socket.remoteAddress ?? ''),
       port: socket.remotePort ?? 0,
     };
-    const caches = socket as unknown as AddressCaches;
-    caches._sockname = null;
-    caches._peername = null;
+    dropAddressCaches(socket);
     this.#started = start;
     this.#buffer = new ReceiveBuffer(receiveBufferLimit, this, this.#remote);
     // Half-open connections are part of the model: after the peer's end of stream we may still
     // send, and shutdown('write') must not close our reading side.
     socket.allowHalfOpen = true;
-    (socket as OwnedSocket)[owner] = this;
+    (socket as Owned)[owner] = this;
     socket.on('data', StreamSocket.#onData);
     socket.on('end', StreamSocket.#onEnd);
     socket.on('error', StreamSocket.#onError);
@@ -112,21 +91,21 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink {
     if (start) socket.resume();
   }
 
-  static #onData(this: OwnedSocket, chunk: Buffer): void {
+  static #onData(this: Owned, chunk: Buffer): void {
     this[owner].#buffer.push(chunk);
   }
 
-  static #onEnd(this: OwnedSocket): void {
+  static #onEnd(this: Owned): void {
     this[owner].#buffer.end();
   }
 
-  static #onError(this: OwnedSocket, error: Error): void {
+  static #onError(this: Owned, error: Error): void {
     const self = this[owner];
     self.#failure ??= error;
     self.#buffer.fail(() => toSocketError(error, 'receive', self.#remote));
   }
 
-  static #onClose(this: OwnedSocket): void {
+  static #onClose(this: Owned): void {
     const self = this[owner];
     if (!self.#buffer.ended) self.#buffer.fail(() => self.#closedError());
   }
@@ -214,30 +193,10 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink {
     if (refusal !== undefined) return Promise.reject(refusal);
     const encoding = checkEncoding(options.encoding);
     if (encoding instanceof Error) return Promise.reject(encoding);
-    if (typeof data === 'string') {
-      if (data.length === 0) return Promise.resolve();
-    } else if (data instanceof Uint8Array) {
-      if (data.byteLength === 0) return Promise.resolve();
-    } else {
-      return Promise.reject(
-        new TypeError(`sendAll expects a string or a Uint8Array, got ${typeof data}`),
-      );
-    }
-    const socket = this.#socket;
-    let settle: Settle<void> | undefined;
-    // Write callbacks always run later, never inside write().
-    socket.write(data, encoding, (error) => {
-      if (settle === undefined) return;
-      // Node reports a write cut short by destroy() as a success; it was not delivered.
-      if (error || socket.destroyed) settle.reject(this.#sendError(error));
-      else settle.resolve();
-    });
-    // Usually the kernel takes the data within write(): nothing is left queued and no error was
-    // recorded, so the caller need not wait for the callback's extra turn of the event loop.
-    if (socket.writableLength === 0 && writableErrored(socket) == null) return DONE;
-    return new Promise<void>((resolve, reject) => {
-      settle = { resolve, reject };
-    });
+    const problem = checkSendData(data);
+    if (problem === 'empty') return DONE;
+    if (problem !== undefined) return Promise.reject(problem);
+    return writeAll(this.#socket, data, encoding, this);
   }
 
   /**
@@ -357,51 +316,23 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink {
     if (this.#writeShut === undefined) {
       const refusal = this.#sendRefusal();
       if (refusal !== undefined) return Promise.reject(refusal);
-      const socket = this.#socket;
-      this.#writeShut = new Promise<void>((resolve, reject) => {
-        finished(socket, { readable: false }, (error) => {
-          // finished() also reports a write side that destroy() ended by discarding what was
-          // still queued; only 'finish' means the end of stream went out after all the data.
-          if (error || this.#closed || !socket.writableFinished) reject(this.#sendError(error));
-          else resolve();
-        });
-      });
-      socket.end();
+      this.#writeShut = endWriting(this.#socket, this);
     }
     return this.#writeShut;
   }
 
   #sendRefusal(): Error | undefined {
-    if (this.#closed) {
-      return new SocketClosedError(
-        `send to ${formatEndpoint(this.#remote)} failed: socket is closed`,
-        {
-          endpoint: this.#remote,
-        },
-      );
-    }
+    if (this.#closed) return closedForSending(this.#remote);
     if (this.#failure !== undefined) return toSocketError(this.#failure, 'send', this.#remote);
-    if (this.#writeShut !== undefined) {
-      return new SocketClosedError(
-        `send to ${formatEndpoint(this.#remote)} failed: the sending side was shut down`,
-        { endpoint: this.#remote },
-      );
-    }
+    if (this.#writeShut !== undefined) return shutDownForSending(this.#remote);
     return undefined;
   }
 
-  /** The error for a send (or the end of stream after it) that failed on its way out. */
-  #sendError(error: unknown): Error {
-    if (this.#closed) return this.#sendRefusal() as Error;
+  /** @internal The error for a send (or the end of stream after it) that failed on its way out. */
+  [sendFailure](error: unknown): Error {
+    if (this.#closed) return closedForSending(this.#remote);
     if (this.#failure !== undefined) return toSocketError(this.#failure, 'send', this.#remote);
-    const code = (error as { code?: unknown } | null | undefined)?.code;
-    if (error == null || code === 'ERR_STREAM_PREMATURE_CLOSE') {
-      return new SocketClosedError(
-        `send to ${formatEndpoint(this.#remote)} failed: the connection closed first`,
-        { endpoint: this.#remote, cause: error ?? undefined },
-      );
-    }
-    return toSocketError(error, 'send', this.#remote);
+    return failedOnTheWay(error, this.#remote);
   }
 
   #checkOpen(what: string): void {
