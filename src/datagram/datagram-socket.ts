@@ -3,7 +3,6 @@ import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { familyOf } from '../endpoint/parse.js';
 import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
-import { checkGroup, checkInterface, optionError } from './addresses.js';
 import { bindTransport } from './bind.js';
 import { checkSize, isSendPort, maxPayload, toDestination } from './destination.js';
 import { Inbox } from './inbox.js';
@@ -15,8 +14,6 @@ import type {
   ReceivedDatagram,
 } from './options.js';
 import {
-  checkFlag,
-  checkInteger,
   checkRecvSize,
   checkWait,
   DEFAULT_RECV_SIZE,
@@ -24,8 +21,9 @@ import {
   toPayload,
 } from './options.js';
 import { nativeBinding } from './native-binding.js';
+import { DatagramSocketBase } from './socket-base.js';
 import { CLOSED, Outbox, sendError } from './outbox.js';
-import type { DatagramBackend, UdpTransport } from './transport.js';
+import type { UdpTransport } from './transport.js';
 
 const NO_WAIT: DatagramReceiveOptions = {};
 
@@ -45,43 +43,33 @@ const NO_WAIT: DatagramReceiveOptions = {};
  * `for await (const datagram of socket)` yields datagrams until the socket is closed; leaving
  * the loop early does not close the socket, which stays the caller's to close.
  */
-export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDisposable {
-  readonly #socket: UdpTransport;
-  readonly #family: AddressFamily;
+export class DatagramSocket
+  extends DatagramSocketBase
+  implements AsyncIterable<ReceivedDatagram>, AsyncDisposable
+{
   readonly #inbox: Inbox;
   readonly #outbox: Outbox;
   readonly #limit: number;
-  #local!: Endpoint;
-  #remote: Endpoint | undefined;
-  #connecting = false;
   /** The host of the last sendTo, known valid for this socket. */
   #lastHost: string;
   /** Whether {@link #lastHost} is a host name rather than an address literal. */
   #lastNamed = false;
-  #abortConnect: (() => void) | undefined;
-  #broadcast: boolean;
-  #closed = false;
   #closing: Promise<void> | undefined;
-  /** Names receives in errors; follows {@link #local}, which connect and disconnect change. */
-  #recvWhat = '';
 
   private constructor(
-    socket: UdpTransport,
+    transport: UdpTransport,
     family: AddressFamily,
     receiveQueueLimit: number,
     broadcast: boolean,
   ) {
-    this.#socket = socket;
-    this.#family = family;
+    super(transport, family, broadcast);
     this.#limit = receiveQueueLimit;
     this.#inbox = new Inbox(receiveQueueLimit);
-    this.#outbox = new Outbox(socket, family, (error, size, to) =>
+    this.#outbox = new Outbox(transport, family, (error, size, to) =>
       this.#sendError(error, size, to),
     );
-    this.#broadcast = broadcast;
     this.#lastHost = LOOPBACK_ADDRESS[family];
-    this.#updateLocal();
-    socket.attach(this.#inbox, (error: Error) => this.#onError(error));
+    transport.attach(this.#inbox, (error: Error) => this.#onError(error));
   }
 
   /**
@@ -95,7 +83,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
    * machine's, {@link NameResolutionError} for a name that does not resolve, and with
    * {@link InvalidEndpointError}, RangeError or TypeError for bad arguments.
    */
-  static async bind(
+  // `override`: a class's static side inherits Function.prototype.bind, which this shadows.
+  static override async bind(
     local?: EndpointLike,
     options: DatagramSocketOptions = {},
   ): Promise<DatagramSocket> {
@@ -119,39 +108,9 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     return nativeBinding !== undefined;
   }
 
-  /** Which path carries this socket's datagrams: `'native'` or `'node:dgram'`. */
-  get backend(): DatagramBackend {
-    return this.#socket.backend;
-  }
-
-  /** The local address and port the socket is bound to. */
-  get localEndpoint(): Endpoint {
-    return { ...this.#local };
-  }
-
-  /** The peer of a connected socket, or undefined. */
-  get remoteEndpoint(): Endpoint | undefined {
-    return this.#remote === undefined ? undefined : { ...this.#remote };
-  }
-
-  /** The IP version of the socket. */
-  get family(): AddressFamily {
-    return this.#family;
-  }
-
-  /** The largest payload one datagram can carry in this socket's family. */
-  get maxMessageSize(): number {
-    return MAX_DATAGRAM_SIZE[this.#family];
-  }
-
   /** The most datagrams held while nobody receives. */
   get receiveQueueLimit(): number {
     return this.#limit;
-  }
-
-  /** True once {@link close} has been called. */
-  get closed(): boolean {
-    return this.#closed;
   }
 
   /** A snapshot of the socket's counters. */
@@ -165,20 +124,6 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
       datagramsSent: this.#outbox.sent,
       bytesSent: this.#outbox.bytesSent,
     };
-  }
-
-  /** The kernel receive buffer size in bytes (SO_RCVBUF, as the system reports it). */
-  get recvBufferSize(): number {
-    let size = 0;
-    this.#option('recvBufferSize', () => (size = this.#socket.getRecvBufferSize()));
-    return size;
-  }
-
-  /** The kernel send buffer size in bytes (SO_SNDBUF, as the system reports it). */
-  get sendBufferSize(): number {
-    let size = 0;
-    this.#option('sendBufferSize', () => (size = this.#socket.getSendBufferSize()));
-    return size;
   }
 
   /**
@@ -200,7 +145,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     to: EndpointLike,
     options?: DatagramSendOptions,
   ): Promise<number> {
-    if (this.#closed) return Promise.reject(this.#closedError('sendTo'));
+    if (this.isClosed) return Promise.reject(this.closedError('sendTo'));
     const pending = this.#inbox.takeError();
     if (pending !== undefined) return Promise.reject(pending);
     let host: string;
@@ -220,17 +165,17 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
         port = to.port;
         named = this.#lastNamed;
       } else {
-        const endpoint = toDestination(to, this.#family);
+        const endpoint = toDestination(to, this.family);
         host = endpoint.host;
         port = endpoint.port;
         named = familyOf(host) === undefined;
         this.#lastHost = host;
         this.#lastNamed = named;
       }
-      if (this.#remote !== undefined || this.#connecting) {
+      if (this.remote !== undefined || this.connecting) {
         throw new SocketError(
           `sendTo ${formatEndpoint({ host, port })} on a socket connected to ` +
-            `${this.#remote ? formatEndpoint(this.#remote) : 'a peer'}: ` +
+            `${this.remote ? formatEndpoint(this.remote) : 'a peer'}: ` +
             'use send(), or disconnect() first',
           'EISCONN',
           { endpoint: { host, port } },
@@ -239,7 +184,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
       payload = toPayload(data, options);
       // Below the smaller (IPv4) limit every datagram fits; only larger ones need the check.
       if (payload.length > MAX_DATAGRAM_SIZE.IPv4) {
-        checkSize(payload.length, this.#family, { host, port });
+        checkSize(payload.length, this.family, { host, port });
       }
     } catch (error) {
       return rejected(error);
@@ -252,21 +197,21 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
    * number of bytes sent. Rejects with SocketError code `EDESTADDRREQ` when not connected.
    */
   send(data: string | Uint8Array, options?: DatagramSendOptions): Promise<number> {
-    if (this.#closed) return Promise.reject(this.#closedError('send'));
+    if (this.isClosed) return Promise.reject(this.closedError('send'));
     const pending = this.#inbox.takeError();
     if (pending !== undefined) return Promise.reject(pending);
-    const remote = this.#remote;
+    const remote = this.remote;
     let payload: Uint8Array;
     try {
       if (remote === undefined) {
         throw new SocketError(
           'send on a datagram socket that is not connected: use sendTo(), or connect() first',
           'EDESTADDRREQ',
-          { endpoint: this.#local },
+          { endpoint: this.local },
         );
       }
       payload = toPayload(data, options);
-      checkSize(payload.length, this.#family, remote);
+      checkSize(payload.length, this.family, remote);
     } catch (error) {
       return rejected(error);
     }
@@ -291,129 +236,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
         return rejected(error);
       }
     }
-    return this.#inbox.receive(bufsize, options, this.#recvWhat, this.#local);
-  }
-
-  /**
-   * Connects the socket to `remote`: datagrams then go there with {@link send}, and only that
-   * peer's datagrams are received from now on (ones already held stay, as with Berkeley
-   * sockets). Connecting a connected socket moves it to the new peer.
-   *
-   * The local port stays the same through connects, reconnects and {@link disconnect}, also
-   * when the system chose it: {@link bind} binds even that port by number, because Linux
-   * releases a port it chose itself when a connected socket is dissolved (Node's reconnect
-   * dissolves the old association first), and the socket would then send from, and receive
-   * on, a new port. The local address of a socket bound to the any-address becomes the
-   * address the route to the peer leaves by ({@link localEndpoint} shows it), and the
-   * any-address again after {@link disconnect}.
-   */
-  async connect(remote: EndpointLike): Promise<void> {
-    this.#checkOpen('connect');
-    if (this.#connecting) {
-      throw new SocketError('connect while another connect is in progress', 'EALREADY', {
-        endpoint: this.#local,
-      });
-    }
-    const endpoint = toDestination(remote, this.#family);
-    if (this.#remote !== undefined) this.disconnect();
-    this.#connecting = true;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        // Node never calls back a connect that the socket's closing overtook.
-        this.#abortConnect = () => reject(CLOSED);
-        this.#socket.connect(endpoint.port, endpoint.host, (error?: Error) => {
-          if (error) reject(error);
-          else resolve();
-        });
-      });
-    } catch (error) {
-      throw this.#closed ? this.#closedError('connect') : toSocketError(error, 'connect', endpoint);
-    } finally {
-      this.#connecting = false;
-      this.#abortConnect = undefined;
-    }
-    if (this.#closed) throw this.#closedError('connect');
-    const peer = this.#socket.remoteAddress();
-    this.#remote = { host: peer.address, port: peer.port };
-    this.#updateLocal();
-  }
-
-  /**
-   * Dissolves the association made by {@link connect}, so that datagrams from anyone are
-   * received again; does nothing when not connected. The socket keeps its local port (see
-   * {@link connect}).
-   */
-  disconnect(): void {
-    this.#checkOpen('disconnect');
-    if (this.#connecting) {
-      throw new SocketError('disconnect while a connect is in progress', 'EALREADY', {
-        endpoint: this.#local,
-      });
-    }
-    if (this.#remote === undefined) return;
-    try {
-      this.#socket.disconnect();
-    } catch (error) {
-      throw optionError(`disconnect from ${formatEndpoint(this.#remote)}`, error, this.#local);
-    }
-    this.#remote = undefined;
-    this.#updateLocal();
-  }
-
-  /** Allows (or forbids again) sending to broadcast addresses (SO_BROADCAST). */
-  setBroadcast(flag: boolean): void {
-    const value = checkFlag('flag', flag);
-    this.#option('setBroadcast', () => this.#socket.setBroadcast(value));
-    this.#broadcast = value;
-  }
-
-  /** Sets the IP time-to-live (hop limit) of unicast datagrams, 1..255. */
-  setTTL(ttl: number): void {
-    const value = checkInteger('ttl', ttl, 1, 255);
-    this.#option('setTTL', () => this.#socket.setTTL(value));
-  }
-
-  /** Sets the time-to-live of multicast datagrams, 0..255; 0 keeps them on this host. */
-  setMulticastTTL(ttl: number): void {
-    const value = checkInteger('ttl', ttl, 0, 255);
-    this.#option('setMulticastTTL', () => this.#socket.setMulticastTTL(value));
-  }
-
-  /** Whether multicast datagrams this socket sends are also delivered to this host. */
-  setMulticastLoopback(flag: boolean): void {
-    const value = checkFlag('flag', flag);
-    this.#option('setMulticastLoopback', () => this.#socket.setMulticastLoopback(value));
-  }
-
-  /**
-   * Chooses the interface multicast datagrams leave by: its IPv4 address, or for IPv6 the
-   * any-address scoped to the interface (`"::%eth0"`).
-   */
-  setMulticastInterface(iface: string): void {
-    const value = checkInterface(iface, this.#family);
-    this.#option(`setMulticastInterface ${value}`, () => this.#socket.setMulticastInterface(value));
-  }
-
-  /**
-   * Joins multicast `group` on the interface with address `iface` (by default one the system
-   * chooses). Rejects a non-multicast address with {@link InvalidEndpointError}; joining twice
-   * fails with {@link AddressInUseError}.
-   */
-  joinGroup(group: string, iface?: string): void {
-    const value = checkGroup(group, this.#family);
-    const on = iface === undefined ? undefined : checkInterface(iface, this.#family);
-    this.#option(`joinGroup ${value}${on ? ` on ${on}` : ''}`, () =>
-      this.#socket.addMembership(value, on),
-    );
-  }
-
-  /** Leaves a multicast group joined with {@link joinGroup} (same `iface`). */
-  leaveGroup(group: string, iface?: string): void {
-    const value = checkGroup(group, this.#family);
-    const on = iface === undefined ? undefined : checkInterface(iface, this.#family);
-    this.#option(`leaveGroup ${value}${on ? ` on ${on}` : ''}`, () =>
-      this.#socket.dropMembership(value, on),
-    );
+    return this.#inbox.receive(bufsize, options, this.recvWhat, this.local);
   }
 
   /**
@@ -423,10 +246,10 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
    */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
-      this.#closed = true;
-      this.#abortConnect?.();
-      this.#inbox.close(() => this.#closedError('recvFrom'));
-      this.#socket.close(() => {
+      this.isClosed = true;
+      this.abortConnect?.();
+      this.#inbox.close(() => this.closedError('recvFrom'));
+      this.transport.close(() => {
         this.#outbox.abandon();
         resolve();
       });
@@ -450,7 +273,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
       try {
         datagram = await this.recvFrom();
       } catch (error) {
-        if (this.#closed && error instanceof SocketClosedError) return;
+        if (this.isClosed && error instanceof SocketClosedError) return;
         throw error;
       }
       yield datagram;
@@ -458,46 +281,20 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
   }
 
   #onError(error: Error): void {
-    if (this.#closed) return;
-    this.#inbox.report(toSocketError(error, 'receive', this.#remote ?? this.#local));
+    if (this.isClosed) return;
+    this.#inbox.report(toSocketError(error, 'receive', this.remote ?? this.local));
   }
 
   #sendError(error: Error, size: number, to: Endpoint | undefined): SocketError {
     const what = to === undefined ? 'send' : 'sendTo';
-    if (this.#closed || error === CLOSED) return this.#closedError(what);
+    if (this.isClosed || error === CLOSED) return this.closedError(what);
     return sendError(error, {
       what,
       size,
-      target: to ?? this.#remote,
-      limit: maxPayload(this.#family, (to ?? this.#remote)?.host),
-      broadcast: this.#broadcast,
+      target: to ?? this.remote,
+      limit: maxPayload(this.family, (to ?? this.remote)?.host),
+      broadcast: this.broadcastAllowed,
     });
-  }
-
-  #option(what: string, apply: () => unknown): void {
-    this.#checkOpen(what);
-    try {
-      apply();
-    } catch (error) {
-      if (error instanceof SocketError) throw error;
-      throw optionError(`${what} on ${formatEndpoint(this.#local)}`, error, this.#local);
-    }
-  }
-
-  #checkOpen(what: string): void {
-    if (this.#closed) throw this.#closedError(what);
-  }
-
-  #closedError(what: string): SocketClosedError {
-    return new SocketClosedError(`${what} on ${formatEndpoint(this.#local)}: socket is closed`, {
-      endpoint: this.#local,
-    });
-  }
-
-  #updateLocal(): void {
-    const address = this.#socket.address();
-    this.#local = { host: address.address, port: address.port };
-    this.#recvWhat = `recvFrom on ${formatEndpoint(this.#local)}`;
   }
 }
 
