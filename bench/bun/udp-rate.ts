@@ -7,18 +7,9 @@
  * rest. The receiver counts in the socket's `data` handler, one call per datagram.
  */
 import type { PeerContext } from '../lib/peer-protocol.js';
+import type { ReceiverParams, SenderParams } from '../scenarios/udp-rate.js';
 import { BlockCounter, receiveBlocks, sendBlocks } from '../lib/transfer.js';
 import { Bun, setReceiveBuffer } from './api.js';
-
-interface ReceiverParams {
-  recvBufferSize: number;
-}
-
-interface SenderParams {
-  port: number;
-  size: number;
-  window: number;
-}
 
 const HOST = '127.0.0.1';
 

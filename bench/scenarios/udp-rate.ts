@@ -31,11 +31,13 @@ interface Params {
   recvBufferSize: number;
 }
 
-interface ReceiverParams {
+/** What each receiver peer is given (also by the Bun peers). */
+export interface ReceiverParams {
   recvBufferSize: number;
 }
 
-interface SenderParams {
+/** What each sender peer is given (also by the Bun peers). */
+export interface SenderParams {
   port: number;
   size: number;
   window: number;
