@@ -169,13 +169,15 @@ export class NativeUdpSocket implements UdpTransport {
   }
 
   /**
-   * Closes the handle, calling `done` on the next tick as node:dgram does. Sends of this tick
-   * not yet handed to the system are dropped without a call back (the socket settles them as
-   * closed), as node:dgram drops a send whose lookup the close overtook; ones libuv holds are
-   * called back with ECANCELED later.
+   * Closes the handle, calling `done` on the next tick as node:dgram does. Connected sends of
+   * this tick go out first, as node:dgram sends those at once. Sends to hosts not yet handed
+   * to the system are dropped without a call back (the socket settles them as closed), as
+   * node:dgram drops a send whose lookup the close overtook; ones libuv holds are called back
+   * with ECANCELED later.
    */
   close(done: () => void): void {
     if (this.#closing) return;
+    if (this.#dones.length > 0 && this.#hosts[0] === undefined) this.#flushSends();
     this.#closing = true;
     process.nextTick(done);
     this.#payloads = [];

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { within } from '../helpers/bounded.js';
 import { DatagramSocket, SocketClosedError } from '../../src/index.js';
-import { FAMILIES, socketTracker, unavailable } from './sockets.js';
+import { FAMILIES, recv, socketTracker, unavailable } from './sockets.js';
 
 const sockets = socketTracker();
 
@@ -66,6 +66,21 @@ describe('DatagramSocket.close', () => {
     await within(socket.close(), 5_000, 'close');
     await assert.rejects(within(sending, 5_000, 'the send'), SocketClosedError);
     assert.equal(socket.stats.datagramsSent, 0);
+  });
+
+  it('puts on the wire a connected send made just before close, and resolves it', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const peer = await sockets.bind('127.0.0.1:0');
+    await within(socket.connect(peer.localEndpoint), 5_000, 'connect');
+    // A connected send leaves at once (node:dgram sends it synchronously), so a close in the
+    // same tick does not take it back.
+    const sends = [socket.send('first'), socket.send('second')];
+    const closing = socket.close();
+    assert.deepEqual(await within(Promise.all(sends), 5_000, 'the sends'), [5, 6]);
+    await within(closing, 5_000, 'close');
+    assert.equal(socket.stats.datagramsSent, 2);
+    assert.equal((await recv(peer)).data.toString(), 'first');
+    assert.equal((await recv(peer)).data.toString(), 'second');
   });
 
   it('settles a connect still in progress when the socket closes', async () => {
