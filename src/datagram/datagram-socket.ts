@@ -139,6 +139,9 @@ export class DatagramSocket
    * before anything is sent. Rejects with {@link InvalidEndpointError} for a bad `to`,
    * {@link PermissionDeniedError} for a broadcast address without {@link setBroadcast}, and
    * with SocketError code `EISCONN` on a connected socket (use {@link send}).
+   *
+   * The bytes of a Uint8Array payload are read when the datagram leaves, which may be after
+   * this call returns: do not modify the payload until the returned promise settles.
    */
   sendTo(
     data: string | Uint8Array,
@@ -195,6 +198,9 @@ export class DatagramSocket
   /**
    * Sends one datagram to the connected peer (see {@link connect}) and resolves with the
    * number of bytes sent. Rejects with SocketError code `EDESTADDRREQ` when not connected.
+   *
+   * As with {@link sendTo}, do not modify a Uint8Array payload until the returned promise
+   * settles: the datagram may leave after this call returns.
    */
   send(data: string | Uint8Array, options?: DatagramSendOptions): Promise<number> {
     if (this.isClosed) return Promise.reject(this.closedError('send'));
