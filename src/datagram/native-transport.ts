@@ -222,9 +222,12 @@ export class NativeUdpSocket implements UdpTransport {
   }
 
   #onSent(error: Error | null): void {
-    const done = this.#queued[this.#queuedHead];
-    this.#queued[this.#queuedHead++] = undefined as unknown as SendDone;
-    if (this.#queuedHead === this.#queued.length) {
+    const queued = this.#queued;
+    const head = this.#queuedHead;
+    const done = queued[head];
+    queued[head] = undefined as unknown as SendDone;
+    this.#queuedHead = head + 1;
+    if (head + 1 === queued.length) {
       this.#queued = [];
       this.#queuedHead = 0;
     }
@@ -234,6 +237,11 @@ export class NativeUdpSocket implements UdpTransport {
   #onBatch(count: number, buffers: Buffer[], names: string[] | undefined): void {
     const inbox = this.#inbox;
     if (inbox === undefined) return;
+    } else if (head >= 1024 && (head + 1) * 2 > queued.length) {
+      // Under steady backpressure the queue may never drain: drop the consumed front once it
+      // is most of the array, so that memory follows what libuv holds, at O(1) amortised.
+      this.#queued = queued.slice(head + 1);
+      this.#queuedHead = 0;
     const meta = this.#shared.recvMeta;
     let name = this.#lastName;
     // Five ints per datagram: length, port, sender, buffer index, offset (native/dsock.h).
