@@ -19,7 +19,10 @@ int dsock_format_address(const struct sockaddr *addr, char *out, size_t size, in
       size_t rest = size - length - 1;
       if (rest > 1) {
         out[length] = '%';
-        uv_if_indextoiid(a6->sin6_scope_id, out + length + 1, &rest);
+        /* Without an interface name for the index, the index itself, as Node prints it. */
+        if (uv_if_indextoiid(a6->sin6_scope_id, out + length + 1, &rest) != 0) {
+          snprintf(out + length + 1, size - length - 1, "%u", (unsigned)a6->sin6_scope_id);
+        }
       }
     }
     *port = ntohs(a6->sin6_port);
