@@ -17,6 +17,21 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+/*
+ * The version of the interface between this addon and src/datagram/native-*.ts: raised with
+ * every change to the functions, constants or shared arrays, so that a stale build is refused.
+ */
+#define DSOCK_ABI 2
+
+/* The longest address text with its scope and NUL: an IPv6 literal, '%', an interface name. */
+#define DSOCK_ADDRESS_TEXT (INET6_ADDRSTRLEN + IF_NAMESIZE + 2)
+
+/*
+ * Address text read from JavaScript goes into one byte more, so that a string that fills
+ * DSOCK_ADDRESS_TEXT - 1 characters is told apart from a longer one the read cut short.
+ */
+#define DSOCK_ADDRESS_INPUT (DSOCK_ADDRESS_TEXT + 1)
+
 /* libuv hands recvmmsg batches of at most 20 datagrams, each in a 64 KiB slot. */
 #define DSOCK_RECV_SLOT 65536
 #define DSOCK_RECV_BATCH 20

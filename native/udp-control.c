@@ -159,12 +159,12 @@ static napi_value udp_open(napi_env env, napi_callback_info info) {
 /* Parses an address literal of the socket's family, as Node does before each libuv call. */
 static int to_sockaddr(napi_env env, dsock_udp *sock, napi_value host, int32_t port,
                        struct sockaddr_storage *out) {
-  char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+  char text[DSOCK_ADDRESS_INPUT];
   size_t length = 0;
   if (napi_get_value_string_utf8(env, host, text, sizeof text, &length) != napi_ok) {
     return UV_EINVAL;
   }
-  if (length >= sizeof text - 1) return UV_EINVAL;
+  if (length >= DSOCK_ADDRESS_TEXT) return UV_EINVAL;
   if (sock->family == AF_INET6) return uv_ip6_addr(text, port, (struct sockaddr_in6 *)out);
   return uv_ip4_addr(text, port, (struct sockaddr_in *)out);
 }
@@ -224,7 +224,7 @@ static napi_value udp_name(napi_env env, napi_callback_info info) {
   int size = sizeof addr;
   int err = peer ? uv_udp_getpeername(&sock->handle, (struct sockaddr *)&addr, &size)
                  : uv_udp_getsockname(&sock->handle, (struct sockaddr *)&addr, &size);
-  char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+  char text[DSOCK_ADDRESS_TEXT];
   int port = 0;
   if (err == 0) err = dsock_format_address((struct sockaddr *)&addr, text, sizeof text, &port);
   if (err < 0) {
@@ -281,7 +281,7 @@ static napi_value udp_multicast_interface(napi_env env, napi_callback_info info)
   ARGS(2);
   dsock_udp *sock = open_socket(env, argv[0], "setMulticastInterface");
   if (sock == NULL) return NULL;
-  char iface[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+  char iface[DSOCK_ADDRESS_INPUT];
   int err = optional_string(env, argv[1], iface, sizeof iface) == 1
                 ? uv_udp_set_multicast_interface(&sock->handle, iface)
                 : UV_EINVAL;
@@ -297,8 +297,8 @@ static napi_value udp_membership(napi_env env, napi_callback_info info) {
   const char *syscall = join ? "addMembership" : "dropMembership";
   dsock_udp *sock = open_socket(env, argv[0], syscall);
   if (sock == NULL) return NULL;
-  char group[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
-  char iface[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+  char group[DSOCK_ADDRESS_INPUT];
+  char iface[DSOCK_ADDRESS_INPUT];
   int has_group = optional_string(env, argv[1], group, sizeof group);
   int has_iface = optional_string(env, argv[2], iface, sizeof iface);
   int err = has_group != 1 || has_iface < 0

@@ -108,8 +108,8 @@ static void deliver(dsock_udp *sock) {
   for (unsigned b = 0; b < buffers; b++) {
     napi_value buffer;
     if (napi_create_buffer(env, sizes[b], (void **)&data[b], &buffer) != napi_ok) {
-      napi_close_handle_scope(env, scope);
       dsock_report_exception(env);
+      napi_close_handle_scope(env, scope);
       return;
     }
     napi_set_element(env, list, b, buffer);
@@ -118,10 +118,13 @@ static void deliver(dsock_udp *sock) {
   for (unsigned i = 0; i < count; i++) {
     dsock_chunk *chunk = &chunks[i];
     int32_t *m = meta + i * DSOCK_RECV_FIELDS;
-    memcpy(data[m[3]] + (m[4] < 0 ? 0 : m[4]), chunk->data, (size_t)chunk->length);
+    /* An empty datagram may come with a NULL pointer, which memcpy must not get. */
+    if (chunk->length > 0) {
+      memcpy(data[m[3]] + (m[4] < 0 ? 0 : m[4]), chunk->data, (size_t)chunk->length);
+    }
     m[2] = 0;
     if (sock->have_last_from && same_host(&chunk->from, &sock->last_from)) continue;
-    char text[INET6_ADDRSTRLEN + IF_NAMESIZE + 2];
+    char text[DSOCK_ADDRESS_TEXT];
     int port = 0;
     if (dsock_format_address((struct sockaddr *)&chunk->from, text, sizeof text, &port) < 0) {
       text[0] = '\0';

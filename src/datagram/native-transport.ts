@@ -210,7 +210,14 @@ export class NativeUdpSocket implements UdpTransport {
       }
       const count = dones.length;
       for (let i = 0; i < count; i++) sendPorts[i] = ports[i] as number;
-      binding.send(this.#handle, count, payloads, hosts[0] === undefined ? undefined : hosts);
+      try {
+        binding.send(this.#handle, count, payloads, hosts[0] === undefined ? undefined : hosts);
+      } catch (error) {
+        // Only a broken invariant (or no memory) gets here: the batch fails, nothing is lost.
+        const failure = error instanceof Error ? error : new Error(String(error));
+        for (const done of dones) done(failure);
+        continue;
+      }
       for (let i = 0; i < count; i++) {
         const result = sendResults[i] as number;
         const done = dones[i] as SendDone;
