@@ -45,6 +45,11 @@ static napi_value init(napi_env env, napi_callback_info info) {
     dsock_throw_type(env, "init(recvMeta, sendPorts, sendResults)");
     return NULL;
   }
+  /* Sockets already open hold pointers into the first arrays: they are set once per thread. */
+  if (instance->recv_meta_ref != NULL) {
+    napi_throw_error(env, "ERR_DSOCK_NATIVE", "dsock native: init was already called");
+    return NULL;
+  }
   if (!keep_int32_array(env, argv[0], DSOCK_RECV_BATCH * DSOCK_RECV_FIELDS,
                         &instance->recv_meta_ref, &instance->recv_meta) ||
       !keep_int32_array(env, argv[1], DSOCK_SEND_BATCH, &instance->send_ports_ref,
@@ -76,6 +81,7 @@ NAPI_MODULE_INIT() {
   }
   napi_property_descriptor properties[] = {
       {"init", NULL, init, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"DSOCK_ABI", NULL, NULL, NULL, NULL, constant(env, DSOCK_ABI), napi_enumerable, NULL},
       {"RECV_BATCH", NULL, NULL, NULL, NULL, constant(env, DSOCK_RECV_BATCH), napi_enumerable,
        NULL},
       {"RECV_FIELDS", NULL, NULL, NULL, NULL, constant(env, DSOCK_RECV_FIELDS),

@@ -20,7 +20,7 @@ import {
   MAX_DATAGRAM_SIZE,
   toPayload,
 } from './options.js';
-import { nativeBinding } from './native-binding.js';
+import { nativeBinding, nativeStatus } from './native-binding.js';
 import { DatagramSocketBase } from './socket-base.js';
 import { CLOSED, Outbox, sendError } from './outbox.js';
 import type { UdpTransport } from './transport.js';
@@ -106,6 +106,15 @@ export class DatagramSocket
    */
   static get nativeAvailable(): boolean {
     return nativeBinding !== undefined;
+  }
+
+  /**
+   * Why the native datagram path is or is not used, for diagnostics: where the addon was
+   * loaded from, or what kept it out (not built, failed to load, built for another version
+   * of dsock, or `DSOCK_NATIVE=0`). A failed build's output is in build/native-build.log.
+   */
+  static get nativeStatus(): string {
+    return nativeStatus;
   }
 
   /** The most datagrams held while nobody receives. */

@@ -8,6 +8,7 @@ export type NativeHandle = { readonly __nativeHandle: unique symbol };
 
 /** The functions of the addon built from native/ (see native/dsock.h). */
 export interface NativeBinding {
+  readonly DSOCK_ABI: number;
   readonly RECV_BATCH: number;
   readonly RECV_FIELDS: number;
   readonly SEND_BATCH: number;
@@ -50,6 +51,9 @@ export interface SharedArrays {
 
 const ADDON = join('build', 'Release', 'dsock_native.node');
 
+/** The addon interface this code speaks (DSOCK_ABI in native/dsock.h). */
+const ABI = 2;
+
 /** The addon's path: build/Release under the package root (the nearest package.json up). */
 function addonPath(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
@@ -68,6 +72,12 @@ function load(): { binding?: NativeBinding; shared?: SharedArrays; reason: strin
   try {
     if (!existsSync(path)) throw new Error(`${path} was not built`);
     const binding = createRequire(import.meta.url)(path) as NativeBinding;
+    if (binding.DSOCK_ABI !== ABI) {
+      throw new Error(
+        `${path} has interface ${String(binding.DSOCK_ABI)}, this dsock needs ${ABI}: ` +
+          'rebuild it with node scripts/build-native.js',
+      );
+    }
     const shared: SharedArrays = {
       recvMeta: new Int32Array(binding.RECV_BATCH * binding.RECV_FIELDS),
       sendPorts: new Int32Array(binding.SEND_BATCH),

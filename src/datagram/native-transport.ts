@@ -237,6 +237,11 @@ export class NativeUdpSocket implements UdpTransport {
     if (head + 1 === queued.length) {
       this.#queued = [];
       this.#queuedHead = 0;
+    } else if (head >= 1024 && (head + 1) * 2 > queued.length) {
+      // Under steady backpressure the queue may never drain: drop the consumed front once it
+      // is most of the array, so that memory follows what libuv holds, at O(1) amortised.
+      this.#queued = queued.slice(head + 1);
+      this.#queuedHead = 0;
     }
     done?.(error);
   }
@@ -244,15 +249,11 @@ export class NativeUdpSocket implements UdpTransport {
   #onBatch(count: number, buffers: Buffer[], names: string[] | undefined): void {
     const inbox = this.#inbox;
     if (inbox === undefined) return;
-    } else if (head >= 1024 && (head + 1) * 2 > queued.length) {
-      // Under steady backpressure the queue may never drain: drop the consumed front once it
-      // is most of the array, so that memory follows what libuv holds, at O(1) amortised.
-      this.#queued = queued.slice(head + 1);
-      this.#queuedHead = 0;
     const meta = this.#shared.recvMeta;
+    const fields = this.#binding.RECV_FIELDS;
     let name = this.#lastName;
-    // Five ints per datagram: length, port, sender, buffer index, offset (native/dsock.h).
-    for (let i = 0, m = 0; i < count; i++, m += 5) {
+    // Per datagram: length, port, sender, buffer index, offset (native/dsock.h).
+    for (let i = 0, m = 0; i < count; i++, m += fields) {
       const length = meta[m] as number;
       const sender = meta[m + 2] as number;
       if (sender !== 0) name = (names as string[])[sender - 1] as string;
