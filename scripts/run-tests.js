@@ -34,13 +34,17 @@ function run(list, env) {
   return result.status ?? 1;
 }
 
-// The datagram tests run against both datagram paths: first the default one (the native
-// addon when it is built; in CI it must be, so DSOCK_NATIVE=1 makes its absence an error),
-// then once more over node:dgram with DSOCK_NATIVE=0.
-const mainEnv = process.env.CI === 'true' ? { DSOCK_NATIVE: '1' } : {};
+// The datagram tests run against both datagram paths: first the native addon when it is
+// built (or in CI, where it must be), with DSOCK_NATIVE=1 so that an addon that fails to load
+// is an error rather than a second run over node:dgram; then over node:dgram with
+// DSOCK_NATIVE=0. DSOCK_NATIVE set by the caller is left as it is.
+const nativeBuilt = existsSync(join('build', 'Release', 'dsock_native.node'));
+const mainEnv =
+  process.env.DSOCK_NATIVE === undefined && (nativeBuilt || process.env.CI === 'true')
+    ? { DSOCK_NATIVE: '1' }
+    : {};
 let status = run(files, mainEnv);
 const datagramFiles = files.filter((f) => f.includes(join('build', 'test', 'datagram') + '/'));
-const nativeBuilt = existsSync(join('build', 'Release', 'dsock_native.node'));
 if (datagramFiles.length > 0 && process.env.DSOCK_NATIVE !== '0') {
   if (nativeBuilt || process.env.CI === 'true') {
     console.log('\n# the datagram tests again, on the TypeScript path (DSOCK_NATIVE=0)\n');
