@@ -143,7 +143,7 @@ describe('DatagramSocket bursts (received in batches on the native path)', () =>
     assert.equal(socket.stats.datagramsSent, 3);
   });
 
-  it('settles every send when the socket closes with many in flight', async () => {
+  it('settles, as closed, every send to a host still in this tick when the socket closes', async () => {
     const socket = await sockets.bind('127.0.0.1:0');
     const peer = await sockets.bind('127.0.0.1:0', { recvBufferSize: RECV_BUFFER });
     const first = await within(
@@ -154,17 +154,17 @@ describe('DatagramSocket bursts (received in batches on the native path)', () =>
       'the first sends',
     );
     assert.equal(first.length, 300);
+    // Sends to a host leave after the tick (node:dgram looks the address up first): a close
+    // in the same tick overtakes them, on both paths.
     const late = Array.from({ length: 300 }, (_, i) =>
       socket.sendTo(`late ${i}`, peer.localEndpoint),
     );
     await within(socket.close(), 5_000, 'close');
     const settled = await within(Promise.allSettled(late), 5_000, 'the sends in flight');
-    const sent = settled.filter((r) => r.status === 'fulfilled').length;
     for (const result of settled) {
-      if (result.status === 'rejected') {
-        assert.equal((result.reason as Error).name, 'SocketClosedError', String(result.reason));
-      }
+      assert.equal(result.status, 'rejected');
+      assert.equal((result.reason as Error).name, 'SocketClosedError', String(result.reason));
     }
-    assert.equal(socket.stats.datagramsSent, 300 + sent);
+    assert.equal(socket.stats.datagramsSent, 300);
   });
 });
