@@ -70,7 +70,8 @@ static int payload_bytes(napi_env env, napi_value value, void **data, size_t *le
 
 /*
  * send(handle, count, payloads, hosts): payloads[i] (Uint8Arrays) to hosts[i] (address
- * literals) at port sendPorts[i], or to the connected peer when `hosts` is undefined.
+ * literals) at port sendPorts[i]; to that one host when `hosts` is a string; to the
+ * connected peer when `hosts` is undefined.
  */
 static napi_value udp_send(napi_env env, napi_callback_info info) {
   size_t argc = 4;
@@ -87,6 +88,7 @@ static napi_value udp_send(napi_env env, napi_callback_info info) {
   napi_valuetype hosts_type;
   napi_typeof(env, argv[3], &hosts_type);
   int connected = hosts_type == napi_undefined;
+  int one_host = hosts_type == napi_string;
   int32_t *ports = sock->instance->send_ports;
   int32_t *results = sock->instance->send_results;
   if (sock->closing) {
@@ -106,6 +108,10 @@ static napi_value udp_send(napi_env env, napi_callback_info info) {
   napi_value previous_host = NULL;
   struct sockaddr_storage previous_addr;
   int previous_err = 0;
+  if (one_host) {
+    previous_host = argv[3];
+    previous_err = dsock_parse_host(env, sock, argv[3], 0, &previous_addr);
+  }
 
   for (uint32_t start = 0; start < count; start += WINDOW) {
     uint32_t end = count - start > WINDOW ? start + WINDOW : count;
@@ -122,13 +128,15 @@ static napi_value udp_send(napi_env env, napi_callback_info info) {
       struct msghdr *hdr = &msgs[ready].msg_hdr;
       memset(hdr, 0, sizeof *hdr);
       if (!connected) {
-        napi_value host;
-        bool same = false;
-        napi_get_element(env, argv[3], i, &host);
-        if (previous_host != NULL) napi_strict_equals(env, host, previous_host, &same);
-        if (!same) {
-          previous_err = dsock_parse_host(env, sock, host, 0, &previous_addr);
-          previous_host = host;
+        if (!one_host) {
+          napi_value host;
+          bool same = false;
+          napi_get_element(env, argv[3], i, &host);
+          if (previous_host != NULL) napi_strict_equals(env, host, previous_host, &same);
+          if (!same) {
+            previous_err = dsock_parse_host(env, sock, host, 0, &previous_addr);
+            previous_host = host;
+          }
         }
         if (previous_err < 0) {
           results[i] = previous_err;

@@ -34,7 +34,7 @@ export interface NativeBinding {
     handle: NativeHandle,
     count: number,
     payloads: Uint8Array[],
-    hosts: (string | undefined)[] | undefined,
+    hosts: string | (string | undefined)[] | undefined,
   ): void;
   close(handle: NativeHandle): void;
   /** Sockets of this thread opened and not yet freed, closing ones included. */
@@ -52,7 +52,7 @@ export interface SharedArrays {
 const ADDON = join('build', 'Release', 'dsock_native.node');
 
 /** The addon interface this code speaks (DSOCK_ABI in native/dsock.h). */
-const ABI = 2;
+const ABI = 3;
 
 /** The addon's path: build/Release under the package root (the nearest package.json up). */
 function addonPath(): string {

@@ -42,6 +42,8 @@ export class NativeUdpSocket implements UdpTransport {
   #hosts: (string | undefined)[] = [];
   #ports: number[] = [];
   #dones: SendDone[] = [];
+  /** Whether every send of this tick goes to the same host string, which C then parses once. */
+  #oneHost = true;
   /** Sends libuv queued (the socket was not writable), in the order libuv completes them. */
   #queued: SendDone[] = [];
   #queuedHead = 0;
@@ -77,8 +79,15 @@ export class NativeUdpSocket implements UdpTransport {
 
   send(payload: Uint8Array, port: number, host: string | undefined, done: SendDone): void {
     const count = this.#dones.length;
-    if (count === 0) process.nextTick(this.#flush);
-    else if ((host === undefined) !== (this.#hosts[0] === undefined)) this.#flushSends();
+    if (count === 0) {
+      process.nextTick(this.#flush);
+      this.#oneHost = true;
+    } else if (host !== this.#hosts[count - 1]) {
+      if ((host === undefined) !== (this.#hosts[0] === undefined)) {
+        this.#flushSends();
+        this.#oneHost = true;
+      } else this.#oneHost = false;
+    }
     this.#payloads.push(payload);
     this.#hosts.push(host);
     this.#ports.push(port);
@@ -197,6 +206,7 @@ export class NativeUdpSocket implements UdpTransport {
       let hosts = this.#hosts;
       let ports = this.#ports;
       let dones = this.#dones;
+      const oneHost = this.#oneHost;
       if (dones.length <= limit) {
         this.#payloads = [];
         this.#hosts = [];
@@ -211,7 +221,7 @@ export class NativeUdpSocket implements UdpTransport {
       const count = dones.length;
       for (let i = 0; i < count; i++) sendPorts[i] = ports[i] as number;
       try {
-        binding.send(this.#handle, count, payloads, hosts[0] === undefined ? undefined : hosts);
+        binding.send(this.#handle, count, payloads, oneHost ? hosts[0] : hosts);
       } catch (error) {
         // Only a broken invariant (or no memory) gets here: the batch fails, nothing is lost.
         const failure = error instanceof Error ? error : new Error(String(error));
