@@ -5,6 +5,8 @@ import type { HandleAddress, OpenOptions, SendDone, UdpTransport } from './trans
 /** A UDP handle over Node's dgram socket: the path used where the native addon is not. */
 export class DgramTransport implements UdpTransport {
   readonly backend = 'node:dgram';
+  // Node drops, without a call back, a send whose address lookup the close overtook.
+  readonly callsBackEverySend = false;
 
   constructor(readonly socket: Socket) {}
 

@@ -2,6 +2,7 @@ import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import type { Inbox } from './inbox.js';
+import { CLOSED } from './outbox.js';
 import type { NativeBinding, NativeHandle, SharedArrays } from './native-binding.js';
 import type { HandleAddress, OpenOptions, SendDone, UdpTransport } from './transport.js';
 
@@ -29,6 +30,7 @@ function uvError(errno: number, syscall: string): Error {
  */
 export class NativeUdpSocket implements UdpTransport {
   readonly backend = 'native';
+  readonly callsBackEverySend = true;
   readonly #binding: NativeBinding;
   readonly #shared: SharedArrays;
   readonly #handle: NativeHandle;
@@ -180,20 +182,24 @@ export class NativeUdpSocket implements UdpTransport {
   /**
    * Closes the handle, calling `done` on the next tick as node:dgram does. Connected sends of
    * this tick go out first, as node:dgram sends those at once. Sends to hosts not yet handed
-   * to the system are dropped without a call back (the socket settles them as closed), as
-   * node:dgram drops a send whose lookup the close overtook; ones libuv holds are called back
-   * with ECANCELED later.
+   * to the system are called back with an error at once (the socket settles them as closed),
+   * as node:dgram drops a send whose lookup the close overtook; ones libuv holds are called
+   * back with ECANCELED later.
    */
   close(done: () => void): void {
     if (this.#closing) return;
     if (this.#dones.length > 0 && this.#hosts[0] === undefined) this.#flushSends();
     this.#closing = true;
     process.nextTick(done);
+    const dropped = this.#dones;
     this.#payloads = [];
     this.#hosts = [];
     this.#ports = [];
     this.#dones = [];
     this.#binding.close(this.#handle);
+    if (dropped.length > 0) {
+      for (const send of dropped) send(CLOSED);
+    }
   }
 
   #flushSends(): void {

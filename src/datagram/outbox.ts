@@ -44,7 +44,12 @@ export class Outbox {
   readonly #socket: UdpTransport;
   readonly #failure: SendFailure;
   readonly #lookupFamily: 4 | 6;
+  /**
+   * The sends in flight, kept only where the transport may drop some without a call back
+   * (node:dgram), so that close can settle them; a Set costs more than the rest of a send.
+   */
   readonly #pending = new Set<SendDone>();
+  readonly #tracked: boolean;
   readonly #names = new Map<string, { address: string; expires: number }>();
   readonly #held: Held[] = [];
   #resolving = false;
@@ -53,6 +58,7 @@ export class Outbox {
 
   constructor(socket: UdpTransport, family: AddressFamily, failure: SendFailure) {
     this.#socket = socket;
+    this.#tracked = !socket.callsBackEverySend;
     this.#lookupFamily = family === 'IPv6' ? 6 : 4;
     this.#failure = failure;
   }
@@ -68,8 +74,11 @@ export class Outbox {
     named = false,
   ): Promise<number> {
     return new Promise<number>((resolve, reject) => {
+      let open = true;
       const done: SendDone = (error, bytes) => {
-        if (!this.#pending.delete(done)) return;
+        if (!open) return;
+        open = false;
+        if (this.#tracked) this.#pending.delete(done);
         // A datagram that went out counts as sent even if close() came before the callback.
         if (error === null) {
           const size = bytes ?? payload.length;
@@ -82,7 +91,7 @@ export class Outbox {
           );
         }
       };
-      this.#pending.add(done);
+      if (this.#tracked) this.#pending.add(done);
       if (host === undefined) {
         this.#transmit(payload, undefined, 0, done);
       } else if (this.#held.length > 0) {
@@ -105,7 +114,8 @@ export class Outbox {
    * callback, a send whose address was still being looked up when the socket closed.
    */
   abandon(): void {
-    this.#held.length = 0;
+    const held = this.#held.splice(0);
+    for (const send of held) send.done(CLOSED);
     for (const done of [...this.#pending]) done(CLOSED);
   }
 

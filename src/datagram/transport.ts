@@ -27,6 +27,11 @@ export interface OpenOptions {
  */
 export interface UdpTransport {
   readonly backend: DatagramBackend;
+  /**
+   * True when `done` is called for every send, also for those a close overtakes; false when
+   * some are dropped without a call back (node:dgram), which the caller must then settle.
+   */
+  readonly callsBackEverySend: boolean;
   /** Starts handing received datagrams to `inbox` and later system errors to `onError`. */
   attach(inbox: Inbox, onError: (error: Error) => void): void;
   /** Sends to `host`:`port`, an address literal, or to the connected peer without `host`. */
@@ -47,6 +52,6 @@ export interface UdpTransport {
   getSendBufferSize(): number;
   setRecvBufferSize(size: number): void;
   setSendBufferSize(size: number): void;
-  /** Closes the handle; `done` is called once it is closed. */
+  /** Closes the handle; `done` is called once it is closed (see {@link callsBackEverySend}). */
   close(done: () => void): void;
 }

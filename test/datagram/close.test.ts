@@ -83,6 +83,18 @@ describe('DatagramSocket.close', () => {
     assert.equal((await recv(peer)).data.toString(), 'second');
   });
 
+  it('settles a send waiting for its host name to resolve when the socket closes', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const peer = await sockets.bind('127.0.0.1:0');
+    const sending = socket.sendTo('to a name', {
+      host: 'localhost',
+      port: peer.localEndpoint.port,
+    });
+    await within(socket.close(), 5_000, 'close');
+    await assert.rejects(within(sending, 5_000, 'the send'), SocketClosedError);
+    assert.equal(socket.stats.datagramsSent, 0);
+  });
+
   it('settles a connect still in progress when the socket closes', async () => {
     const socket = await sockets.bind('127.0.0.1:0');
     const peer = await sockets.bind('127.0.0.1:0');
