@@ -137,4 +137,14 @@ int dsock_format_address(const struct sockaddr *addr, char *out, size_t size, in
 /* udp-send.c */
 void dsock_register_send(napi_env env, napi_value exports);
 
+/* Reads a call's first n arguments into argv, throwing a TypeError when fewer were passed. */
+#define ARGS(n)                                                                        \
+  size_t argc = (n);                                                                   \
+  napi_value argv[(n) > 0 ? (n) : 1];                                                  \
+  if (!dsock_check(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL; \
+  if (argc < (n)) {                                                                    \
+    dsock_throw_type(env, "missing arguments");                                       \
+    return NULL;                                                                       \
+  }
+
 #endif

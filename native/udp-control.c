@@ -7,14 +7,6 @@
 #include <string.h>
 #include "dsock.h"
 
-#define ARGS(n)                                                                        \
-  size_t argc = (n);                                                                   \
-  napi_value argv[(n) > 0 ? (n) : 1];                                                  \
-  if (!dsock_check(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL; \
-  if (argc < (n)) {                                                                    \
-    dsock_throw_type(env, "missing arguments");                                       \
-    return NULL;                                                                       \
-  }
 
 static void release_js(dsock_udp *sock) {
   napi_env env = sock->env;

@@ -187,10 +187,8 @@ static void on_receive(uv_udp_t *handle, ssize_t nread, const uv_buf_t *buf,
 
 /* recvStart(handle, slots): receives, at most `slots` datagrams per batch (1..20). */
 static napi_value udp_recv_start(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  if (!dsock_check(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
-  dsock_udp *sock = argc >= 2 ? dsock_unwrap(env, argv[0]) : NULL;
+  ARGS(2);
+  dsock_udp *sock = dsock_unwrap(env, argv[0]);
   if (sock == NULL) return NULL;
   int32_t slots = 1;
   napi_get_value_int32(env, argv[1], &slots);

@@ -74,10 +74,8 @@ static int payload_bytes(napi_env env, napi_value value, void **data, size_t *le
  * connected peer when `hosts` is undefined.
  */
 static napi_value udp_send(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
-  if (!dsock_check(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL))) return NULL;
-  dsock_udp *sock = argc >= 4 ? dsock_unwrap(env, argv[0]) : NULL;
+  ARGS(4);
+  dsock_udp *sock = dsock_unwrap(env, argv[0]);
   if (sock == NULL) return NULL;
   uint32_t count = 0;
   napi_get_value_uint32(env, argv[1], &count);
