@@ -27,12 +27,45 @@ export interface Settle<T> {
 }
 
 /**
+ * The waits currently bounded by each signal. A signal gets one 'abort' listener however many
+ * waits share it (a chat awaiting a hundred peers with one signal would otherwise add a hundred
+ * listeners and trip Node's MaxListenersExceededWarning); the listener goes once no wait is left.
+ */
+const waitsBySignal = new WeakMap<AbortSignal, Set<() => void>>();
+
+function onSignalAbort(this: AbortSignal): void {
+  const waits = waitsBySignal.get(this);
+  waitsBySignal.delete(this);
+  if (waits !== undefined) for (const abort of waits) abort();
+}
+
+function watchSignal(signal: AbortSignal, abort: () => void): void {
+  let waits = waitsBySignal.get(signal);
+  if (waits === undefined) {
+    waits = new Set();
+    waitsBySignal.set(signal, waits);
+    signal.addEventListener('abort', onSignalAbort, { once: true });
+  }
+  waits.add(abort);
+}
+
+function unwatchSignal(signal: AbortSignal, abort: () => void): void {
+  const waits = waitsBySignal.get(signal);
+  if (waits === undefined || !waits.delete(abort) || waits.size > 0) return;
+  waitsBySignal.delete(signal);
+  signal.removeEventListener('abort', onSignalAbort);
+}
+
+/**
  * Runs a wait that another party settles, bounded by a timeout and an abort signal.
  *
  * `register` installs the waiter (e.g. pushes it onto a queue) and returns the function that
  * removes it again; that function is called when the timeout or the signal ends the wait first,
  * so that a later item is never handed to a waiter that has given up. `what` names the operation
  * in the timeout and abort messages ("recvFrom on 127.0.0.1:5000").
+ *
+ * An expired timer decides only after the I/O of its event-loop turn: a result or a socket
+ * error that arrives in the same turn as the timeout settles the wait instead of TimeoutError.
  */
 export function waitWithDeadline<T>(
   register: (settle: Settle<T>) => () => void,
@@ -49,12 +82,15 @@ export function waitWithDeadline<T>(
   const invalid = timeoutError(timeout);
   if (invalid !== undefined) return Promise.reject(invalid);
   return new Promise<T>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
+    let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
     let done = false;
     const finish = (): void => {
       done = true;
-      if (timer !== undefined) clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      if (timer !== undefined) {
+        clearTimeout(timer as NodeJS.Timeout);
+        clearImmediate(timer as NodeJS.Immediate);
+      }
+      if (signal !== undefined) unwatchSignal(signal, onAbort);
     };
     const unregister = register({
       resolve(value) {
@@ -78,13 +114,14 @@ export function waitWithDeadline<T>(
       giveUp(new AbortError(`${what} was aborted`, { endpoint, cause: signal?.reason }));
     if (done) return;
     if (timeout !== undefined && timeout !== Infinity) {
-      timer = setTimeout(
-        () =>
-          giveUp(new TimeoutError(`${what} timed out after ${timeout} ms`, timeout, { endpoint })),
-        timeout,
-      );
+      const onTimeout = (): void =>
+        giveUp(new TimeoutError(`${what} timed out after ${timeout} ms`, timeout, { endpoint }));
+      // Timers run before the loop polls for I/O; the check phase (setImmediate) runs after it.
+      timer = setTimeout(() => {
+        timer = setImmediate(onTimeout);
+      }, timeout);
     }
-    signal?.addEventListener('abort', onAbort, { once: true });
+    if (signal !== undefined) watchSignal(signal, onAbort);
   });
 }
 
