@@ -14,7 +14,8 @@ async function run(args: (string | number)[]) {
   }
 }
 
-describe('dsock numbers, hosts and peers on the command line', () => {
+// Each case is a process of its own that waits on nothing: they run side by side.
+describe('dsock numbers, hosts and peers on the command line', { concurrency: 4 }, () => {
   const refused: [string[], RegExp][] = [
     // Options in seconds speak seconds, and a duration longer than Node's timers is refused
     // (it used to print a RangeError in milliseconds after binding).

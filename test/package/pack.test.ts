@@ -1,7 +1,7 @@
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
 import { promisify } from 'node:util';
@@ -35,10 +35,17 @@ async function npm(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Pr
 }
 
 describe('the published package', () => {
-  it('ships every file its source maps point at, and no tests or benchmarks', async () => {
-    const [pack] = JSON.parse(
-      await npm(['pack', '--dry-run', '--json', '--ignore-scripts'], process.cwd()),
+  let dir = '';
+  let pack: PackResult | undefined;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'dsock-pack-'));
+    [pack] = JSON.parse(
+      await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', dir], process.cwd()),
     ) as PackResult[];
+  });
+  after(() => rm(dir, { recursive: true, force: true }));
+
+  it('ships every file its source maps point at, and no tests or benchmarks', async () => {
     const files = new Set(pack?.files.map((f) => f.path));
     for (const needed of [
       'package.json',
@@ -65,47 +72,37 @@ describe('the published package', () => {
       }
     }
     assert.deepEqual(missing, []);
+    // TypeScript apps need Node's types for dsock's declarations, and are told so.
+    assert.match(await readFile('dist/index.d.ts', 'utf8'), /^\/\/\/ <reference types="node"/);
   });
 
   it('installed from its tarball with --omit=dev, runs npx dsock --help', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'dsock-pack-'));
-    try {
-      const [pack] = JSON.parse(
-        await npm(['pack', '--json', '--ignore-scripts', '--pack-destination', dir], process.cwd()),
-      ) as PackResult[];
-      const tarball = join(dir, pack?.filename ?? 'missing.tgz');
-      const app = join(dir, 'app');
-      await run('mkdir', [app]);
-      await writeFile(
-        join(app, 'package.json'),
-        JSON.stringify({ name: 'app', private: true, type: 'module' }),
-      );
-      // The install script runs (it must never fail an install); DSOCK_NATIVE=0 spares it the
-      // compiler, which the native tests cover.
-      await npm(['install', '--omit=dev', '--offline', '--no-audit', '--no-fund', tarball], app, {
-        DSOCK_NATIVE: '0',
-      });
-      // --no: never fetch a package of that name from the registry when it is not installed.
-      const help = await npm(['exec', '--no', '--', 'dsock', '--help'], app);
-      assert.match(help, /^dsock \d+\.\d+\.\d+: sockets for distributed systems/);
-      assert.match(help, /udp send/);
-      const installed = JSON.parse(
-        await readFile(join(app, 'node_modules', 'dsock', 'package.json'), 'utf8'),
-      ) as { name: string };
-      assert.equal(installed.name, 'dsock');
-      // The library itself loads from the installed copy, as an app imports it.
-      const { stdout } = await run(
-        process.execPath,
-        [
-          '--input-type=module',
-          '-e',
-          "const d = await import('dsock'); console.log(typeof d.DatagramSocket.bind)",
-        ],
-        { cwd: app, timeout: 30_000, env: userEnvironment() },
-      );
-      assert.equal(stdout.trim(), 'function');
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    const tarball = join(dir, pack?.filename ?? 'missing.tgz');
+    const app = join(dir, 'app');
+    await mkdir(app);
+    await writeFile(
+      join(app, 'package.json'),
+      JSON.stringify({ name: 'app', private: true, type: 'module' }),
+    );
+    // The install script runs (it must never fail an install); DSOCK_NATIVE=0 spares it the
+    // compiler, which the native tests cover.
+    await npm(['install', '--omit=dev', '--offline', '--no-audit', '--no-fund', tarball], app, {
+      DSOCK_NATIVE: '0',
+    });
+    // --no: never fetch a package of that name from the registry when it is not installed.
+    const help = await npm(['exec', '--no', '--', 'dsock', '--help'], app);
+    assert.match(help, /^dsock \d+\.\d+\.\d+: sockets for distributed systems/);
+    assert.match(help, /udp send/);
+    // The library itself loads from the installed copy, as an app imports it.
+    const { stdout } = await run(
+      process.execPath,
+      [
+        '--input-type=module',
+        '-e',
+        "const d = await import('dsock'); console.log(typeof d.DatagramSocket.bind)",
+      ],
+      { cwd: app, timeout: 30_000, env: userEnvironment() },
+    );
+    assert.equal(stdout.trim(), 'function');
   });
 });
