@@ -2,9 +2,33 @@
 // Runs every compiled test file under build/test with Node's built-in test runner.
 // Node 20 has no glob support in --test, and helper modules under test/ must not be
 // picked up as test files, so the list is made here: only files named *.test.js.
-import { existsSync, readdirSync, statSync } from 'node:fs';
+//
+// Test files are independent processes (as `node --test` runs them anyway), so several run at
+// once: most of the suite's time is spent waiting on timers and round trips, not on the
+// processor. Each file's output is printed whole once the file is done, so files never
+// interleave; the closing lines add up every file: `ℹ tests N`, `ℹ pass N`, `ℹ fail N`, ...,
+// then one plain line `N passed, N failed`. The exit status is 1 if any file failed.
+//
+// DSOCK_TEST_CONCURRENCY sets how many files run at once (default: twice the processors, at
+// least 2). The files that took longest last time (build/test-durations.json) start first.
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { Buffer } from 'node:buffer';
+import { performance } from 'node:perf_hooks';
+import { URL } from 'node:url';
+
+/**
+ * How long one test file may run: Node 20's --test-timeout bounds each file as a whole (the
+ * tests inside have their own bounded waits). Files share the processors now, so a long file
+ * (the reliable CLI proof: about 55 s alone on a quiet machine) gets more than the 120 s it had
+ * when files ran one at a time. A file still running after FILE_KILL_MS is killed.
+ */
+const FILE_TIMEOUT_MS = 300_000;
+const FILE_KILL_MS = FILE_TIMEOUT_MS + 60_000;
+const DURATIONS = join('build', 'test-durations.json');
+const COUNTERS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
 
 function findTests(dir) {
   const out = [];
@@ -25,34 +49,145 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-function run(list, env) {
-  const result = spawnSync(
-    process.execPath,
-    ['--test', '--test-timeout=120000', '--test-reporter=spec', ...list],
-    { stdio: 'inherit', env: { ...process.env, ...env } },
-  );
-  return result.status ?? 1;
+// The datagram tests run against both datagram paths: the native addon when it is built (or
+// in CI, where it must be), with DSOCK_NATIVE=1 so that an addon that fails to load is an error
+// rather than a second run over node:dgram; and over node:dgram with DSOCK_NATIVE=0.
+// DSOCK_NATIVE set by the caller is left as it is.
+const nativeBuilt = existsSync(join('build', 'Release', 'dsock_native.node'));
+const nativeRequired = nativeBuilt || process.env.CI === 'true';
+const mainEnv =
+  process.env.DSOCK_NATIVE === undefined && nativeRequired ? { DSOCK_NATIVE: '1' } : {};
+const datagramFiles = files.filter((f) => f.includes(join('build', 'test', 'datagram') + '/'));
+const typeScriptPass =
+  datagramFiles.length > 0 && process.env.DSOCK_NATIVE !== '0' && nativeRequired;
+const nativeNote =
+  datagramFiles.length > 0 && process.env.DSOCK_NATIVE !== '0' && !nativeRequired
+    ? `# native datagram addon not built (${await nativeBuildFailure()}): the datagram tests ran on ` +
+      'the TypeScript path only'
+    : undefined;
+if (nativeNote) console.log(`${nativeNote.replace(' ran on ', ' run on ')}\n`);
+
+/** Why the addon is not used: the library's own reason, and the build log's last error. */
+async function nativeBuildFailure() {
+  let reason;
+  try {
+    const { DatagramSocket } = await import(new URL('../dist/index.js', import.meta.url).href);
+    reason = DatagramSocket.nativeStatus;
+  } catch (error) {
+    reason = `dsock could not be loaded: ${error.message.split('\n')[0]}`;
+  }
+  const log = join('build', 'native-build.log');
+  if (!existsSync(log)) return `${reason}; no build log: the install script did not run`;
+  const failure = readFileSync(log, 'utf8')
+    .split('\n')
+    .filter((l) => /not built|error|ERR!|not found|failed/i.test(l))
+    .pop();
+  return `${reason}${failure ? `; the build said: ${failure.trim().slice(0, 160)}` : ''}; see ${log}`;
 }
 
-// The datagram tests run against both datagram paths: first the native addon when it is
-// built (or in CI, where it must be), with DSOCK_NATIVE=1 so that an addon that fails to load
-// is an error rather than a second run over node:dgram; then over node:dgram with
-// DSOCK_NATIVE=0. DSOCK_NATIVE set by the caller is left as it is.
-const nativeBuilt = existsSync(join('build', 'Release', 'dsock_native.node'));
-const mainEnv =
-  process.env.DSOCK_NATIVE === undefined && (nativeBuilt || process.env.CI === 'true')
-    ? { DSOCK_NATIVE: '1' }
-    : {};
-let status = run(files, mainEnv);
-const datagramFiles = files.filter((f) => f.includes(join('build', 'test', 'datagram') + '/'));
-if (datagramFiles.length > 0 && process.env.DSOCK_NATIVE !== '0') {
-  if (nativeBuilt || process.env.CI === 'true') {
-    console.log('\n# the datagram tests again, on the TypeScript path (DSOCK_NATIVE=0)\n');
-    status = run(datagramFiles, { DSOCK_NATIVE: '0' }) || status;
-  } else {
-    console.log(
-      '\n# native datagram addon not built: the datagram tests ran on the TypeScript path only',
-    );
-  }
+const jobs = [
+  ...files.map((file) => ({ file, env: mainEnv, label: file })),
+  ...(typeScriptPass ? datagramFiles : []).map((file) => ({
+    file,
+    env: { DSOCK_NATIVE: '0' },
+    label: `${file} (TypeScript path, DSOCK_NATIVE=0)`,
+  })),
+];
+
+let previous = {};
+try {
+  previous = JSON.parse(readFileSync(DURATIONS, 'utf8'));
+} catch {
+  // No durations yet: the files run in list order.
 }
-process.exit(status);
+// Longest first, so that the long files do not start last; files never timed go first.
+const order = (job) => previous[job.label] ?? Infinity;
+const queue = jobs
+  .map((job, i) => ({ ...job, i }))
+  .sort((a, b) => order(b) - order(a) || a.i - b.i);
+
+const concurrency = Math.max(
+  1,
+  Number(process.env.DSOCK_TEST_CONCURRENCY) || Math.max(2, availableParallelism() * 2),
+);
+const color = process.stdout.isTTY ? { FORCE_COLOR: '1' } : {};
+const totals = Object.fromEntries(COUNTERS.map((c) => [c, 0]));
+const failedFiles = [];
+const durations = {};
+const started = performance.now();
+
+console.log(`# ${jobs.length} test files, ${concurrency} at a time\n`);
+
+/** Runs one test file in its own `node --test`, its output collected; resolves when done. */
+function runFile(job) {
+  return new Promise((resolve) => {
+    const begin = performance.now();
+    const child = spawn(
+      process.execPath,
+      ['--test', `--test-timeout=${FILE_TIMEOUT_MS}`, '--test-reporter=spec', job.file],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...color, ...job.env } },
+    );
+    const output = [];
+    child.stdout.on('data', (chunk) => output.push(chunk));
+    child.stderr.on('data', (chunk) => output.push(chunk));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, FILE_KILL_MS);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      const ms = performance.now() - begin;
+      durations[job.label] = Math.round(ms);
+      const text = Buffer.concat(output).toString('utf8');
+      const counts = summaryOf(text);
+      for (const c of COUNTERS) totals[c] += counts[c] ?? 0;
+      let problem;
+      if (timedOut) problem = `killed after ${FILE_KILL_MS / 1000} s`;
+      else if (code !== 0) problem = `exit status ${code ?? signal}`;
+      if (counts.tests === undefined) problem ??= 'no test summary';
+      if (problem !== undefined) {
+        failedFiles.push(`${job.label}: ${problem}`);
+        // A file that failed without a failing test (a crash, a hang) still counts as one.
+        if (!counts.fail) totals.fail += 1;
+      }
+      process.stdout.write(`# ${job.label} (${(ms / 1000).toFixed(1)} s)\n${text}\n`);
+      resolve();
+    });
+  });
+}
+
+/** The `ℹ NAME N` closing lines of one file's spec output. */
+function summaryOf(text) {
+  const counts = {};
+  // eslint-disable-next-line no-control-regex
+  const plain = text.replace(/\x1b\[[0-9;]*m/g, '');
+  for (const match of plain.matchAll(/^ℹ (\w+) (\d+)/gm)) {
+    if (COUNTERS.includes(match[1])) counts[match[1]] = Number(match[2]);
+  }
+  return counts;
+}
+
+async function worker() {
+  for (let job = queue.shift(); job !== undefined; job = queue.shift()) await runFile(job);
+}
+
+await Promise.all(Array.from({ length: Math.min(concurrency, jobs.length) }, worker));
+
+try {
+  if (filters.length === 0) writeFileSync(DURATIONS, `${JSON.stringify(durations, null, 1)}\n`);
+} catch {
+  // Only an ordering hint for the next run.
+}
+
+const slowest = Object.entries(durations)
+  .sort((a, b) => b[1] - a[1])
+  .slice(0, 5)
+  .map(([label, ms]) => `${label} ${(ms / 1000).toFixed(1)} s`);
+console.log(`# slowest files: ${slowest.join(', ')}`);
+if (nativeNote) console.log(nativeNote);
+if (failedFiles.length > 0) console.log(`# failed files:\n#   ${failedFiles.join('\n#   ')}`);
+for (const c of COUNTERS) console.log(`ℹ ${c} ${totals[c]}`);
+console.log(`ℹ duration_ms ${Math.round(performance.now() - started)}`);
+console.log(`${totals.pass} passed, ${totals.fail} failed`);
+process.exit(failedFiles.length > 0 || totals.fail > 0 ? 1 : 0);

@@ -1,3 +1,6 @@
+// The declarations use Node's types (Buffer, AbortSignal, net.Socket): a TypeScript app needs
+// @types/node, and this line, kept in dist/index.d.ts, says so to its compiler.
+/// <reference types="node" preserve="true" />
 /**
  * dsock: Berkeley-style datagram and stream sockets for TypeScript on Node.js.
  * @packageDocumentation

@@ -1,32 +1,29 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { contenderPath } from './contender-modules.js';
 import type { ProcessPeerSpec } from './process-peer.js';
 import type { Contender } from './scenario.js';
 
 /**
  * The contender `bun`: peers written against Bun's own socket API (bench/bun/), run by the Bun
- * binary of the `bun` devDependency, one process per end, through bench/bun/peer-host.ts. It
+ * binary of bench/'s `bun` dependency, one process per end, through bench/bun/peer-host.ts. It
  * is left out, with the reason, when no working Bun binary is found.
  */
 
-/** From build/bench/lib/ back to the repository. */
-const REPOSITORY = new URL('../../../', import.meta.url);
 /** The compiled Bun peers, beside this file's directory. */
 const BUN_DIR = new URL('../bun/', import.meta.url);
 const PEER_HOST = fileURLToPath(new URL('peer-host.js', BUN_DIR));
 const PROBE_TIMEOUT_MS = 30_000;
 
 /**
- * Where a Bun binary may be, in order: the npm package's bin (its postinstall puts the binary
+ * Where a Bun binary may be, in order: bench/node_modules' npm package's bin (its postinstall puts the binary
  * there), the platform package it comes from, then PATH.
  */
 function candidates(): string[] {
   const arch = process.arch === 'arm64' ? 'aarch64' : process.arch;
   return [
-    fileURLToPath(new URL('node_modules/bun/bin/bun.exe', REPOSITORY)),
-    fileURLToPath(
-      new URL(`node_modules/@oven/bun-${process.platform}-${arch}/bin/bun`, REPOSITORY),
-    ),
+    contenderPath('bun/bin/bun.exe'),
+    contenderPath(`@oven/bun-${process.platform}-${arch}/bin/bun`),
     'bun',
   ];
 }

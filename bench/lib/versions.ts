@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { BENCH_PACKAGE_DIR, contenderPath } from './contender-modules.js';
 
 /** The exact version of one contender's runtime or package, as found on this machine. */
 export interface ContenderVersion {
@@ -10,7 +11,6 @@ export interface ContenderVersion {
   declared?: string;
 }
 
-const ROOT = new URL('../../../', import.meta.url);
 const PACKAGES = ['zeromq', 'utp-native', 'bun'] as const;
 
 /**
@@ -18,7 +18,7 @@ const PACKAGES = ['zeromq', 'utp-native', 'bun'] as const;
  * other-language contenders), and the npm packages some contenders use.
  */
 export function contenderVersions(): ContenderVersion[] {
-  const declared = devDependencies();
+  const declared = benchDependencies();
   return [
     { name: 'node', version: process.version.replace(/^v/, '') },
     // Python 2 printed its version on stderr, Python 3 prints it on stdout.
@@ -59,7 +59,7 @@ function command(file: string, args: string[]): string | undefined {
 
 function installedVersion(name: string): string | undefined {
   try {
-    const text = readFileSync(new URL(`node_modules/${name}/package.json`, ROOT), 'utf8');
+    const text = readFileSync(contenderPath(`${name}/package.json`), 'utf8');
     const version = (JSON.parse(text) as { version?: unknown }).version;
     return typeof version === 'string' ? version : undefined;
   } catch {
@@ -67,10 +67,10 @@ function installedVersion(name: string): string | undefined {
   }
 }
 
-function devDependencies(): Record<string, string> {
+function benchDependencies(): Record<string, string> {
   try {
-    const text = readFileSync(new URL('package.json', ROOT), 'utf8');
-    return (JSON.parse(text) as { devDependencies?: Record<string, string> }).devDependencies ?? {};
+    const text = readFileSync(new URL('package.json', BENCH_PACKAGE_DIR), 'utf8');
+    return (JSON.parse(text) as { dependencies?: Record<string, string> }).dependencies ?? {};
   } catch {
     return {};
   }

@@ -4,7 +4,7 @@
  * The receiver takes every message apart; the rate is counted from the sender's first write of
  * a block to the last message of the block received. The contenders' code is in framed/peers.ts.
  */
-import { createRequire } from 'node:module';
+import { contenderMissing } from '../lib/contender-modules.js';
 import { workerPeer, type PeerHandle } from '../lib/peer.js';
 import type { Contender, Metrics, Mode, Scenario } from '../lib/scenario.js';
 import type { BlockSent } from '../lib/transfer.js';
@@ -22,12 +22,7 @@ const PEERS = new URL('./framed/peers.js', import.meta.url).href;
 
 /** Why zeromq.js cannot run here (the package is not installed), or undefined. */
 function zeromqMissing(): string | undefined {
-  try {
-    createRequire(import.meta.url).resolve('zeromq');
-    return undefined;
-  } catch {
-    return 'the zeromq package is not installed (npm install)';
-  }
+  return contenderMissing('zeromq');
 }
 
 export const framed: Scenario<Params> = {

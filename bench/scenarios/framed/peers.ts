@@ -4,11 +4,16 @@
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
+import type * as zeromq from 'zeromq';
 import { MessageStream, StreamServer, type StreamSocket } from '../../../src/index.js';
 import { listeningPort } from '../../lib/listening-port.js';
 import { STOP, type PeerContext, type PeerMessage } from '../../lib/peer-protocol.js';
+import { loadContender } from '../../lib/contender-modules.js';
 import { threadCpuMeter } from '../../lib/thread-cpu.js';
 import { sendBlocks, type Arm } from '../../lib/transfer.js';
+
+/** zeromq.js, from bench/node_modules (see ../../types/zeromq.d.ts). */
+type ZeroMq = typeof zeromq;
 
 export interface SenderParams {
   port: number;
@@ -208,7 +213,7 @@ export async function dsockSender(context: PeerContext<SenderParams>): Promise<v
 }
 
 export async function zmqReceiver(context: PeerContext<unknown>): Promise<void> {
-  const { Pull } = await import('zeromq');
+  const { Pull } = loadContender<ZeroMq>('zeromq');
   const pull = new Pull({ linger: 0 });
   await pull.bind(`tcp://${HOST}:*`);
   const port = Number(/:(\d+)$/.exec(pull.lastEndpoint ?? '')?.[1]);
@@ -223,7 +228,7 @@ export async function zmqReceiver(context: PeerContext<unknown>): Promise<void> 
 
 export async function zmqSender(context: PeerContext<SenderParams>): Promise<void> {
   const { port, messageSize } = context.params;
-  const { Push } = await import('zeromq');
+  const { Push } = loadContender<ZeroMq>('zeromq');
   const push = new Push({ linger: 0 });
   push.connect(`tcp://${HOST}:${port}`);
   const message = Buffer.alloc(messageSize, 0x61);

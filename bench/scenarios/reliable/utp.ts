@@ -5,9 +5,9 @@
  * whose client reaches the server through a ChaosRelay; goodput is what the server's stream
  * reads. The clock starts at the connect, so uTP's handshake counts as part of the transfer.
  */
-import { createRequire } from 'node:module';
 import type utp from 'utp-native';
 import { ChaosRelay } from '../../../src/index.js';
+import { loadContender } from '../../lib/contender-modules.js';
 
 /** The utp-native module. */
 export type Utp = typeof utp;
@@ -44,7 +44,7 @@ let loaded: Utp | string | undefined;
 export function loadUtpSync(): Utp | string {
   if (loaded !== undefined) return loaded;
   try {
-    loaded = createRequire(import.meta.url)('utp-native') as Utp;
+    loaded = loadContender<Utp>('utp-native');
   } catch (error) {
     loaded = `utp-native could not be loaded: ${error instanceof Error ? error.message : String(error)}`;
   }

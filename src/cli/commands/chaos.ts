@@ -17,7 +17,7 @@ function probability(value: string | boolean | undefined, name: string): number 
 }
 
 function milliseconds(value: string | boolean | undefined, name: string): number | undefined {
-  return numberOption(value, name, { min: 0 });
+  return numberOption(value, name, { min: 0, unit: 'milliseconds' });
 }
 
 /** The relay's counts, one `key: value` a line, per direction and in total. */

@@ -106,7 +106,8 @@ Example:
     const port = portArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
     const expect = numberOption(values.expect, 'expect', { min: 0, integer: true });
-    const idle = numberOption(values['idle-timeout'], 'idle-timeout', { min: 0.001 }) ?? 5;
+    const idle =
+      numberOption(values['idle-timeout'], 'idle-timeout', { min: 0.001, unit: 'seconds' }) ?? 5;
     const socket = await bindTransport(
       { host: stringOption(values.host) ?? '0.0.0.0', port },
       values.reliable === true,

@@ -10,14 +10,16 @@ import {
   noArgumentsAfter,
 } from '../args.js';
 import { InputLines, status, terminationSignal } from '../terminal.js';
+import { UsageError } from '../usage-error.js';
 
 export const udpListenCommand: Command = {
   words: ['udp', 'listen'],
   summary: 'print every datagram that arrives on a port',
   help: `Usage: dsock udp listen PORT [--host HOST] [--hex]
 
-Binds PORT and prints each datagram that arrives on stdout, one a line, as UTF-8 text (or as
-hexadecimal with --hex); its sender and size go to stderr. Runs until Ctrl+C.
+Binds PORT and writes each datagram that arrives to stdout, byte for byte, followed by a
+newline (or as one line of hexadecimal with --hex); its sender and size go to stderr. Runs
+until Ctrl+C.
 
 Options:
   --host HOST    the local address to bind (default 0.0.0.0, every interface)
@@ -51,9 +53,9 @@ Example:
         }
         const { data, sender } = datagram;
         status(`# ${data.length} bytes from ${formatEndpoint(sender)}`);
-        process.stdout.write(
-          `${values.hex === true ? data.toString('hex') : data.toString('utf8')}\n`,
-        );
+        // The bytes as they arrived (never decoded, so any byte survives), then a newline.
+        process.stdout.write(values.hex === true ? `${data.toString('hex')}\n` : data);
+        if (values.hex !== true) process.stdout.write('\n');
       }
     } finally {
       termination.dispose();
@@ -62,48 +64,95 @@ Example:
   },
 };
 
+/** More than any UDP datagram can carry: stdin beyond this is refused unread (--raw). */
+const RAW_INPUT_LIMIT = 65536;
+
 export const udpSendCommand: Command = {
   words: ['udp', 'send'],
   summary: 'send each argument, or each line of stdin, as one datagram',
-  help: `Usage: dsock udp send HOST:PORT [TEXT...]
+  help: `Usage: dsock udp send HOST:PORT [TEXT...] [--hex]
+       dsock udp send HOST:PORT --raw < FILE
 
 Sends each TEXT as one datagram to HOST:PORT, or, without TEXT, each line of stdin.
-A text longer than a datagram can carry is refused with a message.
+Exits 1 if any datagram could not be sent (a text longer than a datagram can carry, at most
+65,507 bytes over IPv4); Ctrl+C ends the input as Ctrl+D does.
+
+Options:
+  --raw    send all of stdin, byte for byte, as one datagram
+  --hex    each TEXT (or line of stdin) is hexadecimal, such as "48656c6c6f" or "48 65 6c":
+           send the bytes it spells (udp listen --hex prints datagrams this way)
 
 Example:
   dsock udp send 127.0.0.1:9000 hello world
   printf 'one\\ntwo\\n' | dsock udp send 127.0.0.1:9000
+  dsock udp send 127.0.0.1:9000 --raw < packet.bin
+  dsock udp send 127.0.0.1:9000 --hex 48656c6c6f
 `,
   async run(args) {
-    const { positionals } = parseCommandLine(args, {});
+    const { values, positionals } = parseCommandLine(args, {
+      raw: { type: 'boolean' },
+      hex: { type: 'boolean' },
+    });
     const [target, ...texts] = positionals;
     const peer = endpointArgument(target);
+    const raw = values.raw === true;
+    const hex = values.hex === true;
+    if (raw && hex) throw new UsageError('--raw and --hex exclude each other');
+    if (raw && texts.length > 0) {
+      throw new UsageError(`--raw sends stdin: unexpected argument "${texts[0]}"`);
+    }
+    // Hexadecimal arguments are all checked before anything is sent.
+    const payloads: (string | Buffer)[] = hex
+      ? texts.map((text, i) => {
+          const bytes = hexBytes(text);
+          if (bytes === undefined) throw new UsageError(`TEXT ${i + 1}: ${notHex(text)}`);
+          return bytes;
+        })
+      : texts;
     const socket = await DatagramSocket.bind(undefined, {
       family: peer.host.includes(':') ? 'IPv6' : 'IPv4',
     });
-    const input = texts.length === 0 ? new InputLines() : undefined;
+    const input = texts.length === 0 && !raw ? new InputLines() : undefined;
     const termination = terminationSignal();
     const { signal } = termination;
     try {
       let sent = 0;
-      const send = async (text: string): Promise<void> => {
+      let failed = 0;
+      const send = async (payload: string | Buffer): Promise<void> => {
         try {
-          await socket.sendTo(text, peer);
+          await socket.sendTo(payload, peer);
           sent++;
         } catch (error) {
           if (!(error instanceof MessageTooLargeError)) throw error;
-          status(`# not sent: ${error.message}`);
+          failed++;
+          process.stderr.write(`dsock udp send: not sent: ${error.message}\n`);
         }
       };
-      if (input) {
+      const fail = (message: string): void => {
+        failed++;
+        process.stderr.write(`dsock udp send: not sent: ${message}\n`);
+      };
+      if (raw) {
+        const data = await readInput(RAW_INPUT_LIMIT, signal);
+        if (data === 'too large') {
+          fail(`stdin holds more than ${RAW_INPUT_LIMIT} bytes, more than a datagram can carry`);
+        } else if (data !== null) {
+          await send(data);
+        }
+      } else if (input) {
+        let number = 0;
         for (let line = await input.next(signal); line !== null; line = await input.next(signal)) {
-          await send(line);
+          number++;
+          const bytes = hex ? hexBytes(line) : line;
+          if (bytes === undefined) fail(`line ${number}: ${notHex(line)}`);
+          else await send(bytes);
         }
       } else {
-        for (const text of texts) if (!signal.aborted) await send(text);
+        for (const payload of payloads) if (!signal.aborted) await send(payload);
       }
       status(`# sent ${sent} datagram${sent === 1 ? '' : 's'} to ${formatEndpoint(peer)}`);
-      return 0;
+      // Ctrl+C ends the input as Ctrl+D does (what was read is sent): not a failure.
+      return failed > 0 ? 1 : 0;
     } finally {
       termination.dispose();
       input?.close();
@@ -111,3 +160,44 @@ Example:
     }
   },
 };
+
+/** The bytes that hexadecimal `text` spells (whitespace between digits allowed), if it does. */
+function hexBytes(text: string): Buffer | undefined {
+  const digits = text.replace(/\s+/g, '');
+  if (!/^(?:[0-9a-fA-F]{2})*$/.test(digits)) return undefined;
+  return Buffer.from(digits, 'hex');
+}
+
+/** Why `text` is not hexadecimal, for a one-line message. */
+function notHex(text: string): string {
+  const shown = text.length > 40 ? `${text.slice(0, 40)}...` : text;
+  return `"${shown}" is not hexadecimal (pairs of digits 0-9, a-f)`;
+}
+
+/**
+ * All of stdin as one Buffer; 'too large' as soon as it holds more than `limit` bytes (the rest
+ * is left unread), null when `signal` aborts first.
+ */
+async function readInput(limit: number, signal: AbortSignal): Promise<Buffer | 'too large' | null> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  const aborted = new Promise<null>((resolve) => {
+    if (signal.aborted) resolve(null);
+    signal.addEventListener('abort', () => resolve(null), { once: true });
+  });
+  const reading = (async (): Promise<Buffer | 'too large'> => {
+    for await (const chunk of process.stdin as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > limit) return 'too large';
+      chunks.push(chunk);
+    }
+    return Buffer.concat(chunks, size);
+  })();
+  // Once stdin is destroyed below, a read still in progress may reject: nobody awaits it then.
+  reading.catch(() => undefined);
+  try {
+    return await Promise.race([reading, aborted]);
+  } finally {
+    process.stdin.destroy();
+  }
+}

@@ -1,0 +1,112 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { dsock } from '../helpers/child.js';
+
+/** Runs dsock with stdin closed; its exit status and output lines. */
+async function run(args: (string | number)[]) {
+  const child = dsock(args);
+  try {
+    child.endInput();
+    const code = await child.exitCode();
+    return { code, out: child.stdoutLines, err: child.stderrLines };
+  } finally {
+    await child.close();
+  }
+}
+
+// Each case is a process of its own that waits on nothing: they run side by side.
+describe('dsock numbers, hosts and peers on the command line', { concurrency: 4 }, () => {
+  const refused: [string[], RegExp][] = [
+    // Options in seconds speak seconds, and a duration longer than Node's timers is refused
+    // (it used to print a RangeError in milliseconds after binding).
+    [
+      ['sink', 'udp', '0', '--idle-timeout', '1e12'],
+      /^dsock sink udp: invalid --idle-timeout "1e12": expected a number of seconds from 0\.001 to 2147483\.647 \(about 24\.8 days\)/,
+    ],
+    // --delay 1e12 used to be accepted and silently become 1 ms.
+    [
+      ['chaos', 'udp', '0', '127.0.0.1:9', '--delay', '1e12'],
+      /invalid --delay "1e12": expected a number of milliseconds from 0 to 2147483647/,
+    ],
+    [
+      ['chaos', 'udp', '0', '127.0.0.1:9', '--jitter', '3e9'],
+      /invalid --jitter "3e9": expected a number of milliseconds/,
+    ],
+    // Negative numbers used to give "argument is ambiguous" or "Unknown option '-1'".
+    [
+      ['sink', 'udp', '0', '--idle-timeout', '-1'],
+      /invalid --idle-timeout "-1": expected a number of seconds from 0\.001/,
+    ],
+    [
+      ['chaos', 'udp', '0', '127.0.0.1:9', '--loss', '-0.5'],
+      /invalid --loss "-0\.5": expected a number from 0 to 1/,
+    ],
+    [['chaos', 'udp', '0', '127.0.0.1:9', '--delay=-5'], /invalid --delay "-5"/],
+    [['stream', 'udp', '-1', '127.0.0.1:9'], /invalid COUNT "-1": expected an integer from 0/],
+    [
+      ['stream', 'udp', '1e300', '127.0.0.1:9'],
+      /invalid COUNT "1e300": expected an integer from 0 to 9007199254740991/,
+    ],
+    [
+      ['sink', 'udp', '0', '--expect', '-.5'],
+      /invalid --expect "-\.5": expected an integer from 0/,
+    ],
+    [['chat', 'udp', '-5'], /invalid PORT "-5": a port is an integer from 0 to 65535/],
+    [['chat', 'udp', '0', '--name', '-bob'], /option --name needs a value; write --name=VALUE/],
+    // A bracketed address without a port used to be answered with "write [[:]:1]".
+    [
+      ['udp', 'send', '[::1]', 'hi'],
+      /invalid HOST:PORT "\[::1\]": a port is required \(HOST:PORT\); for an IPv6 address with a port write \[::1\]:PORT/,
+    ],
+    [['udp', 'send', 'fe80::1', 'hi'], /write \[fe80::1\]:PORT/],
+    // Port 0 cannot be sent to: a usage error, no longer a failure after binding.
+    [
+      ['udp', 'send', '127.0.0.1:0', 'hi'],
+      /invalid HOST:PORT "127\.0\.0\.1:0": port 0 cannot be sent to/,
+    ],
+    [
+      ['chat', 'udp', '0', '127.0.0.1:0'],
+      /invalid PEER "127\.0\.0\.1:0": port 0 cannot be sent to/,
+    ],
+    // --host with a port used to print the endpoint as JSON and exit 1.
+    [
+      ['udp', 'listen', '0', '--host', '127.0.0.1:5'],
+      /^dsock udp listen: invalid --host "127\.0\.0\.1:5": give the address alone, without a port or brackets \(--host 127\.0\.0\.1\)/,
+    ],
+    [
+      ['sink', 'udp', '0', '--host', '[::1]:9000'],
+      /invalid --host "\[::1\]:9000": give the address alone.*\(--host ::1\)/,
+    ],
+    [
+      ['echo', 'server', '0', '--host', 'no such host'],
+      /invalid --host "no such host": expected an IPv4 address, an IPv6 address or a host name/,
+    ],
+  ];
+  for (const [args, message] of refused) {
+    it(`refuses "dsock ${args.join(' ')}" with one line and exit 2`, async () => {
+      const result = await run(args);
+      assert.equal(result.code, 2, result.err.join('\n'));
+      assert.equal(result.err.length, 1, result.err.join('\n'));
+      assert.match(result.err[0] ?? '', message);
+      assert.doesNotMatch(result.err[0] ?? '', /[{}]|RangeError|at .*\.js/);
+      assert.deepEqual(result.out, []);
+    });
+  }
+
+  it('still takes numbers at the edges of their ranges', async () => {
+    // The largest durations accepted start the command (which then runs until SIGTERM).
+    for (const args of [
+      ['sink', 'udp', '0', '--idle-timeout', '2147483.647', '--expect', '5'],
+      ['chaos', 'udp', '0', '127.0.0.1:9', '--delay', '2147483647', '--loss', '0'],
+    ]) {
+      const child = dsock([...args, '--host', '127.0.0.1']);
+      try {
+        await child.stderrMatch(/^# (listening|relaying)/);
+      } finally {
+        child.process.kill('SIGTERM');
+        await child.exitCode();
+        await child.close();
+      }
+    }
+  });
+});

@@ -1,0 +1,197 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+const ROOT = process.cwd();
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+/** An option no command has: every option before it must parse for dsock to name this one. */
+const PROBE = '--zz-readme-check';
+
+/** The fenced code blocks of the README in language `lang`. */
+function blocks(lang: string): string[] {
+  const found: string[] = [];
+  for (const match of README.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)) {
+    if (match[1] === lang) found.push(match[2] as string);
+  }
+  return found;
+}
+
+/** This environment as a user's would be: without the test runner's DSOCK_NATIVE choice. */
+function userEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.DSOCK_NATIVE;
+  return env;
+}
+
+/**
+ * Splits one shell line into words, as sh would for these simple lines: quotes and backslashes,
+ * a comment from an unquoted `#`, and the operators `|`, `&&`, `;`, `<`, `>` as words of their own.
+ */
+function shellWords(line: string): string[] {
+  const words: string[] = [];
+  let word: string | undefined;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i] as string;
+    if (c === "'" || c === '"') {
+      const end = line.indexOf(c, i + 1);
+      assert.ok(end > i, `unbalanced quote in: ${line}`);
+      word = (word ?? '') + line.slice(i + 1, end);
+      i = end;
+    } else if (c === '\\') {
+      word = (word ?? '') + (line[++i] ?? '');
+    } else if (/\s/.test(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+    } else if (c === '#' && word === undefined) {
+      break;
+    } else if ('|&;<>'.includes(c)) {
+      if (word !== undefined) words.push(word);
+      word = undefined;
+      words.push(line[i + 1] === '&' || line[i + 1] === '|' ? c + (line[++i] as string) : c);
+    } else {
+      word = (word ?? '') + c;
+    }
+  }
+  if (word !== undefined) words.push(word);
+  return words;
+}
+
+/** The dsock command lines of one shell line: the words after `npx dsock` up to an operator. */
+function dsockCommands(line: string): { argv: string[]; bare: boolean }[] {
+  const words = shellWords(line);
+  const commands: { argv: string[]; bare: boolean }[] = [];
+  let start = 0;
+  for (let i = 0; i <= words.length; i++) {
+    const word = words[i];
+    if (word !== undefined && !['|', '||', '&&', ';', '<', '>', '&'].includes(word)) continue;
+    const segment = words.slice(start, i);
+    if (segment[0] === 'npx' && segment[1] === 'dsock') {
+      commands.push({ argv: segment.slice(2), bare: false });
+    } else if (segment[0] === 'dsock') {
+      commands.push({ argv: segment.slice(1), bare: true });
+    }
+    // A redirection's file name is not a command.
+    start = word === '<' || word === '>' ? i + 2 : i + 1;
+    if (word === '<' || word === '>') i++;
+  }
+  return commands;
+}
+
+/**
+ * Runs `dsock ARGV --zz-readme-check` with stdin closed: a command that exists, given options
+ * it knows (with their values), stops at the probe and names it, exit 2. Nothing else runs.
+ */
+async function checkCommandLine(argv: string[], where: string): Promise<void> {
+  const result = await run(process.execPath, [join(ROOT, 'bin', 'dsock.js'), ...argv, PROBE], {
+    timeout: 20_000,
+    killSignal: 'SIGKILL',
+  }).then(
+    () => ({ code: 0, stderr: '' }),
+    (error: { code?: number; stderr?: string }) => ({
+      code: error.code,
+      stderr: error.stderr ?? '',
+    }),
+  );
+  assert.equal(result.code, 2, `${where}: dsock ${argv.join(' ')}: ${result.stderr}`);
+  assert.match(
+    result.stderr,
+    new RegExp(`Unknown option '${PROBE}'`),
+    `${where}: "dsock ${argv.join(' ')}" is not a command line dsock takes: ${result.stderr}`,
+  );
+}
+
+describe('the README', () => {
+  it('has an API tour that compiles against the built package and runs, exit 0', async () => {
+    const tour = blocks('ts');
+    assert.ok(tour.length > 0, 'the README has a ts block');
+    const tsconfigs = blocks('json').filter((b) => b.includes('compilerOptions'));
+    assert.equal(tsconfigs.length, 1, 'the README shows one tsconfig');
+    const tsconfig = JSON.parse(tsconfigs[0] as string) as {
+      compilerOptions: Record<string, unknown>;
+    };
+    const options = tsconfig.compilerOptions;
+    assert.equal(options.strict, true);
+    assert.equal(String(options.module).toLowerCase(), 'nodenext');
+    assert.equal(String(options.moduleResolution).toLowerCase(), 'nodenext');
+    assert.equal(String(options.target).toLowerCase(), 'es2022');
+
+    const app = await mkdtemp(join(tmpdir(), 'dsock-readme-'));
+    try {
+      // An app as a user makes it: ESM, the README's tsconfig, and dsock under node_modules
+      // (here linked to this checkout, whose dist/ is built), with Node's types beside it.
+      await writeFile(join(app, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+      const files = tour.map((_, i) => `tour-${i + 1}.ts`);
+      await writeFile(join(app, 'tsconfig.json'), JSON.stringify({ ...tsconfig, files }));
+      await mkdir(join(app, 'node_modules'));
+      await symlink(ROOT, join(app, 'node_modules', 'dsock'), 'dir');
+      for (const dependency of ['@types', 'undici-types']) {
+        await symlink(
+          join(ROOT, 'node_modules', dependency),
+          join(app, 'node_modules', dependency),
+          'dir',
+        );
+      }
+      for (const [i, code] of tour.entries()) await writeFile(join(app, files[i] as string), code);
+
+      const tsc = resolve(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+      await run(process.execPath, [tsc, '-p', app], { cwd: app, timeout: 120_000 }).catch(
+        (error: { stdout?: string }) => assert.fail(`tsc refused the tour:\n${error.stdout}`),
+      );
+      for (const file of files) {
+        const { stdout } = await run(process.execPath, [file.replace(/\.ts$/, '.js')], {
+          cwd: app,
+          timeout: 15_000,
+          killSignal: 'SIGKILL',
+          env: userEnvironment(),
+        }).catch((error: { stderr?: string; killed?: boolean }) =>
+          assert.fail(
+            `${file} ${error.killed ? 'did not exit within 15 s' : 'failed'}:\n${error.stderr}`,
+          ),
+        );
+        // What the tour's comments promise.
+        assert.match(stdout, /^Hello, world! from port \d+ false$/m);
+        assert.match(stdout, /^ping 0 pong$/m);
+        assert.match(stdout, /^message 1\nmessage 2\nmessage 3$/m);
+        assert.match(stdout, /^exactly once$/m);
+        assert.match(stdout, /^ECONNREFUSED /m);
+      }
+    } finally {
+      await rm(app, { recursive: true, force: true });
+    }
+  });
+
+  it('runs dsock in its examples as npx dsock, with commands and options that exist', async () => {
+    const commands: { argv: string[]; where: string }[] = [];
+    for (const block of blocks('sh')) {
+      for (const line of block.split('\n')) {
+        for (const { argv, bare } of dsockCommands(line)) {
+          // The examples run as written from the clone: dsock is not on PATH before npm link.
+          assert.equal(bare, false, `write "npx dsock" in: ${line}`);
+          commands.push({ argv, where: line });
+        }
+      }
+    }
+    assert.ok(commands.length >= 20, `${commands.length} example command lines found`);
+    // Inline commands: runnable ones (`npx dsock ...`), and the synopses of the command table,
+    // whose placeholders (PORT, [--host H], [PEER...]) stand in for values.
+    for (const match of README.matchAll(/`((?:npx )?dsock [^`]+)`/g)) {
+      const words = (match[1] as string)
+        .replace(/^npx /, '')
+        .replace(/\[|\]|\.\.\.|\s\|\s/g, ' ')
+        .split(/\s+/)
+        .filter((w) => w !== '');
+      // `dsock COMMAND --help` and the like name no command of their own.
+      if (words[1] === undefined || words[1] === words[1].toUpperCase()) continue;
+      commands.push({ argv: words.slice(1), where: match[0] });
+    }
+    for (let i = 0; i < commands.length; i += 4) {
+      await Promise.all(commands.slice(i, i + 4).map((c) => checkCommandLine(c.argv, c.where)));
+    }
+  });
+});
