@@ -4,19 +4,28 @@
 // files that cover it are run against the broken code. A mutation the tests notice is caught;
 // one they do not notice survived, and shows a test that does not prove what it claims.
 //
-// Usage: node scripts/mutate.js [--list] [--keep] [ID...]
-//   ID...    run only the mutations whose id contains one of these words
-//   --list   print the mutations and the test files each one runs, and exit
-//   --keep   leave the scratch copy (its path is printed) instead of deleting it
+// Usage: node scripts/mutate.js [--list] [--keep] [--no-dry-run] [ID...]
+//   ID...         run only the mutations whose id contains one of these words
+//   --list        print the mutations and the test files each one runs, and exit
+//   --keep        leave the scratch copy (its path is printed) instead of deleting it
+//   --no-dry-run  skip the first run of the selected tests on the unmutated code
 //
 // A mutation whose text no longer occurs exactly once in its source file is reported as an
 // error (exit status 1), so that the list is kept up to date with the code it mutates.
 // Each mutated file is compiled alone (TypeScript's transpileModule, no type check) into both
 // dist/ (used by the dsock command) and build/src/ (used by the tests).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
+import { performance } from 'node:perf_hooks';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
@@ -29,6 +38,7 @@ const RUN_TIMEOUT_MS = 10 * 60 * 1000;
 const args = process.argv.slice(2);
 const listOnly = args.includes('--list');
 const keep = args.includes('--keep');
+const noDryRun = args.includes('--no-dry-run');
 const words = args.filter((a) => !a.startsWith('--'));
 const selected = MUTATIONS.filter((m) => words.length === 0 || words.some((w) => m.id.includes(w)));
 if (selected.length === 0) {
@@ -131,12 +141,26 @@ try {
   const addon = join(ROOT, 'build', 'Release', 'dsock_native.node');
   if (existsSync(addon)) cpSync(addon, join(scratch, 'build', 'Release', 'dsock_native.node'));
   const tsc = join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  // Const enums are kept as objects too: a file compiled alone refers to them by name.
   for (const project of ['tsconfig.build.json', 'tsconfig.json']) {
-    const built = spawnSync(process.execPath, [tsc, '-p', project], {
+    const built = spawnSync(process.execPath, [tsc, '-p', project, '--preserveConstEnums'], {
       cwd: scratch,
       stdio: 'inherit',
     });
     if (built.status !== 0) throw new Error(`tsc -p ${project} failed in the scratch copy`);
+  }
+
+  // The tests must pass on the code as it is, or every mutation would look caught.
+  if (!noDryRun) {
+    const filters = [...new Set(selected.flatMap((m) => m.tests))];
+    const started = performance.now();
+    const dry = await runTests(scratch, filters);
+    const seconds = ((performance.now() - started) / 1000).toFixed(1);
+    if (dry.timedOut || dry.status !== 0) {
+      const failed = failedTests(dry.output).slice(0, 5).join('; ');
+      throw new Error(`the tests fail without any mutation (${seconds} s): ${failed}`);
+    }
+    console.log(`# the unmutated code passes the selected tests (${seconds} s)`);
   }
 
   const source = (file) => readFileSync(join(scratch, file), 'utf8');
