@@ -3,6 +3,8 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
+import { streamNumbers } from '../../src/apps/streamer.js';
+import { DatagramSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { dsock, type LineChild } from '../helpers/child.js';
 
@@ -82,6 +84,9 @@ describe('dsock stream udp into dsock sink udp', () => {
 
   it('counts what never came as lost when the stream is shorter than expected', async () => {
     const children: LineChild[] = [];
+    // The streamer is this process, up before the sink starts: the sink's idle time runs out
+    // only after the 30 messages, however long the sink takes to start.
+    const streamer = await DatagramSocket.bind('127.0.0.1:0');
     try {
       const sink = dsock([
         'sink',
@@ -90,19 +95,23 @@ describe('dsock stream udp into dsock sink udp', () => {
         '--expect',
         50,
         '--idle-timeout',
-        0.5,
+        2,
         '--host',
         '127.0.0.1',
       ]);
       children.push(sink);
       const port = Number((await sink.stderrMatch(/listening on .*:(\d+)$/))[1]);
-      const streamer = dsock(['stream', 'udp', 30, `127.0.0.1:${port}`]);
-      children.push(streamer);
-      assert.equal(await streamer.exitCode(), 0);
+      const sent = await within(
+        streamNumbers(streamer, { count: 30, peers: [{ host: '127.0.0.1', port }] }),
+        5000,
+        '30 messages',
+      );
+      assert.equal(sent, 30);
       assert.equal(await sink.exitCode(), 0);
       assert.deepEqual(sink.stdoutLines.slice(0, 3), ['received: 30', 'distinct: 30', 'lost: 20']);
     } finally {
       await Promise.all(children.map((c) => c.close()));
+      await streamer.close();
     }
   });
 });

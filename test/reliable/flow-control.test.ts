@@ -27,13 +27,14 @@ describe('reliable flow control', () => {
       5000,
       'the receiver to close its window',
     );
-    // Three peer timeouts of a closed window: still alive, still stalled.
-    const stalled = await Promise.race([
-      Promise.all(sends).then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(resolve, 1200, true)),
-    ]);
-    assert.ok(stalled, 'the sends completed although nobody read');
-    assert.ok(acknowledged <= window, `${acknowledged} acknowledged`);
+    const closedAt = performance.now();
+    // A dozen probes of the closed window, each answered (their interval is at most a quarter
+    // of the peer timeout and grows from one RTO): past two peer timeouts, still alive and
+    // still stalled.
+    await until(() => sender.stats.windowProbes >= 12, 10_000, 'a dozen window probes');
+    const stalledFor = performance.now() - closedAt;
+    assert.ok(stalledFor >= 800, `${stalledFor} ms of probes`);
+    assert.ok(acknowledged <= window, `${acknowledged} acknowledged although nobody read`);
     assert.equal(receiver.stats.messagesReceived, window);
     const segmentsOut = sender.stats.segmentsSent;
     assert.ok(segmentsOut <= window + 1 + sender.stats.windowProbes, `${segmentsOut} sent`);

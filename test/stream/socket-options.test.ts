@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import { SocketClosedError, type StreamSocket } from '../../src/index.js';
+import { SocketClosedError, StreamServer, StreamSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { connectedPair, FAMILIES, unavailable } from './pair.js';
 
@@ -80,6 +80,55 @@ for (const family of FAMILIES) {
       } finally {
         await pair.close();
       }
+    });
+  });
+}
+
+for (const family of FAMILIES) {
+  describe(`StreamSocket.connect options over ${family.name}, read from the kernel`, () => {
+    /** Connects with `options` and returns the kernel's options of the client's connection. */
+    async function connectWith(options: Parameters<typeof StreamSocket.connect>[1]) {
+      const server = await within(
+        StreamServer.listen({ host: family.host, port: 0 }),
+        5000,
+        'listen',
+      );
+      let client: StreamSocket | undefined;
+      try {
+        client = await within(StreamSocket.connect(server.localEndpoint, options), 5000, 'connect');
+        return await kernelOptions(client);
+      } finally {
+        await within(Promise.all([client?.close(), server.close()]), 5000, 'close');
+      }
+    }
+
+    it('leaves Nagle and keep-alive off by default', async (t) => {
+      const skip = await unavailable(family);
+      if (skip) return t.skip(skip);
+      const options = await connectWith({});
+      if (options.unavailable !== undefined) return t.skip(options.unavailable);
+      assert.equal(options.nodelay, 0);
+      assert.equal(options.keepalive, 0);
+    });
+
+    it('turns Nagle off with noDelay: true', async (t) => {
+      const skip = await unavailable(family);
+      if (skip) return t.skip(skip);
+      const options = await connectWith({ noDelay: true });
+      if (options.unavailable !== undefined) return t.skip(options.unavailable);
+      assert.equal(options.nodelay, 1);
+      assert.equal(options.keepalive, 0);
+    });
+
+    it('turns keep-alive on with keepAlive: true, and with the idle time given in ms', async (t) => {
+      const skip = await unavailable(family);
+      if (skip) return t.skip(skip);
+      const on = await connectWith({ keepAlive: true });
+      if (on.unavailable !== undefined) return t.skip(on.unavailable);
+      assert.equal(on.keepalive, 1);
+      assert.equal(on.nodelay, 0);
+      const timed = await connectWith({ keepAlive: 33_000, noDelay: true });
+      assert.deepEqual(timed, { nodelay: 1, keepalive: 1, keepidle: 33 });
     });
   });
 }

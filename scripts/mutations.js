@@ -1,0 +1,322 @@
+// The mutations scripts/mutate.js applies, one at a time. Each one disables an option, a limit
+// or a mechanism the documentation promises; `tests` are the test files (substrings of their
+// build/test paths, as scripts/run-tests.js takes them) that should notice.
+//
+// `find` must occur exactly once in `file`: when the code changes so that it no longer does,
+// mutate.js reports an error and the mutation is to be updated here.
+
+const RELIABLE = ['build/test/reliable/'];
+
+export const MUTATIONS = [
+  {
+    id: 'congestion-no-decrease',
+    description: 'the congestion window never shrinks: onLoss() and onTimeout() do nothing',
+    edits: [
+      {
+        file: 'src/reliable/congestion.ts',
+        find: 'this.cwnd = Math.max(this.cwnd / 2, 2);\n    this.ssthresh = this.cwnd;',
+        replace: '',
+      },
+      {
+        file: 'src/reliable/congestion.ts',
+        find: 'this.ssthresh = Math.max(this.cwnd / 2, 2);\n    this.cwnd = 1;',
+        replace: '',
+      },
+    ],
+    tests: RELIABLE,
+  },
+  {
+    id: 'reliable-no-limits',
+    description: 'maxFlows and sendBufferLimit are not enforced',
+    edits: [
+      {
+        file: 'src/reliable/receive-side.ts',
+        find: ' || this.#flowCount >= this.settings.maxFlows',
+        replace: '',
+      },
+      {
+        file: 'src/reliable/send-buffer.ts',
+        find: 'return this.bufferedBytes === 0 || this.bufferedBytes + size <= this.settings.sendBufferLimit;',
+        replace: 'return true;',
+      },
+    ],
+    tests: RELIABLE,
+  },
+  {
+    id: 'datagram-ttl-loop-ignored',
+    description: 'setTTL and setMulticastLoopback do nothing, on both datagram paths',
+    edits: [
+      {
+        file: 'src/datagram/dgram-transport.ts',
+        find: 'this.socket.setTTL(ttl);',
+        replace: '',
+      },
+      {
+        file: 'src/datagram/dgram-transport.ts',
+        find: 'this.socket.setMulticastLoopback(flag);',
+        replace: '',
+      },
+      {
+        file: 'src/datagram/native-transport.ts',
+        find: 'this.#binding.option(this.#handle, OPTION.ttl, ttl);',
+        replace: '',
+      },
+      {
+        file: 'src/datagram/native-transport.ts',
+        find: 'this.#binding.option(this.#handle, OPTION.multicastLoop, flag ? 1 : 0);',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/datagram/broadcast-multicast', 'build/test/datagram/options-effect'],
+  },
+  {
+    id: 'connect-options-ignored',
+    description: "connect's noDelay and keepAlive options are not applied",
+    edits: [
+      {
+        file: 'src/stream/connect.ts',
+        find: 'if (noDelay === true) socket.setNoDelay(true);',
+        replace: '',
+      },
+      {
+        file: 'src/stream/connect.ts',
+        find: 'socket.setKeepAlive(true, keepAlive === true ? 0 : keepAlive);',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/stream/connect', 'build/test/stream/socket-options'],
+  },
+  {
+    id: 'streamer-rate-ignored',
+    description: 'the streamer sends as fast as it can whatever --rate says',
+    edits: [
+      {
+        file: 'src/apps/streamer.ts',
+        find: 'if (rate !== undefined) {',
+        replace: 'if (rate !== undefined && false) {',
+      },
+    ],
+    tests: [
+      'build/test/cli/echo-stream',
+      'build/test/cli/chaos',
+      'build/test/apps/streamer-sink',
+      'build/test/cli/flags',
+    ],
+  },
+  {
+    id: 'ips-all-ignored',
+    description: '`dsock ips --all` lists the IPv4 addresses only',
+    edits: [
+      {
+        file: 'src/cli/commands/ips.ts',
+        find: 'if (values.all === true)',
+        replace: 'if (values.all === true && false)',
+      },
+    ],
+    tests: ['build/test/cli/basics', 'build/test/cli/flags'],
+  },
+
+  // Each of the above alone, and more options and mechanisms of the core folders.
+  {
+    id: 'congestion-no-halving',
+    description: 'a loss found by SACK leaves the congestion window as it is',
+    edits: [
+      {
+        file: 'src/reliable/congestion.ts',
+        find: 'this.cwnd = Math.max(this.cwnd / 2, 2);\n    this.ssthresh = this.cwnd;',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect'],
+  },
+  {
+    id: 'congestion-timeout-kept',
+    description: 'a retransmission timeout leaves the congestion window as it is',
+    edits: [
+      {
+        file: 'src/reliable/congestion.ts',
+        find: 'this.ssthresh = Math.max(this.cwnd / 2, 2);\n    this.cwnd = 1;',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect'],
+  },
+  {
+    id: 'reliable-max-flows-ignored',
+    description: 'maxFlows is not enforced',
+    edits: [
+      {
+        file: 'src/reliable/receive-side.ts',
+        find: ' || this.#flowCount >= this.settings.maxFlows',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect'],
+  },
+  {
+    id: 'reliable-send-buffer-unbounded',
+    description: 'sendBufferLimit is not enforced',
+    edits: [
+      {
+        file: 'src/reliable/send-buffer.ts',
+        find: 'return this.bufferedBytes === 0 || this.bufferedBytes + size <= this.settings.sendBufferLimit;',
+        replace: 'return true;',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect'],
+  },
+  {
+    id: 'reliable-min-rto-ignored',
+    description: 'minRto is not used: the floor of the retransmission timeout is always 10 ms',
+    edits: [
+      {
+        file: 'src/reliable/send-flow.ts',
+        find: 'new RttEstimator(settings.minRto)',
+        replace: 'new RttEstimator(10)',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect'],
+  },
+  {
+    id: 'reliable-close-timeout-ignored',
+    description: 'closeTimeout is not used: close() waits its default 2 s',
+    edits: [
+      {
+        file: 'src/reliable/reliable-socket.ts',
+        find: 'options?.timeout ?? this.#settings.closeTimeout',
+        replace: 'options?.timeout ?? 2000',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect'],
+  },
+  {
+    id: 'datagram-multicast-ttl-ignored',
+    description: 'setMulticastTTL does nothing, on both datagram paths',
+    edits: [
+      {
+        file: 'src/datagram/dgram-transport.ts',
+        find: 'this.socket.setMulticastTTL(ttl);',
+        replace: '',
+      },
+      {
+        file: 'src/datagram/native-transport.ts',
+        find: 'this.#binding.option(this.#handle, OPTION.multicastTTL, ttl);',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/datagram/broadcast-multicast', 'build/test/datagram/options-effect'],
+  },
+  {
+    id: 'datagram-broadcast-ignored',
+    description: 'setBroadcast does nothing, on both datagram paths',
+    edits: [
+      {
+        file: 'src/datagram/dgram-transport.ts',
+        find: 'this.socket.setBroadcast(flag);',
+        replace: '',
+      },
+      {
+        file: 'src/datagram/native-transport.ts',
+        find: 'this.#binding.option(this.#handle, OPTION.broadcast, flag ? 1 : 0);',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/datagram/broadcast-multicast'],
+  },
+  {
+    id: 'stream-backlog-ignored',
+    description: "StreamServer.listen's backlog option is not passed to listen(2)",
+    edits: [
+      {
+        file: 'src/stream/stream-server.ts',
+        find: 'if (backlog !== undefined) netOptions.backlog = backlog;',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/stream/server', 'build/test/stream/backlog'],
+  },
+  {
+    id: 'framing-no-backpressure',
+    description: 'FrameWriter.write() never reports the high-water mark',
+    edits: [
+      {
+        file: 'src/framing/frame-writer.ts',
+        find: 'return this.#inFlight + this.#end - this.#start < this.#highWaterMark;',
+        replace: 'return true;',
+      },
+    ],
+    tests: ['build/test/framing/'],
+  },
+  {
+    id: 'framing-fail-leaves-waiters',
+    description: 'FrameWriter.fail() leaves the pending sends, flushes and drains waiting',
+    edits: [
+      {
+        file: 'src/framing/frame-writer.ts',
+        find: 'for (const waiter of waiters) waiter.reject(failure);',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/framing/'],
+  },
+  {
+    id: 'framing-dispose-noop',
+    description: 'a MessageStream is left open at the end of an `await using` block',
+    edits: [
+      {
+        file: 'src/framing/message-stream.ts',
+        find: '[Symbol.asyncDispose](): Promise<void> {\n    return this.close();',
+        replace: '[Symbol.asyncDispose](): Promise<void> {\n    return Promise.resolve();',
+      },
+    ],
+    tests: ['build/test/framing/'],
+  },
+  {
+    id: 'sink-idle-timeout-ignored',
+    description: 'the sink never ends on an idle time',
+    edits: [
+      {
+        file: 'src/apps/sink.ts',
+        find: 'timeout: idleTimeout,',
+        replace: 'timeout: undefined,',
+      },
+    ],
+    tests: ['build/test/apps/streamer-sink', 'build/test/cli/echo-stream'],
+  },
+  {
+    id: 'echo-once-ignored',
+    description: 'the echo server keeps serving after its first client although once is set',
+    edits: [
+      {
+        file: 'src/apps/echo.ts',
+        find: 'if (options.once) {',
+        replace: 'if (options.once && false) {',
+      },
+    ],
+    tests: ['build/test/apps/echo', 'build/test/cli/echo-stream'],
+  },
+  {
+    id: 'udp-listen-hex-ignored',
+    description: '`dsock udp listen --hex` prints the bytes as text',
+    edits: [
+      {
+        file: 'src/cli/commands/udp.ts',
+        find: "values.hex === true ? data.toString('hex')",
+        replace: "values.hex === true && false ? data.toString('hex')",
+      },
+    ],
+    tests: ['build/test/cli/basics', 'build/test/cli/flags'],
+  },
+  {
+    id: 'chaos-host-ignored',
+    description: '`dsock chaos udp --host` listens on 127.0.0.1 whatever is asked',
+    edits: [
+      {
+        file: 'src/cli/commands/chaos.ts',
+        find: "host: stringOption(values.host) ?? '127.0.0.1'",
+        replace: "host: '127.0.0.1'",
+      },
+    ],
+    tests: ['build/test/cli/chaos', 'build/test/cli/flags'],
+  },
+];
