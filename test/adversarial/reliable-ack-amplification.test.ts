@@ -1,7 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ReliableDatagramSocket } from '../../src/index.js';
-import { within } from '../helpers/bounded.js';
 import { Resources } from '../reliable/helpers.js';
 import { RawPeer } from '../reliable/raw-peer.js';
 

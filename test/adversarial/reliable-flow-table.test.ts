@@ -43,7 +43,9 @@ describe('reliable receiver whose flow table is flooded', () => {
       console.log(`honest sends acknowledged after ${(performance.now() - started).toFixed(0)} ms`);
       const texts = [];
       for (let i = 0; i < 3; i++) {
-        texts.push((await within(receiver.recvFrom(), 2000, `honest message ${i}`)).data.toString());
+        texts.push(
+          (await within(receiver.recvFrom(), 2000, `honest message ${i}`)).data.toString(),
+        );
       }
       assert.deepEqual(texts.sort(), ['honest 0', 'honest 1', 'honest 2']);
     } finally {

@@ -29,7 +29,7 @@ function* outOfOrderFlood(raw: RawPeer, flows: number, payload: Buffer): Generat
 }
 
 describe('reliable receiver under an out-of-order flood', () => {
-  it('holds no DATA segment larger than the fragment size (16 flows of 255 x 65,490 B)', async () => {
+  it('holds no DATA segment larger than the fragment size (16 flows of 255 x 65,486 B)', async () => {
     const receiver = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));
     const raw = resources.add(await RawPeer.open());
     await raw.learnEpoch(receiver.localEndpoint);
@@ -37,7 +37,7 @@ describe('reliable receiver under an out-of-order flood', () => {
     const baseline = held();
     // 267 MB sent: before, every segment was held (16 MB a flow).
     await within(
-      raw.flood(outOfOrderFlood(raw, 16, Buffer.alloc(65_490, 1)), receiver.localEndpoint, 8),
+      raw.flood(outOfOrderFlood(raw, 16, Buffer.alloc(65_486, 1)), receiver.localEndpoint, 8),
       60_000,
       'the flood',
     );
@@ -68,13 +68,17 @@ describe('reliable receiver under an out-of-order flood', () => {
     };
     await within(flood(), 60_000, 'the flood');
     // Nearly all of it reached the receiver (the flood is paced to its socket buffer).
-    assert.ok(receiver.stats.segmentsReceived > 0.9 * 150 * 255, `${receiver.stats.segmentsReceived}`);
+    assert.ok(
+      receiver.stats.segmentsReceived > 0.9 * 150 * 255,
+      `${receiver.stats.segmentsReceived}`,
+    );
     const growth = held() - baseline;
     const rssGrowth = rssOf() - baselineRss;
     console.log(`held +${(growth / MiB).toFixed(1)} MiB, rss +${(rssGrowth / MiB).toFixed(1)} MiB`);
     // The default budget of held out-of-order bytes is 16 MiB.
     assert.ok(growth < 24 * MiB, `held memory grew by ${(growth / MiB).toFixed(1)} MiB`);
-    assert.ok(rssGrowth < 64 * MiB, `rss grew by ${(rssGrowth / MiB).toFixed(1)} MiB`);
+    // The flood's received datagrams are garbage the allocator may keep: rss is bounded loosely.
+    assert.ok(rssGrowth < 128 * MiB, `rss grew by ${(rssGrowth / MiB).toFixed(1)} MiB`);
 
     // An honest sender is still served.
     const honest = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));

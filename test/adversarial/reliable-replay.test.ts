@@ -42,7 +42,10 @@ async function replayAfterChurn(churn: number, options: ReliableSocketOptions): 
   })();
   await within(churner.flood(flows(), target, 32), 30_000, 'the churn');
   await within(draining, 10_000, `the churner's ${churn} messages`);
-  console.log(`${junk} churned flows delivered; stats ${JSON.stringify(receiver.stats)}`);
+  const { retriesSent, duplicatesSuppressed } = receiver.stats;
+  console.log(
+    `${junk} churned flows delivered (retries ${retriesSent}, duplicates ${duplicatesSuppressed})`,
+  );
 
   // The replay, then an honest marker: the next message must be the marker.
   const answersBefore = victim.answers.length;
@@ -57,5 +60,10 @@ async function replayAfterChurn(churn: number, options: ReliableSocketOptions): 
 describe('reliable receiver against replayed datagrams', () => {
   it("delivers another peer's finished flow once, after a peer ran 4,200 short flows", async () => {
     await replayAfterChurn(4200, {});
+  });
+
+  it('delivers it once too when the churn made the receiver forget its record many times over', async () => {
+    // 3,000 flows through records of 256 a generation: the epoch advances eleven times.
+    await replayAfterChurn(3000, { flowRecordLimit: 512 });
   });
 });

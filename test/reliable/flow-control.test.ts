@@ -13,9 +13,9 @@ describe('reliable flow control', () => {
     const receiver = resources.add(
       await ReliableDatagramSocket.bind('127.0.0.1:0', { receiveWindow: window }),
     );
-    // A short peer timeout: a receiver that answers with a closed window is not unreachable.
+    // A closed window shorter than the peer timeout: the sender waits and probes.
     const sender = resources.add(
-      await ReliableDatagramSocket.bind('127.0.0.1:0', { peerTimeout: 400 }),
+      await ReliableDatagramSocket.bind('127.0.0.1:0', { peerTimeout: 4000 }),
     );
     const count = 200;
     let acknowledged = 0;
@@ -27,7 +27,7 @@ describe('reliable flow control', () => {
       5000,
       'the receiver to close its window',
     );
-    // Three peer timeouts of a closed window: still alive, still stalled.
+    // 1.2 s of a closed window: still alive, still stalled.
     const stalled = await Promise.race([
       Promise.all(sends).then(() => false),
       new Promise<boolean>((resolve) => setTimeout(resolve, 1200, true)),

@@ -1,6 +1,12 @@
 import { createSocket, type Socket } from 'node:dgram';
 import type { Endpoint } from '../../src/index.js';
-import { decodePacket, encodeData, encodeFin, type Packet } from '../../src/reliable/wire.js';
+import {
+  decodePacket,
+  encodeData,
+  encodeFin,
+  type Packet,
+  PacketType,
+} from '../../src/reliable/wire.js';
 import { within } from '../helpers/bounded.js';
 
 /**
@@ -9,13 +15,21 @@ import { within } from '../helpers/bounded.js';
  */
 export class RawPeer {
   readonly answers: { packet: Packet | null; bytes: number }[] = [];
+  /** Called with every answer as it arrives (after it was recorded). */
+  onAnswer: ((packet: Packet | null, bytes: number) => void) | undefined;
   readonly #socket: Socket;
   readonly #waiters: (() => void)[] = [];
 
   private constructor(socket: Socket) {
     this.#socket = socket;
     socket.on('message', (data: Buffer) => {
-      this.answers.push({ packet: decodePacket(data), bytes: data.length });
+      const packet = decodePacket(data);
+      this.answers.push({ packet, bytes: data.length });
+      // Like a sender, it takes the receiver's epoch from every ACK and RETRY.
+      if (packet?.type === PacketType.Ack || packet?.type === PacketType.Retry) {
+        this.epoch = packet.epoch;
+      }
+      this.onAnswer?.(packet, data.length);
       for (const wake of this.#waiters.splice(0)) wake();
     });
   }
@@ -74,16 +88,23 @@ export class RawPeer {
   /** The receiver's epoch as last learned from its answers (0 before any). */
   epoch = 0;
 
-  /** Learns the receiver's epoch, when the protocol has one (nothing to do here). */
-  async learnEpoch(_target: Endpoint): Promise<void> {}
+  /**
+   * Learns the receiver's epoch: a DATA with none draws a RETRY that carries it (and starts
+   * no flow).
+   */
+  async learnEpoch(target: Endpoint): Promise<void> {
+    const before = this.answers.length;
+    await this.send(encodeData(0xeeee_eeee, 0, 0, 0, 3, Buffer.alloc(0)), target);
+    await this.answered(before + 1, 2000, 'the RETRY that tells the epoch');
+  }
 
   /** A DATA datagram of a one-segment message (FIRST and LAST) or of a fragment (`flags`). */
-  data(incarnation: number, seq: number, payload: Buffer, flags = 3, timestamp = 0): Buffer {
-    return encodeData(incarnation, seq, timestamp, flags, payload);
+  data(incarnation: number, seq: number, payload: Uint8Array, flags = 3, timestamp = 0): Buffer {
+    return encodeData(incarnation, seq, timestamp, this.epoch, flags, payload);
   }
 
   fin(incarnation: number, seq: number, timestamp = 0): Buffer {
-    return encodeFin(incarnation, seq, timestamp);
+    return encodeFin(incarnation, seq, timestamp, this.epoch);
   }
 
   close(): Promise<void> {
