@@ -47,6 +47,8 @@ export class SendFlow {
   readonly #finStamps: number[] = [];
   #finSentAt = -Infinity;
   #finAcked = false;
+  /** True once any ACK of this flow arrived: the receiver has (had) the flow. */
+  #acknowledged = false;
 
   constructor(
     private readonly settings: ReliableSettings,
@@ -68,11 +70,13 @@ export class SendFlow {
 
   /**
    * The receiver refused the flow's start for a stale epoch (RETRY): every segment takes the
-   * new epoch and what was in flight is sent again at once. Returns false when the epoch is
-   * the one already used (a RETRY of segments sent before the first was answered).
+   * new epoch and what was in flight is sent again at once. Returns false, changing
+   * nothing, when the epoch is the one already used (a RETRY of segments sent before the first
+   * was answered) or the flow was acknowledged before.
    */
   retry(epoch: number, now: number): boolean {
-    if (epoch === this.buffer.epoch || epoch === 0) return false;
+    // A receiver that acknowledged this flow had it: resending could deliver it twice.
+    if (epoch === this.buffer.epoch || epoch === 0 || this.#acknowledged) return false;
     this.buffer.epoch = epoch;
     this.board.setEpoch(epoch);
     this.board.markAllLost();
@@ -139,6 +143,7 @@ export class SendFlow {
     const inFlightBefore = board.inFlight;
     const released = board.acknowledge(ack.cumulative);
     if (released < 0) return false;
+    this.#acknowledged = true;
     const sample = elapsedSince(ack.echo, now);
     if (sample < MAX_RTT_SAMPLE) this.rtt.sample(sample);
     let acked = 0;
