@@ -29,8 +29,31 @@ export interface ReliableSocketOptions extends DatagramSocketOptions {
   peerTimeout?: number;
   /** How long (ms) `close()` waits for peers to acknowledge what is outstanding (default 2000). */
   closeTimeout?: number;
-  /** The most incoming flows held at once (default 1024); further new flows are refused. */
+  /**
+   * The most incoming flows held at once (default 1024). When full, a new flow takes the place
+   * of the oldest flow that has delivered nothing yet, else of the flow idle longest if it
+   * received nothing for a second; otherwise its DATA is dropped unanswered (its sender retries).
+   */
   maxFlows?: number;
+  /** The most incoming flows from one source endpoint at once (default 16); more are reset. */
+  maxFlowsPerPeer?: number;
+  /**
+   * How long (ms) a flow that has delivered no message yet is kept without its cumulative
+   * acknowledgement advancing (default 5000); it is then freed and reset.
+   */
+  newFlowTimeout?: number;
+  /**
+   * Bytes held out of order (received past a hole) across all incoming flows (default
+   * 16 MiB), each segment counted as its payload plus 768 bytes (what its objects take). Past it, new out-of-order
+   * segments are dropped unacknowledged. Each flow is bounded too, by `receiveWindow`
+   * segments of at most `fragmentSize` bytes.
+   */
+  outOfOrderLimit?: number;
+  /**
+   * How many ended incoming flows are remembered to refuse their replays (default 8192, in
+   * two generations of half; see the protocol's epochs).
+   */
+  flowRecordLimit?: number;
 }
 
 /** Options of {@link ReliableDatagramSocket.close}. */
@@ -49,15 +72,20 @@ export interface ReliableSettings {
   peerTimeout: number;
   closeTimeout: number;
   maxFlows: number;
+  maxFlowsPerPeer: number;
+  newFlowTimeout: number;
+  outOfOrderLimit: number;
+  flowRecordLimit: number;
 }
 
 /** A sender frees a flow that had nothing outstanding for this long (ms), sending FIN once. */
 export const SEND_LINGER = 5000;
 /** A receiver frees a flow that received nothing for this long (ms); above {@link SEND_LINGER}. */
 export const RECEIVE_IDLE_TIMEOUT = 30_000;
-/** How long (ms) and how many ended flows are remembered. */
-export const TOMBSTONE_LIFETIME = 60_000;
-export const TOMBSTONE_LIMIT = 4096;
+/** A full flow table lets a new flow take the place of a flow idle this long (ms). */
+export const EVICTABLE_IDLE = 1000;
+/** What a segment held out of order is counted as beyond its payload (bytes): its header, views and objects, as measured on Node 20. */
+export const HELD_SEGMENT_OVERHEAD = 768;
 /** The UDP socket buffers asked for unless configured, so that a window's burst fits. */
 export const DEFAULT_SOCKET_BUFFER = 1024 * 1024;
 
@@ -80,6 +108,10 @@ export function checkReliableOptions(options: ReliableSocketOptions): ReliableSe
     peerTimeout: int('peerTimeout', 10_000, 1, MAX_MS),
     closeTimeout: int('closeTimeout', 2000, 0, MAX_MS),
     maxFlows: int('maxFlows', 1024, 1, 2 ** 20),
+    maxFlowsPerPeer: int('maxFlowsPerPeer', 16, 1, 2 ** 20),
+    newFlowTimeout: int('newFlowTimeout', 5000, 1, MAX_MS),
+    outOfOrderLimit: int('outOfOrderLimit', 16 * 1024 * 1024, 0, 2 ** 40),
+    flowRecordLimit: int('flowRecordLimit', 8192, 2, 2 ** 24),
   };
 }
 
@@ -101,6 +133,17 @@ export interface ReliableStats {
   duplicatesSuppressed: number;
   /** Segments dropped because they lay beyond the advertised window. */
   segmentsBeyondWindow: number;
+  /** Out-of-order segments dropped unacknowledged because `outOfOrderLimit` was reached. */
+  segmentsOverBudget: number;
+  /**
+   * New incoming flows refused: reset (per-peer limit, a start past the window) or dropped
+   * unanswered (a full table with nothing to evict).
+   */
+  flowsRefused: number;
+  /** Incoming flows freed before they completed (evicted, or delivered nothing in time). */
+  flowsEvicted: number;
+  /** DATA of a new flow answered with RETRY because it carried a stale epoch. */
+  retriesSent: number;
   /** Datagrams that were not of this protocol or were malformed: counted and ignored. */
   malformedDatagrams: number;
   /** Well-formed datagrams for no flow this socket knows (stale ACKs, foreign FINs): ignored. */
@@ -147,6 +190,10 @@ export class ReliableCounters implements ReliableStats {
   segmentsReceived = 0;
   duplicatesSuppressed = 0;
   segmentsBeyondWindow = 0;
+  segmentsOverBudget = 0;
+  flowsRefused = 0;
+  flowsEvicted = 0;
+  retriesSent = 0;
   malformedDatagrams = 0;
   strayDatagrams = 0;
   acksSent = 0;

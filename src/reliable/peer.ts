@@ -18,6 +18,8 @@ export class Peer {
   timer: NodeJS.Timeout | undefined;
   /** When the timer fires (ms), Infinity when it is not armed. */
   timerAt = Infinity;
+  /** The peer's receiver epoch as last learned from its ACKs and RETRYs (0: not yet). */
+  epoch = 0;
   readonly transmit: (datagram: Buffer) => void;
 
   constructor(

@@ -1,6 +1,7 @@
 import type { Peer } from './peer.js';
 import type { DataPacket, SeqRange } from './wire.js';
-import { FLAG_FIRST, FLAG_LAST, MAX_SACK_BLOCKS, seqAdd, seqDistance } from './wire.js';
+import { HELD_SEGMENT_OVERHEAD } from './options.js';
+import { FLAG_FIRST, FLAG_LAST, seqAdd, seqDistance } from './wire.js';
 
 /** What became of one DATA segment. */
 export const enum DataResult {
@@ -14,6 +15,14 @@ export const enum DataResult {
   BeyondWindow,
   /** It breaks the fragment sequence or the message size limit: the flow must be reset. */
   Broken,
+  /** It would be held out of order past the socket's budget: dropped unacknowledged. */
+  OverBudget,
+}
+
+/** The bytes held out of order across all flows of a socket, and their limit. */
+export interface HeldBudget {
+  used: number;
+  readonly limit: number;
 }
 
 const NO_BLOCKS: SeqRange[] = [];
@@ -31,6 +40,12 @@ export class ReceiveFlow {
   unread = 0;
   /** When anything last arrived (ms). */
   lastReceived: number;
+  /** When `cumulative` last advanced, or the flow started (ms). */
+  lastAdvance: number;
+  /** True once the flow delivered a message. */
+  proven = false;
+  /** The size of the largest datagram answered by the next ACK (bytes), for its SACK blocks. */
+  ackTrigger = 0;
   /** The timestamp the next ACK echoes. */
   echo = 0;
   /** The sequence number of the sender's FIN, once known. */
@@ -42,6 +57,8 @@ export class ReceiveFlow {
   /** False once the flow has been freed. */
   alive = true;
   heldCount = 0;
+  /** Bytes held out of order, as counted against the budget. */
+  heldBytes = 0;
   #held: (DataPacket | undefined)[] | undefined;
   #heldHead = 0;
   /** One past the largest offset (from `cumulative`) held. */
@@ -57,9 +74,11 @@ export class ReceiveFlow {
     private readonly limit: number,
     private readonly maxMessageSize: number,
     private readonly deliver: (flow: ReceiveFlow, message: Buffer, segments: number) => void,
+    private readonly budget: HeldBudget,
     now: number,
   ) {
     this.lastReceived = now;
+    this.lastAdvance = now;
     this.lastAdvertised = limit;
   }
 
@@ -86,6 +105,11 @@ export class ReceiveFlow {
     const held = (this.#held ??= new Array<DataPacket | undefined>(this.limit));
     const slot = (this.#heldHead + offset) % this.limit;
     if (held[slot] !== undefined) return DataResult.Duplicate;
+    const charge = packet.payload.length + HELD_SEGMENT_OVERHEAD;
+    const budget = this.budget;
+    if (budget.used + charge > budget.limit) return DataResult.OverBudget;
+    budget.used += charge;
+    this.heldBytes += charge;
     held[slot] = packet;
     this.heldCount++;
     if (offset >= this.#heldSpan) this.#heldSpan = offset + 1;
@@ -94,11 +118,10 @@ export class ReceiveFlow {
   }
 
   /**
-   * The SACK blocks to report: the held runs, the one that changed last first, at most
-   * {@link MAX_SACK_BLOCKS}.
+   * The SACK blocks to report: the held runs, the one that changed last first, at most `max`.
    */
-  sackBlocks(): SeqRange[] {
-    if (this.heldCount === 0) return NO_BLOCKS;
+  sackBlocks(max: number): SeqRange[] {
+    if (this.heldCount === 0 || max === 0) return NO_BLOCKS;
     const held = this.#held as (DataPacket | undefined)[];
     const blocks: SeqRange[] = [];
     let start = -1;
@@ -119,7 +142,7 @@ export class ReceiveFlow {
       }
     }
     if (recent > 0) blocks.unshift(...blocks.splice(recent, 1));
-    if (blocks.length > MAX_SACK_BLOCKS) blocks.length = MAX_SACK_BLOCKS;
+    if (blocks.length > max) blocks.length = max;
     return blocks;
   }
 
@@ -128,6 +151,8 @@ export class ReceiveFlow {
     this.alive = false;
     this.#held = undefined;
     this.heldCount = 0;
+    this.budget.used -= this.heldBytes;
+    this.heldBytes = 0;
     this.#parts = [];
     this.#partsBytes = 0;
   }
@@ -149,6 +174,9 @@ export class ReceiveFlow {
       if (packet !== undefined) {
         held[this.#heldHead] = undefined;
         this.heldCount--;
+        const charge = packet.payload.length + HELD_SEGMENT_OVERHEAD;
+        this.heldBytes -= charge;
+        this.budget.used -= charge;
       }
     }
     return true;

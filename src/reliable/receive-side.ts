@@ -1,11 +1,20 @@
 import type { DeliveryQueue } from './delivery-queue.js';
 import type { ReliableCounters, ReliableSettings } from './options.js';
-import { RECEIVE_IDLE_TIMEOUT, TOMBSTONE_LIFETIME, TOMBSTONE_LIMIT } from './options.js';
+import { EVICTABLE_IDLE, RECEIVE_IDLE_TIMEOUT } from './options.js';
 import type { Peer } from './peer.js';
-import { DataResult, ReceiveFlow } from './receive-flow.js';
+import { DataResult, type HeldBudget, ReceiveFlow } from './receive-flow.js';
 import { Tombstones } from './tombstones.js';
 import type { DataPacket, FinPacket } from './wire.js';
-import { encodeAck, encodeReset, seqDistance } from './wire.js';
+import {
+  DATA_HEADER_SIZE,
+  encodeAck,
+  encodeReset,
+  encodeRetry,
+  FIN_SIZE,
+  MAX_SACK_BLOCKS,
+  sackBlocksAnswering,
+  seqDistance,
+} from './wire.js';
 
 const NO_BLOCKS: [] = [];
 
@@ -24,8 +33,10 @@ export interface ReceiveHooks {
  * arrives out of order.
  */
 export class ReceiveSide {
-  readonly #tombstones = new Tombstones(TOMBSTONE_LIMIT, TOMBSTONE_LIFETIME);
-  #flowCount = 0;
+  readonly #tombstones: Tombstones;
+  /** Every open flow, for eviction when the table is full. */
+  readonly #flows = new Set<ReceiveFlow>();
+  readonly #budget: HeldBudget;
   readonly #ackQueue: ReceiveFlow[] = [];
   #ackScheduled: NodeJS.Immediate | undefined;
 
@@ -34,7 +45,20 @@ export class ReceiveSide {
     private readonly counters: ReliableCounters,
     private readonly deliveries: DeliveryQueue,
     private readonly hooks: ReceiveHooks,
-  ) {}
+  ) {
+    this.#tombstones = new Tombstones(settings.flowRecordLimit);
+    this.#budget = { used: 0, limit: settings.outOfOrderLimit };
+  }
+
+  /** The receiver's current epoch, carried by every ACK. */
+  get epoch(): number {
+    return this.#tombstones.epoch;
+  }
+
+  /** Bytes held out of order across all flows. */
+  get heldBytes(): number {
+    return this.#budget.used;
+  }
 
   /** A read made room in `flow`: tell its sender if its window had (nearly) closed. */
   onRead(flow: ReceiveFlow): void {
@@ -42,32 +66,49 @@ export class ReceiveSide {
       flow.lastAdvertised * 4 <= this.settings.receiveWindow &&
       flow.window > flow.lastAdvertised
     ) {
+      // Not an answer to a datagram: the ACK may carry every block.
+      flow.ackTrigger = Infinity;
       this.#scheduleAck(flow);
     }
   }
 
-  /** Frees the flows of `peer` idle for the idle timeout; returns the next such deadline. */
+  /**
+   * Frees the flows of `peer` idle for the idle timeout, and those that delivered nothing and
+   * did not advance for the new-flow timeout; returns the next such deadline.
+   */
   expire(peer: Peer, now: number): number {
     let next = Infinity;
     for (const flow of peer.flows.values()) {
-      const idleUntil = flow.lastReceived + RECEIVE_IDLE_TIMEOUT;
-      if (now >= idleUntil) this.endFlow(peer, flow, false);
-      else if (idleUntil < next) next = idleUntil;
+      const until = this.#expiry(flow);
+      if (now >= until) {
+        this.counters.flowsEvicted++;
+        this.endFlow(peer, flow, true);
+      } else if (until < next) next = until;
     }
     return next;
   }
 
+  #expiry(flow: ReceiveFlow): number {
+    const idle = flow.lastReceived + RECEIVE_IDLE_TIMEOUT;
+    if (flow.proven) return idle;
+    const unproven = flow.lastAdvance + this.settings.newFlowTimeout;
+    return unproven < idle ? unproven : idle;
+  }
+
   /** Drops every flow of `peer` (the socket is closing). */
   dropAll(peer: Peer): void {
-    for (const flow of peer.flows.values()) flow.clear();
-    this.#flowCount -= peer.flows.size;
+    for (const flow of peer.flows.values()) {
+      flow.clear();
+      this.#flows.delete(flow);
+    }
     peer.flows.clear();
     peer.lastFlow = undefined;
   }
 
   /** Forgets everything, cancelling the pending ACKs. */
   clear(): void {
-    this.#flowCount = 0;
+    for (const flow of this.#flows) flow.clear();
+    this.#flows.clear();
     this.#tombstones.clear();
     if (this.#ackScheduled !== undefined) clearImmediate(this.#ackScheduled);
     this.#ackScheduled = undefined;
@@ -76,14 +117,22 @@ export class ReceiveSide {
 
   onData(peer: Peer, packet: DataPacket, now: number): void {
     this.counters.segmentsReceived++;
+    if (packet.payload.length > this.settings.fragmentSize) {
+      // No honest sender cuts larger segments: holding them would multiply the window's memory.
+      this.counters.malformedDatagrams++;
+      return;
+    }
     let flow = peer.lastFlow;
     if (flow === undefined || flow.incarnation !== packet.incarnation) {
       flow = peer.flows.get(packet.incarnation) ?? this.#newFlow(peer, packet, now);
       if (flow === undefined) return;
       peer.lastFlow = flow;
     }
+    const bytes = packet.payload.length + DATA_HEADER_SIZE;
+    if (bytes > flow.ackTrigger) flow.ackTrigger = bytes;
     switch (flow.onData(packet, now)) {
       case DataResult.InOrder:
+        flow.lastAdvance = now;
         if (flow.complete) this.#completeFlow(peer, flow, now);
         else this.#scheduleAck(flow);
         return;
@@ -98,6 +147,9 @@ export class ReceiveSide {
         this.counters.segmentsBeyondWindow++;
         this.#scheduleAck(flow);
         return;
+      case DataResult.OverBudget:
+        this.counters.segmentsOverBudget++;
+        return;
       case DataResult.Broken:
         this.endFlow(peer, flow, true);
         this.#sendReset(peer, flow.incarnation);
@@ -107,7 +159,7 @@ export class ReceiveSide {
 
   /** A flow for DATA of an unknown incarnation, or undefined when it was answered instead. */
   #newFlow(peer: Peer, packet: DataPacket, now: number): ReceiveFlow | undefined {
-    const tombstone = this.#tombstones.get(peer.key, packet.incarnation, now);
+    const tombstone = this.#tombstones.get(peer.key, packet.incarnation);
     if (tombstone !== undefined) {
       if (tombstone.reset) {
         this.#sendReset(peer, packet.incarnation);
@@ -118,29 +170,74 @@ export class ReceiveSide {
       this.hooks.settle(peer, now);
       return undefined;
     }
+    // A flow may start only with a fresh epoch: the records of flows that carried older ones
+    // are gone, so such a datagram may be the replay of a flow that ended. (Checked before
+    // the start: every segment of a sender's first burst draws the RETRY, not a RESET.)
+    if (!this.#tombstones.fresh(packet.epoch)) {
+      this.counters.retriesSent++;
+      peer.transmit(encodeRetry(packet.incarnation, this.#tombstones.epoch));
+      this.hooks.settle(peer, now);
+      return undefined;
+    }
+    const settings = this.settings;
     // A new flow starts at 0; a segment from further on belongs to a flow this receiver has
     // forgotten (or never had), which it cannot complete: it refuses it.
-    if (packet.seq >= this.settings.receiveWindow || this.#flowCount >= this.settings.maxFlows) {
+    if (packet.seq >= settings.receiveWindow || peer.flows.size >= settings.maxFlowsPerPeer) {
+      this.counters.flowsRefused++;
       this.#sendReset(peer, packet.incarnation);
+      this.hooks.settle(peer, now);
+      return undefined;
+    }
+    if (this.#flows.size >= settings.maxFlows && !this.#evictOne(now)) {
+      // Nothing can make room now: unanswered, the sender retries after its timeout.
+      this.counters.flowsRefused++;
       this.hooks.settle(peer, now);
       return undefined;
     }
     const flow = new ReceiveFlow(
       peer,
       packet.incarnation,
-      this.settings.receiveWindow,
-      this.settings.maxMessageSize,
+      settings.receiveWindow,
+      settings.maxMessageSize,
       this.#deliver,
+      this.#budget,
       now,
     );
     peer.flows.set(packet.incarnation, flow);
-    this.#flowCount++;
-    this.hooks.arm(peer, now + RECEIVE_IDLE_TIMEOUT, now);
+    this.#flows.add(flow);
+    this.hooks.arm(peer, now + settings.newFlowTimeout, now);
     return flow;
+  }
+
+  /**
+   * Makes room in a full flow table: frees the flow that has delivered nothing and advanced
+   * least recently, else the flow idle longest if it has been idle for {@link EVICTABLE_IDLE}.
+   * Returns false when no flow may go.
+   */
+  #evictOne(now: number): boolean {
+    let unproven: ReceiveFlow | undefined;
+    let idle: ReceiveFlow | undefined;
+    for (const flow of this.#flows) {
+      if (!flow.proven) {
+        if (unproven === undefined || flow.lastAdvance < unproven.lastAdvance) unproven = flow;
+      } else if (idle === undefined || flow.lastReceived < idle.lastReceived) {
+        idle = flow;
+      }
+    }
+    const victim =
+      unproven ??
+      (idle !== undefined && now - idle.lastReceived >= EVICTABLE_IDLE ? idle : undefined);
+    if (victim === undefined) return false;
+    this.counters.flowsEvicted++;
+    const peer = victim.peer;
+    this.endFlow(peer, victim, true);
+    this.hooks.settle(peer, now);
+    return true;
   }
 
   readonly #deliver = (flow: ReceiveFlow, data: Buffer, segments: number): void => {
     this.counters.messagesReceived++;
+    flow.proven = true;
     const sender = { host: flow.peer.host, port: flow.peer.port };
     this.deliveries.deliver({ data, sender, truncated: false }, flow, segments);
   };
@@ -156,11 +253,12 @@ export class ReceiveSide {
       flow.lastReceived = now;
       flow.echo = packet.timestamp;
       flow.finSeq = packet.seq;
+      if (FIN_SIZE > flow.ackTrigger) flow.ackTrigger = FIN_SIZE;
       if (flow.complete) this.#completeFlow(peer, flow, now);
       else this.#scheduleAck(flow);
       return;
     }
-    const tombstone = this.#tombstones.get(peer.key, packet.incarnation, now);
+    const tombstone = this.#tombstones.get(peer.key, packet.incarnation);
     if (tombstone !== undefined && !tombstone.reset) {
       this.#transmitAck(peer, packet.incarnation, tombstone.finalSeq, 0, packet.timestamp);
     } else {
@@ -172,16 +270,20 @@ export class ReceiveSide {
 
   #completeFlow(peer: Peer, flow: ReceiveFlow, now: number): void {
     this.#sendAck(flow);
-    this.#tombstones.add(peer.key, flow.incarnation, flow.cumulative, false, now);
+    this.#tombstones.add(peer.key, flow.incarnation, flow.cumulative, false);
     this.endFlow(peer, flow, false);
     this.hooks.settle(peer, now);
   }
 
+  /**
+   * Frees `flow`. Every flow that ends is remembered (a completed one by its caller), so that
+   * no datagram of it is delivered again or starts a new flow.
+   */
   endFlow(peer: Peer, flow: ReceiveFlow, reset: boolean): void {
-    if (reset) this.#tombstones.add(peer.key, flow.incarnation, 0, true, performance.now());
+    if (reset) this.#tombstones.add(peer.key, flow.incarnation, 0, true);
     flow.clear();
     peer.flows.delete(flow.incarnation);
-    this.#flowCount--;
+    this.#flows.delete(flow);
     if (peer.lastFlow === flow) peer.lastFlow = undefined;
   }
 
@@ -206,9 +308,15 @@ export class ReceiveSide {
     flow.ackPending = false;
     const window = flow.window;
     flow.lastAdvertised = window;
+    // No answer much larger than what triggered it: the SACK blocks fit twice its size.
+    const trigger = flow.ackTrigger;
+    const blocks = flow.sackBlocks(
+      trigger === Infinity ? MAX_SACK_BLOCKS : sackBlocksAnswering(trigger),
+    );
+    flow.ackTrigger = 0;
     this.counters.acksSent++;
     flow.peer.transmit(
-      encodeAck(flow.incarnation, flow.cumulative, window, flow.echo, flow.sackBlocks()),
+      encodeAck(flow.incarnation, flow.cumulative, window, flow.echo, this.epoch, blocks),
     );
   }
 
@@ -220,7 +328,7 @@ export class ReceiveSide {
     echo: number,
   ): void {
     this.counters.acksSent++;
-    peer.transmit(encodeAck(incarnation, cumulative, window, echo, NO_BLOCKS));
+    peer.transmit(encodeAck(incarnation, cumulative, window, echo, this.epoch, NO_BLOCKS));
   }
 
   #sendReset(peer: Peer, incarnation: number): void {

@@ -8,7 +8,7 @@ import type { ReceiveFlow } from './receive-flow.js';
 import { ReceiveSide } from './receive-side.js';
 import type { PendingSend } from './send-buffer.js';
 import { SendFlow, TICK_DONE, TICK_UNREACHABLE } from './send-flow.js';
-import type { AckPacket } from './wire.js';
+import type { AckPacket, RetryPacket } from './wire.js';
 import { decodePacket, PacketType } from './wire.js';
 
 /**
@@ -17,8 +17,16 @@ import { decodePacket, PacketType } from './wire.js';
  * {@link ReceiveSide}), starts send flows and runs each peer's one timer. The public class
  * wraps it with argument checks and the receive calls.
  */
+/** How many peers' epochs are remembered after their state is freed. */
+const KNOWN_EPOCHS = 4096;
+
 export class ReliableCore {
   readonly peers = new Map<string, Peer>();
+  /**
+   * The epochs of peers whose state was freed, so that a later flow to them starts with a
+   * fresh one instead of drawing a RETRY. Bounded: the oldest entry goes first.
+   */
+  readonly #knownEpochs = new Map<string, number>();
   readonly #receiver: ReceiveSide;
   #lastPeer: Peer | undefined;
   /** Set by close: no more DATA is accepted, and flows are finishing. */
@@ -52,6 +60,7 @@ export class ReliableCore {
     let peer = this.peers.get(key);
     if (peer === undefined) {
       peer = new Peer(host, port, this.socket, this.onSocketError);
+      peer.epoch = this.#knownEpochs.get(key) ?? 0;
       this.peers.set(key, peer);
     }
     this.#lastPeer = peer;
@@ -63,7 +72,7 @@ export class ReliableCore {
     const now = performance.now();
     let flow = peer.send;
     if (flow === undefined || flow.finishing) {
-      flow = new SendFlow(this.settings, this.counters, peer.transmit, now);
+      flow = new SendFlow(this.settings, this.counters, peer.transmit, now, peer.epoch);
       peer.send = flow;
     }
     const pending: PendingSend = { end: 0, resolve: noop, reject: noop };
@@ -140,8 +149,22 @@ export class ReliableCore {
         this.counters.resetsReceived++;
         this.#unreachable(peer, 'reset the flow');
         this.#settle(peer, now);
+        return;
       }
+      case PacketType.Retry:
+        this.#onRetry(info, packet, now);
     }
+  }
+
+  #onRetry(info: RemoteInfo, packet: RetryPacket, now: number): void {
+    const peer = this.peers.get(peerKey(info.address, info.port));
+    const flow = peer?.send;
+    if (peer === undefined || flow === undefined || flow.incarnation !== packet.incarnation) {
+      this.counters.strayDatagrams++;
+      return;
+    }
+    peer.epoch = packet.epoch;
+    if (flow.retry(packet.epoch, now)) peer.arm(flow.nextDeadline, now, this.#onTimer);
   }
 
   #onAck(info: RemoteInfo, packet: AckPacket, now: number): void {
@@ -155,6 +178,7 @@ export class ReliableCore {
       this.counters.strayDatagrams++;
       return;
     }
+    peer.epoch = packet.epoch;
     flow.pump(now);
     if (flow.done) {
       peer.send = undefined;
@@ -207,9 +231,22 @@ export class ReliableCore {
     if (peer.empty) {
       peer.disarm();
       this.peers.delete(peer.key);
+      if (peer.epoch !== 0) this.#rememberEpoch(peer.key, peer.epoch);
       if (this.#lastPeer === peer) this.#lastPeer = undefined;
     }
     if (this.#closing) this.#checkIdle();
+  }
+
+  #rememberEpoch(key: string, epoch: number): void {
+    const epochs = this.#knownEpochs;
+    epochs.delete(key);
+    epochs.set(key, epoch);
+    if (epochs.size > KNOWN_EPOCHS) {
+      for (const oldest of epochs.keys()) {
+        epochs.delete(oldest);
+        break;
+      }
+    }
   }
 
   #checkIdle(): void {

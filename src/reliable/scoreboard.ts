@@ -1,4 +1,4 @@
-import { restamp, seqAdd, seqDistance } from './wire.js';
+import { reEpoch, restamp, seqAdd, seqDistance } from './wire.js';
 import { stampOf } from './stamp.js';
 
 /** Where a segment stands. */
@@ -197,6 +197,13 @@ export class Scoreboard {
       }
     }
     return found;
+  }
+
+  /** Rewrites the receiver's epoch in every segment held. */
+  setEpoch(epoch: number): void {
+    for (let i = this.#head; i < this.#segments.length; i++) {
+      reEpoch((this.#segments[i] as Segment).datagram, epoch);
+    }
   }
 
   /** A retransmission timeout: everything in flight is taken as lost. */

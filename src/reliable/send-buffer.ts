@@ -24,6 +24,8 @@ interface WaitingMessage {
 export class SendBuffer {
   /** Bytes (headers included) of the segments not yet acknowledged. */
   bufferedBytes = 0;
+  /** The receiver's epoch that new segments carry. */
+  epoch = 0;
   readonly #pending = new Fifo<PendingSend>();
   readonly #waiting = new Fifo<WaitingMessage>();
 
@@ -97,7 +99,14 @@ export class SendBuffer {
     do {
       const end = Math.min(offset + fragment, length);
       const flags = (offset === 0 ? FLAG_FIRST : 0) | (end === length ? FLAG_LAST : 0);
-      const datagram = encodeData(this.incarnation, seq, 0, flags, payload.subarray(offset, end));
+      const datagram = encodeData(
+        this.incarnation,
+        seq,
+        0,
+        this.epoch,
+        flags,
+        payload.subarray(offset, end),
+      );
       this.board.push(datagram);
       this.bufferedBytes += datagram.length;
       seq = seqAdd(seq, 1);

@@ -47,16 +47,43 @@ export class SendFlow {
   readonly #finStamps: number[] = [];
   #finSentAt = -Infinity;
   #finAcked = false;
+  /** True once any ACK of this flow arrived: the receiver has (had) the flow. */
+  #acknowledged = false;
 
   constructor(
     private readonly settings: ReliableSettings,
     private readonly counters: ReliableCounters,
     private readonly transmit: (datagram: Buffer) => void,
     now: number,
+    epoch: number,
   ) {
     this.rtt = new RttEstimator(settings.minRto);
     this.buffer = new SendBuffer(this.incarnation, this.board, settings, counters);
+    this.buffer.epoch = epoch;
     this.lastProgress = now;
+  }
+
+  /** The receiver's epoch this flow's datagrams carry. */
+  get epoch(): number {
+    return this.buffer.epoch;
+  }
+
+  /**
+   * The receiver refused the flow's start for a stale epoch (RETRY): every segment takes the
+   * new epoch and what was in flight is sent again at once. Returns false, changing
+   * nothing, when the epoch is the one already used (a RETRY of segments sent before the first
+   * was answered) or the flow was acknowledged before.
+   */
+  retry(epoch: number, now: number): boolean {
+    // A receiver that acknowledged this flow had it: resending could deliver it twice.
+    if (epoch === this.buffer.epoch || epoch === 0 || this.#acknowledged) return false;
+    this.buffer.epoch = epoch;
+    this.board.setEpoch(epoch);
+    this.board.markAllLost();
+    this.#rtoBase = now;
+    if (this.#finStamps.length > 0 && !this.#finAcked) this.#sendFin(now);
+    this.pump(now);
+    return true;
   }
 
   /** True when nothing is unacknowledged and nothing waits. */
@@ -116,6 +143,7 @@ export class SendFlow {
     const inFlightBefore = board.inFlight;
     const released = board.acknowledge(ack.cumulative);
     if (released < 0) return false;
+    this.#acknowledged = true;
     const sample = elapsedSince(ack.echo, now);
     if (sample < MAX_RTT_SAMPLE) this.rtt.sample(sample);
     let acked = 0;
@@ -133,8 +161,8 @@ export class SendFlow {
     if (sacked > 0) this.lastProgress = now;
     if (released > 0 || sacked > 0) this.#tailProbeAllowed = true;
     acked += sacked;
-    // A zero window answers a probe: the peer is there, only its application is slow.
-    if (ack.window === 0) this.lastProgress = now;
+    // A zero window is no progress: held longer than the peer timeout, the peer is taken as
+    // unreachable (the persist timer), as a receiver that never reads holds its senders forever.
     this.peerWindow = ack.window;
     if (ack.window > 0) this.#probeBackoff = 1;
     this.cc.onAcked(acked, inFlightBefore);
@@ -232,7 +260,8 @@ export class SendFlow {
 
   /**
    * How long between window probes: an RTO, doubling while the window stays shut, up to 2 s
-   * and to a quarter of the peer timeout (the probes' answers keep the peer alive).
+   * and to a quarter of the peer timeout (so that a window that opens is seen before the peer
+   * timeout ends the flow).
    */
   get #probeInterval(): number {
     const interval = this.rtt.rto * this.#probeBackoff;
@@ -286,6 +315,6 @@ export class SendFlow {
     if (this.#finStamps.length >= FIN_STAMPS) this.#finStamps.shift();
     this.#finStamps.push(stamp);
     this.#finSentAt = now;
-    this.transmit(encodeFin(this.incarnation, this.#finSeq as number, stamp));
+    this.transmit(encodeFin(this.incarnation, this.#finSeq as number, stamp, this.buffer.epoch));
   }
 }

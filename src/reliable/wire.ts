@@ -5,26 +5,39 @@
  */
 
 export const MAGIC = 0xd552;
-export const VERSION = 1;
+export const VERSION = 2;
 
 export const enum PacketType {
   Data = 1,
   Ack = 2,
   Fin = 3,
   Reset = 4,
+  Retry = 5,
 }
 
 export const FLAG_FIRST = 1;
 export const FLAG_LAST = 2;
 
 export const HEADER_SIZE = 8;
-export const DATA_HEADER_SIZE = 17;
-export const ACK_HEADER_SIZE = 21;
-export const FIN_SIZE = 16;
+export const DATA_HEADER_SIZE = 21;
+export const ACK_HEADER_SIZE = 25;
+export const FIN_SIZE = 20;
 export const RESET_SIZE = 8;
+export const RETRY_SIZE = 12;
+/** Where DATA and FIN carry the receiver's epoch. */
+export const EPOCH_OFFSET = 16;
 export const SACK_BLOCK_SIZE = 8;
 /** The most SACK blocks one ACK carries. */
 export const MAX_SACK_BLOCKS = 32;
+
+/**
+ * The most SACK blocks an ACK answering a datagram of `bytes` bytes may carry, so that the
+ * ACK is at most twice as large as what triggered it.
+ */
+export function sackBlocksAnswering(bytes: number): number {
+  const blocks = Math.floor((2 * bytes - ACK_HEADER_SIZE) / SACK_BLOCK_SIZE);
+  return blocks < 0 ? 0 : blocks < MAX_SACK_BLOCKS ? blocks : MAX_SACK_BLOCKS;
+}
 
 /** A range of sequence numbers, `start` up to but not including `end` (mod 2^32). */
 export interface SeqRange {
@@ -37,6 +50,8 @@ export interface DataPacket {
   incarnation: number;
   seq: number;
   timestamp: number;
+  /** The receiver's epoch the sender last learned (0: none yet). */
+  epoch: number;
   flags: number;
   /** A view into the received datagram (no copy). */
   payload: Buffer;
@@ -48,6 +63,8 @@ export interface AckPacket {
   cumulative: number;
   window: number;
   echo: number;
+  /** The receiver's current epoch. */
+  epoch: number;
   blocks: SeqRange[];
 }
 
@@ -56,6 +73,7 @@ export interface FinPacket {
   incarnation: number;
   seq: number;
   timestamp: number;
+  epoch: number;
 }
 
 export interface ResetPacket {
@@ -63,7 +81,14 @@ export interface ResetPacket {
   incarnation: number;
 }
 
-export type Packet = DataPacket | AckPacket | FinPacket | ResetPacket;
+/** The receiver refused a new flow for a stale epoch: the sender resends with this one. */
+export interface RetryPacket {
+  type: PacketType.Retry;
+  incarnation: number;
+  epoch: number;
+}
+
+export type Packet = DataPacket | AckPacket | FinPacket | ResetPacket | RetryPacket;
 
 function header(buffer: Buffer, type: PacketType, incarnation: number): void {
   buffer.writeUInt16BE(MAGIC, 0);
@@ -77,6 +102,7 @@ export function encodeData(
   incarnation: number,
   seq: number,
   timestamp: number,
+  epoch: number,
   flags: number,
   payload: Uint8Array,
 ): Buffer {
@@ -84,7 +110,8 @@ export function encodeData(
   header(buffer, PacketType.Data, incarnation);
   buffer.writeUInt32BE(seq >>> 0, 8);
   buffer.writeUInt32BE(timestamp >>> 0, 12);
-  buffer[16] = flags;
+  buffer.writeUInt32BE(epoch >>> 0, EPOCH_OFFSET);
+  buffer[20] = flags;
   buffer.set(payload, DATA_HEADER_SIZE);
   return buffer;
 }
@@ -94,11 +121,17 @@ export function restamp(datagram: Buffer, timestamp: number): void {
   datagram.writeUInt32BE(timestamp >>> 0, 12);
 }
 
+/** Rewrites the epoch of an encoded DATA datagram before it is sent again. */
+export function reEpoch(datagram: Buffer, epoch: number): void {
+  datagram.writeUInt32BE(epoch >>> 0, EPOCH_OFFSET);
+}
+
 export function encodeAck(
   incarnation: number,
   cumulative: number,
   window: number,
   echo: number,
+  epoch: number,
   blocks: readonly SeqRange[],
 ): Buffer {
   const count = Math.min(blocks.length, MAX_SACK_BLOCKS);
@@ -107,7 +140,8 @@ export function encodeAck(
   buffer.writeUInt32BE(cumulative >>> 0, 8);
   buffer.writeUInt32BE(window >>> 0, 12);
   buffer.writeUInt32BE(echo >>> 0, 16);
-  buffer[20] = count;
+  buffer.writeUInt32BE(epoch >>> 0, 20);
+  buffer[24] = count;
   for (let i = 0; i < count; i++) {
     const block = blocks[i] as SeqRange;
     buffer.writeUInt32BE(block.start >>> 0, ACK_HEADER_SIZE + i * SACK_BLOCK_SIZE);
@@ -116,17 +150,30 @@ export function encodeAck(
   return buffer;
 }
 
-export function encodeFin(incarnation: number, seq: number, timestamp: number): Buffer {
+export function encodeFin(
+  incarnation: number,
+  seq: number,
+  timestamp: number,
+  epoch: number,
+): Buffer {
   const buffer = Buffer.allocUnsafe(FIN_SIZE);
   header(buffer, PacketType.Fin, incarnation);
   buffer.writeUInt32BE(seq >>> 0, 8);
   buffer.writeUInt32BE(timestamp >>> 0, 12);
+  buffer.writeUInt32BE(epoch >>> 0, EPOCH_OFFSET);
   return buffer;
 }
 
 export function encodeReset(incarnation: number): Buffer {
   const buffer = Buffer.allocUnsafe(RESET_SIZE);
   header(buffer, PacketType.Reset, incarnation);
+  return buffer;
+}
+
+export function encodeRetry(incarnation: number, epoch: number): Buffer {
+  const buffer = Buffer.allocUnsafe(RETRY_SIZE);
+  header(buffer, PacketType.Retry, incarnation);
+  buffer.writeUInt32BE(epoch >>> 0, 8);
   return buffer;
 }
 
@@ -138,20 +185,21 @@ export function decodePacket(datagram: Buffer): Packet | null {
   switch (datagram[3]) {
     case PacketType.Data: {
       if (datagram.length < DATA_HEADER_SIZE) return null;
-      const flags = datagram[16] as number;
+      const flags = datagram[20] as number;
       if ((flags & ~(FLAG_FIRST | FLAG_LAST)) !== 0) return null;
       return {
         type: PacketType.Data,
         incarnation,
         seq: datagram.readUInt32BE(8),
         timestamp: datagram.readUInt32BE(12),
+        epoch: datagram.readUInt32BE(EPOCH_OFFSET),
         flags,
         payload: datagram.subarray(DATA_HEADER_SIZE),
       };
     }
     case PacketType.Ack: {
       if (datagram.length < ACK_HEADER_SIZE) return null;
-      const count = datagram[20] as number;
+      const count = datagram[24] as number;
       if (count > MAX_SACK_BLOCKS) return null;
       if (datagram.length !== ACK_HEADER_SIZE + count * SACK_BLOCK_SIZE) return null;
       const blocks: SeqRange[] = [];
@@ -165,6 +213,7 @@ export function decodePacket(datagram: Buffer): Packet | null {
         cumulative: datagram.readUInt32BE(8),
         window: datagram.readUInt32BE(12),
         echo: datagram.readUInt32BE(16),
+        epoch: datagram.readUInt32BE(20),
         blocks,
       };
     }
@@ -175,10 +224,14 @@ export function decodePacket(datagram: Buffer): Packet | null {
         incarnation,
         seq: datagram.readUInt32BE(8),
         timestamp: datagram.readUInt32BE(12),
+        epoch: datagram.readUInt32BE(EPOCH_OFFSET),
       };
     case PacketType.Reset:
       if (datagram.length !== RESET_SIZE) return null;
       return { type: PacketType.Reset, incarnation };
+    case PacketType.Retry:
+      if (datagram.length !== RETRY_SIZE) return null;
+      return { type: PacketType.Retry, incarnation, epoch: datagram.readUInt32BE(8) };
     default:
       return null;
   }

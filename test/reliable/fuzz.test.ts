@@ -8,6 +8,8 @@ import {
   encodeData,
   encodeFin,
   encodeReset,
+  encodeRetry,
+  PacketType,
 } from '../../src/reliable/wire.js';
 import { within } from '../helpers/bounded.js';
 import { Resources, until } from './helpers.js';
@@ -29,6 +31,7 @@ function fuzzDatagrams(random: SeededRandom, count: number, incarnation?: number
           inc(),
           random.chance(0.5) ? small() : u32(),
           u32(),
+          random.chance(0.5) ? 0 : u32(),
           small() & 3,
           Buffer.alloc(small(), i),
         );
@@ -38,14 +41,21 @@ function fuzzDatagrams(random: SeededRandom, count: number, incarnation?: number
           start: random.chance(0.5) ? small() : u32(),
           end: random.chance(0.5) ? small() : u32(),
         }));
-        datagram = encodeAck(inc(), random.chance(0.5) ? small() : u32(), u32(), u32(), blocks);
+        datagram = encodeAck(
+          inc(),
+          random.chance(0.5) ? small() : u32(),
+          u32(),
+          u32(),
+          u32(),
+          blocks,
+        );
         break;
       }
       case 2:
-        datagram = encodeFin(inc(), random.chance(0.5) ? small() : u32(), u32());
+        datagram = encodeFin(inc(), random.chance(0.5) ? small() : u32(), u32(), u32());
         break;
       default:
-        datagram = encodeReset(inc());
+        datagram = random.chance(0.5) ? encodeReset(inc()) : encodeRetry(inc(), u32());
     }
     const mutation = random.next();
     if (mutation < 0.2) {

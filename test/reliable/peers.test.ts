@@ -1,14 +1,9 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  ChaosRelay,
-  DatagramSocket,
-  PeerUnreachableError,
-  ReliableDatagramSocket,
-} from '../../src/index.js';
-import { encodeData, FLAG_FIRST, FLAG_LAST } from '../../src/reliable/wire.js';
+import { ChaosRelay, PeerUnreachableError, ReliableDatagramSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { Resources, until } from './helpers.js';
+import { RawPeer } from './raw-peer.js';
 
 const resources = new Resources();
 after(() => resources.closeAll());
@@ -126,17 +121,18 @@ describe('reliable peers', () => {
 
   it('keeps a new incarnation apart from an older flow that is still open', async () => {
     const receiver = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));
-    const raw = resources.add(await DatagramSocket.bind('127.0.0.1:0'));
+    const raw = resources.add(await RawPeer.open());
+    await raw.learnEpoch(receiver.localEndpoint);
     const data = (incarnation: number, seq: number, text: string) =>
-      encodeData(incarnation, seq, 0, FLAG_FIRST | FLAG_LAST, Buffer.from(text));
+      raw.data(incarnation, seq, Buffer.from(text));
     for (let seq = 0; seq < 3; seq++) {
-      await raw.sendTo(data(0x1111, seq, `old ${seq}`), receiver.localEndpoint);
+      await raw.send(data(0x1111, seq, `old ${seq}`), receiver.localEndpoint);
     }
     for (let seq = 0; seq < 3; seq++) {
-      await raw.sendTo(data(0x2222, seq, `new ${seq}`), receiver.localEndpoint);
+      await raw.send(data(0x2222, seq, `new ${seq}`), receiver.localEndpoint);
     }
     // A late retransmission of the old flow is a duplicate.
-    await raw.sendTo(data(0x1111, 1, 'old 1 again'), receiver.localEndpoint);
+    await raw.send(data(0x1111, 1, 'old 1 again'), receiver.localEndpoint);
     const texts = [];
     for (let i = 0; i < 6; i++) {
       texts.push((await within(receiver.recvFrom(), 2000, `message ${i}`)).data.toString());
