@@ -4,8 +4,7 @@ import type { GroupChatEvent } from '../apps/tcp-group-chat.js';
 import { chatName, InputLines, showReceived, status, terminationSignal } from './terminal.js';
 
 /** What the reliable side adds when a peer never acknowledges: it may be a plain chat. */
-const PLAIN_PEER_HINT =
-  'if it runs a plain chat, it must use --reliable too: use --reliable on both sides';
+const PLAIN_PEER_HINT = 'if it runs a plain chat, use --reliable on both sides';
 
 function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
