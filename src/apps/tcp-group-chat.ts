@@ -2,7 +2,8 @@ import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { MessageTooLargeError, SocketError } from '../errors.js';
 import { StreamServer } from '../stream/stream-server.js';
 import { StreamSocket } from '../stream/stream-socket.js';
-import { TcpChatConnection, type StreamChatEvent } from './tcp-chat.js';
+import { checkChatLimit } from './peer-queue.js';
+import { TcpChatConnection, type StreamChatEvent, type TcpChatOptions } from './tcp-chat.js';
 
 /** Events of a group chat over stream sockets. */
 export type GroupChatEvent =
@@ -12,8 +13,11 @@ export type GroupChatEvent =
   /** Connecting to a peer given at start failed; the chat goes on without it. */
   | { type: 'unreachable'; peer: Endpoint; error: SocketError };
 
-/** Where a group chat member listens and whom it first connects to. */
-export interface TcpGroupChatOptions {
+/**
+ * Where a group chat member listens and whom it first connects to; the limits of each
+ * connection ({@link TcpChatOptions}: queue per member, stall and close timeouts) apply too.
+ */
+export interface TcpGroupChatOptions extends TcpChatOptions {
   /** The endpoint to listen on (port 0: any free port). */
   listen: EndpointLike;
   /** Members to connect to at start. */
@@ -25,7 +29,9 @@ export interface TcpGroupChatOptions {
 /**
  * A member of a group chat over stream sockets: it listens for members that join, connects to
  * the members it is given, and sends each message on every connection it has, accepted or
- * made. A connection that fails or ends is dropped and reported; it never ends the chat.
+ * made. A connection that fails or ends is dropped and reported; it never ends the chat. Each
+ * member has a send queue of its own: a member that does not read is disconnected once its
+ * queue stayed full for `stallTimeout`, and holds back nobody else.
  */
 export class TcpGroupChat {
   readonly #server: StreamServer;
@@ -35,6 +41,7 @@ export class TcpGroupChat {
   readonly #connecting: Promise<void>;
   /** Cancels connection attempts still under way when the member leaves. */
   readonly #leaving = new AbortController();
+  readonly #connectionOptions: TcpChatOptions;
   #closing: Promise<void> | undefined;
 
   private constructor(
@@ -43,9 +50,11 @@ export class TcpGroupChat {
     peers: Endpoint[],
     connectTimeout: number,
     onEvent: (event: GroupChatEvent) => void,
+    connectionOptions: TcpChatOptions,
   ) {
     this.#server = server;
     this.#onEvent = onEvent;
+    this.#connectionOptions = connectionOptions;
     this.#accepting = this.#accept();
     this.#connecting = Promise.all(peers.map((peer) => this.#connect(peer, connectTimeout))).then(
       () => undefined,
@@ -61,6 +70,10 @@ export class TcpGroupChat {
     options: TcpGroupChatOptions,
     onEvent: (event: GroupChatEvent) => void,
   ): Promise<TcpGroupChat> {
+    // Bad limits are refused before anything listens.
+    checkChatLimit(options.maxQueuedBytes, 1, 'maxQueuedBytes');
+    checkChatLimit(options.stallTimeout, 1, 'stallTimeout');
+    checkChatLimit(options.closeTimeout, 0, 'closeTimeout', 0);
     const server = await StreamServer.listen(options.listen);
     return new TcpGroupChat(
       server,
@@ -68,6 +81,11 @@ export class TcpGroupChat {
       options.peers ?? [],
       options.connectTimeout ?? 5000,
       onEvent,
+      {
+        maxQueuedBytes: options.maxQueuedBytes,
+        stallTimeout: options.stallTimeout,
+        closeTimeout: options.closeTimeout,
+      },
     );
   }
 
@@ -88,7 +106,8 @@ export class TcpGroupChat {
 
   /**
    * Sends `text` to every connected peer. A message over the frame limit is refused (nothing
-   * sent); a failing connection is dropped and reported.
+   * sent); a failing connection is dropped and reported. Resolves at once unless a member's
+   * queue is full, and then within `stallTimeout`, when that member is disconnected.
    */
   async say(text: string): Promise<void> {
     const connections = [...this.#connections];
@@ -119,10 +138,17 @@ export class TcpGroupChat {
       void socket.close();
       return;
     }
-    const connection = new TcpChatConnection(socket, this.name, (event) => {
-      if (event.type === 'closed') this.#connections.delete(connection);
-      this.#onEvent(event);
-    });
+    const connection = new TcpChatConnection(
+      socket,
+      this.name,
+      (event) => {
+        if (event.type === 'closed' || event.type === 'dropped') {
+          this.#connections.delete(connection);
+        }
+        this.#onEvent(event);
+      },
+      this.#connectionOptions,
+    );
     this.#connections.add(connection);
     this.#onEvent({ type: 'connected', peer: connection.peer, outgoing });
   }

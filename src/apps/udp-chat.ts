@@ -1,6 +1,15 @@
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
-import { MessageTooLargeError, SocketClosedError, SocketError } from '../errors.js';
+import {
+  ConnectionRefusedError,
+  ConnectionResetError,
+  HostUnreachableError,
+  MessageTooLargeError,
+  NameResolutionError,
+  PeerUnreachableError,
+  SocketClosedError,
+  SocketError,
+} from '../errors.js';
 import {
   formatChatMessage,
   isLeaveMessage,
@@ -8,6 +17,8 @@ import {
   parseChatMessage,
   type ChatMessage,
 } from '../framing/chat-message.js';
+import { MAGIC, VERSION } from '../reliable/wire.js';
+import { checkChatLimit, PeerQueue } from './peer-queue.js';
 import type { MessageTransport } from './transport.js';
 
 /** What happens in a chat, as the peer sees it. */
@@ -24,34 +35,132 @@ export type ChatEvent =
   | { type: 'join'; peer: Endpoint }
   /** A peer sent its leave message and was forgotten. */
   | { type: 'leave'; peer: Endpoint }
+  /**
+   * A peer was dropped from the chat: it is unreachable, reset or gone (`error` says how), or
+   * it did not take what was sent to it: `queued` bytes waited `stalledFor` ms.
+   */
+  | { type: 'dropped'; peer: Endpoint; reason: 'unreachable'; error: SocketError }
+  | { type: 'dropped'; peer: Endpoint; reason: 'stalled'; queued: number; stalledFor: number }
+  /** A peer that joined by sending fell silent for longer than the peer expiry: forgotten. */
+  | { type: 'expired'; peer: Endpoint }
+  /** The peer set is full: datagrams from new senders are ignored (and counted) from now on. */
+  | { type: 'full'; limit: number }
+  /** A datagram of dsock's reliable protocol reached a plain chat (reported once). */
+  | { type: 'foreign'; peer: Endpoint }
   /** Sending to one peer failed; the chat goes on. */
   | { type: 'error'; peer: Endpoint | undefined; error: SocketError };
+
+/** Limits of a {@link UdpChatPeer}; every one has a default. */
+export interface UdpChatOptions {
+  /**
+   * The most peers known at once (default 256). Peers given at the start always count, even
+   * beyond it; a datagram from a new sender while the set is full is ignored and counted.
+   */
+  maxPeers?: number;
+  /**
+   * How long (ms) a peer that joined by sending may stay silent before it is forgotten
+   * (default 600,000: ten minutes). Peers given at the start never expire.
+   */
+  peerExpiry?: number;
+  /**
+   * Bytes sent to one peer and not yet taken by it (handed to the kernel, or acknowledged over
+   * reliable datagrams) before {@link UdpChatPeer.say} waits for it (default 1 MiB).
+   */
+  maxQueuedBytes?: number;
+  /** How long (ms) a peer's queue may stay full before the peer is dropped (default 5,000). */
+  stallTimeout?: number;
+  /** How long (ms) {@link UdpChatPeer.leave} waits for its leave message to be taken (default 500). */
+  leaveTimeout?: number;
+}
+
+const DEFAULTS = {
+  maxPeers: 256,
+  peerExpiry: 600_000,
+  maxQueuedBytes: 1024 * 1024,
+  stallTimeout: 5000,
+  leaveTimeout: 500,
+} as const;
+
+/** Errors that say a peer is unreachable, reset or gone: it is dropped from the chat. */
+function peerIsGone(error: SocketError): boolean {
+  return (
+    error instanceof PeerUnreachableError ||
+    error instanceof ConnectionRefusedError ||
+    error instanceof ConnectionResetError ||
+    error instanceof HostUnreachableError ||
+    error instanceof NameResolutionError
+  );
+}
+
+function asSocketError(error: unknown): SocketError {
+  return error instanceof SocketError ? error : new SocketError(String(error), 'ERR_SOCKET');
+}
+
+/** True for a datagram of dsock's reliable protocol (its magic and version open it). */
+function isReliableDatagram(data: Buffer): boolean {
+  return data.length >= 4 && data.readUInt16BE(0) === MAGIC && data[2] === VERSION;
+}
+
+/** One peer of the chat. */
+interface ChatPeer {
+  readonly endpoint: Endpoint;
+  /** Given at the start: never expires and does not count against the limit for strangers. */
+  readonly named: boolean;
+  /** When a datagram last came from it (performance.now()). */
+  lastHeard: number;
+  readonly queue: PeerQueue;
+}
 
 /**
  * A peer of the course's peer-to-peer group chat over one datagram socket: every line said is
  * sent as a chat message to every known peer; a datagram from an unknown endpoint makes its
- * sender a peer; a leave message makes the peer forget its sender.
+ * sender a peer (up to `maxPeers`); a leave message makes the peer forget its sender. A peer
+ * that is unreachable, reset or gone, or that does not take what is sent to it, is dropped;
+ * one that joined by sending and then fell silent expires. No peer can make a line wait longer
+ * than `stallTimeout`.
  */
 export class UdpChatPeer {
   readonly #transport: MessageTransport;
-  readonly #peers = new Map<string, Endpoint>();
+  readonly #peers = new Map<string, ChatPeer>();
+  /** Keys of the peers given at the start: they may come back after a drop or a leave. */
+  readonly #named = new Set<string>();
   readonly #onEvent: (event: ChatEvent) => void;
   readonly #receiving: Promise<void>;
+  readonly #limits: Required<UdpChatOptions>;
   #left = false;
+  #full = false;
+  #foreignReported = false;
+  #ignored = 0;
 
   /**
    * Starts a chat peer on `transport` (already bound), knowing `peers` at first; `onEvent` sees
-   * every message and every change of the peer set.
+   * every message and every change of the peer set. Throws RangeError for a bad option.
    */
   constructor(
     transport: MessageTransport,
     readonly name: string,
     peers: Iterable<Endpoint>,
     onEvent: (event: ChatEvent) => void,
+    options: UdpChatOptions = {},
   ) {
+    this.#limits = {
+      maxPeers: checkChatLimit(options.maxPeers, DEFAULTS.maxPeers, 'maxPeers'),
+      peerExpiry: checkChatLimit(options.peerExpiry, DEFAULTS.peerExpiry, 'peerExpiry'),
+      maxQueuedBytes: checkChatLimit(
+        options.maxQueuedBytes,
+        DEFAULTS.maxQueuedBytes,
+        'maxQueuedBytes',
+      ),
+      stallTimeout: checkChatLimit(options.stallTimeout, DEFAULTS.stallTimeout, 'stallTimeout'),
+      leaveTimeout: checkChatLimit(options.leaveTimeout, DEFAULTS.leaveTimeout, 'leaveTimeout', 0),
+    };
     this.#transport = transport;
     this.#onEvent = onEvent;
-    for (const peer of peers) this.#peers.set(formatEndpoint(peer), peer);
+    for (const peer of peers) {
+      const key = formatEndpoint(peer);
+      this.#named.add(key);
+      this.#add(key, peer);
+    }
     this.#receiving = this.#receive();
   }
 
@@ -62,28 +171,96 @@ export class UdpChatPeer {
 
   /** The peers known now. */
   get peers(): Endpoint[] {
-    return [...this.#peers.values()];
+    return [...this.#peers.values()].map((p) => p.endpoint);
+  }
+
+  /** Datagrams ignored because they came from new senders while the peer set was full. */
+  get ignoredDatagrams(): number {
+    return this.#ignored;
   }
 
   /**
    * Sends `text` as a chat message to every known peer. A message that would not fit in one
-   * datagram is refused with {@link MessageTooLargeError} before anything is sent.
+   * datagram is refused with {@link MessageTooLargeError} before anything is sent. Resolves
+   * once the message is on its way to every peer: at once, unless a peer's queue is full, and
+   * then no later than `stallTimeout`, when that peer is dropped.
    */
   async say(text: string): Promise<void> {
+    this.#expireSilent(performance.now());
     await this.#broadcast(formatChatMessage(text, this.name));
   }
 
   /**
-   * Tells every peer that this one leaves, then closes the socket. Idempotent; resolves once the
-   * receive loop has ended.
+   * Tells every peer that this one leaves (waiting at most `leaveTimeout` for it to be taken),
+   * then closes the socket. Idempotent; resolves once the receive loop has ended.
    */
   async leave(): Promise<void> {
     if (!this.#left) {
       this.#left = true;
-      await this.#broadcast(formatChatMessage(LEAVE_TEXT, this.name)).catch(() => undefined);
+      const payload = Buffer.from(formatChatMessage(LEAVE_TEXT, this.name));
+      if (payload.length <= this.#transport.maxMessageSize) {
+        const sends = [...this.#peers.values()].map((peer) => this.#send(peer, payload));
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled(sends),
+          new Promise((resolve) => (timer = setTimeout(resolve, this.#limits.leaveTimeout))),
+        ]);
+        clearTimeout(timer);
+      }
+      for (const peer of this.#peers.values()) peer.queue.close();
       await this.#transport.close();
     }
     await this.#receiving;
+  }
+
+  #add(key: string, endpoint: Endpoint): ChatPeer {
+    const peer: ChatPeer = {
+      endpoint,
+      named: this.#named.has(key),
+      lastHeard: performance.now(),
+      queue: new PeerQueue(this.#limits.maxQueuedBytes, this.#limits.stallTimeout),
+    };
+    this.#peers.set(key, peer);
+    return peer;
+  }
+
+  #forget(peer: ChatPeer): boolean {
+    const key = formatEndpoint(peer.endpoint);
+    if (this.#peers.get(key) !== peer) return false;
+    this.#peers.delete(key);
+    peer.queue.close();
+    if (this.#peers.size < this.#limits.maxPeers) this.#full = false;
+    return true;
+  }
+
+  #drop(peer: ChatPeer, error: SocketError): void {
+    if (this.#forget(peer)) {
+      this.#onEvent({ type: 'dropped', peer: peer.endpoint, reason: 'unreachable', error });
+    }
+  }
+
+  #expireSilent(now: number): void {
+    for (const peer of this.#peers.values()) {
+      if (!peer.named && now - peer.lastHeard > this.#limits.peerExpiry && this.#forget(peer)) {
+        this.#onEvent({ type: 'expired', peer: peer.endpoint });
+      }
+    }
+  }
+
+  /** Sends `payload` to `peer`, counting it in the peer's queue until the transport took it. */
+  #send(peer: ChatPeer, payload: Buffer): Promise<void> {
+    const size = payload.length;
+    peer.queue.add(size);
+    return this.#transport.sendTo(payload, peer.endpoint).then(
+      () => peer.queue.remove(size),
+      (error: unknown) => {
+        peer.queue.remove(size);
+        if (error instanceof SocketClosedError) return;
+        const failure = asSocketError(error);
+        if (peerIsGone(failure)) this.#drop(peer, failure);
+        else this.#onEvent({ type: 'error', peer: peer.endpoint, error: failure });
+      },
+    );
   }
 
   async #broadcast(message: string): Promise<void> {
@@ -96,17 +273,42 @@ export class UdpChatPeer {
         limit,
       );
     }
+    if (this.#left) throw new SocketClosedError('the chat was left: nothing more can be said');
     const payload = Buffer.from(message);
+    const full: ChatPeer[] = [];
+    for (const peer of this.#peers.values()) {
+      void this.#send(peer, payload);
+      if (peer.queue.full) full.push(peer);
+    }
+    if (full.length === 0) return;
     await Promise.all(
-      this.peers.map((peer) =>
-        this.#transport.sendTo(payload, peer).catch((error: unknown) => {
-          if (error instanceof SocketClosedError) throw error;
-          const failure =
-            error instanceof SocketError ? error : new SocketError(String(error), 'ERR_SOCKET');
-          this.#onEvent({ type: 'error', peer, error: failure });
-        }),
-      ),
+      full.map(async (peer) => {
+        const stall = await peer.queue.room();
+        if (stall !== undefined && this.#forget(peer)) {
+          this.#onEvent({ type: 'dropped', peer: peer.endpoint, reason: 'stalled', ...stall });
+        }
+      }),
     );
+  }
+
+  /** The peer a datagram from `sender` belongs to, or undefined when it is to be ignored. */
+  #peerFor(sender: Endpoint, key: string, now: number): ChatPeer | undefined {
+    const known = this.#peers.get(key);
+    if (known !== undefined) return known;
+    if (!this.#named.has(key) && this.#peers.size >= this.#limits.maxPeers) {
+      this.#expireSilent(now);
+      if (this.#peers.size >= this.#limits.maxPeers) {
+        this.#ignored++;
+        if (!this.#full) {
+          this.#full = true;
+          this.#onEvent({ type: 'full', limit: this.#limits.maxPeers });
+        }
+        return undefined;
+      }
+    }
+    const peer = this.#add(key, sender);
+    this.#onEvent({ type: 'join', peer: sender });
+    return peer;
   }
 
   async #receive(): Promise<void> {
@@ -116,24 +318,36 @@ export class UdpChatPeer {
         received = await this.#transport.recvFrom(this.#transport.maxMessageSize + 1);
       } catch (error) {
         if (error instanceof SocketClosedError) return;
-        // An asynchronous error (e.g. a peer's port unreachable) is not the end of the chat.
-        const failure =
-          error instanceof SocketError ? error : new SocketError(String(error), 'ERR_SOCKET');
-        this.#onEvent({ type: 'error', peer: failure.endpoint, error: failure });
+        // An asynchronous error (e.g. a peer's port unreachable) is not the end of the chat,
+        // but a peer it names as gone is dropped.
+        const failure = asSocketError(error);
+        const peer = failure.endpoint && this.#peers.get(formatEndpoint(failure.endpoint));
+        if (peer && peerIsGone(failure)) this.#drop(peer, failure);
+        else this.#onEvent({ type: 'error', peer: failure.endpoint, error: failure });
         continue;
       }
       const { data, sender } = received;
-      const raw = data.toString('utf8');
-      const key = formatEndpoint(sender);
-      if (isLeaveMessage(raw)) {
-        this.#onEvent({ type: 'message', raw, message: parseChatMessage(raw), sender });
-        if (this.#peers.delete(key)) this.#onEvent({ type: 'leave', peer: sender });
+      if (isReliableDatagram(data)) {
+        // Not chat text: a peer runs with --reliable and this chat does not.
+        if (!this.#foreignReported) {
+          this.#foreignReported = true;
+          this.#onEvent({ type: 'foreign', peer: sender });
+        }
         continue;
       }
-      if (!this.#peers.has(key)) {
-        this.#peers.set(key, sender);
-        this.#onEvent({ type: 'join', peer: sender });
+      const raw = data.toString('utf8');
+      const key = formatEndpoint(sender);
+      const now = performance.now();
+      if (isLeaveMessage(raw)) {
+        const peer = this.#peers.get(key);
+        if (peer === undefined) continue;
+        this.#onEvent({ type: 'message', raw, message: parseChatMessage(raw), sender });
+        if (this.#forget(peer)) this.#onEvent({ type: 'leave', peer: sender });
+        continue;
       }
+      const peer = this.#peerFor(sender, key, now);
+      if (peer === undefined) continue;
+      peer.lastHeard = now;
       this.#onEvent({ type: 'message', raw, message: parseChatMessage(raw), sender });
     }
   }

@@ -1,16 +1,23 @@
 import { formatEndpoint } from '../endpoint/format.js';
-import { MessageTooLargeError } from '../errors.js';
+import { MessageTooLargeError, PeerUnreachableError } from '../errors.js';
 import type { GroupChatEvent } from '../apps/tcp-group-chat.js';
-import { chatName, InputLines, status, terminationSignal } from './terminal.js';
+import { chatName, InputLines, showReceived, status, terminationSignal } from './terminal.js';
+
+/** What the reliable side adds when a peer never acknowledges: it may be a plain chat. */
+const PLAIN_PEER_HINT = 'if it runs a plain chat, use --reliable on both sides';
+
+function seconds(ms: number): string {
+  return `${Math.round(ms / 100) / 10} s`;
+}
 
 /**
- * Shows a chat event: received messages on stdout exactly as they came (a newline after each),
- * everything else as a status line on stderr.
+ * Shows a chat event: received messages on stdout as they came (a newline after each; control
+ * characters escaped on a terminal), everything else as a status line on stderr.
  */
 export function showChatEvent(event: GroupChatEvent): void {
   switch (event.type) {
     case 'message':
-      process.stdout.write(`${event.raw}\n`);
+      showReceived(event.raw);
       break;
     case 'join':
       status(`# new peer ${formatEndpoint(event.peer)}`);
@@ -31,6 +38,31 @@ export function showChatEvent(event: GroupChatEvent): void {
     case 'unreachable':
       status(`# cannot reach ${formatEndpoint(event.peer)}: ${event.error.message}`);
       break;
+    case 'dropped':
+      if (event.reason === 'stalled') {
+        status(
+          `# dropped ${formatEndpoint(event.peer)}: not reading (${event.queued} bytes ` +
+            `waited ${seconds(event.stalledFor)} to be sent)`,
+        );
+      } else {
+        const hint = event.error instanceof PeerUnreachableError ? ` (${PLAIN_PEER_HINT})` : '';
+        status(`# dropped ${formatEndpoint(event.peer)}: ${event.error.message}${hint}`);
+      }
+      break;
+    case 'expired':
+      status(`# ${formatEndpoint(event.peer)} fell silent: no longer a peer`);
+      break;
+    case 'full':
+      status(
+        `# peer limit of ${event.limit} reached: ignoring new senders until a peer leaves or ` +
+          'falls silent',
+      );
+      break;
+    case 'foreign':
+      status(
+        `# a peer speaks dsock's reliable protocol: use --reliable (${formatEndpoint(event.peer)})`,
+      );
+      break;
     case 'error':
       status(`# ${event.error.message}`);
       break;
@@ -48,25 +80,36 @@ export interface ChatLoop {
   ended?: Promise<void>;
 }
 
+/** Resolves when `signal` aborts (never rejects). */
+function aborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+}
+
 /**
  * Reads lines and sends each non-empty one until the end of input, the signal, or the end of
- * the chat. A line too long to send is refused with a message, and the chat goes on.
+ * the chat. A line too long to send is refused with a message, and the chat goes on. A line
+ * still being sent when the signal comes is left to the chat's close.
  */
 export async function typeLines(loop: ChatLoop): Promise<void> {
   const { input, signal, say } = loop;
   const ended = new AbortController();
   void loop.ended?.then(() => ended.abort());
   const stop = AbortSignal.any([signal, ended.signal]);
+  const stopped = aborted(stop);
   for (;;) {
     const line = await input.next(stop);
     if (line === null) return;
     if (line.trim() === '') continue;
     try {
-      await say(line);
+      await Promise.race([say(line), stopped]);
     } catch (error) {
       if (!(error instanceof MessageTooLargeError)) throw error;
       status(`# not sent: ${error.message}`);
     }
+    if (stop.aborted) return;
   }
 }
 
@@ -81,14 +124,15 @@ export interface ChatTerminal {
 /**
  * Runs a chat command's terminal side: reads stdin lines, ends on SIGINT/SIGTERM, gets the user
  * name (`given`, or asked for), then runs `chat`, and cleans up. Resolves with exit status 0,
- * also when the user gives up before naming themselves.
+ * also when the user gives up before naming themselves; after a signal the process exits with
+ * status 0 within a second, whatever the peers do (see {@link terminationSignal}).
  */
 export async function runChatCommand(
   given: string | undefined,
   chat: (terminal: ChatTerminal) => Promise<void>,
 ): Promise<number> {
   const input = new InputLines();
-  const termination = terminationSignal();
+  const termination = terminationSignal({ exitStatus: 0 });
   try {
     const name = await chatName(given, input, termination.signal);
     if (name !== null) await chat({ name, input, signal: termination.signal });

@@ -7,6 +7,42 @@ export function status(text: string): void {
 }
 
 /**
+ * Control characters a terminal would act on: C0 except tab and newline, DEL, C1 (U+0080-U+009F,
+ * where U+009B starts a sequence as ESC [ does), and the bidirectional overrides and isolates
+ * that make text read differently from what it is.
+ */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+function escapeControl(char: string): string {
+  const code = char.charCodeAt(0);
+  return code < 0x100
+    ? `\\x${code.toString(16).padStart(2, '0')}`
+    : `\\u${code.toString(16).padStart(4, '0')}`;
+}
+
+/**
+ * `text` with every control character a terminal would act on shown as an escape (`\x1b`,
+ * `\x07`, `\x00`, `\u202e`): text from the network cannot set the window title, clear the
+ * screen or ring the bell. Newline and tab stay as they are.
+ */
+export function harmless(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, escapeControl);
+}
+
+/**
+ * Writes text received from the network to stdout, followed by a newline. On a terminal, control
+ * characters are shown escaped (see {@link harmless}); on a pipe or a file the bytes stay exactly
+ * as received.
+ */
+export function showReceived(text: string): void {
+  process.stdout.write(`${process.stdout.isTTY ? harmless(text) : text}\n`);
+}
+
+/** Lines read from stdin and not yet used, before reading pauses. */
+const MAX_WAITING_LINES = 1024;
+
+/**
  * The lines typed on stdin, one at a time. On a terminal the prompt is shown on stderr; when
  * stdin is a pipe or a file, lines are read as they come. `next()` resolves with null at the end
  * of input (Ctrl+D, or the end of the pipe).
@@ -18,6 +54,7 @@ export class InputLines {
   #ended = false;
 
   readonly #input: NodeJS.ReadStream;
+  #paused = false;
 
   constructor(input: NodeJS.ReadStream = process.stdin) {
     this.#input = input;
@@ -30,6 +67,11 @@ export class InputLines {
       const waiter = this.#waiters.shift();
       if (waiter) waiter(line);
       else this.#lines.push(line);
+      // Lines typed (or piped) faster than the command uses them wait in the pipe, not here.
+      if (this.#lines.length >= MAX_WAITING_LINES && !this.#paused) {
+        this.#paused = true;
+        this.#readline.pause();
+      }
     });
     // On a terminal readline takes Ctrl+C for itself; hand it on, so that it ends the command.
     this.#readline.on('SIGINT', () => process.kill(process.pid, 'SIGINT'));
@@ -47,6 +89,10 @@ export class InputLines {
   /** The next line, or null at the end of input or once `signal` aborts. */
   next(signal?: AbortSignal): Promise<string | null> {
     const line = this.#lines.shift();
+    if (this.#paused && this.#lines.length < MAX_WAITING_LINES / 2 && !this.#ended) {
+      this.#paused = false;
+      this.#readline.resume();
+    }
     if (line !== undefined) return Promise.resolve(line);
     if (this.#ended || signal?.aborted) return Promise.resolve(null);
     return new Promise((resolve) => {
@@ -96,14 +142,41 @@ export async function chatName(
 }
 
 /**
- * An AbortSignal that fires on SIGINT or SIGTERM, so that a command ends gracefully instead of
- * being killed. `dispose()` removes the handlers.
+ * How long a command may take to end after SIGINT or SIGTERM, in milliseconds, before it is
+ * ended anyway: whatever is still pending then (a peer that does not read, an acknowledgement
+ * that does not come) is abandoned.
  */
-export function terminationSignal(): { signal: AbortSignal; dispose(): void } {
+export const SIGNAL_GRACE_MS = 800;
+
+/** Options of {@link terminationSignal}. */
+export interface TerminationOptions {
+  /** The exit status when the command has to be ended after the grace period (default 0). */
+  exitStatus?: number;
+  /** The grace period in milliseconds (default {@link SIGNAL_GRACE_MS}). */
+  grace?: number;
+}
+
+/**
+ * An AbortSignal that fires on SIGINT or SIGTERM, so that a command ends gracefully instead of
+ * being killed. Whatever the command still waits for, the process exits `grace` ms after the
+ * signal (with `exitStatus`), and at once on a second signal: no peer can keep it running.
+ * `dispose()` removes the handlers; the deadline of a signal already received stays.
+ */
+export function terminationSignal(options: TerminationOptions = {}): {
+  signal: AbortSignal;
+  dispose(): void;
+} {
+  const exitStatus = options.exitStatus ?? 0;
+  const grace = options.grace ?? SIGNAL_GRACE_MS;
   const controller = new AbortController();
-  const onSignal = (name: NodeJS.Signals): void => controller.abort(name);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const onSignal = (name: NodeJS.Signals): void => {
+    if (controller.signal.aborted) process.exit(exitStatus);
+    controller.abort(name);
+    // Unreferenced: a command that ends in time exits as usual, without waiting for this.
+    setTimeout(() => process.exit(exitStatus), grace).unref();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   return {
     signal: controller.signal,
     dispose() {

@@ -77,4 +77,59 @@ describe('UDP group chat peer', () => {
       await raw.close();
     }
   });
+
+  it('knows at most maxPeers: new senders beyond are ignored and counted, named peers come back', async () => {
+    const sockets = await Promise.all([0, 1, 2, 3].map(() => DatagramSocket.bind('127.0.0.1:0')));
+    const [sa, named, first, late] = sockets as [
+      DatagramSocket,
+      DatagramSocket,
+      DatagramSocket,
+      DatagramSocket,
+    ];
+    const log = new EventLog<ChatEvent>();
+    const a = new UdpChatPeer(sa, 'Alice', [named.localEndpoint], log.push, { maxPeers: 2 });
+    try {
+      await first.sendTo('from first', sa.localEndpoint);
+      await log.until((e) => e.type === 'join', 'the first stranger joins');
+      await late.sendTo('from late', sa.localEndpoint);
+      await log.until((e) => e.type === 'full', 'the set is full');
+      await named.sendTo(`x ${LEAVE}`, sa.localEndpoint);
+      await log.until((e) => e.type === 'leave', 'the named peer leaves');
+      // A named peer is let back in even though a stranger took its place in the meantime.
+      await late.sendTo('late again', sa.localEndpoint);
+      await named.sendTo('back', sa.localEndpoint);
+      await log.until((e) => textOrRaw(e) === 'back', 'the named peer is back');
+      assert.deepEqual(
+        a.peers.map((p) => p.port).sort(),
+        [first.localEndpoint.port, late.localEndpoint.port, named.localEndpoint.port].sort(),
+      );
+      assert.equal(a.ignoredDatagrams, 1);
+      assert.ok(!log.events.some((e) => textOrRaw(e) === 'from late'));
+    } finally {
+      await a.leave();
+      await Promise.all([named.close(), first.close(), late.close()]);
+    }
+  });
+
+  it('refuses unusable limits with a RangeError naming the option', async () => {
+    const socket = await DatagramSocket.bind('127.0.0.1:0');
+    try {
+      for (const [option, value] of [
+        ['maxPeers', 0],
+        ['peerExpiry', -1],
+        ['maxQueuedBytes', 1.5],
+        ['stallTimeout', 2 ** 31],
+      ] as const) {
+        assert.throws(
+          () => new UdpChatPeer(socket, 'A', [], () => undefined, { [option]: value }),
+          (error: unknown) => error instanceof RangeError && error.message.includes(option),
+        );
+      }
+    } finally {
+      await socket.close();
+    }
+  });
 });
+
+const LEAVE = '<LEAVES THE CHAT>';
+const textOrRaw = (e: ChatEvent): string | undefined => (e.type === 'message' ? e.raw : undefined);

@@ -119,7 +119,10 @@ export const chatTcpGroupCommand: Command = {
 
 Joins a group chat over TCP: listens on PORT for members that join, connects to each PEER
 given, and sends every typed line to every member connected so far, whichever side connected.
-A failed or closed connection is dropped and reported; the chat goes on.
+A failed or closed connection is dropped and reported; the chat goes on. A member that takes
+nothing for 5 s while 1 MiB waits for it is disconnected, so that it holds back nobody else.
+On a terminal, control characters in received text are shown escaped; on a pipe the bytes stay
+as received. Ctrl+C or SIGTERM ends the chat within a second.
 
 Options:
   --name NAME    the user name (asked for, or read as the first line of stdin, if left out)
