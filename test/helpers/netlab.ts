@@ -306,8 +306,13 @@ export class NetLab {
   }
 
   /** Starts one of the Python peers of test/interop on `host`. */
-  python(host: string, script: string, args: (string | number)[]): LineChild {
-    return this.spawn(host, 'python3', [`test/interop/${script}`, ...args]);
+  python(
+    host: string,
+    script: string,
+    args: (string | number)[],
+    env: Record<string, string> = {},
+  ): LineChild {
+    return this.spawn(host, 'python3', [`test/interop/${script}`, ...args], env);
   }
 
   /** Runs a command on `host` to its end and returns its stdout; throws if it fails. */
