@@ -65,6 +65,19 @@ export class UdpChatPeer {
     return [...this.#peers.values()];
   }
 
+  /** Adds a peer found another way (e.g. by discovery); false if it was known already. */
+  addPeer(peer: Endpoint): boolean {
+    const key = formatEndpoint(peer);
+    if (this.#peers.has(key)) return false;
+    this.#peers.set(key, peer);
+    return true;
+  }
+
+  /** Forgets a peer (e.g. one discovery lost); false if it was not known. */
+  removePeer(peer: Endpoint): boolean {
+    return this.#peers.delete(formatEndpoint(peer));
+  }
+
   /**
    * Sends `text` as a chat message to every known peer. A message that would not fit in one
    * datagram is refused with {@link MessageTooLargeError} before anything is sent.
