@@ -1,7 +1,10 @@
 import { resolvePeers } from '../../apps/resolve.js';
 import { UdpChatPeer } from '../../apps/udp-chat.js';
 import { formatEndpoint } from '../../endpoint/format.js';
+import type { Discovery } from '../../discovery/discovery.js';
+import type { Endpoint } from '../../endpoint/endpoint.js';
 import type { Command } from '../command.js';
+import { DISCOVER_HELP, DISCOVER_OPTIONS, discoverPeers } from '../discover-peers.js';
 import { endpointArgument, parseCommandLine, portArgument, stringOption } from '../args.js';
 import { runChatCommand, showChatEvent, typeLines } from '../chat-session.js';
 import { status } from '../terminal.js';
@@ -12,6 +15,7 @@ export const chatUdpCommand: Command = {
   words: ['chat', 'udp'],
   summary: 'peer-to-peer group chat over one datagram socket',
   help: `Usage: dsock chat udp PORT [PEER...] [--name NAME] [--host HOST] [--reliable]
+                     [--discover [--room NAME]]
 
 Group chat over UDP, wire-compatible with the course's Python peers. Binds PORT (0: any free
 port), sends each typed line as a chat message to every known peer, and prints what arrives.
@@ -26,9 +30,11 @@ Options:
   --name NAME    the user name (asked for, or read as the first line of stdin, if left out)
   --host HOST    the local address to bind (default 0.0.0.0, every interface)
 ${RELIABLE_HELP}
+${DISCOVER_HELP}
 
 Example:
   dsock chat udp 8080 127.0.0.1:8081 --name Alice
+  dsock chat udp 8080 --discover --room lab --name Alice
   printf 'Bob\\nhi\\n' | dsock chat udp 8081 127.0.0.1:8080
 `,
   run(args) {
@@ -36,6 +42,7 @@ Example:
       name: { type: 'string', short: 'n' },
       host: { type: 'string' },
       ...RELIABLE_OPTION,
+      ...DISCOVER_OPTIONS,
     });
     const [portText, ...peerTexts] = positionals;
     const port = portArgument(portText);
@@ -54,9 +61,16 @@ Example:
         showChatEvent,
       );
       status(`# ${name} chatting on ${formatEndpoint(socket.localEndpoint)}`);
+      const found = {
+        add: (p: Endpoint) => chat.addPeer(p),
+        remove: (p: Endpoint) => chat.removePeer(p),
+      };
+      let discovery: Discovery | undefined;
       try {
+        discovery = await discoverPeers(values, 'chat/udp', name, socket.localEndpoint.port, found);
         await typeLines({ input, signal, say: (text) => chat.say(text) });
       } finally {
+        await discovery?.close();
         await chat.leave();
       }
     });
