@@ -12,3 +12,4 @@ export * from './datagram/index.js';
 export * from './stream/index.js';
 export * from './framing/index.js';
 export * from './reliable/index.js';
+export * from './discovery/index.js';

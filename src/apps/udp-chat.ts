@@ -124,6 +124,8 @@ export class UdpChatPeer {
   readonly #peers = new Map<string, ChatPeer>();
   /** Keys of the peers given at the start: they may come back after a drop or a leave. */
   readonly #named = new Set<string>();
+  /** Keys of the peers added by {@link addPeer}: treated as named until removed. */
+  readonly #found = new Set<string>();
   readonly #onEvent: (event: ChatEvent) => void;
   readonly #receiving: Promise<void>;
   readonly #limits: Required<UdpChatOptions>;
@@ -177,6 +179,34 @@ export class UdpChatPeer {
   /** Datagrams ignored because they came from new senders while the peer set was full. */
   get ignoredDatagrams(): number {
     return this.#ignored;
+  }
+
+  /**
+   * Adds a peer found another way (e.g. by discovery); false if it was known already. Like a
+   * peer given at the start it never expires (whoever found it removes it) and is not refused
+   * by `maxPeers` (the finder has its own cap).
+   */
+  addPeer(peer: Endpoint): boolean {
+    const key = formatEndpoint(peer);
+    if (this.#peers.has(key)) return false;
+    if (!this.#named.has(key)) {
+      this.#named.add(key);
+      this.#found.add(key);
+    }
+    this.#add(key, peer);
+    return true;
+  }
+
+  /**
+   * Forgets a peer added by {@link addPeer} (e.g. one discovery lost); false if it was not
+   * known. A peer given at the start stays.
+   */
+  removePeer(peer: Endpoint): boolean {
+    const key = formatEndpoint(peer);
+    if (!this.#found.delete(key)) return false;
+    this.#named.delete(key);
+    const known = this.#peers.get(key);
+    return known !== undefined && this.#forget(known);
   }
 
   /**

@@ -1,5 +1,6 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AddressFamily, Endpoint } from '../endpoint/endpoint.js';
+import { interfaceAddress } from '../endpoint/interfaces.js';
 import { familyOf } from '../endpoint/parse.js';
 import {
   AddressInUseError,
@@ -34,9 +35,23 @@ function isMulticast(address: string, family: AddressFamily): boolean {
   return isIPv6(address) && /^ff/i.test(address);
 }
 
-/** Checks a multicast group address of the socket's family. */
-export function checkGroup(group: unknown, family: AddressFamily): string {
-  if (typeof group === 'string' && isMulticast(group, family)) return group;
+/** A multicast group to join, and the interface its scope names (`ff02::1%eth1`), if any. */
+export interface GroupAddress {
+  group: string;
+  /** The scope of an IPv6 group, as the system's calls take it (`::%eth1`). */
+  scope: string | undefined;
+}
+
+/**
+ * Checks a multicast group address of the socket's family. An IPv6 group may carry the
+ * interface as scope (`ff02::1%eth1`), which is split off.
+ */
+export function checkGroup(group: unknown, family: AddressFamily): GroupAddress {
+  if (typeof group === 'string' && isMulticast(group, family)) {
+    const at = group.indexOf('%');
+    if (at < 0) return { group, scope: undefined };
+    return { group: group.slice(0, at), scope: interfaceAddress(group, family) };
+  }
   const range = family === 'IPv4' ? '224.0.0.0 to 239.255.255.255' : 'ff00::/8';
   throw new InvalidEndpointError(
     `invalid multicast group ${describe(group)} for an ${family} socket: ` +
@@ -47,20 +62,33 @@ export function checkGroup(group: unknown, family: AddressFamily): string {
 }
 
 /**
- * Checks a local interface address of the socket's family; IPv6 ones may carry a scope
- * (`"::%lo"`, `"fe80::1%eth0"`).
+ * Checks a local interface for a socket of `family`, given by name (`eth0`) or address (IPv6
+ * ones may carry a scope: `"::%lo"`, `"fe80::1%eth0"`), and returns what the system's calls
+ * take (see {@link interfaceAddress}).
  */
-export function checkInterface(address: unknown, family: AddressFamily): string {
-  const ok = typeof address === 'string' && (family === 'IPv4' ? isIPv4(address) : isIPv6(address));
-  if (ok) return address;
-  throw new InvalidEndpointError(
-    `invalid interface ${describe(address)} for an ${family} socket: ` +
-      (family === 'IPv4'
-        ? 'give the IPv4 address of a local interface, such as "127.0.0.1"'
-        : 'give an IPv6 address with the interface as scope, such as "::%lo"'),
-    address,
-    'host',
-  );
+export function checkInterface(iface: unknown, family: AddressFamily): string {
+  return interfaceAddress(iface, family);
+}
+
+/**
+ * The interface of a group membership: the one given, else the group's scope. Throws
+ * {@link InvalidEndpointError} when both are given and differ.
+ */
+export function membershipInterface(
+  group: GroupAddress,
+  iface: string | undefined,
+  family: AddressFamily,
+): string | undefined {
+  const on = iface === undefined ? undefined : checkInterface(iface, family);
+  if (on !== undefined && group.scope !== undefined && on !== group.scope) {
+    throw new InvalidEndpointError(
+      `group ${group.group}%${group.scope.slice(3)} is scoped to another interface than ` +
+        `${describe(iface)}: give the interface once`,
+      iface,
+      'host',
+    );
+  }
+  return on ?? group.scope;
 }
 
 /**

@@ -1,7 +1,8 @@
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
-import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
-import { checkGroup, checkInterface, optionError } from './addresses.js';
+import { InvalidEndpointError, SocketClosedError, SocketError, toSocketError } from '../errors.js';
+import { multicastInterfaces } from '../endpoint/interfaces.js';
+import { checkGroup, checkInterface, membershipInterface, optionError } from './addresses.js';
 import { toDestination } from './destination.js';
 import { checkFlag, checkInteger, MAX_DATAGRAM_SIZE } from './options.js';
 import { CLOSED } from './outbox.js';
@@ -169,36 +170,80 @@ export abstract class DatagramSocketBase {
   }
 
   /**
-   * Chooses the interface multicast datagrams leave by: its IPv4 address, or for IPv6 the
-   * any-address scoped to the interface (`"::%eth0"`).
+   * Chooses the interface multicast datagrams leave by, by name (`"eth0"`) or by address (an
+   * IPv4 address of it; for IPv6 an address of it or the scoped any-address `"::%eth0"`).
+   * Throws {@link AddressNotAvailableError} for an interface this machine does not have.
    */
   setMulticastInterface(iface: string): void {
+    this.checkOpen('setMulticastInterface');
     const value = checkInterface(iface, this.#family);
-    this.#option(`setMulticastInterface ${value}`, () =>
+    this.#option(`setMulticastInterface ${iface}`, () =>
       this.transport.setMulticastInterface(value),
     );
   }
 
   /**
-   * Joins multicast `group` on the interface with address `iface` (by default one the system
-   * chooses). Rejects a non-multicast address with {@link InvalidEndpointError}; joining twice
-   * fails with {@link AddressInUseError}.
+   * Joins multicast `group` on interface `iface`, given by name (`"eth0"`) or address; left
+   * out, on the interface the system chooses (the route to the group), or for an IPv6 group
+   * with a scope (`"ff02::1%eth1"`) on that interface. Rejects a non-multicast address with
+   * {@link InvalidEndpointError}; joining twice fails with {@link AddressInUseError}. To hear
+   * a group on every LAN of a machine with several, see {@link joinGroupOnAllInterfaces}.
    */
   joinGroup(group: string, iface?: string): void {
+    this.checkOpen('joinGroup');
     const value = checkGroup(group, this.#family);
-    const on = iface === undefined ? undefined : checkInterface(iface, this.#family);
-    this.#option(`joinGroup ${value}${on ? ` on ${on}` : ''}`, () =>
-      this.transport.addMembership(value, on),
+    const on = membershipInterface(value, iface, this.#family);
+    this.#option(`joinGroup ${group}${iface ? ` on ${iface}` : ''}`, () =>
+      this.transport.addMembership(value.group, on),
     );
   }
 
   /** Leaves a multicast group joined with {@link joinGroup} (same `iface`). */
   leaveGroup(group: string, iface?: string): void {
+    this.checkOpen('leaveGroup');
     const value = checkGroup(group, this.#family);
-    const on = iface === undefined ? undefined : checkInterface(iface, this.#family);
-    this.#option(`leaveGroup ${value}${on ? ` on ${on}` : ''}`, () =>
-      this.transport.dropMembership(value, on),
+    const on = membershipInterface(value, iface, this.#family);
+    this.#option(`leaveGroup ${group}${iface ? ` on ${iface}` : ''}`, () =>
+      this.transport.dropMembership(value.group, on),
     );
+  }
+
+  /**
+   * Joins multicast `group` on every multicast-capable interface that is up (loopback left
+   * out; see {@link multicastInterfaces}), so that a machine on several LANs hears the group on
+   * each of them. Interfaces where the socket is a member already are passed over, so calling
+   * it again after interfaces came up joins just the new ones. Returns the names of the
+   * interfaces joined by this call.
+   *
+   * @example
+   * ```ts
+   * const socket = await DatagramSocket.bind('0.0.0.0:5353', { reuseAddress: true });
+   * console.log(`joined on ${socket.joinGroupOnAllInterfaces('239.255.77.77').join(', ')}`);
+   * ```
+   */
+  joinGroupOnAllInterfaces(group: string): string[] {
+    this.checkOpen('joinGroupOnAllInterfaces');
+    const value = checkGroup(group, this.#family);
+    if (value.scope !== undefined) {
+      throw new InvalidEndpointError(
+        `group ${group} names one interface by its scope: join it with joinGroup`,
+        group,
+        'host',
+      );
+    }
+    const joined: string[] = [];
+    for (const face of multicastInterfaces(this.#family)) {
+      try {
+        this.transport.addMembership(value.group, face.address);
+        joined.push(face.name);
+      } catch (error) {
+        const code = (error as { code?: unknown } | null)?.code;
+        // A member already, or the interface went away since it was listed.
+        if (code === 'EADDRINUSE' || code === 'ENODEV' || code === 'EADDRNOTAVAIL') continue;
+        throw optionError(`joinGroup ${group} on ${face.name}`, error, this.local);
+      }
+    }
+    return joined;
   }
 
   #option(what: string, apply: () => unknown): void {

@@ -10,4 +10,12 @@ export {
   familyOf,
   type EndpointDefaults,
 } from './parse.js';
-export { localAddresses, type LocalAddress, type LocalAddressesOptions } from './interfaces.js';
+export {
+  localAddresses,
+  multicastInterfaces,
+  interfaceAddress,
+  type AddressFlags,
+  type LocalAddress,
+  type LocalAddressesOptions,
+  type MulticastInterface,
+} from './interfaces.js';

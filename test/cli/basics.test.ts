@@ -33,12 +33,17 @@ describe('dsock command line', () => {
   });
 
   it('lists local addresses, IPv4 by default', async () => {
-    const v4 = await run(['ips']);
+    const v4 = await run(['ips', '--json']);
     assert.equal(v4.code, 0);
-    assert.ok(v4.out.includes('127.0.0.1'));
-    assert.ok(v4.out.every((a) => !a.includes(':')));
-    const all = await run(['ips', '--all']);
-    assert.ok(all.out.length >= v4.out.length);
+    const listed = JSON.parse(v4.out.join('\n')) as {
+      address: string;
+      family: string;
+      reach: string;
+    }[];
+    assert.ok(listed.some((a) => a.address === '127.0.0.1' && a.reach === 'this machine'));
+    assert.ok(listed.every((a) => a.family === 'IPv4'));
+    const all = await run(['ips', '--all', '--json']);
+    assert.ok((JSON.parse(all.out.join('\n')) as unknown[]).length >= listed.length);
   });
 
   const bad: [string[], RegExp][] = [

@@ -117,7 +117,10 @@ describe('DatagramSocket multicast', () => {
       assert.throws(() => v4.joinGroup(group), InvalidEndpointError, group);
       assert.throws(() => v4.leaveGroup(group), InvalidEndpointError, group);
     }
-    assert.throws(() => v4.joinGroup('239.255.0.1', 'lo'), /interface "lo"/);
+    assert.throws(
+      () => v4.joinGroup('239.255.0.1', 'no such interface'),
+      /interface "no such interface"/,
+    );
     assert.throws(() => v4.setMulticastInterface('::1'), InvalidEndpointError);
     if (await unavailable(t, 'IPv6')) return;
     const v6 = await sockets.bind('[::1]:0');

@@ -182,3 +182,29 @@ describe('formatEndpoint and parseEndpoint', () => {
     );
   });
 });
+
+describe('scoped IPv6 endpoints (link-local and multicast with an interface)', () => {
+  it('reads and writes back a scope by interface name or index', () => {
+    for (const [text, host, port] of [
+      ['[fe80::1%eth0]:9000', 'fe80::1%eth0', 9000],
+      ['[fe80::a:b:c:d%2]:1', 'fe80::a:b:c:d%2', 1],
+      ['[ff02::1%eth1]:5353', 'ff02::1%eth1', 5353],
+      ['fe80::1%eth0', 'fe80::1%eth0', 0],
+    ] as const) {
+      const endpoint = parseEndpoint(text);
+      assert.deepEqual(endpoint, { host, port }, text);
+      if (port !== 0) assert.equal(formatEndpoint(endpoint), text);
+      assert.deepEqual(parseEndpoint(formatEndpoint(endpoint)), endpoint);
+    }
+    assert.deepEqual(toEndpoint({ host: '[fe80::1%eth0]', port: 7 }), {
+      host: 'fe80::1%eth0',
+      port: 7,
+    });
+  });
+
+  it('refuses a scope without a name, and a scoped address with an unbracketed port', () => {
+    rejects('[fe80::1%]:9000', 'host', /brackets hold an IPv6 address/);
+    rejects('[fe80::1%eth 0]:9000', 'host', /brackets hold an IPv6 address/);
+    rejects('fe80::1%eth0:9000', 'endpoint', /must be bracketed/);
+  });
+});

@@ -9,12 +9,14 @@ datetime.fromisoformat reads its timestamp), {"closed": true} when a TCP peer le
 Every line of stdin is sent as a chat message; at the end of stdin the peer leaves.
 
   chat_peer.py udp NAME [HOST:PORT...]   UDP group chat peer bound to 127.0.0.1:0
+                                         (CHAT_PEER_HOST=0.0.0.0 binds another address)
   chat_peer.py tcp-server NAME           one-to-one TCP chat, waits for one client
   chat_peer.py tcp-client NAME HOST PORT one-to-one TCP chat, connects
   chat_peer.py echo-client HOST PORT N   sends N pattern bytes to an echo server while
                                          reading the echo; prints {"sent", "received", "same"}
 """
 import json
+import os
 import socket
 import struct
 import sys
@@ -52,7 +54,7 @@ def udp(name, peers):
     peers = [parse_peer(p) for p in peers]
     lock = threading.Lock()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((os.environ.get("CHAT_PEER_HOST", "127.0.0.1"), 0))
         print("READY", sock.getsockname()[1], flush=True)
 
         def receive():

@@ -3,7 +3,10 @@ import { UdpChatPeer } from '../../apps/udp-chat.js';
 import { DatagramSocket } from '../../datagram/datagram-socket.js';
 import { formatEndpoint } from '../../endpoint/format.js';
 import { ReliableDatagramSocket } from '../../reliable/reliable-socket.js';
+import type { Discovery } from '../../discovery/discovery.js';
+import type { Endpoint } from '../../endpoint/endpoint.js';
 import type { Command } from '../command.js';
+import { DISCOVER_HELP, DISCOVER_OPTIONS, discoverPeers } from '../discover-peers.js';
 import {
   endpointArgument,
   numberOption,
@@ -26,7 +29,7 @@ export const chatUdpCommand: Command = {
   words: ['chat', 'udp'],
   summary: 'peer-to-peer group chat over one datagram socket',
   help: `Usage: dsock chat udp PORT [PEER...] [--name NAME] [--host HOST] [--max-peers N]
-                     [--peer-expiry SECONDS] [--reliable]
+                     [--peer-expiry SECONDS] [--reliable] [--discover [--room NAME]]
 
 Group chat over UDP, wire-compatible with the course's Python peers. Binds PORT (0: any free
 port), sends each typed line as a chat message to every known peer, and prints what arrives.
@@ -48,9 +51,11 @@ Options:
   --max-peers N         the most peers known at once (default 256)
   --peer-expiry SECONDS how long a peer that joined by sending may stay silent (default 600)
 ${RELIABLE_HELP}
+${DISCOVER_HELP}
 
 Example:
   dsock chat udp 8080 127.0.0.1:8081 --name Alice
+  dsock chat udp 8080 --discover --room lab --name Alice
   printf 'Bob\\nhi\\n' | dsock chat udp 8081 127.0.0.1:8080
 `,
   run(args) {
@@ -60,6 +65,7 @@ Example:
       'max-peers': { type: 'string' },
       'peer-expiry': { type: 'string' },
       ...RELIABLE_OPTION,
+      ...DISCOVER_OPTIONS,
     });
     const [portText, ...peerTexts] = positionals;
     const port = portArgument(portText);
@@ -90,9 +96,16 @@ Example:
         peerExpiry: expiry === undefined ? undefined : Math.round(expiry * 1000),
       });
       status(`# ${name} chatting on ${formatEndpoint(socket.localEndpoint)}`);
+      const found = {
+        add: (p: Endpoint) => chat.addPeer(p),
+        remove: (p: Endpoint) => chat.removePeer(p),
+      };
+      let discovery: Discovery | undefined;
       try {
+        discovery = await discoverPeers(values, 'chat/udp', name, socket.localEndpoint.port, found);
         await typeLines({ input, signal, say: (text) => chat.say(text) });
       } finally {
+        await discovery?.close();
         await chat.leave();
         const ignored = chat.ignoredDatagrams;
         if (ignored > 0) {

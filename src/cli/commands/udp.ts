@@ -11,11 +11,22 @@ import {
 } from '../args.js';
 import { InputLines, status, terminationSignal } from '../terminal.js';
 import { UsageError } from '../usage-error.js';
+import {
+  familyOfGroups,
+  groupsToJoin,
+  joinGroups,
+  LISTEN_REACH_HELP,
+  LISTEN_REACH_OPTIONS,
+  SEND_REACH_HELP,
+  SEND_REACH_OPTIONS,
+  sendReach,
+} from '../udp-reach.js';
 
 export const udpListenCommand: Command = {
   words: ['udp', 'listen'],
   summary: 'print every datagram that arrives on a port',
-  help: `Usage: dsock udp listen PORT [--host HOST] [--hex]
+  help: `Usage: dsock udp listen PORT [--host HOST] [--hex] [--join GROUP[,GROUP...]]
+                       [--interface IFACE]
 
 Binds PORT and writes each datagram that arrives to stdout, byte for byte, followed by a
 newline (or as one line of hexadecimal with --hex); its sender and size go to stderr. Runs
@@ -24,25 +35,32 @@ until Ctrl+C.
 Options:
   --host HOST    the local address to bind (default 0.0.0.0, every interface)
   --hex          print the bytes in hexadecimal
+${LISTEN_REACH_HELP}
 
 Example:
   dsock udp listen 9000
   dsock udp listen 9000 --host ::1 --hex
+  dsock udp listen 9000 --join 239.1.2.3
 `,
   async run(args) {
     const { values, positionals } = parseCommandLine(args, {
       host: { type: 'string' },
       hex: { type: 'boolean' },
+      ...LISTEN_REACH_OPTIONS,
     });
     const port = portArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
+    const groups = groupsToJoin(values);
     const termination = terminationSignal();
-    const socket = await DatagramSocket.bind({
-      host: stringOption(values.host) ?? '0.0.0.0',
-      port,
-    });
+    const anyHost = groups && familyOfGroups(groups) === 'IPv6' ? '::' : '0.0.0.0';
+    const socket = await DatagramSocket.bind(
+      { host: stringOption(values.host) ?? anyHost, port },
+      { reuseAddress: groups !== undefined },
+    );
     try {
+      const joined = groups ? joinGroups(socket, groups, values) : [];
       status(`# listening on ${formatEndpoint(socket.localEndpoint)}`);
+      for (const line of joined) status(line);
       for (;;) {
         let datagram;
         try {
@@ -70,28 +88,32 @@ const RAW_INPUT_LIMIT = 65536;
 export const udpSendCommand: Command = {
   words: ['udp', 'send'],
   summary: 'send each argument, or each line of stdin, as one datagram',
-  help: `Usage: dsock udp send HOST:PORT [TEXT...] [--hex]
+  help: `Usage: dsock udp send HOST:PORT [TEXT...] [--hex] [--broadcast] [--ttl N] [--interface IFACE]
        dsock udp send HOST:PORT --raw < FILE
 
 Sends each TEXT as one datagram to HOST:PORT, or, without TEXT, each line of stdin.
 Exits 1 if any datagram could not be sent (a text longer than a datagram can carry, at most
-65,507 bytes over IPv4); Ctrl+C ends the input as Ctrl+D does.
+65,507 bytes over IPv4); Ctrl+C ends the input as Ctrl+D does. HOST may be a broadcast
+address (with --broadcast) or a multicast group.
 
 Options:
   --raw    send all of stdin, byte for byte, as one datagram
   --hex    each TEXT (or line of stdin) is hexadecimal, such as "48656c6c6f" or "48 65 6c":
            send the bytes it spells (udp listen --hex prints datagrams this way)
+${SEND_REACH_HELP}
 
 Example:
   dsock udp send 127.0.0.1:9000 hello world
   printf 'one\\ntwo\\n' | dsock udp send 127.0.0.1:9000
   dsock udp send 127.0.0.1:9000 --raw < packet.bin
   dsock udp send 127.0.0.1:9000 --hex 48656c6c6f
+  dsock udp send 239.1.2.3:9000 hello group --interface eth1
 `,
   async run(args) {
     const { values, positionals } = parseCommandLine(args, {
       raw: { type: 'boolean' },
       hex: { type: 'boolean' },
+      ...SEND_REACH_OPTIONS,
     });
     const [target, ...texts] = positionals;
     const peer = endpointArgument(target);
@@ -109,9 +131,16 @@ Example:
           return bytes;
         })
       : texts;
-    const socket = await DatagramSocket.bind(undefined, {
+    const reach = sendReach(values, peer);
+    const socket = await DatagramSocket.bind(reach.bindHost, {
       family: peer.host.includes(':') ? 'IPv6' : 'IPv4',
     });
+    try {
+      reach.apply(socket);
+    } catch (error) {
+      await socket.close();
+      throw error;
+    }
     const input = texts.length === 0 && !raw ? new InputLines() : undefined;
     const termination = terminationSignal();
     const { signal } = termination;

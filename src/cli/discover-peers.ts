@@ -1,0 +1,61 @@
+import { Discovery } from '../discovery/discovery.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
+import { formatEndpoint } from '../endpoint/format.js';
+import { stringOption, type ParsedArgs } from './args.js';
+import { status } from './terminal.js';
+import { UsageError } from './usage-error.js';
+
+/** The options of the chats that find their peers by discovery. */
+export const DISCOVER_OPTIONS = {
+  discover: { type: 'boolean' },
+  room: { type: 'string' },
+} as const;
+
+export const DISCOVER_HELP = `  --discover     find the members of the room on every LAN by multicast beacons, and make
+                 this one known (see docs/discovery-protocol.md)
+  --room NAME    the room to meet in with --discover (default "lobby")`;
+
+/** What the chat does when discovery finds or loses a member. */
+export interface DiscoveredPeers {
+  /** Returns true when the peer is new to the chat. */
+  add(peer: Endpoint): boolean;
+  remove(peer: Endpoint): boolean;
+}
+
+/**
+ * Starts discovery for a chat when --discover is given: announces `name` on `port` in the
+ * room of `service`, and adds and removes the members it finds, with a status line for each.
+ * Returns the discovery to close (it says goodbye), or undefined without --discover.
+ */
+export async function discoverPeers(
+  values: ParsedArgs['values'],
+  service: string,
+  name: string,
+  port: number,
+  chat: DiscoveredPeers,
+): Promise<Discovery | undefined> {
+  const room = stringOption(values.room);
+  if (values.discover !== true) {
+    if (room !== undefined) throw new UsageError('--room needs --discover');
+    return undefined;
+  }
+  const discovery = await Discovery.start();
+  discovery.on('found', (peer) => {
+    if (chat.add(peer.endpoint)) {
+      status(`# new peer ${formatEndpoint(peer.endpoint)} (${peer.name})`);
+    }
+  });
+  discovery.on('lost', (peer, info) => {
+    if (!chat.remove(peer.endpoint)) return;
+    const why =
+      info.reason === 'silent'
+        ? ` (silent for ${(info.silentFor / 1000).toFixed(1)} s)`
+        : info.reason === 'restarted'
+          ? ' (restarted)'
+          : '';
+    status(`# ${formatEndpoint(peer.endpoint)} left the chat${why}`);
+  });
+  discovery.browse({ room: room ?? 'lobby', service });
+  discovery.announce({ room: room ?? 'lobby', service, name, port });
+  return discovery;
+}

@@ -1,0 +1,283 @@
+import { describe, it } from 'node:test';
+import type { TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import type { LineChild } from '../helpers/child.js';
+import type { NetLab } from '../helpers/netlab.js';
+import { TWO_LANS, withLab } from '../helpers/netlab.js';
+
+const MEMBER = fileURLToPath(new URL('./fixtures/discover.js', import.meta.url));
+
+interface Event {
+  event: string;
+  name?: string;
+  endpoint?: { host: string; port: number };
+  reason?: string;
+  silentFor?: number;
+  [key: string]: unknown;
+}
+
+/** A Discovery member on a lab host, its events read as JSON lines. */
+class Member {
+  readonly events: Event[] = [];
+  constructor(readonly child: LineChild) {}
+
+  static async start(lab: NetLab, host: string, config: object): Promise<Member> {
+    const child = lab.spawn(host, process.execPath, [MEMBER, JSON.stringify(config)]);
+    const member = new Member(child);
+    const ready = await child.nextLine(15_000);
+    assert.match(ready, /^READY [0-9a-f]{16} /);
+    return member;
+  }
+
+  /** The next event matching `match` (earlier ones are kept in {@link events}). */
+  async next(match: (e: Event) => boolean, what: string, ms = 15_000): Promise<Event> {
+    const seen = this.events.find(match);
+    if (seen) return seen;
+    const deadline = performance.now() + ms;
+    for (;;) {
+      const left = deadline - performance.now();
+      if (left <= 0) throw new Error(`timed out waiting for ${what}`);
+      const event = JSON.parse(await this.child.nextLine(left)) as Event;
+      this.events.push(event);
+      if (match(event)) return event;
+    }
+  }
+
+  found(name: string, ms?: number): Promise<Event> {
+    return this.next((e) => e.event === 'found' && e.name === name, `found ${name}`, ms);
+  }
+
+  lost(name: string, ms?: number): Promise<Event> {
+    return this.next((e) => e.event === 'lost' && e.name === name, `lost ${name}`, ms);
+  }
+
+  async stats(): Promise<Event> {
+    this.child.write('stats\n');
+    const count = this.events.filter((e) => e.event === 'stats').length;
+    let seen = 0;
+    return this.next((e) => e.event === 'stats' && ++seen > count, 'stats');
+  }
+}
+
+const FAST = { interval: 250, rescanInterval: 300 };
+
+async function onLab(t: TestContext, body: (lab: NetLab) => Promise<void>): Promise<void> {
+  await withLab(t, TWO_LANS, body);
+}
+
+describe('Discovery across the lab', () => {
+  it('members find the members of their room on every LAN they are on, at the beacon source address', async (t) => {
+    await onLab(t, async (lab) => {
+      const gw = lab.host('gateway');
+      const members: Record<string, Member> = {};
+      for (const [host, name] of [
+        ['alpha', 'Alice'],
+        ['beta', 'Bea'],
+        ['gateway', 'Gil'],
+        ['delta', 'Dave'],
+      ] as const) {
+        members[name] = await Member.start(lab, host, {
+          room: 'lab',
+          name,
+          port: 7000,
+          options: FAST,
+        });
+      }
+      const { Alice, Bea, Gil, Dave } = members;
+      assert.ok(Alice && Bea && Gil && Dave);
+      // The gateway hears both LANs; each side hears the gateway by its address on that LAN.
+      for (const [name, host] of [
+        ['Alice', lab.host('alpha').ipv4],
+        ['Bea', lab.host('beta').ipv4],
+        ['Dave', lab.host('delta').ipv4],
+      ] as const) {
+        assert.deepEqual((await Gil.found(name)).endpoint, { host, port: 7000 });
+      }
+      assert.deepEqual((await Alice.found('Gil')).endpoint, {
+        host: gw.interfaces[0]?.ipv4,
+        port: 7000,
+      });
+      assert.deepEqual((await Dave.found('Gil')).endpoint, {
+        host: gw.interfaces[1]?.ipv4,
+        port: 7000,
+      });
+      await Alice.found('Bea');
+      await Bea.found('Alice');
+
+      // A Python stdlib peer on lan2 is found, and reads dsock's beacons.
+      const python = lab.python('delta', 'discovery_peer.py', [
+        'lab',
+        'Pia',
+        7001,
+        '--interval',
+        250,
+      ]);
+      try {
+        assert.equal(await python.nextLine(15_000), 'READY');
+        assert.deepEqual((await Gil.found('Pia')).endpoint, {
+          host: lab.host('delta').ipv4,
+          port: 7001,
+        });
+        await python.untilStdout(
+          (lines) =>
+            lines.some((line) => {
+              if (!line.startsWith('{')) return false;
+              const { beacon, source } = JSON.parse(line) as {
+                beacon: { name: string; room: string; port: number; type: string };
+                source: [string, number];
+              };
+              return (
+                beacon.name === 'Gil' &&
+                beacon.room === 'lab' &&
+                source[0] === gw.interfaces[1]?.ipv4
+              );
+            }),
+          "the gateway's beacon, parsed by the Python peer",
+        );
+        // It says goodbye at the end of its input.
+        python.endInput();
+        assert.equal((await Gil.lost('Pia')).reason, 'goodbye');
+      } finally {
+        await python.close();
+      }
+      // Members of one LAN never hear members of the other: beacons have TTL 1.
+      const gilStats = await Gil.stats();
+      assert.equal(gilStats.peers, 3);
+      assert.ok(!Alice.events.some((e) => e.name === 'Dave'));
+      assert.ok(!Dave.events.some((e) => e.name === 'Alice' || e.name === 'Bea'));
+    });
+  });
+
+  it('notices a member that goes silent within three intervals, and one that says goodbye at once', async (t) => {
+    await onLab(t, async (lab) => {
+      const alice = await Member.start(lab, 'alpha', {
+        room: 'r',
+        name: 'Alice',
+        port: 1,
+        options: FAST,
+      });
+      const bea = await Member.start(lab, 'beta', {
+        room: 'r',
+        name: 'Bea',
+        port: 2,
+        options: FAST,
+      });
+      const gil = await Member.start(lab, 'gateway', {
+        room: 'r',
+        name: 'Gil',
+        port: 3,
+        options: FAST,
+      });
+      await alice.found('Bea');
+      await alice.found('Gil');
+      bea.child.process.kill('SIGKILL');
+      const silent = await alice.lost('Bea');
+      assert.equal(silent.reason, 'silent');
+      assert.ok((silent.silentFor ?? 0) > 3 * FAST.interval, JSON.stringify(silent));
+      gil.child.endInput();
+      assert.equal((await alice.lost('Gil')).reason, 'goodbye');
+      await gil.child.exitCode();
+    });
+  });
+
+  it('keeps rooms apart and takes the address from the datagram, never from the beacon', async (t) => {
+    await onLab(t, async (lab) => {
+      const alice = await Member.start(lab, 'alpha', {
+        room: 'mine',
+        name: 'Alice',
+        port: 1,
+        options: FAST,
+      });
+      await Member.start(lab, 'beta', { room: 'theirs', name: 'Other', port: 2, options: FAST });
+      // A beacon of room "mine" that claims to be elsewhere, from beta.
+      const liar = JSON.stringify({
+        dsock: 1,
+        type: 'announce',
+        room: 'mine',
+        service: 'chat',
+        name: 'Liar',
+        port: 9,
+        node: '00000000000000aa',
+        incarnation: 1,
+        interval: 250,
+        host: '198.18.0.99',
+        address: '198.18.0.99',
+      });
+      const sender = lab.spawn('beta', 'python3', [
+        '-c',
+        'import socket,sys;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);' +
+          's.sendto(sys.argv[1].encode(),("239.255.77.77",47077))',
+        liar,
+      ]);
+      assert.equal(await sender.exitCode(), 0, sender.stderr);
+      assert.deepEqual((await alice.found('Liar')).endpoint, {
+        host: lab.host('beta').ipv4,
+        port: 9,
+      });
+      const stats = await alice.stats();
+      assert.ok((stats.beaconsIgnored as number) > 0, 'room "theirs" was heard and ignored');
+      assert.ok(!alice.events.some((e) => e.name === 'Other'));
+    });
+  });
+
+  it('follows an interface that comes up while it runs', async (t) => {
+    await onLab(t, async (lab) => {
+      const alice = await Member.start(lab, 'alpha', {
+        room: 'r',
+        name: 'Alice',
+        port: 1,
+        options: FAST,
+      });
+      const dave = await Member.start(lab, 'delta', {
+        room: 'r',
+        name: 'Dave',
+        port: 2,
+        options: FAST,
+      });
+      // delta gets a second cable, to lan1: both sides start hearing each other.
+      const face = await lab.plugNew('delta', 'lan1', 0, 10);
+      assert.deepEqual((await alice.found('Dave', 20_000)).endpoint, { host: face.ipv4, port: 2 });
+      await dave.found('Alice', 20_000);
+      const stats = await dave.stats();
+      assert.deepEqual(stats.interfaces, ['eth0', 'eth1']);
+    });
+  });
+
+  it('holds a bounded number of peers and rooms under a flood of beacons', async (t) => {
+    await onLab(t, async (lab) => {
+      const watcher = await Member.start(lab, 'alpha', {
+        room: 'any',
+        name: '',
+        port: 1,
+        browse: {},
+        options: { ...FAST, maxPeers: 64, maxRooms: 4 },
+      });
+      const before = await watcher.stats();
+      // 20,000 beacons of distinct nodes in 1,000 rooms, as fast as Python sends them.
+      const flood = lab.spawn('beta', 'python3', [
+        '-c',
+        [
+          'import json,os,socket',
+          's=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)',
+          'for i in range(20000):',
+          '  b={"dsock":1,"type":"announce","room":"r%d"%(i%1000),"service":"chat","name":"n%d"%i,' +
+            '"port":1,"node":os.urandom(8).hex(),"incarnation":1,"interval":60000}',
+          '  s.sendto(json.dumps(b).encode(),("239.255.77.77",47077))',
+          's.sendto(b"{"+b"x"*4000,("239.255.77.77",47077))',
+        ].join('\n'),
+      ]);
+      assert.equal(await flood.exitCode(60_000), 0, flood.stderr);
+      const after = await watcher.stats();
+      assert.ok(
+        (after.peers as number) > 0 && (after.peers as number) <= 64,
+        JSON.stringify(after),
+      );
+      assert.ok((after.rooms as number) <= 4);
+      assert.ok((after.peersRefused as number) > 0);
+      // 64 peers cost little; 20,000 would cost megabytes.
+      const grown = (after.heap as number) - (before.heap as number);
+      assert.ok(grown < 4 * 1024 * 1024, `heap grew by ${grown} bytes`);
+    });
+  });
+});
