@@ -10,14 +10,18 @@ import {
   stringOption,
   noArgumentsAfter,
 } from '../args.js';
+import { refuseNegativeNumbers } from '../negative-numbers.js';
 import { status, terminationSignal } from '../terminal.js';
+
+/** The longest --delay and --jitter, in milliseconds: a minute. */
+const MAX_DELAY_MS = 60_000;
 
 function probability(value: string | boolean | undefined, name: string): number | undefined {
   return numberOption(value, name, { min: 0, max: 1 });
 }
 
 function milliseconds(value: string | boolean | undefined, name: string): number | undefined {
-  return numberOption(value, name, { min: 0 });
+  return numberOption(value, name, { min: 0, max: MAX_DELAY_MS });
 }
 
 /** The relay's counts, one `key: value` a line, per direction and in total. */
@@ -50,8 +54,8 @@ Options:
   --loss P       drop a datagram with probability P (0..1)
   --dup P        deliver a datagram twice with probability P
   --reorder P    hold a datagram back behind later ones with probability P
-  --delay MS     delay every datagram by MS milliseconds
-  --jitter MS    add a random delay of up to MS milliseconds
+  --delay MS     delay every datagram by MS milliseconds (at most ${MAX_DELAY_MS})
+  --jitter MS    add a random delay of up to MS milliseconds (at most ${MAX_DELAY_MS})
   --seed S       seed of the random choices, to repeat a run exactly
   --host HOST    the local address to listen on (default 127.0.0.1)
 
@@ -60,6 +64,7 @@ Example:
   dsock stream udp 1000 127.0.0.1:9001
 `,
   async run(args) {
+    refuseNegativeNumbers(args, ['PORT', 'TARGET']);
     const { values, positionals } = parseCommandLine(args, {
       loss: { type: 'string' },
       dup: { type: 'string' },
