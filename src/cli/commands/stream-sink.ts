@@ -135,7 +135,13 @@ Example:
     const socket = await bindTransport(
       { host: stringOption(values.host) ?? '0.0.0.0', port },
       values.reliable === true,
-      { recvBufferSize: SINK_RECEIVE_BUFFER, receiveQueueLimit: 16384 },
+      // Many small messages may wait while the sink counts; the bytes they hold stay bounded
+      // by as much as the kernel buffer (a flood of large datagrams is dropped past it).
+      {
+        recvBufferSize: SINK_RECEIVE_BUFFER,
+        receiveQueueLimit: 16384,
+        receiveQueueBytes: SINK_RECEIVE_BUFFER,
+      },
     );
     const termination = terminationSignal();
     const progress = process.stderr.isTTY ? new ProgressLine() : undefined;
