@@ -54,6 +54,26 @@ describe('numbers out of range are usage errors (exit 2, one line naming the val
     ['a huge --idle-timeout', ['sink', 'udp', 0, '--idle-timeout', '1e12'], /--idle-timeout/],
     ['a huge --delay', ['chaos', 'udp', 0, '127.0.0.1:9', '--delay', '1e12'], /--delay/],
     ['a negative --jitter', ['chaos', 'udp', 0, '127.0.0.1:9', '--jitter', '-3'], /--jitter "-3"/],
+    [
+      'a negative --max-connections',
+      ['echo', 'server', 0, '--max-connections', '-1'],
+      /--max-connections "-1".*negative/,
+    ],
+    [
+      'a huge --max-connections',
+      ['echo', 'server', 0, '--max-connections', '1e9'],
+      /--max-connections/,
+    ],
+    [
+      'a huge --idle-timeout (echo)',
+      ['echo', 'server', 0, '--idle-timeout', '1e12'],
+      /--idle-timeout/,
+    ],
+    [
+      'a huge --max-delayed',
+      ['chaos', 'udp', 0, '127.0.0.1:9', '--max-delayed', '1e12'],
+      /--max-delayed/,
+    ],
   ];
   for (const [what, args, message] of cases) {
     it(`refuses ${what}`, async () => {
