@@ -20,6 +20,13 @@ export interface StreamerOptions {
   signal?: AbortSignal | undefined;
 }
 
+/**
+ * Sends between two turns of the event loop when nothing else makes the streamer wait: a
+ * datagram send settles without waiting for I/O, so without a turn now and then a stream sent
+ * as fast as possible would never see a signal (Ctrl+C) or a timer until it was done.
+ */
+const SENDS_PER_TURN = 512;
+
 /** The text of the streamer's message number `i`. */
 export function streamerText(i: number): string {
   return `Number ${i}`;
@@ -28,7 +35,9 @@ export function streamerText(i: number): string {
 /**
  * Sends `count` chat messages with text `Number i` from sender `Streamer` to every peer, paced
  * at `rate` messages per second when given. Resolves with the number of messages sent once every
- * send has completed; rejects with the first send error.
+ * send has completed; rejects with the first send error. When `signal` aborts it stops at once
+ * (within a turn of the event loop, however fast it sends) and resolves with the number sent so
+ * far, without waiting for sends still in flight.
  */
 export async function streamNumbers(
   transport: MessageTransport,
@@ -40,6 +49,8 @@ export async function streamNumbers(
   let failure: Error | undefined;
   const started = performance.now();
   let sent = 0;
+  let untilTurn = SENDS_PER_TURN;
+  const aborted = abortPromise(signal);
   for (let i = 0; i < count && !signal?.aborted; i++) {
     if (rate !== undefined) {
       const due = started + (i * 1000) / rate;
@@ -57,12 +68,26 @@ export async function streamNumbers(
         },
       );
       inFlight.add(sending);
-      if (inFlight.size >= window) await Promise.race(inFlight);
+      if (inFlight.size >= window) await Promise.race([...inFlight, aborted]);
+      else if (--untilTurn <= 0) {
+        untilTurn = SENDS_PER_TURN;
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
       if (failure !== undefined) throw failure;
     }
+    if (signal?.aborted) break;
     sent++;
   }
-  await Promise.all(inFlight);
+  if (!signal?.aborted) await Promise.race([Promise.all(inFlight), aborted]);
   if (failure !== undefined) throw failure;
   return sent;
+}
+
+/** Resolves when `signal` aborts; never without one. */
+function abortPromise(signal: AbortSignal | undefined): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (signal === undefined) return;
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
 }

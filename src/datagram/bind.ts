@@ -14,6 +14,7 @@ import {
   checkFamily,
   checkInteger,
   checkOptionalFlag,
+  DEFAULT_RECEIVE_QUEUE_BYTES,
   DEFAULT_RECEIVE_QUEUE_LIMIT,
 } from './options.js';
 
@@ -24,6 +25,7 @@ export interface BoundTransport {
   transport: UdpTransport;
   family: AddressFamily;
   receiveQueueLimit: number;
+  receiveQueueBytes: number;
   broadcast: boolean;
 }
 
@@ -32,6 +34,7 @@ export interface BoundSocket {
   socket: Socket;
   family: AddressFamily;
   receiveQueueLimit: number;
+  receiveQueueBytes: number;
   broadcast: boolean;
 }
 
@@ -55,6 +58,7 @@ interface CheckedOptions {
   recvBufferSize: number | undefined;
   sendBufferSize: number | undefined;
   receiveQueueLimit: number;
+  receiveQueueBytes: number;
 }
 
 function checkOptions(options: DatagramSocketOptions): CheckedOptions {
@@ -74,6 +78,10 @@ function checkOptions(options: DatagramSocketOptions): CheckedOptions {
       options.receiveQueueLimit === undefined
         ? DEFAULT_RECEIVE_QUEUE_LIMIT
         : checkInteger('receiveQueueLimit', options.receiveQueueLimit, 1, 2 ** 24),
+    receiveQueueBytes:
+      options.receiveQueueBytes === undefined
+        ? DEFAULT_RECEIVE_QUEUE_BYTES
+        : checkInteger('receiveQueueBytes', options.receiveQueueBytes, 1, 2 ** 32),
   };
 }
 
@@ -189,6 +197,7 @@ async function bindOnce(
     transport,
     family: openOptions.family,
     receiveQueueLimit: checked.receiveQueueLimit,
+    receiveQueueBytes: checked.receiveQueueBytes,
     broadcast: checked.broadcast === true,
   };
 }

@@ -32,8 +32,9 @@ const NO_WAIT: DatagramReceiveOptions = {};
  * each an awaitable that rejects with a dsock {@link SocketError}.
  *
  * Datagrams that arrive while nobody receives are held, in arrival order, up to
- * {@link DatagramSocketOptions.receiveQueueLimit}; beyond it they are dropped and counted,
- * so memory stays bounded. Concurrent receives are served in the order they were made, each
+ * {@link DatagramSocketOptions.receiveQueueLimit} datagrams and
+ * {@link DatagramSocketOptions.receiveQueueBytes} bytes; beyond either they are dropped and
+ * counted, so memory stays bounded. Concurrent receives are served in the order they were made, each
  * datagram to exactly one of them.
  *
  * Errors the system reports later (an ICMP "port unreachable" answering a datagram sent on a
@@ -50,6 +51,7 @@ export class DatagramSocket
   readonly #inbox: Inbox;
   readonly #outbox: Outbox;
   readonly #limit: number;
+  readonly #byteLimit: number;
   /** The host of the last sendTo, known valid for this socket. */
   #lastHost: string;
   /** Whether {@link #lastHost} is a host name rather than an address literal. */
@@ -60,11 +62,13 @@ export class DatagramSocket
     transport: UdpTransport,
     family: AddressFamily,
     receiveQueueLimit: number,
+    receiveQueueBytes: number,
     broadcast: boolean,
   ) {
     super(transport, family, broadcast);
     this.#limit = receiveQueueLimit;
-    this.#inbox = new Inbox(receiveQueueLimit);
+    this.#byteLimit = receiveQueueBytes;
+    this.#inbox = new Inbox(receiveQueueLimit, receiveQueueBytes);
     this.#outbox = new Outbox(transport, family, (error, size, to) =>
       this.#sendError(error, size, to),
     );
@@ -93,6 +97,7 @@ export class DatagramSocket
       bound.transport,
       bound.family,
       bound.receiveQueueLimit,
+      bound.receiveQueueBytes,
       bound.broadcast,
     );
   }
@@ -120,6 +125,11 @@ export class DatagramSocket
   /** The most datagrams held while nobody receives. */
   get receiveQueueLimit(): number {
     return this.#limit;
+  }
+
+  /** The most payload bytes held while nobody receives (see {@link DatagramSocketOptions}). */
+  get receiveQueueBytes(): number {
+    return this.#byteLimit;
   }
 
   /** A snapshot of the socket's counters. */

@@ -7,20 +7,29 @@ import type { DatagramReceiveOptions, ReceivedDatagram } from './options.js';
 import { DEFAULT_RECV_SIZE } from './options.js';
 
 /**
- * The receiving side of a datagram socket: datagrams held for the application in a bounded
- * queue, the one-slot pending error (like SO_ERROR), and the receive counters.
+ * The receiving side of a datagram socket: datagrams held for the application in a queue
+ * bounded in datagrams and in payload bytes, the one-slot pending error (like SO_ERROR), and
+ * the receive counters.
  */
 export class Inbox {
   readonly #queue: ItemQueue<ReceivedDatagram>;
   readonly #limit: number;
+  readonly #byteLimit: number;
+  /** Payload bytes of the datagrams held. */
+  #held = 0;
   #error: SocketError | undefined;
   received = 0;
   bytesReceived = 0;
   dropped = 0;
   truncated = 0;
 
-  constructor(limit: number) {
+  /**
+   * @param limit the most datagrams held while nobody receives
+   * @param byteLimit the most payload bytes held while nobody receives
+   */
+  constructor(limit: number, byteLimit: number) {
     this.#limit = limit;
+    this.#byteLimit = byteLimit;
     this.#queue = new ItemQueue<ReceivedDatagram>(limit);
   }
 
@@ -39,11 +48,19 @@ export class Inbox {
     this.received++;
     this.bytesReceived += data.length;
     const queue = this.#queue;
-    // Checked before the record is built, so that a flood beyond the limit allocates nothing.
-    if (queue.waiting === 0 && queue.length >= this.#limit) {
-      this.dropped++;
+    if (queue.waiting === 0) {
+      // Held: checked before the record is built, so that a flood beyond the bounds allocates
+      // nothing.
+      const held = this.#held + data.length;
+      if (queue.length >= this.#limit || held > this.#byteLimit) {
+        this.dropped++;
+        return;
+      }
+      if (queue.push({ data, sender: { host, port }, truncated: false })) this.#held = held;
+      else this.dropped++;
       return;
     }
+    // Handed to the receive that waits (or refused once closed).
     if (!queue.push({ data, sender: { host, port }, truncated: false })) {
       this.dropped++;
     }
@@ -84,7 +101,10 @@ export class Inbox {
     const error = this.takeError();
     if (error !== undefined) return Promise.reject(error);
     const held = this.#queue.tryShift();
-    if (held !== undefined) return Promise.resolve(this.#cut(held, bufsize));
+    if (held !== undefined) {
+      this.#held -= held.data.length;
+      return Promise.resolve(this.#cut(held, bufsize));
+    }
     const next = this.#queue.take(options, what, endpoint);
     // The default size fits any datagram: no cut, so no extra promise on the common path.
     if (bufsize >= DEFAULT_RECV_SIZE) return next;
@@ -98,6 +118,7 @@ export class Inbox {
   close(makeError: () => Error): void {
     this.#error = undefined;
     this.dropped += this.#queue.fail(makeError, true).length;
+    this.#held = 0;
   }
 
   // Berkeley semantics: the rest of a datagram longer than the buffer is discarded. A view,

@@ -1,6 +1,7 @@
 export { DatagramSocket } from './datagram-socket.js';
 export type { DatagramBackend } from './transport.js';
 export {
+  DEFAULT_RECEIVE_QUEUE_BYTES,
   DEFAULT_RECEIVE_QUEUE_LIMIT,
   MAX_DATAGRAM_SIZE,
   type DatagramReceiveOptions,

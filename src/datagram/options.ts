@@ -19,6 +19,9 @@ export const DEFAULT_RECV_SIZE = 65536;
 /** Datagrams held for the application while nobody receives, unless configured. */
 export const DEFAULT_RECEIVE_QUEUE_LIMIT = 1024;
 
+/** Payload bytes held for the application while nobody receives, unless configured: 4 MiB. */
+export const DEFAULT_RECEIVE_QUEUE_BYTES = 4 * 1024 * 1024;
+
 /** Options of {@link DatagramSocket.bind}. */
 export interface DatagramSocketOptions {
   /**
@@ -43,10 +46,20 @@ export interface DatagramSocketOptions {
    * The most datagrams held while nobody is receiving (default
    * {@link DEFAULT_RECEIVE_QUEUE_LIMIT}). Datagrams arriving beyond it are dropped and counted
    * in {@link DatagramStats.datagramsDropped}, as a full kernel buffer would, so a fast sender
-   * cannot make the process hold unbounded memory. Each held datagram takes its own size, so
-   * the worst case is the limit times {@link MAX_DATAGRAM_SIZE}.
+   * cannot make the process hold unbounded memory. Large datagrams meet
+   * {@link receiveQueueBytes} first.
    */
   receiveQueueLimit?: number;
+  /**
+   * The most payload bytes held while nobody is receiving (default
+   * {@link DEFAULT_RECEIVE_QUEUE_BYTES}, 4 MiB; at least {@link MAX_DATAGRAM_SIZE} is
+   * sensible, so that any one datagram fits). A datagram that would take the held bytes past it
+   * is dropped and counted in {@link DatagramStats.datagramsDropped}, like one beyond
+   * {@link receiveQueueLimit}: a flood of 64 KiB datagrams then holds 4 MiB, not the limit's
+   * 1,024 datagrams (64 MiB and more). A receive that is already waiting takes a datagram
+   * whatever its size.
+   */
+  receiveQueueBytes?: number;
 }
 
 /** Options of {@link DatagramSocket.sendTo} and {@link DatagramSocket.send}. */
@@ -79,7 +92,7 @@ export interface DatagramStats {
   bytesReceived: number;
   /**
    * Datagrams discarded without being delivered: they arrived while the receive queue was
-   * full, or were still held when the socket closed.
+   * full (in datagrams or in bytes), or were still held when the socket closed.
    */
   datagramsDropped: number;
   /** Datagrams delivered cut short because they were longer than the receive's `bufsize`. */

@@ -165,6 +165,21 @@ export class FrameDecoder {
     }
   }
 
+  /**
+   * Lets go of the incomplete frame and the chunk being decoded, for a stream that has ended
+   * (a peer that stalled mid-frame, or a closed connection): their memory is freed even while
+   * the decoder itself is still referenced. Every later call fails.
+   */
+  release(): void {
+    this.#failure ??= new Error('FrameDecoder: released; the stream has ended');
+    this.#body = undefined;
+    this.#data = EMPTY;
+    this.#pos = 0;
+    this.#filled = 0;
+    this.#length = -1;
+    this.#headerBytes = 0;
+  }
+
   /** Reads a prefix starting at `pos`; returns the position after what it consumed. */
   #readHeader(data: Buffer, pos: number, end: number): number {
     const fixed = this.#fixedHeaderSize;

@@ -5,6 +5,7 @@ import {
   ProtocolError,
   SocketClosedError,
   SocketError,
+  TimeoutError,
   toSocketError,
 } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
@@ -15,6 +16,7 @@ import { FrameDecoder } from './frame-decoder.js';
 import { FrameWriter, resolveWriterOptions } from './frame-writer.js';
 import { MessageIterator } from './message-iterator.js';
 import type { FrameWriterOptions } from './frame-writer.js';
+import { PartialFrameWatch } from './partial-frame-watch.js';
 
 /**
  * What a {@link MessageStream} needs of its connection; a `StreamSocket` is one. `recv`
@@ -27,8 +29,33 @@ export interface MessageConnection {
   close(): Promise<void>;
 }
 
+/** How long a started message may stay incomplete unless told otherwise: 30 s. */
+export const DEFAULT_PARTIAL_FRAME_TIMEOUT = 30_000;
+
 /** Options of a {@link MessageStream}: framing on both sides, coalescing on the sending side. */
-export type MessageStreamOptions = FrameWriterOptions;
+export interface MessageStreamOptions extends FrameWriterOptions {
+  /**
+   * Milliseconds within which a message the peer has started (its first prefix byte arrived)
+   * must arrive whole while the application waits to receive (default
+   * {@link DEFAULT_PARTIAL_FRAME_TIMEOUT}, 30 s; 0: no limit). Past it the stream fails with a
+   * {@link TimeoutError} and the connection is closed: a peer that announces a large message
+   * and then trickles or stops cannot hold the receive and the bytes gathered for ever. Raise
+   * it for messages of many megabytes over slow links. (The bytes of a message in progress are
+   * gathered as they arrive, never set aside at the announced length.)
+   */
+  partialFrameTimeout?: number | undefined;
+}
+
+function checkPartialFrameTimeout(value: unknown): number {
+  if (value === undefined) return DEFAULT_PARTIAL_FRAME_TIMEOUT;
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < 2 ** 31) {
+    return value;
+  }
+  throw new RangeError(
+    `partialFrameTimeout must be an integer number of milliseconds from 0 to ${2 ** 31 - 1}, ` +
+      `got ${typeof value === 'number' ? value : typeof value}`,
+  );
+}
 
 /**
  * The most bytes asked of the connection per read. Reads are made only while a receiver waits
@@ -61,6 +88,9 @@ export class MessageStream implements AsyncIterable<Buffer> {
   #pumping = false;
   #ending: Ending | undefined;
   #closing: Promise<void> | undefined;
+  readonly #watch: PartialFrameWatch;
+  /** Messages handed out, so that the watch knows whether a frame completed. */
+  #taken = 0;
 
   /**
    * Connects to `remote` (as `StreamSocket.connect` does, with its options) and frames the
@@ -73,6 +103,7 @@ export class MessageStream implements AsyncIterable<Buffer> {
     options: ConnectOptions & MessageStreamOptions = {},
   ): Promise<MessageStream> {
     resolveWriterOptions(options);
+    checkPartialFrameTimeout(options.partialFrameTimeout);
     const socket = await StreamSocket.connect(remote, {
       ...options,
       noDelay: options.noDelay ?? true,
@@ -83,6 +114,12 @@ export class MessageStream implements AsyncIterable<Buffer> {
   constructor(connection: MessageConnection, options: MessageStreamOptions = {}) {
     this.connection = connection;
     this.#decoder = new FrameDecoder(options);
+    this.#watch = new PartialFrameWatch(checkPartialFrameTimeout(options.partialFrameTimeout), {
+      partial: () => this.#decoder.pending > 0,
+      messagesTaken: () => this.#taken,
+      reading: () => this.#pumping && this.#waiters.length > 0,
+      expire: (timeout) => this.#expire(timeout),
+    });
     this.#writer = new FrameWriter(
       {
         write(data, done) {
@@ -226,7 +263,9 @@ export class MessageStream implements AsyncIterable<Buffer> {
    */
   #take(): Buffer | undefined {
     try {
-      return this.#decoder.next();
+      const message = this.#decoder.next();
+      if (message !== undefined) this.#taken++;
+      return message;
     } catch (error) {
       this.#end({ error: this.#withEndpoint(error) });
       // The stream cannot be resynchronised, and the peer may be hostile: hang up.
@@ -264,15 +303,33 @@ export class MessageStream implements AsyncIterable<Buffer> {
           if (message === undefined) break;
           this.#waiters.shift()?.resolve(message);
         }
+        this.#watch.afterChunk();
       }
     } finally {
       this.#pumping = false;
     }
   }
 
+  /** The peer left a message incomplete for `timeout` ms while we waited: fail and hang up. */
+  #expire(timeout: number): void {
+    const pending = this.#decoder.pending;
+    this.#end({
+      error: new TimeoutError(
+        `${this.#receiveWhat} failed: the peer left a message incomplete for ${timeout} ms ` +
+          `(${pending} bytes of it arrived; partialFrameTimeout)`,
+        timeout,
+        { endpoint: this.#remote },
+      ),
+    });
+    this.connection.close().catch(() => undefined);
+  }
+
   #end(ending: Ending, replace = false): void {
+    this.#watch.stop();
     if (this.#ending !== undefined && !replace) return;
     this.#ending = ending;
+    // Nothing is decoded after the end: the frame in progress, perhaps megabytes, can go.
+    this.#decoder.release();
     // Waiters exist only while the decoder is used up, so they all get the ending.
     for (const waiter of this.#waiters.splice(0)) {
       if (ending.error) waiter.reject(ending.error);

@@ -37,7 +37,9 @@ interface Delivery {
  * answers to that socket go back to the client from the listening socket. Each datagram, in
  * each direction, may be dropped, duplicated, delayed or reordered as {@link Faults} say.
  *
- * Mappings of idle clients expire, and their number is capped, so memory stays bounded.
+ * Mappings of idle clients expire, and their number is capped; datagrams held for their delay
+ * are capped in count and bytes (beyond, they are dropped and counted as `overflowed`), so
+ * memory stays bounded whatever clients send.
  */
 export class ChaosRelay implements AsyncDisposable {
   readonly #listener: Socket;
@@ -51,6 +53,10 @@ export class ChaosRelay implements AsyncDisposable {
   readonly #bufferSize: number;
   readonly #mappings = new Map<string, Mapping>();
   readonly #pending = new Set<Delivery>();
+  readonly #maxDelayed: number;
+  readonly #maxDelayedBytes: number;
+  /** Payload bytes of {@link #pending}. */
+  #pendingBytes = 0;
   readonly #counters = new RelayCounters();
   #sweeper: NodeJS.Timeout | undefined;
   #last: Mapping | undefined;
@@ -69,6 +75,8 @@ export class ChaosRelay implements AsyncDisposable {
     this.#idleTimeout = options.idleTimeout;
     this.#maxClients = options.maxClients;
     this.#bufferSize = options.bufferSize;
+    this.#maxDelayed = options.maxDelayedDatagrams;
+    this.#maxDelayedBytes = options.maxDelayedBytes;
     const targetFamily = familyOf(this.#target.host) ?? 'IPv4';
     const listenFamily = familyOf(this.#local.host) ?? 'IPv4';
     // Mapping sockets stay on the listening address when they can, so that a relay on
@@ -127,6 +135,11 @@ export class ChaosRelay implements AsyncDisposable {
     return this.#pending.size;
   }
 
+  /** Payload bytes of the datagrams waiting for their delay to pass. */
+  get pendingBytes(): number {
+    return this.#pendingBytes;
+  }
+
   /** A snapshot of the counters, per direction and in total. */
   get stats(): RelayStats {
     return this.#counters.snapshot();
@@ -140,6 +153,7 @@ export class ChaosRelay implements AsyncDisposable {
     this.#closing ??= (async () => {
       for (const delivery of this.#pending) clearTimeout(delivery.timer);
       this.#pending.clear();
+      this.#pendingBytes = 0;
       if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
       this.#sweeper = undefined;
       const closing = [...this.#mappings.values()].map((mapping) => this.#unmap(mapping));
@@ -200,14 +214,23 @@ export class ChaosRelay implements AsyncDisposable {
         this.#send(data, mapping, toTarget);
         continue;
       }
+      if (
+        this.#pending.size >= this.#maxDelayed ||
+        this.#pendingBytes + data.length > this.#maxDelayedBytes
+      ) {
+        counts.overflowed++;
+        continue;
+      }
       const delivery: Delivery = { timer: undefined, data, mapping, toTarget };
       delivery.timer = setTimeout(this.#deliverLater, delay, delivery);
       this.#pending.add(delivery);
+      this.#pendingBytes += data.length;
     }
   }
 
   readonly #deliverLater = (delivery: Delivery): void => {
     if (!this.#pending.delete(delivery)) return;
+    this.#pendingBytes -= delivery.data.length;
     this.#send(delivery.data, delivery.mapping, delivery.toTarget);
   };
 

@@ -27,7 +27,24 @@ export interface ChaosRelayOptions {
   bufferSize?: number;
   /** The most clients mapped at once (default 256); the least recently active one makes room. */
   maxClients?: number;
+  /**
+   * The most datagrams held for their delay (or reordering) at once, both directions together
+   * (default 16,384). A datagram that would go beyond it, or
+   * beyond {@link maxDelayedBytes}, is dropped and counted as `overflowed`: a flood through a
+   * long delay costs at most these bounds, not its rate times the delay.
+   */
+  maxDelayedDatagrams?: number;
+  /**
+   * The most payload bytes held for their delay at once, both directions together (default
+   * 32 MiB); see {@link maxDelayedDatagrams}.
+   */
+  maxDelayedBytes?: number;
 }
+
+/** The most datagrams a relay holds for their delay unless told otherwise: 16,384. */
+export const DEFAULT_MAX_DELAYED_DATAGRAMS = 16_384;
+/** The most bytes a relay holds for their delay unless told otherwise: 32 MiB. */
+export const DEFAULT_MAX_DELAYED_BYTES = 32 * 1024 * 1024;
 
 const DEFAULT_IDLE_TIMEOUT = 30_000;
 const DEFAULT_MAX_CLIENTS = 256;
@@ -42,6 +59,8 @@ export interface RelaySettings {
   idleTimeout: number;
   maxClients: number;
   bufferSize: number;
+  maxDelayedDatagrams: number;
+  maxDelayedBytes: number;
 }
 
 export function checkRelayOptions(options: ChaosRelayOptions): RelaySettings {
@@ -74,5 +93,17 @@ export function checkRelayOptions(options: ChaosRelayOptions): RelaySettings {
       2 ** 30,
     ),
     maxClients: checkInteger('maxClients', options.maxClients ?? DEFAULT_MAX_CLIENTS, 1, 65536),
+    maxDelayedDatagrams: checkInteger(
+      'maxDelayedDatagrams',
+      options.maxDelayedDatagrams ?? DEFAULT_MAX_DELAYED_DATAGRAMS,
+      1,
+      2 ** 24,
+    ),
+    maxDelayedBytes: checkInteger(
+      'maxDelayedBytes',
+      options.maxDelayedBytes ?? DEFAULT_MAX_DELAYED_BYTES,
+      1,
+      2 ** 32,
+    ),
   };
 }

@@ -10,6 +10,11 @@ export interface DirectionStats {
   duplicated: number;
   /** Datagrams held back so that later ones overtook them. */
   reordered: number;
+  /**
+   * Copies dropped because the relay already held its most datagrams or bytes for their delay
+   * (`maxDelayedDatagrams`, `maxDelayedBytes`): not a fault asked for, the relay's own bound.
+   */
+  overflowed: number;
 }
 
 /** Counters of a {@link ChaosRelay}. */
@@ -30,7 +35,7 @@ export interface RelayStats {
 }
 
 function direction(): DirectionStats {
-  return { received: 0, forwarded: 0, dropped: 0, duplicated: 0, reordered: 0 };
+  return { received: 0, forwarded: 0, dropped: 0, duplicated: 0, reordered: 0, overflowed: 0 };
 }
 
 /** The relay's live counters. */
@@ -54,6 +59,7 @@ export class RelayCounters {
         dropped: a.dropped + b.dropped,
         duplicated: a.duplicated + b.duplicated,
         reordered: a.reordered + b.reordered,
+        overflowed: a.overflowed + b.overflowed,
       },
       mappingsCreated: this.mappingsCreated,
       mappingsExpired: this.mappingsExpired,

@@ -3,7 +3,10 @@
  * They are not exported from the package, so they stay out of the public API.
  */
 
-/** `StreamSocket[adoptSocket](socket, receiveBufferLimit)`: wraps an accepted, paused socket. */
+/**
+ * `StreamSocket[adoptSocket](socket, receiveBufferLimit, idleTimeout)`: wraps an accepted, paused
+ * socket.
+ */
 export const adoptSocket: unique symbol = Symbol('adoptSocket');
 
 /** `stream[startReading]()`: starts reading an adopted socket once the application accepts it. */

@@ -5,5 +5,13 @@ export {
   type ShutdownHow,
   type StreamSocketOptions,
 } from './stream-socket.js';
-export { StreamServer, DEFAULT_ACCEPT_QUEUE_LIMIT, type ListenOptions } from './stream-server.js';
+export {
+  StreamServer,
+  DEFAULT_ACCEPT_QUEUE_LIMIT,
+  DEFAULT_MAX_CONNECTIONS,
+  type ConnectionRefusal,
+  type ListenOptions,
+  type RefusalReason,
+  type StreamServerStats,
+} from './stream-server.js';
 export { DEFAULT_RECEIVE_BUFFER_LIMIT } from './options.js';

@@ -8,11 +8,12 @@ import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint
 import { ANY_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { toEndpoint } from '../endpoint/parse.js';
-import { SocketClosedError, toSocketError } from '../errors.js';
+import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { ItemQueue } from '../internal/item-queue.js';
 import { adoptSocket, startReading } from './adopt.js';
+import { DESCRIPTOR_PROBE_INTERVAL, descriptorShortage } from './descriptor-probe.js';
 import {
   checkBoolean,
   checkFamily,
@@ -25,6 +26,56 @@ import { StreamSocket } from './stream-socket.js';
 
 /** How many connections wait for {@link StreamServer.accept} unless told otherwise. */
 export const DEFAULT_ACCEPT_QUEUE_LIMIT = 128;
+
+/** How many connections a server holds open at once unless told otherwise. */
+export const DEFAULT_MAX_CONNECTIONS = 1024;
+
+/** Why a {@link StreamServer} turned a connection away. */
+export type RefusalReason =
+  /** {@link ListenOptions.maxConnections} connections were open. */
+  | 'connection limit'
+  /** {@link ListenOptions.acceptQueueLimit} connections already waited for `accept`. */
+  | 'accept queue full'
+  /**
+   * The system could not accept it, most often for want of file descriptors (EMFILE, ENFILE:
+   * see `error.code`); the peer is then left to the kernel, which sheds or resets it.
+   */
+  | 'accept failed'
+  /**
+   * The process has no file descriptor left (`error.code` EMFILE, or ENFILE for the whole
+   * system): while it lasts, the system accepts arriving connections and closes them at once,
+   * unseen by the server. Found by a check once a second while listening, and reported once
+   * per check that finds it (so `remote` is undefined).
+   */
+  | 'out of file descriptors';
+
+/** A connection a {@link StreamServer} turned away, as {@link ListenOptions.onRefused} gets it. */
+export interface ConnectionRefusal {
+  reason: RefusalReason;
+  /** The peer, when the connection was accepted before it was closed. */
+  remote: Endpoint | undefined;
+  /** The system's error, for `'accept failed'`. */
+  error: SocketError | undefined;
+}
+
+/** Counters of a {@link StreamServer}. */
+export interface StreamServerStats {
+  /** Connections accepted and kept (queued for, or handed to, the application). */
+  accepted: number;
+  /** Connections open now: queued, or accepted and not yet closed. */
+  open: number;
+  /** Connections closed on arrival because {@link ListenOptions.maxConnections} were open. */
+  refusedAtLimit: number;
+  /** Connections closed on arrival because the accept queue was full. */
+  droppedQueueFull: number;
+  /** Connections the system failed to accept and reported (see `'accept failed'`). */
+  acceptErrors: number;
+  /**
+   * Checks, one a second while listening, that found the process out of file descriptors:
+   * the seconds during which arriving connections were shed unseen.
+   */
+  descriptorShortages: number;
+}
 
 /** Options of {@link StreamServer.listen}. */
 export interface ListenOptions extends StreamSocketOptions {
@@ -52,6 +103,28 @@ export interface ListenOptions extends StreamSocketOptions {
   acceptQueueLimit?: number;
   /** For an IPv6 any-address listener: accept IPv6 connections only, not IPv4 ones too. */
   ipv6Only?: boolean;
+  /**
+   * The most connections open at once: waiting in the accept queue, or accepted and not yet
+   * closed (default {@link DEFAULT_MAX_CONNECTIONS}, 1024). A connection that arrives at the
+   * limit is closed at once (its peer reads end of stream), counted in
+   * {@link StreamServerStats.refusedAtLimit} and reported to {@link onRefused}: a peer that
+   * opens connections without end costs the server this many file descriptors, not all.
+   */
+  maxConnections?: number;
+  /**
+   * Milliseconds a connection may stay idle, nothing received and nothing sent, before the
+   * server closes it (default 0: never). Reads then reject with {@link TimeoutError}, and the
+   * peer reads end of stream. Counted from the connection's arrival, also while it waits to be
+   * accepted. Off by default because many protocols are legitimately quiet for long (a chat);
+   * a server whose clients should keep talking sets it (`dsock echo server` uses 300 s).
+   */
+  idleTimeout?: number;
+  /**
+   * Called for each connection the server turns away (at the connection limit, with a full
+   * accept queue, or when the system fails to accept one, e.g. out of file descriptors), so
+   * that refusals are never silent. Called synchronously from the event that refused it.
+   */
+  onRefused?: (refusal: ConnectionRefusal) => void;
 }
 
 /**
@@ -65,19 +138,37 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
   readonly #queue: ItemQueue<StreamSocket>;
   readonly #receiveBufferLimit: number;
   readonly #acceptWhat: string;
+  readonly #maxConnections: number;
+  readonly #idleTimeout: number;
+  readonly #onRefused: ((refusal: ConnectionRefusal) => void) | undefined;
+  #accepted = 0;
+  #open = 0;
   #dropped = 0;
+  #refused = 0;
+  #acceptErrors = 0;
+  #shortages = 0;
+  readonly #probe: NodeJS.Timeout;
   #closed = false;
 
-  private constructor(server: Server, local: Endpoint, queueLimit: number, bufferLimit: number) {
+  private constructor(server: Server, local: Endpoint, settings: ServerSettings) {
     this.#server = server;
     this.#local = local;
-    this.#queue = new ItemQueue<StreamSocket>(queueLimit);
-    this.#receiveBufferLimit = bufferLimit;
+    this.#queue = new ItemQueue<StreamSocket>(settings.queueLimit);
+    this.#receiveBufferLimit = settings.bufferLimit;
+    this.#maxConnections = settings.maxConnections;
+    this.#idleTimeout = settings.idleTimeout;
+    this.#onRefused = settings.onRefused;
     this.#acceptWhat = `accept on ${formatEndpoint(local)}`;
     server.on('connection', (socket: Socket) => this.#onConnection(socket));
     // Errors after listening come from accepting one connection (e.g. out of file descriptors):
-    // that connection is lost, and the server goes on listening.
-    server.on('error', () => undefined);
+    // that connection is lost, and the server goes on listening; the error is counted and
+    // reported.
+    server.on('error', (error: Error) => {
+      this.#acceptErrors++;
+      this.#refuse('accept failed', undefined, toSocketError(error, 'accept', this.#local));
+    });
+    this.#probe = setInterval(this.#checkDescriptors, DESCRIPTOR_PROBE_INTERVAL);
+    this.#probe.unref();
   }
 
   /**
@@ -97,6 +188,18 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
         ? DEFAULT_ACCEPT_QUEUE_LIMIT
         : checkInteger('acceptQueueLimit', options.acceptQueueLimit, 0, 2 ** 31 - 1);
     const bufferLimit = checkReceiveBufferLimit(options.receiveBufferLimit);
+    const maxConnections =
+      options.maxConnections === undefined
+        ? DEFAULT_MAX_CONNECTIONS
+        : checkInteger('maxConnections', options.maxConnections, 1, 2 ** 31 - 1);
+    const idleTimeout =
+      options.idleTimeout === undefined
+        ? 0
+        : checkInteger('idleTimeout', options.idleTimeout, 0, 2 ** 31 - 1);
+    const onRefused = options.onRefused;
+    if (onRefused !== undefined && typeof onRefused !== 'function') {
+      throw new TypeError('onRefused must be a function');
+    }
     const ipv6Only = checkBoolean('ipv6Only', options.ipv6Only);
     if (checkBoolean('reuseAddress', options.reuseAddress) === false) {
       throw new RangeError(
@@ -127,7 +230,13 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
       address !== null && typeof address === 'object'
         ? { host: address.address, port: address.port }
         : endpoint;
-    return new StreamServer(server, bound, queueLimit, bufferLimit);
+    return new StreamServer(server, bound, {
+      queueLimit,
+      bufferLimit,
+      maxConnections,
+      idleTimeout,
+      onRefused,
+    });
   }
 
   /** The address and port the server listens on (the chosen port when 0 was asked for). */
@@ -138,6 +247,18 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
   /** Connections closed on arrival because the accept queue was full. */
   get droppedConnections(): number {
     return this.#dropped;
+  }
+
+  /** A snapshot of the server's counters: connections accepted, open, and turned away. */
+  get stats(): StreamServerStats {
+    return {
+      accepted: this.#accepted,
+      open: this.#open,
+      refusedAtLimit: this.#refused,
+      droppedQueueFull: this.#dropped,
+      acceptErrors: this.#acceptErrors,
+      descriptorShortages: this.#shortages,
+    };
   }
 
   /** Connections waiting to be accepted. */
@@ -171,6 +292,7 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
   close(): Promise<void> {
     if (this.#closed) return Promise.resolve();
     this.#closed = true;
+    clearInterval(this.#probe);
     const waiting = this.#queue.fail(
       () =>
         new SocketClosedError(`${this.#acceptWhat} failed: server is closed`, {
@@ -207,10 +329,51 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
   }
 
   #onConnection(socket: Socket): void {
-    const stream = StreamSocket[adoptSocket](socket, this.#receiveBufferLimit);
+    if (this.#open >= this.#maxConnections && !this.#closed) {
+      this.#refused++;
+      const remote = { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
+      socket.destroy();
+      this.#refuse('connection limit', remote, undefined);
+      return;
+    }
+    const stream = StreamSocket[adoptSocket](socket, this.#receiveBufferLimit, this.#idleTimeout);
     if (this.#closed || !this.#queue.push(stream)) {
       this.#dropped++;
       void stream.close();
+      if (!this.#closed) this.#refuse('accept queue full', stream.remoteEndpoint, undefined);
+      return;
     }
+    this.#accepted++;
+    this.#open++;
+    socket.once('close', this.#onClose);
   }
+
+  readonly #onClose = (): void => {
+    this.#open--;
+  };
+
+  readonly #checkDescriptors = (): void => {
+    const code = descriptorShortage();
+    if (code === undefined) return;
+    this.#shortages++;
+    const error = new SocketError(
+      `${this.#acceptWhat}: the process is out of file descriptors (${code}); ` +
+        'the system closes arriving connections',
+      code,
+      { endpoint: this.#local },
+    );
+    this.#refuse('out of file descriptors', undefined, error);
+  };
+
+  #refuse(reason: RefusalReason, remote: Endpoint | undefined, error: SocketError | undefined) {
+    this.#onRefused?.({ reason, remote, error });
+  }
+}
+
+interface ServerSettings {
+  queueLimit: number;
+  bufferLimit: number;
+  maxConnections: number;
+  idleTimeout: number;
+  onRefused: ((refusal: ConnectionRefusal) => void) | undefined;
 }

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
-import { SocketClosedError, toSocketError } from '../errors.js';
+import { SocketClosedError, TimeoutError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { adoptSocket, startReading } from './adopt.js';
@@ -67,7 +67,7 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
   #failure: Error | undefined;
   #writeShut: Promise<void> | undefined;
 
-  private constructor(socket: Socket, receiveBufferLimit: number, start: boolean) {
+  private constructor(socket: Socket, receiveBufferLimit: number, start: boolean, idleTimeout = 0) {
     this.#socket = socket;
     // Read while the connection is open: once Node has destroyed the socket (after an error,
     // say) it no longer knows its addresses.
@@ -88,7 +88,27 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
     socket.on('end', StreamSocket.#onEnd);
     socket.on('error', StreamSocket.#onError);
     socket.on('close', StreamSocket.#onClose);
+    if (idleTimeout > 0) {
+      // Node re-arms this timer on each read and write at the cost of a timestamp: no timer
+      // is created or cancelled per chunk.
+      socket.setTimeout(idleTimeout);
+      socket.on('timeout', StreamSocket.#onIdle);
+    }
     if (start) socket.resume();
+  }
+
+  static #onIdle(this: Owned): void {
+    const self = this[owner];
+    const ms = this.timeout ?? 0;
+    const error = new TimeoutError(
+      `connection from ${formatEndpoint(self.#remote)} closed: idle for ${ms} ms ` +
+        '(nothing received or sent; idleTimeout)',
+      ms,
+      { endpoint: self.#remote },
+    );
+    self.#failure ??= error;
+    self.#buffer.fail(() => error);
+    this.destroy();
   }
 
   static #onData(this: Owned, chunk: Buffer): void {
@@ -124,9 +144,13 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
     return new StreamSocket(socket, receiveBufferLimit, true);
   }
 
-  /** @internal Wraps a socket accepted by a server; it reads once {@link startReading} runs. */
-  static [adoptSocket](socket: Socket, receiveBufferLimit: number): StreamSocket {
-    return new StreamSocket(socket, receiveBufferLimit, false);
+  /**
+   * @internal Wraps a socket accepted by a server; it reads once {@link startReading} runs.
+   * With `idleTimeout` (ms), the connection is closed once nothing was received or sent for
+   * that long.
+   */
+  static [adoptSocket](socket: Socket, receiveBufferLimit: number, idleTimeout = 0): StreamSocket {
+    return new StreamSocket(socket, receiveBufferLimit, false, idleTimeout);
   }
 
   /** @internal */

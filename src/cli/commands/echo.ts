@@ -1,45 +1,141 @@
 import { runEchoClient, serveEcho } from '../../apps/echo.js';
 import { formatEndpoint } from '../../endpoint/format.js';
 import { AbortError } from '../../errors.js';
-import { StreamServer } from '../../stream/stream-server.js';
+import {
+  DEFAULT_MAX_CONNECTIONS,
+  StreamServer,
+  type ConnectionRefusal,
+} from '../../stream/stream-server.js';
 import { StreamSocket } from '../../stream/stream-socket.js';
 import type { Command } from '../command.js';
 import {
   endpointArgument,
+  numberOption,
   parseCommandLine,
   portArgument,
   stringOption,
   noArgumentsAfter,
 } from '../args.js';
+import { refuseNegativeNumbers } from '../negative-numbers.js';
 import { status, terminationSignal } from '../terminal.js';
+
+/** The echo server's idle timeout unless told otherwise, in seconds. */
+const DEFAULT_IDLE_SECONDS = 300;
+/** The longest --idle-timeout, in seconds: a day. */
+const MAX_IDLE_SECONDS = 86_400;
+/** The largest --max-connections. */
+const MAX_CONNECTIONS = 1 << 20;
+
+/**
+ * Status lines for connections the server turns away: the first of a kind at once, then at
+ * most one a second with the count since, so that a flood of refusals cannot flood stderr.
+ */
+class RefusalReport {
+  #last = -Infinity;
+  #since = 0;
+  #timer: NodeJS.Timeout | undefined;
+  #lastText = '';
+  #shedding = false;
+
+  constructor(private readonly limit: number) {}
+
+  refused(refusal: ConnectionRefusal): void {
+    this.#since++;
+    if (refusal.reason === 'out of file descriptors') this.#shedding = true;
+    this.#lastText = this.#describe(refusal);
+    const now = performance.now();
+    if (now - this.#last >= 1000) this.#flush();
+    else this.#timer ??= setTimeout(() => this.#flush(), 1000 - (now - this.#last)).unref();
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    if (this.#since > 0) this.#flush();
+  }
+
+  #flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#since === 0) return;
+    // At the descriptor limit the system sheds connections unseen: they cannot be counted.
+    const count = this.#shedding
+      ? 'connections'
+      : this.#since === 1
+        ? 'a connection'
+        : `${this.#since} connections`;
+    status(`# refused ${count}: ${this.#lastText}`);
+    this.#shedding = false;
+    this.#since = 0;
+    this.#last = performance.now();
+  }
+
+  #describe(refusal: ConnectionRefusal): string {
+    switch (refusal.reason) {
+      case 'connection limit':
+        return `${this.limit} connections are open (--max-connections)`;
+      case 'accept queue full':
+        return 'too many connections waiting to be accepted';
+      case 'out of file descriptors':
+      case 'accept failed': {
+        const code = refusal.error?.code ?? '';
+        return code === 'EMFILE' || code === 'ENFILE'
+          ? `out of file descriptors (${code}): raise the limit (ulimit -n) or lower --max-connections`
+          : `the system failed to accept it (${refusal.error?.message ?? 'unknown error'})`;
+      }
+    }
+  }
+}
 
 export const echoServerCommand: Command = {
   words: ['echo', 'server'],
   summary: 'echo every byte back to each client',
-  help: `Usage: dsock echo server PORT [--once] [--host HOST]
+  help: `Usage: dsock echo server PORT [--once] [--host HOST] [--max-connections N]
+                        [--idle-timeout SECONDS]
 
 Listens on PORT and sends every byte each client sends back to it, many clients at once, until
-Ctrl+C. Logs "# echoed N bytes" to stderr.
+Ctrl+C. Logs "# echoed N bytes" to stderr, and a status line when it closes an idle client or
+turns connections away (at the limit, or out of file descriptors).
 
 Options:
-  --once         exit after the first client leaves
-  --host HOST    the local address to listen on (default 0.0.0.0)
+  --once                    exit after the first client leaves
+  --host HOST               the local address to listen on (default 0.0.0.0)
+  --max-connections N       serve at most N clients at once; more are closed on arrival
+                            (default ${DEFAULT_MAX_CONNECTIONS})
+  --idle-timeout SECONDS    close a client that sent and read nothing for SECONDS
+                            (default ${DEFAULT_IDLE_SECONDS}; 0: never)
 
 Example:
   dsock echo server 7000
   dsock echo server 7000 --once
 `,
   async run(args) {
+    refuseNegativeNumbers(args, ['PORT'], ['once']);
     const { values, positionals } = parseCommandLine(args, {
       once: { type: 'boolean' },
       host: { type: 'string' },
+      'max-connections': { type: 'string' },
+      'idle-timeout': { type: 'string' },
     });
     const port = portArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
-    const server = await StreamServer.listen({
-      host: stringOption(values.host) ?? '0.0.0.0',
-      port,
-    });
+    const maxConnections =
+      numberOption(values['max-connections'], 'max-connections', {
+        min: 1,
+        max: MAX_CONNECTIONS,
+        integer: true,
+      }) ?? DEFAULT_MAX_CONNECTIONS;
+    const idleSeconds =
+      numberOption(values['idle-timeout'], 'idle-timeout', { min: 0, max: MAX_IDLE_SECONDS }) ??
+      DEFAULT_IDLE_SECONDS;
+    const refusals = new RefusalReport(maxConnections);
+    const server = await StreamServer.listen(
+      { host: stringOption(values.host) ?? '0.0.0.0', port },
+      {
+        maxConnections,
+        idleTimeout: Math.ceil(idleSeconds * 1000),
+        onRefused: (refusal) => refusals.refused(refusal),
+      },
+    );
     const termination = terminationSignal();
     try {
       status(`# listening on ${formatEndpoint(server.localEndpoint)}`);
@@ -58,6 +154,7 @@ Example:
       return 0;
     } finally {
       termination.dispose();
+      refusals.dispose();
       await server.close();
     }
   },

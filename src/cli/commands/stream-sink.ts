@@ -16,22 +16,33 @@ import {
 } from '../args.js';
 import { status, terminationSignal } from '../terminal.js';
 import { bindTransport, RELIABLE_HELP, RELIABLE_OPTION } from '../transport.js';
+import { refuseNegativeNumbers } from '../negative-numbers.js';
 import { UsageError } from '../usage-error.js';
 
 /** Kernel receive buffer asked for by the sink, so that bursts are absorbed, not dropped. */
 const SINK_RECEIVE_BUFFER = 4 << 20;
+
+/** The largest COUNT of the streamer and --expect of the sink: a billion messages. */
+const MAX_COUNT = 1_000_000_000;
+/** The fastest --rate: ten million messages a second, beyond any loopback. */
+const MAX_RATE = 10_000_000;
+/** The longest --idle-timeout of the sink, in seconds: a day. */
+const MAX_IDLE_SECONDS = 86_400;
+/** The exit status after SIGINT or SIGTERM, as a shell reports a command ended by Ctrl+C. */
+const INTERRUPTED = 130;
 
 export const streamUdpCommand: Command = {
   words: ['stream', 'udp'],
   summary: 'send COUNT numbered chat messages to peers',
   help: `Usage: dsock stream udp COUNT PEER... [--rate R] [--reliable]
 
-Sends COUNT chat messages with text "Number i" (i from 0) from sender "Streamer" to every
-PEER, as fast as possible or at R messages per second, then exits. With --reliable it exits 0
-once every message is acknowledged, and 1 if a peer stopped answering.
+Sends COUNT chat messages (at most ${MAX_COUNT}) with text "Number i" (i from 0) from sender
+"Streamer" to every PEER, as fast as possible or at R messages per second, then exits. With
+--reliable it exits 0 once every message is acknowledged, and 1 if a peer stopped answering.
+Ctrl+C (or SIGTERM) stops it at once: it prints "sent N of COUNT" and exits 130.
 
 Options:
-  --rate R       messages per second
+  --rate R       messages per second (at most ${MAX_RATE})
 ${RELIABLE_HELP}
 
 Example:
@@ -39,34 +50,42 @@ Example:
   dsock stream udp 100 127.0.0.1:9000 127.0.0.1:9001 --rate 50
 `,
   async run(args) {
+    refuseNegativeNumbers(args, ['COUNT'], ['reliable']);
     const { values, positionals } = parseCommandLine(args, {
       rate: { type: 'string' },
       ...RELIABLE_OPTION,
     });
     const [countText, ...peerTexts] = positionals;
     if (countText === undefined) throw new UsageError('missing COUNT');
-    const count = numberOption(countText, 'COUNT', { min: 0, integer: true });
+    const count = numberOption(countText, 'COUNT', { min: 0, max: MAX_COUNT, integer: true }) ?? 0;
     if (peerTexts.length === 0) throw new UsageError('missing PEER (HOST:PORT)');
     const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
-    const rate = numberOption(values.rate, 'rate', { min: 0.001 });
+    const rate = numberOption(values.rate, 'rate', { min: 0.001, max: MAX_RATE });
     const family = peers.every((p) => p.host.includes(':')) ? 'IPv6' : 'IPv4';
     if (peers.some((p) => p.host.includes(':') !== (family === 'IPv6'))) {
       throw new UsageError('the PEERs must all be IPv4 or all IPv6 (one socket sends to them all)');
     }
     const socket = await bindTransport(undefined, values.reliable === true, { family });
     const termination = terminationSignal();
+    const { signal } = termination;
     try {
       const sent = await streamNumbers(socket, {
-        count: count ?? 0,
+        count,
         peers: await resolvePeers(peers, family),
         rate,
-        signal: termination.signal,
+        signal,
       });
-      status(`# sent ${sent} messages to ${peers.map(formatEndpoint).join(', ')}`);
-      return 0;
+      const to = peers.map(formatEndpoint).join(', ');
+      status(
+        `# sent ${sent} of ${count} messages to ${to}${signal.aborted ? ' (interrupted)' : ''}`,
+      );
+      return signal.aborted ? INTERRUPTED : 0;
     } finally {
       termination.dispose();
-      await socket.close();
+      // Interrupted, a reliable socket does not wait for acknowledgements: the user asked to stop.
+      if (signal.aborted && socket instanceof ReliableDatagramSocket) {
+        await socket.close({ timeout: 0 });
+      } else await socket.close();
     }
   },
 };
@@ -85,8 +104,9 @@ S seconds without any, or on Ctrl+C, and prints on stdout, one "key: value" a li
   out of order   arrivals after a higher number
 
 Options:
-  --expect N         end after N distinct messages; numbers below N never seen are lost
-  --idle-timeout S   end after S seconds without a message (default 5)
+  --expect N         end after N distinct messages (at most ${MAX_COUNT}); numbers below N
+                     never seen are lost
+  --idle-timeout S   end after S seconds without a message (default 5, at most ${MAX_IDLE_SECONDS})
   --host HOST        the local address to bind (default 0.0.0.0)
   --reliable         speak dsock's reliable datagram protocol (the streamer must too); the sink
                      then ends only once the streamer has closed (or after a grace period), so
@@ -97,6 +117,7 @@ Example:
   dsock sink udp 9000 --idle-timeout 2
 `,
   async run(args) {
+    refuseNegativeNumbers(args, ['PORT'], ['reliable']);
     const { values, positionals } = parseCommandLine(args, {
       expect: { type: 'string' },
       'idle-timeout': { type: 'string' },
@@ -105,13 +126,23 @@ Example:
     });
     const port = portArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
-    const expect = numberOption(values.expect, 'expect', { min: 0, integer: true });
+    const expect = numberOption(values.expect, 'expect', { min: 0, max: MAX_COUNT, integer: true });
     const idle =
-      numberOption(values['idle-timeout'], 'idle-timeout', { min: 0.001, unit: 'seconds' }) ?? 5;
+      numberOption(values['idle-timeout'], 'idle-timeout', {
+        min: 0.001,
+        max: MAX_IDLE_SECONDS,
+        unit: 'seconds',
+      }) ?? 5;
     const socket = await bindTransport(
       { host: stringOption(values.host) ?? '0.0.0.0', port },
       values.reliable === true,
-      { recvBufferSize: SINK_RECEIVE_BUFFER, receiveQueueLimit: 16384 },
+      // Many small messages may wait while the sink counts; the bytes they hold stay bounded
+      // by as much as the kernel buffer (a flood of large datagrams is dropped past it).
+      {
+        recvBufferSize: SINK_RECEIVE_BUFFER,
+        receiveQueueLimit: 16384,
+        receiveQueueBytes: SINK_RECEIVE_BUFFER,
+      },
     );
     const termination = terminationSignal();
     const progress = process.stderr.isTTY ? new ProgressLine() : undefined;
