@@ -14,7 +14,6 @@ import {
   stringOption,
   noArgumentsAfter,
 } from '../args.js';
-import { refuseNegativeNumbers } from '../negative-numbers.js';
 import { status, terminationSignal } from '../terminal.js';
 
 /** The longest --delay and --jitter, in milliseconds: a minute. */
@@ -76,7 +75,6 @@ Example:
   dsock stream udp 1000 127.0.0.1:9001
 `,
   async run(args) {
-    refuseNegativeNumbers(args, ['PORT', 'TARGET']);
     const { values, positionals } = parseCommandLine(args, {
       loss: { type: 'string' },
       dup: { type: 'string' },

@@ -16,7 +16,6 @@ import {
   stringOption,
   noArgumentsAfter,
 } from '../args.js';
-import { refuseNegativeNumbers } from '../negative-numbers.js';
 import { status, terminationSignal } from '../terminal.js';
 
 /** The echo server's idle timeout unless told otherwise, in seconds. */
@@ -109,7 +108,6 @@ Example:
   dsock echo server 7000 --once
 `,
   async run(args) {
-    refuseNegativeNumbers(args, ['PORT'], ['once']);
     const { values, positionals } = parseCommandLine(args, {
       once: { type: 'boolean' },
       host: { type: 'string' },

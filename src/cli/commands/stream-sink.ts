@@ -16,7 +16,6 @@ import {
 } from '../args.js';
 import { status, terminationSignal } from '../terminal.js';
 import { bindTransport, RELIABLE_HELP, RELIABLE_OPTION } from '../transport.js';
-import { refuseNegativeNumbers } from '../negative-numbers.js';
 import { UsageError } from '../usage-error.js';
 
 /** Kernel receive buffer asked for by the sink, so that bursts are absorbed, not dropped. */
@@ -50,7 +49,6 @@ Example:
   dsock stream udp 100 127.0.0.1:9000 127.0.0.1:9001 --rate 50
 `,
   async run(args) {
-    refuseNegativeNumbers(args, ['COUNT'], ['reliable']);
     const { values, positionals } = parseCommandLine(args, {
       rate: { type: 'string' },
       ...RELIABLE_OPTION,
@@ -66,7 +64,8 @@ Example:
       throw new UsageError('the PEERs must all be IPv4 or all IPv6 (one socket sends to them all)');
     }
     const socket = await bindTransport(undefined, values.reliable === true, { family });
-    const termination = terminationSignal();
+    // Interrupted is a failure (130, as a shell reports SIGINT), also when the exit is forced.
+    const termination = terminationSignal({ exitStatus: 130 });
     const { signal } = termination;
     try {
       const sent = await streamNumbers(socket, {
@@ -117,7 +116,6 @@ Example:
   dsock sink udp 9000 --idle-timeout 2
 `,
   async run(args) {
-    refuseNegativeNumbers(args, ['PORT'], ['reliable']);
     const { values, positionals } = parseCommandLine(args, {
       expect: { type: 'string' },
       'idle-timeout': { type: 'string' },
