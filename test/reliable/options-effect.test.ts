@@ -2,7 +2,13 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DatagramSocket, ReliableDatagramSocket } from '../../src/index.js';
 import { SocketClosedError } from '../../src/index.js';
-import { decodePacket, encodeAck, FLAG_FIRST, PacketType } from '../../src/reliable/wire.js';
+import {
+  decodePacket,
+  encodeAck,
+  FLAG_FIRST,
+  FLAG_LAST,
+  PacketType,
+} from '../../src/reliable/wire.js';
 import type { DataPacket, Packet } from '../../src/reliable/wire.js';
 import { within } from '../helpers/bounded.js';
 import { Resources, until } from './helpers.js';
@@ -262,6 +268,82 @@ describe('reliable socket limits', () => {
     assert.deepEqual(kinds(raw, before + 2), [
       [PacketType.Reset, 0x5005],
       [PacketType.Ack, 0x5006],
+    ]);
+  });
+
+  it('resets a new flow past maxFlowsPerAddress, whatever its port', async () => {
+    const receiver = resources.add(
+      await ReliableDatagramSocket.bind('127.0.0.1:0', { maxFlowsPerAddress: 2 }),
+    );
+    const target = receiver.localEndpoint;
+    // Two ports of 127.0.0.3 (loopback on Linux), then one of 127.0.0.1.
+    const first = resources.add(await RawPeer.open('127.0.0.3'));
+    const second = resources.add(await RawPeer.open('127.0.0.3'));
+    const elsewhere = resources.add(await RawPeer.open('127.0.0.1'));
+    await first.learnEpoch(target);
+    second.epoch = elsewhere.epoch = first.epoch;
+    const before = first.answers.length;
+    for (const incarnation of [0x1101, 0x1102]) {
+      const count = first.answers.length;
+      await first.send(first.data(incarnation, 0, Buffer.from('part'), FLAG_FIRST), target);
+      await first.answered(count + 1, 2000, `the answer to flow ${incarnation.toString(16)}`);
+    }
+    assert.deepEqual(kinds(first, before), [
+      [PacketType.Ack, 0x1101],
+      [PacketType.Ack, 0x1102],
+    ]);
+    await second.send(second.data(0x1103, 0, Buffer.from('part'), FLAG_FIRST), target);
+    await second.answered(1, 2000, 'the answer to the second port');
+    assert.deepEqual(kinds(second, 0), [[PacketType.Reset, 0x1103]]);
+    await elsewhere.send(elsewhere.data(0x1104, 0, Buffer.from('part'), FLAG_FIRST), target);
+    await elsewhere.answered(1, 2000, 'the answer to another address');
+    assert.deepEqual(kinds(elsewhere, 0), [[PacketType.Ack, 0x1104]]);
+    assert.equal(receiver.stats.flowsRefused, 1);
+  });
+
+  it('drops fragments that would grow unfinished messages past reassemblyLimit, but not a last one', async () => {
+    const receiver = resources.add(
+      await ReliableDatagramSocket.bind('127.0.0.1:0', { reassemblyLimit: 3 * (100 + 768) }),
+    );
+    const target = receiver.localEndpoint;
+    const raw = resources.add(await RawPeer.open());
+    await raw.learnEpoch(target);
+    const before = raw.answers.length;
+    // Three fragments fill the budget; a fourth that is not the last is dropped unanswered.
+    for (let seq = 0; seq < 4; seq++) {
+      const flags = seq === 0 ? FLAG_FIRST : 0;
+      await raw.send(raw.data(0x6006, seq, Buffer.alloc(100, seq), flags), target);
+    }
+    await raw.send(raw.data(0x6006, 3, Buffer.alloc(100, 3), FLAG_LAST), target);
+    const { data } = await within(receiver.recvFrom(), 2000, 'the message');
+    assert.equal(data.length, 400, 'the message, with the last fragment');
+    assert.equal(receiver.stats.fragmentsOverBudget, 1);
+    await raw.answered(before + 1, 2000, 'an ACK');
+    const last = raw.answers[raw.answers.length - 1]?.packet;
+    assert.ok(last?.type === PacketType.Ack && last.cumulative === 4, 'all four acknowledged');
+  });
+
+  it('frees a flow whose unfinished message did not advance for newFlowTimeout', async () => {
+    const receiver = resources.add(
+      await ReliableDatagramSocket.bind('127.0.0.1:0', { newFlowTimeout: 300 }),
+    );
+    const target = receiver.localEndpoint;
+    const raw = resources.add(await RawPeer.open());
+    await raw.learnEpoch(target);
+    const before = raw.answers.length;
+    // Both flows deliver a message; the first then starts one it never finishes.
+    await raw.send(raw.data(0x7007, 0, Buffer.from('whole')), target);
+    await raw.send(raw.data(0x7008, 0, Buffer.from('whole')), target);
+    await raw.send(raw.data(0x7007, 1, Buffer.from('part'), FLAG_FIRST), target);
+    await raw.answered(before + 2, 2000, 'the ACKs');
+    await until(() => receiver.stats.flowsEvicted === 1, 5000, 'the unfinished flow to be freed');
+    const count = raw.answers.length;
+    await raw.send(raw.data(0x7007, 2, Buffer.from('late'), FLAG_LAST), target);
+    await raw.send(raw.data(0x7008, 1, Buffer.from('next')), target);
+    await raw.answered(count + 2, 2000, 'the answers to the late segments');
+    assert.deepEqual(kinds(raw, count), [
+      [PacketType.Reset, 0x7007],
+      [PacketType.Ack, 0x7008],
     ]);
   });
 
