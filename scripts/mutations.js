@@ -9,7 +9,7 @@ const RELIABLE = ['build/test/reliable/'];
 
 export const MUTATIONS = [
   {
-    id: 'congestion-no-decrease',
+    id: 'reliable-congestion-no-decrease',
     description: 'the congestion window never shrinks: onLoss() and onTimeout() do nothing',
     edits: [
       {
@@ -31,8 +31,8 @@ export const MUTATIONS = [
     edits: [
       {
         file: 'src/reliable/receive-side.ts',
-        find: ' || this.#flowCount >= this.settings.maxFlows',
-        replace: '',
+        find: 'if (this.#flows.size >= settings.maxFlows && !this.#evictOne(now)) {',
+        replace: 'if (false) {',
       },
       {
         file: 'src/reliable/send-buffer.ts',
@@ -118,7 +118,7 @@ export const MUTATIONS = [
 
   // Each of the above alone, and more options and mechanisms of the core folders.
   {
-    id: 'congestion-no-halving',
+    id: 'reliable-congestion-no-halving',
     description: 'a loss found by SACK leaves the congestion window as it is',
     edits: [
       {
@@ -130,7 +130,7 @@ export const MUTATIONS = [
     tests: ['build/test/reliable/options-effect'],
   },
   {
-    id: 'congestion-timeout-kept',
+    id: 'reliable-congestion-timeout-kept',
     description: 'a retransmission timeout leaves the congestion window as it is',
     edits: [
       {
@@ -147,8 +147,8 @@ export const MUTATIONS = [
     edits: [
       {
         file: 'src/reliable/receive-side.ts',
-        find: ' || this.#flowCount >= this.settings.maxFlows',
-        replace: '',
+        find: 'if (this.#flows.size >= settings.maxFlows && !this.#evictOne(now)) {',
+        replace: 'if (false) {',
       },
     ],
     tests: ['build/test/reliable/options-effect'],
@@ -188,6 +188,127 @@ export const MUTATIONS = [
       },
     ],
     tests: ['build/test/reliable/options-effect'],
+  },
+  {
+    id: 'reliable-max-flows-per-peer-ignored',
+    description: 'maxFlowsPerPeer is not enforced',
+    edits: [
+      {
+        file: 'src/reliable/receive-side.ts',
+        find: '      peer.flows.size >= settings.maxFlowsPerPeer ||\n',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect'],
+  },
+  {
+    id: 'reliable-max-flows-per-address-ignored',
+    description: 'maxFlowsPerAddress is not enforced',
+    edits: [
+      {
+        file: 'src/reliable/receive-side.ts',
+        find: ' ||\n      fromAddress >= settings.maxFlowsPerAddress',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect', 'build/test/adversarial/reliable-many-ports'],
+  },
+  {
+    id: 'reliable-new-flow-timeout-ignored',
+    description:
+      'a flow that delivered nothing is kept for the 30 s idle timeout, whatever newFlowTimeout says',
+    edits: [
+      {
+        file: 'src/reliable/receive-side.ts',
+        find: 'const unproven = flow.lastAdvance + this.settings.newFlowTimeout;',
+        replace: 'const unproven = flow.lastAdvance + RECEIVE_IDLE_TIMEOUT;',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect'],
+  },
+  {
+    id: 'reliable-unfinished-message-kept',
+    description: 'a flow that delivered a message keeps an unfinished one until its idle timeout',
+    edits: [
+      {
+        file: 'src/reliable/receive-side.ts',
+        find: 'if (flow.proven && (!flow.assembling || flow.waitsForReader)) return idle;',
+        replace: 'if (flow.proven) return idle;',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect', 'build/test/adversarial/reliable-reassembly'],
+  },
+  {
+    id: 'reliable-out-of-order-unbounded',
+    description: 'outOfOrderLimit is not enforced',
+    edits: [
+      {
+        file: 'src/reliable/receive-flow.ts',
+        find: 'if (budget.used + charge > budget.limit) return DataResult.OverBudget;',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect'],
+  },
+  {
+    id: 'reliable-reassembly-unbounded',
+    description: 'reassemblyLimit is not enforced',
+    edits: [
+      {
+        file: 'src/reliable/receive-flow.ts',
+        find: 'this.reassembly.used + packet.payload.length + HELD_SEGMENT_OVERHEAD > this.reassembly.limit',
+        replace: 'false',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect', 'build/test/adversarial/reliable-reassembly'],
+  },
+  {
+    id: 'reliable-oversized-data-accepted',
+    description: 'a DATA payload larger than fragmentSize is taken',
+    edits: [
+      {
+        file: 'src/reliable/receive-side.ts',
+        find: 'if (packet.payload.length > this.settings.fragmentSize) {',
+        replace: 'if (false) {',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect'],
+  },
+  {
+    id: 'reliable-epoch-unchecked',
+    description: 'a new flow starts whatever epoch its DATA carries',
+    edits: [
+      {
+        file: 'src/reliable/receive-side.ts',
+        find: 'if (!this.#tombstones.fresh(packet.epoch)) {',
+        replace: 'if (false) {',
+      },
+    ],
+    tests: ['build/test/reliable/options-effect'],
+  },
+  {
+    id: 'reliable-persist-timer-off',
+    description: 'an ACK that advertises a zero window counts as progress (no persist timer)',
+    edits: [
+      {
+        file: 'src/reliable/send-flow.ts',
+        find: 'this.peerWindow = ack.window;',
+        replace: 'this.peerWindow = ack.window;\n    this.lastProgress = now;',
+      },
+    ],
+    tests: ['build/test/adversarial/reliable-zero-window'],
+  },
+  {
+    id: 'reliable-ack-size-uncapped',
+    description: 'every ACK carries up to 32 SACK blocks, whatever the size of what it answers',
+    edits: [
+      {
+        file: 'src/reliable/receive-side.ts',
+        find: 'trigger === Infinity ? MAX_SACK_BLOCKS : sackBlocksAnswering(trigger)',
+        replace: 'MAX_SACK_BLOCKS',
+      },
+    ],
+    tests: ['build/test/adversarial/reliable-ack-amplification'],
   },
   {
     id: 'datagram-multicast-ttl-ignored',

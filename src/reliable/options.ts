@@ -38,8 +38,14 @@ export interface ReliableSocketOptions extends DatagramSocketOptions {
   /** The most incoming flows from one source endpoint at once (default 16); more are reset. */
   maxFlowsPerPeer?: number;
   /**
-   * How long (ms) a flow that has delivered no message yet is kept without its cumulative
-   * acknowledgement advancing (default 5000); it is then freed and reset.
+   * The most incoming flows from one source address at once, whatever their ports (default
+   * 64); more are reset. It keeps a host with many ports from taking the flow table.
+   */
+  maxFlowsPerAddress?: number;
+  /**
+   * How long (ms) a flow that has delivered no message yet, or holds an unfinished message, is
+   * kept without its cumulative acknowledgement advancing (default 5000); it is then freed and
+   * reset. (Time the window stays taken by messages the application has not read is not counted.)
    */
   newFlowTimeout?: number;
   /**
@@ -49,6 +55,14 @@ export interface ReliableSocketOptions extends DatagramSocketOptions {
    * segments of at most `fragmentSize` bytes.
    */
   outOfOrderLimit?: number;
+  /**
+   * Bytes of unfinished messages (fragments received in order, the last one not yet) across
+   * all incoming flows (default 16 MiB), each fragment counted as its payload plus 768 bytes.
+   * Past it, a fragment that would leave its message unfinished is dropped unacknowledged (its
+   * sender retransmits it). A message larger than about `reassemblyLimit / (1 + 768 /
+   * fragmentSize)` can therefore never arrive.
+   */
+  reassemblyLimit?: number;
   /**
    * How many ended incoming flows are remembered to refuse their replays (default 8192, in
    * two generations of half; see the protocol's epochs).
@@ -73,8 +87,10 @@ export interface ReliableSettings {
   closeTimeout: number;
   maxFlows: number;
   maxFlowsPerPeer: number;
+  maxFlowsPerAddress: number;
   newFlowTimeout: number;
   outOfOrderLimit: number;
+  reassemblyLimit: number;
   flowRecordLimit: number;
 }
 
@@ -109,8 +125,10 @@ export function checkReliableOptions(options: ReliableSocketOptions): ReliableSe
     closeTimeout: int('closeTimeout', 2000, 0, MAX_MS),
     maxFlows: int('maxFlows', 1024, 1, 2 ** 20),
     maxFlowsPerPeer: int('maxFlowsPerPeer', 16, 1, 2 ** 20),
+    maxFlowsPerAddress: int('maxFlowsPerAddress', 64, 1, 2 ** 20),
     newFlowTimeout: int('newFlowTimeout', 5000, 1, MAX_MS),
     outOfOrderLimit: int('outOfOrderLimit', 16 * 1024 * 1024, 0, 2 ** 40),
+    reassemblyLimit: int('reassemblyLimit', 16 * 1024 * 1024, 0, 2 ** 40),
     flowRecordLimit: int('flowRecordLimit', 8192, 2, 2 ** 24),
   };
 }
@@ -135,8 +153,10 @@ export interface ReliableStats {
   segmentsBeyondWindow: number;
   /** Out-of-order segments dropped unacknowledged because `outOfOrderLimit` was reached. */
   segmentsOverBudget: number;
+  /** In-order fragments of unfinished messages dropped unacknowledged because `reassemblyLimit` was reached. */
+  fragmentsOverBudget: number;
   /**
-   * New incoming flows refused: reset (per-peer limit, a start past the window) or dropped
+   * New incoming flows refused: reset (per-peer or per-address limit, a start past the window) or dropped
    * unanswered (a full table with nothing to evict).
    */
   flowsRefused: number;
@@ -191,6 +211,7 @@ export class ReliableCounters implements ReliableStats {
   duplicatesSuppressed = 0;
   segmentsBeyondWindow = 0;
   segmentsOverBudget = 0;
+  fragmentsOverBudget = 0;
   flowsRefused = 0;
   flowsEvicted = 0;
   retriesSent = 0;

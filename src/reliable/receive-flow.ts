@@ -17,9 +17,11 @@ export const enum DataResult {
   Broken,
   /** It would be held out of order past the socket's budget: dropped unacknowledged. */
   OverBudget,
+  /** It would grow an unfinished message past the socket's reassembly budget: dropped unacknowledged. */
+  ReassemblyFull,
 }
 
-/** The bytes held out of order across all flows of a socket, and their limit. */
+/** Bytes held across all flows of a socket (out of order, or of unfinished messages), and their limit. */
 export interface HeldBudget {
   used: number;
   readonly limit: number;
@@ -59,6 +61,8 @@ export class ReceiveFlow {
   heldCount = 0;
   /** Bytes held out of order, as counted against the budget. */
   heldBytes = 0;
+  /** Bytes of the unfinished message, as counted against the reassembly budget. */
+  assemblyBytes = 0;
   #held: (DataPacket | undefined)[] | undefined;
   #heldHead = 0;
   /** One past the largest offset (from `cumulative`) held. */
@@ -75,6 +79,7 @@ export class ReceiveFlow {
     private readonly maxMessageSize: number,
     private readonly deliver: (flow: ReceiveFlow, message: Buffer, segments: number) => void,
     private readonly budget: HeldBudget,
+    private readonly reassembly: HeldBudget,
     now: number,
   ) {
     this.lastReceived = now;
@@ -86,6 +91,16 @@ export class ReceiveFlow {
   get window(): number {
     const window = this.limit - this.heldCount - this.unread;
     return window > 0 ? window : 0;
+  }
+
+  /** True while the flow holds the first fragments of a message and not its last. */
+  get assembling(): boolean {
+    return this.#assembling;
+  }
+
+  /** True when delivered messages the application has not read take the whole window. */
+  get waitsForReader(): boolean {
+    return this.unread >= this.limit;
   }
 
   /** True when the sender's FIN is known and everything before it arrived. */
@@ -101,7 +116,18 @@ export class ReceiveFlow {
     // Segments already held lie within this bound, so it is checked first; memory stays
     // within `limit` segments whatever the sender does.
     if (offset >= this.limit - this.unread) return DataResult.BeyondWindow;
-    if (offset === 0) return this.#advance(packet) ? DataResult.InOrder : DataResult.Broken;
+    if (offset === 0) {
+      // Past the reassembly budget, a fragment that leaves its message unfinished waits for a
+      // retransmission; a last fragment frees what its message held, so it is always taken.
+      // (Held segments that follow are taken too: they were counted as held.)
+      if (
+        (packet.flags & FLAG_LAST) === 0 &&
+        this.reassembly.used + packet.payload.length + HELD_SEGMENT_OVERHEAD > this.reassembly.limit
+      ) {
+        return DataResult.ReassemblyFull;
+      }
+      return this.#advance(packet) ? DataResult.InOrder : DataResult.Broken;
+    }
     const held = (this.#held ??= new Array<DataPacket | undefined>(this.limit));
     const slot = (this.#heldHead + offset) % this.limit;
     if (held[slot] !== undefined) return DataResult.Duplicate;
@@ -155,6 +181,9 @@ export class ReceiveFlow {
     this.heldBytes = 0;
     this.#parts = [];
     this.#partsBytes = 0;
+    this.reassembly.used -= this.assemblyBytes;
+    this.assemblyBytes = 0;
+    this.#assembling = false;
   }
 
   /** Takes the segment at `cumulative`, then every held one that follows it. */
@@ -198,6 +227,9 @@ export class ReceiveFlow {
     }
     this.#parts.push(payload);
     this.#partsBytes += payload.length;
+    const charge = payload.length + HELD_SEGMENT_OVERHEAD;
+    this.assemblyBytes += charge;
+    this.reassembly.used += charge;
     if (this.#partsBytes > this.maxMessageSize) return false;
     if ((flags & FLAG_LAST) !== 0) {
       const parts = this.#parts;
@@ -205,6 +237,8 @@ export class ReceiveFlow {
       this.#parts = [];
       this.#partsBytes = 0;
       this.#assembling = false;
+      this.reassembly.used -= this.assemblyBytes;
+      this.assemblyBytes = 0;
       this.deliver(this, message, parts.length);
     }
     return true;

@@ -37,6 +37,9 @@ export class ReceiveSide {
   /** Every open flow, for eviction when the table is full. */
   readonly #flows = new Set<ReceiveFlow>();
   readonly #budget: HeldBudget;
+  readonly #reassembly: HeldBudget;
+  /** Open flows per source address (whatever the port), for `maxFlowsPerAddress`. */
+  readonly #flowsPerAddress = new Map<string, number>();
   readonly #ackQueue: ReceiveFlow[] = [];
   #ackScheduled: NodeJS.Immediate | undefined;
 
@@ -48,6 +51,7 @@ export class ReceiveSide {
   ) {
     this.#tombstones = new Tombstones(settings.flowRecordLimit);
     this.#budget = { used: 0, limit: settings.outOfOrderLimit };
+    this.#reassembly = { used: 0, limit: settings.reassemblyLimit };
   }
 
   /** The receiver's current epoch, carried by every ACK. */
@@ -60,8 +64,16 @@ export class ReceiveSide {
     return this.#budget.used;
   }
 
+  /** Bytes of unfinished messages across all flows. */
+  get assemblyBytes(): number {
+    return this.#reassembly.used;
+  }
+
   /** A read made room in `flow`: tell its sender if its window had (nearly) closed. */
   onRead(flow: ReceiveFlow): void {
+    // An unfinished message that waited for the application's read did not stall: its clock
+    // of no progress starts again.
+    if (flow.assembling) flow.lastAdvance = performance.now();
     if (
       flow.lastAdvertised * 4 <= this.settings.receiveWindow &&
       flow.window > flow.lastAdvertised
@@ -73,8 +85,9 @@ export class ReceiveSide {
   }
 
   /**
-   * Frees the flows of `peer` idle for the idle timeout, and those that delivered nothing and
-   * did not advance for the new-flow timeout; returns the next such deadline.
+   * Frees the flows of `peer` idle for the idle timeout, and those that delivered nothing or
+   * hold an unfinished message and did not advance for the new-flow timeout; returns the next
+   * such deadline.
    */
   expire(peer: Peer, now: number): number {
     let next = Infinity;
@@ -90,7 +103,9 @@ export class ReceiveSide {
 
   #expiry(flow: ReceiveFlow): number {
     const idle = flow.lastReceived + RECEIVE_IDLE_TIMEOUT;
-    if (flow.proven) return idle;
+    // An unfinished message holds reassembly budget: it must keep advancing, unless messages
+    // the application has not read take its whole window.
+    if (flow.proven && (!flow.assembling || flow.waitsForReader)) return idle;
     const unproven = flow.lastAdvance + this.settings.newFlowTimeout;
     return unproven < idle ? unproven : idle;
   }
@@ -101,6 +116,7 @@ export class ReceiveSide {
       flow.clear();
       this.#flows.delete(flow);
     }
+    this.#forgetFlows(peer.host, peer.flows.size);
     peer.flows.clear();
     peer.lastFlow = undefined;
   }
@@ -109,6 +125,7 @@ export class ReceiveSide {
   clear(): void {
     for (const flow of this.#flows) flow.clear();
     this.#flows.clear();
+    this.#flowsPerAddress.clear();
     this.#tombstones.clear();
     if (this.#ackScheduled !== undefined) clearImmediate(this.#ackScheduled);
     this.#ackScheduled = undefined;
@@ -133,8 +150,13 @@ export class ReceiveSide {
     switch (flow.onData(packet, now)) {
       case DataResult.InOrder:
         flow.lastAdvance = now;
-        if (flow.complete) this.#completeFlow(peer, flow, now);
-        else this.#scheduleAck(flow);
+        if (flow.complete) {
+          this.#completeFlow(peer, flow, now);
+          return;
+        }
+        // An unfinished message expires when it stops advancing: the timer must look by then.
+        if (flow.assembling) this.hooks.arm(peer, now + this.settings.newFlowTimeout, now);
+        this.#scheduleAck(flow);
         return;
       case DataResult.Held:
         this.#sendAck(flow);
@@ -149,6 +171,12 @@ export class ReceiveSide {
         return;
       case DataResult.OverBudget:
         this.counters.segmentsOverBudget++;
+        return;
+      case DataResult.ReassemblyFull:
+        this.counters.fragmentsOverBudget++;
+        // A flow that holds no unfinished message costs no reassembly bytes: it waits for room
+        // without its clock of no progress running out (unfinished messages expire first).
+        if (!flow.assembling) flow.lastAdvance = now;
         return;
       case DataResult.Broken:
         this.endFlow(peer, flow, true);
@@ -182,7 +210,12 @@ export class ReceiveSide {
     const settings = this.settings;
     // A new flow starts at 0; a segment from further on belongs to a flow this receiver has
     // forgotten (or never had), which it cannot complete: it refuses it.
-    if (packet.seq >= settings.receiveWindow || peer.flows.size >= settings.maxFlowsPerPeer) {
+    const fromAddress = this.#flowsPerAddress.get(peer.host) ?? 0;
+    if (
+      packet.seq >= settings.receiveWindow ||
+      peer.flows.size >= settings.maxFlowsPerPeer ||
+      fromAddress >= settings.maxFlowsPerAddress
+    ) {
       this.counters.flowsRefused++;
       this.#sendReset(peer, packet.incarnation);
       this.hooks.settle(peer, now);
@@ -201,10 +234,12 @@ export class ReceiveSide {
       settings.maxMessageSize,
       this.#deliver,
       this.#budget,
+      this.#reassembly,
       now,
     );
     peer.flows.set(packet.incarnation, flow);
     this.#flows.add(flow);
+    this.#flowsPerAddress.set(peer.host, fromAddress + 1);
     this.hooks.arm(peer, now + settings.newFlowTimeout, now);
     return flow;
   }
@@ -282,9 +317,15 @@ export class ReceiveSide {
   endFlow(peer: Peer, flow: ReceiveFlow, reset: boolean): void {
     if (reset) this.#tombstones.add(peer.key, flow.incarnation, 0, true);
     flow.clear();
-    peer.flows.delete(flow.incarnation);
+    if (peer.flows.delete(flow.incarnation)) this.#forgetFlows(peer.host, 1);
     this.#flows.delete(flow);
     if (peer.lastFlow === flow) peer.lastFlow = undefined;
+  }
+
+  #forgetFlows(host: string, count: number): void {
+    const left = (this.#flowsPerAddress.get(host) ?? 0) - count;
+    if (left > 0) this.#flowsPerAddress.set(host, left);
+    else this.#flowsPerAddress.delete(host);
   }
 
   #scheduleAck(flow: ReceiveFlow): void {

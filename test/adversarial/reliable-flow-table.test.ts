@@ -12,9 +12,13 @@ describe('reliable receiver whose flow table is flooded', () => {
   it('serves honest senders while 1,024 junk flows that deliver nothing are re-sent', async () => {
     const receiver = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));
     const target = receiver.localEndpoint;
-    // 64 source ports x 16 flows: one-byte DATA at seq 1, which can never be delivered.
+    // 16 addresses x 4 source ports x 16 flows (64 a source address, as many as it may
+    // open): one-byte DATA at seq 1, which can never be delivered. 127.0.0.10 to 127.0.0.25
+    // are loopback on Linux; the honest senders use 127.0.0.1.
     const raws: RawPeer[] = [];
-    for (let i = 0; i < 64; i++) raws.push(resources.add(await RawPeer.open()));
+    for (let i = 0; i < 64; i++) {
+      raws.push(resources.add(await RawPeer.open(`127.0.0.${10 + (i % 16)}`)));
+    }
     await raws[0]?.learnEpoch(target);
     for (const raw of raws) raw.epoch = raws[0]?.epoch ?? 0;
     const junk = (raw: RawPeer, r: number) =>
