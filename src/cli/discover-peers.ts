@@ -27,6 +27,13 @@ export interface DiscoveredPeers {
   lostText?: string;
 }
 
+/** Refuses --room without --discover, before anything starts. */
+export function checkDiscoverOptions(values: ParsedArgs['values']): void {
+  if (values.discover !== true && stringOption(values.room) !== undefined) {
+    throw new UsageError('--room needs --discover');
+  }
+}
+
 /**
  * Starts discovery for a chat when --discover is given: announces `name` on `port` in the
  * room of `service`, and adds and removes the members it finds, with a status line for each.

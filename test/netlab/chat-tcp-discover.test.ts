@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chatShows } from '../helpers/chat.js';
-import type { LineChild } from '../helpers/child.js';
+import { dsock, type LineChild } from '../helpers/child.js';
 import { TWO_LANS, withLab } from '../helpers/netlab.js';
 
 const PORT = 7200;
@@ -14,6 +14,30 @@ function timesShown(child: LineChild, text: string): number {
 const CONNECTION = /^# (re)?connected (to|from) /;
 
 describe('dsock chat tcp group --discover across the lab', () => {
+  it('refuses --room without --discover before it listens: one line, exit 2', async () => {
+    const child = dsock([
+      'chat',
+      'tcp',
+      'group',
+      0,
+      '--room',
+      'x',
+      '-n',
+      'A',
+      '--host',
+      '127.0.0.1',
+    ]);
+    try {
+      child.endInput();
+      assert.equal(await child.exitCode(), 2);
+      assert.deepEqual(child.stderrLines, [
+        'dsock chat tcp group: --room needs --discover (see dsock chat tcp group --help)',
+      ]);
+    } finally {
+      await child.close();
+    }
+  });
+
   it(
     'members found on both LANs connect once per pair, and every message reaches every member once',
     { timeout: 120_000 },

@@ -16,6 +16,7 @@ import {
 import { runChatCommand, showChatEvent, typeLines, type ChatTerminal } from '../chat-session.js';
 import { status } from '../terminal.js';
 import {
+  checkDiscoverOptions,
   DISCOVER_HELP,
   DISCOVER_OPTIONS,
   discoverPeers,
@@ -199,6 +200,7 @@ Example:
     const [portText, ...peerTexts] = positionals;
     const port = portArgument(portText);
     const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
+    checkDiscoverOptions(values);
     return runChatCommand(stringOption(values.name), async ({ name, input, signal }) => {
       const chat = await TcpGroupChat.start(
         name,
