@@ -1,4 +1,4 @@
-import { Discovery } from '../discovery/discovery.js';
+import { Discovery, type DiscoveredPeer } from '../discovery/discovery.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { stringOption, type ParsedArgs } from './args.js';
@@ -17,9 +17,21 @@ export const DISCOVER_HELP = `  --discover     find the members of the room on e
 
 /** What the chat does when discovery finds or loses a member. */
 export interface DiscoveredPeers {
-  /** Returns true when the peer is new to the chat. */
-  add(peer: Endpoint): boolean;
+  /**
+   * Returns true when the peer is new to the chat. `found` is what its beacons say, and `self`
+   * this member's node id (to decide, e.g., which side of a pair connects).
+   */
+  add(peer: Endpoint, found: DiscoveredPeer, self: string): boolean;
   remove(peer: Endpoint): boolean;
+  /** What the status line says of a member that discovery lost (default "left the chat"). */
+  lostText?: string;
+}
+
+/** Refuses --room without --discover, before anything starts. */
+export function checkDiscoverOptions(values: ParsedArgs['values']): void {
+  if (values.discover !== true && stringOption(values.room) !== undefined) {
+    throw new UsageError('--room needs --discover');
+  }
 }
 
 /**
@@ -41,7 +53,7 @@ export async function discoverPeers(
   }
   const discovery = await Discovery.start();
   discovery.on('found', (peer) => {
-    if (chat.add(peer.endpoint)) {
+    if (chat.add(peer.endpoint, peer, discovery.nodeId)) {
       status(`# new peer ${formatEndpoint(peer.endpoint)} (${peer.name})`);
     }
   });
@@ -53,7 +65,7 @@ export async function discoverPeers(
         : info.reason === 'restarted'
           ? ' (restarted)'
           : '';
-    status(`# ${formatEndpoint(peer.endpoint)} left the chat${why}`);
+    status(`# ${formatEndpoint(peer.endpoint)} ${chat.lostText ?? 'left the chat'}${why}`);
   });
   discovery.browse({ room: room ?? 'lobby', service });
   discovery.announce({ room: room ?? 'lobby', service, name, port });
