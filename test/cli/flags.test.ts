@@ -57,12 +57,22 @@ describe('dsock ips', () => {
         .flatMap((infos) => infos ?? [])
         .filter((info) => info.family === family)
         .map((info) => info.address);
-    const v4 = await output(['ips']);
-    const all = await output(['ips', '--all']);
+    const v4 = await output(['ips', '--json']);
+    const all = await output(['ips', '--all', '--json']);
     assert.equal(v4.code, 0);
     assert.equal(all.code, 0);
-    assert.deepEqual([...v4.out].sort(), expected('IPv4').sort());
-    assert.deepEqual([...all.out].sort(), [...expected('IPv4'), ...expected('IPv6')].sort());
+    const addresses = (lines: string[]): string[] =>
+      (JSON.parse(lines.join('\n')) as { address: string }[]).map((a) => a.address).sort();
+    assert.deepEqual(addresses(v4.out), expected('IPv4').sort());
+    assert.deepEqual(addresses(all.out), [...expected('IPv4'), ...expected('IPv6')].sort());
+    // The table names each address once, on its own row.
+    const table = await output(['ips', '--all']);
+    for (const address of [...expected('IPv4'), ...expected('IPv6')]) {
+      assert.ok(
+        table.out.some((line) => line.split(/\s+/).some((cell) => cell.split('%')[0] === address)),
+        `${address} in the table:\n${table.out.join('\n')}`,
+      );
+    }
   });
 });
 
