@@ -1,9 +1,13 @@
 import { createInterface, type Interface } from 'node:readline';
 import { UsageError } from './usage-error.js';
 
-/** Writes a status or diagnostic line to stderr (stdout carries only received data). */
+/**
+ * Writes a status or diagnostic line to stderr (stdout carries only received data). Status lines
+ * may quote what a peer sent (a name, an error text), so on a terminal they are made
+ * {@link harmless} as received text is.
+ */
 export function status(text: string): void {
-  process.stderr.write(`${text}\n`);
+  process.stderr.write(`${process.stderr.isTTY ? harmless(text) : text}\n`);
 }
 
 /**

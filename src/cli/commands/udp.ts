@@ -9,7 +9,7 @@ import {
   stringOption,
   noArgumentsAfter,
 } from '../args.js';
-import { InputLines, status, terminationSignal } from '../terminal.js';
+import { InputLines, showReceived, status, terminationSignal } from '../terminal.js';
 import { UsageError } from '../usage-error.js';
 import {
   familyOfGroups,
@@ -29,8 +29,9 @@ export const udpListenCommand: Command = {
                        [--interface IFACE]
 
 Binds PORT and writes each datagram that arrives to stdout, byte for byte, followed by a
-newline (or as one line of hexadecimal with --hex); its sender and size go to stderr. Runs
-until Ctrl+C.
+newline (or as one line of hexadecimal with --hex); its sender and size go to stderr. On a
+terminal, control characters are shown escaped (\x1b) so that a datagram cannot act on it.
+Runs until Ctrl+C.
 
 Options:
   --host HOST    the local address to bind (default 0.0.0.0, every interface)
@@ -71,9 +72,16 @@ Example:
         }
         const { data, sender } = datagram;
         status(`# ${data.length} bytes from ${formatEndpoint(sender)}`);
-        // The bytes as they arrived (never decoded, so any byte survives), then a newline.
-        process.stdout.write(values.hex === true ? `${data.toString('hex')}\n` : data);
-        if (values.hex !== true) process.stdout.write('\n');
+        if (values.hex === true) {
+          process.stdout.write(`${data.toString('hex')}\n`);
+        } else if (process.stdout.isTTY) {
+          // A terminal acts on control bytes: shown escaped, as in the chats.
+          showReceived(data.toString('utf8'));
+        } else {
+          // The bytes as they arrived (never decoded, so any byte survives), then a newline.
+          process.stdout.write(data);
+          process.stdout.write('\n');
+        }
       }
     } finally {
       termination.dispose();
