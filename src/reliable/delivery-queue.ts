@@ -47,11 +47,6 @@ export class DeliveryQueue implements DeliveryRoom {
     return this.#queue.length;
   }
 
-  /** Payload bytes held. */
-  get bytes(): number {
-    return this.#bytes;
-  }
-
   get full(): boolean {
     return this.#full;
   }

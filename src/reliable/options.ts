@@ -69,12 +69,14 @@ export interface ReliableSocketOptions extends DatagramSocketOptions {
    */
   flowRecordLimit?: number;
   /**
-   * The most complete messages held for the application, across all peers, while it does not
-   * read (default 4096). Unlike a datagram socket's, a reliable socket's queue drops nothing:
-   * once full, every incoming flow advertises a window of 0 and a segment that would complete
-   * a message is not taken (nor acknowledged), so senders hold their messages back until the
-   * application has read the queue down to half of this and of {@link receiveQueueBytes}. (The
-   * segments a flow held out of order, already in memory, may pass it when they complete.)
+   * The most complete messages held for the application, across all peers and flows (those
+   * that ended too), while it does not read (default 4096). Unlike a datagram socket's, a
+   * reliable socket's queue drops nothing: once full, every incoming flow advertises a window
+   * of 0 and no DATA is taken or acknowledged (counted in {@link ReliableStats.segmentsQueueFull}),
+   * so senders hold their messages back until the application has read the queue down to half
+   * of this and of {@link receiveQueueBytes}; a sender held back for its `peerTimeout` fails
+   * its sends. (Segments a flow held out of order, already in memory, may pass it when they
+   * complete a message.)
    */
   receiveQueueLimit?: number;
   /**
