@@ -299,6 +299,50 @@ export const MUTATIONS = [
     tests: ['build/test/adversarial/reliable-zero-window'],
   },
   {
+    id: 'reliable-receive-queue-unbounded',
+    description: 'receiveQueueLimit and receiveQueueBytes are not enforced',
+    edits: [
+      {
+        file: 'src/reliable/delivery-queue.ts',
+        find: 'if (this.#queue.length >= this.limit || this.#bytes >= this.byteLimit) this.#full = true;',
+        replace: '',
+      },
+      {
+        file: 'src/reliable/delivery-queue.ts',
+        find: 'if (this.#bytes + bytes <= this.byteLimit || this.#queue.length === 0) return true;',
+        replace: 'return true;',
+      },
+    ],
+    tests: [
+      'build/test/reliable/receive-queue',
+      'build/test/adversarial/reliable-unread-deliveries',
+    ],
+  },
+  {
+    id: 'reliable-receive-queue-last-segment-taken',
+    description: 'a segment that completes a message the receive queue has no room for is taken',
+    edits: [
+      {
+        file: 'src/reliable/receive-flow.ts',
+        find: 'if (!this.room.admit(bytes)) return DataResult.QueueFull;',
+        replace: 'this.room.admit(bytes);',
+      },
+    ],
+    tests: ['build/test/reliable/receive-queue'],
+  },
+  {
+    id: 'reliable-receive-queue-no-window-update',
+    description: 'flows held back by a full receive queue are not told when it has room again',
+    edits: [
+      {
+        file: 'src/reliable/delivery-queue.ts',
+        find: 'this.#full = false;\n      this.onRoom();',
+        replace: 'this.#full = false;',
+      },
+    ],
+    tests: ['build/test/reliable/receive-queue'],
+  },
+  {
     id: 'reliable-ack-size-uncapped',
     description: 'every ACK carries up to 32 SACK blocks, whatever the size of what it answers',
     edits: [

@@ -2,7 +2,7 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { waitOptionsError } from '../internal/deadline.js';
 import { ItemQueue } from '../internal/item-queue.js';
-import type { ReceiveFlow } from './receive-flow.js';
+import type { DeliveryRoom, ReceiveFlow } from './receive-flow.js';
 
 /** One message received on a reliable socket. */
 export interface ReliableMessage {
@@ -19,18 +19,44 @@ export interface ReliableMessage {
  * charged to its flow (`unread`, in segments) until it is read, which is what shrinks the
  * window that flow advertises: a reader that falls behind slows its senders down. A message
  * handed straight to a waiting receive is never charged.
+ *
+ * The queue as a whole is capped too (`receiveQueueLimit` messages, `receiveQueueBytes`
+ * payload bytes), since a flow that ends takes its window with it while its messages stay. A
+ * full queue drops nothing: it refuses to take more ({@link admit}), every flow advertises a
+ * window of 0 ({@link full}), and it opens again once reads bring it down to half of both
+ * limits, when `onRoom` is called so that the flows it held back hear of it.
  */
-export class DeliveryQueue {
-  // Flow control, not this limit, bounds what is held.
+export class DeliveryQueue implements DeliveryRoom {
+  // The caps below, checked before a message is taken, bound what is held.
   readonly #queue = new ItemQueue<ReliableMessage>(Number.MAX_SAFE_INTEGER);
   #flows: ReceiveFlow[] = [];
   #segments: number[] = [];
   #head = 0;
+  /** Payload bytes held. */
+  #bytes = 0;
+  #full = false;
 
-  constructor(private readonly onRead: (flow: ReceiveFlow) => void) {}
+  constructor(
+    private readonly limit: number,
+    private readonly byteLimit: number,
+    private readonly onRead: (flow: ReceiveFlow) => void,
+    private readonly onRoom: () => void,
+  ) {}
 
   get length(): number {
     return this.#queue.length;
+  }
+
+  get full(): boolean {
+    return this.#full;
+  }
+
+  admit(bytes: number): boolean {
+    if (this.#full) return false;
+    // An empty queue takes any message, so that one larger than the byte limit still arrives.
+    if (this.#bytes + bytes <= this.byteLimit || this.#queue.length === 0) return true;
+    this.#full = true;
+    return false;
   }
 
   deliver(message: ReliableMessage, flow: ReceiveFlow, segments: number): void {
@@ -42,6 +68,8 @@ export class DeliveryQueue {
     this.#flows.push(flow);
     this.#segments.push(segments);
     flow.unread += segments;
+    this.#bytes += message.data.length;
+    if (this.#queue.length >= this.limit || this.#bytes >= this.byteLimit) this.#full = true;
   }
 
   /** Takes the next held message without waiting, or undefined. */
@@ -51,6 +79,7 @@ export class DeliveryQueue {
     const at = this.#head++;
     const flow = this.#flows[at] as ReceiveFlow;
     flow.unread -= this.#segments[at] as number;
+    this.#bytes -= message.data.length;
     this.#flows[at] = undefined as unknown as ReceiveFlow;
     if (this.#head === this.#flows.length) {
       this.#flows = [];
@@ -62,6 +91,10 @@ export class DeliveryQueue {
       this.#head = 0;
     }
     if (flow.alive) this.onRead(flow);
+    if (this.#full && this.#queue.length * 2 <= this.limit && this.#bytes * 2 <= this.byteLimit) {
+      this.#full = false;
+      this.onRoom();
+    }
     return message;
   }
 
@@ -76,6 +109,8 @@ export class DeliveryQueue {
     this.#flows = [];
     this.#segments = [];
     this.#head = 0;
+    this.#bytes = 0;
+    this.#full = false;
   }
 }
 

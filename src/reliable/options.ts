@@ -68,6 +68,23 @@ export interface ReliableSocketOptions extends DatagramSocketOptions {
    * two generations of half; see the protocol's epochs).
    */
   flowRecordLimit?: number;
+  /**
+   * The most complete messages held for the application, across all peers and flows (those
+   * that ended too), while it does not read (default 4096). Unlike a datagram socket's, a
+   * reliable socket's queue drops nothing: once full, every incoming flow advertises a window
+   * of 0 and no DATA is taken or acknowledged (counted in {@link ReliableStats.segmentsQueueFull}),
+   * so senders hold their messages back until the application has read the queue down to half
+   * of this and of {@link receiveQueueBytes}; a sender held back for its `peerTimeout` fails
+   * its sends. (Segments a flow held out of order, already in memory, may pass it when they
+   * complete a message.)
+   */
+  receiveQueueLimit?: number;
+  /**
+   * The most payload bytes of complete messages held for the application, across all peers
+   * (default 16 MiB); as {@link receiveQueueLimit}, past it senders are held back, never
+   * dropped. A message larger than it is taken when the queue is empty.
+   */
+  receiveQueueBytes?: number;
 }
 
 /** Options of {@link ReliableDatagramSocket.close}. */
@@ -92,6 +109,8 @@ export interface ReliableSettings {
   outOfOrderLimit: number;
   reassemblyLimit: number;
   flowRecordLimit: number;
+  receiveQueueLimit: number;
+  receiveQueueBytes: number;
 }
 
 /** A sender frees a flow that had nothing outstanding for this long (ms), sending FIN once. */
@@ -130,6 +149,9 @@ export function checkReliableOptions(options: ReliableSocketOptions): ReliableSe
     outOfOrderLimit: int('outOfOrderLimit', 16 * 1024 * 1024, 0, 2 ** 40),
     reassemblyLimit: int('reassemblyLimit', 16 * 1024 * 1024, 0, 2 ** 40),
     flowRecordLimit: int('flowRecordLimit', 8192, 2, 2 ** 24),
+    // The ranges of the datagram socket's options of the same names.
+    receiveQueueLimit: int('receiveQueueLimit', 4096, 1, 2 ** 24),
+    receiveQueueBytes: int('receiveQueueBytes', 16 * 1024 * 1024, 1, 2 ** 32),
   };
 }
 
@@ -155,6 +177,11 @@ export interface ReliableStats {
   segmentsOverBudget: number;
   /** In-order fragments of unfinished messages dropped unacknowledged because `reassemblyLimit` was reached. */
   fragmentsOverBudget: number;
+  /**
+   * DATA segments not taken (answered with a window of 0) because the messages waiting for
+   * the application filled `receiveQueueLimit` or `receiveQueueBytes`.
+   */
+  segmentsQueueFull: number;
   /**
    * New incoming flows refused: reset (per-peer or per-address limit, a start past the window) or dropped
    * unanswered (a full table with nothing to evict).
@@ -212,6 +239,7 @@ export class ReliableCounters implements ReliableStats {
   segmentsBeyondWindow = 0;
   segmentsOverBudget = 0;
   fragmentsOverBudget = 0;
+  segmentsQueueFull = 0;
   flowsRefused = 0;
   flowsEvicted = 0;
   retriesSent = 0;

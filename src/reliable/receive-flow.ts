@@ -19,12 +19,25 @@ export const enum DataResult {
   OverBudget,
   /** It would grow an unfinished message past the socket's reassembly budget: dropped unacknowledged. */
   ReassemblyFull,
+  /**
+   * The queue of messages waiting for the application is full, or has no room for the
+   * message this segment would complete: not taken (the window is 0 until it has room).
+   */
+  QueueFull,
 }
 
 /** Bytes held across all flows of a socket (out of order, or of unfinished messages), and their limit. */
 export interface HeldBudget {
   used: number;
   readonly limit: number;
+}
+
+/** The room the socket's queue of complete messages has, shared by all its flows. */
+export interface DeliveryRoom {
+  /** True while the queue takes no message: every flow advertises a window of 0. */
+  readonly full: boolean;
+  /** True when a message of `bytes` payload bytes may be delivered now; false makes it full. */
+  admit(bytes: number): boolean;
 }
 
 const NO_BLOCKS: SeqRange[] = [];
@@ -80,6 +93,7 @@ export class ReceiveFlow {
     private readonly deliver: (flow: ReceiveFlow, message: Buffer, segments: number) => void,
     private readonly budget: HeldBudget,
     private readonly reassembly: HeldBudget,
+    private readonly room: DeliveryRoom,
     now: number,
   ) {
     this.lastReceived = now;
@@ -89,6 +103,7 @@ export class ReceiveFlow {
 
   /** How many more segments past `cumulative` the flow will hold now. */
   get window(): number {
+    if (this.room.full) return 0;
     const window = this.limit - this.heldCount - this.unread;
     return window > 0 ? window : 0;
   }
@@ -113,10 +128,20 @@ export class ReceiveFlow {
     this.echo = packet.timestamp;
     const offset = seqDistance(this.cumulative, packet.seq);
     if (offset >= 0x80000000) return DataResult.Duplicate;
+    if (this.room.full) return DataResult.QueueFull;
     // Segments already held lie within this bound, so it is checked first; memory stays
     // within `limit` segments whatever the sender does.
     if (offset >= this.limit - this.unread) return DataResult.BeyondWindow;
     if (offset === 0) {
+      // A message the queue has no room for is not taken, so that nothing acknowledged is
+      // ever dropped: its sender sends it again once the window opens. (Held segments that
+      // follow an accepted one are taken whatever the room: they are in memory already.)
+      if ((packet.flags & FLAG_LAST) !== 0) {
+        const bytes = this.#assembling
+          ? this.#partsBytes + packet.payload.length
+          : packet.payload.length;
+        if (!this.room.admit(bytes)) return DataResult.QueueFull;
+      }
       // Past the reassembly budget, a fragment that leaves its message unfinished waits for a
       // retransmission; a last fragment frees what its message held, so it is always taken.
       // (Held segments that follow are taken too: they were counted as held.)

@@ -41,6 +41,8 @@ export class ReceiveSide {
   /** Open flows per source address (whatever the port), for `maxFlowsPerAddress`. */
   readonly #flowsPerAddress = new Map<string, number>();
   readonly #ackQueue: ReceiveFlow[] = [];
+  /** Flows told of a window of 0 because the delivery queue was full: told again when it opens. */
+  readonly #heldBack = new Set<ReceiveFlow>();
   #ackScheduled: NodeJS.Immediate | undefined;
 
   constructor(
@@ -85,6 +87,20 @@ export class ReceiveSide {
   }
 
   /**
+   * The delivery queue has room again: every flow it held back hears of its window at once,
+   * rather than at its sender's next probe, and its clock of no progress starts again.
+   */
+  onRoom(): void {
+    const now = performance.now();
+    for (const flow of this.#heldBack) {
+      flow.lastAdvance = now;
+      flow.ackTrigger = Infinity;
+      this.#scheduleAck(flow);
+    }
+    this.#heldBack.clear();
+  }
+
+  /**
    * Frees the flows of `peer` idle for the idle timeout, and those that delivered nothing or
    * hold an unfinished message and did not advance for the new-flow timeout; returns the next
    * such deadline.
@@ -115,6 +131,7 @@ export class ReceiveSide {
     for (const flow of peer.flows.values()) {
       flow.clear();
       this.#flows.delete(flow);
+      this.#heldBack.delete(flow);
     }
     this.#forgetFlows(peer.host, peer.flows.size);
     peer.flows.clear();
@@ -125,6 +142,7 @@ export class ReceiveSide {
   clear(): void {
     for (const flow of this.#flows) flow.clear();
     this.#flows.clear();
+    this.#heldBack.clear();
     this.#flowsPerAddress.clear();
     this.#tombstones.clear();
     if (this.#ackScheduled !== undefined) clearImmediate(this.#ackScheduled);
@@ -177,6 +195,12 @@ export class ReceiveSide {
         // A flow that holds no unfinished message costs no reassembly bytes: it waits for room
         // without its clock of no progress running out (unfinished messages expire first).
         if (!flow.assembling) flow.lastAdvance = now;
+        return;
+      case DataResult.QueueFull:
+        this.counters.segmentsQueueFull++;
+        // The flow waits for the application to read, which is no stall of its own.
+        flow.lastAdvance = now;
+        this.#scheduleAck(flow);
         return;
       case DataResult.Broken:
         this.endFlow(peer, flow, true);
@@ -235,6 +259,7 @@ export class ReceiveSide {
       this.#deliver,
       this.#budget,
       this.#reassembly,
+      this.deliveries,
       now,
     );
     peer.flows.set(packet.incarnation, flow);
@@ -319,6 +344,7 @@ export class ReceiveSide {
     flow.clear();
     if (peer.flows.delete(flow.incarnation)) this.#forgetFlows(peer.host, 1);
     this.#flows.delete(flow);
+    this.#heldBack.delete(flow);
     if (peer.lastFlow === flow) peer.lastFlow = undefined;
   }
 
@@ -349,6 +375,7 @@ export class ReceiveSide {
     flow.ackPending = false;
     const window = flow.window;
     flow.lastAdvertised = window;
+    if (window === 0 && this.deliveries.full) this.#heldBack.add(flow);
     // No answer much larger than what triggered it: the SACK blocks fit twice its size.
     const trigger = flow.ackTrigger;
     const blocks = flow.sackBlocks(

@@ -52,6 +52,11 @@ export class ReliableCore {
     this.#receiver.onRead(flow);
   }
 
+  /** The delivery queue has room again: the flows it held back may send. */
+  onRoom(): void {
+    this.#receiver.onRoom();
+  }
+
   /** The peer at `host`:`port` (an address literal), created unless `create` is false. */
   peer(host: string, port: number): Peer {
     const last = this.#lastPeer;

@@ -55,7 +55,12 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
     const address = socket.address();
     this.#local = { host: address.address, port: address.port };
     this.#recvWhat = `recvFrom on ${formatEndpoint(this.#local)}`;
-    this.#deliveries = new DeliveryQueue((flow) => this.#core.onRead(flow));
+    this.#deliveries = new DeliveryQueue(
+      settings.receiveQueueLimit,
+      settings.receiveQueueBytes,
+      (flow) => this.#core.onRead(flow),
+      () => this.#core.onRoom(),
+    );
     const onError = (): void => void this.#counters.socketErrors++;
     this.#core = new ReliableCore(socket, settings, this.#counters, this.#deliveries, onError);
     // Errors the system reports on a UDP socket (an ICMP report, a send that failed) concern

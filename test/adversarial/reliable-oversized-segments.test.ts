@@ -53,11 +53,14 @@ describe('reliable receiver under an out-of-order flood', () => {
 
   it('bounds the out-of-order bytes held across all flows (150 flows of 255 x 1,200 B)', async () => {
     const receiver = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));
-    const raw = resources.add(await RawPeer.open());
+    // The attacker spreads its flows over many source ports and three addresses (all of 127/8
+    // is loopback on Linux), as the flow limits per port and per address ask; the honest
+    // sender uses 127.0.0.1.
+    const raws: RawPeer[] = [];
+    for (let i = 0; i < 10; i++)
+      raws.push(resources.add(await RawPeer.open(`127.0.0.${30 + (i % 3)}`)));
+    const raw = raws[0] as RawPeer;
     await raw.learnEpoch(receiver.localEndpoint);
-    // The attacker spreads its flows over many source ports, as the flow limit per port asks.
-    const raws = [raw];
-    for (let i = 1; i < 10; i++) raws.push(resources.add(await RawPeer.open()));
     for (const other of raws) other.epoch = raw.epoch;
     const baselineRss = rssOf();
     const baseline = held();
