@@ -109,8 +109,8 @@ export const MUTATIONS = [
     edits: [
       {
         file: 'src/cli/commands/ips.ts',
-        find: 'if (values.all === true)',
-        replace: 'if (values.all === true && false)',
+        find: "localAddresses({ family: values.all === true ? 'any' : 'IPv4' })",
+        replace: "localAddresses({ family: 'IPv4' })",
       },
     ],
     tests: ['build/test/cli/basics', 'build/test/cli/flags'],
@@ -466,8 +466,8 @@ export const MUTATIONS = [
     edits: [
       {
         file: 'src/cli/commands/udp.ts',
-        find: "values.hex === true ? data.toString('hex')",
-        replace: "values.hex === true && false ? data.toString('hex')",
+        find: 'if (values.hex === true) {',
+        replace: 'if (false) {',
       },
     ],
     tests: ['build/test/cli/basics', 'build/test/cli/flags'],
