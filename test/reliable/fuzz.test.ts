@@ -9,7 +9,6 @@ import {
   encodeFin,
   encodeReset,
   encodeRetry,
-  PacketType,
 } from '../../src/reliable/wire.js';
 import { within } from '../helpers/bounded.js';
 import { Resources, until } from './helpers.js';

@@ -1,12 +1,14 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DatagramSocket, PeerUnreachableError, ReliableDatagramSocket } from '../../src/index.js';
+import type { Endpoint } from '../../src/index.js';
 import { SocketClosedError } from '../../src/index.js';
 import {
   decodePacket,
   encodeAck,
   encodeData,
   FLAG_FIRST,
+  FLAG_LAST,
   PacketType,
 } from '../../src/reliable/wire.js';
 import type { DataPacket, Packet } from '../../src/reliable/wire.js';
@@ -39,6 +41,20 @@ async function untilData(raw: DatagramSocket, seq: number, times: number): Promi
   }
   throw new Error(`DATA ${seq} did not arrive ${times} times within 200 datagrams`);
 }
+
+/** The receiver's epoch, learned as a sender does: a DATA without it draws a RETRY that tells it. */
+async function learnEpoch(raw: DatagramSocket, receiver: Endpoint): Promise<number> {
+  await raw.sendTo(encodeData(0xeeee_eeee, 0, 0, 0, FLAG_FIRST, Buffer.alloc(0)), receiver);
+  const retry = await nextPacket(raw, 'the RETRY that tells the epoch');
+  assert.ok(retry.type === PacketType.Retry, `a RETRY, got packet type ${retry.type}`);
+  return retry.epoch;
+}
+
+/** The epoch the scripted receiver below announces in its ACKs (any value a sender adopts). */
+const SCRIPTED_EPOCH = 1;
+
+/** A message in one segment: its first and its last. */
+const FLAG_WHOLE = FLAG_FIRST | FLAG_LAST;
 
 describe('reliable congestion control', () => {
   it('falls to a window of one segment at a retransmission timeout', async () => {
@@ -78,7 +94,9 @@ describe('reliable congestion control', () => {
     );
     // Segment 0 "lost": segments 1 to 9 acknowledged selectively.
     const last = flight[9] as DataPacket;
-    const ack = encodeAck(last.incarnation, 0, 256, last.timestamp, [{ start: 1, end: 10 }]);
+    const ack = encodeAck(last.incarnation, 0, 256, last.timestamp, SCRIPTED_EPOCH, [
+      { start: 1, end: 10 },
+    ]);
     await receiver.sendTo(ack, sender.localEndpoint);
     const resent = await untilData(receiver, 0, 1);
     assert.equal(resent.length, 1, 'segment 0 is the next segment sent');
@@ -89,7 +107,8 @@ describe('reliable congestion control', () => {
     assert.ok(stats.ssthresh < Infinity, `ssthresh ${stats.ssthresh}`);
     assert.equal(stats.cwnd, stats.ssthresh, 'the window is the halved one');
     // Acknowledged now: every send completes.
-    const done = encodeAck(last.incarnation, 10, 256, (resent[0] as DataPacket).timestamp, []);
+    const echo = (resent[0] as DataPacket).timestamp;
+    const done = encodeAck(last.incarnation, 10, 256, echo, SCRIPTED_EPOCH, []);
     await receiver.sendTo(done, sender.localEndpoint);
     await within(Promise.all(sends), 5000, 'the ten sends');
     assert.equal(sender.peerStats(peer)?.inFlight, 0);
@@ -97,41 +116,55 @@ describe('reliable congestion control', () => {
 });
 
 describe('reliable socket limits', () => {
-  it('refuses a new flow past maxFlows with RESET, and takes the ones below it', async () => {
+  it('leaves a new flow past maxFlows unanswered while every flow is proven', async () => {
     const receiver = resources.add(
       await ReliableDatagramSocket.bind('127.0.0.1:0', { maxFlows: 2 }),
     );
     const raw = resources.add(await DatagramSocket.bind('127.0.0.1:0'));
-    // First fragments of messages never completed: each flow stays open.
+    // Whole messages, delivered and not followed by a FIN: each flow is proven and stays open,
+    // so a new flow past the limit has none it may take the place of.
+    const epoch = await learnEpoch(raw, receiver.localEndpoint);
+    const whole = (incarnation: number, seq: number): Buffer =>
+      encodeData(incarnation, seq, 0, epoch, FLAG_WHOLE, Buffer.from('whole'));
     const answers: Packet[] = [];
-    for (const incarnation of [0x1001, 0x1002, 0x1003]) {
-      const data = encodeData(incarnation, 0, 0, FLAG_FIRST, Buffer.from('part'));
-      await raw.sendTo(data, receiver.localEndpoint);
+    for (const incarnation of [0x1001, 0x1002]) {
+      await raw.sendTo(whole(incarnation, 0), receiver.localEndpoint);
       answers.push(await nextPacket(raw, `the answer to flow ${incarnation.toString(16)}`));
     }
+    // The third flow, then more of the first: the receiver takes datagrams in order, so the
+    // answer to the latter comes after whatever the third drew.
+    await raw.sendTo(whole(0x1003, 0), receiver.localEndpoint);
+    await raw.sendTo(whole(0x1001, 1), receiver.localEndpoint);
+    answers.push(await nextPacket(raw, 'the answer after flow 1003'));
     assert.deepEqual(
       answers.map((p) => [p.type, p.incarnation]),
       [
         [PacketType.Ack, 0x1001],
         [PacketType.Ack, 0x1002],
-        [PacketType.Reset, 0x1003],
+        [PacketType.Ack, 0x1001],
       ],
     );
-    assert.equal(receiver.stats.resetsSent, 1);
+    assert.equal(receiver.stats.flowsRefused, 1);
+    assert.equal(receiver.stats.resetsSent, 0);
   });
 
-  it('rejects the send of a sender refused past maxFlows with PeerUnreachableError', async () => {
+  it('rejects the send of a sender never admitted past maxFlows with PeerUnreachableError', async () => {
     const receiver = resources.add(
       await ReliableDatagramSocket.bind('127.0.0.1:0', { maxFlows: 1 }),
     );
     const raw = resources.add(await DatagramSocket.bind('127.0.0.1:0'));
-    await raw.sendTo(encodeData(7, 0, 0, FLAG_FIRST, Buffer.from('open')), receiver.localEndpoint);
+    const epoch = await learnEpoch(raw, receiver.localEndpoint);
+    const open = encodeData(7, 0, 0, epoch, FLAG_WHOLE, Buffer.from('open'));
+    await raw.sendTo(open, receiver.localEndpoint);
     assert.equal((await nextPacket(raw, 'the ACK of the open flow')).type, PacketType.Ack);
-    const sender = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));
+    const sender = resources.add(
+      await ReliableDatagramSocket.bind('127.0.0.1:0', { peerTimeout: 500 }),
+    );
     await assert.rejects(
       within(sender.sendTo('refused', receiver.localEndpoint), 5000, 'the refused send'),
       PeerUnreachableError,
     );
+    assert.ok(receiver.stats.flowsRefused >= 1, `${receiver.stats.flowsRefused} refused`);
   });
 
   it('holds sends past sendBufferLimit until the peer acknowledges', async () => {
