@@ -3,8 +3,17 @@
  * endpoint involved (when there is one) and the underlying Node error as `cause`. Callers can
  * branch on `instanceof` or on `code`; no raw Node error escapes the API.
  */
-import type { Endpoint } from './endpoint/endpoint.js';
-import { formatEndpoint } from './endpoint/format.js';
+import { isIPv6 } from 'node:net';
+
+// errors.ts is the ground layer: it imports nothing of dsock, so every other layer can raise its
+// errors. It names an endpoint by its shape, { host, port } (the shape of `Endpoint`).
+type Endpoint = { host: string; port: number };
+
+/** `host:port` with an IPv6 address bracketed: the text `formatEndpoint` gives, for messages. */
+function formatEndpoint(endpoint: Endpoint): string {
+  const host = isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host;
+  return `${host}:${endpoint.port}`;
+}
 
 /** Options common to every dsock error. */
 export interface SocketErrorOptions {
