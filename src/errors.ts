@@ -38,6 +38,61 @@ export class SocketError extends Error {
   }
 }
 
+/**
+ * A short description of a value for error messages: strings quoted, numbers, booleans, null
+ * and undefined as they are, anything else by its kind (`an array`, `object`, `function`).
+ * @internal
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) {
+    return String(value);
+  }
+  if (typeof value === 'bigint') return `${value}n`;
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/** Options of an {@link InvalidArgumentError}. */
+export interface InvalidArgumentErrorOptions extends SocketErrorOptions {
+  /**
+   * The message, when `"<argument> must be <expected>, got <actual>"` does not say it well
+   * (an argument that is fine alone but not together with another).
+   */
+  message?: string | undefined;
+}
+
+/**
+ * An argument or option that dsock cannot use: of the wrong type, out of range, or not one of
+ * the values allowed. It is raised before anything is sent, bound or waited for: thrown by
+ * synchronous calls and constructors, the rejection of asynchronous ones. Its message reads
+ * `"<argument> must be <expected>, got <actual>"`, e.g.
+ * `"ttl must be an integer from 1 to 255, got 300"`.
+ */
+export class InvalidArgumentError extends SocketError {
+  /** The argument or option that is wrong, as the caller named it: `ttl`, `family`, `timeout`. */
+  readonly argument: string;
+  /** What it must be, in words: `an integer from 1 to 255`. */
+  readonly expected: string;
+  /** The value that was given. */
+  readonly actual: unknown;
+
+  constructor(
+    argument: string,
+    expected: string,
+    actual: unknown,
+    options: InvalidArgumentErrorOptions = {},
+  ) {
+    super(
+      options.message ?? `${argument} must be ${expected}, got ${describeValue(actual)}`,
+      'ERR_INVALID_ARGUMENT',
+      options,
+    );
+    this.argument = argument;
+    this.expected = expected;
+    this.actual = actual;
+  }
+}
+
 /** Which part of an endpoint text was wrong. */
 export type EndpointPart = 'host' | 'port' | 'endpoint';
 

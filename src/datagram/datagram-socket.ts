@@ -81,7 +81,7 @@ export class DatagramSocket
    * involved asks for `reuseAddress`), {@link PermissionDeniedError} for a reserved port
    * without privileges, {@link AddressNotAvailableError} for an address that is not this
    * machine's, {@link NameResolutionError} for a name that does not resolve, and with
-   * {@link InvalidEndpointError}, RangeError or TypeError for bad arguments.
+   * {@link InvalidEndpointError} or {@link InvalidArgumentError} for bad arguments.
    */
   // `override`: a class's static side inherits Function.prototype.bind, which this shadows.
   static override async bind(
@@ -237,7 +237,7 @@ export class DatagramSocket
    * Resolves with the next datagram: its first `bufsize` bytes (default 65536, any datagram),
    * the sender, and whether the rest was cut off. Receives are served in the order they were
    * made. A receive that times out ({@link TimeoutError}) or is aborted ({@link AbortError})
-   * takes no datagram. `bufsize` must be a positive integer (RangeError otherwise).
+   * takes no datagram. `bufsize` must be a positive integer (InvalidArgumentError otherwise).
    */
   recvFrom(
     bufsize: number = DEFAULT_RECV_SIZE,

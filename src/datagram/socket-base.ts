@@ -4,7 +4,8 @@ import { InvalidEndpointError, SocketClosedError, SocketError, toSocketError } f
 import { multicastInterfaces } from '../endpoint/interfaces.js';
 import { checkGroup, checkInterface, membershipInterface, optionError } from './addresses.js';
 import { toDestination } from './destination.js';
-import { checkFlag, checkInteger, MAX_DATAGRAM_SIZE } from './options.js';
+import { checkFlag, checkInteger } from '../internal/validate.js';
+import { MAX_DATAGRAM_SIZE } from './options.js';
 import { CLOSED } from './outbox.js';
 import type { DatagramBackend, UdpTransport } from './transport.js';
 

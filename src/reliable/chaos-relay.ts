@@ -83,7 +83,7 @@ export class ChaosRelay implements AsyncDisposable {
 
   /**
    * Starts a relay. Rejects like {@link DatagramSocket.bind} when the listening address
-   * cannot be bound, and with RangeError or {@link InvalidEndpointError} for bad options.
+   * cannot be bound, and with {@link InvalidArgumentError} or {@link InvalidEndpointError} for bad options.
    */
   static async start(options: ChaosRelayOptions): Promise<ChaosRelay> {
     const checked = checkRelayOptions(options);

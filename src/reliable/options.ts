@@ -1,5 +1,5 @@
 import type { DatagramSocketOptions } from '../datagram/options.js';
-import { checkInteger } from '../datagram/options.js';
+import { checkInteger, checkOptionsObject } from '../internal/validate.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { DATA_HEADER_SIZE } from './wire.js';
 
@@ -93,9 +93,7 @@ const MAX_MS = 2 ** 31 - 1;
 
 /** Checks the reliable options (the UDP ones are checked at bind), naming what is wrong. */
 export function checkReliableOptions(options: ReliableSocketOptions): ReliableSettings {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('options must be an object such as { peerTimeout: 5000 }');
-  }
+  checkOptionsObject(options, '{ peerTimeout: 5000 }');
   const int = (name: keyof ReliableSettings, fallback: number, min: number, max: number): number =>
     checkInteger(name, options[name] ?? fallback, min, max);
   return {

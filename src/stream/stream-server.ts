@@ -8,19 +8,18 @@ import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint
 import { ANY_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { toEndpoint } from '../endpoint/parse.js';
-import { SocketClosedError, toSocketError } from '../errors.js';
+import { InvalidArgumentError, SocketClosedError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { ItemQueue } from '../internal/item-queue.js';
 import { adoptSocket, startReading } from './adopt.js';
 import {
-  checkBoolean,
   checkFamily,
   checkHostFamily,
   checkInteger,
-  checkReceiveBufferLimit,
-  type StreamSocketOptions,
-} from './options.js';
+  checkOptionalFlag,
+} from '../internal/validate.js';
+import { checkReceiveBufferLimit, type StreamSocketOptions } from './options.js';
 import { StreamSocket } from './stream-socket.js';
 
 /** How many connections wait for {@link StreamServer.accept} unless told otherwise. */
@@ -35,7 +34,7 @@ export interface ListenOptions extends StreamSocketOptions {
   backlog?: number;
   /**
    * SO_REUSEADDR. Node.js always sets it on TCP listeners, so `true` (or leaving it out) is
-   * the only value that can be honoured, and `false` is refused with a RangeError. On Linux it
+   * the only value that can be honoured, and `false` is refused with an InvalidArgumentError. On Linux it
    * lets a restarted server listen again on a port that still has connections in TIME_WAIT; it
    * never lets two sockets listen on the same address and port (that is
    * {@link AddressInUseError}).
@@ -84,7 +83,7 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
    * Listens on `local` (default: the any-address of `family`, port 0 = chosen by the system;
    * `":port"` or a number also mean the any-address). Rejects with {@link AddressInUseError}
    * when the port is taken, {@link PermissionDeniedError} for a privileged port, and
-   * {@link InvalidEndpointError} or RangeError/TypeError for bad arguments.
+   * {@link InvalidEndpointError} or {@link InvalidArgumentError} for bad arguments.
    */
   static async listen(local?: EndpointLike, options: ListenOptions = {}): Promise<StreamServer> {
     const family = checkFamily(options.family);
@@ -97,10 +96,12 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
         ? DEFAULT_ACCEPT_QUEUE_LIMIT
         : checkInteger('acceptQueueLimit', options.acceptQueueLimit, 0, 2 ** 31 - 1);
     const bufferLimit = checkReceiveBufferLimit(options.receiveBufferLimit);
-    const ipv6Only = checkBoolean('ipv6Only', options.ipv6Only);
-    if (checkBoolean('reuseAddress', options.reuseAddress) === false) {
-      throw new RangeError(
-        'reuseAddress: false cannot be honoured: Node.js always sets SO_REUSEADDR on TCP listeners',
+    const ipv6Only = checkOptionalFlag('ipv6Only', options.ipv6Only);
+    if (checkOptionalFlag('reuseAddress', options.reuseAddress) === false) {
+      throw new InvalidArgumentError(
+        'reuseAddress',
+        'true or left out: Node.js always sets SO_REUSEADDR on TCP listeners',
+        false,
       );
     }
     const endpoint = toEndpoint(local, { host: ANY_ADDRESS[family ?? 'IPv4'] });

@@ -15,14 +15,13 @@ import {
   type OwnedSocket,
 } from './net-socket.js';
 import {
-  checkEncoding,
   checkFlag,
   checkInteger,
-  integerError,
-  MAX_READ_SIZE,
-  type SendOptions,
-  type ShutdownHow,
-} from './options.js';
+  checkOneOf,
+  invalidEncoding,
+  invalidInteger,
+} from '../internal/validate.js';
+import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
 import { onPressure, ReceiveBuffer, type PressureSink } from './receive-buffer.js';
 import {
   checkSendData,
@@ -116,7 +115,7 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
    *
    * Rejects with {@link ConnectionRefusedError}, {@link TimeoutError},
    * {@link HostUnreachableError}, {@link NameResolutionError} or {@link AbortError}, each naming
-   * the endpoint, and with {@link InvalidEndpointError} or RangeError for bad arguments. On any
+   * the endpoint, and with {@link InvalidEndpointError} or {@link InvalidArgumentError} for bad arguments. On any
    * failure the half-open connection is destroyed.
    */
   static async connect(remote: EndpointLike, options: ConnectOptions = {}): Promise<StreamSocket> {
@@ -155,7 +154,7 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
    * Turns Nagle's algorithm off (`true`, the default: TCP_NODELAY, small writes leave at once)
    * or on again (`false`: small writes wait to be gathered while earlier data is
    * unacknowledged). For connections from {@link StreamServer.accept} as well as connected
-   * ones (where {@link ConnectOptions.noDelay} does the same). Throws a TypeError for a flag
+   * ones (where {@link ConnectOptions.noDelay} does the same). Throws {@link InvalidArgumentError} for a flag
    * that is not a boolean and {@link SocketClosedError} after {@link close}.
    */
   setNoDelay(flag = true): void {
@@ -169,7 +168,7 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
    * that has been idle, and a peer that stopped answering makes later operations fail.
    * `initialDelayMs` is the idle time before the first probe (TCP_KEEPIDLE), in milliseconds
    * counted in whole seconds (the system's unit); left out, or below 1000, the system's current
-   * setting stays. Throws a TypeError or RangeError for bad arguments and
+   * setting stays. Throws {@link InvalidArgumentError} for bad arguments and
    * {@link SocketClosedError} after {@link close}.
    */
   setKeepAlive(flag: boolean, initialDelayMs?: number): void {
@@ -191,8 +190,9 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
   sendAll(data: string | Uint8Array, options: SendOptions = {}): Promise<void> {
     const refusal = this.#sendRefusal();
     if (refusal !== undefined) return Promise.reject(refusal);
-    const encoding = checkEncoding(options.encoding);
-    if (encoding instanceof Error) return Promise.reject(encoding);
+    const badEncoding = invalidEncoding(options.encoding);
+    if (badEncoding !== undefined) return Promise.reject(badEncoding);
+    const encoding = options.encoding ?? 'utf8';
     const problem = checkSendData(data);
     if (problem === 'empty') return DONE;
     if (problem !== undefined) return Promise.reject(problem);
@@ -210,7 +210,8 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
    * {@link SocketClosedError} when the socket is or gets closed.
    */
   recv(bufsize: number, options: WaitOptions = NO_WAIT): Promise<Buffer> {
-    const invalid = integerError('bufsize', bufsize, 1, MAX_READ_SIZE) ?? waitOptionsError(options);
+    const invalid =
+      invalidInteger('bufsize', bufsize, 1, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
     return this.#buffer.read(bufsize, false, options, this.#waitWhat(options));
   }
@@ -222,7 +223,7 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
    * or abort the bytes gathered so far stay for the next read.
    */
   recvExactly(n: number, options: WaitOptions = NO_WAIT): Promise<Buffer> {
-    const invalid = integerError('n', n, 0, MAX_READ_SIZE) ?? waitOptionsError(options);
+    const invalid = invalidInteger('n', n, 0, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
     if (n === 0) return this.#closed ? Promise.reject(this.#closedError()) : Promise.resolve(EMPTY);
     return this.#buffer.read(n, true, options, this.#waitWhat(options));
@@ -242,9 +243,7 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
    * Rejects with {@link SocketClosedError} after {@link close}.
    */
   async shutdown(how: ShutdownHow = 'both'): Promise<void> {
-    if (how !== 'read' && how !== 'write' && how !== 'both') {
-      throw new RangeError(`shutdown expects 'read', 'write' or 'both', got ${String(how)}`);
-    }
+    checkOneOf('how', how, ['read', 'write', 'both']);
     if (this.#closed) {
       throw new SocketClosedError(`shutdown of ${formatEndpoint(this.#remote)}: socket is closed`, {
         endpoint: this.#remote,

@@ -161,7 +161,10 @@ describe('ChaosRelay', () => {
   });
 
   it('refuses bad options with errors that name them', async () => {
-    await assert.rejects(ChaosRelay.start({ target: 5000, faults: { loss: 2 } }), /--loss/);
+    await assert.rejects(
+      ChaosRelay.start({ target: 5000, faults: { loss: 2 } }),
+      /loss must be a probability from 0 to 1, got 2/,
+    );
     await assert.rejects(ChaosRelay.start({ target: 0 }), /port other than 0/);
     await assert.rejects(ChaosRelay.start({ target: 5000, holdBack: -1 }), /holdBack/);
     await assert.rejects(ChaosRelay.start({ target: 5000, maxClients: 0 }), /maxClients/);
