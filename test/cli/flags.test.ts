@@ -57,12 +57,15 @@ describe('dsock ips', () => {
         .flatMap((infos) => infos ?? [])
         .filter((info) => info.family === family)
         .map((info) => info.address);
-    const v4 = await output(['ips']);
-    const all = await output(['ips', '--all']);
+    // The table is for people; --json gives the same rows for a script to read.
+    const addresses = (out: string[]): string[] =>
+      (JSON.parse(out.join('\n')) as { address: string }[]).map((row) => row.address);
+    const v4 = await output(['ips', '--json']);
+    const all = await output(['ips', '--all', '--json']);
     assert.equal(v4.code, 0);
     assert.equal(all.code, 0);
-    assert.deepEqual([...v4.out].sort(), expected('IPv4').sort());
-    assert.deepEqual([...all.out].sort(), [...expected('IPv4'), ...expected('IPv6')].sort());
+    assert.deepEqual(addresses(v4.out).sort(), expected('IPv4').sort());
+    assert.deepEqual(addresses(all.out).sort(), [...expected('IPv4'), ...expected('IPv6')].sort());
   });
 });
 
