@@ -23,16 +23,49 @@ export interface SocketErrorOptions {
   cause?: unknown;
 }
 
-/** The base class of every error raised by dsock. */
+/**
+ * The codes of dsock's errors: one per error class, `ERR_SOCKET` for a failure no class
+ * describes, and the few system codes raised as a plain {@link SocketError}. A system error
+ * that no class describes keeps its own code (such as `ENOBUFS`), hence the open end: any
+ * other string.
+ */
+export type SocketErrorCode =
+  | 'ERR_SOCKET'
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_INVALID_ENDPOINT'
+  | 'ERR_SOCKET_CLOSED'
+  | 'ERR_INCOMPLETE_READ'
+  | 'ERR_FRAME_TOO_LARGE'
+  | 'ERR_PROTOCOL'
+  | 'ERR_PEER_UNREACHABLE'
+  | 'ABORT_ERR'
+  | 'ETIMEDOUT'
+  | 'ECONNREFUSED'
+  | 'ECONNRESET'
+  | 'EADDRINUSE'
+  | 'EADDRNOTAVAIL'
+  | 'EACCES'
+  | 'EMSGSIZE'
+  | 'EHOSTUNREACH'
+  | 'ENOTFOUND'
+  | 'EALREADY'
+  | 'EDESTADDRREQ'
+  | 'ENODEV'
+  | (string & {});
+
+/**
+ * The base class of every error raised by dsock. Each class has a constant `name` (the class's
+ * name, kept when the code is minified) and a stable `code`.
+ */
 export class SocketError extends Error {
+  override readonly name: string = 'SocketError';
   /** A stable, machine-readable code such as `ECONNREFUSED` or `ERR_SOCKET_CLOSED`. */
-  readonly code: string;
+  readonly code: SocketErrorCode;
   /** The endpoint involved, when the operation had one. */
   readonly endpoint: Endpoint | undefined;
 
-  constructor(message: string, code: string, options: SocketErrorOptions = {}) {
+  constructor(message: string, code: SocketErrorCode, options: SocketErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
     this.code = code;
     this.endpoint = options.endpoint;
   }
@@ -69,6 +102,8 @@ export interface InvalidArgumentErrorOptions extends SocketErrorOptions {
  * `"ttl must be an integer from 1 to 255, got 300"`.
  */
 export class InvalidArgumentError extends SocketError {
+  override readonly name = 'InvalidArgumentError';
+  declare readonly code: 'ERR_INVALID_ARGUMENT';
   /** The argument or option that is wrong, as the caller named it: `ttl`, `family`, `timeout`. */
   readonly argument: string;
   /** What it must be, in words: `an integer from 1 to 255`. */
@@ -98,6 +133,8 @@ export type EndpointPart = 'host' | 'port' | 'endpoint';
 
 /** Text or an object that does not name a valid endpoint. */
 export class InvalidEndpointError extends SocketError {
+  override readonly name = 'InvalidEndpointError';
+  declare readonly code: 'ERR_INVALID_ENDPOINT';
   /** The input as given. */
   readonly input: unknown;
   /** The part that is wrong. */
@@ -112,6 +149,8 @@ export class InvalidEndpointError extends SocketError {
 
 /** The socket was closed, before or during the operation. */
 export class SocketClosedError extends SocketError {
+  override readonly name = 'SocketClosedError';
+  declare readonly code: 'ERR_SOCKET_CLOSED';
   constructor(message = 'socket is closed', options: SocketErrorOptions = {}) {
     super(message, 'ERR_SOCKET_CLOSED', options);
   }
@@ -122,6 +161,8 @@ export class SocketClosedError extends SocketError {
  * ETIMEDOUT, such as TCP's retransmission timeout: the peer stopped answering).
  */
 export class TimeoutError extends SocketError {
+  override readonly name = 'TimeoutError';
+  declare readonly code: 'ETIMEDOUT';
   /**
    * The timeout that expired, in milliseconds; `NaN` when the system timed out the operation
    * (no timeout of the caller's expired).
@@ -136,6 +177,8 @@ export class TimeoutError extends SocketError {
 
 /** An operation was cancelled through its AbortSignal. */
 export class AbortError extends SocketError {
+  override readonly name = 'AbortError';
+  declare readonly code: 'ABORT_ERR';
   constructor(message = 'the operation was aborted', options: SocketErrorOptions = {}) {
     super(message, 'ABORT_ERR', options);
   }
@@ -143,6 +186,8 @@ export class AbortError extends SocketError {
 
 /** Nobody listens at the remote endpoint (TCP RST in answer to SYN, or ICMP port unreachable). */
 export class ConnectionRefusedError extends SocketError {
+  override readonly name = 'ConnectionRefusedError';
+  declare readonly code: 'ECONNREFUSED';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'ECONNREFUSED', options);
   }
@@ -150,6 +195,8 @@ export class ConnectionRefusedError extends SocketError {
 
 /** The peer reset the connection, or it broke while data was in flight. */
 export class ConnectionResetError extends SocketError {
+  override readonly name = 'ConnectionResetError';
+  declare readonly code: 'ECONNRESET';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'ECONNRESET', options);
   }
@@ -157,6 +204,8 @@ export class ConnectionResetError extends SocketError {
 
 /** The local address and port are already bound by another socket. */
 export class AddressInUseError extends SocketError {
+  override readonly name = 'AddressInUseError';
+  declare readonly code: 'EADDRINUSE';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'EADDRINUSE', options);
   }
@@ -164,6 +213,8 @@ export class AddressInUseError extends SocketError {
 
 /** The local address to bind is not an address of this machine. */
 export class AddressNotAvailableError extends SocketError {
+  override readonly name = 'AddressNotAvailableError';
+  declare readonly code: 'EADDRNOTAVAIL';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'EADDRNOTAVAIL', options);
   }
@@ -171,6 +222,8 @@ export class AddressNotAvailableError extends SocketError {
 
 /** The operating system refused the operation, e.g. binding a reserved port unprivileged. */
 export class PermissionDeniedError extends SocketError {
+  override readonly name = 'PermissionDeniedError';
+  declare readonly code: 'EACCES';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'EACCES', options);
   }
@@ -178,6 +231,8 @@ export class PermissionDeniedError extends SocketError {
 
 /** A datagram (or message) is larger than the protocol or the configuration allows. */
 export class MessageTooLargeError extends SocketError {
+  override readonly name = 'MessageTooLargeError';
+  declare readonly code: 'EMSGSIZE';
   /** The size that was asked for, in bytes. */
   readonly size: number;
   /** The largest size allowed, in bytes. */
@@ -192,6 +247,8 @@ export class MessageTooLargeError extends SocketError {
 
 /** The stream ended before the requested number of bytes arrived (like asyncio's). */
 export class IncompleteReadError extends SocketError {
+  override readonly name = 'IncompleteReadError';
+  declare readonly code: 'ERR_INCOMPLETE_READ';
   /** The bytes that were read before the end of the stream. */
   readonly partial: Buffer;
   /** How many bytes were expected in total. */
@@ -214,6 +271,8 @@ export class IncompleteReadError extends SocketError {
  * before any memory is set aside for it, and the connection is closed.
  */
 export class FrameTooLargeError extends SocketError {
+  override readonly name = 'FrameTooLargeError';
+  declare readonly code: 'ERR_FRAME_TOO_LARGE';
   /** The length the peer announced, in bytes. */
   readonly size: number;
   /** The largest length accepted, in bytes. */
@@ -228,6 +287,8 @@ export class FrameTooLargeError extends SocketError {
 
 /** A peer sent bytes that break the wire protocol, such as a malformed length prefix. */
 export class ProtocolError extends SocketError {
+  override readonly name = 'ProtocolError';
+  declare readonly code: 'ERR_PROTOCOL';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'ERR_PROTOCOL', options);
   }
@@ -238,6 +299,8 @@ export class ProtocolError extends SocketError {
  * delivered within the peer timeout, and its state was freed.
  */
 export class PeerUnreachableError extends SocketError {
+  override readonly name = 'PeerUnreachableError';
+  declare readonly code: 'ERR_PEER_UNREACHABLE';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'ERR_PEER_UNREACHABLE', options);
   }
@@ -245,6 +308,8 @@ export class PeerUnreachableError extends SocketError {
 
 /** No route to the remote host or network. */
 export class HostUnreachableError extends SocketError {
+  override readonly name = 'HostUnreachableError';
+  declare readonly code: 'EHOSTUNREACH';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'EHOSTUNREACH', options);
   }
@@ -252,6 +317,8 @@ export class HostUnreachableError extends SocketError {
 
 /** A host name could not be resolved to an address. */
 export class NameResolutionError extends SocketError {
+  override readonly name = 'NameResolutionError';
+  declare readonly code: 'ENOTFOUND';
   /** The name that did not resolve. */
   readonly hostname: string;
 
