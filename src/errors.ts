@@ -18,7 +18,7 @@ function formatEndpoint(endpoint: Endpoint): string {
 /** Options common to every dsock error. */
 export interface SocketErrorOptions {
   /** The endpoint the failed operation was about (the peer, or the local address). */
-  endpoint?: Endpoint | undefined;
+  endpoint?: { host: string; port: number } | undefined;
   /** The error that caused this one, usually a Node system error. */
   cause?: unknown;
 }
@@ -62,7 +62,7 @@ export class SocketError extends Error {
   /** A stable, machine-readable code such as `ECONNREFUSED` or `ERR_SOCKET_CLOSED`. */
   readonly code: SocketErrorCode;
   /** The endpoint involved, when the operation had one. */
-  readonly endpoint: Endpoint | undefined;
+  readonly endpoint: { host: string; port: number } | undefined;
 
   constructor(message: string, code: SocketErrorCode, options: SocketErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });

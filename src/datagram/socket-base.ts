@@ -15,19 +15,25 @@ import type { DatagramBackend, UdpTransport } from './transport.js';
  * {@link DatagramSocket} adds sending, receiving and closing.
  */
 export abstract class DatagramSocketBase {
-  /** The UDP handle (over node:dgram or the native addon). */
+  /** @internal The UDP handle (over node:dgram or the native addon). */
   protected readonly transport: UdpTransport;
   readonly #family: AddressFamily;
+  /** @internal */
   protected local!: Endpoint;
+  /** @internal */
   protected remote: Endpoint | undefined;
+  /** @internal */
   protected connecting = false;
+  /** @internal */
   protected abortConnect: (() => void) | undefined;
-  /** Whether sending to broadcast addresses is allowed, for error hints. */
+  /** @internal Whether sending to broadcast addresses is allowed, for error hints. */
   protected broadcastAllowed: boolean;
+  /** @internal */
   protected isClosed = false;
-  /** Names receives in errors; follows {@link local}, which connect and disconnect change. */
+  /** @internal Names receives in errors; follows {@link local}, which connect and disconnect change. */
   protected recvWhat = '';
 
+  /** @internal */
   protected constructor(transport: UdpTransport, family: AddressFamily, broadcast: boolean) {
     this.transport = transport;
     this.#family = family;
@@ -257,16 +263,19 @@ export abstract class DatagramSocketBase {
     }
   }
 
+  /** @internal */
   protected checkOpen(what: string): void {
     if (this.isClosed) throw this.closedError(what);
   }
 
+  /** @internal */
   protected closedError(what: string): SocketClosedError {
     return new SocketClosedError(`${what} on ${formatEndpoint(this.local)}: socket is closed`, {
       endpoint: this.local,
     });
   }
 
+  /** @internal */
   protected updateLocal(): void {
     const address = this.transport.address();
     this.local = { host: address.address, port: address.port };

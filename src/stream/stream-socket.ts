@@ -22,7 +22,7 @@ import {
   invalidInteger,
 } from '../internal/validate.js';
 import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
-import { onPressure, ReceiveBuffer, type PressureSink } from './receive-buffer.js';
+import { onPressure, ReceiveBuffer } from './receive-buffer.js';
 import {
   checkSendData,
   closedForSending,
@@ -31,7 +31,6 @@ import {
   sendFailure,
   shutDownForSending,
   writeAll,
-  type SendFailureSink,
 } from './send-side.js';
 
 export type { ConnectOptions } from './connect.js';
@@ -51,7 +50,9 @@ type Owned = OwnedSocket<StreamSocket>;
  * stays bounded. Reads are served in the order they are made. Iterating the socket with
  * `for await` yields the received chunks until end of stream.
  */
-export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFailureSink {
+// The socket is also the PressureSink of its receive buffer and the SendFailureSink of its
+// sends (internal interfaces, through symbol-named members), passed where they are expected.
+export class StreamSocket implements AsyncIterable<Buffer> {
   readonly #socket: Socket;
   readonly #buffer: ReceiveBuffer;
   // The local endpoint as two fields rather than an object: {@link localEndpoint} copies anyway.

@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import {
   DatagramSocket,
   encodeFrame,
-  FaultPlan,
   InvalidArgumentError,
   SocketError,
   StreamServer,
   StreamSocket,
 } from '../../src/index.js';
+import { FaultPlan } from '../../src/reliable/fault-plan.js';
 import { within } from '../helpers/bounded.js';
 
 /** Asserts that `error` is the InvalidArgumentError for `argument`, with its parts filled in. */

@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChaosRelay, DatagramSocket, FaultPlan, type Faults } from '../../src/index.js';
+import { ChaosRelay, DatagramSocket, type Faults } from '../../src/index.js';
+import { FaultPlan } from '../../src/reliable/fault-plan.js';
 import { within } from '../helpers/bounded.js';
 import { activeTimers, until } from './helpers.js';
 
