@@ -56,6 +56,31 @@ export type SocketErrorCode =
 /**
  * The base class of every error raised by dsock. Each class has a constant `name` (the class's
  * name, kept when the code is minified) and a stable `code`.
+ *
+ * @example
+ * ```ts
+ * import { SocketError, StreamServer, StreamSocket } from 'dsock';
+ *
+ * // A port nobody listens on: one a server had, now closed.
+ * const server = await StreamServer.listen('127.0.0.1:0');
+ * const { port } = server.localEndpoint;
+ * await server.close();
+ * try {
+ *   await StreamSocket.connect({ host: '127.0.0.1', port }, { timeout: 1000 });
+ * } catch (error) {
+ *   if (!(error instanceof SocketError)) throw error;
+ *   switch (error.code) {
+ *     case 'ECONNREFUSED': // a ConnectionRefusedError
+ *       console.log(`${error.name}: nobody listens at port ${error.endpoint?.port}`);
+ *       break;
+ *     case 'ETIMEDOUT':
+ *       console.log('no answer within a second');
+ *       break;
+ *     default:
+ *       throw error;
+ *   }
+ * }
+ * ```
  */
 export class SocketError extends Error {
   override readonly name: string = 'SocketError';
@@ -100,6 +125,19 @@ export interface InvalidArgumentErrorOptions extends SocketErrorOptions {
  * synchronous calls and constructors, the rejection of asynchronous ones. Its message reads
  * `"<argument> must be <expected>, got <actual>"`, e.g.
  * `"ttl must be an integer from 1 to 255, got 300"`.
+ *
+ * @example
+ * ```ts
+ * import { DatagramSocket, InvalidArgumentError } from 'dsock';
+ *
+ * try {
+ *   await DatagramSocket.bind(0, { family: 'IPv5' as 'IPv4' });
+ * } catch (error) {
+ *   if (!(error instanceof InvalidArgumentError)) throw error;
+ *   console.log(error.argument, error.actual); // family IPv5
+ *   console.log(error.message); // family must be 'IPv4' or 'IPv6', got "IPv5"
+ * }
+ * ```
  */
 export class InvalidArgumentError extends SocketError {
   override readonly name = 'InvalidArgumentError';

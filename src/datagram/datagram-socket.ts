@@ -42,6 +42,17 @@ const NO_WAIT: DatagramReceiveOptions = {};
  *
  * `for await (const datagram of socket)` yields datagrams until the socket is closed; leaving
  * the loop early does not close the socket, which stays the caller's to close.
+ *
+ * @example
+ * ```ts
+ * import { DatagramSocket } from 'dsock';
+ *
+ * await using alice = await DatagramSocket.bind('127.0.0.1:0'); // the system chooses the port
+ * await using bob = await DatagramSocket.bind('127.0.0.1:0');
+ * await alice.sendTo('hello', bob.localEndpoint);
+ * const { data, sender } = await bob.recvFrom(4096, { timeout: 1000 });
+ * console.log(`${data} from ${sender.host}:${sender.port}`); // hello from 127.0.0.1:...
+ * ```
  */
 export class DatagramSocket
   extends DatagramSocketBase

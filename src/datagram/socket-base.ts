@@ -86,12 +86,12 @@ export abstract class DatagramSocketBase {
   }
 
   /**
-   * Connects the socket to `remote`: datagrams then go there with {@link send}, and only that
+   * Connects the socket to `remote`: datagrams then go there with {@link DatagramSocket.send}, and only that
    * peer's datagrams are received from now on (ones already held stay, as with Berkeley
    * sockets). Connecting a connected socket moves it to the new peer.
    *
    * The local port stays the same through connects, reconnects and {@link disconnect}, also
-   * when the system chose it: {@link bind} binds even that port by number, because Linux
+   * when the system chose it: {@link DatagramSocket.bind} binds even that port by number, because Linux
    * releases a port it chose itself when a connected socket is dissolved (Node's reconnect
    * dissolves the old association first), and the socket would then send from, and receive
    * on, a new port. The local address of a socket bound to the any-address becomes the

@@ -48,6 +48,20 @@ type Ending = { error: undefined } | { error: Error };
  * (prefix `uint16be`), `'>I'` (`uint32be`) or LEB128 (`varint`).
  *
  * The stream takes over reading the connection: do not read from it directly once wrapped.
+ *
+ * @example
+ * ```ts
+ * import { MessageStream, StreamServer } from 'dsock';
+ *
+ * await using server = await StreamServer.listen('127.0.0.1:0');
+ * const sender = await MessageStream.connect(server.localEndpoint, { prefix: 'uint16be' });
+ * const receiver = new MessageStream(await server.accept({ timeout: 5000 }), { prefix: 'uint16be' });
+ * await sender.send('first');
+ * await sender.send('second'); // arrives as its own message, however TCP cuts the bytes
+ * console.log(`${await receiver.receive({ timeout: 1000 })}`); // first
+ * console.log(`${await receiver.receive({ timeout: 1000 })}`); // second
+ * await Promise.all([sender.close(), receiver.close()]);
+ * ```
  */
 export class MessageStream implements AsyncIterable<Buffer> {
   /** The connection the messages travel on. */

@@ -38,6 +38,22 @@ interface Delivery {
  * each direction, may be dropped, duplicated, delayed or reordered as {@link Faults} say.
  *
  * Mappings of idle clients expire, and their number is capped, so memory stays bounded.
+ *
+ * @example
+ * ```ts
+ * import { ChaosRelay, DatagramSocket } from 'dsock';
+ *
+ * // Every datagram to the target sent twice: the relay stands between client and target.
+ * await using target = await DatagramSocket.bind('127.0.0.1:0');
+ * await using relay = await ChaosRelay.start({
+ *   target: target.localEndpoint,
+ *   faults: { dup: 1, seed: 7 },
+ * });
+ * await using client = await DatagramSocket.bind('127.0.0.1:0');
+ * await client.sendTo('twice', relay.localEndpoint);
+ * console.log(`${(await target.recvFrom(100, { timeout: 1000 })).data}`); // twice
+ * console.log(`${(await target.recvFrom(100, { timeout: 1000 })).data}`); // twice
+ * ```
  */
 export class ChaosRelay implements AsyncDisposable {
   readonly #listener: Socket;

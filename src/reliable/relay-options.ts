@@ -13,7 +13,7 @@ export interface ChaosRelayOptions {
   target: EndpointLike;
   /**
    * The faults, applied to each datagram in each direction alike. Each direction draws from
-   * its own {@link FaultPlan}: clients to target seeded with `seed`, target to clients with
+   * its own fault plan: clients to target seeded with `seed`, target to clients with
    * `seed + 1`, so that a run repeats exactly.
    */
   faults?: Faults;

@@ -35,6 +35,18 @@ const NO_WAIT: WaitOptions = {};
  * Many sends may be outstanding at once; they go out as the congestion and flow-control
  * windows allow. A receiver that does not read makes its senders wait (flow control), so
  * memory stays bounded on both sides.
+ *
+ * @example
+ * ```ts
+ * import { ReliableDatagramSocket } from 'dsock';
+ *
+ * await using receiver = await ReliableDatagramSocket.bind('127.0.0.1:0');
+ * await using sender = await ReliableDatagramSocket.bind('127.0.0.1:0');
+ * const acknowledged = sender.sendTo('exactly once', receiver.localEndpoint);
+ * const message = await receiver.recvFrom(undefined, { timeout: 5000 });
+ * console.log(`${message.data}`); // exactly once
+ * await acknowledged; // resolves once the receiver acknowledged the whole message
+ * ```
  */
 export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, AsyncDisposable {
   readonly #socket: Socket;

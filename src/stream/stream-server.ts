@@ -57,6 +57,23 @@ export interface ListenOptions extends StreamSocketOptions {
  * A listening TCP socket. Connections are accepted by the server as they arrive and wait in a
  * bounded queue for {@link accept} (or `for await` over the server), without reading from them,
  * so a connection that the application has not accepted yet costs no buffer memory.
+ *
+ * @example
+ * ```ts
+ * import { StreamServer, StreamSocket } from 'dsock';
+ *
+ * // An echo server that serves one client, and that client.
+ * await using server = await StreamServer.listen('127.0.0.1:0');
+ * const serving = (async () => {
+ *   await using conn = await server.accept({ timeout: 5000 });
+ *   for await (const chunk of conn) await conn.sendAll(chunk); // until the client's end of stream
+ * })();
+ * await using client = await StreamSocket.connect(server.localEndpoint, { timeout: 5000 });
+ * await client.sendAll('echo me');
+ * await client.shutdown('write');
+ * console.log(`${await client.recvExactly(7, { timeout: 1000 })}`); // echo me
+ * await serving;
+ * ```
  */
 export class StreamServer implements AsyncIterable<StreamSocket> {
   readonly #server: Server;

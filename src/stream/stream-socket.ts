@@ -41,6 +41,9 @@ const DONE = Promise.resolve();
 
 type Owned = OwnedSocket<StreamSocket>;
 
+// The socket is also the PressureSink of its receive buffer and the SendFailureSink of its
+// sends (internal interfaces, through symbol-named members), passed where they are expected.
+
 /**
  * A connected TCP socket with Python-style calls: `sendAll`, `recv`, `recvExactly`,
  * `shutdown` and `close`, each an awaitable that rejects with a dsock {@link SocketError}.
@@ -49,9 +52,19 @@ type Owned = OwnedSocket<StreamSocket>;
  * a peer that sends faster than the application reads is slowed down by TCP itself, and memory
  * stays bounded. Reads are served in the order they are made. Iterating the socket with
  * `for await` yields the received chunks until end of stream.
+ *
+ * @example
+ * ```ts
+ * import { StreamServer, StreamSocket } from 'dsock';
+ *
+ * await using server = await StreamServer.listen('127.0.0.1:0');
+ * await using client = await StreamSocket.connect(server.localEndpoint, { timeout: 5000 });
+ * await using peer = await server.accept({ timeout: 5000 });
+ * await client.sendAll('ping');
+ * await client.shutdown('write'); // the peer reads end of stream after the data
+ * console.log(`${await peer.recvExactly(4, { timeout: 1000 })}`); // ping
+ * ```
  */
-// The socket is also the PressureSink of its receive buffer and the SendFailureSink of its
-// sends (internal interfaces, through symbol-named members), passed where they are expected.
 export class StreamSocket implements AsyncIterable<Buffer> {
   readonly #socket: Socket;
   readonly #buffer: ReceiveBuffer;
