@@ -3,29 +3,166 @@
  * endpoint involved (when there is one) and the underlying Node error as `cause`. Callers can
  * branch on `instanceof` or on `code`; no raw Node error escapes the API.
  */
-import type { Endpoint } from './endpoint/endpoint.js';
-import { formatEndpoint } from './endpoint/format.js';
+import { isIPv6 } from 'node:net';
+
+// errors.ts is the ground layer: it imports nothing of dsock, so every other layer can raise its
+// errors. It names an endpoint by its shape, { host, port } (the shape of `Endpoint`).
+type Endpoint = { host: string; port: number };
+
+/** `host:port` with an IPv6 address bracketed: the text `formatEndpoint` gives, for messages. */
+function formatEndpoint(endpoint: Endpoint): string {
+  const host = isIPv6(endpoint.host) ? `[${endpoint.host}]` : endpoint.host;
+  return `${host}:${endpoint.port}`;
+}
 
 /** Options common to every dsock error. */
 export interface SocketErrorOptions {
   /** The endpoint the failed operation was about (the peer, or the local address). */
-  endpoint?: Endpoint | undefined;
+  endpoint?: { host: string; port: number } | undefined;
   /** The error that caused this one, usually a Node system error. */
   cause?: unknown;
 }
 
-/** The base class of every error raised by dsock. */
-export class SocketError extends Error {
-  /** A stable, machine-readable code such as `ECONNREFUSED` or `ERR_SOCKET_CLOSED`. */
-  readonly code: string;
-  /** The endpoint involved, when the operation had one. */
-  readonly endpoint: Endpoint | undefined;
+/**
+ * The codes of dsock's errors: one per error class, `ERR_SOCKET` for a failure no class
+ * describes, and the few system codes raised as a plain {@link SocketError}. A system error
+ * that no class describes keeps its own code (such as `ENOBUFS`), hence the open end: any
+ * other string.
+ */
+export type SocketErrorCode =
+  | 'ERR_SOCKET'
+  | 'ERR_INVALID_ARGUMENT'
+  | 'ERR_INVALID_ENDPOINT'
+  | 'ERR_SOCKET_CLOSED'
+  | 'ERR_INCOMPLETE_READ'
+  | 'ERR_FRAME_TOO_LARGE'
+  | 'ERR_PROTOCOL'
+  | 'ERR_PEER_UNREACHABLE'
+  | 'ABORT_ERR'
+  | 'ETIMEDOUT'
+  | 'ECONNREFUSED'
+  | 'ECONNRESET'
+  | 'EADDRINUSE'
+  | 'EADDRNOTAVAIL'
+  | 'EACCES'
+  | 'EMSGSIZE'
+  | 'EHOSTUNREACH'
+  | 'ENOTFOUND'
+  | 'EALREADY'
+  | 'EDESTADDRREQ'
+  | 'ENODEV'
+  | (string & {});
 
-  constructor(message: string, code: string, options: SocketErrorOptions = {}) {
+/**
+ * The base class of every error raised by dsock. Each class has a constant `name` (the class's
+ * name, kept when the code is minified) and a stable `code`.
+ *
+ * @example
+ * ```ts
+ * import { SocketError, StreamServer, StreamSocket } from 'dsock';
+ *
+ * // A port nobody listens on: one a server had, now closed.
+ * const server = await StreamServer.listen('127.0.0.1:0');
+ * const { port } = server.localEndpoint;
+ * await server.close();
+ * try {
+ *   await StreamSocket.connect({ host: '127.0.0.1', port }, { timeout: 1000 });
+ * } catch (error) {
+ *   if (!(error instanceof SocketError)) throw error;
+ *   switch (error.code) {
+ *     case 'ECONNREFUSED': // a ConnectionRefusedError
+ *       console.log(`${error.name}: nobody listens at port ${error.endpoint?.port}`);
+ *       break;
+ *     case 'ETIMEDOUT':
+ *       console.log('no answer within a second');
+ *       break;
+ *     default:
+ *       throw error;
+ *   }
+ * }
+ * ```
+ */
+export class SocketError extends Error {
+  override readonly name: string = 'SocketError';
+  /** A stable, machine-readable code such as `ECONNREFUSED` or `ERR_SOCKET_CLOSED`. */
+  readonly code: SocketErrorCode;
+  /** The endpoint involved, when the operation had one. */
+  readonly endpoint: { host: string; port: number } | undefined;
+
+  constructor(message: string, code: SocketErrorCode, options: SocketErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = new.target.name;
     this.code = code;
     this.endpoint = options.endpoint;
+  }
+}
+
+/**
+ * A short description of a value for error messages: strings quoted, numbers, booleans, null
+ * and undefined as they are, anything else by its kind (`an array`, `object`, `function`).
+ * @internal
+ */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || value == null) {
+    return String(value);
+  }
+  if (typeof value === 'bigint') return `${value}n`;
+  return Array.isArray(value) ? 'an array' : typeof value;
+}
+
+/** Options of an {@link InvalidArgumentError}. */
+export interface InvalidArgumentErrorOptions extends SocketErrorOptions {
+  /**
+   * The message, when `"<argument> must be <expected>, got <actual>"` does not say it well
+   * (an argument that is fine alone but not together with another).
+   */
+  message?: string | undefined;
+}
+
+/**
+ * An argument or option that dsock cannot use: of the wrong type, out of range, or not one of
+ * the values allowed. It is raised before anything is sent, bound or waited for: thrown by
+ * synchronous calls and constructors, the rejection of asynchronous ones. Its message reads
+ * `"<argument> must be <expected>, got <actual>"`, e.g.
+ * `"ttl must be an integer from 1 to 255, got 300"`.
+ *
+ * @example
+ * ```ts
+ * import { DatagramSocket, InvalidArgumentError } from 'dsock';
+ *
+ * try {
+ *   await DatagramSocket.bind(0, { family: 'IPv5' as 'IPv4' });
+ * } catch (error) {
+ *   if (!(error instanceof InvalidArgumentError)) throw error;
+ *   console.log(error.argument, error.actual); // family IPv5
+ *   console.log(error.message); // family must be 'IPv4' or 'IPv6', got "IPv5"
+ * }
+ * ```
+ */
+export class InvalidArgumentError extends SocketError {
+  override readonly name = 'InvalidArgumentError';
+  declare readonly code: 'ERR_INVALID_ARGUMENT';
+  /** The argument or option that is wrong, as the caller named it: `ttl`, `family`, `timeout`. */
+  readonly argument: string;
+  /** What it must be, in words: `an integer from 1 to 255`. */
+  readonly expected: string;
+  /** The value that was given. */
+  readonly actual: unknown;
+
+  constructor(
+    argument: string,
+    expected: string,
+    actual: unknown,
+    options: InvalidArgumentErrorOptions = {},
+  ) {
+    super(
+      options.message ?? `${argument} must be ${expected}, got ${describeValue(actual)}`,
+      'ERR_INVALID_ARGUMENT',
+      options,
+    );
+    this.argument = argument;
+    this.expected = expected;
+    this.actual = actual;
   }
 }
 
@@ -34,6 +171,8 @@ export type EndpointPart = 'host' | 'port' | 'endpoint';
 
 /** Text or an object that does not name a valid endpoint. */
 export class InvalidEndpointError extends SocketError {
+  override readonly name = 'InvalidEndpointError';
+  declare readonly code: 'ERR_INVALID_ENDPOINT';
   /** The input as given. */
   readonly input: unknown;
   /** The part that is wrong. */
@@ -48,6 +187,8 @@ export class InvalidEndpointError extends SocketError {
 
 /** The socket was closed, before or during the operation. */
 export class SocketClosedError extends SocketError {
+  override readonly name = 'SocketClosedError';
+  declare readonly code: 'ERR_SOCKET_CLOSED';
   constructor(message = 'socket is closed', options: SocketErrorOptions = {}) {
     super(message, 'ERR_SOCKET_CLOSED', options);
   }
@@ -58,6 +199,8 @@ export class SocketClosedError extends SocketError {
  * ETIMEDOUT, such as TCP's retransmission timeout: the peer stopped answering).
  */
 export class TimeoutError extends SocketError {
+  override readonly name = 'TimeoutError';
+  declare readonly code: 'ETIMEDOUT';
   /**
    * The timeout that expired, in milliseconds; `NaN` when the system timed out the operation
    * (no timeout of the caller's expired).
@@ -72,6 +215,8 @@ export class TimeoutError extends SocketError {
 
 /** An operation was cancelled through its AbortSignal. */
 export class AbortError extends SocketError {
+  override readonly name = 'AbortError';
+  declare readonly code: 'ABORT_ERR';
   constructor(message = 'the operation was aborted', options: SocketErrorOptions = {}) {
     super(message, 'ABORT_ERR', options);
   }
@@ -79,6 +224,8 @@ export class AbortError extends SocketError {
 
 /** Nobody listens at the remote endpoint (TCP RST in answer to SYN, or ICMP port unreachable). */
 export class ConnectionRefusedError extends SocketError {
+  override readonly name = 'ConnectionRefusedError';
+  declare readonly code: 'ECONNREFUSED';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'ECONNREFUSED', options);
   }
@@ -86,6 +233,8 @@ export class ConnectionRefusedError extends SocketError {
 
 /** The peer reset the connection, or it broke while data was in flight. */
 export class ConnectionResetError extends SocketError {
+  override readonly name = 'ConnectionResetError';
+  declare readonly code: 'ECONNRESET';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'ECONNRESET', options);
   }
@@ -93,6 +242,8 @@ export class ConnectionResetError extends SocketError {
 
 /** The local address and port are already bound by another socket. */
 export class AddressInUseError extends SocketError {
+  override readonly name = 'AddressInUseError';
+  declare readonly code: 'EADDRINUSE';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'EADDRINUSE', options);
   }
@@ -100,6 +251,8 @@ export class AddressInUseError extends SocketError {
 
 /** The local address to bind is not an address of this machine. */
 export class AddressNotAvailableError extends SocketError {
+  override readonly name = 'AddressNotAvailableError';
+  declare readonly code: 'EADDRNOTAVAIL';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'EADDRNOTAVAIL', options);
   }
@@ -107,6 +260,8 @@ export class AddressNotAvailableError extends SocketError {
 
 /** The operating system refused the operation, e.g. binding a reserved port unprivileged. */
 export class PermissionDeniedError extends SocketError {
+  override readonly name = 'PermissionDeniedError';
+  declare readonly code: 'EACCES';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'EACCES', options);
   }
@@ -114,6 +269,8 @@ export class PermissionDeniedError extends SocketError {
 
 /** A datagram (or message) is larger than the protocol or the configuration allows. */
 export class MessageTooLargeError extends SocketError {
+  override readonly name = 'MessageTooLargeError';
+  declare readonly code: 'EMSGSIZE';
   /** The size that was asked for, in bytes. */
   readonly size: number;
   /** The largest size allowed, in bytes. */
@@ -128,6 +285,8 @@ export class MessageTooLargeError extends SocketError {
 
 /** The stream ended before the requested number of bytes arrived (like asyncio's). */
 export class IncompleteReadError extends SocketError {
+  override readonly name = 'IncompleteReadError';
+  declare readonly code: 'ERR_INCOMPLETE_READ';
   /** The bytes that were read before the end of the stream. */
   readonly partial: Buffer;
   /** How many bytes were expected in total. */
@@ -150,6 +309,8 @@ export class IncompleteReadError extends SocketError {
  * before any memory is set aside for it, and the connection is closed.
  */
 export class FrameTooLargeError extends SocketError {
+  override readonly name = 'FrameTooLargeError';
+  declare readonly code: 'ERR_FRAME_TOO_LARGE';
   /** The length the peer announced, in bytes. */
   readonly size: number;
   /** The largest length accepted, in bytes. */
@@ -164,6 +325,8 @@ export class FrameTooLargeError extends SocketError {
 
 /** A peer sent bytes that break the wire protocol, such as a malformed length prefix. */
 export class ProtocolError extends SocketError {
+  override readonly name = 'ProtocolError';
+  declare readonly code: 'ERR_PROTOCOL';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'ERR_PROTOCOL', options);
   }
@@ -174,6 +337,8 @@ export class ProtocolError extends SocketError {
  * delivered within the peer timeout, and its state was freed.
  */
 export class PeerUnreachableError extends SocketError {
+  override readonly name = 'PeerUnreachableError';
+  declare readonly code: 'ERR_PEER_UNREACHABLE';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'ERR_PEER_UNREACHABLE', options);
   }
@@ -181,6 +346,8 @@ export class PeerUnreachableError extends SocketError {
 
 /** No route to the remote host or network. */
 export class HostUnreachableError extends SocketError {
+  override readonly name = 'HostUnreachableError';
+  declare readonly code: 'EHOSTUNREACH';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'EHOSTUNREACH', options);
   }
@@ -188,6 +355,8 @@ export class HostUnreachableError extends SocketError {
 
 /** A host name could not be resolved to an address. */
 export class NameResolutionError extends SocketError {
+  override readonly name = 'NameResolutionError';
+  declare readonly code: 'ENOTFOUND';
   /** The name that did not resolve. */
   readonly hostname: string;
 

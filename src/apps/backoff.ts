@@ -1,4 +1,6 @@
 import { checkChatLimit } from './peer-queue.js';
+import { InvalidArgumentError } from '../errors.js';
+import { checkNumber } from '../internal/validate.js';
 
 /** The first wait before reaching a lost peer again, in milliseconds. */
 export const DEFAULT_RECONNECT_INITIAL_DELAY = 500;
@@ -33,7 +35,7 @@ export interface BackoffOptions {
 /** {@link BackoffOptions} checked, with every default filled in. */
 export type ResolvedBackoffOptions = Required<BackoffOptions>;
 
-/** Checks backoff options; throws a RangeError naming the wrong one. */
+/** Checks backoff options; throws an InvalidArgumentError naming the wrong one. */
 export function resolveBackoffOptions(options: BackoffOptions = {}): ResolvedBackoffOptions {
   const initialDelay = checkChatLimit(
     options.initialDelay,
@@ -42,14 +44,9 @@ export function resolveBackoffOptions(options: BackoffOptions = {}): ResolvedBac
   );
   const maxDelay = checkChatLimit(options.maxDelay, DEFAULT_RECONNECT_MAX_DELAY, 'maxDelay');
   if (maxDelay < initialDelay) {
-    throw new RangeError(
-      `maxDelay must be at least initialDelay (${initialDelay}), got ${maxDelay}`,
-    );
+    throw new InvalidArgumentError('maxDelay', `at least initialDelay (${initialDelay})`, maxDelay);
   }
-  const jitter = options.jitter ?? DEFAULT_RECONNECT_JITTER;
-  if (!Number.isFinite(jitter) || jitter < 0 || jitter > 1) {
-    throw new RangeError(`jitter must be a number from 0 to 1, got ${jitter}`);
-  }
+  const jitter = checkNumber('jitter', options.jitter ?? DEFAULT_RECONNECT_JITTER, 0, 1);
   return {
     initialDelay,
     maxDelay,

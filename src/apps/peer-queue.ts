@@ -3,6 +3,8 @@
  * sent to it are still waiting, and for how long its queue has been full.
  */
 
+import { checkInteger } from '../internal/validate.js';
+
 /** A queue that stayed full: how many bytes waited, and for how long (ms). */
 export interface Stall {
   queued: number;
@@ -11,7 +13,7 @@ export interface Stall {
 
 /**
  * Checks a chat limit: `value` (or `fallback` when undefined) must be an integer from `min` up to
- * 2^31 - 1 (milliseconds or bytes). Throws RangeError naming the option.
+ * 2^31 - 1 (milliseconds or bytes). Throws an InvalidArgumentError naming the option.
  */
 export function checkChatLimit(
   value: number | undefined,
@@ -19,11 +21,7 @@ export function checkChatLimit(
   name: string,
   min = 1,
 ): number {
-  const chosen = value ?? fallback;
-  if (!Number.isSafeInteger(chosen) || chosen < min || chosen > 2 ** 31 - 1) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${2 ** 31 - 1}, got ${chosen}`);
-  }
-  return chosen;
+  return checkInteger(name, value ?? fallback, min, 2 ** 31 - 1);
 }
 
 /**

@@ -136,7 +136,7 @@ export class UdpChatPeer {
 
   /**
    * Starts a chat peer on `transport` (already bound), knowing `peers` at first; `onEvent` sees
-   * every message and every change of the peer set. Throws RangeError for a bad option.
+   * every message and every change of the peer set. Throws InvalidArgumentError for a bad option.
    */
   constructor(
     transport: MessageTransport,

@@ -1,30 +1,14 @@
 import { isIPv4, isIPv6 } from 'node:net';
 import type { AddressFamily, Endpoint } from '../endpoint/endpoint.js';
 import { interfaceAddress } from '../endpoint/interfaces.js';
-import { familyOf } from '../endpoint/parse.js';
 import {
   AddressInUseError,
   AddressNotAvailableError,
   InvalidEndpointError,
   PermissionDeniedError,
   SocketError,
+  describeValue,
 } from '../errors.js';
-import { describe } from './options.js';
-
-/**
- * Throws {@link InvalidEndpointError} when `host` is an address literal of the other family
- * than the socket's: a UDP socket speaks one IP version.
- */
-export function checkHostFamily(host: string, family: AddressFamily, input: unknown): void {
-  const actual = familyOf(host);
-  if (actual === undefined || actual === family) return;
-  throw new InvalidEndpointError(
-    `host "${host}" is an ${actual} address but the socket is ${family}` +
-      (family === 'IPv4' ? ": bind with family 'IPv6' to reach it" : ''),
-    input,
-    'host',
-  );
-}
 
 function isMulticast(address: string, family: AddressFamily): boolean {
   if (family === 'IPv4') {
@@ -54,7 +38,7 @@ export function checkGroup(group: unknown, family: AddressFamily): GroupAddress 
   }
   const range = family === 'IPv4' ? '224.0.0.0 to 239.255.255.255' : 'ff00::/8';
   throw new InvalidEndpointError(
-    `invalid multicast group ${describe(group)} for an ${family} socket: ` +
+    `invalid multicast group ${describeValue(group)} for an ${family} socket: ` +
       `a group address is in ${range}`,
     group,
     'host',
@@ -83,7 +67,7 @@ export function membershipInterface(
   if (on !== undefined && group.scope !== undefined && on !== group.scope) {
     throw new InvalidEndpointError(
       `group ${group.group}%${group.scope.slice(3)} is scoped to another interface than ` +
-        `${describe(iface)}: give the interface once`,
+        `${describeValue(iface)}: give the interface once`,
       iface,
       'host',
     );

@@ -3,20 +3,21 @@ import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint
 import { ANY_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { familyOf, toEndpoint } from '../endpoint/parse.js';
-import { AddressInUseError, toSocketError } from '../errors.js';
-import { checkHostFamily, optionError } from './addresses.js';
+import { AddressInUseError, InvalidArgumentError, toSocketError } from '../errors.js';
+import {
+  checkFamily,
+  checkHostFamily,
+  checkInteger,
+  checkOptionalFlag,
+  checkOptionsObject,
+} from '../internal/validate.js';
+import { optionError } from './addresses.js';
 import { type DgramTransport, openDgram } from './dgram-transport.js';
 import { nativeBinding, nativeShared } from './native-binding.js';
 import { openNative } from './native-transport.js';
 import type { DatagramSocketOptions } from './options.js';
 import type { OpenOptions, UdpTransport } from './transport.js';
-import {
-  checkFamily,
-  checkInteger,
-  checkOptionalFlag,
-  DEFAULT_RECEIVE_QUEUE_BYTES,
-  DEFAULT_RECEIVE_QUEUE_LIMIT,
-} from './options.js';
+import { DEFAULT_RECEIVE_QUEUE_BYTES, DEFAULT_RECEIVE_QUEUE_LIMIT } from './options.js';
 
 const MAX_BUFFER_SIZE = 2 ** 31 - 1;
 
@@ -62,9 +63,7 @@ interface CheckedOptions {
 }
 
 function checkOptions(options: DatagramSocketOptions): CheckedOptions {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('options must be an object such as { family: "IPv6" }');
-  }
+  checkOptionsObject(options, '{ family: "IPv6" }');
   const size = (name: string, value: unknown): number | undefined =>
     value === undefined ? undefined : checkInteger(name, value, 1, MAX_BUFFER_SIZE);
   return {
@@ -112,7 +111,7 @@ export function bindTransport(
   const family = checked.family ?? familyOf(endpoint.host) ?? 'IPv4';
   checkHostFamily(endpoint.host, family, local);
   if (checked.ipv6Only === true && family === 'IPv4') {
-    throw new RangeError('ipv6Only applies to IPv6 sockets; this one is IPv4');
+    throw new InvalidArgumentError('ipv6Only', 'left out or false on an IPv4 socket', true);
   }
   const openOptions: OpenOptions = {
     family,

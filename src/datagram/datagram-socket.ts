@@ -43,6 +43,17 @@ const NO_WAIT: DatagramReceiveOptions = {};
  *
  * `for await (const datagram of socket)` yields datagrams until the socket is closed; leaving
  * the loop early does not close the socket, which stays the caller's to close.
+ *
+ * @example
+ * ```ts
+ * import { DatagramSocket } from 'dsock';
+ *
+ * await using alice = await DatagramSocket.bind('127.0.0.1:0'); // the system chooses the port
+ * await using bob = await DatagramSocket.bind('127.0.0.1:0');
+ * await alice.sendTo('hello', bob.localEndpoint);
+ * const { data, sender } = await bob.recvFrom(4096, { timeout: 1000 });
+ * console.log(`${data} from ${sender.host}:${sender.port}`); // hello from 127.0.0.1:...
+ * ```
  */
 export class DatagramSocket
   extends DatagramSocketBase
@@ -85,7 +96,7 @@ export class DatagramSocket
    * involved asks for `reuseAddress`), {@link PermissionDeniedError} for a reserved port
    * without privileges, {@link AddressNotAvailableError} for an address that is not this
    * machine's, {@link NameResolutionError} for a name that does not resolve, and with
-   * {@link InvalidEndpointError}, RangeError or TypeError for bad arguments.
+   * {@link InvalidEndpointError} or {@link InvalidArgumentError} for bad arguments.
    */
   // `override`: a class's static side inherits Function.prototype.bind, which this shadows.
   static override async bind(
@@ -247,7 +258,7 @@ export class DatagramSocket
    * Resolves with the next datagram: its first `bufsize` bytes (default 65536, any datagram),
    * the sender, and whether the rest was cut off. Receives are served in the order they were
    * made. A receive that times out ({@link TimeoutError}) or is aborted ({@link AbortError})
-   * takes no datagram. `bufsize` must be a positive integer (RangeError otherwise).
+   * takes no datagram. `bufsize` must be a positive integer (InvalidArgumentError otherwise).
    */
   recvFrom(
     bufsize: number = DEFAULT_RECV_SIZE,

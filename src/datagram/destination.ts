@@ -4,7 +4,7 @@ import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { toEndpoint } from '../endpoint/parse.js';
 import { InvalidEndpointError, MessageTooLargeError } from '../errors.js';
-import { checkHostFamily } from './addresses.js';
+import { checkHostFamily } from '../internal/validate.js';
 import { MAX_DATAGRAM_SIZE } from './options.js';
 
 /**

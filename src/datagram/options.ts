@@ -2,6 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { AddressFamily, Endpoint } from '../endpoint/endpoint.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { waitOptionsError } from '../internal/deadline.js';
+import { checkInteger, invalidData, invalidEncoding } from '../internal/validate.js';
 
 /**
  * The largest UDP payload of each IP version: 65,535 bytes of IP packet less the headers
@@ -103,33 +104,6 @@ export interface DatagramStats {
   bytesSent: number;
 }
 
-/** Checks that `value` is an integer in `min..max`; throws a RangeError naming `name`. */
-export function checkInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new RangeError(
-      `${name} must be an integer from ${min} to ${max}, got ${describe(value)}`,
-    );
-  }
-  return value;
-}
-
-/** Checks a boolean argument; throws a TypeError naming `name`. */
-export function checkFlag(name: string, value: unknown): boolean {
-  if (typeof value === 'boolean') return value;
-  throw new TypeError(`${name} must be true or false, got ${describe(value)}`);
-}
-
-/** Checks an optional boolean option. */
-export function checkOptionalFlag(name: string, value: unknown): boolean | undefined {
-  return value === undefined ? undefined : checkFlag(name, value);
-}
-
-/** Checks an optional address family option. */
-export function checkFamily(value: unknown): AddressFamily | undefined {
-  if (value === undefined || value === 'IPv4' || value === 'IPv6') return value;
-  throw new RangeError(`family must be 'IPv4' or 'IPv6', got ${describe(value)}`);
-}
-
 /** Checks the `bufsize` of a receive: a positive integer. */
 export function checkRecvSize(value: unknown): number {
   return checkInteger('bufsize', value, 1, Number.MAX_SAFE_INTEGER);
@@ -141,29 +115,12 @@ export function checkWait(options: unknown): void {
   if (invalid !== undefined) throw invalid;
 }
 
-/** Turns a payload into bytes; throws a TypeError or RangeError naming what is wrong. */
+/** Turns a payload into bytes; throws an InvalidArgumentError naming what is wrong. */
 export function toPayload(data: unknown, options: DatagramSendOptions | undefined): Uint8Array {
-  if (typeof data === 'string') {
-    const encoding = options?.encoding;
-    if (encoding === undefined) return Buffer.from(data, 'utf8');
-    if (!Buffer.isEncoding(encoding)) {
-      throw new RangeError(
-        `encoding must be a Buffer encoding such as 'utf8', got ${describe(encoding)}`,
-      );
-    }
-    return Buffer.from(data, encoding);
-  }
-  if (data instanceof Uint8Array) return data;
-  throw new TypeError(
-    `data must be a string or a Uint8Array (e.g. a Buffer), got ${describe(data)}`,
-  );
-}
-
-/** A short description of a value for error messages. */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'boolean' || value == null) {
-    return String(value);
-  }
-  return Array.isArray(value) ? 'an array' : typeof value;
+  const invalid =
+    invalidData(data) ??
+    (typeof data === 'string' ? invalidEncoding(options?.encoding) : undefined);
+  if (invalid !== undefined) throw invalid;
+  if (typeof data === 'string') return Buffer.from(data, options?.encoding ?? 'utf8');
+  return data as Uint8Array;
 }

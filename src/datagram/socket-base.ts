@@ -4,7 +4,8 @@ import { InvalidEndpointError, SocketClosedError, SocketError, toSocketError } f
 import { multicastInterfaces } from '../endpoint/interfaces.js';
 import { checkGroup, checkInterface, membershipInterface, optionError } from './addresses.js';
 import { toDestination } from './destination.js';
-import { checkFlag, checkInteger, MAX_DATAGRAM_SIZE } from './options.js';
+import { checkFlag, checkInteger } from '../internal/validate.js';
+import { MAX_DATAGRAM_SIZE } from './options.js';
 import { CLOSED } from './outbox.js';
 import type { DatagramBackend, UdpTransport } from './transport.js';
 
@@ -14,19 +15,25 @@ import type { DatagramBackend, UdpTransport } from './transport.js';
  * {@link DatagramSocket} adds sending, receiving and closing.
  */
 export abstract class DatagramSocketBase {
-  /** The UDP handle (over node:dgram or the native addon). */
+  /** @internal The UDP handle (over node:dgram or the native addon). */
   protected readonly transport: UdpTransport;
   readonly #family: AddressFamily;
+  /** @internal */
   protected local!: Endpoint;
+  /** @internal */
   protected remote: Endpoint | undefined;
+  /** @internal */
   protected connecting = false;
+  /** @internal */
   protected abortConnect: (() => void) | undefined;
-  /** Whether sending to broadcast addresses is allowed, for error hints. */
+  /** @internal Whether sending to broadcast addresses is allowed, for error hints. */
   protected broadcastAllowed: boolean;
+  /** @internal */
   protected isClosed = false;
-  /** Names receives in errors; follows {@link local}, which connect and disconnect change. */
+  /** @internal Names receives in errors; follows {@link local}, which connect and disconnect change. */
   protected recvWhat = '';
 
+  /** @internal */
   protected constructor(transport: UdpTransport, family: AddressFamily, broadcast: boolean) {
     this.transport = transport;
     this.#family = family;
@@ -79,12 +86,12 @@ export abstract class DatagramSocketBase {
   }
 
   /**
-   * Connects the socket to `remote`: datagrams then go there with {@link send}, and only that
+   * Connects the socket to `remote`: datagrams then go there with {@link DatagramSocket.send}, and only that
    * peer's datagrams are received from now on (ones already held stay, as with Berkeley
    * sockets). Connecting a connected socket moves it to the new peer.
    *
    * The local port stays the same through connects, reconnects and {@link disconnect}, also
-   * when the system chose it: {@link bind} binds even that port by number, because Linux
+   * when the system chose it: {@link DatagramSocket.bind} binds even that port by number, because Linux
    * releases a port it chose itself when a connected socket is dissolved (Node's reconnect
    * dissolves the old association first), and the socket would then send from, and receive
    * on, a new port. The local address of a socket bound to the any-address becomes the
@@ -256,16 +263,19 @@ export abstract class DatagramSocketBase {
     }
   }
 
+  /** @internal */
   protected checkOpen(what: string): void {
     if (this.isClosed) throw this.closedError(what);
   }
 
+  /** @internal */
   protected closedError(what: string): SocketClosedError {
     return new SocketClosedError(`${what} on ${formatEndpoint(this.local)}: socket is closed`, {
       endpoint: this.local,
     });
   }
 
+  /** @internal */
   protected updateLocal(): void {
     const address = this.transport.address();
     this.local = { host: address.address, port: address.port };

@@ -1,4 +1,5 @@
 import { Buffer } from 'node:buffer';
+import { MessageTooLargeError } from '../errors.js';
 
 /** The protocol version a beacon carries in its `dsock` field (docs/discovery-protocol.md). */
 export const BEACON_VERSION = 1;
@@ -81,7 +82,11 @@ export function encodeBeacon(beacon: Beacon): Buffer {
   const checked = checkBeacon({ ...beacon });
   const bytes = Buffer.from(JSON.stringify({ dsock: BEACON_VERSION, ...checked }), 'utf8');
   if (bytes.length > MAX_BEACON_SIZE) {
-    throw new RangeError(`a beacon of ${bytes.length} bytes is over ${MAX_BEACON_SIZE}`);
+    throw new MessageTooLargeError(
+      `a beacon of ${bytes.length} bytes is over ${MAX_BEACON_SIZE}`,
+      bytes.length,
+      MAX_BEACON_SIZE,
+    );
   }
   return bytes;
 }

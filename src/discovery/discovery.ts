@@ -79,6 +79,8 @@ interface DiscoveryEvents {
  *
  * @example
  * ```ts
+ * import { Discovery } from 'dsock';
+ *
  * const discovery = await Discovery.start();
  * discovery.on('found', (peer) => console.log(`found ${peer.name} at ${peer.endpoint.host}`));
  * discovery.on('lost', (peer, info) => console.log(`${peer.name} lost (${info.reason})`));

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { checkInteger } from '../datagram/options.js';
 import { checkGroup } from '../datagram/addresses.js';
 import { checkPort } from '../endpoint/parse.js';
+import { InvalidArgumentError } from '../errors.js';
+import { checkInteger } from '../internal/validate.js';
 import { DEFAULT_DISCOVERY_GROUP, DEFAULT_DISCOVERY_PORT, INTERVAL_RANGE } from './beacon.js';
 
 /** Beacons sent per interval unless configured, in milliseconds. */
@@ -44,13 +45,14 @@ export interface DiscoveryOptions {
 /** {@link DiscoveryOptions} checked, with every default filled in. */
 export type ResolvedDiscoveryOptions = Required<DiscoveryOptions>;
 
-/** Checks discovery options; throws a RangeError or InvalidEndpointError naming the wrong one. */
+/**
+ * Checks discovery options; throws an InvalidArgumentError (InvalidEndpointError for the group)
+ * naming the wrong one.
+ */
 export function resolveDiscoveryOptions(options: DiscoveryOptions): ResolvedDiscoveryOptions {
   const nodeId = options.nodeId ?? randomBytes(8).toString('hex');
   if (!/^[0-9a-f]{16}$/.test(nodeId)) {
-    throw new RangeError(
-      `nodeId must be 16 lowercase hexadecimal digits, got ${JSON.stringify(nodeId)}`,
-    );
+    throw new InvalidArgumentError('nodeId', '16 lowercase hexadecimal digits', nodeId);
   }
   const group = options.group ?? DEFAULT_DISCOVERY_GROUP;
   checkGroup(group, 'IPv4');

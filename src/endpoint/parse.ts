@@ -86,6 +86,16 @@ function parsePortText(text: string, input: string): number {
  * (`"[::1]:8080"`). Bare text that reads both ways, an IPv6 address followed by `:digits`
  * (`"::1:8080"`, `"2001:db8::1:80"`), is refused as ambiguous: write `"[::1]:8080"` for the
  * address with a port, or `"[::1:8080]"` for the address alone.
+ *
+ * @example
+ * ```ts
+ * import { formatEndpoint, parseEndpoint } from 'dsock';
+ *
+ * console.log(parseEndpoint('127.0.0.1:8080')); // { host: '127.0.0.1', port: 8080 }
+ * console.log(parseEndpoint('[::1]:8080')); // { host: '::1', port: 8080 }
+ * console.log(parseEndpoint(':9000')); // { host: '0.0.0.0', port: 9000 }
+ * console.log(formatEndpoint(parseEndpoint('[::1]:8080'))); // [::1]:8080
+ * ```
  */
 export function parseEndpoint(text: string): Endpoint {
   if (typeof text !== 'string') {

@@ -1,6 +1,7 @@
 import { toSocketError } from '../errors.js';
 import type { SocketError } from '../errors.js';
 import type { Settle } from '../internal/deadline.js';
+import { checkInteger } from '../internal/validate.js';
 import { checkMessageLength, headerSize } from './encode-frame.js';
 import type { FramingOptions, LengthPrefix, ResolvedFraming } from './length-prefix.js';
 import { resolveFraming, writeHeader } from './length-prefix.js';
@@ -44,10 +45,7 @@ interface HandOff {
 }
 
 function positiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value < 1) {
-    throw new RangeError(`${name} must be a positive integer number of bytes, got ${value}`);
-  }
-  return value;
+  return checkInteger(name, value, 1, Number.MAX_SAFE_INTEGER);
 }
 
 /** The writer options with defaults applied and checked. */

@@ -5,6 +5,7 @@
  * group first, high bit set on every byte but the last), as protobuf writes lengths.
  */
 import { constants } from 'node:buffer';
+import { checkInteger, checkOneOf } from '../internal/validate.js';
 
 /** How the length of each framed message is written in front of it. */
 export type LengthPrefix = 'uint16be' | 'uint32be' | 'varint';
@@ -49,23 +50,17 @@ export interface ResolvedFraming {
 
 /** Applies defaults to `options`, refusing an unknown prefix or an unusable size limit. */
 export function resolveFraming(options: FramingOptions = {}): ResolvedFraming {
-  const prefix = options.prefix ?? 'uint32be';
-  if (prefix !== 'uint16be' && prefix !== 'uint32be' && prefix !== 'varint') {
-    throw new TypeError(
-      `prefix must be 'uint16be', 'uint32be' or 'varint', got ${JSON.stringify(prefix)}`,
-    );
-  }
-  const maxMessageSize = options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE;
-  if (
-    !Number.isSafeInteger(maxMessageSize) ||
-    maxMessageSize < 0 ||
-    maxMessageSize > constants.MAX_LENGTH
-  ) {
-    throw new RangeError(
-      `maxMessageSize must be an integer from 0 to ${constants.MAX_LENGTH} bytes, ` +
-        `got ${String(maxMessageSize)}`,
-    );
-  }
+  const prefix = checkOneOf('prefix', options.prefix ?? 'uint32be', [
+    'uint16be',
+    'uint32be',
+    'varint',
+  ]);
+  const maxMessageSize = checkInteger(
+    'maxMessageSize',
+    options.maxMessageSize ?? DEFAULT_MAX_MESSAGE_SIZE,
+    0,
+    constants.MAX_LENGTH,
+  );
   return {
     prefix,
     maxMessageSize,

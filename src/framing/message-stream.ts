@@ -17,6 +17,7 @@ import { FrameWriter, resolveWriterOptions } from './frame-writer.js';
 import { MessageIterator } from './message-iterator.js';
 import type { FrameWriterOptions } from './frame-writer.js';
 import { PartialFrameWatch } from './partial-frame-watch.js';
+import { checkInteger } from '../internal/validate.js';
 
 /**
  * What a {@link MessageStream} needs of its connection; a `StreamSocket` is one. `recv`
@@ -48,13 +49,7 @@ export interface MessageStreamOptions extends FrameWriterOptions {
 
 function checkPartialFrameTimeout(value: unknown): number {
   if (value === undefined) return DEFAULT_PARTIAL_FRAME_TIMEOUT;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= 0 && value < 2 ** 31) {
-    return value;
-  }
-  throw new RangeError(
-    `partialFrameTimeout must be an integer number of milliseconds from 0 to ${2 ** 31 - 1}, ` +
-      `got ${typeof value === 'number' ? value : typeof value}`,
-  );
+  return checkInteger('partialFrameTimeout', value, 0, 2 ** 31 - 1);
 }
 
 /**
@@ -75,6 +70,20 @@ type Ending = { error: undefined } | { error: Error };
  * (prefix `uint16be`), `'>I'` (`uint32be`) or LEB128 (`varint`).
  *
  * The stream takes over reading the connection: do not read from it directly once wrapped.
+ *
+ * @example
+ * ```ts
+ * import { MessageStream, StreamServer } from 'dsock';
+ *
+ * await using server = await StreamServer.listen('127.0.0.1:0');
+ * const sender = await MessageStream.connect(server.localEndpoint, { prefix: 'uint16be' });
+ * const receiver = new MessageStream(await server.accept({ timeout: 5000 }), { prefix: 'uint16be' });
+ * await sender.send('first');
+ * await sender.send('second'); // arrives as its own message, however TCP cuts the bytes
+ * console.log(`${await receiver.receive({ timeout: 1000 })}`); // first
+ * console.log(`${await receiver.receive({ timeout: 1000 })}`); // second
+ * await Promise.all([sender.close(), receiver.close()]);
+ * ```
  */
 export class MessageStream implements AsyncIterable<Buffer> {
   /** The connection the messages travel on. */

@@ -1,11 +1,6 @@
 import type { Endpoint } from '../endpoint/endpoint.js';
-import { AbortError, TimeoutError } from '../errors.js';
-
-/**
- * The longest timeout, in milliseconds (2^31 - 1, about 24.8 days): the most a Node.js timer
- * can wait. Node fires a longer timer after 1 ms instead, so longer timeouts are refused.
- */
-export const MAX_TIMEOUT = 2 ** 31 - 1;
+import { AbortError, type InvalidArgumentError, TimeoutError } from '../errors.js';
+import { invalidOptionsObject, invalidTimeout } from './validate.js';
 
 /** How long a waiting operation may take, and how to cancel it. */
 export interface WaitOptions {
@@ -13,7 +8,7 @@ export interface WaitOptions {
    * Milliseconds, from 0 to 2147483647 (2^31 - 1, about 24.8 days), before the operation
    * rejects with {@link TimeoutError}. Left out, or `Infinity`, the operation waits without a
    * time limit. Any other value (negative, NaN, not a number, or finite above the limit) is
-   * refused with a RangeError that names the limit.
+   * refused with an InvalidArgumentError that names the limit.
    */
   timeout?: number | undefined;
   /** Cancels the operation: it rejects with {@link AbortError}. */
@@ -79,7 +74,7 @@ export function waitWithDeadline<T>(
       new AbortError(`${what} was aborted`, { endpoint, cause: signal.reason }),
     );
   }
-  const invalid = timeoutError(timeout);
+  const invalid = invalidTimeout(timeout);
   if (invalid !== undefined) return Promise.reject(invalid);
   return new Promise<T>((resolve, reject) => {
     let timer: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -129,35 +124,14 @@ export function waitWithDeadline<T>(
 export const NO_WAIT: WaitOptions = Object.freeze({});
 
 /**
- * The error for wait options that cannot be honoured (not an object: TypeError; a bad timeout:
- * RangeError), or undefined. Operations that may finish without waiting check their options
- * with it first, so that a bad timeout is reported whether or not the data is already there.
+ * The error for wait options that cannot be honoured (not an object, or a bad timeout), or
+ * undefined. Operations that may finish without waiting check their options with it first, so
+ * that a bad timeout is reported whether or not the data is already there.
  */
-export function waitOptionsError(options: unknown): TypeError | RangeError | undefined {
+export function waitOptionsError(options: unknown): InvalidArgumentError | undefined {
   if (options === NO_WAIT) return undefined;
-  if (typeof options !== 'object' || options === null) {
-    return new TypeError('options must be an object such as { timeout: 1000 }');
-  }
-  return timeoutError((options as WaitOptions).timeout);
-}
-
-/**
- * The RangeError for a {@link WaitOptions.timeout} that cannot be honoured, or undefined for
- * a valid one (including undefined and `Infinity`, which mean no time limit).
- */
-export function timeoutError(timeout: unknown): RangeError | undefined {
-  if (timeout === undefined || timeout === Infinity) return undefined;
-  if (typeof timeout === 'number' && timeout >= 0 && timeout <= MAX_TIMEOUT) return undefined;
-  const shown =
-    typeof timeout === 'number'
-      ? String(timeout)
-      : typeof timeout === 'string'
-        ? JSON.stringify(timeout)
-        : timeout === null
-          ? 'null'
-          : typeof timeout;
-  return new RangeError(
-    `timeout must be a number of milliseconds from 0 to ${MAX_TIMEOUT} (about 24.8 days), ` +
-      `or Infinity for no limit, got ${shown}`,
+  return (
+    invalidOptionsObject(options, '{ timeout: 1000 }') ??
+    invalidTimeout((options as WaitOptions).timeout)
   );
 }

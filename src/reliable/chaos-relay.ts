@@ -40,6 +40,22 @@ interface Delivery {
  * Mappings of idle clients expire, and their number is capped; datagrams held for their delay
  * are capped in count and bytes (beyond, they are dropped and counted as `overflowed`), so
  * memory stays bounded whatever clients send.
+ *
+ * @example
+ * ```ts
+ * import { ChaosRelay, DatagramSocket } from 'dsock';
+ *
+ * // Every datagram to the target sent twice: the relay stands between client and target.
+ * await using target = await DatagramSocket.bind('127.0.0.1:0');
+ * await using relay = await ChaosRelay.start({
+ *   target: target.localEndpoint,
+ *   faults: { dup: 1, seed: 7 },
+ * });
+ * await using client = await DatagramSocket.bind('127.0.0.1:0');
+ * await client.sendTo('twice', relay.localEndpoint);
+ * console.log(`${(await target.recvFrom(100, { timeout: 1000 })).data}`); // twice
+ * console.log(`${(await target.recvFrom(100, { timeout: 1000 })).data}`); // twice
+ * ```
  */
 export class ChaosRelay implements AsyncDisposable {
   readonly #listener: Socket;
@@ -91,7 +107,7 @@ export class ChaosRelay implements AsyncDisposable {
 
   /**
    * Starts a relay. Rejects like {@link DatagramSocket.bind} when the listening address
-   * cannot be bound, and with RangeError or {@link InvalidEndpointError} for bad options.
+   * cannot be bound, and with {@link InvalidArgumentError} or {@link InvalidEndpointError} for bad options.
    */
   static async start(options: ChaosRelayOptions): Promise<ChaosRelay> {
     const checked = checkRelayOptions(options);

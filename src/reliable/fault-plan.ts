@@ -1,3 +1,4 @@
+import { checkNumber } from '../internal/validate.js';
 import { SeededRandom } from './seeded-random.js';
 
 /** How a misbehaving network treats each datagram, per direction. */
@@ -27,20 +28,10 @@ export interface FaultDecision {
 
 /** Checks fault settings, naming the one that is out of range. */
 export function checkFaults(faults: Faults): Required<Omit<Faults, 'seed'>> & { seed: number } {
-  const probability = (name: keyof Faults): number => {
-    const value = faults[name] ?? 0;
-    if (!Number.isFinite(value) || value < 0 || value > 1) {
-      throw new RangeError(`--${name} must be a probability from 0 to 1, got ${value}`);
-    }
-    return value;
-  };
-  const milliseconds = (name: keyof Faults): number => {
-    const value = faults[name] ?? 0;
-    if (!Number.isFinite(value) || value < 0) {
-      throw new RangeError(`--${name} must be a non-negative number of milliseconds, got ${value}`);
-    }
-    return value;
-  };
+  const probability = (name: keyof Faults): number =>
+    checkNumber(name, faults[name] ?? 0, 0, 1, 'a probability');
+  const milliseconds = (name: keyof Faults): number =>
+    checkNumber(name, faults[name] ?? 0, 0, Infinity, 'a number of milliseconds');
   return {
     loss: probability('loss'),
     dup: probability('dup'),

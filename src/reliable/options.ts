@@ -1,5 +1,5 @@
 import type { DatagramSocketOptions } from '../datagram/options.js';
-import { checkInteger } from '../datagram/options.js';
+import { checkInteger, checkOptionsObject } from '../internal/validate.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { DATA_HEADER_SIZE } from './wire.js';
 
@@ -59,8 +59,8 @@ export interface ReliableSocketOptions extends DatagramSocketOptions {
    * Bytes of unfinished messages (fragments received in order, the last one not yet) across
    * all incoming flows (default 16 MiB), each fragment counted as its payload plus 768 bytes.
    * Past it, a fragment that would leave its message unfinished is dropped unacknowledged (its
-   * sender retransmits it). A message larger than about `reassemblyLimit / (1 + 768 /
-   * fragmentSize)` can therefore never arrive.
+   * sender retransmits it). A message larger than about
+   * `reassemblyLimit / (1 + 768 / fragmentSize)` can therefore never arrive.
    */
   reassemblyLimit?: number;
   /**
@@ -128,9 +128,7 @@ const MAX_MS = 2 ** 31 - 1;
 
 /** Checks the reliable options (the UDP ones are checked at bind), naming what is wrong. */
 export function checkReliableOptions(options: ReliableSocketOptions): ReliableSettings {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('options must be an object such as { peerTimeout: 5000 }');
-  }
+  checkOptionsObject(options, '{ peerTimeout: 5000 }');
   const int = (name: keyof ReliableSettings, fallback: number, min: number, max: number): number =>
     checkInteger(name, options[name] ?? fallback, min, max);
   return {

@@ -12,9 +12,9 @@ export class Peer {
   readonly key: string;
   readonly endpoint: Readonly<Endpoint>;
   send: SendFlow | undefined;
-  readonly flows = new Map<number, ReceiveFlow>();
+  readonly flows = new Map<number, ReceiveFlow<Peer>>();
   /** The flow the last DATA went to: most datagrams belong to the same one. */
-  lastFlow: ReceiveFlow | undefined;
+  lastFlow: ReceiveFlow<Peer> | undefined;
   timer: NodeJS.Timeout | undefined;
   /** When the timer fires (ms), Infinity when it is not armed. */
   timerAt = Infinity;

@@ -1,4 +1,3 @@
-import type { Peer } from './peer.js';
 import type { DataPacket, SeqRange } from './wire.js';
 import { HELD_SEGMENT_OVERHEAD } from './options.js';
 import { FLAG_FIRST, FLAG_LAST, seqAdd, seqDistance } from './wire.js';
@@ -43,12 +42,22 @@ export interface DeliveryRoom {
 const NO_BLOCKS: SeqRange[] = [];
 
 /**
+ * What a flow uses of the peer it belongs to. The peer (peer.ts) holds its flows, so the flow
+ * names only this much of it and takes the full type as a parameter: no import back.
+ */
+export interface FlowPeer {
+  readonly host: string;
+  readonly port: number;
+  readonly transmit: (datagram: Buffer) => void;
+}
+
+/**
  * One incoming flow (a peer's incarnation): the next expected sequence number, the segments
  * held past it, and the message being reassembled (docs/reliable-protocol.md, "Receiver").
  * Complete messages go to `deliver` in order, with the number of segments they took, which
  * count against the window until the application reads them.
  */
-export class ReceiveFlow {
+export class ReceiveFlow<P extends FlowPeer = FlowPeer> {
   /** The next sequence number expected: every segment before it has arrived. */
   cumulative = 0;
   /** Segments of delivered messages the application has not read yet. */
@@ -86,7 +95,7 @@ export class ReceiveFlow {
   #assembling = false;
 
   constructor(
-    readonly peer: Peer,
+    readonly peer: P,
     readonly incarnation: number,
     private readonly limit: number,
     private readonly maxMessageSize: number,

@@ -35,7 +35,7 @@ export interface ReceiveHooks {
 export class ReceiveSide {
   readonly #tombstones: Tombstones;
   /** Every open flow, for eviction when the table is full. */
-  readonly #flows = new Set<ReceiveFlow>();
+  readonly #flows = new Set<ReceiveFlow<Peer>>();
   readonly #budget: HeldBudget;
   readonly #reassembly: HeldBudget;
   /** Open flows per source address (whatever the port), for `maxFlowsPerAddress`. */
@@ -210,7 +210,7 @@ export class ReceiveSide {
   }
 
   /** A flow for DATA of an unknown incarnation, or undefined when it was answered instead. */
-  #newFlow(peer: Peer, packet: DataPacket, now: number): ReceiveFlow | undefined {
+  #newFlow(peer: Peer, packet: DataPacket, now: number): ReceiveFlow<Peer> | undefined {
     const tombstone = this.#tombstones.get(peer.key, packet.incarnation);
     if (tombstone !== undefined) {
       if (tombstone.reset) {
@@ -275,8 +275,8 @@ export class ReceiveSide {
    * Returns false when no flow may go.
    */
   #evictOne(now: number): boolean {
-    let unproven: ReceiveFlow | undefined;
-    let idle: ReceiveFlow | undefined;
+    let unproven: ReceiveFlow<Peer> | undefined;
+    let idle: ReceiveFlow<Peer> | undefined;
     for (const flow of this.#flows) {
       if (!flow.proven) {
         if (unproven === undefined || flow.lastAdvance < unproven.lastAdvance) unproven = flow;
@@ -328,7 +328,7 @@ export class ReceiveSide {
     this.hooks.settle(peer, now);
   }
 
-  #completeFlow(peer: Peer, flow: ReceiveFlow, now: number): void {
+  #completeFlow(peer: Peer, flow: ReceiveFlow<Peer>, now: number): void {
     this.#sendAck(flow);
     this.#tombstones.add(peer.key, flow.incarnation, flow.cumulative, false);
     this.endFlow(peer, flow, false);
@@ -339,7 +339,7 @@ export class ReceiveSide {
    * Frees `flow`. Every flow that ends is remembered (a completed one by its caller), so that
    * no datagram of it is delivered again or starts a new flow.
    */
-  endFlow(peer: Peer, flow: ReceiveFlow, reset: boolean): void {
+  endFlow(peer: Peer, flow: ReceiveFlow<Peer>, reset: boolean): void {
     if (reset) this.#tombstones.add(peer.key, flow.incarnation, 0, true);
     flow.clear();
     if (peer.flows.delete(flow.incarnation)) this.#forgetFlows(peer.host, 1);

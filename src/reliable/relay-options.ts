@@ -1,7 +1,8 @@
 import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { toEndpoint } from '../endpoint/parse.js';
-import { checkInteger } from '../datagram/options.js';
+import { InvalidArgumentError } from '../errors.js';
+import { checkInteger, checkNumber, checkOptionsObject } from '../internal/validate.js';
 import { checkFaults, type Faults } from './fault-plan.js';
 
 /** Options of {@link ChaosRelay.start}. */
@@ -12,7 +13,7 @@ export interface ChaosRelayOptions {
   target: EndpointLike;
   /**
    * The faults, applied to each datagram in each direction alike. Each direction draws from
-   * its own {@link FaultPlan}: clients to target seeded with `seed`, target to clients with
+   * its own fault plan: clients to target seeded with `seed`, target to clients with
    * `seed + 1`, so that a run repeats exactly.
    */
   faults?: Faults;
@@ -64,17 +65,24 @@ export interface RelaySettings {
 }
 
 export function checkRelayOptions(options: ChaosRelayOptions): RelaySettings {
-  if (typeof options !== 'object' || options === null) {
-    throw new TypeError('options must be an object such as { target: "127.0.0.1:5000" }');
-  }
+  checkOptionsObject(options, '{ target: "127.0.0.1:5000" }');
   const target = toEndpoint(options.target, { host: LOOPBACK_ADDRESS.IPv4 });
-  if (target.port === 0) throw new RangeError('target must name a port other than 0');
+  if (target.port === 0) {
+    throw new InvalidArgumentError(
+      'target',
+      'an endpoint with a port other than 0',
+      options.target,
+    );
+  }
   const faults = options.faults ?? {};
   const seed = checkFaults(faults).seed;
-  const holdBack = options.holdBack ?? 5;
-  if (!Number.isFinite(holdBack) || holdBack < 0) {
-    throw new RangeError(`holdBack must be a non-negative number of milliseconds, got ${holdBack}`);
-  }
+  const holdBack = checkNumber(
+    'holdBack',
+    options.holdBack ?? 5,
+    0,
+    Infinity,
+    'a number of milliseconds',
+  );
   return {
     target,
     faults,

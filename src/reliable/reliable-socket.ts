@@ -7,7 +7,7 @@ import { formatEndpoint } from '../endpoint/format.js';
 import { toEndpoint } from '../endpoint/parse.js';
 import { AbortError, MessageTooLargeError, SocketClosedError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
-import { timeoutError } from '../internal/deadline.js';
+import { invalidTimeout } from '../internal/validate.js';
 import { checkWait, DeliveryQueue, type ReliableMessage, truncate } from './delivery-queue.js';
 import type {
   PeerStats,
@@ -35,6 +35,18 @@ const NO_WAIT: WaitOptions = {};
  * Many sends may be outstanding at once; they go out as the congestion and flow-control
  * windows allow. A receiver that does not read makes its senders wait (flow control), so
  * memory stays bounded on both sides.
+ *
+ * @example
+ * ```ts
+ * import { ReliableDatagramSocket } from 'dsock';
+ *
+ * await using receiver = await ReliableDatagramSocket.bind('127.0.0.1:0');
+ * await using sender = await ReliableDatagramSocket.bind('127.0.0.1:0');
+ * const acknowledged = sender.sendTo('exactly once', receiver.localEndpoint);
+ * const message = await receiver.recvFrom(undefined, { timeout: 5000 });
+ * console.log(`${message.data}`); // exactly once
+ * await acknowledged; // resolves once the receiver acknowledged the whole message
+ * ```
  */
 export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, AsyncDisposable {
   readonly #socket: Socket;
@@ -71,8 +83,8 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
   /**
    * Creates a reliable socket bound to `local` (default `0.0.0.0:0`). Takes the options of
    * {@link DatagramSocket.bind} too; unless given, the UDP buffers are enlarged to 1 MiB so
-   * that a window's burst fits. Rejects like {@link DatagramSocket.bind}, and with RangeError
-   * or TypeError naming a bad option.
+   * that a window's burst fits. Rejects like {@link DatagramSocket.bind}, and with
+   * {@link InvalidArgumentError} naming a bad option.
    */
   static async bind(
     local?: EndpointLike,
@@ -209,7 +221,7 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
   close(options: ReliableCloseOptions = {}): Promise<void> {
     if (this.#closing !== undefined) return this.#closing;
     const timeout = options?.timeout ?? this.#settings.closeTimeout;
-    const invalid = timeoutError(timeout);
+    const invalid = invalidTimeout(timeout);
     if (invalid) return Promise.reject(invalid);
     this.#closing = (async () => {
       this.#closed = true;

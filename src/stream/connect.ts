@@ -12,13 +12,12 @@ import {
 import type { WaitOptions } from '../internal/deadline.js';
 import { waitWithDeadline } from '../internal/deadline.js';
 import {
-  checkBoolean,
   checkFamily,
   checkHostFamily,
   checkInteger,
-  checkReceiveBufferLimit,
-  type StreamSocketOptions,
-} from './options.js';
+  checkOptionalFlag,
+} from '../internal/validate.js';
+import { checkReceiveBufferLimit, type StreamSocketOptions } from './options.js';
 
 const ignore = (): void => undefined;
 
@@ -47,10 +46,10 @@ export async function openConnection(
 ): Promise<{ socket: Socket; receiveBufferLimit: number }> {
   const family = checkFamily(options.family);
   const limit = checkReceiveBufferLimit(options.receiveBufferLimit);
-  const noDelay = checkBoolean('noDelay', options.noDelay);
+  const noDelay = checkOptionalFlag('noDelay', options.noDelay);
   const keepAlive = options.keepAlive;
   if (typeof keepAlive === 'number') checkInteger('keepAlive', keepAlive, 0, 2 ** 31 - 1);
-  else checkBoolean('keepAlive', keepAlive);
+  else checkOptionalFlag('keepAlive', keepAlive);
   const endpoint = toEndpoint(remote, { host: LOOPBACK_ADDRESS[family ?? 'IPv4'] });
   if (endpoint.port === 0) {
     throw new InvalidEndpointError(

@@ -6,8 +6,14 @@ import type { Socket } from 'node:net';
 import { finished } from 'node:stream';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
-import { SocketClosedError, toSocketError, type SocketError } from '../errors.js';
+import {
+  type InvalidArgumentError,
+  SocketClosedError,
+  toSocketError,
+  type SocketError,
+} from '../errors.js';
 import type { Settle } from '../internal/deadline.js';
+import { invalidData } from '../internal/validate.js';
 import { writableErrored } from './net-socket.js';
 
 const DONE = Promise.resolve();
@@ -25,13 +31,13 @@ export interface SendFailureSink {
 }
 
 /**
- * What sendAll refuses before writing: a TypeError for data that is neither a string nor a
- * Uint8Array, `'empty'` for nothing to send, undefined for data to write.
+ * What sendAll refuses before writing: an InvalidArgumentError for data that is neither a
+ * string nor a Uint8Array, `'empty'` for nothing to send, undefined for data to write.
  */
-export function checkSendData(data: unknown): TypeError | 'empty' | undefined {
+export function checkSendData(data: unknown): InvalidArgumentError | 'empty' | undefined {
   if (typeof data === 'string') return data.length === 0 ? 'empty' : undefined;
   if (data instanceof Uint8Array) return data.byteLength === 0 ? 'empty' : undefined;
-  return new TypeError(`sendAll expects a string or a Uint8Array, got ${typeof data}`);
+  return invalidData(data);
 }
 
 /** Writes `data` and resolves once the kernel has taken all of it. */

@@ -8,20 +8,19 @@ import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint
 import { ANY_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { toEndpoint } from '../endpoint/parse.js';
-import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
+import { InvalidArgumentError, SocketClosedError, SocketError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { ItemQueue } from '../internal/item-queue.js';
 import { adoptSocket, startReading } from './adopt.js';
 import { DESCRIPTOR_PROBE_INTERVAL, descriptorShortage } from './descriptor-probe.js';
 import {
-  checkBoolean,
   checkFamily,
   checkHostFamily,
   checkInteger,
-  checkReceiveBufferLimit,
-  type StreamSocketOptions,
-} from './options.js';
+  checkOptionalFlag,
+} from '../internal/validate.js';
+import { checkReceiveBufferLimit, type StreamSocketOptions } from './options.js';
 import { StreamSocket } from './stream-socket.js';
 
 /** How many connections wait for {@link StreamServer.accept} unless told otherwise. */
@@ -86,7 +85,7 @@ export interface ListenOptions extends StreamSocketOptions {
   backlog?: number;
   /**
    * SO_REUSEADDR. Node.js always sets it on TCP listeners, so `true` (or leaving it out) is
-   * the only value that can be honoured, and `false` is refused with a RangeError. On Linux it
+   * the only value that can be honoured, and `false` is refused with an InvalidArgumentError. On Linux it
    * lets a restarted server listen again on a port that still has connections in TIME_WAIT; it
    * never lets two sockets listen on the same address and port (that is
    * {@link AddressInUseError}).
@@ -131,6 +130,23 @@ export interface ListenOptions extends StreamSocketOptions {
  * A listening TCP socket. Connections are accepted by the server as they arrive and wait in a
  * bounded queue for {@link accept} (or `for await` over the server), without reading from them,
  * so a connection that the application has not accepted yet costs no buffer memory.
+ *
+ * @example
+ * ```ts
+ * import { StreamServer, StreamSocket } from 'dsock';
+ *
+ * // An echo server that serves one client, and that client.
+ * await using server = await StreamServer.listen('127.0.0.1:0');
+ * const serving = (async () => {
+ *   await using conn = await server.accept({ timeout: 5000 });
+ *   for await (const chunk of conn) await conn.sendAll(chunk); // until the client's end of stream
+ * })();
+ * await using client = await StreamSocket.connect(server.localEndpoint, { timeout: 5000 });
+ * await client.sendAll('echo me');
+ * await client.shutdown('write');
+ * console.log(`${await client.recvExactly(7, { timeout: 1000 })}`); // echo me
+ * await serving;
+ * ```
  */
 export class StreamServer implements AsyncIterable<StreamSocket> {
   readonly #server: Server;
@@ -175,7 +191,7 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
    * Listens on `local` (default: the any-address of `family`, port 0 = chosen by the system;
    * `":port"` or a number also mean the any-address). Rejects with {@link AddressInUseError}
    * when the port is taken, {@link PermissionDeniedError} for a privileged port, and
-   * {@link InvalidEndpointError} or RangeError/TypeError for bad arguments.
+   * {@link InvalidEndpointError} or {@link InvalidArgumentError} for bad arguments.
    */
   static async listen(local?: EndpointLike, options: ListenOptions = {}): Promise<StreamServer> {
     const family = checkFamily(options.family);
@@ -198,12 +214,14 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
         : checkInteger('idleTimeout', options.idleTimeout, 0, 2 ** 31 - 1);
     const onRefused = options.onRefused;
     if (onRefused !== undefined && typeof onRefused !== 'function') {
-      throw new TypeError('onRefused must be a function');
+      throw new InvalidArgumentError('onRefused', 'a function', onRefused);
     }
-    const ipv6Only = checkBoolean('ipv6Only', options.ipv6Only);
-    if (checkBoolean('reuseAddress', options.reuseAddress) === false) {
-      throw new RangeError(
-        'reuseAddress: false cannot be honoured: Node.js always sets SO_REUSEADDR on TCP listeners',
+    const ipv6Only = checkOptionalFlag('ipv6Only', options.ipv6Only);
+    if (checkOptionalFlag('reuseAddress', options.reuseAddress) === false) {
+      throw new InvalidArgumentError(
+        'reuseAddress',
+        'true or left out: Node.js always sets SO_REUSEADDR on TCP listeners',
+        false,
       );
     }
     const endpoint = toEndpoint(local, { host: ANY_ADDRESS[family ?? 'IPv4'] });

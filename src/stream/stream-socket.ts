@@ -15,15 +15,14 @@ import {
   type OwnedSocket,
 } from './net-socket.js';
 import {
-  checkEncoding,
   checkFlag,
   checkInteger,
-  integerError,
-  MAX_READ_SIZE,
-  type SendOptions,
-  type ShutdownHow,
-} from './options.js';
-import { onPressure, ReceiveBuffer, type PressureSink } from './receive-buffer.js';
+  checkOneOf,
+  invalidEncoding,
+  invalidInteger,
+} from '../internal/validate.js';
+import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
+import { onPressure, ReceiveBuffer } from './receive-buffer.js';
 import {
   checkSendData,
   closedForSending,
@@ -32,7 +31,6 @@ import {
   sendFailure,
   shutDownForSending,
   writeAll,
-  type SendFailureSink,
 } from './send-side.js';
 
 export type { ConnectOptions } from './connect.js';
@@ -43,6 +41,9 @@ const DONE = Promise.resolve();
 
 type Owned = OwnedSocket<StreamSocket>;
 
+// The socket is also the PressureSink of its receive buffer and the SendFailureSink of its
+// sends (internal interfaces, through symbol-named members), passed where they are expected.
+
 /**
  * A connected TCP socket with Python-style calls: `sendAll`, `recv`, `recvExactly`,
  * `shutdown` and `close`, each an awaitable that rejects with a dsock {@link SocketError}.
@@ -51,8 +52,20 @@ type Owned = OwnedSocket<StreamSocket>;
  * a peer that sends faster than the application reads is slowed down by TCP itself, and memory
  * stays bounded. Reads are served in the order they are made. Iterating the socket with
  * `for await` yields the received chunks until end of stream.
+ *
+ * @example
+ * ```ts
+ * import { StreamServer, StreamSocket } from 'dsock';
+ *
+ * await using server = await StreamServer.listen('127.0.0.1:0');
+ * await using client = await StreamSocket.connect(server.localEndpoint, { timeout: 5000 });
+ * await using peer = await server.accept({ timeout: 5000 });
+ * await client.sendAll('ping');
+ * await client.shutdown('write'); // the peer reads end of stream after the data
+ * console.log(`${await peer.recvExactly(4, { timeout: 1000 })}`); // ping
+ * ```
  */
-export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFailureSink {
+export class StreamSocket implements AsyncIterable<Buffer> {
   readonly #socket: Socket;
   readonly #buffer: ReceiveBuffer;
   // The local endpoint as two fields rather than an object: {@link localEndpoint} copies anyway.
@@ -136,7 +149,7 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
    *
    * Rejects with {@link ConnectionRefusedError}, {@link TimeoutError},
    * {@link HostUnreachableError}, {@link NameResolutionError} or {@link AbortError}, each naming
-   * the endpoint, and with {@link InvalidEndpointError} or RangeError for bad arguments. On any
+   * the endpoint, and with {@link InvalidEndpointError} or {@link InvalidArgumentError} for bad arguments. On any
    * failure the half-open connection is destroyed.
    */
   static async connect(remote: EndpointLike, options: ConnectOptions = {}): Promise<StreamSocket> {
@@ -179,7 +192,7 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
    * Turns Nagle's algorithm off (`true`, the default: TCP_NODELAY, small writes leave at once)
    * or on again (`false`: small writes wait to be gathered while earlier data is
    * unacknowledged). For connections from {@link StreamServer.accept} as well as connected
-   * ones (where {@link ConnectOptions.noDelay} does the same). Throws a TypeError for a flag
+   * ones (where {@link ConnectOptions.noDelay} does the same). Throws {@link InvalidArgumentError} for a flag
    * that is not a boolean and {@link SocketClosedError} after {@link close}.
    */
   setNoDelay(flag = true): void {
@@ -193,7 +206,7 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
    * that has been idle, and a peer that stopped answering makes later operations fail.
    * `initialDelayMs` is the idle time before the first probe (TCP_KEEPIDLE), in milliseconds
    * counted in whole seconds (the system's unit); left out, or below 1000, the system's current
-   * setting stays. Throws a TypeError or RangeError for bad arguments and
+   * setting stays. Throws {@link InvalidArgumentError} for bad arguments and
    * {@link SocketClosedError} after {@link close}.
    */
   setKeepAlive(flag: boolean, initialDelayMs?: number): void {
@@ -215,8 +228,9 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
   sendAll(data: string | Uint8Array, options: SendOptions = {}): Promise<void> {
     const refusal = this.#sendRefusal();
     if (refusal !== undefined) return Promise.reject(refusal);
-    const encoding = checkEncoding(options.encoding);
-    if (encoding instanceof Error) return Promise.reject(encoding);
+    const badEncoding = invalidEncoding(options.encoding);
+    if (badEncoding !== undefined) return Promise.reject(badEncoding);
+    const encoding = options.encoding ?? 'utf8';
     const problem = checkSendData(data);
     if (problem === 'empty') return DONE;
     if (problem !== undefined) return Promise.reject(problem);
@@ -234,7 +248,8 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
    * {@link SocketClosedError} when the socket is or gets closed.
    */
   recv(bufsize: number, options: WaitOptions = NO_WAIT): Promise<Buffer> {
-    const invalid = integerError('bufsize', bufsize, 1, MAX_READ_SIZE) ?? waitOptionsError(options);
+    const invalid =
+      invalidInteger('bufsize', bufsize, 1, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
     return this.#buffer.read(bufsize, false, options, this.#waitWhat(options));
   }
@@ -246,7 +261,7 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
    * or abort the bytes gathered so far stay for the next read.
    */
   recvExactly(n: number, options: WaitOptions = NO_WAIT): Promise<Buffer> {
-    const invalid = integerError('n', n, 0, MAX_READ_SIZE) ?? waitOptionsError(options);
+    const invalid = invalidInteger('n', n, 0, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
     if (n === 0) return this.#closed ? Promise.reject(this.#closedError()) : Promise.resolve(EMPTY);
     return this.#buffer.read(n, true, options, this.#waitWhat(options));
@@ -266,9 +281,7 @@ export class StreamSocket implements AsyncIterable<Buffer>, PressureSink, SendFa
    * Rejects with {@link SocketClosedError} after {@link close}.
    */
   async shutdown(how: ShutdownHow = 'both'): Promise<void> {
-    if (how !== 'read' && how !== 'write' && how !== 'both') {
-      throw new RangeError(`shutdown expects 'read', 'write' or 'both', got ${String(how)}`);
-    }
+    checkOneOf('how', how, ['read', 'write', 'both']);
     if (this.#closed) {
       throw new SocketClosedError(`shutdown of ${formatEndpoint(this.#remote)}: socket is closed`, {
         endpoint: this.#remote,

@@ -2,7 +2,12 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import { MessageStream, StreamServer, TimeoutError } from '../../src/index.js';
+import {
+  InvalidArgumentError,
+  MessageStream,
+  StreamServer,
+  TimeoutError,
+} from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { collectGarbage } from '../helpers/resources.js';
 
@@ -104,6 +109,9 @@ describe('MessageStream peers that leave a large message incomplete', () => {
 
   it('refuses a partialFrameTimeout that is not a number of milliseconds', () => {
     const socket = { remoteEndpoint: { host: '127.0.0.1', port: 1 } } as never;
-    assert.throws(() => new MessageStream(socket, { partialFrameTimeout: -1 }), RangeError);
+    assert.throws(
+      () => new MessageStream(socket, { partialFrameTimeout: -1 }),
+      InvalidArgumentError,
+    );
   });
 });

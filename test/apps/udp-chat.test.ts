@@ -1,7 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { UdpChatPeer, type ChatEvent } from '../../src/apps/udp-chat.js';
-import { DatagramSocket, MessageTooLargeError, formatEndpoint } from '../../src/index.js';
+import {
+  DatagramSocket,
+  MessageTooLargeError,
+  formatEndpoint,
+  InvalidArgumentError,
+} from '../../src/index.js';
 import { EventLog } from '../helpers/event-log.js';
 
 const textOf = (e: ChatEvent): string | undefined =>
@@ -111,7 +116,7 @@ describe('UDP group chat peer', () => {
     }
   });
 
-  it('refuses unusable limits with a RangeError naming the option', async () => {
+  it('refuses unusable limits with a InvalidArgumentError naming the option', async () => {
     const socket = await DatagramSocket.bind('127.0.0.1:0');
     try {
       for (const [option, value] of [
@@ -122,7 +127,8 @@ describe('UDP group chat peer', () => {
       ] as const) {
         assert.throws(
           () => new UdpChatPeer(socket, 'A', [], () => undefined, { [option]: value }),
-          (error: unknown) => error instanceof RangeError && error.message.includes(option),
+          (error: unknown) =>
+            error instanceof InvalidArgumentError && error.message.includes(option),
         );
       }
     } finally {

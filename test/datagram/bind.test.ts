@@ -11,6 +11,7 @@ import {
   DEFAULT_RECEIVE_QUEUE_LIMIT,
   InvalidEndpointError,
   PermissionDeniedError,
+  InvalidArgumentError,
 } from '../../src/index.js';
 import type { DatagramSocketOptions, EndpointLike } from '../../src/index.js';
 import { FAMILIES, recv, socketTracker, unavailable } from './sockets.js';
@@ -181,18 +182,18 @@ describe('DatagramSocket.bind', () => {
     });
   }
 
-  const badOptions: [string, DatagramSocketOptions, ErrorConstructor, RegExp][] = [
-    ['an unknown family', { family: 'IPv5' as 'IPv4' }, RangeError, /family/],
+  const badOptions: [string, DatagramSocketOptions, typeof InvalidArgumentError, RegExp][] = [
+    ['an unknown family', { family: 'IPv5' as 'IPv4' }, InvalidArgumentError, /family/],
     [
       'a non-boolean reuseAddress',
       { reuseAddress: 'yes' as unknown as boolean },
-      TypeError,
+      InvalidArgumentError,
       /reuseAddress/,
     ],
-    ['ipv6Only on IPv4', { ipv6Only: true }, RangeError, /ipv6Only/],
-    ['a zero receive queue', { receiveQueueLimit: 0 }, RangeError, /receiveQueueLimit/],
-    ['a fractional buffer size', { recvBufferSize: 10.5 }, RangeError, /recvBufferSize/],
-    ['a negative buffer size', { sendBufferSize: -1 }, RangeError, /sendBufferSize/],
+    ['ipv6Only on IPv4', { ipv6Only: true }, InvalidArgumentError, /ipv6Only/],
+    ['a zero receive queue', { receiveQueueLimit: 0 }, InvalidArgumentError, /receiveQueueLimit/],
+    ['a fractional buffer size', { recvBufferSize: 10.5 }, InvalidArgumentError, /recvBufferSize/],
+    ['a negative buffer size', { sendBufferSize: -1 }, InvalidArgumentError, /sendBufferSize/],
   ];
   for (const [what, options, type, message] of badOptions) {
     it(`refuses ${what} with ${type.name}`, async () => {

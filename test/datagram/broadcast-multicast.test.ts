@@ -9,6 +9,7 @@ import {
   InvalidEndpointError,
   PermissionDeniedError,
   SocketError,
+  InvalidArgumentError,
 } from '../../src/index.js';
 import type { DatagramSocket } from '../../src/index.js';
 import { recv, socketTracker, unavailable } from './sockets.js';
@@ -134,13 +135,17 @@ describe('DatagramSocket socket options', () => {
   it('refuses out-of-range TTLs and non-boolean flags with typed errors', async () => {
     const socket = await sockets.bind('127.0.0.1:0');
     for (const ttl of [0, 256, 1.5, Number.NaN]) {
-      assert.throws(() => socket.setTTL(ttl), RangeError, `ttl ${ttl}`);
+      assert.throws(() => socket.setTTL(ttl), InvalidArgumentError, `ttl ${ttl}`);
     }
     for (const ttl of [-1, 256, 2.5]) {
-      assert.throws(() => socket.setMulticastTTL(ttl), RangeError, `multicast ttl ${ttl}`);
+      assert.throws(
+        () => socket.setMulticastTTL(ttl),
+        InvalidArgumentError,
+        `multicast ttl ${ttl}`,
+      );
     }
-    assert.throws(() => socket.setBroadcast('yes' as unknown as boolean), TypeError);
-    assert.throws(() => socket.setMulticastLoopback(1 as unknown as boolean), TypeError);
+    assert.throws(() => socket.setBroadcast('yes' as unknown as boolean), InvalidArgumentError);
+    assert.throws(() => socket.setMulticastLoopback(1 as unknown as boolean), InvalidArgumentError);
   });
 
   it('accepts valid TTLs and keeps delivering unicast with them', async () => {

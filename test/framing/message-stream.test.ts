@@ -13,6 +13,7 @@ import {
   SocketClosedError,
   StreamSocket,
   TimeoutError,
+  InvalidArgumentError,
 } from '../../src/index.js';
 import type { LengthPrefix, MessageConnection } from '../../src/index.js';
 import { FrameCollector } from './loopback.js';
@@ -83,13 +84,13 @@ describe('MessageStream over a loopback TCP connection', () => {
     await withPair(peer, {}, async (stream, socket) => {
       await assert.rejects(
         stream.receive({ timeout: 2 ** 40 }),
-        (e: unknown) => e instanceof RangeError && /from 0 to 2147483647/.test(e.message),
+        (e: unknown) => e instanceof InvalidArgumentError && /from 0 to 2147483647/.test(e.message),
       );
       const receiving = stream.receive({ timeout: Infinity });
       await write(socket, Buffer.concat([encodeFrame('no hurry'), encodeFrame('held')]));
       assert.equal((await within(receiving, 5_000, 'the message'))?.toString(), 'no hurry');
       // Checked even when a message is already there, which stays for the next receive.
-      await assert.rejects(stream.receive({ timeout: Number.NaN }), RangeError);
+      await assert.rejects(stream.receive({ timeout: Number.NaN }), InvalidArgumentError);
       assert.equal((await within(stream.receive(), 5_000, 'held'))?.toString(), 'held');
     });
   });
@@ -214,7 +215,7 @@ describe('MessageStream over a loopback TCP connection', () => {
   it('connects by endpoint with MessageStream.connect, checking options first', async () => {
     await assert.rejects(
       MessageStream.connect(peer.endpoint, { batchSize: 0 }),
-      /batchSize must be a positive integer/,
+      /batchSize must be an integer from 1 up/,
     );
     const stream = await within(
       MessageStream.connect(peer.endpoint, { prefix: 'uint16be' }),

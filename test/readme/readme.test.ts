@@ -2,10 +2,9 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { PackageApp } from '../helpers/package-app.js';
 
 const run = promisify(execFile);
 const ROOT = process.cwd();
@@ -121,39 +120,16 @@ describe('the README', () => {
     assert.equal(String(options.moduleResolution).toLowerCase(), 'nodenext');
     assert.equal(String(options.target).toLowerCase(), 'es2022');
 
-    const app = await mkdtemp(join(tmpdir(), 'dsock-readme-'));
+    const files = tour.map((_, i) => `tour-${i + 1}.ts`);
+    const app = await PackageApp.create(
+      'dsock-readme-',
+      tsconfig,
+      new Map(tour.map((code, i) => [files[i] as string, code])),
+    );
     try {
-      // An app as a user makes it: ESM, the README's tsconfig, and dsock under node_modules
-      // (here linked to this checkout, whose dist/ is built), with Node's types beside it.
-      await writeFile(join(app, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
-      const files = tour.map((_, i) => `tour-${i + 1}.ts`);
-      await writeFile(join(app, 'tsconfig.json'), JSON.stringify({ ...tsconfig, files }));
-      await mkdir(join(app, 'node_modules'));
-      await symlink(ROOT, join(app, 'node_modules', 'dsock'), 'dir');
-      for (const dependency of ['@types', 'undici-types']) {
-        await symlink(
-          join(ROOT, 'node_modules', dependency),
-          join(app, 'node_modules', dependency),
-          'dir',
-        );
-      }
-      for (const [i, code] of tour.entries()) await writeFile(join(app, files[i] as string), code);
-
-      const tsc = resolve(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
-      await run(process.execPath, [tsc, '-p', app], { cwd: app, timeout: 120_000 }).catch(
-        (error: { stdout?: string }) => assert.fail(`tsc refused the tour:\n${error.stdout}`),
-      );
+      await app.compile('the tour');
       for (const file of files) {
-        const { stdout } = await run(process.execPath, [file.replace(/\.ts$/, '.js')], {
-          cwd: app,
-          timeout: 15_000,
-          killSignal: 'SIGKILL',
-          env: userEnvironment(),
-        }).catch((error: { stderr?: string; killed?: boolean }) =>
-          assert.fail(
-            `${file} ${error.killed ? 'did not exit within 15 s' : 'failed'}:\n${error.stderr}`,
-          ),
-        );
+        const stdout = await app.run(file, userEnvironment());
         // What the tour's comments promise.
         assert.match(stdout, /^Hello, world! from port \d+ false$/m);
         assert.match(stdout, /^ping 0 pong$/m);
@@ -162,7 +138,7 @@ describe('the README', () => {
         assert.match(stdout, /^ECONNREFUSED /m);
       }
     } finally {
-      await rm(app, { recursive: true, force: true });
+      await app.close();
     }
   });
 

@@ -1,6 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ChaosRelay, DatagramSocket, FaultPlan, type Faults } from '../../src/index.js';
+import { ChaosRelay, DatagramSocket, type Faults } from '../../src/index.js';
+import { FaultPlan } from '../../src/reliable/fault-plan.js';
 import { within } from '../helpers/bounded.js';
 import { activeTimers, until } from './helpers.js';
 
@@ -161,7 +162,10 @@ describe('ChaosRelay', () => {
   });
 
   it('refuses bad options with errors that name them', async () => {
-    await assert.rejects(ChaosRelay.start({ target: 5000, faults: { loss: 2 } }), /--loss/);
+    await assert.rejects(
+      ChaosRelay.start({ target: 5000, faults: { loss: 2 } }),
+      /loss must be a probability from 0 to 1, got 2/,
+    );
     await assert.rejects(ChaosRelay.start({ target: 0 }), /port other than 0/);
     await assert.rejects(ChaosRelay.start({ target: 5000, holdBack: -1 }), /holdBack/);
     await assert.rejects(ChaosRelay.start({ target: 5000, maxClients: 0 }), /maxClients/);

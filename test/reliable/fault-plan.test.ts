@@ -54,9 +54,18 @@ describe('FaultPlan', () => {
   });
 
   it('refuses settings out of range, naming them', () => {
-    assert.throws(() => new FaultPlan({ loss: 1.5 }), /--loss must be a probability/);
-    assert.throws(() => new FaultPlan({ dup: -0.1 }), /--dup/);
-    assert.throws(() => new FaultPlan({ delay: -1 }), /--delay must be a non-negative/);
-    assert.throws(() => new FaultPlan({ jitter: Number.NaN }), /--jitter/);
+    assert.throws(
+      () => new FaultPlan({ loss: 1.5 }),
+      /loss must be a probability from 0 to 1, got 1.5/,
+    );
+    assert.throws(() => new FaultPlan({ dup: -0.1 }), /dup must be a probability/);
+    assert.throws(
+      () => new FaultPlan({ delay: -1 }),
+      /delay must be a number of milliseconds from 0 up, got -1/,
+    );
+    assert.throws(
+      () => new FaultPlan({ jitter: Number.NaN }),
+      /jitter must be a number of milliseconds/,
+    );
   });
 });

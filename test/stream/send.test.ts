@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { InvalidArgumentError } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { connectedPair } from './pair.js';
 
@@ -25,12 +26,13 @@ describe('StreamSocket.sendAll', () => {
       await assert.rejects(
         pair.client.sendAll(42 as never),
         (error: unknown) =>
-          error instanceof TypeError && /string or a Uint8Array, got number/.test(error.message),
+          error instanceof InvalidArgumentError &&
+          /data must be a string or a Uint8Array \(e.g. a Buffer\), got 42/.test(error.message),
       );
       await assert.rejects(
         pair.client.sendAll('x', { encoding: 'klingon' as never }),
         (error: unknown) =>
-          error instanceof RangeError && /encoding .* "klingon"/.test(error.message),
+          error instanceof InvalidArgumentError && /encoding .* "klingon"/.test(error.message),
       );
       // Nothing was sent by the failed calls.
       await pair.client.sendAll('ok');

@@ -125,7 +125,7 @@ describe('StreamSocket.shutdown argument checks', () => {
     try {
       await assert.rejects(
         pair.client.shutdown('sideways' as never),
-        /shutdown expects 'read', 'write' or 'both', got sideways/,
+        /how must be 'read', 'write' or 'both', got "sideways"/,
       );
       await pair.client.close();
       await assert.rejects(pair.client.shutdown('write'), SocketClosedError);

@@ -3,7 +3,12 @@ import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, it } from 'node:test';
-import { SocketClosedError, StreamServer, StreamSocket } from '../../src/index.js';
+import {
+  SocketClosedError,
+  StreamServer,
+  StreamSocket,
+  InvalidArgumentError,
+} from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { connectedPair, FAMILIES, unavailable } from './pair.js';
 
@@ -138,18 +143,18 @@ describe('StreamSocket socket option argument checks', () => {
     const pair = await connectedPair('127.0.0.1');
     try {
       assert.throws(() => pair.peer.setNoDelay('yes' as never), {
-        name: 'TypeError',
+        name: 'InvalidArgumentError',
         message: /flag must be true or false, got "yes"/,
       });
       assert.throws(() => pair.peer.setKeepAlive(undefined as never), {
-        name: 'TypeError',
+        name: 'InvalidArgumentError',
         message: /flag must be true or false/,
       });
       assert.throws(() => pair.peer.setKeepAlive(true, -1), {
-        name: 'RangeError',
+        name: 'InvalidArgumentError',
         message: /initialDelayMs must be an integer from 0 to 2147483647, got -1/,
       });
-      assert.throws(() => pair.peer.setKeepAlive(true, 1.5), RangeError);
+      assert.throws(() => pair.peer.setKeepAlive(true, 1.5), InvalidArgumentError);
       await pair.peer.close();
       assert.throws(() => pair.peer.setNoDelay(), SocketClosedError);
       assert.throws(
