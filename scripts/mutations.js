@@ -484,4 +484,101 @@ export const MUTATIONS = [
     ],
     tests: ['build/test/cli/chaos', 'build/test/cli/flags'],
   },
+  {
+    id: 'hardening-receive-queue-bytes-ignored',
+    description:
+      'a datagram socket holds unreceived datagrams up to their count only, whatever their bytes',
+    edits: [
+      {
+        file: 'src/datagram/inbox.ts',
+        find: 'queue.length >= this.#limit || held > this.#byteLimit',
+        replace: 'queue.length >= this.#limit',
+      },
+    ],
+    tests: ['build/test/adversarial/datagram-receive-queue-bytes'],
+  },
+  {
+    id: 'hardening-max-connections-ignored',
+    description: 'StreamServer accepts connections beyond maxConnections',
+    edits: [
+      {
+        file: 'src/stream/stream-server.ts',
+        find: 'if (this.#open >= this.#maxConnections && !this.#closed) {',
+        replace: 'if (false) {',
+      },
+    ],
+    tests: ['build/test/adversarial/server-connections'],
+  },
+  {
+    id: 'hardening-partial-frame-timeout-ignored',
+    description: 'MessageStream waits for an incomplete frame for ever',
+    edits: [
+      {
+        file: 'src/framing/message-stream.ts',
+        find: 'new PartialFrameWatch(checkPartialFrameTimeout(options.partialFrameTimeout), {',
+        replace: 'new PartialFrameWatch(0, {',
+      },
+    ],
+    tests: ['build/test/adversarial/framing-partial-frames'],
+  },
+  {
+    id: 'hardening-relay-delay-caps-ignored',
+    description: 'the chaos relay holds any number of delayed datagrams',
+    edits: [
+      {
+        file: 'src/reliable/chaos-relay.ts',
+        find: 'this.#pending.size >= this.#maxDelayed ||\n        this.#pendingBytes + data.length > this.#maxDelayedBytes',
+        replace: 'false',
+      },
+    ],
+    tests: ['build/test/adversarial/relay-delay-flood'],
+  },
+  {
+    id: 'hardening-chat-max-peers-ignored',
+    description: 'the UDP chat makes every stranger a peer, without a cap',
+    edits: [
+      {
+        file: 'src/apps/udp-chat.ts',
+        find: 'if (!this.#named.has(key) && this.#peers.size >= this.#limits.maxPeers) {',
+        replace: 'if (false) {',
+      },
+    ],
+    tests: ['build/test/adversarial/chat-stranger-flood'],
+  },
+  {
+    id: 'hardening-stalled-member-kept',
+    description: 'a TCP chat member that does not read is never dropped',
+    edits: [
+      {
+        file: 'src/apps/tcp-chat.ts',
+        find: "this.#stallTimeout = checkChatLimit(options.stallTimeout, 5000, 'stallTimeout');",
+        replace: 'this.#stallTimeout = 2 ** 31 - 1;',
+      },
+    ],
+    tests: ['build/test/adversarial/chat-stalled-member'],
+  },
+  {
+    id: 'hardening-terminal-escapes-off',
+    description: 'text from the network reaches the terminal raw',
+    edits: [
+      {
+        file: 'src/cli/terminal.ts',
+        find: 'return text.replace(TERMINAL_CONTROLS, escapeControl);',
+        replace: 'return text;',
+      },
+    ],
+    tests: ['build/test/adversarial/chat-terminal-escapes', 'build/test/cli/udp-terminal'],
+  },
+  {
+    id: 'hardening-signal-grace-off',
+    description: 'after SIGINT or SIGTERM a command that is still busy is not made to exit',
+    edits: [
+      {
+        file: 'src/cli/terminal.ts',
+        find: 'setTimeout(() => process.exit(exitStatus), grace).unref();',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/adversarial/chat-stalled-member', 'build/test/adversarial/streamer-signal'],
+  },
 ];
