@@ -66,18 +66,6 @@ interface PeerLink {
  * closes; at most one connection per peer is made at a time. Each member has a send queue of
  * its own: a member that does not read is disconnected once its queue stayed full for
  * `stallTimeout`, and holds back nobody else.
- *
- * @example
- * ```ts
- * const chat = await TcpGroupChat.start(
- *   'Alice',
- *   { listen: '0.0.0.0:9001', peers: [{ host: '192.0.2.7', port: 9001 }] },
- *   (event) => console.log(event.type),
- * );
- * await chat.say('hello');
- * chat.addPeer({ host: '192.0.2.8', port: 9001 }); // connected to, and reconnected when lost
- * await chat.close();
- * ```
  */
 export class TcpGroupChat {
   readonly #server: StreamServer;
