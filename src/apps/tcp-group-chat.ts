@@ -18,8 +18,11 @@ export type GroupChatEvent =
  * connection ({@link TcpChatOptions}: queue per member, stall and close timeouts) apply too.
  */
 export interface TcpGroupChatOptions extends TcpChatOptions {
-  /** The endpoint to listen on (port 0: any free port). */
-  listen: EndpointLike;
+  /**
+   * The endpoint to listen on (port 0: any free port), or a server already listening, which the
+   * member then owns (it closes it when it leaves).
+   */
+  listen: EndpointLike | StreamServer;
   /** Members to connect to at start. */
   peers?: Endpoint[];
   /** How long one connection attempt may take, in milliseconds (default 5,000). */
@@ -74,7 +77,10 @@ export class TcpGroupChat {
     checkChatLimit(options.maxQueuedBytes, 1, 'maxQueuedBytes');
     checkChatLimit(options.stallTimeout, 1, 'stallTimeout');
     checkChatLimit(options.closeTimeout, 0, 'closeTimeout', 0);
-    const server = await StreamServer.listen(options.listen);
+    const server =
+      options.listen instanceof StreamServer
+        ? options.listen
+        : await StreamServer.listen(options.listen);
     return new TcpGroupChat(
       server,
       name,

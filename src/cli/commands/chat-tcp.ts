@@ -1,7 +1,7 @@
 import { TcpChatConnection } from '../../apps/tcp-chat.js';
 import { TcpGroupChat } from '../../apps/tcp-group-chat.js';
 import { formatEndpoint } from '../../endpoint/format.js';
-import { AbortError } from '../../errors.js';
+import { AbortError, type SocketError } from '../../errors.js';
 import { StreamServer } from '../../stream/stream-server.js';
 import { StreamSocket } from '../../stream/stream-socket.js';
 import type { Command } from '../command.js';
@@ -12,23 +12,35 @@ import {
   stringOption,
   noArgumentsAfter,
 } from '../args.js';
-import { runChatCommand, showChatEvent, typeLines, type ChatTerminal } from '../chat-session.js';
+import { runChatCommand, typeLines, type ChatTerminal } from '../chat-session.js';
 import { status } from '../terminal.js';
 
 const NAME_OPTION = { name: { type: 'string', short: 'n' } } as const;
 
-/** Chats with one peer over `socket` until either side leaves. */
+/**
+ * Chats with one peer over `socket` until either side leaves. A connection that fails is the
+ * end of the chat and a failure: it rejects with the error (one line, exit status 1).
+ */
 async function chatOver(
   socket: StreamSocket,
-  { name, input, signal }: ChatTerminal,
+  name: string,
+  { input, signal, display }: ChatTerminal,
 ): Promise<void> {
-  const chat = new TcpChatConnection(socket, name, showChatEvent);
+  let failure: SocketError | undefined;
+  let over = false;
+  const chat = new TcpChatConnection(socket, name, (event) => {
+    if (event.type === 'closed' || event.type === 'dropped') over = true;
+    if (event.type === 'closed' && event.error !== undefined) failure = event.error;
+    else display.show(event);
+  });
   status(`# chatting with ${formatEndpoint(chat.peer)}`);
   try {
     await typeLines({ input, signal, say: (text) => chat.say(text), ended: chat.ended });
+    if (!over) display.leave();
   } finally {
     await chat.close();
   }
+  if (failure !== undefined) throw failure;
 }
 
 export const chatTcpServerCommand: Command = {
@@ -37,11 +49,13 @@ export const chatTcpServerCommand: Command = {
   help: `Usage: dsock chat tcp server PORT [--name NAME] [--host HOST]
 
 Listens on PORT, accepts one client and chats with it: chat messages framed with a 2-byte
-big-endian length prefix, as the course's Python chat does. Ends when either side leaves.
+big-endian length prefix, as the course's Python chat does. Ends when either side leaves; exits
+1 if the connection fails.
 
 Options:
-  --name NAME    the user name (asked for, or read as the first line of stdin, if left out)
-  --host HOST    the local address to listen on (default 0.0.0.0)
+  -n, --name NAME  the user name (asked for once listening, or read as the first line of
+                   stdin, if left out)
+  --host HOST      the local address to listen on (default 0.0.0.0)
 
 Example:
   dsock chat tcp server 8080 --name Alice
@@ -55,15 +69,17 @@ Example:
     const port = portArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
     return runChatCommand(stringOption(values.name), async (terminal) => {
+      // Listening first: a busy port is reported before anyone types a name.
       const server = await StreamServer.listen({
         host: stringOption(values.host) ?? '0.0.0.0',
         port,
       });
       let socket: StreamSocket;
+      let name: string | null;
       try {
-        status(
-          `# ${terminal.name} waiting for a client on ${formatEndpoint(server.localEndpoint)}`,
-        );
+        name = await terminal.askName();
+        if (name === null) return;
+        status(`# ${name} waiting for a client on ${formatEndpoint(server.localEndpoint)}`);
         socket = await server.accept({ signal: terminal.signal });
       } catch (error) {
         if (error instanceof AbortError) return;
@@ -71,7 +87,7 @@ Example:
       } finally {
         await server.close();
       }
-      await chatOver(socket, terminal);
+      await chatOver(socket, name, terminal);
     });
   },
 };
@@ -82,10 +98,11 @@ export const chatTcpClientCommand: Command = {
   help: `Usage: dsock chat tcp client HOST:PORT [--name NAME]
 
 Connects to a chat server at HOST:PORT and chats with it (2-byte length-prefixed chat messages).
-Ends when either side leaves.
+Ends when either side leaves; exits 1 if the connection cannot be made or fails.
 
 Options:
-  --name NAME    the user name (asked for, or read as the first line of stdin, if left out)
+  -n, --name NAME  the user name (asked for once connected, or read as the first line of
+                   stdin, if left out)
 
 Example:
   dsock chat tcp client 127.0.0.1:8080 --name Bob
@@ -107,7 +124,16 @@ Example:
         if (error instanceof AbortError) return;
         throw error;
       }
-      await chatOver(socket, terminal);
+      // Connected first: a server that is not there is reported before anyone types a name.
+      const name = await terminal.askName().catch(async (error: unknown) => {
+        await socket.close();
+        throw error;
+      });
+      if (name === null) {
+        await socket.close();
+        return;
+      }
+      await chatOver(socket, name, terminal);
     });
   },
 };
@@ -115,7 +141,7 @@ Example:
 export const chatTcpGroupCommand: Command = {
   words: ['chat', 'tcp', 'group'],
   summary: 'group chat over stream sockets: listen and connect to peers',
-  help: `Usage: dsock chat tcp group PORT [PEER...] [--name NAME]
+  help: `Usage: dsock chat tcp group PORT [PEER...] [--name NAME] [--host HOST]
 
 Joins a group chat over TCP: listens on PORT for members that join, connects to each PEER
 given, and sends every typed line to every member connected so far, whichever side connected.
@@ -125,8 +151,9 @@ On a terminal, control characters in received text are shown escaped; on a pipe 
 as received. Ctrl+C or SIGTERM ends the chat within a second.
 
 Options:
-  --name NAME    the user name (asked for, or read as the first line of stdin, if left out)
-  --host HOST    the local address to listen on (default 0.0.0.0)
+  -n, --name NAME  the user name (asked for once listening, or read as the first line of
+                   stdin, if left out)
+  --host HOST      the local address to listen on (default 0.0.0.0)
 
 Example:
   dsock chat tcp group 9001 --name Alice
@@ -140,18 +167,31 @@ Example:
     const [portText, ...peerTexts] = positionals;
     const port = portArgument(portText);
     const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
-    return runChatCommand(stringOption(values.name), async ({ name, input, signal }) => {
-      const chat = await TcpGroupChat.start(
-        name,
-        { listen: { host: stringOption(values.host) ?? '0.0.0.0', port }, peers },
-        showChatEvent,
-      );
-      status(`# ${name} in the group on ${formatEndpoint(chat.localEndpoint)}`);
-      try {
-        await typeLines({ input, signal, say: (text) => chat.say(text) });
-      } finally {
-        await chat.close();
-      }
-    });
+    return runChatCommand(
+      stringOption(values.name),
+      async ({ input, signal, askName, display }) => {
+        // Listening first: a busy port is reported before anyone types a name.
+        const server = await StreamServer.listen({
+          host: stringOption(values.host) ?? '0.0.0.0',
+          port,
+        });
+        const name = await askName().catch(async (error: unknown) => {
+          await server.close();
+          throw error;
+        });
+        if (name === null) {
+          await server.close();
+          return;
+        }
+        const chat = await TcpGroupChat.start(name, { listen: server, peers }, display.show);
+        status(`# ${name} in the group on ${formatEndpoint(chat.localEndpoint)}`);
+        try {
+          await typeLines({ input, signal, say: (text) => chat.say(text) });
+          display.leave();
+        } finally {
+          await chat.close();
+        }
+      },
+    );
   },
 };
