@@ -2,7 +2,7 @@ import { Discovery } from '../discovery/discovery.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { stringOption, type ParsedArgs } from './args.js';
-import { status } from './terminal.js';
+import { harmless, status } from './terminal.js';
 import { UsageError } from './usage-error.js';
 
 /** The options of the chats that find their peers by discovery. */
@@ -42,7 +42,7 @@ export async function discoverPeers(
   const discovery = await Discovery.start();
   discovery.on('found', (peer) => {
     if (chat.add(peer.endpoint)) {
-      status(`# new peer ${formatEndpoint(peer.endpoint)} (${peer.name})`);
+      status(`# new peer ${formatEndpoint(peer.endpoint)} (${harmless(peer.name)})`);
     }
   });
   discovery.on('lost', (peer, info) => {
@@ -53,7 +53,8 @@ export async function discoverPeers(
         : info.reason === 'restarted'
           ? ' (restarted)'
           : '';
-    status(`# ${formatEndpoint(peer.endpoint)} left the chat${why}`);
+    // Named as the chat names those who leave: by the name they announced.
+    status(`# ${harmless(peer.name)} left the chat${why}`);
   });
   discovery.browse({ room: room ?? 'lobby', service });
   discovery.announce({ room: room ?? 'lobby', service, name, port });
