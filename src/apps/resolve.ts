@@ -13,7 +13,8 @@ export interface ResolveOptions {
 }
 
 /**
- * Resolves the host names of `peers` to addresses of `family`, so that a peer given as
+ * Resolves the host names of `peers` to addresses of `family` (either family, as the system
+ * orders them, when `family` is undefined: for a dual-stack socket), so that a peer given as
  * `localhost:8081` is recognised when its datagrams arrive from `127.0.0.1:8081`. Address
  * literals are kept as they are. Rejects with NameResolutionError naming the peer, unless
  * `onUnresolved` is given: then that peer is reported to it and skipped.
@@ -25,14 +26,15 @@ export interface ResolveOptions {
  */
 export async function resolvePeers(
   peers: Endpoint[],
-  family: AddressFamily,
+  family: AddressFamily | undefined,
   options: ResolveOptions = {},
 ): Promise<Endpoint[]> {
   const resolved = await Promise.all(
     peers.map(async (peer): Promise<Endpoint | undefined> => {
       if (familyOf(peer.host) !== undefined) return peer;
       try {
-        const { address } = await lookup(peer.host, { family: family === 'IPv6' ? 6 : 4 });
+        const wanted = family === undefined ? 0 : family === 'IPv6' ? 6 : 4;
+        const { address } = await lookup(peer.host, { family: wanted });
         return { host: address, port: peer.port };
       } catch (error) {
         const failure = toSocketError(error, 'send', peer);

@@ -9,18 +9,25 @@ const NUMBER_TEXT = /^Number (\d{1,15})$/;
 export interface SinkOptions {
   /** End once this many distinct numbers have arrived; numbers below it that never came are lost. */
   expect?: number | undefined;
-  /** End after this many milliseconds without a datagram. */
+  /**
+   * End after this many milliseconds without a streamer message, counted from the last one
+   * received: before the first one the sink waits without limit (the streamer may start later).
+   */
   idleTimeout?: number | undefined;
   /** Ends the sink early (the summary is still returned). */
   signal?: AbortSignal | undefined;
-  /** Called with the counts so far after each message. */
+  /**
+   * Called with the counts so far after each message; `lost` there counts the numbers missing
+   * below the highest seen (not yet below `expect`).
+   */
   onProgress?: ((summary: SequenceSummary) => void) | undefined;
 }
 
 /**
  * Counts what a streamer sends to `transport`: the numbers of `Number i` chat messages, with
  * losses, duplicates and reordering. Resolves with the summary when `expect` distinct numbers
- * have arrived, after `idleTimeout` of silence, or when `signal` aborts. Datagrams that are not
+ * have arrived, after `idleTimeout` of silence once a first message came, or when `signal`
+ * aborts. Datagrams that are not
  * streamer messages are ignored.
  */
 export async function runSink(
@@ -33,7 +40,8 @@ export async function runSink(
     let data: Buffer;
     try {
       ({ data } = await transport.recvFrom(transport.maxMessageSize + 1, {
-        timeout: idleTimeout,
+        // Nothing counted yet: the streamer has not started, which is no reason to give up.
+        timeout: tracker.summary().received === 0 ? undefined : idleTimeout,
         signal,
       }));
     } catch (error) {
@@ -44,7 +52,7 @@ export async function runSink(
     const match = text === undefined ? null : NUMBER_TEXT.exec(text);
     if (!match) continue;
     tracker.record(Number(match[1]));
-    onProgress?.(tracker.summary(expect));
+    onProgress?.(tracker.summary());
   }
   return tracker.summary(expect);
 }

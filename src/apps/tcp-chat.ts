@@ -5,7 +5,7 @@ import { MessageStream } from '../framing/message-stream.js';
 import type { MessageStreamOptions } from '../framing/message-stream.js';
 import type { StreamSocket } from '../stream/stream-socket.js';
 import { checkChatLimit } from './peer-queue.js';
-import type { ChatEvent } from './udp-chat.js';
+import { senderName, type ChatEvent } from './udp-chat.js';
 
 /**
  * The course's TCP chat frames each chat message with a 2-byte big-endian length prefix
@@ -16,8 +16,11 @@ export const TCP_CHAT_FRAMING: MessageStreamOptions = { prefix: 'uint16be' };
 /** Events of a stream chat: the datagram chat's, plus the end of a connection. */
 export type StreamChatEvent =
   | ChatEvent
-  /** The peer ended the connection (it left), or it failed (`error` says how). */
-  | { type: 'closed'; peer: Endpoint; error: SocketError | undefined };
+  /**
+   * The peer ended the connection (it left), or it failed (`error` says how); `name` is the
+   * sender name of the last message received on it, if any (at most 64 characters).
+   */
+  | { type: 'closed'; peer: Endpoint; error: SocketError | undefined; name?: string | undefined };
 
 /** Limits of a chat connection; every one has a default. */
 export interface TcpChatOptions {
@@ -73,6 +76,8 @@ export class TcpChatConnection {
   #fullSince: number | undefined;
   #dropped = false;
   #closing: Promise<void> | undefined;
+  /** The sender name of the last message received, to name the peer when it leaves. */
+  #peerName: string | undefined;
 
   constructor(
     socket: StreamSocket,
@@ -149,13 +154,17 @@ export class TcpChatConnection {
     try {
       for await (const data of this.stream) {
         const raw = data.toString('utf8');
-        this.#onEvent({ type: 'message', raw, message: parseChatMessage(raw), sender: this.peer });
+        const message = parseChatMessage(raw);
+        this.#peerName = senderName(message) ?? this.#peerName;
+        this.#onEvent({ type: 'message', raw, message, sender: this.peer });
       }
     } catch (error) {
       failure = asSocketError(error);
     }
     // The peer's side is done (or failed): close ours, so that no socket lingers in CLOSE_WAIT.
     await this.stream.close();
-    if (!this.#dropped) this.#onEvent({ type: 'closed', peer: this.peer, error: failure });
+    if (!this.#dropped) {
+      this.#onEvent({ type: 'closed', peer: this.peer, error: failure, name: this.#peerName });
+    }
   }
 }

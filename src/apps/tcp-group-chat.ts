@@ -32,8 +32,11 @@ export type GroupChatEvent =
  * ({@link TcpChatOptions}: queue per member, stall and close timeouts) apply too.
  */
 export interface TcpGroupChatOptions extends TcpChatOptions {
-  /** The endpoint to listen on (port 0: any free port). */
-  listen: EndpointLike;
+  /**
+   * The endpoint to listen on (port 0: any free port), or a server already listening, which the
+   * member then owns (it closes it when it leaves).
+   */
+  listen: EndpointLike | StreamServer;
   /** Members to connect to at start, and to keep connected to (see `reconnect`). */
   peers?: Endpoint[];
   /** How long one connection attempt may take, in milliseconds (default 5,000). */
@@ -118,7 +121,10 @@ export class TcpGroupChat {
     const connectTimeout = checkChatLimit(options.connectTimeout, 5000, 'connectTimeout');
     const reconnect =
       options.reconnect === false ? undefined : resolveBackoffOptions(options.reconnect);
-    const server = await StreamServer.listen(options.listen);
+    const server =
+      options.listen instanceof StreamServer
+        ? options.listen
+        : await StreamServer.listen(options.listen);
     return new TcpGroupChat(server, name, options.peers ?? [], connectTimeout, reconnect, onEvent, {
       maxQueuedBytes: options.maxQueuedBytes,
       stallTimeout: options.stallTimeout,

@@ -18,6 +18,7 @@ import {
   type ChatMessage,
 } from '../framing/chat-message.js';
 import { MAGIC, VERSION } from '../reliable/wire.js';
+import { plainAddress, reachableFrom } from './dual-stack.js';
 import { checkChatLimit, PeerQueue } from './peer-queue.js';
 import type { MessageTransport } from './transport.js';
 
@@ -33,22 +34,51 @@ export type ChatEvent =
     }
   /** A datagram came from an endpoint that was not a peer yet: it is one now. */
   | { type: 'join'; peer: Endpoint }
-  /** A peer sent its leave message and was forgotten. */
-  | { type: 'leave'; peer: Endpoint }
+  /**
+   * A peer sent its leave message and was forgotten; `name` is the sender name its messages
+   * gave (at most {@link MAX_SHOWN_NAME} characters), when they gave one.
+   */
+  | { type: 'leave'; peer: Endpoint; name: string | undefined }
   /**
    * A peer was dropped from the chat: it is unreachable, reset or gone (`error` says how), or
    * it did not take what was sent to it: `queued` bytes waited `stalledFor` ms.
    */
-  | { type: 'dropped'; peer: Endpoint; reason: 'unreachable'; error: SocketError }
-  | { type: 'dropped'; peer: Endpoint; reason: 'stalled'; queued: number; stalledFor: number }
+  | {
+      type: 'dropped';
+      peer: Endpoint;
+      name?: string | undefined;
+      reason: 'unreachable';
+      error: SocketError;
+    }
+  | {
+      type: 'dropped';
+      peer: Endpoint;
+      name?: string | undefined;
+      reason: 'stalled';
+      queued: number;
+      stalledFor: number;
+    }
   /** A peer that joined by sending fell silent for longer than the peer expiry: forgotten. */
-  | { type: 'expired'; peer: Endpoint }
+  | { type: 'expired'; peer: Endpoint; name: string | undefined }
   /** The peer set is full: datagrams from new senders are ignored (and counted) from now on. */
   | { type: 'full'; limit: number }
   /** A datagram of dsock's reliable protocol reached a plain chat (reported once). */
   | { type: 'foreign'; peer: Endpoint }
   /** Sending to one peer failed; the chat goes on. */
   | { type: 'error'; peer: Endpoint | undefined; error: SocketError };
+
+/**
+ * The most characters of a peer's name a chat keeps (from the sender field of its messages) to
+ * name it in events: a name is text from the network, so what is kept per peer stays small.
+ */
+export const MAX_SHOWN_NAME = 64;
+
+/** The sender name of chat message `message`, cut to {@link MAX_SHOWN_NAME} characters. */
+export function senderName(message: ChatMessage | null): string | undefined {
+  const name = message?.sender.trim();
+  if (name === undefined || name === '') return undefined;
+  return name.length > MAX_SHOWN_NAME ? `${name.slice(0, MAX_SHOWN_NAME)}...` : name;
+}
 
 /** Limits of a {@link UdpChatPeer}; every one has a default. */
 export interface UdpChatOptions {
@@ -108,6 +138,8 @@ interface ChatPeer {
   readonly named: boolean;
   /** When a datagram last came from it (performance.now()). */
   lastHeard: number;
+  /** The sender name of its last message, if it had one. */
+  name: string | undefined;
   readonly queue: PeerQueue;
 }
 
@@ -118,6 +150,10 @@ interface ChatPeer {
  * that is unreachable, reset or gone, or that does not take what is sent to it, is dropped;
  * one that joined by sending and then fell silent expires. No peer can make a line wait longer
  * than `stallTimeout`.
+ *
+ * On an IPv6 socket bound to `::` that also takes IPv4 (dual-stack, the system's default), IPv4
+ * peers are known, reported and given by their plain IPv4 address (`127.0.0.1`, not
+ * `::ffff:127.0.0.1`), so that one chat mixes IPv4 and IPv6 peers.
  */
 export class UdpChatPeer {
   readonly #transport: MessageTransport;
@@ -158,7 +194,8 @@ export class UdpChatPeer {
     };
     this.#transport = transport;
     this.#onEvent = onEvent;
-    for (const peer of peers) {
+    for (const given of peers) {
+      const peer = plainAddress(given);
       const key = formatEndpoint(peer);
       this.#named.add(key);
       this.#add(key, peer);
@@ -186,7 +223,8 @@ export class UdpChatPeer {
    * peer given at the start it never expires (whoever found it removes it) and is not refused
    * by `maxPeers` (the finder has its own cap).
    */
-  addPeer(peer: Endpoint): boolean {
+  addPeer(found: Endpoint): boolean {
+    const peer = plainAddress(found);
     const key = formatEndpoint(peer);
     if (this.#peers.has(key)) return false;
     if (!this.#named.has(key)) {
@@ -202,7 +240,7 @@ export class UdpChatPeer {
    * known. A peer given at the start stays.
    */
   removePeer(peer: Endpoint): boolean {
-    const key = formatEndpoint(peer);
+    const key = formatEndpoint(plainAddress(peer));
     if (!this.#found.delete(key)) return false;
     this.#named.delete(key);
     const known = this.#peers.get(key);
@@ -248,6 +286,7 @@ export class UdpChatPeer {
       endpoint,
       named: this.#named.has(key),
       lastHeard: performance.now(),
+      name: undefined,
       queue: new PeerQueue(this.#limits.maxQueuedBytes, this.#limits.stallTimeout),
     };
     this.#peers.set(key, peer);
@@ -265,14 +304,20 @@ export class UdpChatPeer {
 
   #drop(peer: ChatPeer, error: SocketError): void {
     if (this.#forget(peer)) {
-      this.#onEvent({ type: 'dropped', peer: peer.endpoint, reason: 'unreachable', error });
+      this.#onEvent({
+        type: 'dropped',
+        peer: peer.endpoint,
+        name: peer.name,
+        reason: 'unreachable',
+        error,
+      });
     }
   }
 
   #expireSilent(now: number): void {
     for (const peer of this.#peers.values()) {
       if (!peer.named && now - peer.lastHeard > this.#limits.peerExpiry && this.#forget(peer)) {
-        this.#onEvent({ type: 'expired', peer: peer.endpoint });
+        this.#onEvent({ type: 'expired', peer: peer.endpoint, name: peer.name });
       }
     }
   }
@@ -281,7 +326,8 @@ export class UdpChatPeer {
   #send(peer: ChatPeer, payload: Buffer): Promise<void> {
     const size = payload.length;
     peer.queue.add(size);
-    return this.#transport.sendTo(payload, peer.endpoint).then(
+    const to = reachableFrom(this.#transport.localEndpoint, peer.endpoint);
+    return this.#transport.sendTo(payload, to).then(
       () => peer.queue.remove(size),
       (error: unknown) => {
         peer.queue.remove(size);
@@ -315,7 +361,13 @@ export class UdpChatPeer {
       full.map(async (peer) => {
         const stall = await peer.queue.room();
         if (stall !== undefined && this.#forget(peer)) {
-          this.#onEvent({ type: 'dropped', peer: peer.endpoint, reason: 'stalled', ...stall });
+          this.#onEvent({
+            type: 'dropped',
+            peer: peer.endpoint,
+            name: peer.name,
+            reason: 'stalled',
+            ...stall,
+          });
         }
       }),
     );
@@ -351,12 +403,14 @@ export class UdpChatPeer {
         // An asynchronous error (e.g. a peer's port unreachable) is not the end of the chat,
         // but a peer it names as gone is dropped.
         const failure = asSocketError(error);
-        const peer = failure.endpoint && this.#peers.get(formatEndpoint(failure.endpoint));
+        const peer =
+          failure.endpoint && this.#peers.get(formatEndpoint(plainAddress(failure.endpoint)));
         if (peer && peerIsGone(failure)) this.#drop(peer, failure);
         else this.#onEvent({ type: 'error', peer: failure.endpoint, error: failure });
         continue;
       }
-      const { data, sender } = received;
+      const { data } = received;
+      const sender = plainAddress(received.sender);
       if (isReliableDatagram(data)) {
         // Not chat text: a peer runs with --reliable and this chat does not.
         if (!this.#foreignReported) {
@@ -371,14 +425,18 @@ export class UdpChatPeer {
       if (isLeaveMessage(raw)) {
         const peer = this.#peers.get(key);
         if (peer === undefined) continue;
-        this.#onEvent({ type: 'message', raw, message: parseChatMessage(raw), sender });
-        if (this.#forget(peer)) this.#onEvent({ type: 'leave', peer: sender });
+        const message = parseChatMessage(raw);
+        peer.name = senderName(message) ?? peer.name;
+        this.#onEvent({ type: 'message', raw, message, sender });
+        if (this.#forget(peer)) this.#onEvent({ type: 'leave', peer: sender, name: peer.name });
         continue;
       }
       const peer = this.#peerFor(sender, key, now);
       if (peer === undefined) continue;
       peer.lastHeard = now;
-      this.#onEvent({ type: 'message', raw, message: parseChatMessage(raw), sender });
+      const message = parseChatMessage(raw);
+      peer.name = senderName(message) ?? peer.name;
+      this.#onEvent({ type: 'message', raw, message, sender });
     }
   }
 }

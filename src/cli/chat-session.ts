@@ -1,7 +1,15 @@
 import { formatEndpoint } from '../endpoint/format.js';
 import { MessageTooLargeError, PeerUnreachableError } from '../errors.js';
 import type { GroupChatEvent } from '../apps/tcp-group-chat.js';
-import { chatName, InputLines, showReceived, status, terminationSignal } from './terminal.js';
+import type { Endpoint } from '../endpoint/endpoint.js';
+import {
+  chatName,
+  harmless,
+  InputLines,
+  showReceived,
+  status,
+  terminationSignal,
+} from './terminal.js';
 
 /** What the reliable side adds when a peer never acknowledges: it may be a plain chat. */
 const PLAIN_PEER_HINT = 'if it runs a plain chat, use --reliable on both sides';
@@ -10,11 +18,49 @@ function seconds(ms: number): string {
   return `${Math.round(ms / 100) / 10} s`;
 }
 
+/** An IPv4-mapped address in brackets, as a dual-stack socket's errors may name a peer. */
+const MAPPED_IN_TEXT = /\[::ffff:(\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3})\]/gi;
+
+/** An error's message with IPv4-mapped peers written as the user gave them (plain IPv4). */
+function plain(error: Error): string {
+  return error.message.replace(MAPPED_IN_TEXT, '$1');
+}
+
+/** A peer as status lines name it: the name its messages gave, else its endpoint. */
+function who(peer: Endpoint, name: string | undefined): string {
+  return name === undefined ? formatEndpoint(peer) : harmless(name);
+}
+
+/** A peer with its endpoint: `Bob (127.0.0.1:8081)`, or the endpoint alone. */
+function whoAt(peer: Endpoint, name: string | undefined): string {
+  return name === undefined ? formatEndpoint(peer) : `${harmless(name)} (${formatEndpoint(peer)})`;
+}
+
 /**
- * Shows a chat event: received messages on stdout as they came (a newline after each; control
- * characters escaped on a terminal), everything else as a status line on stderr.
+ * Shows a chat's events: received messages on stdout as they came (a newline after each;
+ * control characters escaped on a terminal), everything else as a status line on stderr.
+ * Departures name the person where the chat knows the name (`# Bob left the chat`). Once the
+ * user leaves ({@link ChatDisplay.leave}), the connections closing because of it are not shown
+ * as others leaving: the user sees `# you left the chat`.
  */
-export function showChatEvent(event: GroupChatEvent): void {
+export class ChatDisplay {
+  #left = false;
+
+  /** Shows one event (nothing after the user left, but messages still arriving). */
+  readonly show = (event: GroupChatEvent): void => {
+    if (this.#left && event.type !== 'message') return;
+    showChatEvent(event);
+  };
+
+  /** The user leaves: says so, once, and hides the departures this causes. */
+  leave(): void {
+    if (this.#left) return;
+    this.#left = true;
+    status('# you left the chat');
+  }
+}
+
+function showChatEvent(event: GroupChatEvent): void {
   switch (event.type) {
     case 'message':
       showReceived(event.raw);
@@ -23,34 +69,43 @@ export function showChatEvent(event: GroupChatEvent): void {
       status(`# new peer ${formatEndpoint(event.peer)}`);
       break;
     case 'leave':
-      status(`# ${formatEndpoint(event.peer)} left the chat`);
+      status(`# ${who(event.peer, event.name)} left the chat`);
       break;
     case 'connected':
-      status(`# connected ${event.outgoing ? 'to' : 'from'} ${formatEndpoint(event.peer)}`);
+      status(
+        event.reconnected
+          ? `# reconnected to ${formatEndpoint(event.peer)}`
+          : `# connected ${event.outgoing ? 'to' : 'from'} ${formatEndpoint(event.peer)}`,
+      );
+      break;
+    case 'reconnecting':
+      status(
+        `# reconnecting to ${formatEndpoint(event.peer)} in ${(event.delay / 1000).toFixed(1)} s`,
+      );
       break;
     case 'closed':
       status(
         event.error
-          ? `# connection with ${formatEndpoint(event.peer)} failed: ${event.error.message}`
-          : `# ${formatEndpoint(event.peer)} left the chat`,
+          ? `# connection with ${whoAt(event.peer, event.name)} failed: ${plain(event.error)}`
+          : `# ${who(event.peer, event.name)} left the chat`,
       );
       break;
     case 'unreachable':
-      status(`# cannot reach ${formatEndpoint(event.peer)}: ${event.error.message}`);
+      status(`# cannot reach ${formatEndpoint(event.peer)}: ${plain(event.error)}`);
       break;
     case 'dropped':
       if (event.reason === 'stalled') {
         status(
-          `# dropped ${formatEndpoint(event.peer)}: not reading (${event.queued} bytes ` +
+          `# dropped ${whoAt(event.peer, event.name)}: not reading (${event.queued} bytes ` +
             `waited ${seconds(event.stalledFor)} to be sent)`,
         );
       } else {
         const hint = event.error instanceof PeerUnreachableError ? ` (${PLAIN_PEER_HINT})` : '';
-        status(`# dropped ${formatEndpoint(event.peer)}: ${event.error.message}${hint}`);
+        status(`# dropped ${whoAt(event.peer, event.name)}: ${plain(event.error)}${hint}`);
       }
       break;
     case 'expired':
-      status(`# ${formatEndpoint(event.peer)} fell silent: no longer a peer`);
+      status(`# ${whoAt(event.peer, event.name)} fell silent: no longer a peer`);
       break;
     case 'full':
       status(
@@ -64,7 +119,7 @@ export function showChatEvent(event: GroupChatEvent): void {
       );
       break;
     case 'error':
-      status(`# ${event.error.message}`);
+      status(`# ${plain(event.error)}`);
       break;
   }
 }
@@ -113,19 +168,26 @@ export async function typeLines(loop: ChatLoop): Promise<void> {
   }
 }
 
-/** What a chat command works with once its user has a name. */
+/** What a chat command works with. */
 export interface ChatTerminal {
-  name: string;
   input: InputLines;
   /** Fires on SIGINT or SIGTERM. */
   signal: AbortSignal;
+  /**
+   * The user name: the one given, else asked for (or the first line of stdin). Null when the
+   * user gave up first (Ctrl+C): the chat ends quietly. A command asks once it has bound its
+   * socket, so that a busy port is reported before anyone types a name.
+   */
+  askName: () => Promise<string | null>;
+  /** Shows the chat's events. */
+  display: ChatDisplay;
 }
 
 /**
- * Runs a chat command's terminal side: reads stdin lines, ends on SIGINT/SIGTERM, gets the user
- * name (`given`, or asked for), then runs `chat`, and cleans up. Resolves with exit status 0,
- * also when the user gives up before naming themselves; after a signal the process exits with
- * status 0 within a second, whatever the peers do (see {@link terminationSignal}).
+ * Runs a chat command's terminal side: reads stdin lines, ends on SIGINT/SIGTERM, then runs
+ * `chat`, and cleans up. Resolves with exit status 0 (also when the user gives up before naming
+ * themselves) unless `chat` throws; after a signal the process exits with status 0 within a
+ * second, whatever the peers do (see {@link terminationSignal}).
  */
 export async function runChatCommand(
   given: string | undefined,
@@ -133,9 +195,14 @@ export async function runChatCommand(
 ): Promise<number> {
   const input = new InputLines();
   const termination = terminationSignal({ exitStatus: 0 });
+  const { signal } = termination;
   try {
-    const name = await chatName(given, input, termination.signal);
-    if (name !== null) await chat({ name, input, signal: termination.signal });
+    await chat({
+      input,
+      signal,
+      askName: () => chatName(given, input, signal),
+      display: new ChatDisplay(),
+    });
     return 0;
   } finally {
     termination.dispose();

@@ -2,7 +2,7 @@ import { Discovery, type DiscoveredPeer } from '../discovery/discovery.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { stringOption, type ParsedArgs } from './args.js';
-import { status } from './terminal.js';
+import { harmless, status } from './terminal.js';
 import { UsageError } from './usage-error.js';
 
 /** The options of the chats that find their peers by discovery. */
@@ -54,7 +54,7 @@ export async function discoverPeers(
   const discovery = await Discovery.start();
   discovery.on('found', (peer) => {
     if (chat.add(peer.endpoint, peer, discovery.nodeId)) {
-      status(`# new peer ${formatEndpoint(peer.endpoint)} (${peer.name})`);
+      status(`# new peer ${formatEndpoint(peer.endpoint)} (${harmless(peer.name)})`);
     }
   });
   discovery.on('lost', (peer, info) => {
@@ -65,7 +65,8 @@ export async function discoverPeers(
         : info.reason === 'restarted'
           ? ' (restarted)'
           : '';
-    status(`# ${formatEndpoint(peer.endpoint)} ${chat.lostText ?? 'left the chat'}${why}`);
+    // Named as the chat names those who leave: by the name they announced.
+    status(`# ${harmless(peer.name)} ${chat.lostText ?? 'left the chat'}${why}`);
   });
   discovery.browse({ room: room ?? 'lobby', service });
   discovery.announce({ room: room ?? 'lobby', service, name, port });

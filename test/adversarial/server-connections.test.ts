@@ -125,8 +125,8 @@ describe('dsock echo server against connections that are held open', () => {
       const port = Number((await server.stderrMatch(/listening on .*:(\d+)$/))[1]);
       const first = await client(port);
       const second = await client(port);
-      await server.stderrMatch(/connection from/);
-      await server.stderrMatch(/connection from/);
+      await server.stderrMatch(/^# 127\.0\.0\.1:\d+ connected$/);
+      await server.stderrMatch(/^# 127\.0\.0\.1:\d+ connected$/);
       const third = await client(port);
       await within(closedByPeer(third), 5000, 'the third client to be closed');
       await server.stderrMatch(/^# refused a connection: 2 connections are open/);

@@ -60,19 +60,26 @@ describe('streamer into sink', () => {
     }
   });
 
-  it('ends after the idle timeout when nothing arrives', async () => {
+  it('waits for the first message without limit, then ends after the idle timeout', async () => {
     const sinkSocket = await DatagramSocket.bind('127.0.0.1:0');
+    const sender = await DatagramSocket.bind('127.0.0.1:0');
     try {
-      const summary = await within(runSink(sinkSocket, { idleTimeout: 50 }), 5000, 'idle end');
+      let ended = false;
+      const counting = runSink(sinkSocket, { idleTimeout: 50 }).finally(() => (ended = true));
+      // Six idle timeouts without a message: a sink counting from its start would have ended.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      assert.equal(ended, false, 'the sink gave up before the streamer started');
+      await sender.sendTo(formatChatMessage('Number 0', 'Streamer'), sinkSocket.localEndpoint);
+      const summary = await within(counting, 5000, 'idle end after the first message');
       assert.deepEqual(summary, {
-        received: 0,
-        distinct: 0,
+        received: 1,
+        distinct: 1,
         lost: 0,
         duplicated: 0,
         outOfOrder: 0,
       });
     } finally {
-      await sinkSocket.close();
+      await Promise.all([sinkSocket.close(), sender.close()]);
     }
   });
 

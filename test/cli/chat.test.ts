@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { ipv6Available, NO_IPV6 } from '../helpers/bounded.js';
 import { chatShows } from '../helpers/chat.js';
 import { dsock, type LineChild } from '../helpers/child.js';
 
@@ -57,7 +58,10 @@ describe('dsock chat udp', () => {
       carol.child.endInput();
       assert.equal(await carol.child.exitCode(), 0);
       await chatShows(alice.child, 'Carol', '<LEAVES THE CHAT>');
-      await alice.child.stderrMatch(new RegExp(`127\\.0\\.0\\.1:${carol.port} left the chat`));
+      // Alice names who left (the sender of Carol's messages); Carol sees herself leave.
+      await alice.child.stderrMatch(/^# Carol left the chat$/);
+      assert.match(carol.child.stderr, /^# you left the chat$/m);
+      assert.doesNotMatch(carol.child.stderr, /Alice left/);
 
       // The empty line Bob typed was not sent: Alice saw exactly one message from him.
       const fromBob = alice.child.stdoutLines.filter((l) => / Bob:$/.test(l));
@@ -66,6 +70,51 @@ describe('dsock chat udp', () => {
       alice.child.process.kill('SIGINT');
       assert.equal(await alice.child.exitCode(), 0);
       await chatShows(bob.child, 'Alice', '<LEAVES THE CHAT>');
+    } finally {
+      await closeAll(children);
+    }
+  });
+
+  it('mixes an IPv4 and an IPv6 peer in one chat, IPv4 shown as plain IPv4', async (t) => {
+    if (!(await ipv6Available())) {
+      t.skip(NO_IPV6);
+      return;
+    }
+    const children: LineChild[] = [];
+    try {
+      // No --host: the chat binds IPv4 and IPv6 at once.
+      const hub = await started(
+        children,
+        ['chat', 'udp', 0, '--name', 'Hub'],
+        /chatting on \[::\]:(\d+)$/,
+      );
+      const four = await started(
+        children,
+        ['chat', 'udp', 0, `127.0.0.1:${hub.port}`, '--name', 'Four', '--host', '127.0.0.1'],
+        /chatting on .*:(\d+)$/,
+      );
+      const six = await started(
+        children,
+        ['chat', 'udp', 0, `[::1]:${hub.port}`, '--name', 'Six', '--host', '::1'],
+        /chatting on .*:(\d+)$/,
+      );
+      four.child.write('over IPv4\n');
+      six.child.write('over IPv6\n');
+      await chatShows(hub.child, 'Four', 'over IPv4');
+      await chatShows(hub.child, 'Six', 'over IPv6');
+      // The two joins, in whichever order they came.
+      const joined = [
+        (await hub.child.stderrMatch(/^# new peer (.*)$/))[1],
+        (await hub.child.stderrMatch(/^# new peer (.*)$/))[1],
+      ].sort();
+      assert.deepEqual(joined, [`127.0.0.1:${four.port}`, `[::1]:${six.port}`]);
+      hub.child.write('to both families\n');
+      await chatShows(four.child, 'Hub', 'to both families');
+      await chatShows(six.child, 'Hub', 'to both families');
+      four.child.endInput();
+      await hub.child.stderrMatch(/^# Four left the chat$/);
+      // No hint about library options, and no IPv4-mapped address shown.
+      assert.doesNotMatch(hub.child.stderr, /family|::ffff:/);
     } finally {
       await closeAll(children);
     }
@@ -113,7 +162,9 @@ describe('dsock chat tcp', () => {
       await chatShows(client, 'Alice', 'hello Bob');
       client.endInput();
       assert.equal(await client.exitCode(), 0);
-      await server.child.stderrMatch(/left the chat/);
+      assert.match(client.stderr, /^# you left the chat$/m);
+      assert.doesNotMatch(client.stderr, /Alice left/);
+      await server.child.stderrMatch(/^# Bob left the chat$/);
       assert.equal(await server.child.exitCode(), 0);
     } finally {
       await closeAll(children);
@@ -154,8 +205,11 @@ describe('dsock chat tcp', () => {
 
       b.child.endInput();
       assert.equal(await b.child.exitCode(), 0);
-      await a.child.stderrMatch(/left the chat/);
-      await c.child.stderrMatch(/left the chat/);
+      // B said nothing: the others know B by its endpoint only. B sees itself leave, not them.
+      await a.child.stderrMatch(/^# 127\.0\.0\.1:\d+ left the chat$/);
+      await c.child.stderrMatch(/^# 127\.0\.0\.1:\d+ left the chat$/);
+      assert.match(b.child.stderr, /^# you left the chat$/m);
+      assert.doesNotMatch(b.child.stderr, /\d+ left the chat/);
       c.child.write('still here\n');
       await chatShows(a.child, 'C', 'still here');
     } finally {

@@ -4,7 +4,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { streamNumbers } from '../../src/apps/streamer.js';
-import { DatagramSocket } from '../../src/index.js';
+import { DatagramSocket, StreamServer } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { dsock, type LineChild } from '../helpers/child.js';
 
@@ -41,9 +41,52 @@ describe('dsock echo', () => {
       assert.equal(got.digest('hex'), createHash('sha256').update(payload).digest('hex'));
       assert.match(stderr, /52428800 bytes sent and echoed back intact/);
       assert.equal(await server.exitCode(), 0);
-      assert.ok(server.stderrLines.some((l) => /^# echoed \d+ bytes$/.test(l)));
+      // One line when the client comes, one when it leaves: none per chunk of the 50 MiB.
+      assert.deepEqual(
+        server.stderrLines.slice(1).map((l) => l.replace(/127\.0\.0\.1:\d+/, 'CLIENT')),
+        ['# CLIENT connected', '# CLIENT left after 52428800 bytes'],
+      );
     } finally {
       echoClient?.kill('SIGKILL');
+      await server.close();
+    }
+  });
+});
+
+describe('dsock echo, verbose and with a time limit', () => {
+  it('logs each chunk with --verbose', async () => {
+    const server = dsock(['echo', 'server', 0, '--once', '--verbose', '--host', '127.0.0.1']);
+    const port = Number((await server.stderrMatch(/listening on .*:(\d+)$/))[1]);
+    const client = dsock(['echo', 'client', `127.0.0.1:${port}`]);
+    try {
+      client.write('hello\n');
+      client.endInput();
+      assert.equal(await client.exitCode(), 0);
+      assert.equal(await server.exitCode(), 0);
+      assert.match(server.stderr, /^# 127\.0\.0\.1:\d+ connected$/m);
+      assert.match(server.stderr, /^# echoed 6 bytes to 127\.0\.0\.1:\d+$/m);
+      assert.match(server.stderr, /^# 127\.0\.0\.1:\d+ left after 6 bytes$/m);
+    } finally {
+      await client.close();
+      await server.close();
+    }
+  });
+
+  it('gives up with exit 1 and one line when the echo does not come in --timeout', async () => {
+    // A server that accepts and never echoes (nor closes).
+    const server = await StreamServer.listen('127.0.0.1:0');
+    const accepted = server.accept({ timeout: 10_000 });
+    const target = `127.0.0.1:${server.localEndpoint.port}`;
+    const client = dsock(['echo', 'client', target, '--timeout', 0.5]);
+    try {
+      client.write('anyone?\n');
+      assert.equal(await client.exitCode(10_000), 1);
+      assert.deepEqual(client.stderrLines, [
+        `dsock echo client: no complete echo from ${target} within 0.5 s (--timeout)`,
+      ]);
+    } finally {
+      await client.close();
+      await (await accepted.catch(() => undefined))?.close();
       await server.close();
     }
   });
@@ -107,8 +150,10 @@ describe('dsock stream udp into dsock sink udp', () => {
         '30 messages',
       );
       assert.equal(sent, 30);
-      assert.equal(await sink.exitCode(), 0);
+      // Fewer than expected arrived: the summary is printed, and it is a failure.
+      assert.equal(await sink.exitCode(), 1);
       assert.deepEqual(sink.stdoutLines.slice(0, 3), ['received: 30', 'distinct: 30', 'lost: 20']);
+      assert.match(sink.stderr, /^dsock sink udp: 20 of the 50 messages expected never came$/m);
     } finally {
       await Promise.all(children.map((c) => c.close()));
       await streamer.close();

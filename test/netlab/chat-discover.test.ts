@@ -67,18 +67,15 @@ describe('dsock chat udp --discover across the lab', () => {
 
         Bea.process.kill('SIGKILL');
         const left = await Gil.stderrMatch(
-          new RegExp(
-            `^# ${ip('beta').replaceAll('.', '\\.')}:7000 left the chat \\(silent for ([0-9.]+) s\\)$`,
-          ),
+          new RegExp('^# Bea left the chat \\(silent for ([0-9.]+) s\\)$'),
           15_000,
         );
         assert.ok(Number(left[1]) >= 3, left[0]);
         // A clean exit says goodbye: noticed at once, without a silence.
         Dave.endInput();
         assert.equal(await Dave.exitCode(), 0, Dave.stderr);
-        await Gil.stderrMatch(
-          new RegExp(`^# ${ip('delta').replaceAll('.', '\\.')}:7000 left the chat$`),
-        );
+        // Named by the sender of Dave's messages.
+        await Gil.stderrMatch(/^# Dave left the chat$/);
         assert.ok(![...Alice.stderrLines, ...Gil.stderrLines].some((l) => /\(Ox\)/.test(l)));
       } finally {
         await Promise.all(started.map((c) => c.close()));

@@ -170,4 +170,44 @@ describe('the README', () => {
       await Promise.all(commands.slice(i, i + 4).map((c) => checkCommandLine(c.argv, c.where)));
     }
   });
+
+  it('lists in each row of its command table exactly the options of the command --help lists', async () => {
+    // Rows per command (`udp send` has two): the words before the first placeholder.
+    const rows = new Map<string, string>();
+    for (const match of README.matchAll(/^\| `dsock ([^`]+)` \|/gm)) {
+      const synopsis = match[1] as string;
+      const words = synopsis
+        .split(' ')
+        .filter(
+          (w, i, all) => /^[a-z]+$/.test(w) && all.slice(0, i).every((v) => /^[a-z]+$/.test(v)),
+        );
+      const key = words.join(' ');
+      rows.set(key, `${rows.get(key) ?? ''} ${synopsis}`);
+    }
+    assert.ok(rows.size >= 12, `${rows.size} commands in the README table`);
+    for (const [command, row] of rows) {
+      const { stdout: help } = await run(
+        process.execPath,
+        [join(ROOT, 'bin', 'dsock.js'), ...command.split(' '), '--help'],
+        { timeout: 20_000, killSignal: 'SIGKILL' },
+      );
+      const usage = help.slice(0, help.indexOf('\n\n'));
+      const section = help.slice(help.indexOf('\nOptions:'));
+      const options = help.includes('\nOptions:')
+        ? [...(section.split('\n\n')[0] as string).matchAll(/^ {2}(?:-\w, )?(--[a-z-]+)/gm)].map(
+            (m) => m[1] as string,
+          )
+        : [];
+      const inRow = [...row.matchAll(/--[a-z-]+/g)].map((m) => m[0]);
+      for (const option of options) {
+        assert.ok(inRow.includes(option), `the README row of "dsock ${command}" lacks ${option}`);
+        assert.ok(usage.includes(option), `the usage line of "dsock ${command}" lacks ${option}`);
+      }
+      for (const option of inRow) {
+        assert.ok(options.includes(option), `"dsock ${command} --help" does not list ${option}`);
+      }
+      // Wherever --name is documented, so is its short form.
+      if (options.includes('--name')) assert.match(help, /-n, --name/, `dsock ${command} --help`);
+    }
+  });
 });

@@ -1,8 +1,8 @@
 import { TcpChatConnection } from '../../apps/tcp-chat.js';
-import { TcpGroupChat, type GroupChatEvent } from '../../apps/tcp-group-chat.js';
+import { TcpGroupChat } from '../../apps/tcp-group-chat.js';
 import type { Discovery } from '../../discovery/discovery.js';
 import { formatEndpoint } from '../../endpoint/format.js';
-import { AbortError } from '../../errors.js';
+import { AbortError, type SocketError } from '../../errors.js';
 import { StreamServer } from '../../stream/stream-server.js';
 import { StreamSocket } from '../../stream/stream-socket.js';
 import type { Command } from '../command.js';
@@ -13,7 +13,7 @@ import {
   stringOption,
   noArgumentsAfter,
 } from '../args.js';
-import { runChatCommand, showChatEvent, typeLines, type ChatTerminal } from '../chat-session.js';
+import { runChatCommand, typeLines, type ChatTerminal } from '../chat-session.js';
 import { status } from '../terminal.js';
 import {
   checkDiscoverOptions,
@@ -25,18 +25,30 @@ import {
 
 const NAME_OPTION = { name: { type: 'string', short: 'n' } } as const;
 
-/** Chats with one peer over `socket` until either side leaves. */
+/**
+ * Chats with one peer over `socket` until either side leaves. A connection that fails is the
+ * end of the chat and a failure: it rejects with the error (one line, exit status 1).
+ */
 async function chatOver(
   socket: StreamSocket,
-  { name, input, signal }: ChatTerminal,
+  name: string,
+  { input, signal, display }: ChatTerminal,
 ): Promise<void> {
-  const chat = new TcpChatConnection(socket, name, showChatEvent);
+  let failure: SocketError | undefined;
+  let over = false;
+  const chat = new TcpChatConnection(socket, name, (event) => {
+    if (event.type === 'closed' || event.type === 'dropped') over = true;
+    if (event.type === 'closed' && event.error !== undefined) failure = event.error;
+    else display.show(event);
+  });
   status(`# chatting with ${formatEndpoint(chat.peer)}`);
   try {
     await typeLines({ input, signal, say: (text) => chat.say(text), ended: chat.ended });
+    if (!over) display.leave();
   } finally {
     await chat.close();
   }
+  if (failure !== undefined) throw failure;
 }
 
 export const chatTcpServerCommand: Command = {
@@ -45,11 +57,13 @@ export const chatTcpServerCommand: Command = {
   help: `Usage: dsock chat tcp server PORT [--name NAME] [--host HOST]
 
 Listens on PORT, accepts one client and chats with it: chat messages framed with a 2-byte
-big-endian length prefix, as the course's Python chat does. Ends when either side leaves.
+big-endian length prefix, as the course's Python chat does. Ends when either side leaves; exits
+1 if the connection fails.
 
 Options:
-  --name NAME    the user name (asked for, or read as the first line of stdin, if left out)
-  --host HOST    the local address to listen on (default 0.0.0.0)
+  -n, --name NAME  the user name (asked for once listening, or read as the first line of
+                   stdin, if left out)
+  --host HOST      the local address to listen on (default 0.0.0.0)
 
 Example:
   dsock chat tcp server 8080 --name Alice
@@ -63,15 +77,17 @@ Example:
     const port = portArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
     return runChatCommand(stringOption(values.name), async (terminal) => {
+      // Listening first: a busy port is reported before anyone types a name.
       const server = await StreamServer.listen({
         host: stringOption(values.host) ?? '0.0.0.0',
         port,
       });
       let socket: StreamSocket;
+      let name: string | null;
       try {
-        status(
-          `# ${terminal.name} waiting for a client on ${formatEndpoint(server.localEndpoint)}`,
-        );
+        name = await terminal.askName();
+        if (name === null) return;
+        status(`# ${name} waiting for a client on ${formatEndpoint(server.localEndpoint)}`);
         socket = await server.accept({ signal: terminal.signal });
       } catch (error) {
         if (error instanceof AbortError) return;
@@ -79,7 +95,7 @@ Example:
       } finally {
         await server.close();
       }
-      await chatOver(socket, terminal);
+      await chatOver(socket, name, terminal);
     });
   },
 };
@@ -90,10 +106,11 @@ export const chatTcpClientCommand: Command = {
   help: `Usage: dsock chat tcp client HOST:PORT [--name NAME]
 
 Connects to a chat server at HOST:PORT and chats with it (2-byte length-prefixed chat messages).
-Ends when either side leaves.
+Ends when either side leaves; exits 1 if the connection cannot be made or fails.
 
 Options:
-  --name NAME    the user name (asked for, or read as the first line of stdin, if left out)
+  -n, --name NAME  the user name (asked for once connected, or read as the first line of
+                   stdin, if left out)
 
 Example:
   dsock chat tcp client 127.0.0.1:8080 --name Bob
@@ -115,26 +132,21 @@ Example:
         if (error instanceof AbortError) return;
         throw error;
       }
-      await chatOver(socket, terminal);
+      // Connected first: a server that is not there is reported before anyone types a name.
+      const name = await terminal.askName().catch(async (error: unknown) => {
+        await socket.close();
+        throw error;
+      });
+      if (name === null) {
+        await socket.close();
+        return;
+      }
+      await chatOver(socket, name, terminal);
     });
   },
 };
 
 /** Shows a group chat event; the reconnection lines are the group's own. */
-function showGroupEvent(event: GroupChatEvent): void {
-  if (event.type === 'reconnecting') {
-    status(`# reconnecting to ${formatEndpoint(event.peer)} in ${seconds(event.delay)}`);
-  } else if (event.type === 'connected' && event.reconnected) {
-    status(`# reconnected to ${formatEndpoint(event.peer)}`);
-  } else {
-    showChatEvent(event);
-  }
-}
-
-function seconds(ms: number): string {
-  return `${(ms / 1000).toFixed(1)} s`;
-}
-
 /**
  * The members discovery finds: of each pair, only the member with the lower node id connects
  * and the other accepts, so that two members share one connection (docs/discovery-protocol.md).
@@ -182,8 +194,9 @@ the room") keeps its connection until the connection ends. Members relay nothing
 address of a member on another LAN as a PEER.
 
 Options:
-  --name NAME    the user name (asked for, or read as the first line of stdin, if left out)
-  --host HOST    the local address to listen on (default 0.0.0.0)
+  -n, --name NAME  the user name (asked for once listening, or read as the first line of
+                   stdin, if left out)
+  --host HOST      the local address to listen on (default 0.0.0.0)
 ${DISCOVER_HELP}
 
 Example:
@@ -201,23 +214,36 @@ Example:
     const port = portArgument(portText);
     const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
     checkDiscoverOptions(values);
-    return runChatCommand(stringOption(values.name), async ({ name, input, signal }) => {
-      const chat = await TcpGroupChat.start(
-        name,
-        { listen: { host: stringOption(values.host) ?? '0.0.0.0', port }, peers },
-        showGroupEvent,
-      );
-      status(`# ${name} in the group on ${formatEndpoint(chat.localEndpoint)}`);
-      let discovery: Discovery | undefined;
-      try {
-        const members = discoveredMembers(chat);
-        const listening = chat.localEndpoint.port;
-        discovery = await discoverPeers(values, 'chat/tcp', name, listening, members);
-        await typeLines({ input, signal, say: (text) => chat.say(text) });
-      } finally {
-        await discovery?.close();
-        await chat.close();
-      }
-    });
+    return runChatCommand(
+      stringOption(values.name),
+      async ({ input, signal, askName, display }) => {
+        // Listening first: a busy port is reported before anyone types a name.
+        const server = await StreamServer.listen({
+          host: stringOption(values.host) ?? '0.0.0.0',
+          port,
+        });
+        const name = await askName().catch(async (error: unknown) => {
+          await server.close();
+          throw error;
+        });
+        if (name === null) {
+          await server.close();
+          return;
+        }
+        const chat = await TcpGroupChat.start(name, { listen: server, peers }, display.show);
+        status(`# ${name} in the group on ${formatEndpoint(chat.localEndpoint)}`);
+        let discovery: Discovery | undefined;
+        try {
+          const members = discoveredMembers(chat);
+          const listening = chat.localEndpoint.port;
+          discovery = await discoverPeers(values, 'chat/tcp', name, listening, members);
+          await typeLines({ input, signal, say: (text) => chat.say(text) });
+          display.leave();
+        } finally {
+          await discovery?.close();
+          await chat.close();
+        }
+      },
+    );
   },
 };

@@ -2,6 +2,13 @@ import { resolvePeers } from '../../apps/resolve.js';
 import { UdpChatPeer } from '../../apps/udp-chat.js';
 import { DatagramSocket } from '../../datagram/datagram-socket.js';
 import { formatEndpoint } from '../../endpoint/format.js';
+import { familyOf } from '../../endpoint/parse.js';
+import {
+  AddressInUseError,
+  PeerUnreachableError,
+  PermissionDeniedError,
+  SocketError,
+} from '../../errors.js';
 import { ReliableDatagramSocket } from '../../reliable/reliable-socket.js';
 import type { Discovery } from '../../discovery/discovery.js';
 import type { Endpoint } from '../../endpoint/endpoint.js';
@@ -14,9 +21,9 @@ import {
   portArgument,
   stringOption,
 } from '../args.js';
-import { runChatCommand, showChatEvent, typeLines } from '../chat-session.js';
+import { runChatCommand, typeLines } from '../chat-session.js';
 import { status } from '../terminal.js';
-import { RELIABLE_HELP, RELIABLE_OPTION } from '../transport.js';
+import { RELIABLE_HELP, RELIABLE_OPTION, type CommandTransport } from '../transport.js';
 import { UsageError } from '../usage-error.js';
 
 /**
@@ -24,6 +31,32 @@ import { UsageError } from '../usage-error.js';
  * short, so that Ctrl+C ends it within a second.
  */
 const RELIABLE_CLOSE_TIMEOUT_MS = 300;
+
+/**
+ * Binds the chat's socket on `host` when given; else on `::` with IPv4 allowed (dual-stack: IPv4
+ * and IPv6 peers in one chat), or on 0.0.0.0 where the system has no IPv6. A busy port or a
+ * refused one is reported as it is, not hidden by the fallback.
+ */
+async function bindChat(
+  host: string | undefined,
+  port: number,
+  reliable: boolean,
+): Promise<CommandTransport> {
+  const bind = (on: string, ipv6Only?: false): Promise<CommandTransport> =>
+    reliable
+      ? ReliableDatagramSocket.bind(
+          { host: on, port },
+          { closeTimeout: RELIABLE_CLOSE_TIMEOUT_MS, ipv6Only },
+        )
+      : DatagramSocket.bind({ host: on, port }, { ipv6Only });
+  if (host !== undefined) return bind(host);
+  try {
+    return await bind('::', false);
+  } catch (error) {
+    if (error instanceof AddressInUseError || error instanceof PermissionDeniedError) throw error;
+    return bind('0.0.0.0');
+  }
+}
 
 export const chatUdpCommand: Command = {
   words: ['chat', 'udp'],
@@ -33,21 +66,24 @@ export const chatUdpCommand: Command = {
 
 Group chat over UDP, wire-compatible with the course's Python peers. Binds PORT (0: any free
 port), sends each typed line as a chat message to every known peer, and prints what arrives.
+IPv4 and IPv6 peers mix in one chat (unless --host narrows it to one family).
 A datagram from an unknown endpoint adds its sender to the peers (up to --max-peers; beyond,
 new senders are ignored and counted); a leave message removes it, and so does silence longer
 than --peer-expiry. A PEER given here never expires; one whose name does not resolve is
 reported and skipped. A peer that is unreachable, or that takes nothing for 5 s, is dropped.
 On a terminal, control characters in received text are shown escaped (\\x1b); on a pipe the
 bytes stay as received. End of input (Ctrl+D), Ctrl+C or SIGTERM sends the leave message and
-exits (within a second).
+exits (within a second). With --reliable it exits 1 if a peer stopped acknowledging.
 
 Arguments:
   PORT           the local port to bind
   PEER           HOST:PORT of a peer to talk to from the start
 
 Options:
-  --name NAME           the user name (asked for, or read as the first line of stdin, if left out)
-  --host HOST           the local address to bind (default 0.0.0.0, every interface)
+  -n, --name NAME       the user name (asked for once bound, or read as the first line of
+                        stdin, if left out)
+  --host HOST           the local address to bind (default: every interface, IPv4 and IPv6;
+                        e.g. 0.0.0.0 for IPv4 only)
   --max-peers N         the most peers known at once (default 256)
   --peer-expiry SECONDS how long a peer that joined by sending may stay silent (default 600)
 ${RELIABLE_HELP}
@@ -70,8 +106,8 @@ Example:
     const [portText, ...peerTexts] = positionals;
     const port = portArgument(portText);
     const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
-    const host = stringOption(values.host) ?? '0.0.0.0';
-    if (host.trim() === '') throw new UsageError('--host needs an address');
+    const host = stringOption(values.host);
+    if (host?.trim() === '') throw new UsageError('--host needs an address');
     const maxPeers = numberOption(values['max-peers'], 'max-peers', {
       min: 1,
       max: 1_000_000,
@@ -82,38 +118,73 @@ Example:
       max: 2_000_000,
     });
     const reliable = values.reliable === true;
-    return runChatCommand(stringOption(values.name), async ({ name, input, signal }) => {
-      const local = { host, port };
-      const socket = reliable
-        ? await ReliableDatagramSocket.bind(local, { closeTimeout: RELIABLE_CLOSE_TIMEOUT_MS })
-        : await DatagramSocket.bind(local);
-      const reachable = await resolvePeers(peers, socket.family, {
-        onUnresolved: (peer, error) =>
-          status(`# cannot resolve ${formatEndpoint(peer)}: ${error.message}; skipped`),
-      });
-      const chat = new UdpChatPeer(socket, name, reachable, showChatEvent, {
-        maxPeers,
-        peerExpiry: expiry === undefined ? undefined : Math.round(expiry * 1000),
-      });
-      status(`# ${name} chatting on ${formatEndpoint(socket.localEndpoint)}`);
-      const found = {
-        add: (p: Endpoint) => chat.addPeer(p),
-        remove: (p: Endpoint) => chat.removePeer(p),
-      };
-      let discovery: Discovery | undefined;
-      try {
-        discovery = await discoverPeers(values, 'chat/udp', name, socket.localEndpoint.port, found);
-        await typeLines({ input, signal, say: (text) => chat.say(text) });
-      } finally {
-        await discovery?.close();
-        await chat.leave();
-        const ignored = chat.ignoredDatagrams;
-        if (ignored > 0) {
-          status(
-            `# ignored ${ignored} datagram${ignored === 1 ? '' : 's'} from senders beyond the peer limit`,
+    return runChatCommand(
+      stringOption(values.name),
+      async ({ input, signal, askName, display }) => {
+        // Bound first: a busy port is reported before anyone types a name.
+        const socket = await bindChat(host, port, reliable);
+        const local = socket.localEndpoint;
+        const dualStack = local.host === '::';
+        let chat: UdpChatPeer | undefined;
+        let discovery: Discovery | undefined;
+        const silent: string[] = [];
+        try {
+          const name = await askName();
+          if (name === null) return;
+          const resolved = await resolvePeers(peers, dualStack ? undefined : socket.family, {
+            onUnresolved: (peer, error) =>
+              status(`# cannot resolve ${formatEndpoint(peer)}: ${error.message}; skipped`),
+          });
+          // A socket bound to one family cannot reach the other: said once, not at every line.
+          const reachable = resolved.filter((peer) => {
+            const family = familyOf(peer.host);
+            if (dualStack || family === undefined || family === socket.family) return true;
+            status(
+              `# ${formatEndpoint(peer)} is ${family}, the chat is bound to ${socket.family}: skipped`,
+            );
+            return false;
+          });
+          chat = new UdpChatPeer(
+            socket,
+            name,
+            reachable,
+            (event) => {
+              if (event.type === 'dropped' && event.reason === 'unreachable') {
+                if (event.error instanceof PeerUnreachableError)
+                  silent.push(formatEndpoint(event.peer));
+              }
+              display.show(event);
+            },
+            { maxPeers, peerExpiry: expiry === undefined ? undefined : Math.round(expiry * 1000) },
+          );
+          status(`# ${name} chatting on ${formatEndpoint(local)}`);
+          const running = chat;
+          const found = {
+            add: (p: Endpoint) => running.addPeer(p),
+            remove: (p: Endpoint) => running.removePeer(p),
+          };
+          discovery = await discoverPeers(values, 'chat/udp', name, local.port, found);
+          await typeLines({ input, signal, say: (text) => running.say(text) });
+          display.leave();
+        } finally {
+          await discovery?.close();
+          if (chat) await chat.leave();
+          else await socket.close();
+          const ignored = chat?.ignoredDatagrams ?? 0;
+          if (ignored > 0) {
+            status(
+              `# ignored ${ignored} datagram${ignored === 1 ? '' : 's'} from senders beyond the peer limit`,
+            );
+          }
+        }
+        if (silent.length > 0) {
+          throw new SocketError(
+            `${silent.join(', ')} stopped acknowledging: what was said may not have reached ` +
+              (silent.length === 1 ? 'it' : 'them'),
+            'ETIMEDOUT',
           );
         }
-      }
-    });
+      },
+    );
   },
 };

@@ -1,6 +1,6 @@
 import { runEchoClient, serveEcho } from '../../apps/echo.js';
 import { formatEndpoint } from '../../endpoint/format.js';
-import { AbortError } from '../../errors.js';
+import { AbortError, TimeoutError } from '../../errors.js';
 import {
   DEFAULT_MAX_CONNECTIONS,
   StreamServer,
@@ -22,6 +22,8 @@ import { status, terminationSignal } from '../terminal.js';
 const DEFAULT_IDLE_SECONDS = 300;
 /** The longest --idle-timeout, in seconds: a day. */
 const MAX_IDLE_SECONDS = 86_400;
+/** How long the echo client tries to connect without --timeout, in seconds. */
+const CONNECT_SECONDS = 10;
 /** The largest --max-connections. */
 const MAX_CONNECTIONS = 1 << 20;
 
@@ -89,14 +91,16 @@ export const echoServerCommand: Command = {
   words: ['echo', 'server'],
   summary: 'echo every byte back to each client',
   help: `Usage: dsock echo server PORT [--once] [--host HOST] [--max-connections N]
-                        [--idle-timeout SECONDS]
+                        [--idle-timeout SECONDS] [--verbose]
 
 Listens on PORT and sends every byte each client sends back to it, many clients at once, until
-Ctrl+C. Logs "# echoed N bytes" to stderr, and a status line when it closes an idle client or
-turns connections away (at the limit, or out of file descriptors).
+Ctrl+C. Logs a line to stderr when a client connects ("# 127.0.0.1:5555 connected") and when it
+leaves ("# 127.0.0.1:5555 left after N bytes"), and when it closes an idle client or turns
+connections away (at the limit, or out of file descriptors).
 
 Options:
   --once                    exit after the first client leaves
+  --verbose                 also log each chunk echoed ("# echoed N bytes to 127.0.0.1:5555")
   --host HOST               the local address to listen on (default 0.0.0.0)
   --max-connections N       serve at most N clients at once; more are closed on arrival
                             (default ${DEFAULT_MAX_CONNECTIONS})
@@ -110,6 +114,7 @@ Example:
   async run(args) {
     const { values, positionals } = parseCommandLine(args, {
       once: { type: 'boolean' },
+      verbose: { type: 'boolean' },
       host: { type: 'string' },
       'max-connections': { type: 'string' },
       'idle-timeout': { type: 'string' },
@@ -140,8 +145,11 @@ Example:
       await serveEcho(server, {
         once: values.once === true,
         signal: termination.signal,
-        onConnect: (client) => status(`# connection from ${formatEndpoint(client)}`),
-        onEcho: (bytes) => status(`# echoed ${bytes} bytes`),
+        onConnect: (client) => status(`# ${formatEndpoint(client)} connected`),
+        onEcho:
+          values.verbose === true
+            ? (bytes, client) => status(`# echoed ${bytes} bytes to ${formatEndpoint(client)}`)
+            : undefined,
         onDisconnect: (client, bytes, error) =>
           status(
             error
@@ -161,34 +169,76 @@ Example:
 export const echoClientCommand: Command = {
   words: ['echo', 'client'],
   summary: 'send stdin to an echo server and print the echo',
-  help: `Usage: dsock echo client HOST:PORT
+  help: `Usage: dsock echo client HOST:PORT [--timeout SECONDS]
 
 Sends stdin to the echo server at HOST:PORT and writes what comes back to stdout, byte for
 byte, sending and receiving at the same time. After the end of input it half-closes, waits for
 the rest of the echo, and checks that it equals what was sent (exit 1 if not).
 
+Options:
+  --timeout SECONDS   give up (exit 1) if connecting and the whole exchange take longer
+                      (default: no limit once connected; connecting alone gives up after
+                      ${CONNECT_SECONDS} s)
+
 Example:
   echo hello | dsock echo client 127.0.0.1:7000
   dsock echo client 127.0.0.1:7000 < big.bin > copy.bin
+  dsock echo client 127.0.0.1:7000 --timeout 5 < request.txt
 `,
   async run(args) {
-    const { positionals } = parseCommandLine(args, {});
+    const { values, positionals } = parseCommandLine(args, { timeout: { type: 'string' } });
     const server = endpointArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
+    const limit = numberOption(values.timeout, 'timeout', {
+      min: 0.001,
+      max: MAX_IDLE_SECONDS,
+      unit: 'seconds',
+    });
     const termination = terminationSignal();
+    const timedOut = new AbortController();
+    // Unreferenced: a client done in time exits without waiting for it.
+    const timer =
+      limit === undefined
+        ? undefined
+        : setTimeout(() => timedOut.abort(), Math.ceil(limit * 1000)).unref();
+    const tooLate = (): Error =>
+      new TimeoutError(
+        `no complete echo from ${formatEndpoint(server)} within ${limit} s (--timeout)`,
+        Math.ceil((limit ?? 0) * 1000),
+        { endpoint: server },
+      );
     let socket: StreamSocket;
     try {
-      socket = await StreamSocket.connect(server, { timeout: 10_000, signal: termination.signal });
+      socket = await StreamSocket.connect(server, {
+        timeout: limit === undefined ? CONNECT_SECONDS * 1000 : Math.ceil(limit * 1000),
+        signal: AbortSignal.any([termination.signal, timedOut.signal]),
+      });
     } catch (error) {
       termination.dispose();
-      if (error instanceof AbortError) return 0;
+      clearTimeout(timer);
+      if (error instanceof AbortError) {
+        if (timedOut.signal.aborted) throw tooLate();
+        return 0;
+      }
       throw error;
     }
-    // Ctrl+C ends the input: what was sent is still drained and checked.
+    // Ctrl+C ends the input: what was sent is still drained and checked. The time limit ends
+    // the whole exchange: input and connection.
     const endInput = (): void => void process.stdin.destroy();
+    const giveUp = (): void => {
+      process.stdin.destroy();
+      void socket.close();
+    };
     termination.signal.addEventListener('abort', endInput, { once: true });
+    timedOut.signal.addEventListener('abort', giveUp, { once: true });
     try {
-      const result = await runEchoClient(socket, process.stdin, process.stdout);
+      const result = await runEchoClient(socket, process.stdin, process.stdout).catch(
+        (error: unknown) => {
+          if (timedOut.signal.aborted) throw tooLate();
+          throw error;
+        },
+      );
+      if (timedOut.signal.aborted) throw tooLate();
       if (!result.matched) {
         status(
           `dsock echo client: the echo differs from what was sent ` +
@@ -199,7 +249,9 @@ Example:
       status(`# ${result.sent} bytes sent and echoed back intact`);
       return 0;
     } finally {
+      clearTimeout(timer);
       termination.signal.removeEventListener('abort', endInput);
+      timedOut.signal.removeEventListener('abort', giveUp);
       termination.dispose();
       await socket.close();
     }

@@ -1,10 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { resolvePeers } from '../../apps/resolve.js';
-import { formatSequenceSummary } from '../../apps/sequence-tracker.js';
+import { formatSequenceSummary, type SequenceSummary } from '../../apps/sequence-tracker.js';
 import { runSink } from '../../apps/sink.js';
 import { streamNumbers } from '../../apps/streamer.js';
 import { formatEndpoint } from '../../endpoint/format.js';
 import { ReliableDatagramSocket } from '../../reliable/reliable-socket.js';
+import type { MessageTransport } from '../../apps/transport.js';
 import type { Command } from '../command.js';
 import {
   endpointArgument,
@@ -14,8 +15,14 @@ import {
   stringOption,
   noArgumentsAfter,
 } from '../args.js';
+import { ProgressLine, type ProgressSample } from '../progress.js';
 import { status, terminationSignal } from '../terminal.js';
-import { bindTransport, RELIABLE_HELP, RELIABLE_OPTION } from '../transport.js';
+import {
+  bindTransport,
+  RELIABLE_HELP,
+  RELIABLE_OPTION,
+  type CommandTransport,
+} from '../transport.js';
 import { UsageError } from '../usage-error.js';
 
 /** Kernel receive buffer asked for by the sink, so that bursts are absorbed, not dropped. */
@@ -38,7 +45,9 @@ export const streamUdpCommand: Command = {
 Sends COUNT chat messages (at most ${MAX_COUNT}) with text "Number i" (i from 0) from sender
 "Streamer" to every PEER, as fast as possible or at R messages per second, then exits. With
 --reliable it exits 0 once every message is acknowledged, and 1 if a peer stopped answering.
-Ctrl+C (or SIGTERM) stops it at once: it prints "sent N of COUNT" and exits 130.
+Ctrl+C (or SIGTERM) stops it at once: it prints "sent N of COUNT" and exits 130. On a
+terminal, a line on stderr shows the progress (messages sent, or acknowledged with --reliable,
+the rate, and retransmissions), rewritten in place.
 
 Options:
   --rate R       messages per second (at most ${MAX_RATE})
@@ -67,13 +76,19 @@ Example:
     // Interrupted is a failure (130, as a shell reports SIGINT), also when the exit is forced.
     const termination = terminationSignal({ exitStatus: 130 });
     const { signal } = termination;
+    const counting = countedSends(socket);
+    const progress = new ProgressLine(() => streamProgress(socket, counting.done, peers.length), {
+      noun: socket instanceof ReliableDatagramSocket ? 'acknowledged' : 'sent',
+    });
     try {
-      const sent = await streamNumbers(socket, {
+      const resolved = await resolvePeers(peers, family);
+      progress.start();
+      const sent = await streamNumbers(counting.transport, {
         count,
-        peers: await resolvePeers(peers, family),
+        peers: resolved,
         rate,
         signal,
-      });
+      }).finally(() => progress.finish());
       const to = peers.map(formatEndpoint).join(', ');
       status(
         `# sent ${sent} of ${count} messages to ${to}${signal.aborted ? ' (interrupted)' : ''}`,
@@ -94,18 +109,21 @@ export const sinkUdpCommand: Command = {
   summary: 'count what a streamer sends: lost, duplicated, out of order',
   help: `Usage: dsock sink udp PORT [--expect N] [--idle-timeout S] [--host HOST] [--reliable]
 
-Binds PORT and counts the streamer's "Number i" messages. Ends after N distinct messages, after
-S seconds without any, or on Ctrl+C, and prints on stdout, one "key: value" a line:
+Binds PORT and counts the streamer's "Number i" messages. Waits for the first one without
+limit; ends after N distinct messages, after S seconds without one (counted from the last), or
+on Ctrl+C, and prints on stdout, one "key: value" a line:
   received       messages that arrived
   distinct       different numbers among them
   lost           numbers missing below the highest seen (below N with --expect)
   duplicated     arrivals of a number already seen
   out of order   arrivals after a higher number
+Exits 1 when messages below N were lost (--expect), else 0. On a terminal, a line on stderr
+shows the counts and the rate while messages arrive, rewritten in place.
 
 Options:
   --expect N         end after N distinct messages (at most ${MAX_COUNT}); numbers below N
                      never seen are lost
-  --idle-timeout S   end after S seconds without a message (default 5, at most ${MAX_IDLE_SECONDS})
+  --idle-timeout S   end S seconds after the last message (default 5, at most ${MAX_IDLE_SECONDS})
   --host HOST        the local address to bind (default 0.0.0.0)
   --reliable         speak dsock's reliable datagram protocol (the streamer must too); the sink
                      then ends only once the streamer has closed (or after a grace period), so
@@ -143,22 +161,32 @@ Example:
       },
     );
     const termination = terminationSignal();
-    const progress = process.stderr.isTTY ? new ProgressLine() : undefined;
+    let latest: SequenceSummary | undefined;
+    const progress = new ProgressLine(
+      () =>
+        latest && {
+          count: latest.received,
+          detail: `distinct ${latest.distinct}, missing ${latest.lost}`,
+        },
+      { noun: 'received' },
+    );
     try {
       status(`# listening on ${formatEndpoint(socket.localEndpoint)}`);
+      progress.start();
       const summary = await runSink(socket, {
         expect,
         idleTimeout: idle * 1000,
         signal: termination.signal,
-        onProgress: progress
-          ? (s) => progress.show(`received ${s.received}, distinct ${s.distinct}, lost ${s.lost}`)
-          : undefined,
-      });
-      progress?.clear();
+        onProgress: (counts) => (latest = counts),
+      }).finally(() => progress.finish());
       if (socket instanceof ReliableDatagramSocket) {
         await sendersClosed(socket, Math.min(idle * 1000, SENDER_GRACE_PERIOD), termination.signal);
       }
       process.stdout.write(formatSequenceSummary(summary));
+      if (expect !== undefined && summary.lost > 0) {
+        status(`dsock sink udp: ${summary.lost} of the ${expect} messages expected never came`);
+        return 1;
+      }
       return 0;
     } finally {
       termination.dispose();
@@ -187,18 +215,41 @@ async function sendersClosed(
   }
 }
 
-/** One status line on a terminal, rewritten in place at most ten times a second. */
-class ProgressLine {
-  #last = 0;
+/**
+ * `socket` as the streamer sees it, counting the sends that completed (handed to the kernel,
+ * or acknowledged by the peer over reliable datagrams), for the progress line.
+ */
+function countedSends(socket: CommandTransport): {
+  transport: MessageTransport;
+  done: () => number;
+} {
+  let done = 0;
+  const transport: MessageTransport = {
+    get localEndpoint() {
+      return socket.localEndpoint;
+    },
+    get maxMessageSize() {
+      return socket.maxMessageSize;
+    },
+    sendTo: (data, to) =>
+      socket.sendTo(data, to).then((result) => {
+        done++;
+        return result;
+      }),
+    recvFrom: (bufsize, options) => socket.recvFrom(bufsize, options),
+    close: () => socket.close(),
+  };
+  return { transport, done: () => done };
+}
 
-  show(text: string): void {
-    const now = performance.now();
-    if (now - this.#last < 100) return;
-    this.#last = now;
-    process.stderr.write(`\r\x1b[K${text}`);
-  }
-
-  clear(): void {
-    if (this.#last > 0) process.stderr.write('\r\x1b[K');
-  }
+/** The streamer's progress: messages done (to every peer), and retransmissions if reliable. */
+function streamProgress(
+  socket: CommandTransport,
+  done: () => number,
+  peers: number,
+): ProgressSample {
+  const count = Math.floor(done() / peers);
+  if (!(socket instanceof ReliableDatagramSocket)) return { count };
+  const { timeoutRetransmissions, fastRetransmissions } = socket.stats;
+  return { count, detail: `retransmitted ${timeoutRetransmissions + fastRetransmissions}` };
 }

@@ -90,6 +90,9 @@ Example:
   },
 };
 
+/** The exit status after SIGINT or SIGTERM, as a shell reports a command ended by Ctrl+C. */
+const INTERRUPTED = 130;
+
 /** More than any UDP datagram can carry: stdin beyond this is refused unread (--raw). */
 const RAW_INPUT_LIMIT = 65536;
 
@@ -101,8 +104,8 @@ export const udpSendCommand: Command = {
 
 Sends each TEXT as one datagram to HOST:PORT, or, without TEXT, each line of stdin.
 Exits 1 if any datagram could not be sent (a text longer than a datagram can carry, at most
-65,507 bytes over IPv4); Ctrl+C ends the input as Ctrl+D does. HOST may be a broadcast
-address (with --broadcast) or a multicast group.
+65,507 bytes over IPv4). Ctrl+C stops reading: what was read is sent, then it exits 130. HOST
+may be a broadcast address (with --broadcast) or a multicast group.
 
 Options:
   --raw    send all of stdin, byte for byte, as one datagram
@@ -150,7 +153,8 @@ Example:
       throw error;
     }
     const input = texts.length === 0 && !raw ? new InputLines() : undefined;
-    const termination = terminationSignal();
+    // Interrupted is not a success (130, as a shell reports SIGINT), also when the exit is forced.
+    const termination = terminationSignal({ exitStatus: INTERRUPTED });
     const { signal } = termination;
     try {
       let sent = 0;
@@ -188,8 +192,9 @@ Example:
         for (const payload of payloads) if (!signal.aborted) await send(payload);
       }
       status(`# sent ${sent} datagram${sent === 1 ? '' : 's'} to ${formatEndpoint(peer)}`);
-      // Ctrl+C ends the input as Ctrl+D does (what was read is sent): not a failure.
-      return failed > 0 ? 1 : 0;
+      // Ctrl+C ends the input as Ctrl+D does (what was read is sent), but the input was cut short.
+      if (failed > 0) return 1;
+      return signal.aborted ? INTERRUPTED : 0;
     } finally {
       termination.dispose();
       input?.close();
