@@ -13,3 +13,4 @@ export * from './stream/index.js';
 export * from './framing/index.js';
 export * from './reliable/index.js';
 export * from './discovery/index.js';
+export * from './rpc/index.js';
