@@ -170,6 +170,21 @@ export class ProtocolError extends SocketError {
 }
 
 /**
+ * A remote procedure call reached the server and the server answered with an error. The
+ * message is the server's text exactly as it sent it (for the course's Python servers, the
+ * exception's arguments joined by spaces: `User with ID ada not found`).
+ */
+export class RemoteError extends SocketError {
+  /** The method that failed. */
+  readonly method: string;
+
+  constructor(method: string, text: string, options: SocketErrorOptions = {}) {
+    super(text, 'ERR_RPC_REMOTE', options);
+    this.method = method;
+  }
+}
+
+/**
  * A peer of a reliable datagram socket stopped acknowledging: its messages could not be
  * delivered within the peer timeout, and its state was freed.
  */

@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type {
-  TypeRegistry} from '../../src/index.js';
+import type { TypeRegistry } from '../../src/index.js';
 import {
   DateTime,
   ProtocolError,
