@@ -14,3 +14,4 @@ export * from './framing/index.js';
 export * from './reliable/index.js';
 export * from './discovery/index.js';
 export * from './rpc/index.js';
+export * from './apps/users/index.js';
