@@ -82,8 +82,9 @@ export class DateTime {
   }
 
   /**
-   * `date` as Python's `datetime.isoformat()` writes a naive local time, with microseconds:
-   * `2024-02-03T12:15:00.175000` (the course's servers use `datetime.now()`).
+   * `date` as Python's `datetime.isoformat()` writes a naive local time, with microseconds
+   * (`2024-02-03T12:15:00.175000`) unless they are 0 (`2024-02-03T12:15:00`): the course's
+   * servers use `datetime.now()`.
    */
   static fromDate(date: Date = new Date()): DateTime {
     if (Number.isNaN(date.getTime()))
@@ -91,7 +92,9 @@ export class DateTime {
     const text =
       `${pad(date.getFullYear(), 4)}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
       `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
-      `.${pad(date.getMilliseconds(), 3)}000`;
+      // As isoformat(): no fraction at all for a whole second, so that the text survives a
+      // round trip through Python's datetime.
+      (date.getMilliseconds() === 0 ? '' : `.${pad(date.getMilliseconds(), 3)}000`);
     return new DateTime(text);
   }
 

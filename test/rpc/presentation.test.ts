@@ -96,6 +96,8 @@ describe('tagged-JSON presentation', () => {
     assert.equal(text, '{"value":"2024-02-03T12:15:00.175000","$type":"datetime"}');
     assert.equal(rpcRegistry().stringify(date), text);
     assert.equal((rpcRegistry().parse(text) as DateTime).epochMilliseconds, date.getTime());
+    // A whole second has no fraction, as isoformat() writes it.
+    assert.equal(DateTime.fromDate(new Date(2024, 1, 3, 12, 15, 0, 0)).text, '2024-02-03T12:15:00');
   });
 
   it('reads and writes a timedelta as Python normalises it', () => {

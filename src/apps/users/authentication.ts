@@ -12,8 +12,8 @@ const MAX_LIFETIME_SECONDS = 366 * 86_400;
 
 /**
  * Issues and checks tokens. A token's signature is HMAC-SHA256, under a secret only the server
- * knows, over the exact bytes of its content: the user as the wire carries it, then the
- * expiration as it was written (its text kept to the microsecond). Editing anything, the role
+ * knows, over the exact bytes of its content: the user as the wire carries it (compact JSON),
+ * a newline, then the expiration's text as it was written (kept to the microsecond). Editing anything, the role
  * or the expiration included, breaks the signature.
  */
 export class Authenticator {
@@ -61,7 +61,9 @@ export class Authenticator {
   }
 
   #sign(user: User, expiration: DateTime): string {
-    const content = `${this.#registry.stringify(user)}\n${this.#registry.stringify(expiration)}`;
+    // The expiration's text, not its JSON form: a peer that reads it as a datetime and writes
+    // it back (Python's isoformat() gives the same text) keeps the token valid.
+    const content = `${this.#registry.stringify(user)}\n${expiration.text}`;
     return createHmac('sha256', this.#secret).update(content, 'utf8').digest('hex');
   }
 }
