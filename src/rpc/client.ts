@@ -155,7 +155,11 @@ export class RpcClient {
         );
       }
       if (id !== undefined) {
-        const connection = await deadline.run(this.#sharedConnection(what));
+        const shared = this.#shared;
+        const connection =
+          shared !== undefined && !shared.failed
+            ? shared
+            : await deadline.run(this.#sharedConnection(what));
         try {
           return await connection.call(id, name, text, deadline);
         } catch (error) {
@@ -260,10 +264,12 @@ export class RpcClient {
  */
 export class Deadline {
   readonly what: string;
-  readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout | undefined;
   readonly #caller: AbortSignal | undefined;
   readonly #endpoint: Endpoint;
+  /** Made only when asked for (connecting needs one): most calls never need it. */
+  #controller: AbortController | undefined;
+  #listeners: (() => void)[] | undefined;
   #reason: Error | undefined;
   readonly #onAbort = (): void =>
     this.#stop(
@@ -290,12 +296,26 @@ export class Deadline {
 
   /** Aborted when the call times out or the caller aborts. */
   get signal(): AbortSignal {
+    if (this.#controller === undefined) {
+      this.#controller = new AbortController();
+      if (this.#reason !== undefined) this.#controller.abort(this.#reason);
+    }
     return this.#controller.signal;
   }
 
   /** Why the call stopped, once it has. */
   get reason(): Error | undefined {
     return this.#reason;
+  }
+
+  /** Calls `listener` once when the call stops; returns the function that unregisters it. */
+  onStop(listener: () => void): () => void {
+    const listeners = (this.#listeners ??= []);
+    listeners.push(listener);
+    return () => {
+      const at = listeners.indexOf(listener);
+      if (at >= 0) listeners.splice(at, 1);
+    };
   }
 
   /** `work`, or the deadline's error if that comes first (the work is then abandoned). */
@@ -305,15 +325,14 @@ export class Deadline {
       return Promise.reject(this.#reason);
     }
     return new Promise<T>((resolve, reject) => {
-      const onStop = (): void => reject(this.#reason ?? new Error(`${this.what} stopped`));
-      this.#controller.signal.addEventListener('abort', onStop, { once: true });
+      const off = this.onStop(() => reject(this.#reason ?? new Error(`${this.what} stopped`)));
       work.then(
         (value) => {
-          this.#controller.signal.removeEventListener('abort', onStop);
+          off();
           resolve(value);
         },
         (error: unknown) => {
-          this.#controller.signal.removeEventListener('abort', onStop);
+          off();
           // An abort of the connect surfaces as the connect's AbortError: report the real cause.
           reject(this.#reason ?? (error as Error));
         },
@@ -329,6 +348,7 @@ export class Deadline {
   #stop(reason: Error): void {
     if (this.#reason !== undefined) return;
     this.#reason = reason;
-    this.#controller.abort(reason);
+    this.#controller?.abort(reason);
+    for (const listener of this.#listeners?.splice(0) ?? []) listener();
   }
 }

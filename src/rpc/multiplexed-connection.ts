@@ -97,25 +97,23 @@ export class MultiplexedConnection {
   call(id: number, name: string, text: string, deadline: Deadline): Promise<unknown> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     return new Promise<unknown>((resolve, reject) => {
-      const signal = deadline.signal;
-      const onStop = (): void => {
+      const off = deadline.onStop(() => {
         this.#pending.delete(id);
         reject(deadline.reason ?? new Error(`${deadline.what} stopped`));
-      };
+      });
       this.#pending.set(id, {
         name,
         alone: this.#pending.size === 0,
         answeredBefore: this.#answered,
         resolve(result) {
-          signal.removeEventListener('abort', onStop);
+          off();
           resolve(result);
         },
         reject(error) {
-          signal.removeEventListener('abort', onStop);
+          off();
           reject(error);
         },
       });
-      signal.addEventListener('abort', onStop, { once: true });
       try {
         this.#stream.write(text);
       } catch (error) {
