@@ -33,7 +33,9 @@ export interface RpcServerOptions
     > {
   /**
    * Milliseconds a connection may stay idle, nothing received and nothing sent, before the
-   * server closes it (default {@link DEFAULT_RPC_IDLE_TIMEOUT}, 120 s; 0: never).
+   * server closes it (default {@link DEFAULT_RPC_IDLE_TIMEOUT}, 120 s; 0: never). A call
+   * that runs longer than this on an otherwise silent connection loses its connection too:
+   * raise it for slow methods.
    */
   idleTimeout?: number;
   /**
