@@ -6,17 +6,19 @@
 //   1  src/endpoint                       addresses, parsing and formatting
 //   2  src/internal                       helpers shared by the layers above (validation, deadlines)
 //   3  src/datagram, src/stream           the socket layers, side by side
-//   4  src/framing, src/reliable, src/chaos, src/discovery, src/rpc, src/trace
+//   4  src/framing, src/reliable, src/chaos, src/discovery, src/trace
 //                                         protocols on the sockets, side by side
-//   5  src/apps                           the programs the CLI runs, as library code
-//   6  src/cli                            argument parsing and terminal I/O
+//   5  src/rpc                            remote calls, on framed streams
+//   6  src/apps                           the programs the CLI runs, as library code
+//   7  src/cli                            argument parsing and terminal I/O
 //   src/index.ts                          the public surface; nothing imports it
 const layers = [
   ['^src/errors\\.ts$'],
   ['^src/endpoint/'],
   ['^src/internal/'],
   ['^src/datagram/', '^src/stream/'],
-  ['^src/framing/', '^src/reliable/', '^src/chaos/', '^src/discovery/', '^src/rpc/', '^src/trace/'],
+  ['^src/framing/', '^src/reliable/', '^src/chaos/', '^src/discovery/', '^src/trace/'],
+  ['^src/rpc/'],
   ['^src/apps/'],
   ['^src/cli/'],
 ];

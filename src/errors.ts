@@ -38,6 +38,7 @@ export type SocketErrorCode =
   | 'ERR_FRAME_TOO_LARGE'
   | 'ERR_PROTOCOL'
   | 'ERR_PEER_UNREACHABLE'
+  | 'ERR_RPC_REMOTE'
   | 'ABORT_ERR'
   | 'ETIMEDOUT'
   | 'ECONNREFUSED'
@@ -329,6 +330,23 @@ export class ProtocolError extends SocketError {
   declare readonly code: 'ERR_PROTOCOL';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'ERR_PROTOCOL', options);
+  }
+}
+
+/**
+ * A remote procedure call reached the server and the server answered with an error. The
+ * message is the server's text exactly as it sent it (for the course's Python servers, the
+ * exception's arguments joined by spaces: `User with ID ada not found`).
+ */
+export class RemoteError extends SocketError {
+  override readonly name = 'RemoteError';
+  declare readonly code: 'ERR_RPC_REMOTE';
+  /** The method that failed. */
+  readonly method: string;
+
+  constructor(method: string, text: string, options: SocketErrorOptions = {}) {
+    super(text, 'ERR_RPC_REMOTE', options);
+    this.method = method;
   }
 }
 

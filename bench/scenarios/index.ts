@@ -8,6 +8,7 @@ import { framed } from './framed.js';
 import { idleMemory } from './memory.js';
 import { tcpFloodMemory, udpFloodMemory } from './memory-flood.js';
 import { reliableGoodput } from './reliable-goodput.js';
+import { rpc } from './rpc.js';
 import { tcpBulk } from './tcp-bulk.js';
 import { tcpEcho } from './tcp-echo.js';
 import { udpEcho } from './udp-echo.js';
@@ -24,4 +25,5 @@ export const SCENARIOS: readonly Scenario<never>[] = [
   idleMemory as Scenario<never>,
   udpFloodMemory as Scenario<never>,
   tcpFloodMemory as Scenario<never>,
+  rpc as Scenario<never>,
 ];

@@ -10,6 +10,8 @@ import { chatUdpCommand } from './commands/chat-udp.js';
 import { chaosUdpCommand } from './commands/chaos.js';
 import { echoClientCommand, echoServerCommand } from './commands/echo.js';
 import { ipsCommand } from './commands/ips.js';
+import { rpcCallCommand } from './commands/rpc.js';
+import { rpcUsersClientCommand, rpcUsersServerCommand } from './commands/rpc-users.js';
 import { sinkUdpCommand, streamUdpCommand } from './commands/stream-sink.js';
 import { udpListenCommand, udpSendCommand } from './commands/udp.js';
 import { UsageError } from './usage-error.js';
@@ -31,6 +33,9 @@ const COMMANDS: Command[] = [
   chatTcpClientCommand,
   chatTcpGroupCommand,
   chaosUdpCommand,
+  rpcUsersServerCommand,
+  rpcUsersClientCommand,
+  rpcCallCommand,
 ];
 
 function helpText(): string {

@@ -1,0 +1,290 @@
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect, type Socket } from 'node:net';
+import { once } from 'node:events';
+import {
+  RpcClient,
+  RpcServer,
+  type CallContext,
+  type RpcServerOptions,
+  type SocketError,
+} from '../../src/index.js';
+import { within } from '../helpers/bounded.js';
+import { heapUsedAfterGc } from '../helpers/resources.js';
+
+const sockets: Socket[] = [];
+const servers: RpcServer[] = [];
+after(async () => {
+  for (const socket of sockets.splice(0)) socket.destroy();
+  await Promise.all(servers.splice(0).map((server) => server.close()));
+});
+
+interface Served {
+  server: RpcServer;
+  errors: SocketError[];
+}
+
+async function serve(options: RpcServerOptions = {}): Promise<Served> {
+  const errors: SocketError[] = [];
+  const server = await RpcServer.listen('127.0.0.1:0', {
+    onConnectionError: (error) => errors.push(error),
+    ...options,
+    methods: {
+      add: (_context: CallContext, a: number, b: number) => a + b,
+      never: () => new Promise(() => undefined),
+      ...options.methods,
+    },
+  });
+  servers.push(server);
+  return { server, errors };
+}
+
+/** A raw TCP client speaking frames by hand: what a hostile peer can send. */
+class RawPeer {
+  readonly socket: Socket;
+  #data = Buffer.alloc(0);
+  #ended = false;
+  #wake: (() => void) | undefined;
+
+  private constructor(socket: Socket) {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => {
+      this.#data = Buffer.concat([this.#data, chunk]);
+      this.#wake?.();
+    });
+    socket.on('end', () => this.#end());
+    socket.on('close', () => this.#end());
+    socket.on('error', () => this.#end());
+  }
+
+  static async open(port: number, ms = 5000): Promise<RawPeer> {
+    const socket = connect(port, '127.0.0.1');
+    sockets.push(socket);
+    await within(once(socket, 'connect'), ms, 'connect');
+    return new RawPeer(socket);
+  }
+
+  #end(): void {
+    this.#ended = true;
+    this.#wake?.();
+  }
+
+  sendFrame(body: string | Buffer, prefix = 2): void {
+    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+    const header = Buffer.alloc(prefix);
+    if (prefix === 2) header.writeUInt16BE(bytes.length);
+    else header.writeUInt32BE(bytes.length);
+    this.socket.write(Buffer.concat([header, bytes]));
+  }
+
+  async #until(check: () => boolean, what: string, ms = 5000): Promise<void> {
+    await within(
+      (async () => {
+        while (!check()) {
+          if (this.#ended) throw new Error(`connection ended before ${what}`);
+          await new Promise<void>((resolve) => (this.#wake = resolve));
+        }
+      })(),
+      ms,
+      what,
+    );
+  }
+
+  /** The next response frame, parsed. */
+  async response(ms = 5000): Promise<Record<string, unknown>> {
+    await this.#until(
+      () => this.#data.length >= 2 && this.#data.length >= 2 + this.#data.readUInt16BE(0),
+      'a response',
+      ms,
+    );
+    const length = this.#data.readUInt16BE(0);
+    const body = this.#data.subarray(2, 2 + length);
+    this.#data = this.#data.subarray(2 + length);
+    return JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+  }
+
+  /** Resolves once the server has closed the connection. */
+  async closedByServer(): Promise<void> {
+    this.socket.resume();
+    await within(
+      (async () => {
+        while (!this.#ended) await new Promise<void>((resolve) => (this.#wake = resolve));
+      })(),
+      5000,
+      'the server to close the connection',
+    );
+  }
+}
+
+const request = (name: string, args: unknown[], extra: Record<string, unknown> = {}) =>
+  JSON.stringify({ name, args, metadata: null, ...extra, $type: 'Request' });
+
+describe('RpcServer against malformed requests', () => {
+  it('answers each bad request with an error response and goes on serving the connection', async () => {
+    const { server } = await serve();
+    const peer = await RawPeer.open(server.localEndpoint.port);
+    const cases: [string | Buffer, RegExp][] = [
+      ['{"name": "add", "args": [1, ', /^bad request: malformed JSON/],
+      [Buffer.from([0xff, 0xfe, 0x00]), /^bad request: malformed JSON/],
+      [
+        '{"name":"add","args":[1,2]}',
+        /^bad request: expected a Request, got an object without "\$type"/,
+      ],
+      [
+        '{"name":"add","args":[1,2],"$type":"Reqest"}',
+        /^bad request: expected a Request, got "\$type" "Reqest"/,
+      ],
+      ['{"name":"add","args":[1,2],"$type":5}', /^bad request: "\$type" must be a string/],
+      ['[1,2,3]', /^bad request: expected a Request, got an array/],
+      ['"add"', /^bad request: expected a Request, got a string/],
+      [
+        '{"name":"add","args":{"a":1},"$type":"Request"}',
+        /^bad request: Request: field "args" must be an array/,
+      ],
+      ['{"args":[],"$type":"Request"}', /^bad request: Request: field "name" must be a string/],
+      [
+        request('add', [1, { $type: 'datetime' }]),
+        /^bad request: datetime: expected its ISO 8601 text/,
+      ],
+      [request('nope', []), /^unknown method "nope"$/],
+      [request('__proto__', []), /^unknown method "__proto__"$/],
+      [request('add', [1, 2, 3]), /^add\(\) takes 2 arguments, 3 given$/],
+      [request('add', []), /^add\(\) takes 2 arguments, 0 given$/],
+      [
+        `${'['.repeat(5000)}${']'.repeat(5000)}`,
+        /^bad request: the message nests deeper than 64 levels/,
+      ],
+    ];
+    for (const [body, expected] of cases) {
+      peer.sendFrame(body);
+      const response = await peer.response();
+      assert.equal(response.$type, 'Response', String(body));
+      assert.equal(response.result, null);
+      assert.match(String(response.error), expected, String(body));
+    }
+    peer.sendFrame(request('add', [2, 3]));
+    assert.deepEqual(await peer.response(), { result: 5, error: null, $type: 'Response' });
+  });
+
+  it('echoes the id of a bad request that has one, so a multiplexing client can match it', async () => {
+    const { server } = await serve();
+    const peer = await RawPeer.open(server.localEndpoint.port);
+    peer.sendFrame('{"name":"add","args":7,"id":12,"$type":"Request"}');
+    const response = await peer.response();
+    assert.equal(response.id, 12);
+    assert.match(String(response.error), /field "args" must be an array/);
+  });
+});
+
+describe('RpcServer against frames and peers that misbehave', () => {
+  it('closes a connection that announces a frame over maxMessageSize, and serves the others', async () => {
+    const { server, errors } = await serve({ maxMessageSize: 1000 });
+    const peer = await RawPeer.open(server.localEndpoint.port);
+    peer.socket.write(Buffer.from([0x13, 0x88])); // 5000 bytes announced
+    await peer.closedByServer();
+    assert.match(errors[0]?.message ?? '', /peer announced a 5000-byte message; the limit is 1000/);
+    assert.equal(await new RpcClient(server.localEndpoint).call('add', [1, 2]), 3);
+  });
+
+  it('closes a connection that leaves a frame unfinished past partialFrameTimeout', async () => {
+    const { server, errors } = await serve({ partialFrameTimeout: 300 });
+    const peer = await RawPeer.open(server.localEndpoint.port);
+    peer.socket.write(Buffer.concat([Buffer.from([0x00, 0x40]), Buffer.from('{"name":')]));
+    await peer.closedByServer();
+    assert.match(errors[0]?.message ?? '', /left a message incomplete for 300 ms/);
+  });
+
+  it('forgets a peer that vanishes mid-frame', async () => {
+    const { server } = await serve();
+    for (let i = 0; i < 20; i++) {
+      const peer = await RawPeer.open(server.localEndpoint.port);
+      peer.socket.write(Buffer.concat([Buffer.from([0x01, 0x00]), Buffer.from('{"name":"a')]));
+      if (i % 2 === 0) peer.socket.resetAndDestroy();
+      else peer.socket.destroy();
+    }
+    await within(
+      (async () => {
+        while (server.stats.connections > 0 || server.streamStats.accepted < 20) {
+          await new Promise((r) => setTimeout(r, 10));
+        }
+      })(),
+      5000,
+      'every vanished peer to be forgotten',
+    );
+    assert.equal(await new RpcClient(server.localEndpoint).call('add', [1, 2]), 3);
+  });
+
+  it('stops reading from a client that sends requests and never reads the answers, within bounded memory', async (t) => {
+    const { server } = await serve({ idleTimeout: 0 });
+    const peer = await RawPeer.open(server.localEndpoint.port);
+    peer.socket.pause();
+    const before = heapUsedAfterGc();
+    const frame = (() => {
+      const body = Buffer.from(request('add', [1, 2]));
+      const header = Buffer.alloc(2);
+      header.writeUInt16BE(body.length);
+      return Buffer.concat([header, body]);
+    })();
+    // 40 MB of requests, each answered with about as many bytes, none of them read.
+    const batch = Buffer.concat(Array.from({ length: 1000 }, () => frame));
+    let written = 0;
+    await within(
+      (async () => {
+        while (written < 40_000_000) {
+          if (!peer.socket.write(batch)) {
+            const drained = once(peer.socket, 'drain').then(() => true);
+            const stalled = new Promise<boolean>((r) => setTimeout(() => r(false), 1000));
+            if (!(await Promise.race([drained, stalled]))) break;
+          }
+          written += batch.length;
+        }
+      })(),
+      30_000,
+      'the client to be stalled',
+    );
+    assert.ok(written < 40_000_000, `the server read all ${written} bytes without being read`);
+    const grown = heapUsedAfterGc() - before;
+    t.diagnostic(`taken from the unread client: ${written} bytes; heap growth ${grown} bytes`);
+    assert.ok(grown < 8 * 1024 * 1024, `heap grew by ${grown} bytes`);
+    // Reading resumes the server: answers come, in order.
+    peer.socket.resume();
+    const first = await peer.response();
+    assert.deepEqual(first, { result: 3, error: null, $type: 'Response' });
+  });
+
+  it('serves 1,000 clients at once, each its answer, within bounded memory', async (t) => {
+    // A backlog for the burst: a thousand SYNs at once would overflow Node's default 511, and
+    // the ones dropped would be retried by the kernel a second or more later.
+    const { server } = await serve({ backlog: 1024 });
+    const before = heapUsedAfterGc();
+    const peers = await within(
+      Promise.all(
+        Array.from({ length: 1000 }, () => RawPeer.open(server.localEndpoint.port, 30_000)),
+      ),
+      30_000,
+      '1,000 connections',
+    );
+    peers.forEach((peer, i) => peer.sendFrame(request('add', [i, 1])));
+    const answers = await within(
+      // One deadline for all: on a loaded machine a thousand answers take a while.
+      Promise.all(peers.map((peer) => peer.response(30_000))),
+      30_000,
+      '1,000 answers',
+    );
+    answers.forEach((answer, i) => assert.equal(answer.result, i + 1));
+    assert.equal(server.stats.connections, 1000);
+    assert.equal(server.streamStats.droppedQueueFull + server.streamStats.refusedAtLimit, 0);
+    const grown = heapUsedAfterGc() - before;
+    t.diagnostic(`heap growth with 1,000 connections open, both ends: ${grown} bytes`);
+    // Both ends live in this process: about 1,000 client and 1,000 server sockets.
+    assert.ok(grown < 64 * 1024 * 1024, `heap grew by ${grown} bytes for 1,000 connections`);
+    for (const peer of peers) peer.socket.destroy();
+    await within(
+      (async () => {
+        while (server.stats.connections > 0) await new Promise((r) => setTimeout(r, 20));
+      })(),
+      10_000,
+      'the server to let the 1,000 go',
+    );
+  });
+});
