@@ -62,11 +62,18 @@ export interface RpcClientOptions extends RpcWireOptions {
  *
  * @example
  * ```ts
- * const client = new RpcClient('127.0.0.1:8080');
- * const user = await client.call('get_user', ['ada'], { timeout: 5000 });
+ * import { RpcClient, RpcServer } from 'dsock';
+ *
+ * const server = await RpcServer.listen('127.0.0.1:0', {
+ *   methods: { add: (_context, a: number, b: number) => a + b },
+ * });
+ * const client = new RpcClient(server.localEndpoint);
+ * console.log(await client.call('add', [2, 3], { timeout: 5000 })); // 5
  * interface Calculator { add(a: number, b: number): number }
  * const calc = client.stub<Calculator>();
  * console.log(await calc.add(1, 2)); // 3
+ * await client.close();
+ * await server.close();
  * ```
  */
 export class RpcClient {

@@ -65,8 +65,11 @@ export class TaggedValue {
  *
  * @example
  * ```ts
- * const token = new RawJson(readFileSync('token.json', 'utf8'));
- * await client.call('validate_token', [token]);
+ * import { RawJson } from 'dsock';
+ *
+ * // As read from a token file: sent with its spacing and escapes untouched.
+ * const token = new RawJson('{\n  "signature": "ab12",\n  "$type": "Token"\n}');
+ * console.log(token.text.length); // 45
  * ```
  */
 export class RawJson {

@@ -162,7 +162,10 @@ export const dateCodec: TypeCodec<Date> = {
  *
  * @example
  * ```ts
- * await users.authenticate(credentials, new TimeDelta(3600)); // a token valid for an hour
+ * import { TimeDelta } from 'dsock';
+ *
+ * const hour = new TimeDelta(3600); // authenticate(credentials, hour): a token for an hour
+ * console.log(hour.seconds); // 3600
  * ```
  */
 export class TimeDelta {

@@ -115,12 +115,25 @@ function authorizeAdmin(metadata: unknown, auth: Authenticator): void {
  *
  * @example
  * ```ts
- * const server = await serveUsers('127.0.0.1:8080', { secure: true });
+ * import {
+ *   Credentials,
+ *   Role,
+ *   RpcClient,
+ *   serveUsers,
+ *   User,
+ *   usersRegistry,
+ *   type UsersService,
+ * } from 'dsock';
+ *
+ * const server = await serveUsers('127.0.0.1:0', { secure: true });
  * const client = new RpcClient(server.localEndpoint, { registry: usersRegistry() });
  * const users = client.stub<UsersService>();
  * await users.add_user(new User('ada', ['ada@x.org'], 'Ada L.', Role.ADMIN, 'secret'));
  * const token = await users.authenticate(new Credentials('ada', 'secret'));
- * await client.call('get_user', ['ada'], { metadata: token });
+ * const ada = (await client.call('get_user', ['ada'], { metadata: token })) as User;
+ * console.log(ada.fullName); // Ada L.
+ * await client.close();
+ * await server.close();
  * ```
  */
 export async function serveUsers(

@@ -67,8 +67,12 @@ export class Token {
  *
  * @example
  * ```ts
- * const client = new RpcClient('127.0.0.1:8080', { registry: usersRegistry() });
- * const user = (await client.call('get_user', ['ada'])) as User;
+ * import { Role, User, usersRegistry } from 'dsock';
+ *
+ * // A client or server with this registry sends and receives Users, Roles, Tokens...
+ * const registry = usersRegistry();
+ * const ada = new User('ada', ['ada@x.org'], 'Ada L.', Role.ADMIN, null);
+ * console.log(registry.has('User'), registry.stringify(ada).includes('"$type":"User"')); // true true
  * ```
  */
 export function usersRegistry(options: TypeRegistryOptions = {}): TypeRegistry {

@@ -122,7 +122,8 @@ function onlyOptions(parsed: ParsedArgs, action: Action, allowed: string[]): voi
 export const rpcUsersClientCommand: Command = {
   words: ['rpc', 'users', 'client'],
   summary: 'call the users service: add, get, check, auth, validate',
-  help: `Usage: dsock rpc users client HOST:PORT ACTION [OPTIONS]
+  help: `Usage: dsock rpc users client HOST:PORT ACTION [ACTION OPTIONS] [--timeout SECONDS]
+                                                  [--prefix 2|4]
 
 Calls the users service at HOST:PORT (dsock's or the course's) and prints the result as JSON
 on stdout. A remote error is printed on stderr as one line, exit 1.
