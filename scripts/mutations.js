@@ -579,6 +579,6 @@ export const MUTATIONS = [
         replace: '',
       },
     ],
-    tests: ['build/test/adversarial/chat-stalled-member', 'build/test/adversarial/streamer-signal'],
+    tests: ['build/test/cli/termination'],
   },
 ];
