@@ -442,7 +442,7 @@ export const MUTATIONS = [
     edits: [
       {
         file: 'src/apps/sink.ts',
-        find: 'timeout: idleTimeout,',
+        find: 'timeout: tracker.summary().received === 0 ? undefined : idleTimeout,',
         replace: 'timeout: undefined,',
       },
     ],

@@ -129,6 +129,8 @@ describe('reliable receive queue', () => {
     const sends = Array.from({ length: count }, (_, i) =>
       sender.sendTo(message(i), target).then(() => void acknowledged++),
     );
+    // Handled even when an assertion below fails first and the sockets close under them.
+    for (const send of sends) send.catch(() => undefined);
     await until(() => sender.peerStats(target)?.peerWindow === 0, 5000, 'window 0');
     await until(() => receiver.stats.segmentsQueueFull > 0, 5000, 'a segment not taken');
     assert.equal(acknowledged, 0, 'nothing acknowledged while the queue was full');
@@ -146,8 +148,10 @@ describe('reliable receive queue', () => {
       const { data } = await within(receiver.recvFrom(), 5000, `message ${i}`);
       read++;
       assert.ok(data.equals(message(i)), `message ${i}`);
+      // Segments already held out of order still complete their messages (documented): here at
+      // most the sender's first flight, its initial congestion window of 10 segments.
       const queued = receiver.stats.messagesReceived - read;
-      assert.ok(queued <= limit, `${queued} messages queued`);
+      assert.ok(queued <= limit + 10, `${queued} messages queued`);
       if (i % 4 === 0) await new Promise<void>((resolve) => setImmediate(resolve));
     }
     await within(Promise.all(sends), 5000, 'every send');
