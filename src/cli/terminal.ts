@@ -1,4 +1,6 @@
 import { createInterface, type Interface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -41,6 +43,28 @@ export function harmless(text: string): string {
  */
 export function showReceived(text: string): void {
   process.stdout.write(`${process.stdout.isTTY ? harmless(text) : text}\n`);
+}
+
+/**
+ * A stream for bytes from the network that go to stdout: stdout itself on a pipe or a file (the
+ * bytes unchanged), and on a terminal a stream that decodes them as UTF-8 (a character split
+ * across chunks stays whole) and shows control characters escaped, as {@link harmless} does.
+ */
+export function receivedOutput(): Writable {
+  if (!process.stdout.isTTY) return process.stdout;
+  const decoder = new StringDecoder('utf8');
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      const text = harmless(decoder.write(chunk));
+      if (text === '' || process.stdout.write(text)) done();
+      else process.stdout.once('drain', () => done());
+    },
+    final(done) {
+      const rest = harmless(decoder.end());
+      if (rest !== '') process.stdout.write(rest);
+      done();
+    },
+  });
 }
 
 /** Lines read from stdin and not yet used, before reading pauses. */

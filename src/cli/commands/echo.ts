@@ -16,7 +16,7 @@ import {
   stringOption,
   noArgumentsAfter,
 } from '../args.js';
-import { status, terminationSignal } from '../terminal.js';
+import { receivedOutput, status, terminationSignal } from '../terminal.js';
 
 /** The echo server's idle timeout unless told otherwise, in seconds. */
 const DEFAULT_IDLE_SECONDS = 300;
@@ -173,7 +173,9 @@ export const echoClientCommand: Command = {
 
 Sends stdin to the echo server at HOST:PORT and writes what comes back to stdout, byte for
 byte, sending and receiving at the same time. After the end of input it half-closes, waits for
-the rest of the echo, and checks that it equals what was sent (exit 1 if not).
+the rest of the echo, and checks that it equals what was sent (exit 1 if not). On a terminal,
+control characters of the echo are shown escaped (\x1b); to a pipe or a file it is written
+byte for byte.
 
 Options:
   --timeout SECONDS   give up (exit 1) if connecting and the whole exchange take longer
@@ -232,7 +234,7 @@ Example:
     termination.signal.addEventListener('abort', endInput, { once: true });
     timedOut.signal.addEventListener('abort', giveUp, { once: true });
     try {
-      const result = await runEchoClient(socket, process.stdin, process.stdout).catch(
+      const result = await runEchoClient(socket, process.stdin, receivedOutput()).catch(
         (error: unknown) => {
           if (timedOut.signal.aborted) throw tooLate();
           throw error;
