@@ -278,7 +278,9 @@ export async function rawReceiver(context: PeerContext<ReceiverParams>): Promise
 
 export async function dsockReceiver(context: PeerContext<ReceiverParams>): Promise<void> {
   const { recvBufferSize } = context.params;
-  const socket = await DatagramSocket.bind(`${HOST}:0`, { recvBufferSize });
+  const socket = await DatagramSocket.bind(`${HOST}:0`, {
+    kernelReceiveBufferSize: recvBufferSize,
+  });
   checkDatagramPath(socket);
   const counter = new BlockCounter();
   const receiving = (async () => {

@@ -56,8 +56,8 @@ interface CheckedOptions {
   reuseAddress: boolean | undefined;
   ipv6Only: boolean | undefined;
   broadcast: boolean | undefined;
-  recvBufferSize: number | undefined;
-  sendBufferSize: number | undefined;
+  kernelReceiveBufferSize: number | undefined;
+  kernelSendBufferSize: number | undefined;
   receiveQueueLimit: number;
   receiveQueueBytes: number;
 }
@@ -71,8 +71,8 @@ function checkOptions(options: DatagramSocketOptions): CheckedOptions {
     reuseAddress: checkOptionalFlag('reuseAddress', options.reuseAddress),
     ipv6Only: checkOptionalFlag('ipv6Only', options.ipv6Only),
     broadcast: checkOptionalFlag('broadcast', options.broadcast),
-    recvBufferSize: size('recvBufferSize', options.recvBufferSize),
-    sendBufferSize: size('sendBufferSize', options.sendBufferSize),
+    kernelReceiveBufferSize: size('kernelReceiveBufferSize', options.kernelReceiveBufferSize),
+    kernelSendBufferSize: size('kernelSendBufferSize', options.kernelSendBufferSize),
     receiveQueueLimit:
       options.receiveQueueLimit === undefined
         ? DEFAULT_RECEIVE_QUEUE_LIMIT
@@ -176,13 +176,13 @@ async function bindOnce(
   const bound: Endpoint = { host: address.address, port: address.port };
   let step = '';
   try {
-    if (checked.recvBufferSize !== undefined) {
-      step = `setting recvBufferSize to ${checked.recvBufferSize}`;
-      transport.setRecvBufferSize(checked.recvBufferSize);
+    if (checked.kernelReceiveBufferSize !== undefined) {
+      step = `setting kernelReceiveBufferSize to ${checked.kernelReceiveBufferSize}`;
+      transport.setRecvBufferSize(checked.kernelReceiveBufferSize);
     }
-    if (checked.sendBufferSize !== undefined) {
-      step = `setting sendBufferSize to ${checked.sendBufferSize}`;
-      transport.setSendBufferSize(checked.sendBufferSize);
+    if (checked.kernelSendBufferSize !== undefined) {
+      step = `setting kernelSendBufferSize to ${checked.kernelSendBufferSize}`;
+      transport.setSendBufferSize(checked.kernelSendBufferSize);
     }
     if (checked.broadcast === true) {
       step = 'enabling broadcast';

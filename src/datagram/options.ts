@@ -40,9 +40,9 @@ export interface DatagramSocketOptions {
   /** Allows sending to broadcast addresses (SO_BROADCAST); see {@link DatagramSocket.setBroadcast}. */
   broadcast?: boolean;
   /** The kernel receive buffer size in bytes (SO_RCVBUF; Linux doubles and caps it). */
-  recvBufferSize?: number;
+  kernelReceiveBufferSize?: number;
   /** The kernel send buffer size in bytes (SO_SNDBUF; Linux doubles and caps it). */
-  sendBufferSize?: number;
+  kernelSendBufferSize?: number;
   /**
    * The most datagrams held while nobody is receiving (default
    * {@link DEFAULT_RECEIVE_QUEUE_LIMIT}). Datagrams arriving beyond it are dropped and counted

@@ -72,16 +72,16 @@ export abstract class DatagramSocketBase {
   }
 
   /** The kernel receive buffer size in bytes (SO_RCVBUF, as the system reports it). */
-  get recvBufferSize(): number {
+  get kernelReceiveBufferSize(): number {
     let size = 0;
-    this.#option('recvBufferSize', () => (size = this.transport.getRecvBufferSize()));
+    this.#option('kernelReceiveBufferSize', () => (size = this.transport.getRecvBufferSize()));
     return size;
   }
 
   /** The kernel send buffer size in bytes (SO_SNDBUF, as the system reports it). */
-  get sendBufferSize(): number {
+  get kernelSendBufferSize(): number {
     let size = 0;
-    this.#option('sendBufferSize', () => (size = this.transport.getSendBufferSize()));
+    this.#option('kernelSendBufferSize', () => (size = this.transport.getSendBufferSize()));
     return size;
   }
 

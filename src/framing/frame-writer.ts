@@ -83,8 +83,11 @@ export function resolveWriterOptions(options: FrameWriterOptions = {}): Resolved
 export class FrameWriter {
   /** The length prefix written. */
   readonly prefix: LengthPrefix;
-  /** The longest message accepted, in bytes: `maxMessageSize`, and what the prefix can express. */
-  readonly messageLimit: number;
+  /**
+   * The longest message accepted, in bytes: the `maxMessageSize` option, or less where the
+   * prefix cannot express that much (65,535 for `uint16be`).
+   */
+  readonly maxMessageSize: number;
 
   readonly #sink: ByteSink;
   readonly #framing: ResolvedFraming;
@@ -113,7 +116,7 @@ export class FrameWriter {
     this.#sink = sink;
     this.#framing = resolved.framing;
     this.prefix = this.#framing.prefix;
-    this.messageLimit = this.#framing.sendLimit;
+    this.maxMessageSize = this.#framing.sendLimit;
     this.#fixedHeaderSize = this.#framing.fixedHeaderSize;
     this.#batchSize = resolved.batchSize;
     this.#highWaterMark = resolved.highWaterMark;
@@ -133,17 +136,35 @@ export class FrameWriter {
    * Queues `message` (text is sent as UTF-8) as one frame. Returns false when
    * {@link FrameWriter.buffered} has reached the high-water mark: wait for
    * {@link FrameWriter.drain} before writing more. Throws `MessageTooLargeError`, sending
-   * nothing, for a message longer than {@link FrameWriter.messageLimit}, and the writer's
+   * nothing, for a message longer than {@link FrameWriter.maxMessageSize}, and the writer's
    * failure once it has failed.
    *
    * A message small enough to be batched is copied at once; a larger one is handed to the sink
    * as it is, so it must not be modified until {@link FrameWriter.flush} resolves.
    */
   write(message: string | Uint8Array): boolean {
+    this.#put(message);
+    return this.#inFlight + this.#end - this.#start < this.#highWaterMark;
+  }
+
+  /**
+   * Writes `message` as one frame; resolves with its length in bytes (without the prefix) once
+   * it has been handed to the kernel. Rejects with `MessageTooLargeError` (sending nothing) or
+   * with the error that stopped the writer. Messages sent in the same tick still share one
+   * write.
+   */
+  async send(message: string | Uint8Array): Promise<number> {
+    const length = this.#put(message);
+    await this.#whenWritten();
+    return length;
+  }
+
+  /** Frames `message` into the batch, or hands it over alone; returns its length in bytes. */
+  #put(message: string | Uint8Array): number {
     if (this.#failure) throw this.#failure;
     const text = typeof message === 'string';
     const length = text ? Buffer.byteLength(message) : message.byteLength;
-    if (length > this.messageLimit) checkMessageLength(length, this.#framing);
+    if (length > this.maxMessageSize) checkMessageLength(length, this.#framing);
     const total = (this.#fixedHeaderSize || headerSize(length, this.prefix)) + length;
     if (total > this.#batchSize) {
       this.#writeAlone(message, length);
@@ -165,17 +186,7 @@ export class FrameWriter {
         queueMicrotask(this.#onTick);
       }
     }
-    return this.#inFlight + this.#end - this.#start < this.#highWaterMark;
-  }
-
-  /**
-   * Writes `message` as one frame; resolves once it has been handed to the kernel. Rejects
-   * with `MessageTooLargeError` (sending nothing) or with the error that stopped the writer.
-   * Messages sent in the same tick still share one write.
-   */
-  async send(message: string | Uint8Array): Promise<void> {
-    this.write(message);
-    return this.#whenWritten();
+    return length;
   }
 
   /** Hands what is gathered to the sink now; resolves once everything written so far is. */

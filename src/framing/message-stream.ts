@@ -64,7 +64,7 @@ type Ending = { error: undefined } | { error: Error };
 
 /**
  * Length-prefixed messages over a stream connection, in both directions: what one side sends
- * with {@link MessageStream.send}, the other receives whole with {@link MessageStream.receive},
+ * with {@link MessageStream.send}, the other receives whole with {@link MessageStream.recv},
  * however TCP cut or joined the bytes. The wire format is that of {@link FrameWriter} and
  * {@link FrameDecoder}, so the peer may be Python code using `struct.pack('>H', len(data))`
  * (prefix `uint16be`), `'>I'` (`uint32be`) or LEB128 (`varint`).
@@ -80,8 +80,8 @@ type Ending = { error: undefined } | { error: Error };
  * const receiver = new MessageStream(await server.accept({ timeout: 5000 }), { prefix: 'uint16be' });
  * await sender.send('first');
  * await sender.send('second'); // arrives as its own message, however TCP cuts the bytes
- * console.log(`${await receiver.receive({ timeout: 1000 })}`); // first
- * console.log(`${await receiver.receive({ timeout: 1000 })}`); // second
+ * console.log(`${await receiver.recv({ timeout: 1000 })}`); // first
+ * console.log(`${await receiver.recv({ timeout: 1000 })}`); // second
  * await Promise.all([sender.close(), receiver.close()]);
  * ```
  */
@@ -141,9 +141,12 @@ export class MessageStream implements AsyncIterable<Buffer> {
     this.#receiveWhat = `receive from ${formatEndpoint(this.#remote)}`;
   }
 
-  /** The longest message that can be sent, in bytes (the prefix's and `maxMessageSize`). */
-  get messageLimit(): number {
-    return this.#writer.messageLimit;
+  /**
+   * The longest message that can be sent, in bytes: the `maxMessageSize` option, or less where
+   * the prefix cannot express that much.
+   */
+  get maxMessageSize(): number {
+    return this.#writer.maxMessageSize;
   }
 
   /** Bytes of sent messages not yet handed to the kernel. */
@@ -155,7 +158,7 @@ export class MessageStream implements AsyncIterable<Buffer> {
    * Queues `message` (text as UTF-8) and returns at once: messages written in the same tick go
    * out together in one write. Returns false once {@link MessageStream.buffered} reaches the
    * high-water mark; then await {@link MessageStream.drain}. Throws `MessageTooLargeError`
-   * (sending nothing) for a message over {@link MessageStream.messageLimit}, and the
+   * (sending nothing) for a message over {@link MessageStream.maxMessageSize}, and the
    * connection's error once sending has failed.
    */
   write(message: string | Uint8Array): boolean {
@@ -163,12 +166,12 @@ export class MessageStream implements AsyncIterable<Buffer> {
   }
 
   /**
-   * Sends `message` (text as UTF-8) as one message; resolves once it has been handed to the
-   * kernel. Rejects with `MessageTooLargeError` (sending nothing) for a message over
-   * {@link MessageStream.messageLimit}, with `SocketClosedError` after {@link close}, and with
+   * Sends `message` (text as UTF-8) as one message; resolves with its length in bytes (without
+   * the prefix) once it has been handed to the kernel. Rejects with `MessageTooLargeError` (sending nothing) for a message over
+   * {@link MessageStream.maxMessageSize}, with `SocketClosedError` after {@link close}, and with
    * `ConnectionResetError` when the peer reset the connection.
    */
-  send(message: string | Uint8Array): Promise<void> {
+  send(message: string | Uint8Array): Promise<number> {
     return this.#writer.send(message);
   }
 
@@ -191,7 +194,7 @@ export class MessageStream implements AsyncIterable<Buffer> {
    * `options` (no message is lost: it goes to the next receive), and with `SocketClosedError`
    * after {@link close}. Messages that arrived before an error are all received first.
    */
-  receive(options: WaitOptions = NO_WAIT): Promise<Buffer | null> {
+  recv(options: WaitOptions = NO_WAIT): Promise<Buffer | null> {
     const invalid = waitOptionsError(options);
     if (invalid !== undefined) return Promise.reject(invalid);
     if (this.#ending === undefined && this.#waiters.length === 0) {
@@ -255,13 +258,13 @@ export class MessageStream implements AsyncIterable<Buffer> {
 
   /**
    * Yields each message until the peer ends the stream cleanly; throws as
-   * {@link MessageStream.receive} does. Ends quietly when the stream is closed locally.
+   * {@link MessageStream.recv} does. Ends quietly when the stream is closed locally.
    */
   [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
     return new MessageIterator<Buffer>({
       poll: () =>
         this.#ending === undefined && this.#waiters.length === 0 ? this.#take() : undefined,
-      wait: () => this.receive(),
+      wait: () => this.recv(),
       endsQuietly: (error) => this.#closing !== undefined && error instanceof SocketClosedError,
     });
   }

@@ -90,7 +90,7 @@ export class ChaosRelay implements AsyncDisposable {
     );
     this.#idleTimeout = options.idleTimeout;
     this.#maxClients = options.maxClients;
-    this.#bufferSize = options.bufferSize;
+    this.#bufferSize = options.kernelBufferSize;
     this.#maxDelayed = options.maxDelayedDatagrams;
     this.#maxDelayedBytes = options.maxDelayedBytes;
     const targetFamily = familyOf(this.#target.host) ?? 'IPv4';
@@ -120,8 +120,8 @@ export class ChaosRelay implements AsyncDisposable {
       }
     }
     const bound = await bindSocket(options.listen ?? { host: LOOPBACK_ADDRESS.IPv4, port: 0 }, {
-      recvBufferSize: checked.bufferSize,
-      sendBufferSize: checked.bufferSize,
+      kernelReceiveBufferSize: checked.kernelBufferSize,
+      kernelSendBufferSize: checked.kernelBufferSize,
     });
     return new ChaosRelay(bound.socket, checked);
   }

@@ -25,7 +25,7 @@ export interface ChaosRelayOptions {
    * The kernel buffer size (SO_RCVBUF and SO_SNDBUF) of each relay socket, in bytes (default
    * 2 MiB; the system may cap it). Large, so that the relay loses only what the faults say.
    */
-  bufferSize?: number;
+  kernelBufferSize?: number;
   /** The most clients mapped at once (default 256); the least recently active one makes room. */
   maxClients?: number;
   /**
@@ -59,7 +59,7 @@ export interface RelaySettings {
   holdBack: number;
   idleTimeout: number;
   maxClients: number;
-  bufferSize: number;
+  kernelBufferSize: number;
   maxDelayedDatagrams: number;
   maxDelayedBytes: number;
 }
@@ -94,9 +94,9 @@ export function checkRelayOptions(options: ChaosRelayOptions): RelaySettings {
       1,
       2 ** 31 - 1,
     ),
-    bufferSize: checkInteger(
-      'bufferSize',
-      options.bufferSize ?? DEFAULT_BUFFER_SIZE,
+    kernelBufferSize: checkInteger(
+      'kernelBufferSize',
+      options.kernelBufferSize ?? DEFAULT_BUFFER_SIZE,
       1024,
       2 ** 30,
     ),

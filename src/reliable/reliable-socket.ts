@@ -93,8 +93,8 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
     const settings = checkReliableOptions(options);
     const bound = await bindSocket(local, {
       ...options,
-      recvBufferSize: options.recvBufferSize ?? DEFAULT_SOCKET_BUFFER,
-      sendBufferSize: options.sendBufferSize ?? DEFAULT_SOCKET_BUFFER,
+      kernelReceiveBufferSize: options.kernelReceiveBufferSize ?? DEFAULT_SOCKET_BUFFER,
+      kernelSendBufferSize: options.kernelSendBufferSize ?? DEFAULT_SOCKET_BUFFER,
     });
     return new ReliableDatagramSocket(bound.socket, bound.family, settings);
   }
@@ -147,8 +147,8 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
   }
 
   /**
-   * Sends `message` (a string is sent as UTF-8) to `peer` and resolves when the peer has
-   * acknowledged all of it. Messages to the same peer arrive in the order of the calls.
+   * Sends `message` (a string is sent as UTF-8) to `peer` and resolves with its length in
+   * bytes, as `DatagramSocket.sendTo` does, once the peer has acknowledged all of it. Messages to the same peer arrive in the order of the calls.
    *
    * Rejects with {@link MessageTooLargeError} for a message above {@link maxMessageSize}
    * (nothing is sent), {@link InvalidEndpointError} for a bad `peer`,
@@ -156,7 +156,7 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
    * {@link PeerUnreachableError} when the peer stops acknowledging or refuses the flow, and
    * {@link SocketClosedError} when the socket closes before the peer acknowledged.
    */
-  sendTo(message: string | Uint8Array, peer: EndpointLike): Promise<void> {
+  sendTo(message: string | Uint8Array, peer: EndpointLike): Promise<number> {
     if (this.#closed) return Promise.reject(this.#closedError('sendTo'));
     let payload: Uint8Array;
     let target: Peer | Promise<Peer>;
@@ -175,10 +175,11 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    if (!(target instanceof Promise)) return this.#core.send(target, payload);
+    const length = payload.length;
+    if (!(target instanceof Promise)) return this.#core.send(target, payload).then(() => length);
     return target.then((resolved) => {
       if (this.#closed) throw this.#closedError('sendTo');
-      return this.#core.send(resolved, payload);
+      return this.#core.send(resolved, payload).then(() => length);
     });
   }
 

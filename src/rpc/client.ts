@@ -78,7 +78,7 @@ export interface RpcClientOptions extends RpcWireOptions {
  */
 export class RpcClient {
   /** The server. */
-  readonly remote: Endpoint;
+  readonly remoteEndpoint: Endpoint;
   readonly #wire: ClientWire;
   readonly #multiplex: boolean;
   readonly #timeout: number;
@@ -88,11 +88,14 @@ export class RpcClient {
   #shared: MultiplexedConnection | undefined;
   #connecting: Promise<MultiplexedConnection> | undefined;
   #closed = false;
+  #closing: Promise<void> | undefined;
   #nextId = 1;
 
   /** Throws {@link InvalidEndpointError}, RangeError or TypeError for unusable arguments. */
   constructor(remote: EndpointLike, options: RpcClientOptions = {}) {
-    this.remote = toEndpoint(remote, { host: options.family === 'IPv6' ? '::1' : '127.0.0.1' });
+    this.remoteEndpoint = toEndpoint(remote, {
+      host: options.family === 'IPv6' ? '::1' : '127.0.0.1',
+    });
     const framing = wireFraming(options);
     this.#wire = { registry: options.registry ?? rpcRegistry(), ...framing };
     this.#multiplex = options.multiplex === true;
@@ -130,8 +133,8 @@ export class RpcClient {
     if (invalid) throw invalid;
     if (this.#closed) throw new SocketClosedError(`call ${name}: the client is closed`);
     const timeout = options.timeout ?? this.#timeout;
-    const what = `call ${name} on ${formatEndpoint(this.remote)}`;
-    const deadline = new Deadline(timeout, options.signal, what, this.remote);
+    const what = `call ${name} on ${formatEndpoint(this.remoteEndpoint)}`;
+    const deadline = new Deadline(timeout, options.signal, what, this.remoteEndpoint);
     try {
       // The id is the client's, not the connection's: the request is encoded, and its size
       // checked, before anything is sent or connected.
@@ -146,7 +149,7 @@ export class RpcClient {
             `a message may carry (prefix ${this.#wire.prefix}, maxMessageSize)`,
           size,
           this.#wire.maxMessageSize,
-          { endpoint: this.remote },
+          { endpoint: this.remoteEndpoint },
         );
       }
       if (id !== undefined) {
@@ -179,10 +182,15 @@ export class RpcClient {
   }
 
   /**
-   * Closes every connection (idempotent); calls in flight reject with
-   * {@link SocketClosedError}, and later calls too.
+   * Closes every connection; calls in flight reject with {@link SocketClosedError}, and later
+   * calls too. Calling it again returns the same promise.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     const closing = [...this.#open].map((stream) => stream.close());
     if (this.#shared) closing.push(this.#shared.close());
@@ -198,7 +206,7 @@ export class RpcClient {
   }
 
   async #connect(wait: WaitOptions): Promise<MessageStream> {
-    return MessageStream.connect(this.remote, {
+    return MessageStream.connect(this.remoteEndpoint, {
       prefix: this.#wire.prefix,
       maxMessageSize: this.#wire.maxMessageSize,
       partialFrameTimeout: this.#partialFrameTimeout,
@@ -214,14 +222,14 @@ export class RpcClient {
     try {
       if (this.#closed) throw new SocketClosedError(`${deadline.what}: the client is closed`);
       await deadline.run(stream.send(text));
-      const frame = await deadline.run(stream.receive());
+      const frame = await deadline.run(stream.recv());
       if (frame === null) {
         throw new ConnectionResetError(
           `${deadline.what} failed: the server closed the connection without answering`,
-          { endpoint: this.remote },
+          { endpoint: this.remoteEndpoint },
         );
       }
-      return readResponse(frame, this.#wire.registry, name, this.remote);
+      return readResponse(frame, this.#wire.registry, name, this.remoteEndpoint);
     } finally {
       this.#open.delete(stream);
       await stream.close();
@@ -237,7 +245,7 @@ export class RpcClient {
     this.#shared = undefined;
     this.#connecting ??= this.#connect({ timeout: this.#timeout })
       .then((stream) => {
-        const connection = new MultiplexedConnection(stream, this.#wire, this.remote);
+        const connection = new MultiplexedConnection(stream, this.#wire, this.remoteEndpoint);
         if (this.#closed) {
           void connection.close();
           throw new SocketClosedError(`${what}: the client is closed`);

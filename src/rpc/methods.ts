@@ -14,7 +14,7 @@ export interface CallContext {
   /** The method called. */
   readonly method: string;
   /** The caller's address and port. */
-  readonly remote: Endpoint;
+  readonly remoteEndpoint: Endpoint;
   /** The request's metadata, decoded (the secure users service carries a Token here), or null. */
   readonly metadata: unknown;
 }
@@ -117,7 +117,11 @@ export class MethodTable {
       const text = `${request.name}() takes ${arityText(entry)}, ${count} given`;
       return respond(registry, new Response(null, text, id), maxMessageSize);
     }
-    const context: CallContext = { method: request.name, remote, metadata: request.metadata };
+    const context: CallContext = {
+      method: request.name,
+      remoteEndpoint: remote,
+      metadata: request.metadata,
+    };
     let result: unknown;
     try {
       result = entry.method(context, ...request.args);

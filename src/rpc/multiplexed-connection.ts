@@ -136,7 +136,7 @@ export class MultiplexedConnection {
   async #read(): Promise<void> {
     try {
       for (;;) {
-        const frame = await this.#stream.receive();
+        const frame = await this.#stream.recv();
         if (frame === null) {
           throw new ConnectionResetError(
             `${formatEndpoint(this.#remote)} closed the connection` +

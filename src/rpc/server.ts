@@ -115,6 +115,7 @@ export class RpcServer {
   readonly #serving: Promise<void>;
   #calls = 0;
   #connectionErrors = 0;
+  #closing: Promise<void> | undefined;
 
   private constructor(server: StreamServer, settings: Settings, methods: MethodTable) {
     this.#server = server;
@@ -207,10 +208,15 @@ export class RpcServer {
 
   /**
    * Stops listening and closes every connection (calls still running finish, but their
-   * answers are not sent); idempotent. Resolves once the port is free and every connection
-   * is closed.
+   * answers are not sent). Resolves once the port is free and every connection is closed.
+   * Calling it again returns the same promise.
    */
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     await this.#server.close();
     await Promise.all([...this.#streams].map((stream) => stream.close()));
     await this.#serving;
@@ -267,7 +273,7 @@ export class RpcServer {
           await new Promise<void>((resolve) => (slotFreed = resolve));
           slotFreed = undefined;
         }
-        const frame = await stream.receive();
+        const frame = await stream.recv();
         if (frame === null) break;
         const response = this.#methods.dispatch(
           frame,

@@ -27,13 +27,32 @@ export interface ConnectOptions extends WaitOptions, StreamSocketOptions {
   local?: EndpointLike;
   /** Disables Nagle's algorithm (TCP_NODELAY), sending small writes at once. */
   noDelay?: boolean;
-  /** Enables TCP keep-alive; a number is the idle time in ms before the first probe. */
+  /**
+   * Enables TCP keep-alive; a number is the idle time in milliseconds before the first probe,
+   * as for {@link StreamSocket.setKeepAlive} (rounded up to whole seconds, at most 32,767,000;
+   * 0 keeps the system's setting).
+   */
   keepAlive?: boolean | number;
   /**
    * The IP version to connect with: picks the loopback address when the remote has no host
    * and the addresses a host name resolves to.
    */
   family?: AddressFamily;
+}
+
+/**
+ * The longest keep-alive idle time, in milliseconds: Linux takes at most 32,767 s
+ * (TCP_KEEPIDLE), and Node.js drops a larger value without a word, leaving the system's.
+ */
+export const MAX_KEEP_ALIVE_DELAY = 32_767_000;
+
+/**
+ * A keep-alive idle time in milliseconds as Node.js passes it on: Node hands the system whole
+ * seconds, rounded down, and 0 means "keep the system's setting", so 1 to 999 ms would
+ * silently change nothing. Rounding up keeps every positive delay a delay.
+ */
+export function keepAliveDelay(milliseconds: number): number {
+  return Math.ceil(milliseconds / 1000) * 1000;
 }
 
 /**
@@ -48,7 +67,7 @@ export async function openConnection(
   const limit = checkReceiveBufferLimit(options.receiveBufferLimit);
   const noDelay = checkOptionalFlag('noDelay', options.noDelay);
   const keepAlive = options.keepAlive;
-  if (typeof keepAlive === 'number') checkInteger('keepAlive', keepAlive, 0, 2 ** 31 - 1);
+  if (typeof keepAlive === 'number') checkInteger('keepAlive', keepAlive, 0, MAX_KEEP_ALIVE_DELAY);
   else checkOptionalFlag('keepAlive', keepAlive);
   const endpoint = toEndpoint(remote, { host: LOOPBACK_ADDRESS[family ?? 'IPv4'] });
   if (endpoint.port === 0) {
@@ -110,7 +129,7 @@ export async function openConnection(
   );
   if (noDelay === true) socket.setNoDelay(true);
   if (keepAlive !== undefined && keepAlive !== false) {
-    socket.setKeepAlive(true, keepAlive === true ? 0 : keepAlive);
+    socket.setKeepAlive(true, keepAlive === true ? 0 : keepAliveDelay(keepAlive));
   }
   return { socket, receiveBufferLimit: limit };
 }

@@ -165,6 +165,7 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
   #shortages = 0;
   readonly #probe: NodeJS.Timeout;
   #closed = false;
+  #closing: Promise<void> | undefined;
 
   private constructor(server: Server, local: Endpoint, settings: ServerSettings) {
     this.#server = server;
@@ -303,12 +304,13 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
   }
 
   /**
-   * Stops listening; idempotent. Connections already accepted stay open; connections still
-   * waiting in the accept queue are closed, and pending and later accepts reject with
+   * Stops listening. Connections already accepted stay open; connections still waiting in the
+   * accept queue are closed, and pending and later accepts reject with
    * {@link SocketClosedError}. The port is free again when the returned promise resolves.
+   * Calling it again returns the same promise.
    */
   close(): Promise<void> {
-    if (this.#closed) return Promise.resolve();
+    if (this.#closing !== undefined) return this.#closing;
     this.#closed = true;
     clearInterval(this.#probe);
     const waiting = this.#queue.fail(
@@ -321,7 +323,8 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
     // net.Server.close() releases the listening socket at once; its callback would wait for
     // every accepted connection to end, which is not what closing a listener means here.
     this.#server.close();
-    return Promise.all(waiting.map((stream) => stream.close())).then(() => undefined);
+    this.#closing = Promise.all(waiting.map((stream) => stream.close())).then(() => undefined);
+    return this.#closing;
   }
 
   /** Closes the server (see {@link close}) at the end of an `await using` block. */

@@ -6,7 +6,12 @@ import { SocketClosedError, TimeoutError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { adoptSocket, startReading } from './adopt.js';
-import { openConnection, type ConnectOptions } from './connect.js';
+import {
+  keepAliveDelay,
+  MAX_KEEP_ALIVE_DELAY,
+  openConnection,
+  type ConnectOptions,
+} from './connect.js';
 import {
   dropAddressCaches,
   owner,
@@ -204,17 +209,20 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   /**
    * Turns TCP keep-alive on or off (SO_KEEPALIVE): while on, the system probes a connection
    * that has been idle, and a peer that stopped answering makes later operations fail.
-   * `initialDelayMs` is the idle time before the first probe (TCP_KEEPIDLE), in milliseconds
-   * counted in whole seconds (the system's unit); left out, or below 1000, the system's current
-   * setting stays. Throws {@link InvalidArgumentError} for bad arguments and
-   * {@link SocketClosedError} after {@link close}.
+   * `initialDelay` is the idle time before the first probe (TCP_KEEPIDLE), in milliseconds like
+   * every time in dsock; the system counts it in whole seconds, so it is rounded up (1500 ms
+   * becomes 2 s), and is at most 32,767,000 (the system's limit, about 9 hours). Left out or 0,
+   * the system's current setting stays. Throws
+   * {@link InvalidArgumentError} for bad arguments and {@link SocketClosedError} after
+   * {@link close}.
    */
-  setKeepAlive(flag: boolean, initialDelayMs?: number): void {
+  setKeepAlive(flag: boolean, initialDelay?: number): void {
     const value = checkFlag('flag', flag);
-    if (initialDelayMs !== undefined)
-      checkInteger('initialDelayMs', initialDelayMs, 0, 2 ** 31 - 1);
+    if (initialDelay !== undefined) {
+      checkInteger('initialDelay', initialDelay, 0, MAX_KEEP_ALIVE_DELAY);
+    }
     this.#checkOpen('setKeepAlive');
-    this.#socket.setKeepAlive(value, initialDelayMs ?? 0);
+    this.#socket.setKeepAlive(value, keepAliveDelay(initialDelay ?? 0));
   }
 
   /**

@@ -66,7 +66,7 @@ describe('MessageStream peers that leave a large message incomplete', () => {
       });
       closers.push(stream);
       outcomes.push(
-        stream.receive().then(
+        stream.recv().then(
           (message) => message,
           (error: unknown) => error,
         ),
@@ -94,7 +94,7 @@ describe('MessageStream peers that leave a large message incomplete', () => {
       partialFrameTimeout: 3000,
     });
     closers.push(stream);
-    const receiving = stream.receive();
+    const receiving = stream.recv();
     const message = Buffer.alloc(600_000, 7);
     const prefix = Buffer.alloc(4);
     prefix.writeUInt32BE(message.length);

@@ -10,7 +10,9 @@ import { EventLog } from '../helpers/event-log.js';
 describe('streamer into sink', () => {
   it('counts every message of a paced stream', async () => {
     // A paced stream on loopback loses nothing once the kernel buffer absorbs the bursts.
-    const sinkSocket = await DatagramSocket.bind('127.0.0.1:0', { recvBufferSize: 4 << 20 });
+    const sinkSocket = await DatagramSocket.bind('127.0.0.1:0', {
+      kernelReceiveBufferSize: 4 << 20,
+    });
     const streamer = await DatagramSocket.bind('127.0.0.1:0');
     try {
       const counting = runSink(sinkSocket, { expect: 2000, idleTimeout: 5000 });

@@ -13,7 +13,9 @@ describe('dsock chaos udp', () => {
     const children: LineChild[] = [];
     // The sink is this process: it is up before the relay and the streamer start, and it is
     // stopped once it has counted every datagram the relay says it forwarded, not by a timer.
-    const sinkSocket = await DatagramSocket.bind('127.0.0.1:0', { recvBufferSize: 4 << 20 });
+    const sinkSocket = await DatagramSocket.bind('127.0.0.1:0', {
+      kernelReceiveBufferSize: 4 << 20,
+    });
     const stop = new AbortController();
     const progress = new EventLog<SequenceSummary>();
     const counting = runSink(sinkSocket, { signal: stop.signal, onProgress: progress.push });

@@ -155,15 +155,21 @@ describe('DatagramSocket.bind', () => {
   it('applies the kernel buffer sizes asked for', async () => {
     const plain = await sockets.bind('127.0.0.1:0');
     const sized = await sockets.bind('127.0.0.1:0', {
-      recvBufferSize: 16384,
-      sendBufferSize: 16384,
+      kernelReceiveBufferSize: 16384,
+      kernelSendBufferSize: 16384,
     });
     // Linux doubles the value for its bookkeeping; either way it is at least what was asked
     // and differs from the default.
-    assert.ok(sized.recvBufferSize >= 16384, `recvBufferSize ${sized.recvBufferSize}`);
-    assert.ok(sized.sendBufferSize >= 16384, `sendBufferSize ${sized.sendBufferSize}`);
-    assert.notEqual(sized.recvBufferSize, plain.recvBufferSize);
-    assert.notEqual(sized.sendBufferSize, plain.sendBufferSize);
+    assert.ok(
+      sized.kernelReceiveBufferSize >= 16384,
+      `kernelReceiveBufferSize ${sized.kernelReceiveBufferSize}`,
+    );
+    assert.ok(
+      sized.kernelSendBufferSize >= 16384,
+      `kernelSendBufferSize ${sized.kernelSendBufferSize}`,
+    );
+    assert.notEqual(sized.kernelReceiveBufferSize, plain.kernelReceiveBufferSize);
+    assert.notEqual(sized.kernelSendBufferSize, plain.kernelSendBufferSize);
   });
 
   const badArguments: [string, EndpointLike | undefined, DatagramSocketOptions, RegExp][] = [
@@ -192,8 +198,18 @@ describe('DatagramSocket.bind', () => {
     ],
     ['ipv6Only on IPv4', { ipv6Only: true }, InvalidArgumentError, /ipv6Only/],
     ['a zero receive queue', { receiveQueueLimit: 0 }, InvalidArgumentError, /receiveQueueLimit/],
-    ['a fractional buffer size', { recvBufferSize: 10.5 }, InvalidArgumentError, /recvBufferSize/],
-    ['a negative buffer size', { sendBufferSize: -1 }, InvalidArgumentError, /sendBufferSize/],
+    [
+      'a fractional buffer size',
+      { kernelReceiveBufferSize: 10.5 },
+      InvalidArgumentError,
+      /kernelReceiveBufferSize/,
+    ],
+    [
+      'a negative buffer size',
+      { kernelSendBufferSize: -1 },
+      InvalidArgumentError,
+      /kernelSendBufferSize/,
+    ],
   ];
   for (const [what, options, type, message] of badOptions) {
     it(`refuses ${what} with ${type.name}`, async () => {

@@ -42,7 +42,10 @@ describe('DatagramSocket bursts (received in batches on the native path)', () =>
   for (const { family, loopback } of FAMILIES) {
     it(`${family}: delivers a burst in order, with each sender, length and payload intact`, async (t) => {
       if (await unavailable(t, family)) return;
-      const receiver = await sockets.bind({ host: loopback }, { recvBufferSize: RECV_BUFFER });
+      const receiver = await sockets.bind(
+        { host: loopback },
+        { kernelReceiveBufferSize: RECV_BUFFER },
+      );
       const first = await sockets.bind({ host: loopback });
       const second = await sockets.bind({ host: loopback });
       const big = MAX_DATAGRAM_SIZE.IPv4;
@@ -75,7 +78,7 @@ describe('DatagramSocket bursts (received in batches on the native path)', () =>
   }
 
   it('keeps what a held datagram retains proportional to its own size', async () => {
-    const receiver = await sockets.bind('127.0.0.1:0', { recvBufferSize: RECV_BUFFER });
+    const receiver = await sockets.bind('127.0.0.1:0', { kernelReceiveBufferSize: RECV_BUFFER });
     const sender = await sockets.bind('127.0.0.1:0');
     const sizes = [MAX_DATAGRAM_SIZE.IPv4, 10, 40_000, 1, 2_000, 10, 65_000, 100];
     for (let i = 0; i < 40; i++) sizes.push(100 + i * 20);
@@ -93,7 +96,7 @@ describe('DatagramSocket bursts (received in batches on the native path)', () =>
   });
 
   it('cuts each datagram of a burst to the bufsize of its receive', async () => {
-    const receiver = await sockets.bind('127.0.0.1:0', { recvBufferSize: RECV_BUFFER });
+    const receiver = await sockets.bind('127.0.0.1:0', { kernelReceiveBufferSize: RECV_BUFFER });
     const sender = await sockets.bind('127.0.0.1:0');
     const texts = Array.from({ length: 45 }, (_, i) => `datagram number ${i}`.padEnd(10 + i, '.'));
     for (const text of texts) await sender.sendTo(text, receiver.localEndpoint);
@@ -145,7 +148,7 @@ describe('DatagramSocket bursts (received in batches on the native path)', () =>
 
   it('settles, as closed, every send to a host still in this tick when the socket closes', async () => {
     const socket = await sockets.bind('127.0.0.1:0');
-    const peer = await sockets.bind('127.0.0.1:0', { recvBufferSize: RECV_BUFFER });
+    const peer = await sockets.bind('127.0.0.1:0', { kernelReceiveBufferSize: RECV_BUFFER });
     const first = await within(
       Promise.all(
         Array.from({ length: 300 }, (_, i) => socket.sendTo(`early ${i}`, peer.localEndpoint)),

@@ -53,7 +53,7 @@ describe('DatagramSocket.close', () => {
     assert.throws(() => socket.setBroadcast(true), SocketClosedError);
     assert.throws(() => socket.setTTL(64), SocketClosedError);
     assert.throws(() => socket.joinGroup('239.255.0.1'), SocketClosedError);
-    assert.throws(() => socket.recvBufferSize, SocketClosedError);
+    assert.throws(() => socket.kernelReceiveBufferSize, SocketClosedError);
     // What it was stays readable.
     assert.ok(socket.localEndpoint.port > 0);
     assert.equal(socket.stats.datagramsSent, 0);

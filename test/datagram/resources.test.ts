@@ -32,7 +32,7 @@ describe('DatagramSocket resources', () => {
   it('holds at most receiveQueueLimit datagrams under a flood: the rest are dropped and counted, memory stays flat', async () => {
     const receiver = await sockets.bind('127.0.0.1:0', {
       receiveQueueLimit: 16,
-      recvBufferSize: 4 * MiB,
+      kernelReceiveBufferSize: 4 * MiB,
     });
     const sender = await sockets.bind('127.0.0.1:0');
     const before = await settledMemory();

@@ -22,7 +22,7 @@ describe('Iterating a MessageStream', () => {
         if (seen.length === 2) break;
       }
       assert.deepEqual(seen, ['a', 'b']);
-      assert.equal((await within(stream.receive(), 5_000, 'receive'))?.toString(), 'c');
+      assert.equal((await within(stream.recv(), 5_000, 'receive'))?.toString(), 'c');
       socket.end(frames('e'));
       const rest: string[] = [];
       const loop = async (): Promise<void> => {
@@ -67,7 +67,7 @@ describe('Iterating a MessageStream', () => {
       const reason = new Error('stop here');
       await assert.rejects(thrown.throw(reason), (error) => error === reason);
       assert.deepEqual(await thrown.next(), { value: undefined, done: true });
-      assert.equal((await within(stream.receive(), 5_000, 'receive'))?.toString(), 'kept');
+      assert.equal((await within(stream.recv(), 5_000, 'receive'))?.toString(), 'kept');
     });
   });
 

@@ -34,12 +34,12 @@ describe('MessageStream on both ends', () => {
         await accepted.flush();
       })();
       for (let i = 0; i < count; i++) {
-        const reply: Buffer | null = await within(client.receive(), 5_000, `reply ${i}`);
+        const reply: Buffer | null = await within(client.recv(), 5_000, `reply ${i}`);
         assert.equal(reply?.toString(), `reply to request ${i}`);
       }
       await within(served, 5_000, 'the server side');
       await within(client.close(), 5_000, 'client close');
-      assert.equal(await within(accepted.receive(), 5_000, 'end of stream'), null);
+      assert.equal(await within(accepted.recv(), 5_000, 'end of stream'), null);
     } finally {
       await client?.close();
       await accepted?.close();
@@ -57,7 +57,7 @@ describe('MessageStream over IPv6 loopback', () => {
       await withPair(peer, {}, async (stream, socket) => {
         socket.pipe(socket);
         await within(stream.send('over six'), 5_000, 'send');
-        assert.equal((await within(stream.receive(), 5_000, 'echo'))?.toString(), 'over six');
+        assert.equal((await within(stream.recv(), 5_000, 'echo'))?.toString(), 'over six');
       });
     } finally {
       await peer.close();
@@ -82,11 +82,11 @@ describe('MessageStream with a Python peer', () => {
       const sent = ['[2024-02-03T12:15:00] Alice:\n\thi', '', 'ünïcødé'];
       for (const m of sent) await within(stream.send(m), 5_000, 'send');
       for (const m of sent) {
-        const reply: Buffer | null = await within(stream.receive(), 5_000, 'reply');
+        const reply: Buffer | null = await within(stream.recv(), 5_000, 'reply');
         assert.deepEqual(reply, Buffer.from(m).reverse());
       }
       await within(socket.shutdown('write'), 5_000, 'shutdown');
-      assert.equal(await within(stream.receive(), 5_000, 'end of stream'), null);
+      assert.equal(await within(stream.recv(), 5_000, 'end of stream'), null);
       assert.equal(await python.nextLine(), `DONE ${sent.length}`);
     } finally {
       await stream?.close();

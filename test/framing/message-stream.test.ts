@@ -29,7 +29,7 @@ describe('MessageStream over a loopback TCP connection', () => {
       const sent = Array.from({ length: 2000 }, (_, i) => (i % 7 === 0 ? '' : `frame ${i}`));
       socket.end(Buffer.concat(sent.map((m) => encodeFrame(m, { prefix: 'uint16be' }))));
       assert.deepEqual(await receiveAll(stream), sent);
-      assert.equal(await within(stream.receive(), 1_000, 'receive after end'), null);
+      assert.equal(await within(stream.recv(), 1_000, 'receive after end'), null);
     });
   });
 
@@ -52,24 +52,24 @@ describe('MessageStream over a loopback TCP connection', () => {
     await withPair(peer, {}, async (stream, socket) => {
       const frame = encodeFrame('patience');
       await write(socket, frame.subarray(0, 6));
-      await assert.rejects(stream.receive({ timeout: 100 }), TimeoutError);
+      await assert.rejects(stream.recv({ timeout: 100 }), TimeoutError);
       const controller = new AbortController();
-      const aborted = stream.receive({ signal: controller.signal });
+      const aborted = stream.recv({ signal: controller.signal });
       controller.abort();
       await assert.rejects(aborted, AbortError);
       await write(socket, frame.subarray(6));
-      const message = await within(stream.receive(), 5_000, 'the completed message');
+      const message = await within(stream.recv(), 5_000, 'the completed message');
       assert.equal(message?.toString(), 'patience');
     });
   });
 
   it('serves receives in call order, with and without a deadline', async () => {
     await withPair(peer, {}, async (stream, socket) => {
-      const plain = stream.receive();
-      const expiring = stream.receive({ timeout: 20 });
+      const plain = stream.recv();
+      const expiring = stream.recv({ timeout: 20 });
       const controller = new AbortController();
-      const abortable = stream.receive({ signal: controller.signal });
-      const last = stream.receive();
+      const abortable = stream.recv({ signal: controller.signal });
+      const last = stream.recv();
       await assert.rejects(within(expiring, 5_000, 'the expiring receive'), TimeoutError);
       await write(socket, Buffer.concat(['one', 'two', 'three'].map((m) => encodeFrame(m))));
       const texts = await within(Promise.all([plain, abortable, last]), 5_000, 'the messages');
@@ -83,15 +83,15 @@ describe('MessageStream over a loopback TCP connection', () => {
   it('refuses a receive timeout beyond the timer limit, and waits for timeout Infinity', async () => {
     await withPair(peer, {}, async (stream, socket) => {
       await assert.rejects(
-        stream.receive({ timeout: 2 ** 40 }),
+        stream.recv({ timeout: 2 ** 40 }),
         (e: unknown) => e instanceof InvalidArgumentError && /from 0 to 2147483647/.test(e.message),
       );
-      const receiving = stream.receive({ timeout: Infinity });
+      const receiving = stream.recv({ timeout: Infinity });
       await write(socket, Buffer.concat([encodeFrame('no hurry'), encodeFrame('held')]));
       assert.equal((await within(receiving, 5_000, 'the message'))?.toString(), 'no hurry');
       // Checked even when a message is already there, which stays for the next receive.
-      await assert.rejects(stream.receive({ timeout: Number.NaN }), InvalidArgumentError);
-      assert.equal((await within(stream.receive(), 5_000, 'held'))?.toString(), 'held');
+      await assert.rejects(stream.recv({ timeout: Number.NaN }), InvalidArgumentError);
+      assert.equal((await within(stream.recv(), 5_000, 'held'))?.toString(), 'held');
     });
   });
 
@@ -102,10 +102,10 @@ describe('MessageStream over a loopback TCP connection', () => {
         socket,
         Buffer.concat([encodeFrame('ok 1'), encodeFrame('ok 2'), Buffer.from('000003e9', 'hex')]),
       );
-      assert.equal((await within(stream.receive(), 5_000, 'first'))?.toString(), 'ok 1');
-      assert.equal((await within(stream.receive(), 5_000, 'second'))?.toString(), 'ok 2');
+      assert.equal((await within(stream.recv(), 5_000, 'first'))?.toString(), 'ok 1');
+      assert.equal((await within(stream.recv(), 5_000, 'second'))?.toString(), 'ok 2');
       await assert.rejects(
-        within(stream.receive(), 5_000, 'the refusal'),
+        within(stream.recv(), 5_000, 'the refusal'),
         (error: unknown) =>
           error instanceof FrameTooLargeError &&
           error.size === 1001 &&
@@ -114,14 +114,14 @@ describe('MessageStream over a loopback TCP connection', () => {
           /receive from 127\.0\.0\.1:\d+: peer announced a 1001-byte message/.test(error.message),
       );
       await within(closed, 5_000, 'the peer to see the connection close');
-      await assert.rejects(stream.receive(), FrameTooLargeError, 'later receives fail alike');
+      await assert.rejects(stream.recv(), FrameTooLargeError, 'later receives fail alike');
     });
   });
 
   it('reports a malformed varint prefix as a protocol error', async () => {
     await withPair(peer, { prefix: 'varint' }, async (stream, socket) => {
       await write(socket, Buffer.alloc(9, 0xff));
-      await assert.rejects(within(stream.receive(), 5_000, 'the refusal'), ProtocolError);
+      await assert.rejects(within(stream.recv(), 5_000, 'the refusal'), ProtocolError);
     });
   });
 
@@ -131,9 +131,9 @@ describe('MessageStream over a loopback TCP connection', () => {
       socket.end(
         Buffer.concat([encodeFrame('whole', { prefix: 'uint16be' }), frame.subarray(0, 5)]),
       );
-      assert.equal((await within(stream.receive(), 5_000, 'whole'))?.toString(), 'whole');
+      assert.equal((await within(stream.recv(), 5_000, 'whole'))?.toString(), 'whole');
       await assert.rejects(
-        within(stream.receive(), 5_000, 'the incomplete read'),
+        within(stream.recv(), 5_000, 'the incomplete read'),
         (error: unknown) =>
           error instanceof IncompleteReadError &&
           error.expected === 9 &&
@@ -147,7 +147,7 @@ describe('MessageStream over a loopback TCP connection', () => {
     await withPair(peer, { prefix: 'uint32be' }, async (stream, socket) => {
       socket.end(Buffer.from('0000', 'hex'));
       await assert.rejects(
-        within(stream.receive(), 5_000, 'the incomplete read'),
+        within(stream.recv(), 5_000, 'the incomplete read'),
         (error: unknown) => error instanceof IncompleteReadError && error.expected === 4,
       );
     });
@@ -192,7 +192,7 @@ describe('MessageStream over a loopback TCP connection', () => {
   it('refuses to send a message the prefix cannot carry, sending nothing', async () => {
     await withPair(peer, { prefix: 'uint16be' }, async (stream, socket) => {
       const collector = new FrameCollector(socket, { prefix: 'uint16be' });
-      assert.equal(stream.messageLimit, 65_535);
+      assert.equal(stream.maxMessageSize, 65_535);
       await assert.rejects(stream.send(Buffer.alloc(65_536)), MessageTooLargeError);
       await within(stream.send('after'), 5_000, 'send');
       const [first] = await collector.waitFor(1);
@@ -202,12 +202,12 @@ describe('MessageStream over a loopback TCP connection', () => {
 
   it('close() rejects a pending receive and later calls; iteration ends quietly', async () => {
     await withPair(peer, {}, async (stream) => {
-      const pending = assert.rejects(stream.receive(), SocketClosedError);
+      const pending = assert.rejects(stream.recv(), SocketClosedError);
       const iterated = receiveAll(stream);
       await within(stream.close(), 5_000, 'close');
       await within(pending, 5_000, 'the pending receive');
       assert.deepEqual(await iterated, []);
-      await assert.rejects(stream.receive(), SocketClosedError);
+      await assert.rejects(stream.recv(), SocketClosedError);
       await assert.rejects(stream.send('late'), SocketClosedError);
     });
   });
@@ -226,7 +226,7 @@ describe('MessageStream over a loopback TCP connection', () => {
       const socket = await peer.accept();
       socket.pipe(socket);
       await within(stream.send('round trip'), 5_000, 'send');
-      assert.equal((await within(stream.receive(), 5_000, 'echo'))?.toString(), 'round trip');
+      assert.equal((await within(stream.recv(), 5_000, 'echo'))?.toString(), 'round trip');
     } finally {
       await stream.close();
     }
@@ -239,7 +239,7 @@ describe('MessageStream over a loopback TCP connection', () => {
       const sent = ['hello', '', 'é'.repeat(50_000), 'bye'];
       for (const m of sent) stream.write(m);
       for (const m of sent) {
-        assert.equal((await within(stream.receive(), 5_000, 'echo'))?.toString(), m);
+        assert.equal((await within(stream.recv(), 5_000, 'echo'))?.toString(), m);
       }
     });
   });

@@ -23,7 +23,7 @@ describe('FrameWriter.fail', () => {
     assert.equal(held.length, 1, 'one write handed to the sink');
     writer.fail(new Error('the link went down'));
     for (const [what, promise] of [
-      ['send', sent],
+      ['send', sent as Promise<unknown>],
       ['flush', flushed],
       ['drain', drained],
     ] as const) {
@@ -72,7 +72,7 @@ describe('MessageStream backpressure', () => {
       await within(sender.flush(), 10_000, 'flush');
       assert.equal(sender.buffered, 0);
       for (let i = 0; i < written; i++) {
-        const received = await within(receiver.receive(), 5000, `message ${i}`);
+        const received = await within(receiver.recv(), 5000, `message ${i}`);
         assert.ok(received?.equals(message), `message ${i}`);
       }
     } finally {
@@ -93,13 +93,10 @@ describe('MessageStream with await using', () => {
         escaped = stream;
         await stream.send('last words');
       }
-      assert.equal(
-        (await within(receiver.receive(), 5000, 'the message'))?.toString(),
-        'last words',
-      );
-      assert.equal(await within(receiver.receive(), 5000, 'the end of the stream'), null);
+      assert.equal((await within(receiver.recv(), 5000, 'the message'))?.toString(), 'last words');
+      assert.equal(await within(receiver.recv(), 5000, 'the end of the stream'), null);
       await assert.rejects(escaped.send('too late'), SocketClosedError);
-      await assert.rejects(escaped.receive(), SocketClosedError);
+      await assert.rejects(escaped.recv(), SocketClosedError);
     } finally {
       await receiver.close();
       await pair.close();

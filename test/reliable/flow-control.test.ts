@@ -59,7 +59,7 @@ describe('reliable flow control', () => {
     );
     const message = Buffer.alloc(5000, 7); // 50 fragments, more than the window
     const sends = [0, 1, 2].map(() => sender.sendTo(message, receiver.localEndpoint));
-    await within(sends[0] as Promise<void>, 5000, 'the first large message');
+    await within(sends[0] as Promise<number>, 5000, 'the first large message');
     await until(
       () => sender.peerStats(receiver.localEndpoint)?.peerWindow === 0,
       5000,

@@ -75,7 +75,7 @@ export function messageText(i: number): string {
 export async function transfer(pair: RelayedPair, count: number, ms: number): Promise<number> {
   const { sender, receiver, relay } = pair;
   const started = performance.now();
-  const sends: Promise<void>[] = [];
+  const sends: Promise<number>[] = [];
   for (let i = 0; i < count; i++) sends.push(sender.sendTo(messageText(i), relay.localEndpoint));
   const receiving = (async () => {
     for (let i = 0; i < count; i++) {

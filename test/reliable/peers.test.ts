@@ -23,7 +23,7 @@ describe('reliable peers', () => {
       ),
     );
     const count = 300;
-    const sends: Promise<void>[] = [];
+    const sends: Promise<number>[] = [];
     for (let i = 0; i < count; i++) {
       for (const [from, socket] of peers.entries()) {
         for (const [to, relay] of relays.entries()) {

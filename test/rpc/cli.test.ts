@@ -180,7 +180,7 @@ describe('dsock rpc call', () => {
     await writeFile(metadataFile, metadataText);
     const received = (async () => {
       const stream = new MessageStream(await server.accept(), { prefix: 'uint16be' });
-      const frame = await stream.receive();
+      const frame = await stream.recv();
       await stream.send(
         '{\n  "result": {"when": {"datetime": "2024-02-03T12:15:00.175104", "$type": "datetime"}, "$type": "Odd"},\n  "error": null,\n  "$type": "Response"\n}',
       );

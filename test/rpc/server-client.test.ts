@@ -58,7 +58,7 @@ async function calculator(options: RpcServerOptions = {}, gate = new Gate()): Pr
       },
       whoAmI: (context: CallContext) => ({
         method: context.method,
-        host: context.remote.host,
+        host: context.remoteEndpoint.host,
         metadata: context.metadata,
       }),
       hold: (_context: CallContext, key: string) => gate.hold(key),

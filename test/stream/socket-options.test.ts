@@ -86,6 +86,26 @@ for (const family of FAMILIES) {
         await pair.close();
       }
     });
+
+    it('setKeepAlive takes milliseconds, rounded up to the whole seconds the system counts', async (t) => {
+      const skip = await unavailable(family);
+      if (skip) return t.skip(skip);
+      const pair = await connectedPair(family.host);
+      try {
+        const before = await kernelOptions(pair.peer);
+        if (before.unavailable !== undefined) return t.skip(before.unavailable);
+        // Node.js alone would round these down: 1500 to 1 s, and 1 to 0, which keeps the
+        // system's idle time (7200 s on Linux) as if no delay had been given.
+        pair.peer.setKeepAlive(true, 1500);
+        assert.equal((await kernelOptions(pair.peer)).keepidle, 2);
+        pair.peer.setKeepAlive(true, 1);
+        assert.equal((await kernelOptions(pair.peer)).keepidle, 1);
+        pair.peer.setKeepAlive(true, 32_767_000);
+        assert.equal((await kernelOptions(pair.peer)).keepidle, 32_767);
+      } finally {
+        await pair.close();
+      }
+    });
   });
 }
 
@@ -134,6 +154,12 @@ for (const family of FAMILIES) {
       assert.equal(on.nodelay, 0);
       const timed = await connectWith({ keepAlive: 33_000, noDelay: true });
       assert.deepEqual(timed, { nodelay: 1, keepalive: 1, keepidle: 33 });
+      const rounded = await connectWith({ keepAlive: 500 });
+      assert.deepEqual(rounded, { nodelay: 0, keepalive: 1, keepidle: 1 });
+      await assert.rejects(StreamSocket.connect('127.0.0.1:9', { keepAlive: 40_000_000 }), {
+        name: 'InvalidArgumentError',
+        message: /keepAlive must be an integer from 0 to 32767000, got 40000000/,
+      });
     });
   });
 }
@@ -152,7 +178,12 @@ describe('StreamSocket socket option argument checks', () => {
       });
       assert.throws(() => pair.peer.setKeepAlive(true, -1), {
         name: 'InvalidArgumentError',
-        message: /initialDelayMs must be an integer from 0 to 2147483647, got -1/,
+        message: /initialDelay must be an integer from 0 to 32767000, got -1/,
+      });
+      // Past the system's 32,767 s, Node.js would leave the system's setting without a word.
+      assert.throws(() => pair.peer.setKeepAlive(true, 40_000_000), {
+        name: 'InvalidArgumentError',
+        message: /initialDelay must be an integer from 0 to 32767000, got 40000000/,
       });
       assert.throws(() => pair.peer.setKeepAlive(true, 1.5), InvalidArgumentError);
       await pair.peer.close();

@@ -51,7 +51,7 @@ export async function reliableRun(options: GoodputRunOptions): Promise<GoodputRe
     void receiver.close({ timeout: 0 });
   }, capMs);
   const started = performance.now();
-  const sends: Promise<void>[] = [];
+  const sends: Promise<number>[] = [];
   for (let i = 0; i < messages; i++) sends.push(sender.sendTo(payload, to));
   const sent = Promise.all(sends);
   // Awaited below, or abandoned at the cap when closing rejects what was not acknowledged.
@@ -83,9 +83,9 @@ export async function reliableRun(options: GoodputRunOptions): Promise<GoodputRe
  */
 export async function udpRun(options: GoodputRunOptions): Promise<GoodputResult> {
   const { messages, messageSize, loss, seed } = options;
-  const receiver = await DatagramSocket.bind('127.0.0.1:0', { recvBufferSize: 1 << 20 });
+  const receiver = await DatagramSocket.bind('127.0.0.1:0', { kernelReceiveBufferSize: 1 << 20 });
   const relay = await ChaosRelay.start({ target: receiver.localEndpoint, faults: { loss, seed } });
-  const sender = await DatagramSocket.bind('127.0.0.1:0', { sendBufferSize: 1 << 20 });
+  const sender = await DatagramSocket.bind('127.0.0.1:0', { kernelSendBufferSize: 1 << 20 });
   const payload = Buffer.alloc(messageSize, 0x61);
   const to = relay.localEndpoint;
   try {

@@ -155,7 +155,7 @@ Example:
       // Many small messages may wait while the sink counts; the bytes they hold stay bounded
       // by as much as the kernel buffer (a flood of large datagrams is dropped past it).
       {
-        recvBufferSize: SINK_RECEIVE_BUFFER,
+        kernelReceiveBufferSize: SINK_RECEIVE_BUFFER,
         receiveQueueLimit: 16384,
         receiveQueueBytes: SINK_RECEIVE_BUFFER,
       },
