@@ -1,5 +1,6 @@
-import js from '@eslint/js';
-import tseslint from 'typescript-eslint';
+// The lint packages live in tools/ (installed by `node scripts/tools.js eslint`), not in the
+// root's node_modules: tools/eslint-packages.js imports them from there.
+import { js, tseslint } from './tools/eslint-packages.js';
 
 export default tseslint.config(
   { ignores: ['dist/', 'build/', 'node_modules/', 'bench/results/', 'docs/api/'] },

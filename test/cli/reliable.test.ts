@@ -12,9 +12,16 @@ function summaryOf(lines: string[]): Record<string, number> {
   return Object.fromEntries(entries);
 }
 
+/**
+ * The CLI's reliable stream through the relay, end to end. The protocol's long runs (20,000
+ * messages through the same faults) are proven on the library in test/reliable/chaos-delivery;
+ * here the faults are as harsh and the count is what shows the CLI's plumbing through them.
+ */
+const MESSAGES = 5_000;
+
 describe('dsock --reliable', () => {
   it(
-    'streams 20,000 messages through a harsh chaos relay into the sink: all, once, in order',
+    'streams 5,000 messages through a harsh chaos relay into the sink: all, once, in order',
     { timeout: 180_000 },
     async () => {
       const children: LineChild[] = [];
@@ -25,7 +32,7 @@ describe('dsock --reliable', () => {
           0,
           '--reliable',
           '--expect',
-          20_000,
+          MESSAGES,
           '--idle-timeout',
           30,
           '--host',
@@ -53,13 +60,13 @@ describe('dsock --reliable', () => {
         ]);
         children.push(relay);
         const relayPort = Number((await relay.stderrMatch(/relaying 127\.0\.0\.1:(\d+) ->/))[1]);
-        const streamer = dsock(['stream', 'udp', 20_000, `127.0.0.1:${relayPort}`, '--reliable']);
+        const streamer = dsock(['stream', 'udp', MESSAGES, `127.0.0.1:${relayPort}`, '--reliable']);
         children.push(streamer);
         assert.equal(await streamer.exitCode(150_000), 0, streamer.stderr);
         assert.equal(await sink.exitCode(20_000), 0, sink.stderr);
         assert.deepEqual(summaryOf(sink.stdoutLines), {
-          received: 20_000,
-          distinct: 20_000,
+          received: MESSAGES,
+          distinct: MESSAGES,
           lost: 0,
           duplicated: 0,
           'out of order': 0,
@@ -69,12 +76,15 @@ describe('dsock --reliable', () => {
         const toTarget = /dropped (\d+), duplicated (\d+), reordered (\d+)/.exec(
           relay.stdoutLines.find((l) => l.startsWith('to target:')) ?? '',
         );
-        // The relay did misbehave: the protocol, not luck, delivered everything.
+        // The relay did misbehave: the protocol, not luck, delivered everything. At 20 % loss and
+        // 10 % duplication and reordering, 5,000 messages meet about 1,300 drops, 500 duplicates
+        // and 500 reorderings on the way to the sink; the bounds are half of that.
         assert.ok(
           toTarget &&
-            Number(toTarget[1]) > 2000 &&
-            Number(toTarget[2]) > 1000 &&
-            Number(toTarget[3]) > 1000,
+            Number(toTarget[1]) > 500 &&
+            Number(toTarget[2]) > 250 &&
+            Number(toTarget[3]) > 250,
+          `the relay misbehaved too little: ${toTarget?.[0]}`,
         );
       } finally {
         await Promise.all(children.map((c) => c.close()));

@@ -45,7 +45,7 @@ describe('the published package', () => {
   });
   after(() => rm(dir, { recursive: true, force: true }));
 
-  it('ships every file its source maps point at, and no tests or benchmarks', async () => {
+  it('ships every file its source maps point at, and no tests, benchmarks or tools', async () => {
     const files = new Set(pack?.files.map((f) => f.path));
     for (const needed of [
       'package.json',
@@ -54,11 +54,19 @@ describe('the published package', () => {
       'dist/index.js',
       'dist/index.d.ts',
       'dist/cli/main.js',
+      // The install script and what it builds the optional addon from.
+      'scripts/build-native.js',
+      'binding.gyp',
     ]) {
       assert.ok(files.has(needed), `${needed} is packed`);
     }
     assert.deepEqual(
-      [...files].filter((f) => /^(test|bench|build)\//.test(f)),
+      // The development tools (tools/) and scripts other than the install script stay home.
+      [...files].filter(
+        (f) =>
+          /^(test|bench|build|tools)\//.test(f) ||
+          (f.startsWith('scripts/') && f !== 'scripts/build-native.js'),
+      ),
       [],
     );
     const maps = [...files].filter((f) => f.endsWith('.map'));
