@@ -32,7 +32,7 @@ export interface ClientResult extends PeerMessage {
 }
 
 /** One call: resolves with a + b. */
-type Call = (a: number, b: number) => Promise<number>;
+export type Call = (a: number, b: number) => Promise<number>;
 
 /**
  * Makes `count` calls, `inFlight` at a time, each timed; returns the nanoseconds of each and
@@ -56,7 +56,7 @@ async function drive(call: Call, inFlight: number, count: number) {
 }
 
 /** The client side common to every contender: each level, warm-up, then the timed calls. */
-async function clientSide(
+export async function clientSide(
   context: PeerContext<ClientParams>,
   call: (inFlight: number) => Call,
 ): Promise<void> {
