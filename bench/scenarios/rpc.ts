@@ -17,6 +17,8 @@ interface Params {
   levels: readonly number[];
   warmup: number;
   calls: number;
+  /** The most seconds a level's timed calls may take (see ClientParams.levelSeconds). */
+  levelSeconds: number;
 }
 
 interface Ready {
@@ -111,6 +113,15 @@ function levelMetrics(inFlight: number): MetricSpec[] {
     rateMetric(inFlight),
     p50Metric(inFlight),
     {
+      // Fewer than asked when the level ran out of time (levelSeconds).
+      key: `calls${inFlight}`,
+      label: `timed calls made, ${inFlight} in flight`,
+      unit: 'calls',
+      better: 'higher',
+      ratio: false,
+      digits: 0,
+    },
+    {
       key: `p99_${inFlight}`,
       label: `call p99, ${inFlight} in flight`,
       unit: 'µs',
@@ -126,12 +137,14 @@ export const rpc: Scenario<Params> = {
   title: 'Remote procedure calls: add(a, b) over loopback',
   params: (mode: Mode) =>
     mode === 'quick'
-      ? { levels: [1, 64], warmup: 2_000, calls: 10_000 }
-      : { levels: [1, 64], warmup: 10_000, calls: 50_000 },
+      ? { levels: [1, 64], warmup: 2_000, calls: 10_000, levelSeconds: 12 }
+      : { levels: [1, 64], warmup: 10_000, calls: 50_000, levelSeconds: 60 },
   describe: (p) =>
     `add(a, b) called ${p.calls.toLocaleString('en-US')} times per level of calls in flight ` +
     `(${p.levels.join(' and ')}), after ${p.warmup.toLocaleString('en-US')} untimed, each ` +
-    'call timed from the call to its result; calls/s over the whole level',
+    `call timed from the call to its result; calls/s over the whole level. A level stops ` +
+    `starting calls after ${p.levelSeconds} s (its warm-up after a quarter of that), so that a ` +
+    "slow contender is measured over the calls it made within the trial's time limit",
   roles: ['server', 'client'],
   metrics: [
     ...levelMetrics(1),
@@ -203,7 +216,13 @@ export const rpc: Scenario<Params> = {
   async trial(contender, p, context) {
     const server = context.start('server', {});
     const { port } = await server.next<Ready>('ready', context.messageTimeoutMs);
-    const params: ClientParams = { port, levels: p.levels, warmup: p.warmup, calls: p.calls };
+    const params: ClientParams = {
+      port,
+      levels: p.levels,
+      warmup: p.warmup,
+      calls: p.calls,
+      levelSeconds: p.levelSeconds,
+    };
     const client = context.start('client', params);
     const { levels } = await client.next<ClientResult>('result', context.messageTimeoutMs);
     const metrics: Metrics = {};
@@ -211,6 +230,7 @@ export const rpc: Scenario<Params> = {
       metrics[`rate${level.inFlight}`] = level.rate / 1000;
       metrics[`p50_${level.inFlight}`] = level.p50;
       metrics[`p99_${level.inFlight}`] = level.p99;
+      metrics[`calls${level.inFlight}`] = level.calls;
     }
     // The figures held against another contender than the baseline, under their own keys.
     for (const metric of rpc.metrics) {
