@@ -11,7 +11,7 @@ export interface ContenderVersion {
   declared?: string;
 }
 
-const PACKAGES = ['zeromq', 'utp-native', 'bun'] as const;
+const PACKAGES = ['zeromq', 'utp-native', 'bun', '@grpc/grpc-js'] as const;
 
 /**
  * The versions of everything a contender runs on: Node.js, Python 3 and gcc (which build the

@@ -1,13 +1,24 @@
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { toEndpoint } from '../endpoint/parse.js';
-import { ConnectionResetError, MessageTooLargeError, SocketClosedError } from '../errors.js';
+import {
+  ConnectionResetError,
+  InvalidArgumentError,
+  MessageTooLargeError,
+  SocketClosedError,
+} from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
-import { invalidTimeout } from '../internal/validate.js';
+import {
+  checkFamily,
+  checkOptionalFlag,
+  checkOptionsObject,
+  invalidOptionsObject,
+  invalidTimeout,
+} from '../internal/validate.js';
 import { MessageStream } from '../framing/message-stream.js';
 import { Request, rpcRegistry } from './messages.js';
 import { lostUnsent, MultiplexedConnection, readResponse } from './multiplexed-connection.js';
-import { integerOption, wireFraming, type RpcWireOptions } from './options.js';
+import { integerOption, registryOption, wireFraming, type RpcWireOptions } from './options.js';
 import type { TypeRegistry } from './presentation.js';
 import { makeStub, type RpcStub } from './stub.js';
 import { Deadline, type ClientWire } from './call-deadline.js';
@@ -91,18 +102,21 @@ export class RpcClient {
   #closing: Promise<void> | undefined;
   #nextId = 1;
 
-  /** Throws {@link InvalidEndpointError}, RangeError or TypeError for unusable arguments. */
+  /**
+   * Throws {@link InvalidEndpointError} for an unusable server address, and
+   * {@link InvalidArgumentError} for an unusable option.
+   */
   constructor(remote: EndpointLike, options: RpcClientOptions = {}) {
-    this.remoteEndpoint = toEndpoint(remote, {
-      host: options.family === 'IPv6' ? '::1' : '127.0.0.1',
-    });
+    checkOptionsObject(options, '{ multiplex: true, timeout: 5000 }');
+    const family = checkFamily(options.family);
+    this.remoteEndpoint = toEndpoint(remote, { host: family === 'IPv6' ? '::1' : '127.0.0.1' });
     const framing = wireFraming(options);
-    this.#wire = { registry: options.registry ?? rpcRegistry(), ...framing };
-    this.#multiplex = options.multiplex === true;
+    this.#wire = { registry: registryOption(options.registry, rpcRegistry), ...framing };
+    this.#multiplex = checkOptionalFlag('multiplex', options.multiplex) === true;
     const invalid = invalidTimeout(options.timeout);
     if (invalid) throw invalid;
     this.#timeout = options.timeout ?? DEFAULT_CALL_TIMEOUT;
-    this.#family = options.family;
+    this.#family = family;
     this.#partialFrameTimeout = integerOption(
       'partialFrameTimeout',
       options.partialFrameTimeout,
@@ -119,18 +133,28 @@ export class RpcClient {
 
   /**
    * Calls `name` with `args` and resolves with its result. `options.metadata` goes in the
-   * request's metadata. An argument that cannot be encoded, or a request larger than
-   * `maxMessageSize`, is refused before anything is sent.
+   * request's metadata. A bad name, arguments or option, or an argument that cannot be
+   * encoded, rejects with {@link InvalidArgumentError}, and a request larger than
+   * `maxMessageSize` with {@link MessageTooLargeError}, before anything is sent.
    */
   async call(
     name: string,
     args: readonly unknown[] = [],
     options: CallOptions = {},
   ): Promise<unknown> {
-    if (typeof name !== 'string' || name === '') throw new TypeError('name must be a method name');
-    if (!Array.isArray(args)) throw new TypeError('args must be an array of arguments');
+    if (typeof name !== 'string' || name === '') {
+      throw new InvalidArgumentError('name', 'a method name (a non-empty string)', name);
+    }
+    if (!Array.isArray(args)) {
+      throw new InvalidArgumentError('args', 'an array of arguments, such as [1, 2]', args);
+    }
+    const notOptions = invalidOptionsObject(options, '{ timeout: 5000 }');
+    if (notOptions) throw notOptions;
     const invalid = invalidTimeout(options.timeout);
     if (invalid) throw invalid;
+    if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+      throw new InvalidArgumentError('signal', 'an AbortSignal', options.signal);
+    }
     if (this.#closed) throw new SocketClosedError(`call ${name}: the client is closed`);
     const timeout = options.timeout ?? this.#timeout;
     const what = `call ${name} on ${formatEndpoint(this.remoteEndpoint)}`;

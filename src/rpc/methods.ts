@@ -5,7 +5,8 @@
  * throw out of {@link MethodTable.dispatch}.
  */
 import type { Endpoint } from '../endpoint/endpoint.js';
-import { ProtocolError } from '../errors.js';
+import { InvalidArgumentError, ProtocolError } from '../errors.js';
+import { checkInteger } from '../internal/validate.js';
 import { expectTagged, Request, Response, type CallId } from './messages.js';
 import type { TypeRegistry } from './presentation.js';
 
@@ -58,16 +59,29 @@ export function errorText(error: unknown): string {
 export class MethodTable {
   readonly #entries = new Map<string, Entry>();
 
-  /** Adds `method` under `name` (replacing one of that name). */
+  /**
+   * Adds `method` under `name` (replacing one of that name). Throws
+   * {@link InvalidArgumentError} for an empty name, a method that is not a function, or an
+   * arity that no call can meet.
+   */
   add(name: string, method: RpcMethod, arity: Arity = {}): void {
-    if (typeof name !== 'string' || name === '') throw new TypeError('a method needs a name');
-    if (typeof method !== 'function') throw new TypeError(`method ${name} must be a function`);
-    const declared = Math.max(0, method.length - 1);
-    const minArgs = arity.minArgs ?? declared;
-    const maxArgs = arity.maxArgs ?? Math.max(minArgs, declared);
-    if (!Number.isInteger(minArgs) || minArgs < 0 || !(maxArgs >= minArgs)) {
-      throw new RangeError(`method ${name}: minArgs and maxArgs must be 0 <= minArgs <= maxArgs`);
+    if (typeof name !== 'string' || name === '') {
+      throw new InvalidArgumentError('name', 'a method name (a non-empty string)', name);
     }
+    if (typeof method !== 'function') {
+      throw new InvalidArgumentError(`method ${name}`, 'a function', method);
+    }
+    if (typeof arity !== 'object' || arity === null) {
+      throw new InvalidArgumentError(
+        'arity',
+        'an object such as { minArgs: 1, maxArgs: 2 }',
+        arity,
+      );
+    }
+    const declared = Math.max(0, method.length - 1);
+    const minArgs = checkInteger('minArgs', arity.minArgs ?? declared, 0, Number.MAX_SAFE_INTEGER);
+    const maxArgs = arity.maxArgs ?? Math.max(minArgs, declared);
+    if (maxArgs !== Infinity) checkInteger('maxArgs', maxArgs, minArgs, Number.MAX_SAFE_INTEGER);
     this.#entries.set(name, { method, minArgs, maxArgs });
   }
 

@@ -1,5 +1,7 @@
+import { InvalidArgumentError } from '../errors.js';
 import { PREFIX_LIMITS } from '../framing/length-prefix.js';
-import type { TypeRegistry } from './presentation.js';
+import { checkInteger, checkOneOf } from '../internal/validate.js';
+import { TypeRegistry } from './presentation.js';
 
 /** The length prefixes RPC frames may carry. */
 export type RpcPrefix = 'uint16be' | 'uint32be';
@@ -28,27 +30,44 @@ export interface RpcWireOptions {
   registry?: TypeRegistry | undefined;
 }
 
-/** The framing options for a MessageStream, defaults applied and checked. */
+/**
+ * The framing options for a MessageStream, defaults applied and checked: throws
+ * {@link InvalidArgumentError} for an unknown prefix or a size the prefix cannot carry.
+ */
 export function wireFraming(options: RpcWireOptions): {
   prefix: RpcPrefix;
   maxMessageSize: number;
 } {
-  const prefix = options.prefix ?? 'uint16be';
-  if (prefix !== 'uint16be' && prefix !== 'uint32be') {
-    throw new RangeError(`prefix must be 'uint16be' or 'uint32be', got ${JSON.stringify(prefix)}`);
-  }
+  const prefix = checkOneOf('prefix', options.prefix ?? 'uint16be', ['uint16be', 'uint32be']);
   const limit = PREFIX_LIMITS[prefix];
   const size = options.maxMessageSize ?? Math.min(limit, DEFAULT_RPC_MAX_MESSAGE_SIZE);
   if (!Number.isSafeInteger(size) || size < 1 || size > limit) {
-    throw new RangeError(
-      `maxMessageSize must be an integer from 1 to ${limit} bytes with prefix '${prefix}', ` +
-        `got ${String(size)}`,
+    throw new InvalidArgumentError(
+      'maxMessageSize',
+      `an integer from 1 to ${limit} bytes with prefix '${prefix}'`,
+      size,
     );
   }
   return { prefix, maxMessageSize: size };
 }
 
-/** Checks an optional integer option; returns it or `fallback`. */
+/** The registry option, checked: a {@link TypeRegistry}, or `fallback()` when not given. */
+export function registryOption(value: unknown, fallback: () => TypeRegistry): TypeRegistry {
+  if (value === undefined) return fallback();
+  if (value instanceof TypeRegistry) return value;
+  throw new InvalidArgumentError('registry', 'a TypeRegistry, such as rpcRegistry()', value);
+}
+
+/** Checks an optional function option (a callback); returns it. */
+export function callbackOption<F>(name: string, value: F | undefined): F | undefined {
+  if (value === undefined || typeof value === 'function') return value;
+  throw new InvalidArgumentError(name, 'a function', value);
+}
+
+/**
+ * Checks an optional integer option (throws {@link InvalidArgumentError}); returns it or
+ * `fallback`.
+ */
 export function integerOption(
   name: string,
   value: unknown,
@@ -56,11 +75,5 @@ export function integerOption(
   min: number,
   max: number,
 ): number {
-  if (value === undefined) return fallback;
-  if (typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max) {
-    return value;
-  }
-  throw new RangeError(
-    `${name} must be an integer from ${min} to ${max}, got ${typeof value === 'number' ? value : typeof value}`,
-  );
+  return value === undefined ? fallback : checkInteger(name, value, min, max);
 }

@@ -6,7 +6,8 @@
  * kept as a {@link TaggedValue}, so that a value passes through unchanged.
  */
 import { randomBytes } from 'node:crypto';
-import { ProtocolError } from '../errors.js';
+import { InvalidArgumentError, ProtocolError } from '../errors.js';
+import { checkInteger } from '../internal/validate.js';
 import { kindOf, type Fields } from './fields.js';
 
 /** The key that carries an object's type name. */
@@ -76,9 +77,16 @@ export class RawJson {
   /** The JSON text. */
   readonly text: string;
 
-  /** Throws a SyntaxError when `text` is not JSON. */
+  /** Throws {@link InvalidArgumentError} when `text` is not JSON text. */
   constructor(text: string) {
-    JSON.parse(text);
+    if (typeof text !== 'string') throw new InvalidArgumentError('text', 'JSON text', text);
+    try {
+      JSON.parse(text);
+    } catch (error) {
+      throw new InvalidArgumentError('text', 'JSON text', text, {
+        message: `text must be JSON: ${(error as Error).message}`,
+      });
+    }
     this.text = text;
   }
 }
@@ -120,21 +128,40 @@ export class TypeRegistry {
   readonly #byClass = new Map<unknown, AnyCodec>();
   readonly #predicates: AnyCodec[] = [];
 
+  /** Throws {@link InvalidArgumentError} for a `maxDepth` that is not an integer from 1 to 10,000. */
   constructor(options: TypeRegistryOptions = {}) {
-    const depth = options.maxDepth ?? DEFAULT_MAX_DEPTH;
-    if (!Number.isInteger(depth) || depth < 1 || depth > 10_000) {
-      throw new RangeError(`maxDepth must be an integer from 1 to 10000, got ${String(depth)}`);
-    }
-    this.maxDepth = depth;
+    this.maxDepth = checkInteger('maxDepth', options.maxDepth ?? DEFAULT_MAX_DEPTH, 1, 10_000);
   }
 
-  /** Adds (or replaces) the codec of a type; returns the registry. */
+  /**
+   * Adds (or replaces) the codec of a type; returns the registry. Throws
+   * {@link InvalidArgumentError} for a codec without a name, without a way to recognise its
+   * values, or without `encode` and `decode` functions.
+   */
   register<T>(codec: TypeCodec<T>): this {
-    if (typeof codec.name !== 'string' || codec.name === '') {
-      throw new TypeError('a codec needs a non-empty name, its $type tag');
+    if (typeof codec !== 'object' || codec === null) {
+      throw new InvalidArgumentError(
+        'codec',
+        'an object with name, type or is(), encode and decode',
+        codec,
+      );
     }
-    if (codec.type === undefined && codec.is === undefined) {
-      throw new TypeError(`codec ${codec.name} needs a type (a class) or an is() predicate`);
+    if (typeof codec.name !== 'string' || codec.name === '') {
+      throw new InvalidArgumentError('codec.name', 'a non-empty string, its $type tag', codec.name);
+    }
+    if (typeof codec.type !== 'function' && typeof codec.is !== 'function') {
+      throw new InvalidArgumentError(
+        `codec ${codec.name}`,
+        'an object with a type (a class) or an is() predicate',
+        codec,
+        { message: `codec ${codec.name} needs a type (a class) or an is() predicate` },
+      );
+    }
+    const parts = codec as unknown as Readonly<Record<'encode' | 'decode', unknown>>;
+    for (const part of ['encode', 'decode'] as const) {
+      if (typeof parts[part] !== 'function') {
+        throw new InvalidArgumentError(`codec ${codec.name}.${part}`, 'a function', parts[part]);
+      }
     }
     const any = codec as unknown as AnyCodec;
     this.#byName.set(codec.name, any);
@@ -155,7 +182,7 @@ export class TypeRegistry {
     return this.#byName.has(name);
   }
 
-  /** `value` as compact JSON text. Throws a TypeError for a value it cannot encode. */
+  /** `value` as compact JSON text. Throws {@link InvalidArgumentError} for a value it cannot encode. */
   stringify(value: unknown): string {
     const raw: RawParts = { values: [], mark: undefined };
     const text = JSON.stringify(this.#encode(value, 0, raw));
@@ -166,7 +193,11 @@ export class TypeRegistry {
   encode(value: unknown): unknown {
     const raw: RawParts = { values: [], mark: undefined };
     const tree = this.#encode(value, 0, raw);
-    if (raw.values.length > 0) throw new TypeError('RawJson can only be sent with stringify()');
+    if (raw.values.length > 0) {
+      throw new InvalidArgumentError('value', 'a value without RawJson in it', value, {
+        message: 'RawJson can only be sent with stringify()',
+      });
+    }
     return tree;
   }
 
@@ -196,16 +227,23 @@ export class TypeRegistry {
       case 'boolean':
         return value;
       case 'number':
-        if (!Number.isFinite(value))
-          throw new TypeError(`cannot encode ${value}: JSON has no such number`);
+        if (!Number.isFinite(value)) {
+          throw unencodable(
+            value,
+            'a finite number',
+            `cannot encode ${value}: JSON has no such number`,
+          );
+        }
         return value;
       case 'object':
         break;
       default:
-        throw new TypeError(`cannot encode a ${typeof value}`);
+        throw unencodable(value, ENCODABLE, `cannot encode a ${typeof value}`);
     }
     if (depth >= this.maxDepth) {
-      throw new TypeError(
+      throw unencodable(
+        value,
+        `nested at most ${this.maxDepth} levels deep (maxDepth)`,
         `cannot encode a value nested deeper than ${this.maxDepth} levels (maxDepth)`,
       );
     }
@@ -233,7 +271,7 @@ export class TypeRegistry {
       return this.#encodeFields(value as Record<string, unknown>, next, raw);
     }
     const name = value.constructor?.name ?? 'object';
-    throw new TypeError(`cannot encode a ${name}: register a codec for its type`);
+    throw unencodable(value, ENCODABLE, `cannot encode a ${name}: register a codec for its type`);
   }
 
   #encodeFields(fields: Readonly<Record<string, unknown>>, depth: number, raw: RawParts) {
@@ -270,6 +308,16 @@ export class TypeRegistry {
       Object.entries(fields).map(([key, item]) => [key, this.#decode(item, depth)]),
     );
   }
+}
+
+/** What a value to encode may be, for the error about one that may not. */
+const ENCODABLE =
+  'null, a boolean, a finite number, a string, an array, a Set, a plain object or a value of ' +
+  'a registered type';
+
+/** The error for a value that cannot be encoded. */
+function unencodable(value: unknown, expected: string, message: string): InvalidArgumentError {
+  return new InvalidArgumentError('value', expected, value, { message });
 }
 
 /** What an encoding gathers: the RawJson values met, and the mark that stands for them. */

@@ -1,11 +1,18 @@
 import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
-import { SocketClosedError, SocketError } from '../errors.js';
+import { InvalidArgumentError, SocketClosedError, SocketError } from '../errors.js';
 import { MessageStream } from '../framing/message-stream.js';
 import { StreamServer, type ListenOptions } from '../stream/stream-server.js';
 import type { StreamSocket } from '../stream/stream-socket.js';
 import { rpcRegistry } from './messages.js';
 import { MethodTable, type Arity, type RpcMethod } from './methods.js';
-import { integerOption, wireFraming, type RpcWireOptions } from './options.js';
+import { checkOptionsObject } from '../internal/validate.js';
+import {
+  callbackOption,
+  integerOption,
+  registryOption,
+  wireFraming,
+  type RpcWireOptions,
+} from './options.js';
 import type { TypeRegistry } from './presentation.js';
 
 /** How long a connection may stay silent unless told otherwise: 120 s. */
@@ -126,13 +133,14 @@ export class RpcServer {
 
   /**
    * Listens on `local` (as {@link StreamServer.listen}) and serves calls until
-   * {@link RpcServer.close}. Rejects as StreamServer.listen does, and with a RangeError or
-   * TypeError for unusable options.
+   * {@link RpcServer.close}. Rejects as StreamServer.listen does, and with
+   * {@link InvalidArgumentError} for an unusable option or method.
    */
   static async listen(local?: EndpointLike, options: RpcServerOptions = {}): Promise<RpcServer> {
+    checkOptionsObject(options, '{ methods: { add: (_context, a, b) => a + b } }');
     const framing = wireFraming(options);
     const settings: Settings = {
-      registry: options.registry ?? rpcRegistry(),
+      registry: registryOption(options.registry, rpcRegistry),
       ...framing,
       partialFrameTimeout: integerOption(
         'partialFrameTimeout',
@@ -155,10 +163,18 @@ export class RpcServer {
         1,
         2 ** 31 - 1,
       ),
-      onConnectionError: options.onConnectionError,
+      onConnectionError: callbackOption('onConnectionError', options.onConnectionError),
     };
     const methods = new MethodTable();
-    for (const [name, method] of Object.entries(options.methods ?? {})) methods.add(name, method);
+    const offered: unknown = options.methods ?? {};
+    if (typeof offered !== 'object' || offered === null || Array.isArray(offered)) {
+      throw new InvalidArgumentError(
+        'methods',
+        'an object of methods by name, such as { add: (_context, a, b) => a + b }',
+        offered,
+      );
+    }
+    for (const [name, method] of Object.entries(offered)) methods.add(name, method as RpcMethod);
     const server = await StreamServer.listen(local, {
       backlog: options.backlog,
       family: options.family,
@@ -181,6 +197,8 @@ export class RpcServer {
   /**
    * Offers `method` under `name`. Its arity is checked before it runs: by default exactly the
    * parameters it declares after the context; `arity` says otherwise (optional arguments).
+   * Throws {@link InvalidArgumentError} for an empty name, a method that is not a function or
+   * an arity that cannot be met.
    */
   method(name: string, method: RpcMethod, arity?: Arity): this {
     this.#methods.add(name, method, arity);

@@ -5,7 +5,7 @@
  * the common variants. A received datetime keeps its text exactly (microseconds, offset), and
  * is sent again in the very form it came in: a signature over it still holds.
  */
-import { ProtocolError } from '../errors.js';
+import { InvalidArgumentError, ProtocolError } from '../errors.js';
 import { field, kindOf, optionalNumberField } from './fields.js';
 import type { TypeCodec } from './presentation.js';
 
@@ -63,7 +63,7 @@ export class DateTime {
   readonly receivedFields: Readonly<Record<string, unknown>> | undefined;
 
   /**
-   * Throws a RangeError for text that is not an ISO 8601 date and time. `receivedFields` are
+   * Throws {@link InvalidArgumentError} for text that is not an ISO 8601 date and time. `receivedFields` are
    * the fields it came in, sent again as they are; `epochMilliseconds` is given (and `text` is
    * then a number's text) for a datetime received as epoch seconds.
    */
@@ -72,9 +72,14 @@ export class DateTime {
     receivedFields?: Readonly<Record<string, unknown>>,
     epochMilliseconds?: number,
   ) {
+    if (typeof text !== 'string') {
+      throw new InvalidArgumentError('text', 'an ISO 8601 date and time', text);
+    }
     const ms = epochMilliseconds ?? parseIso(text);
     if (Number.isNaN(ms)) {
-      throw new RangeError(`not an ISO 8601 date and time: ${JSON.stringify(text.slice(0, 64))}`);
+      throw new InvalidArgumentError('text', 'an ISO 8601 date and time', text, {
+        message: `not an ISO 8601 date and time: ${JSON.stringify(text.slice(0, 64))}`,
+      });
     }
     this.text = text;
     this.epochMilliseconds = ms;
@@ -84,11 +89,14 @@ export class DateTime {
   /**
    * `date` as Python's `datetime.isoformat()` writes a naive local time, with microseconds
    * (`2024-02-03T12:15:00.175000`) unless they are 0 (`2024-02-03T12:15:00`): the course's
-   * servers use `datetime.now()`.
+   * servers use `datetime.now()`. Throws {@link InvalidArgumentError} for an invalid Date.
    */
   static fromDate(date: Date = new Date()): DateTime {
-    if (Number.isNaN(date.getTime()))
-      throw new RangeError('cannot make a datetime of an invalid Date');
+    if (!(date instanceof Date) || Number.isNaN(date.getTime())) {
+      throw new InvalidArgumentError('date', 'a valid Date', date, {
+        message: `date must be a valid Date, got ${date instanceof Date ? 'an invalid Date' : typeof date}`,
+      });
+    }
     const text =
       `${pad(date.getFullYear(), 4)}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}` +
       `T${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}` +
@@ -169,9 +177,11 @@ export const dateCodec: TypeCodec<Date> = {
  * ```
  */
 export class TimeDelta {
-  /** Throws a RangeError for a duration that is not a finite number of seconds. */
+  /** Throws {@link InvalidArgumentError} for a duration that is not a finite number of seconds. */
   constructor(readonly seconds: number) {
-    if (!Number.isFinite(seconds)) throw new RangeError(`not a duration: ${seconds} seconds`);
+    if (typeof seconds !== 'number' || !Number.isFinite(seconds)) {
+      throw new InvalidArgumentError('seconds', 'a finite number of seconds', seconds);
+    }
   }
 }
 

@@ -10,6 +10,7 @@ import {
   TimeoutError,
 } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
+import { heapUsedAfterGc } from '../helpers/resources.js';
 
 const servers: StreamServer[] = [];
 after(async () => {
@@ -66,6 +67,7 @@ describe('RpcClient against a server that answers wrongly', () => {
           /Response: field "error" must be a string or null/,
         ],
         ['[1]', /expected a Response, got an array/],
+        [`${'['.repeat(5000)}${']'.repeat(5000)}`, /nests deeper than 64 levels/],
       ];
       for (const [text, message] of cases) {
         const endpoint = await hostile(() => frame(text));
@@ -116,6 +118,50 @@ describe('RpcClient against a server that answers wrongly', () => {
       }
     });
   }
+
+  it('multiplexed: a server that stops mid-answer loses the connection after partialFrameTimeout, well before the call timeout', async () => {
+    const endpoint = await hostile(() => Buffer.from([0x00, 0x40, 0x7b]));
+    const client = new RpcClient(endpoint, {
+      multiplex: true,
+      timeout: 60_000,
+      partialFrameTimeout: 300,
+    });
+    try {
+      await assert.rejects(within(client.call('add', [1, 2]), 10_000, 'the call'), (error) => {
+        assert.ok(error instanceof TimeoutError, String(error));
+        assert.match(error.message, /incomplete for 300 ms/);
+        return true;
+      });
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('multiplexed: drops a flood of answers to calls it never made, and still gets its own', async (t) => {
+    const endpoint = await hostile((request) => {
+      const { id } = JSON.parse(request) as { id: number };
+      const stray = Array.from({ length: 20_000 }, (_, i) =>
+        frame(
+          JSON.stringify({ result: 'stray', error: null, id: 1_000_000 + i, $type: 'Response' }),
+        ),
+      );
+      return Buffer.concat([
+        ...stray,
+        frame(JSON.stringify({ result: 'mine', error: null, id, $type: 'Response' })),
+      ]);
+    });
+    const client = new RpcClient(endpoint, { multiplex: true, timeout: 30_000 });
+    try {
+      const before = heapUsedAfterGc();
+      assert.equal(await within(client.call('a', []), 30_000, 'the call'), 'mine');
+      const grown = heapUsedAfterGc() - before;
+      t.diagnostic(`heap growth after 20,000 stray answers: ${grown} bytes`);
+      assert.ok(grown < 4 * 1024 * 1024, `heap grew by ${grown} bytes`);
+      assert.equal(await within(client.call('b', []), 30_000, 'the next call'), 'mine');
+    } finally {
+      await client.close();
+    }
+  });
 
   it('multiplexed: a broken answer fails the calls in flight, and the next call connects again', async () => {
     let answers = 0;

@@ -1,123 +1,12 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
-import {
-  RpcClient,
-  RpcServer,
-  type CallContext,
-  type RpcServerOptions,
-  type SocketError,
-} from '../../src/index.js';
+import { RpcClient } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { heapUsedAfterGc } from '../helpers/resources.js';
+import { closeAll, RawPeer, request, serve } from './rpc-support.js';
 
-const sockets: Socket[] = [];
-const servers: RpcServer[] = [];
-after(async () => {
-  for (const socket of sockets.splice(0)) socket.destroy();
-  await Promise.all(servers.splice(0).map((server) => server.close()));
-});
-
-interface Served {
-  server: RpcServer;
-  errors: SocketError[];
-}
-
-async function serve(options: RpcServerOptions = {}): Promise<Served> {
-  const errors: SocketError[] = [];
-  const server = await RpcServer.listen('127.0.0.1:0', {
-    onConnectionError: (error) => errors.push(error),
-    ...options,
-    methods: {
-      add: (_context: CallContext, a: number, b: number) => a + b,
-      never: () => new Promise(() => undefined),
-      ...options.methods,
-    },
-  });
-  servers.push(server);
-  return { server, errors };
-}
-
-/** A raw TCP client speaking frames by hand: what a hostile peer can send. */
-class RawPeer {
-  readonly socket: Socket;
-  #data = Buffer.alloc(0);
-  #ended = false;
-  #wake: (() => void) | undefined;
-
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    socket.on('data', (chunk: Buffer) => {
-      this.#data = Buffer.concat([this.#data, chunk]);
-      this.#wake?.();
-    });
-    socket.on('end', () => this.#end());
-    socket.on('close', () => this.#end());
-    socket.on('error', () => this.#end());
-  }
-
-  static async open(port: number, ms = 5000): Promise<RawPeer> {
-    const socket = connect(port, '127.0.0.1');
-    sockets.push(socket);
-    await within(once(socket, 'connect'), ms, 'connect');
-    return new RawPeer(socket);
-  }
-
-  #end(): void {
-    this.#ended = true;
-    this.#wake?.();
-  }
-
-  sendFrame(body: string | Buffer, prefix = 2): void {
-    const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-    const header = Buffer.alloc(prefix);
-    if (prefix === 2) header.writeUInt16BE(bytes.length);
-    else header.writeUInt32BE(bytes.length);
-    this.socket.write(Buffer.concat([header, bytes]));
-  }
-
-  async #until(check: () => boolean, what: string, ms = 5000): Promise<void> {
-    await within(
-      (async () => {
-        while (!check()) {
-          if (this.#ended) throw new Error(`connection ended before ${what}`);
-          await new Promise<void>((resolve) => (this.#wake = resolve));
-        }
-      })(),
-      ms,
-      what,
-    );
-  }
-
-  /** The next response frame, parsed. */
-  async response(ms = 5000): Promise<Record<string, unknown>> {
-    await this.#until(
-      () => this.#data.length >= 2 && this.#data.length >= 2 + this.#data.readUInt16BE(0),
-      'a response',
-      ms,
-    );
-    const length = this.#data.readUInt16BE(0);
-    const body = this.#data.subarray(2, 2 + length);
-    this.#data = this.#data.subarray(2 + length);
-    return JSON.parse(body.toString('utf8')) as Record<string, unknown>;
-  }
-
-  /** Resolves once the server has closed the connection. */
-  async closedByServer(): Promise<void> {
-    this.socket.resume();
-    await within(
-      (async () => {
-        while (!this.#ended) await new Promise<void>((resolve) => (this.#wake = resolve));
-      })(),
-      5000,
-      'the server to close the connection',
-    );
-  }
-}
-
-const request = (name: string, args: unknown[], extra: Record<string, unknown> = {}) =>
-  JSON.stringify({ name, args, metadata: null, ...extra, $type: 'Request' });
+after(closeAll);
 
 describe('RpcServer against malformed requests', () => {
   it('answers each bad request with an error response and goes on serving the connection', async () => {

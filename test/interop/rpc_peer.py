@@ -13,6 +13,13 @@ connection after replying. Datetimes are written {"datetime": iso, "$type": "dat
                                       per call, printing one JSON line per step:
                                       {"step": name, "result": ..., "error": ...}
   rpc_peer.py secure HOST PORT        the same for the secure variant's refusals
+  rpc_peer.py wire HOST PORT          send each of WIRE_SAMPLES to the server's "echo" method,
+                                      pretty-printed with \\u escapes, and say whether it came
+                                      back equal: {"step": "sample N", "same": bool, ...}
+
+The server also answers "wire_samples" (WIRE_SAMPLES as they are) and "same_as_samples"
+(whether its argument equals WIRE_SAMPLES), both on the JSON tree, never decoded, so that a
+client can be checked to send back exactly what it received.
 """
 import hashlib
 import json
@@ -64,6 +71,28 @@ class Request:
 class Response:
     result: object
     error: str = None
+
+
+# Values in forms a peer may send: the datetime variants (kept to the microsecond, offsets and
+# extra fields included), types dsock does not know, and text outside ASCII, which json.dumps
+# writes as \uXXXX escapes (surrogate pairs beyond the BMP).
+WIRE_SAMPLES = [
+    {"value": "2024-02-03T12:15:00.175104", "$type": "datetime"},
+    {"datetime": "2024-02-03T12:15:00.175104+02:00", "$type": "datetime"},
+    {"iso": "2024-02-03 12:15:00", "$type": "datetime"},
+    {"isoformat": "2024-02-03T12:15:00.000001Z", "$type": "datetime"},
+    {"timestamp": 1706962500.175104, "$type": "datetime"},
+    {"epoch": 1706962500, "$type": "datetime"},
+    {"value": "2024-02-03T12:15:00.100000", "tz": "Europe/Paris", "$type": "datetime"},
+    {"name": "gizmo", "parts": [{"size": 3, "$type": "Part"}], "note": None, "$type": "Widget"},
+    {"full_name": "J\u00e9r\u00f4me \u0141ukasz \u6771\u4eac \U0001f600",
+     "plain": {"a": [1, 2.5, True, None]}},
+]
+
+RAW_METHODS = {
+    "wire_samples": lambda: WIRE_SAMPLES,
+    "same_as_samples": lambda value: value == WIRE_SAMPLES,
+}
 
 
 # --- presentation ------------------------------------------------------------------------
@@ -225,7 +254,13 @@ def handle(conn, service):
     with conn:
         conn.settimeout(30)
         try:
-            request = deserialize(recv_frame(conn))
+            tree = json.loads(recv_frame(conn))
+            raw = RAW_METHODS.get(tree.get("name")) if isinstance(tree, dict) else None
+            if raw is not None:
+                response = {"result": raw(*tree["args"]), "error": None, "$type": "Response"}
+                send_frame(conn, json.dumps(response, indent=2))
+                return
+            request = from_ast(tree)
             try:
                 response = Response(service.call(request), None)
             except Exception as e:  # the course's servers send the error's arguments as text
@@ -310,6 +345,14 @@ def call_raw(host, port, name, args, metadata_ast):
         return json.loads(recv_frame(conn))
 
 
+def run_wire(host, port):
+    for i, sample in enumerate(WIRE_SAMPLES):
+        response = call_raw(host, port, "echo", [sample], None)
+        print(json.dumps({"step": f"sample {i}", "result": response["result"],
+                          "error": response["error"], "type": response.get("$type"),
+                          "same": response["result"] == sample}), flush=True)
+
+
 def main(argv):
     if argv[0] == "serve":
         serve(argv[1], "--secure" in argv[2:])
@@ -317,6 +360,8 @@ def main(argv):
         run_client(argv[1], int(argv[2]))
     elif argv[0] == "secure":
         run_secure(argv[1], int(argv[2]))
+    elif argv[0] == "wire":
+        run_wire(argv[1], int(argv[2]))
     else:
         raise SystemExit(__doc__)
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import type { TypeRegistry } from '../../src/index.js';
 import {
   DateTime,
+  InvalidArgumentError,
   ProtocolError,
   RawJson,
   Request,
@@ -120,7 +121,7 @@ describe('tagged-JSON presentation', () => {
       text,
       '{"name":"validate_token","args":[{\n  "signature": "ab",\n  "n": 1.50,\n  "$type": "Token"\n},"\\u0000rawjson:0"],"metadata":null,"$type":"Request"}',
     );
-    assert.throws(() => new RawJson('{"a":'), SyntaxError);
+    assert.throws(() => new RawJson('{"a":'), InvalidArgumentError);
   });
 
   it('refuses what it cannot write, naming it', () => {

@@ -17,11 +17,20 @@ export interface ClientParams {
   levels: readonly number[];
   warmup: number;
   calls: number;
+  /**
+   * The longest a level's timed calls may take, in seconds (its warm-up: a quarter of it):
+   * past it no further call starts, and the level is measured over the calls made. A contender
+   * far slower than the others, or a machine far busier than usual, then still gives figures
+   * within the trial's time limit.
+   */
+  levelSeconds: number;
 }
 
 /** What the client measured at one level of calls in flight. */
 export interface LevelResult {
   inFlight: number;
+  /** The timed calls made (fewer than asked when the level ran out of time). */
+  calls: number;
   rate: number;
   p50: number;
   p99: number;
@@ -32,44 +41,50 @@ export interface ClientResult extends PeerMessage {
 }
 
 /** One call: resolves with a + b. */
-type Call = (a: number, b: number) => Promise<number>;
+export type Call = (a: number, b: number) => Promise<number>;
 
 /**
- * Makes `count` calls, `inFlight` at a time, each timed; returns the nanoseconds of each and
- * the wall time of them all.
+ * Makes `count` calls, `inFlight` at a time, each timed, starting none after `seconds`;
+ * returns the nanoseconds of each call made and the wall time of them all.
  */
-async function drive(call: Call, inFlight: number, count: number) {
+async function drive(call: Call, inFlight: number, count: number, seconds: number) {
   const samples = new Float64Array(count);
   let next = 0;
+  let done = 0;
   const started = process.hrtime.bigint();
+  const last = started + BigInt(Math.round(seconds * 1e9));
   const worker = async (): Promise<void> => {
     while (next < count) {
-      const at = next++;
       const start = process.hrtime.bigint();
+      if (start > last) break;
+      const at = next++;
       const sum = await call(at, 1);
       samples[at] = Number(process.hrtime.bigint() - start);
+      done++;
       if (sum !== at + 1) throw new Error(`add(${at}, 1) returned ${sum}`);
     }
   };
   await Promise.all(Array.from({ length: inFlight }, worker));
-  return { samples, ns: Number(process.hrtime.bigint() - started) };
+  // Calls are numbered as they start and all that started have finished: 0..next-1.
+  return { samples: samples.subarray(0, done), ns: Number(process.hrtime.bigint() - started) };
 }
 
 /** The client side common to every contender: each level, warm-up, then the timed calls. */
-async function clientSide(
+export async function clientSide(
   context: PeerContext<ClientParams>,
   call: (inFlight: number) => Call,
 ): Promise<void> {
-  const { levels, warmup, calls } = context.params;
+  const { levels, warmup, calls, levelSeconds } = context.params;
   const results: LevelResult[] = [];
   for (const inFlight of levels) {
     const caller = call(inFlight);
-    await drive(caller, inFlight, warmup);
-    const { samples, ns } = await drive(caller, inFlight, calls);
+    await drive(caller, inFlight, warmup, levelSeconds / 4);
+    const { samples, ns } = await drive(caller, inFlight, calls, levelSeconds);
     const micros = Array.from(samples, (value) => value / 1000).sort((a, b) => a - b);
     results.push({
       inFlight,
-      rate: calls / (ns / 1e9),
+      calls: samples.length,
+      rate: samples.length / (ns / 1e9),
       p50: percentileOfSorted(micros, 50),
       p99: percentileOfSorted(micros, 99),
     });

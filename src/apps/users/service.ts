@@ -4,6 +4,8 @@
  * to a valid, unexpired token of an ADMIN carried in the request's metadata.
  */
 import type { EndpointLike } from '../../endpoint/endpoint.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { checkOptionalFlag, checkOptionsObject } from '../../internal/validate.js';
 import type { CallContext } from '../../rpc/methods.js';
 import { RpcServer, type RpcServerOptions } from '../../rpc/server.js';
 import { TimeDelta } from '../../rpc/time-types.js';
@@ -111,7 +113,9 @@ function authorizeAdmin(metadata: unknown, auth: Authenticator): void {
 }
 
 /**
- * Listens on `local` and serves the users service (the secure variant with `secure`).
+ * Listens on `local` and serves the users service (the secure variant with `secure`). Rejects
+ * as {@link RpcServer.listen} does, and with {@link InvalidArgumentError} for an unusable
+ * `secure`, `secret` or `maxUsers`.
  *
  * @example
  * ```ts
@@ -140,10 +144,20 @@ export async function serveUsers(
   local: EndpointLike,
   options: UsersServerOptions = {},
 ): Promise<RpcServer> {
+  checkOptionsObject(options, '{ secure: true }');
+  const secure = checkOptionalFlag('secure', options.secure) === true;
+  if (options.secret !== undefined && !(options.secret instanceof Uint8Array)) {
+    throw new InvalidArgumentError('secret', 'a Buffer of key bytes', options.secret);
+  }
+  if (options.secret?.length === 0) {
+    throw new InvalidArgumentError('secret', 'a Buffer of at least one byte', options.secret, {
+      message: 'secret must be a Buffer of at least one byte, got an empty one',
+    });
+  }
   const registry = options.registry ?? usersRegistry();
   const users = new UserDatabase({ maxUsers: options.maxUsers });
   const auth = new Authenticator(users, registry, options.secret);
   const server = await RpcServer.listen(local, { ...options, registry });
-  addUsersMethods(server, users, auth, options.secure === true);
+  addUsersMethods(server, users, auth, secure);
   return server;
 }

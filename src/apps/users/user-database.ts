@@ -1,3 +1,4 @@
+import { checkInteger } from '../../internal/validate.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { Credentials } from './types.js';
 import { User } from './types.js';
@@ -42,10 +43,12 @@ export class UserDatabase {
   #count = 0;
 
   constructor(options: UserDatabaseOptions = {}) {
-    const max = options.maxUsers ?? DEFAULT_MAX_USERS;
-    if (!Number.isInteger(max) || max < 1)
-      throw new RangeError('maxUsers must be a positive integer');
-    this.#maxUsers = max;
+    this.#maxUsers = checkInteger(
+      'maxUsers',
+      options.maxUsers ?? DEFAULT_MAX_USERS,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    );
   }
 
   /** Users held. */
