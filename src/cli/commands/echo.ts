@@ -83,6 +83,8 @@ class RefusalReport {
           ? `out of file descriptors (${code}): raise the limit (ulimit -n) or lower --max-connections`
           : `the system failed to accept it (${refusal.error?.message ?? 'unknown error'})`;
       }
+      case 'tls handshake failed':
+        return refusal.error?.message ?? 'a TLS handshake failed';
     }
   }
 }
