@@ -94,6 +94,13 @@ export {
   type TlsSession,
 } from './stream/index.js';
 export {
+  DEFAULT_PSK_MAX_SENDERS,
+  generatePsk,
+  type PskOptions,
+  type PskStats,
+} from './psk/index.js';
+export { SealedDatagramSocket, type SealedDatagramSocketOptions } from './apps/sealed-datagram.js';
+export {
   createSelfSignedCertificate,
   type CertificateAndKey,
   type SelfSignedOptions,
