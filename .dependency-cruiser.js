@@ -5,7 +5,7 @@
 //   0  src/errors.ts                      imports nothing of dsock
 //   1  src/endpoint                       addresses, parsing and formatting
 //   2  src/internal                       helpers shared by the layers above (validation, deadlines)
-//   3  src/datagram, src/stream           the socket layers, side by side
+//   3  src/datagram, src/stream, src/psk  the socket layers and datagram sealing, side by side
 //   4  src/framing, src/reliable, src/chaos, src/discovery, src/trace
 //                                         protocols on the sockets, side by side
 //   5  src/rpc                            remote calls, on framed streams
@@ -16,7 +16,7 @@ const layers = [
   ['^src/errors\\.ts$'],
   ['^src/endpoint/'],
   ['^src/internal/'],
-  ['^src/datagram/', '^src/stream/'],
+  ['^src/datagram/', '^src/stream/', '^src/psk/'],
   ['^src/framing/', '^src/reliable/', '^src/chaos/', '^src/discovery/', '^src/trace/'],
   ['^src/rpc/'],
   ['^src/apps/'],

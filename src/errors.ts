@@ -39,6 +39,8 @@ export type SocketErrorCode =
   | 'ERR_PROTOCOL'
   | 'ERR_PEER_UNREACHABLE'
   | 'ERR_RPC_REMOTE'
+  | 'ERR_TLS_CERTIFICATE'
+  | 'ERR_TLS_HANDSHAKE'
   | 'ABORT_ERR'
   | 'ETIMEDOUT'
   | 'ECONNREFUSED'
@@ -381,6 +383,67 @@ export class NameResolutionError extends SocketError {
   constructor(message: string, hostname: string, options: SocketErrorOptions = {}) {
     super(message, 'ENOTFOUND', options);
     this.hostname = hostname;
+  }
+}
+
+/**
+ * Why a TLS peer's certificate was refused: `'self-signed'` (signed by itself and not given as
+ * trusted: pass it as `ca`), `'unknown CA'` (signed by an authority not trusted here),
+ * `'expired'`, `'not yet valid'`, `'wrong name'` (valid, but not for the name connected to),
+ * `'revoked'`, `'no certificate'` (the peer sent none), or `'invalid'` (anything else the
+ * verification refused: see the error's `cause`).
+ */
+export type CertificateProblem =
+  | 'self-signed'
+  | 'unknown CA'
+  | 'expired'
+  | 'not yet valid'
+  | 'wrong name'
+  | 'revoked'
+  | 'no certificate'
+  | 'invalid';
+
+/**
+ * A TLS connection was refused because the peer's certificate did not verify. `problem` says
+ * why; `cause` is Node's error (its `code`, such as `DEPTH_ZERO_SELF_SIGNED_CERT`).
+ *
+ * @example
+ * ```ts
+ * import { CertificateError, createSelfSignedCertificate, StreamServer, StreamSocket } from 'dsock';
+ *
+ * const { cert, key } = await createSelfSignedCertificate({ hosts: ['localhost'] });
+ * await using server = await StreamServer.listen('127.0.0.1:0', { tls: { cert, key } });
+ * try {
+ *   // No `ca`: the server's self-signed certificate is not trusted.
+ *   await StreamSocket.connect(server.localEndpoint, { tls: { servername: 'localhost' }, timeout: 5000 });
+ * } catch (error) {
+ *   if (!(error instanceof CertificateError)) throw error;
+ *   console.log(error.problem); // self-signed
+ * }
+ * ```
+ */
+export class CertificateError extends SocketError {
+  override readonly name = 'CertificateError';
+  declare readonly code: 'ERR_TLS_CERTIFICATE';
+  /** Why the certificate was refused. */
+  readonly problem: CertificateProblem;
+
+  constructor(message: string, problem: CertificateProblem, options: SocketErrorOptions = {}) {
+    super(message, 'ERR_TLS_CERTIFICATE', options);
+    this.problem = problem;
+  }
+}
+
+/**
+ * A TLS handshake failed for a reason other than the certificate: no protocol version or
+ * cipher in common, no ALPN protocol in common, a peer that does not speak TLS, or one that
+ * stalled past the handshake timeout.
+ */
+export class TlsHandshakeError extends SocketError {
+  override readonly name = 'TlsHandshakeError';
+  declare readonly code: 'ERR_TLS_HANDSHAKE';
+  constructor(message: string, options: SocketErrorOptions = {}) {
+    super(message, 'ERR_TLS_HANDSHAKE', options);
   }
 }
 

@@ -33,6 +33,7 @@ export {
   AbortError,
   AddressInUseError,
   AddressNotAvailableError,
+  CertificateError,
   ConnectionRefusedError,
   ConnectionResetError,
   FrameTooLargeError,
@@ -49,6 +50,8 @@ export {
   SocketClosedError,
   SocketError,
   TimeoutError,
+  TlsHandshakeError,
+  type CertificateProblem,
   type EndpointPart,
   type InvalidArgumentErrorOptions,
   type SocketErrorCode,
@@ -84,7 +87,24 @@ export {
   type ShutdownHow,
   type StreamServerStats,
   type StreamSocketOptions,
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+  type TlsConnectOptions,
+  type TlsListenOptions,
+  type TlsMaterial,
+  type TlsSession,
 } from './stream/index.js';
+export {
+  DEFAULT_PSK_MAX_SENDERS,
+  generatePsk,
+  type PskOptions,
+  type PskStats,
+} from './psk/index.js';
+export { SealedDatagramSocket, type SealedDatagramSocketOptions } from './apps/sealed-datagram.js';
+export {
+  createSelfSignedCertificate,
+  type CertificateAndKey,
+  type SelfSignedOptions,
+} from './apps/tls-cert.js';
 export {
   DEFAULT_MAX_MESSAGE_SIZE,
   DEFAULT_PARTIAL_FRAME_TIMEOUT,

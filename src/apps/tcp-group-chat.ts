@@ -2,6 +2,7 @@ import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { MessageTooLargeError, SocketError } from '../errors.js';
 import { StreamServer } from '../stream/stream-server.js';
 import { StreamSocket } from '../stream/stream-socket.js';
+import type { TlsConnectOptions } from '../stream/tls-options.js';
 import { checkChatLimit } from './peer-queue.js';
 import { TcpChatConnection, type StreamChatEvent, type TcpChatOptions } from './tcp-chat.js';
 
@@ -48,6 +49,11 @@ export interface TcpGroupChatOptions extends TcpChatOptions {
    * gives up while the chat runs. `false`: each peer is tried once (default: on).
    */
   reconnect?: BackoffOptions | false;
+  /**
+   * Connect to peers over TLS with these options (the listening side's TLS is the server's,
+   * given in `listen`).
+   */
+  tls?: TlsConnectOptions;
 }
 
 /** A peer this member connects to, and keeps connected to while it is wanted. */
@@ -82,6 +88,7 @@ export class TcpGroupChat {
   readonly #leaving = new AbortController();
   readonly #connectionOptions: TcpChatOptions;
   readonly #connectTimeout: number;
+  readonly #tls: TlsConnectOptions | undefined;
   readonly #reconnect: ResolvedBackoffOptions | undefined;
   #closing: Promise<void> | undefined;
 
@@ -93,8 +100,10 @@ export class TcpGroupChat {
     reconnect: ResolvedBackoffOptions | undefined,
     onEvent: (event: GroupChatEvent) => void,
     connectionOptions: TcpChatOptions,
+    tls: TlsConnectOptions | undefined,
   ) {
     this.#server = server;
+    this.#tls = tls;
     this.#onEvent = onEvent;
     this.#connectionOptions = connectionOptions;
     this.#connectTimeout = connectTimeout;
@@ -125,11 +134,20 @@ export class TcpGroupChat {
       options.listen instanceof StreamServer
         ? options.listen
         : await StreamServer.listen(options.listen);
-    return new TcpGroupChat(server, name, options.peers ?? [], connectTimeout, reconnect, onEvent, {
-      maxQueuedBytes: options.maxQueuedBytes,
-      stallTimeout: options.stallTimeout,
-      closeTimeout: options.closeTimeout,
-    });
+    return new TcpGroupChat(
+      server,
+      name,
+      options.peers ?? [],
+      connectTimeout,
+      reconnect,
+      onEvent,
+      {
+        maxQueuedBytes: options.maxQueuedBytes,
+        stallTimeout: options.stallTimeout,
+        closeTimeout: options.closeTimeout,
+      },
+      options.tls,
+    );
   }
 
   /** The endpoint other members connect to. */
@@ -254,6 +272,7 @@ export class TcpGroupChat {
         timeout: this.#connectTimeout,
         signal,
         noDelay: true,
+        ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
       });
       return this.#adopt(socket, true, reconnected);
     } catch (error) {

@@ -10,6 +10,7 @@ import { chatUdpCommand } from './commands/chat-udp.js';
 import { chaosUdpCommand } from './commands/chaos.js';
 import { echoClientCommand, echoServerCommand } from './commands/echo.js';
 import { ipsCommand } from './commands/ips.js';
+import { keygenCommand, tlsCertCommand } from './commands/keys.js';
 import { rpcCallCommand } from './commands/rpc.js';
 import { rpcUsersClientCommand, rpcUsersServerCommand } from './commands/rpc-users.js';
 import { sinkUdpCommand, streamUdpCommand } from './commands/stream-sink.js';
@@ -36,6 +37,8 @@ const COMMANDS: Command[] = [
   rpcUsersServerCommand,
   rpcUsersClientCommand,
   rpcCallCommand,
+  tlsCertCommand,
+  keygenCommand,
 ];
 
 function helpText(): string {

@@ -2,9 +2,10 @@ import type { DatagramSocketOptions } from '../datagram/options.js';
 import { checkInteger, checkOptionsObject } from '../internal/validate.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { DATA_HEADER_SIZE } from './wire.js';
+import type { PskOptions } from '../psk/sealer.js';
 
 /** Options of {@link ReliableDatagramSocket.bind}; the UDP socket's options apply too. */
-export interface ReliableSocketOptions extends DatagramSocketOptions {
+export interface ReliableSocketOptions extends DatagramSocketOptions, PskOptions {
   /** The most payload bytes in one DATA segment (default 1200, so datagrams fit a common MTU). */
   fragmentSize?: number;
   /** The largest message sent or accepted, in bytes (default 1 MiB). */

@@ -21,6 +21,8 @@ import type { Peer } from './peer.js';
 import { peerKey } from './peer.js';
 import { resolvePeer } from './peer-address.js';
 import { ReliableCore } from './reliable-core.js';
+import { type PskSealer, type PskStats, sealerFor } from '../psk/sealer.js';
+import { sealedWire, withKeyHint } from './psk-wire.js';
 
 const NO_WAIT: WaitOptions = {};
 
@@ -57,10 +59,16 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
   readonly #core: ReliableCore;
   readonly #local: Endpoint;
   readonly #recvWhat: string;
+  readonly #sealer: PskSealer | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(socket: Socket, family: AddressFamily, settings: ReliableSettings) {
+  private constructor(
+    socket: Socket,
+    family: AddressFamily,
+    settings: ReliableSettings,
+    sealer: PskSealer | undefined,
+  ) {
     this.#socket = socket;
     this.#family = family;
     this.#settings = settings;
@@ -74,7 +82,9 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
       () => this.#core.onRoom(),
     );
     const onError = (): void => void this.#counters.socketErrors++;
-    this.#core = new ReliableCore(socket, settings, this.#counters, this.#deliveries, onError);
+    this.#sealer = sealer;
+    const wire = sealer === undefined ? socket : sealedWire(socket, sealer);
+    this.#core = new ReliableCore(wire, settings, this.#counters, this.#deliveries, onError);
     // Errors the system reports on a UDP socket (an ICMP report, a send that failed) concern
     // one datagram; retransmission covers them.
     socket.on('error', onError);
@@ -91,12 +101,13 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
     options: ReliableSocketOptions = {},
   ): Promise<ReliableDatagramSocket> {
     const settings = checkReliableOptions(options);
+    const sealer = sealerFor(options);
     const bound = await bindSocket(local, {
       ...options,
       kernelReceiveBufferSize: options.kernelReceiveBufferSize ?? DEFAULT_SOCKET_BUFFER,
       kernelSendBufferSize: options.kernelSendBufferSize ?? DEFAULT_SOCKET_BUFFER,
     });
-    return new ReliableDatagramSocket(bound.socket, bound.family, settings);
+    return new ReliableDatagramSocket(bound.socket, bound.family, settings, sealer);
   }
 
   /** The local address and port the socket is bound to. */
@@ -127,6 +138,11 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
   /** A snapshot of the socket's counters. */
   get stats(): ReliableStats {
     return this.#counters.snapshot();
+  }
+
+  /** The counters of sealed datagrams (with the `psk` option), else undefined. */
+  get pskStats(): PskStats | undefined {
+    return this.#sealer?.stats;
   }
 
   /** The sending state towards `peer` (round trip, windows), or undefined when there is none. */
@@ -176,11 +192,14 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const length = payload.length;
-    if (!(target instanceof Promise)) return this.#core.send(target, payload).then(() => length);
-    return target.then((resolved) => {
-      if (this.#closed) throw this.#closedError('sendTo');
-      return this.#core.send(resolved, payload).then(() => length);
-    });
+    const sending =
+      target instanceof Promise
+        ? target.then((resolved) => {
+            if (this.#closed) throw this.#closedError('sendTo');
+            return this.#core.send(resolved, payload).then(() => length);
+          })
+        : this.#core.send(target, payload).then(() => length);
+    return this.#sealer === undefined ? sending : withKeyHint(sending);
   }
 
   /**

@@ -1,4 +1,5 @@
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
+import type { TlsConnectOptions } from '../stream/tls-options.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { toEndpoint } from '../endpoint/parse.js';
 import {
@@ -55,6 +56,8 @@ export interface RpcClientOptions extends RpcWireOptions {
    * limit), on a multiplexed connection (one call per connection is bounded by its timeout).
    */
   partialFrameTimeout?: number;
+  /** Connect over TLS with these options (`true`: the defaults); see {@link ConnectOptions.tls}. */
+  tls?: boolean | TlsConnectOptions;
 }
 
 /**
@@ -95,6 +98,7 @@ export class RpcClient {
   readonly #timeout: number;
   readonly #family: AddressFamily | undefined;
   readonly #partialFrameTimeout: number;
+  readonly #tls: boolean | TlsConnectOptions | undefined;
   readonly #open = new Set<MessageStream>();
   #shared: MultiplexedConnection | undefined;
   #connecting: Promise<MultiplexedConnection> | undefined;
@@ -117,6 +121,7 @@ export class RpcClient {
     if (invalid) throw invalid;
     this.#timeout = options.timeout ?? DEFAULT_CALL_TIMEOUT;
     this.#family = family;
+    this.#tls = options.tls;
     this.#partialFrameTimeout = integerOption(
       'partialFrameTimeout',
       options.partialFrameTimeout,
@@ -235,6 +240,7 @@ export class RpcClient {
       maxMessageSize: this.#wire.maxMessageSize,
       partialFrameTimeout: this.#partialFrameTimeout,
       family: this.#family,
+      ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
       ...wait,
     });
   }

@@ -37,6 +37,7 @@ export interface RpcServerOptions
       | 'acceptQueueLimit'
       | 'onRefused'
       | 'receiveBufferLimit'
+      | 'tls'
     > {
   /**
    * Milliseconds a connection may stay idle, nothing received and nothing sent, before the
@@ -183,6 +184,7 @@ export class RpcServer {
       acceptQueueLimit: options.acceptQueueLimit,
       onRefused: options.onRefused,
       receiveBufferLimit: options.receiveBufferLimit,
+      tls: options.tls,
       idleTimeout: integerOption(
         'idleTimeout',
         options.idleTimeout,

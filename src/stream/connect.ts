@@ -18,6 +18,8 @@ import {
   checkOptionalFlag,
 } from '../internal/validate.js';
 import { checkReceiveBufferLimit, type StreamSocketOptions } from './options.js';
+import { startClientTls } from './tls-handshake.js';
+import { checkTlsConnectOptions, type TlsConnectOptions } from './tls-options.js';
 
 const ignore = (): void => undefined;
 
@@ -38,6 +40,12 @@ export interface ConnectOptions extends WaitOptions, StreamSocketOptions {
    * and the addresses a host name resolves to.
    */
   family?: AddressFamily;
+  /**
+   * Speak TLS over the connection (`true` for the defaults): the handshake is part of the
+   * connect, bounded by `timeout` and the handshake timeout, and a server whose certificate
+   * does not verify is refused with {@link CertificateError}.
+   */
+  tls?: boolean | TlsConnectOptions;
 }
 
 /**
@@ -67,6 +75,8 @@ export async function openConnection(
   const limit = checkReceiveBufferLimit(options.receiveBufferLimit);
   const noDelay = checkOptionalFlag('noDelay', options.noDelay);
   const keepAlive = options.keepAlive;
+  const tls = checkTlsConnectOptions(options.tls);
+  const started = performance.now();
   if (typeof keepAlive === 'number') checkInteger('keepAlive', keepAlive, 0, MAX_KEEP_ALIVE_DELAY);
   else checkOptionalFlag('keepAlive', keepAlive);
   const endpoint = toEndpoint(remote, { host: LOOPBACK_ADDRESS[family ?? 'IPv4'] });
@@ -131,7 +141,16 @@ export async function openConnection(
   if (keepAlive !== undefined && keepAlive !== false) {
     socket.setKeepAlive(true, keepAlive === true ? 0 : keepAliveDelay(keepAlive));
   }
-  return { socket, receiveBufferLimit: limit };
+  if (tls === undefined) return { socket, receiveBufferLimit: limit };
+  const left =
+    options.timeout === undefined || options.timeout === Infinity
+      ? undefined
+      : Math.max(1, options.timeout - (performance.now() - started));
+  const secure = await startClientTls(socket, tls, endpoint, {
+    timeout: left,
+    signal: options.signal,
+  });
+  return { socket: secure, receiveBufferLimit: limit };
 }
 
 /**

@@ -15,3 +15,10 @@ export {
   type StreamServerStats,
 } from './stream-server.js';
 export { DEFAULT_RECEIVE_BUFFER_LIMIT } from './options.js';
+export {
+  DEFAULT_TLS_HANDSHAKE_TIMEOUT,
+  type TlsConnectOptions,
+  type TlsListenOptions,
+  type TlsMaterial,
+  type TlsSession,
+} from './tls-options.js';

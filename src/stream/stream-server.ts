@@ -22,6 +22,8 @@ import {
 } from '../internal/validate.js';
 import { checkReceiveBufferLimit, type StreamSocketOptions } from './options.js';
 import { StreamSocket } from './stream-socket.js';
+import { createTlsServer, watchTlsServer } from './tls-handshake.js';
+import { checkTlsListenOptions, type TlsListenOptions } from './tls-options.js';
 
 /** How many connections wait for {@link StreamServer.accept} unless told otherwise. */
 export const DEFAULT_ACCEPT_QUEUE_LIMIT = 128;
@@ -46,7 +48,9 @@ export type RefusalReason =
    * unseen by the server. Found by a check once a second while listening, and reported once
    * per check that finds it (so `remote` is undefined).
    */
-  | 'out of file descriptors';
+  | 'out of file descriptors'
+  /** A TLS connection's handshake failed or timed out (see `error`: its certificate, say). */
+  | 'tls handshake failed';
 
 /** A connection a {@link StreamServer} turned away, as {@link ListenOptions.onRefused} gets it. */
 export interface ConnectionRefusal {
@@ -74,6 +78,8 @@ export interface StreamServerStats {
    * the seconds during which arriving connections were shed unseen.
    */
   descriptorShortages: number;
+  /** TLS connections whose handshake failed or timed out (none without TLS). */
+  tlsHandshakeFailures: number;
 }
 
 /** Options of {@link StreamServer.listen}. */
@@ -124,6 +130,13 @@ export interface ListenOptions extends StreamSocketOptions {
    * that refusals are never silent. Called synchronously from the event that refused it.
    */
   onRefused?: (refusal: ConnectionRefusal) => void;
+  /**
+   * Speak TLS: each connection completes its handshake before it is queued for
+   * {@link StreamServer.accept}; one whose handshake fails is closed, counted in
+   * {@link StreamServerStats.tlsHandshakeFailures} and reported to {@link onRefused}.
+   * Connections still in their handshake count towards {@link maxConnections}.
+   */
+  tls?: TlsListenOptions;
 }
 
 /**
@@ -163,6 +176,7 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
   #refused = 0;
   #acceptErrors = 0;
   #shortages = 0;
+  #handshakeFailures = 0;
   readonly #probe: NodeJS.Timeout;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -176,7 +190,21 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
     this.#idleTimeout = settings.idleTimeout;
     this.#onRefused = settings.onRefused;
     this.#acceptWhat = `accept on ${formatEndpoint(local)}`;
-    server.on('connection', (socket: Socket) => this.#onConnection(socket));
+    if (settings.tls) {
+      watchTlsServer(server, {
+        secure: (socket) => this.#onConnection(socket),
+        failed: (error, remote) => {
+          this.#handshakeFailures++;
+          this.#refuse('tls handshake failed', remote, error);
+        },
+        dropped: (remote) => {
+          this.#refused++;
+          this.#refuse('connection limit', remote, undefined);
+        },
+      });
+    } else {
+      server.on('connection', (socket: Socket) => this.#onConnection(socket));
+    }
     // Errors after listening come from accepting one connection (e.g. out of file descriptors):
     // that connection is lost, and the server goes on listening; the error is counted and
     // reported.
@@ -225,9 +253,13 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
         false,
       );
     }
+    const tls = checkTlsListenOptions(options.tls);
     const endpoint = toEndpoint(local, { host: ANY_ADDRESS[family ?? 'IPv4'] });
     checkHostFamily(endpoint.host, family, local);
-    const server = createServer({ allowHalfOpen: true, pauseOnConnect: true });
+    const server =
+      tls === undefined
+        ? createServer({ allowHalfOpen: true, pauseOnConnect: true })
+        : createTlsServer(tls, maxConnections);
     const netOptions: NetListenOptions = { host: endpoint.host, port: endpoint.port };
     if (backlog !== undefined) netOptions.backlog = backlog;
     if (ipv6Only !== undefined) netOptions.ipv6Only = ipv6Only;
@@ -255,6 +287,7 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
       maxConnections,
       idleTimeout,
       onRefused,
+      tls: tls !== undefined,
     });
   }
 
@@ -277,6 +310,7 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
       droppedQueueFull: this.#dropped,
       acceptErrors: this.#acceptErrors,
       descriptorShortages: this.#shortages,
+      tlsHandshakeFailures: this.#handshakeFailures,
     };
   }
 
@@ -397,4 +431,5 @@ interface ServerSettings {
   maxConnections: number;
   idleTimeout: number;
   onRefused: ((refusal: ConnectionRefusal) => void) | undefined;
+  tls: boolean;
 }

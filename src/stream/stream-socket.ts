@@ -28,6 +28,7 @@ import {
 } from '../internal/validate.js';
 import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
 import { onPressure, ReceiveBuffer } from './receive-buffer.js';
+import { tlsSessionOf, type TlsSession } from './tls-options.js';
 import {
   checkSendData,
   closedForSending,
@@ -191,6 +192,11 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   /** True once {@link close} has been called. */
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** What the TLS handshake negotiated (the peer's certificate too); undefined without TLS. */
+  get tls(): TlsSession | undefined {
+    return tlsSessionOf(this.#socket);
   }
 
   /**

@@ -16,6 +16,15 @@ import {
 import { runChatCommand, typeLines, type ChatTerminal } from '../chat-session.js';
 import { status } from '../terminal.js';
 import {
+  clientTls,
+  serverTls,
+  TLS_CLIENT_HELP,
+  TLS_CLIENT_OPTIONS,
+  TLS_PEER_OPTIONS,
+  TLS_SERVER_HELP,
+  TLS_SERVER_OPTIONS,
+} from '../secure-options.js';
+import {
   checkDiscoverOptions,
   DISCOVER_HELP,
   DISCOVER_OPTIONS,
@@ -55,6 +64,7 @@ export const chatTcpServerCommand: Command = {
   words: ['chat', 'tcp', 'server'],
   summary: 'one-to-one chat: wait for a client',
   help: `Usage: dsock chat tcp server PORT [--name NAME] [--host HOST]
+                             [--tls --cert FILE --key FILE]
 
 Listens on PORT, accepts one client and chats with it: chat messages framed with a 2-byte
 big-endian length prefix, as the course's Python chat does. Ends when either side leaves; exits
@@ -64,6 +74,7 @@ Options:
   -n, --name NAME  the user name (asked for once listening, or read as the first line of
                    stdin, if left out)
   --host HOST      the local address to listen on (default 0.0.0.0)
+${TLS_SERVER_HELP}
 
 Example:
   dsock chat tcp server 8080 --name Alice
@@ -73,15 +84,17 @@ Example:
     const { values, positionals } = parseCommandLine(args, {
       ...NAME_OPTION,
       host: { type: 'string' },
+      ...TLS_SERVER_OPTIONS,
     });
     const port = portArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
+    const tls = serverTls(values);
     return runChatCommand(stringOption(values.name), async (terminal) => {
       // Listening first: a busy port is reported before anyone types a name.
-      const server = await StreamServer.listen({
-        host: stringOption(values.host) ?? '0.0.0.0',
-        port,
-      });
+      const server = await StreamServer.listen(
+        { host: stringOption(values.host) ?? '0.0.0.0', port },
+        tls === undefined ? {} : { tls },
+      );
       let socket: StreamSocket;
       let name: string | null;
       try {
@@ -103,7 +116,7 @@ Example:
 export const chatTcpClientCommand: Command = {
   words: ['chat', 'tcp', 'client'],
   summary: 'one-to-one chat: connect to a server',
-  help: `Usage: dsock chat tcp client HOST:PORT [--name NAME]
+  help: `Usage: dsock chat tcp client HOST:PORT [--name NAME] [--tls [--ca FILE] [--insecure]]
 
 Connects to a chat server at HOST:PORT and chats with it (2-byte length-prefixed chat messages).
 Ends when either side leaves; exits 1 if the connection cannot be made or fails.
@@ -111,15 +124,20 @@ Ends when either side leaves; exits 1 if the connection cannot be made or fails.
 Options:
   -n, --name NAME  the user name (asked for once connected, or read as the first line of
                    stdin, if left out)
+${TLS_CLIENT_HELP}
 
 Example:
   dsock chat tcp client 127.0.0.1:8080 --name Bob
   printf 'Bob\\nhi\\n' | dsock chat tcp client 127.0.0.1:8080
 `,
   run(args) {
-    const { values, positionals } = parseCommandLine(args, NAME_OPTION);
+    const { values, positionals } = parseCommandLine(args, {
+      ...NAME_OPTION,
+      ...TLS_CLIENT_OPTIONS,
+    });
     const server = endpointArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
+    const tls = clientTls(values);
     return runChatCommand(stringOption(values.name), async (terminal) => {
       let socket: StreamSocket;
       try {
@@ -127,6 +145,7 @@ Example:
           timeout: 10_000,
           noDelay: true,
           signal: terminal.signal,
+          ...(tls !== undefined ? { tls } : {}),
         });
       } catch (error) {
         if (error instanceof AbortError) return;
@@ -176,6 +195,7 @@ export const chatTcpGroupCommand: Command = {
   summary: 'group chat over stream sockets: listen and connect to peers',
   help: `Usage: dsock chat tcp group PORT [PEER...] [--name NAME] [--host HOST]
                             [--discover [--room NAME]]
+                            [--tls --cert FILE --key FILE [--ca FILE] [--insecure]]
 
 Joins a group chat over TCP: listens on PORT for members that join, connects to each PEER
 given, and sends every typed line to every member connected so far, whichever side connected.
@@ -198,6 +218,10 @@ Options:
                    stdin, if left out)
   --host HOST      the local address to listen on (default 0.0.0.0)
 ${DISCOVER_HELP}
+${TLS_SERVER_HELP}
+  --ca FILE      trust the authorities (or self-signed certificates) in FILE, PEM, for the
+                 members connected to (default: the system's)
+  --insecure     with --tls, accept any member's certificate (encrypted, not authenticated)
 
 Example:
   dsock chat tcp group 9001 --name Alice
@@ -209,7 +233,10 @@ Example:
       ...NAME_OPTION,
       host: { type: 'string' },
       ...DISCOVER_OPTIONS,
+      ...TLS_PEER_OPTIONS,
     });
+    const serving = serverTls(values);
+    const connecting = clientTls(values);
     const [portText, ...peerTexts] = positionals;
     const port = portArgument(portText);
     const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
@@ -218,10 +245,10 @@ Example:
       stringOption(values.name),
       async ({ input, signal, askName, display }) => {
         // Listening first: a busy port is reported before anyone types a name.
-        const server = await StreamServer.listen({
-          host: stringOption(values.host) ?? '0.0.0.0',
-          port,
-        });
+        const server = await StreamServer.listen(
+          { host: stringOption(values.host) ?? '0.0.0.0', port },
+          serving === undefined ? {} : { tls: serving },
+        );
         const name = await askName().catch(async (error: unknown) => {
           await server.close();
           throw error;
@@ -230,7 +257,11 @@ Example:
           await server.close();
           return;
         }
-        const chat = await TcpGroupChat.start(name, { listen: server, peers }, display.show);
+        const chat = await TcpGroupChat.start(
+          name,
+          { listen: server, peers, ...(connecting !== undefined ? { tls: connecting } : {}) },
+          display.show,
+        );
         status(`# ${name} in the group on ${formatEndpoint(chat.localEndpoint)}`);
         let discovery: Discovery | undefined;
         try {

@@ -24,6 +24,8 @@ import {
 import { runChatCommand, typeLines } from '../chat-session.js';
 import { status } from '../terminal.js';
 import { RELIABLE_HELP, RELIABLE_OPTION, type CommandTransport } from '../transport.js';
+import { PSK_HELP, PSK_OPTION, pskOption } from '../secure-options.js';
+import { SealedDatagramSocket } from '../../apps/sealed-datagram.js';
 import { UsageError } from '../usage-error.js';
 
 /**
@@ -41,14 +43,18 @@ async function bindChat(
   host: string | undefined,
   port: number,
   reliable: boolean,
+  psk: Uint8Array | undefined,
 ): Promise<CommandTransport> {
+  const keyed = psk === undefined ? {} : { psk };
   const bind = (on: string, ipv6Only?: false): Promise<CommandTransport> =>
     reliable
       ? ReliableDatagramSocket.bind(
           { host: on, port },
-          { closeTimeout: RELIABLE_CLOSE_TIMEOUT_MS, ipv6Only },
+          { closeTimeout: RELIABLE_CLOSE_TIMEOUT_MS, ipv6Only, ...keyed },
         )
-      : DatagramSocket.bind({ host: on, port }, { ipv6Only });
+      : psk !== undefined
+        ? SealedDatagramSocket.bind({ host: on, port }, { ipv6Only, psk })
+        : DatagramSocket.bind({ host: on, port }, { ipv6Only });
   if (host !== undefined) return bind(host);
   try {
     return await bind('::', false);
@@ -62,7 +68,8 @@ export const chatUdpCommand: Command = {
   words: ['chat', 'udp'],
   summary: 'peer-to-peer group chat over one datagram socket',
   help: `Usage: dsock chat udp PORT [PEER...] [--name NAME] [--host HOST] [--max-peers N]
-                     [--peer-expiry SECONDS] [--reliable] [--discover [--room NAME]]
+                     [--peer-expiry SECONDS] [--reliable] [--psk FILE]
+                     [--discover [--room NAME]]
 
 Group chat over UDP, wire-compatible with the course's Python peers. Binds PORT (0: any free
 port), sends each typed line as a chat message to every known peer, and prints what arrives.
@@ -87,6 +94,7 @@ Options:
   --max-peers N         the most peers known at once (default 256)
   --peer-expiry SECONDS how long a peer that joined by sending may stay silent (default 600)
 ${RELIABLE_HELP}
+${PSK_HELP}
 ${DISCOVER_HELP}
 
 Example:
@@ -101,8 +109,10 @@ Example:
       'max-peers': { type: 'string' },
       'peer-expiry': { type: 'string' },
       ...RELIABLE_OPTION,
+      ...PSK_OPTION,
       ...DISCOVER_OPTIONS,
     });
+    const psk = pskOption(values);
     const [portText, ...peerTexts] = positionals;
     const port = portArgument(portText);
     const peers = peerTexts.map((text) => endpointArgument(text, 'PEER'));
@@ -122,7 +132,7 @@ Example:
       stringOption(values.name),
       async ({ input, signal, askName, display }) => {
         // Bound first: a busy port is reported before anyone types a name.
-        const socket = await bindChat(host, port, reliable);
+        const socket = await bindChat(host, port, reliable, psk);
         const local = socket.localEndpoint;
         const dualStack = local.host === '::';
         let chat: UdpChatPeer | undefined;
@@ -180,7 +190,8 @@ Example:
         if (silent.length > 0) {
           throw new SocketError(
             `${silent.join(', ')} stopped acknowledging: what was said may not have reached ` +
-              (silent.length === 1 ? 'it' : 'them'),
+              (silent.length === 1 ? 'it' : 'them') +
+              (psk === undefined ? '' : ' (do both sides use the same --psk?)'),
             'ETIMEDOUT',
           );
         }

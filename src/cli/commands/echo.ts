@@ -17,6 +17,14 @@ import {
   noArgumentsAfter,
 } from '../args.js';
 import { receivedOutput, status, terminationSignal } from '../terminal.js';
+import {
+  clientTls,
+  serverTls,
+  TLS_CLIENT_HELP,
+  TLS_CLIENT_OPTIONS,
+  TLS_SERVER_HELP,
+  TLS_SERVER_OPTIONS,
+} from '../secure-options.js';
 
 /** The echo server's idle timeout unless told otherwise, in seconds. */
 const DEFAULT_IDLE_SECONDS = 300;
@@ -83,6 +91,8 @@ class RefusalReport {
           ? `out of file descriptors (${code}): raise the limit (ulimit -n) or lower --max-connections`
           : `the system failed to accept it (${refusal.error?.message ?? 'unknown error'})`;
       }
+      case 'tls handshake failed':
+        return refusal.error?.message ?? 'a TLS handshake failed';
     }
   }
 }
@@ -91,7 +101,7 @@ export const echoServerCommand: Command = {
   words: ['echo', 'server'],
   summary: 'echo every byte back to each client',
   help: `Usage: dsock echo server PORT [--once] [--host HOST] [--max-connections N]
-                        [--idle-timeout SECONDS] [--verbose]
+                        [--idle-timeout SECONDS] [--verbose] [--tls --cert FILE --key FILE]
 
 Listens on PORT and sends every byte each client sends back to it, many clients at once, until
 Ctrl+C. Logs a line to stderr when a client connects ("# 127.0.0.1:5555 connected") and when it
@@ -106,10 +116,12 @@ Options:
                             (default ${DEFAULT_MAX_CONNECTIONS})
   --idle-timeout SECONDS    close a client that sent and read nothing for SECONDS
                             (default ${DEFAULT_IDLE_SECONDS}; 0: never)
+${TLS_SERVER_HELP}
 
 Example:
   dsock echo server 7000
   dsock echo server 7000 --once
+  dsock echo server 7000 --tls --cert lab/cert.pem --key lab/key.pem
 `,
   async run(args) {
     const { values, positionals } = parseCommandLine(args, {
@@ -118,9 +130,11 @@ Example:
       host: { type: 'string' },
       'max-connections': { type: 'string' },
       'idle-timeout': { type: 'string' },
+      ...TLS_SERVER_OPTIONS,
     });
     const port = portArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
+    const tls = serverTls(values);
     const maxConnections =
       numberOption(values['max-connections'], 'max-connections', {
         min: 1,
@@ -137,6 +151,7 @@ Example:
         maxConnections,
         idleTimeout: Math.ceil(idleSeconds * 1000),
         onRefused: (refusal) => refusals.refused(refusal),
+        ...(tls !== undefined ? { tls } : {}),
       },
     );
     const termination = terminationSignal();
@@ -169,7 +184,7 @@ Example:
 export const echoClientCommand: Command = {
   words: ['echo', 'client'],
   summary: 'send stdin to an echo server and print the echo',
-  help: `Usage: dsock echo client HOST:PORT [--timeout SECONDS]
+  help: `Usage: dsock echo client HOST:PORT [--timeout SECONDS] [--tls [--ca FILE] [--insecure]]
 
 Sends stdin to the echo server at HOST:PORT and writes what comes back to stdout, byte for
 byte, sending and receiving at the same time. After the end of input it half-closes, waits for
@@ -181,16 +196,22 @@ Options:
   --timeout SECONDS   give up (exit 1) if connecting and the whole exchange take longer
                       (default: no limit once connected; connecting alone gives up after
                       ${CONNECT_SECONDS} s)
+${TLS_CLIENT_HELP}
 
 Example:
   echo hello | dsock echo client 127.0.0.1:7000
   dsock echo client 127.0.0.1:7000 < big.bin > copy.bin
   dsock echo client 127.0.0.1:7000 --timeout 5 < request.txt
+  echo hello | dsock echo client localhost:7000 --tls --ca lab/cert.pem
 `,
   async run(args) {
-    const { values, positionals } = parseCommandLine(args, { timeout: { type: 'string' } });
+    const { values, positionals } = parseCommandLine(args, {
+      timeout: { type: 'string' },
+      ...TLS_CLIENT_OPTIONS,
+    });
     const server = endpointArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
+    const tls = clientTls(values);
     const limit = numberOption(values.timeout, 'timeout', {
       min: 0.001,
       max: MAX_IDLE_SECONDS,
@@ -214,6 +235,7 @@ Example:
       socket = await StreamSocket.connect(server, {
         timeout: limit === undefined ? CONNECT_SECONDS * 1000 : Math.ceil(limit * 1000),
         signal: AbortSignal.any([termination.signal, timedOut.signal]),
+        ...(tls !== undefined ? { tls } : {}),
       });
     } catch (error) {
       termination.dispose();

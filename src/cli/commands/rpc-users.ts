@@ -19,6 +19,14 @@ import {
 import { status, terminationSignal } from '../terminal.js';
 import { UsageError } from '../usage-error.js';
 import {
+  clientTls,
+  serverTls,
+  TLS_CLIENT_HELP,
+  TLS_CLIENT_OPTIONS,
+  TLS_SERVER_HELP,
+  TLS_SERVER_OPTIONS,
+} from '../secure-options.js';
+import {
   callTimeout,
   DEFAULT_CALL_SECONDS,
   InputFileError,
@@ -33,6 +41,7 @@ export const rpcUsersServerCommand: Command = {
   summary: "serve the course's users service over RPC",
   help: `Usage: dsock rpc users server PORT [--host HOST] [--secure] [--max-connections N]
                              [--idle-timeout SECONDS] [--prefix 2|4]
+                             [--tls --cert FILE --key FILE]
 
 Serves the users service of the course's RPC lab on PORT until Ctrl+C: add_user, get_user,
 check_password, authenticate (a token valid for a day, or the duration asked) and
@@ -46,6 +55,7 @@ Options:
   --idle-timeout SECONDS    close a client silent for SECONDS (default
                             ${DEFAULT_RPC_IDLE_TIMEOUT / 1000}; 0: never)
   --prefix 2|4              the frame's length prefix in bytes (default 2, the course's)
+${TLS_SERVER_HELP}
 
 Example:
   dsock rpc users server 8080
@@ -58,9 +68,11 @@ Example:
       'max-connections': { type: 'string' },
       'idle-timeout': { type: 'string' },
       prefix: { type: 'string' },
+      ...TLS_SERVER_OPTIONS,
     });
     const port = portArgument(positionals[0]);
     noArgumentsAfter(positionals, 1);
+    const tls = serverTls(values);
     const maxConnections = numberOption(values['max-connections'], 'max-connections', {
       min: 1,
       max: 1 << 20,
@@ -81,6 +93,7 @@ Example:
         idleTimeout: idleSeconds === undefined ? undefined : Math.ceil(idleSeconds * 1000),
         onConnectionError: (error, remote) =>
           status(`# ${formatEndpoint(remote)} failed: ${error.message}`),
+        ...(tls !== undefined ? { tls } : {}),
       },
     );
     const termination = terminationSignal();
@@ -113,7 +126,8 @@ function required(parsed: ParsedArgs, name: string, flag: string, action: Action
 /** Refuses options that `action` does not take (given for another action by mistake). */
 function onlyOptions(parsed: ParsedArgs, action: Action, allowed: string[]): void {
   for (const [name, value] of Object.entries(parsed.values)) {
-    if (value !== undefined && name !== 'timeout' && name !== 'prefix' && !allowed.includes(name)) {
+    const common = ['timeout', 'prefix', 'tls', 'ca', 'insecure'];
+    if (value !== undefined && !common.includes(name) && !allowed.includes(name)) {
       throw new UsageError(`${action} takes no --${name}`);
     }
   }
@@ -123,7 +137,7 @@ export const rpcUsersClientCommand: Command = {
   words: ['rpc', 'users', 'client'],
   summary: 'call the users service: add, get, check, auth, validate',
   help: `Usage: dsock rpc users client HOST:PORT ACTION [ACTION OPTIONS] [--timeout SECONDS]
-                                                  [--prefix 2|4]
+                                                  [--prefix 2|4] [--tls [--ca FILE] [--insecure]]
 
 Calls the users service at HOST:PORT (dsock's or the course's) and prints the result as JSON
 on stdout. A remote error is printed on stderr as one line, exit 1.
@@ -143,6 +157,7 @@ A token file is sent back byte for byte, as it was saved.
 Options:
   --timeout SECONDS     give up after SECONDS (default ${DEFAULT_CALL_SECONDS})
   --prefix 2|4          the frame's length prefix in bytes (default 2, the course's)
+${TLS_CLIENT_HELP}
 
 Example:
   dsock rpc users client 127.0.0.1:8080 add -u ada -a ada@example.org -n 'Ada L.' -r admin -p pw
@@ -167,8 +182,10 @@ async function runUsersClient(args: string[]): Promise<number> {
     duration: { type: 'string' },
     timeout: { type: 'string' },
     prefix: { type: 'string' },
+    ...TLS_CLIENT_OPTIONS,
   });
   const server = endpointArgument(parsed.positionals[0]);
+  const tls = clientTls(parsed.values);
   const action = parsed.positionals[1];
   if (action === undefined) throw new UsageError(`missing ACTION: ${ACTIONS.join(', ')}`);
   if (!(ACTIONS as readonly string[]).includes(action)) {
@@ -180,6 +197,7 @@ async function runUsersClient(args: string[]): Promise<number> {
     registry,
     timeout: callTimeout(parsed.values.timeout),
     prefix: prefixOption(parsed.values.prefix),
+    ...(tls !== undefined ? { tls } : {}),
   });
   const command = 'rpc users client';
   try {

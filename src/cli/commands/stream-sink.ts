@@ -6,6 +6,7 @@ import { streamNumbers } from '../../apps/streamer.js';
 import { formatEndpoint } from '../../endpoint/format.js';
 import { ReliableDatagramSocket } from '../../reliable/reliable-socket.js';
 import type { MessageTransport } from '../../apps/transport.js';
+import { SealedDatagramSocket } from '../../apps/sealed-datagram.js';
 import type { Command } from '../command.js';
 import {
   endpointArgument,
@@ -23,6 +24,7 @@ import {
   RELIABLE_OPTION,
   type CommandTransport,
 } from '../transport.js';
+import { PSK_HELP, PSK_OPTION, pskOption } from '../secure-options.js';
 import { UsageError } from '../usage-error.js';
 
 /** Kernel receive buffer asked for by the sink, so that bursts are absorbed, not dropped. */
@@ -40,7 +42,7 @@ const INTERRUPTED = 130;
 export const streamUdpCommand: Command = {
   words: ['stream', 'udp'],
   summary: 'send COUNT numbered chat messages to peers',
-  help: `Usage: dsock stream udp COUNT PEER... [--rate R] [--reliable]
+  help: `Usage: dsock stream udp COUNT PEER... [--rate R] [--reliable] [--psk FILE]
 
 Sends COUNT chat messages (at most ${MAX_COUNT}) with text "Number i" (i from 0) from sender
 "Streamer" to every PEER, as fast as possible or at R messages per second, then exits. With
@@ -52,6 +54,7 @@ the rate, and retransmissions), rewritten in place.
 Options:
   --rate R       messages per second (at most ${MAX_RATE})
 ${RELIABLE_HELP}
+${PSK_HELP}
 
 Example:
   dsock stream udp 10000 127.0.0.1:9000
@@ -61,7 +64,9 @@ Example:
     const { values, positionals } = parseCommandLine(args, {
       rate: { type: 'string' },
       ...RELIABLE_OPTION,
+      ...PSK_OPTION,
     });
+    const psk = pskOption(values);
     const [countText, ...peerTexts] = positionals;
     if (countText === undefined) throw new UsageError('missing COUNT');
     const count = numberOption(countText, 'COUNT', { min: 0, max: MAX_COUNT, integer: true }) ?? 0;
@@ -72,7 +77,7 @@ Example:
     if (peers.some((p) => p.host.includes(':') !== (family === 'IPv6'))) {
       throw new UsageError('the PEERs must all be IPv4 or all IPv6 (one socket sends to them all)');
     }
-    const socket = await bindTransport(undefined, values.reliable === true, { family });
+    const socket = await bindTransport(undefined, values.reliable === true, { family }, psk);
     // Interrupted is a failure (130, as a shell reports SIGINT), also when the exit is forced.
     const termination = terminationSignal({ exitStatus: 130 });
     const { signal } = termination;
@@ -108,6 +113,7 @@ export const sinkUdpCommand: Command = {
   words: ['sink', 'udp'],
   summary: 'count what a streamer sends: lost, duplicated, out of order',
   help: `Usage: dsock sink udp PORT [--expect N] [--idle-timeout S] [--host HOST] [--reliable]
+                     [--psk FILE]
 
 Binds PORT and counts the streamer's "Number i" messages. Waits for the first one without
 limit; ends after N distinct messages, after S seconds without one (counted from the last), or
@@ -128,6 +134,8 @@ Options:
   --reliable         speak dsock's reliable datagram protocol (the streamer must too); the sink
                      then ends only once the streamer has closed (or after a grace period), so
                      that its last messages are acknowledged
+  --psk FILE         open only datagrams sealed with the pre-shared key in FILE (the
+                     streamer's --psk); others are dropped and counted
 
 Example:
   dsock sink udp 9000 --expect 10000
@@ -139,8 +147,10 @@ Example:
       'idle-timeout': { type: 'string' },
       host: { type: 'string' },
       ...RELIABLE_OPTION,
+      ...PSK_OPTION,
     });
     const port = portArgument(positionals[0]);
+    const psk = pskOption(values);
     noArgumentsAfter(positionals, 1);
     const expect = numberOption(values.expect, 'expect', { min: 0, max: MAX_COUNT, integer: true });
     const idle =
@@ -159,6 +169,7 @@ Example:
         receiveQueueLimit: 16384,
         receiveQueueBytes: SINK_RECEIVE_BUFFER,
       },
+      psk,
     );
     const termination = terminationSignal();
     let latest: SequenceSummary | undefined;
@@ -183,6 +194,7 @@ Example:
         await sendersClosed(socket, Math.min(idle * 1000, SENDER_GRACE_PERIOD), termination.signal);
       }
       process.stdout.write(formatSequenceSummary(summary));
+      reportDropped(socket);
       if (expect !== undefined && summary.lost > 0) {
         status(`dsock sink udp: ${summary.lost} of the ${expect} messages expected never came`);
         return 1;
@@ -252,4 +264,21 @@ function streamProgress(
   if (!(socket instanceof ReliableDatagramSocket)) return { count };
   const { timeoutRetransmissions, fastRetransmissions } = socket.stats;
   return { count, detail: `retransmitted ${timeoutRetransmissions + fastRetransmissions}` };
+}
+
+/** With --psk, says on stderr how many datagrams were dropped, and why. */
+function reportDropped(socket: CommandTransport): void {
+  const stats =
+    socket instanceof ReliableDatagramSocket
+      ? socket.pskStats
+      : socket instanceof SealedDatagramSocket
+        ? socket.stats
+        : undefined;
+  if (stats === undefined) return;
+  const dropped = stats.forged + stats.replayed + stats.malformed + stats.reflected;
+  if (dropped === 0) return;
+  status(
+    `# dropped ${dropped} datagrams: ${stats.forged} did not authenticate (another key, or ` +
+      `changed on the way), ${stats.replayed} replayed, ${stats.malformed} not sealed`,
+  );
 }
