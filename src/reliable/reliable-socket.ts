@@ -1,6 +1,6 @@
-import type { Socket } from 'node:dgram';
-import { bindSocket } from '../datagram/bind.js';
+import { bindTransport } from '../datagram/bind.js';
 import { checkRecvSize, toPayload } from '../datagram/options.js';
+import type { DatagramBackend, UdpTransport } from '../datagram/transport.js';
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
@@ -49,7 +49,7 @@ const NO_WAIT: WaitOptions = {};
  * ```
  */
 export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, AsyncDisposable {
-  readonly #socket: Socket;
+  readonly #transport: UdpTransport;
   readonly #family: AddressFamily;
   readonly #settings: ReliableSettings;
   readonly #counters = new ReliableCounters();
@@ -60,11 +60,11 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(socket: Socket, family: AddressFamily, settings: ReliableSettings) {
-    this.#socket = socket;
+  private constructor(transport: UdpTransport, family: AddressFamily, settings: ReliableSettings) {
+    this.#transport = transport;
     this.#family = family;
     this.#settings = settings;
-    const address = socket.address();
+    const address = transport.address();
     this.#local = { host: address.address, port: address.port };
     this.#recvWhat = `recvFrom on ${formatEndpoint(this.#local)}`;
     this.#deliveries = new DeliveryQueue(
@@ -73,11 +73,7 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
       (flow) => this.#core.onRead(flow),
       () => this.#core.onRoom(),
     );
-    const onError = (): void => void this.#counters.socketErrors++;
-    this.#core = new ReliableCore(socket, settings, this.#counters, this.#deliveries, onError);
-    // Errors the system reports on a UDP socket (an ICMP report, a send that failed) concern
-    // one datagram; retransmission covers them.
-    socket.on('error', onError);
+    this.#core = new ReliableCore(transport, settings, this.#counters, this.#deliveries);
   }
 
   /**
@@ -91,12 +87,20 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
     options: ReliableSocketOptions = {},
   ): Promise<ReliableDatagramSocket> {
     const settings = checkReliableOptions(options);
-    const bound = await bindSocket(local, {
+    const bound = await bindTransport(local, {
       ...options,
       recvBufferSize: options.recvBufferSize ?? DEFAULT_SOCKET_BUFFER,
       sendBufferSize: options.sendBufferSize ?? DEFAULT_SOCKET_BUFFER,
     });
-    return new ReliableDatagramSocket(bound.socket, bound.family, settings);
+    return new ReliableDatagramSocket(bound.transport, bound.family, settings);
+  }
+
+  /**
+   * Which path carries this socket's datagrams: `'native'` (the addon, as for a
+   * {@link DatagramSocket}: see {@link DatagramSocket.nativeAvailable}) or `'node:dgram'`.
+   */
+  get backend(): DatagramBackend {
+    return this.#transport.backend;
   }
 
   /** The local address and port the socket is bound to. */
@@ -240,7 +244,7 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
             { endpoint: local },
           ),
       );
-      await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
+      await new Promise<void>((resolve) => this.#transport.close(() => resolve()));
     })();
     return this.#closing;
   }
