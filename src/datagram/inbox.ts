@@ -38,6 +38,11 @@ export class Inbox implements DatagramSink {
     return this.#limit;
   }
 
+  /** The most payload bytes held while nobody receives. */
+  get byteLimit(): number {
+    return this.#byteLimit;
+  }
+
   /** Takes in a datagram from `host`:`port`: the hot path, kept to the minimum. */
   pushFrom(data: Buffer, host: string, port: number): void {
     this.received++;
