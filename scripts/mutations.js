@@ -31,7 +31,7 @@ export const MUTATIONS = [
     edits: [
       {
         file: 'src/reliable/receive-side.ts',
-        find: 'if (this.#flows.size >= settings.maxFlows && !this.#evictOne(now)) {',
+        find: 'if (this.#table.size >= settings.maxFlows && !this.#evictOne(now)) {',
         replace: 'if (false) {',
       },
       {
@@ -147,7 +147,7 @@ export const MUTATIONS = [
     edits: [
       {
         file: 'src/reliable/receive-side.ts',
-        find: 'if (this.#flows.size >= settings.maxFlows && !this.#evictOne(now)) {',
+        find: 'if (this.#table.size >= settings.maxFlows && !this.#evictOne(now)) {',
         replace: 'if (false) {',
       },
     ],
@@ -347,7 +347,7 @@ export const MUTATIONS = [
     description: 'every ACK carries up to 32 SACK blocks, whatever the size of what it answers',
     edits: [
       {
-        file: 'src/reliable/receive-side.ts',
+        file: 'src/reliable/ack-sender.ts',
         find: 'trigger === Infinity ? MAX_SACK_BLOCKS : sackBlocksAnswering(trigger)',
         replace: 'MAX_SACK_BLOCKS',
       },

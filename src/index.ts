@@ -70,9 +70,6 @@ export {
   type DatagramStats,
   type ReceivedDatagram,
 } from './datagram/index.js';
-// What DatagramSocket inherits (addresses, connect, socket options): exported so that the API
-// report pins those members too.
-export type { DatagramSocketBase } from './datagram/socket-base.js';
 export {
   DEFAULT_ACCEPT_QUEUE_LIMIT,
   DEFAULT_MAX_CONNECTIONS,

@@ -3,6 +3,7 @@ import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { familyOf } from '../endpoint/parse.js';
 import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
+import { Association } from './association.js';
 import { bindTransport } from './bind.js';
 import { checkSize, isSendPort, maxPayload, toDestination } from './destination.js';
 import { Inbox } from './inbox.js';
@@ -21,9 +22,9 @@ import {
   toPayload,
 } from './options.js';
 import { nativeBinding, nativeStatus } from './native-binding.js';
-import { DatagramSocketBase } from './socket-base.js';
+import { OptionCalls } from './option-calls.js';
 import { CLOSED, Outbox, sendError } from './outbox.js';
-import type { UdpTransport } from './transport.js';
+import type { DatagramBackend, UdpTransport } from './transport.js';
 
 const NO_WAIT: DatagramReceiveOptions = {};
 
@@ -55,14 +56,14 @@ const NO_WAIT: DatagramReceiveOptions = {};
  * console.log(`${data} from ${sender.host}:${sender.port}`); // hello from 127.0.0.1:...
  * ```
  */
-export class DatagramSocket
-  extends DatagramSocketBase
-  implements AsyncIterable<ReceivedDatagram>, AsyncDisposable
-{
+export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDisposable {
+  /** The UDP handle (over node:dgram or the native addon). */
+  readonly #transport: UdpTransport;
+  /** Addresses, connect and whether the socket is closed. */
+  readonly #association: Association;
+  readonly #options: OptionCalls;
   readonly #inbox: Inbox;
   readonly #outbox: Outbox;
-  readonly #limit: number;
-  readonly #byteLimit: number;
   /** The host of the last sendTo, known valid for this socket. */
   #lastHost: string;
   /** Whether {@link #lastHost} is a host name rather than an address literal. */
@@ -76,9 +77,9 @@ export class DatagramSocket
     receiveQueueBytes: number,
     broadcast: boolean,
   ) {
-    super(transport, family, broadcast);
-    this.#limit = receiveQueueLimit;
-    this.#byteLimit = receiveQueueBytes;
+    this.#transport = transport;
+    this.#association = new Association(transport, family);
+    this.#options = new OptionCalls(transport, family, this.#association, broadcast);
     this.#inbox = new Inbox(receiveQueueLimit, receiveQueueBytes);
     this.#outbox = new Outbox(transport, family, (error, size, to) =>
       this.#sendError(error, size, to),
@@ -98,8 +99,7 @@ export class DatagramSocket
    * machine's, {@link NameResolutionError} for a name that does not resolve, and with
    * {@link InvalidEndpointError} or {@link InvalidArgumentError} for bad arguments.
    */
-  // `override`: a class's static side inherits Function.prototype.bind, which this shadows.
-  static override async bind(
+  static async bind(
     local?: EndpointLike,
     options: DatagramSocketOptions = {},
   ): Promise<DatagramSocket> {
@@ -133,14 +133,55 @@ export class DatagramSocket
     return nativeStatus;
   }
 
+  /** Which path carries this socket's datagrams: `'native'` (the addon) or `'node:dgram'`. */
+  get backend(): DatagramBackend {
+    return this.#transport.backend;
+  }
+
+  /** True once {@link DatagramSocket.close} has been called. */
+  get closed(): boolean {
+    return this.#association.closed;
+  }
+
+  /** The local address and port the socket is bound to. */
+  get localEndpoint(): Endpoint {
+    return { ...this.#association.local };
+  }
+
+  /** The peer of a connected socket, or undefined. */
+  get remoteEndpoint(): Endpoint | undefined {
+    const remote = this.#association.remote;
+    return remote === undefined ? undefined : { ...remote };
+  }
+
+  /** The IP version of the socket. */
+  get family(): AddressFamily {
+    return this.#association.family;
+  }
+
+  /** The largest payload one datagram can carry in this socket's family. */
+  get maxMessageSize(): number {
+    return MAX_DATAGRAM_SIZE[this.#association.family];
+  }
+
+  /** The kernel receive buffer size in bytes (SO_RCVBUF, as the system reports it). */
+  get kernelReceiveBufferSize(): number {
+    return this.#options.kernelReceiveBufferSize;
+  }
+
+  /** The kernel send buffer size in bytes (SO_SNDBUF, as the system reports it). */
+  get kernelSendBufferSize(): number {
+    return this.#options.kernelSendBufferSize;
+  }
+
   /** The most datagrams held while nobody receives. */
   get receiveQueueLimit(): number {
-    return this.#limit;
+    return this.#inbox.limit;
   }
 
   /** The most payload bytes held while nobody receives (see {@link DatagramSocketOptions}). */
   get receiveQueueBytes(): number {
-    return this.#byteLimit;
+    return this.#inbox.byteLimit;
   }
 
   /** A snapshot of the socket's counters. */
@@ -178,7 +219,7 @@ export class DatagramSocket
     to: EndpointLike,
     options?: DatagramSendOptions,
   ): Promise<number> {
-    if (this.isClosed) return Promise.reject(this.closedError('sendTo'));
+    if (this.#association.closed) return Promise.reject(this.#association.closedError('sendTo'));
     const pending = this.#inbox.takeError();
     if (pending !== undefined) return Promise.reject(pending);
     let host: string;
@@ -205,10 +246,10 @@ export class DatagramSocket
         this.#lastHost = host;
         this.#lastNamed = named;
       }
-      if (this.remote !== undefined || this.connecting) {
+      if (this.#association.remote !== undefined || this.#association.connecting) {
         throw new SocketError(
           `sendTo ${formatEndpoint({ host, port })} on a socket connected to ` +
-            `${this.remote ? formatEndpoint(this.remote) : 'a peer'}: ` +
+            `${this.#association.remote ? formatEndpoint(this.#association.remote) : 'a peer'}: ` +
             'use send(), or disconnect() first',
           'EISCONN',
           { endpoint: { host, port } },
@@ -233,17 +274,17 @@ export class DatagramSocket
    * settles: the datagram may leave after this call returns.
    */
   send(data: string | Uint8Array, options?: DatagramSendOptions): Promise<number> {
-    if (this.isClosed) return Promise.reject(this.closedError('send'));
+    if (this.#association.closed) return Promise.reject(this.#association.closedError('send'));
     const pending = this.#inbox.takeError();
     if (pending !== undefined) return Promise.reject(pending);
-    const remote = this.remote;
+    const remote = this.#association.remote;
     let payload: Uint8Array;
     try {
       if (remote === undefined) {
         throw new SocketError(
           'send on a datagram socket that is not connected: use sendTo(), or connect() first',
           'EDESTADDRREQ',
-          { endpoint: this.local },
+          { endpoint: this.#association.local },
         );
       }
       payload = toPayload(data, options);
@@ -252,6 +293,94 @@ export class DatagramSocket
       return rejected(error);
     }
     return this.#outbox.send(payload, undefined, 0);
+  }
+
+  /**
+   * Connects the socket to `remote`: datagrams then go there with {@link DatagramSocket.send}, and only that
+   * peer's datagrams are received from now on (ones already held stay, as with Berkeley
+   * sockets). Connecting a connected socket moves it to the new peer.
+   *
+   * The local port stays the same through connects, reconnects and {@link disconnect}, also
+   * when the system chose it: {@link DatagramSocket.bind} binds even that port by number, because Linux
+   * releases a port it chose itself when a connected socket is dissolved (Node's reconnect
+   * dissolves the old association first), and the socket would then send from, and receive
+   * on, a new port. The local address of a socket bound to the any-address becomes the
+   * address the route to the peer leaves by ({@link localEndpoint} shows it), and the
+   * any-address again after {@link disconnect}.
+   */
+  connect(remote: EndpointLike): Promise<void> {
+    return this.#association.connect(remote);
+  }
+
+  /**
+   * Dissolves the association made by {@link connect}, so that datagrams from anyone are
+   * received again; does nothing when not connected. The socket keeps its local port (see
+   * {@link connect}).
+   */
+  disconnect(): void {
+    this.#association.disconnect();
+  }
+
+  /** Allows (or forbids again) sending to broadcast addresses (SO_BROADCAST). */
+  setBroadcast(flag: boolean): void {
+    this.#options.setBroadcast(flag);
+  }
+
+  /** Sets the IP time-to-live (hop limit) of unicast datagrams, 1..255. */
+  setTTL(ttl: number): void {
+    this.#options.setTTL(ttl);
+  }
+
+  /** Sets the time-to-live of multicast datagrams, 0..255; 0 keeps them on this host. */
+  setMulticastTTL(ttl: number): void {
+    this.#options.setMulticastTTL(ttl);
+  }
+
+  /** Whether multicast datagrams this socket sends are also delivered to this host. */
+  setMulticastLoopback(flag: boolean): void {
+    this.#options.setMulticastLoopback(flag);
+  }
+
+  /**
+   * Chooses the interface multicast datagrams leave by, by name (`"eth0"`) or by address (an
+   * IPv4 address of it; for IPv6 an address of it or the scoped any-address `"::%eth0"`).
+   * Throws {@link AddressNotAvailableError} for an interface this machine does not have.
+   */
+  setMulticastInterface(iface: string): void {
+    this.#options.setMulticastInterface(iface);
+  }
+
+  /**
+   * Joins multicast `group` on interface `iface`, given by name (`"eth0"`) or address; left
+   * out, on the interface the system chooses (the route to the group), or for an IPv6 group
+   * with a scope (`"ff02::1%eth1"`) on that interface. Rejects a non-multicast address with
+   * {@link InvalidEndpointError}; joining twice fails with {@link AddressInUseError}. To hear
+   * a group on every LAN of a machine with several, see {@link joinGroupOnAllInterfaces}.
+   */
+  joinGroup(group: string, iface?: string): void {
+    this.#options.joinGroup(group, iface);
+  }
+
+  /** Leaves a multicast group joined with {@link joinGroup} (same `iface`). */
+  leaveGroup(group: string, iface?: string): void {
+    this.#options.leaveGroup(group, iface);
+  }
+
+  /**
+   * Joins multicast `group` on every multicast-capable interface that is up (loopback left
+   * out; see {@link multicastInterfaces}), so that a machine on several LANs hears the group on
+   * each of them. Interfaces where the socket is a member already are passed over, so calling
+   * it again after interfaces came up joins just the new ones. Returns the names of the
+   * interfaces joined by this call.
+   *
+   * @example
+   * ```ts
+   * const socket = await DatagramSocket.bind('0.0.0.0:5353', { reuseAddress: true });
+   * console.log(`joined on ${socket.joinGroupOnAllInterfaces('239.255.77.77').join(', ')}`);
+   * ```
+   */
+  joinGroupOnAllInterfaces(group: string): string[] {
+    return this.#options.joinGroupOnAllInterfaces(group);
   }
 
   /**
@@ -272,7 +401,12 @@ export class DatagramSocket
         return rejected(error);
       }
     }
-    return this.#inbox.receive(bufsize, options, this.recvWhat, this.local);
+    return this.#inbox.receive(
+      bufsize,
+      options,
+      this.#association.recvWhat,
+      this.#association.local,
+    );
   }
 
   /**
@@ -282,10 +416,9 @@ export class DatagramSocket
    */
   close(): Promise<void> {
     this.#closing ??= new Promise<void>((resolve) => {
-      this.isClosed = true;
-      this.abortConnect?.();
-      this.#inbox.close(() => this.closedError('recvFrom'));
-      this.transport.close(() => {
+      this.#association.close();
+      this.#inbox.close(() => this.#association.closedError('recvFrom'));
+      this.#transport.close(() => {
         this.#outbox.abandon();
         resolve();
       });
@@ -309,7 +442,7 @@ export class DatagramSocket
       try {
         datagram = await this.recvFrom();
       } catch (error) {
-        if (this.isClosed && error instanceof SocketClosedError) return;
+        if (this.#association.closed && error instanceof SocketClosedError) return;
         throw error;
       }
       yield datagram;
@@ -317,19 +450,21 @@ export class DatagramSocket
   }
 
   #onError(error: Error): void {
-    if (this.isClosed) return;
-    this.#inbox.report(toSocketError(error, 'receive', this.remote ?? this.local));
+    if (this.#association.closed) return;
+    this.#inbox.report(
+      toSocketError(error, 'receive', this.#association.remote ?? this.#association.local),
+    );
   }
 
   #sendError(error: Error, size: number, to: Endpoint | undefined): SocketError {
     const what = to === undefined ? 'send' : 'sendTo';
-    if (this.isClosed || error === CLOSED) return this.closedError(what);
+    if (this.#association.closed || error === CLOSED) return this.#association.closedError(what);
     return sendError(error, {
       what,
       size,
-      target: to ?? this.remote,
-      limit: maxPayload(this.family, (to ?? this.remote)?.host),
-      broadcast: this.broadcastAllowed,
+      target: to ?? this.#association.remote,
+      limit: maxPayload(this.family, (to ?? this.#association.remote)?.host),
+      broadcast: this.#options.broadcastAllowed,
     });
   }
 }

@@ -1,6 +1,11 @@
 import { createSocket, type RemoteInfo, type Socket, type SocketOptions } from 'node:dgram';
-import type { Inbox } from './inbox.js';
-import type { HandleAddress, OpenOptions, SendDone, UdpTransport } from './transport.js';
+import type {
+  DatagramSink,
+  HandleAddress,
+  OpenOptions,
+  SendDone,
+  UdpTransport,
+} from './transport.js';
 
 /** A UDP handle over Node's dgram socket: the path used where the native addon is not. */
 export class DgramTransport implements UdpTransport {
@@ -10,8 +15,10 @@ export class DgramTransport implements UdpTransport {
 
   constructor(readonly socket: Socket) {}
 
-  attach(inbox: Inbox, onError: (error: Error) => void): void {
-    this.socket.on('message', (data: Buffer, info: RemoteInfo) => inbox.push(data, info));
+  attach(sink: DatagramSink, onError: (error: Error) => void): void {
+    this.socket.on('message', (data: Buffer, info: RemoteInfo) =>
+      sink.pushFrom(data, info.address, info.port),
+    );
     this.socket.on('error', onError);
   }
 

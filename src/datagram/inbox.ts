@@ -1,17 +1,17 @@
-import type { RemoteInfo } from 'node:dgram';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { AbortError } from '../errors.js';
 import type { SocketError } from '../errors.js';
 import { ItemQueue } from '../internal/item-queue.js';
 import type { DatagramReceiveOptions, ReceivedDatagram } from './options.js';
 import { DEFAULT_RECV_SIZE } from './options.js';
+import type { DatagramSink } from './transport.js';
 
 /**
  * The receiving side of a datagram socket: datagrams held for the application in a queue
  * bounded in datagrams and in payload bytes, the one-slot pending error (like SO_ERROR), and
  * the receive counters.
  */
-export class Inbox {
+export class Inbox implements DatagramSink {
   readonly #queue: ItemQueue<ReceivedDatagram>;
   readonly #limit: number;
   readonly #byteLimit: number;
@@ -38,9 +38,9 @@ export class Inbox {
     return this.#limit;
   }
 
-  /** Takes in a datagram from a node:dgram 'message' event. */
-  push(data: Buffer, info: RemoteInfo): void {
-    this.pushFrom(data, info.address, info.port);
+  /** The most payload bytes held while nobody receives. */
+  get byteLimit(): number {
+    return this.#byteLimit;
   }
 
   /** Takes in a datagram from `host`:`port`: the hot path, kept to the minimum. */

@@ -1,10 +1,15 @@
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
-import type { Inbox } from './inbox.js';
 import { CLOSED } from './outbox.js';
 import type { NativeBinding, NativeHandle, SharedArrays } from './native-binding.js';
-import type { HandleAddress, OpenOptions, SendDone, UdpTransport } from './transport.js';
+import type {
+  DatagramSink,
+  HandleAddress,
+  OpenOptions,
+  SendDone,
+  UdpTransport,
+} from './transport.js';
 
 // libuv's bind flags and the addon's option numbers (native/udp-control.c).
 const UV_UDP_IPV6ONLY = 1;
@@ -35,7 +40,7 @@ export class NativeUdpSocket implements UdpTransport {
   readonly #shared: SharedArrays;
   readonly #handle: NativeHandle;
   readonly #lookupFamily: 4 | 6;
-  #inbox: Inbox | undefined;
+  #sink: DatagramSink | undefined;
   #onError: ((error: Error) => void) | undefined;
   /** The sender name of the last datagram received: the addon sends only changes. */
   #lastName = '';
@@ -71,12 +76,12 @@ export class NativeUdpSocket implements UdpTransport {
     this.#binding.bind(this.#handle, host, port, flags);
   }
 
-  attach(inbox: Inbox, onError: (error: Error) => void): void {
-    this.#inbox = inbox;
+  attach(sink: DatagramSink, onError: (error: Error) => void): void {
+    this.#sink = sink;
     this.#onError = onError;
     // A batch never brings more datagrams than the queue may hold, so that a receiver that
     // takes each datagram as it comes drops none, as with one event per datagram.
-    this.#binding.recvStart(this.#handle, Math.min(this.#binding.RECV_BATCH, inbox.limit));
+    this.#binding.recvStart(this.#handle, Math.min(this.#binding.RECV_BATCH, sink.limit));
   }
 
   send(payload: Uint8Array, port: number, host: string | undefined, done: SendDone): void {
@@ -263,8 +268,8 @@ export class NativeUdpSocket implements UdpTransport {
   }
 
   #onBatch(count: number, buffers: Buffer[], names: string[] | undefined): void {
-    const inbox = this.#inbox;
-    if (inbox === undefined) return;
+    const sink = this.#sink;
+    if (sink === undefined) return;
     const meta = this.#shared.recvMeta;
     const fields = this.#binding.RECV_FIELDS;
     let name = this.#lastName;
@@ -275,7 +280,7 @@ export class NativeUdpSocket implements UdpTransport {
       if (sender !== 0) name = (names as string[])[sender - 1] as string;
       const buffer = buffers[meta[m + 3] as number] as Buffer;
       const offset = meta[m + 4] as number;
-      inbox.pushFrom(
+      sink.pushFrom(
         offset < 0 ? buffer : buffer.subarray(offset, offset + length),
         name,
         meta[m + 1] as number,

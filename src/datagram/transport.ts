@@ -1,5 +1,4 @@
 import type { AddressFamily } from '../endpoint/endpoint.js';
-import type { Inbox } from './inbox.js';
 
 /** Called once per send: `error` null when the datagram went out, with the bytes sent. */
 export type SendDone = (error: Error | null, bytes?: number) => void;
@@ -8,6 +7,20 @@ export type SendDone = (error: Error | null, bytes?: number) => void;
 export interface HandleAddress {
   address: string;
   port: number;
+}
+
+/**
+ * Where a transport hands the datagrams it receives: a datagram socket's inbox, or the
+ * protocol engine of a reliable socket.
+ */
+export interface DatagramSink {
+  /**
+   * The most datagrams one batch may bring (the native path receives up to this many per
+   * system call), so that a receiver that takes each datagram as it comes drops none.
+   */
+  readonly limit: number;
+  /** Takes a datagram from `host`:`port`: the hot path, called once per datagram. */
+  pushFrom(data: Buffer, host: string, port: number): void;
 }
 
 /** Which implementation carries a socket's datagrams. */
@@ -32,8 +45,8 @@ export interface UdpTransport {
    * some are dropped without a call back (node:dgram), which the caller must then settle.
    */
   readonly callsBackEverySend: boolean;
-  /** Starts handing received datagrams to `inbox` and later system errors to `onError`. */
-  attach(inbox: Inbox, onError: (error: Error) => void): void;
+  /** Starts handing received datagrams to `sink` and later system errors to `onError`. */
+  attach(sink: DatagramSink, onError: (error: Error) => void): void;
   /** Sends to `host`:`port`, an address literal, or to the connected peer without `host`. */
   send(payload: Uint8Array, port: number, host: string | undefined, done: SendDone): void;
   /** Connects to `host` (a name is looked up); `done` is not called if close() comes first. */

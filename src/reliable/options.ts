@@ -1,11 +1,17 @@
 import type { DatagramSocketOptions } from '../datagram/options.js';
-import { checkInteger, checkOptionsObject } from '../internal/validate.js';
+import { InvalidArgumentError } from '../errors.js';
+import { checkInteger, checkOptionalFlag, checkOptionsObject } from '../internal/validate.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { DATA_HEADER_SIZE } from './wire.js';
 import type { PskOptions } from '../psk/sealer.js';
 
 /** Options of {@link ReliableDatagramSocket.bind}; the UDP socket's options apply too. */
 export interface ReliableSocketOptions extends DatagramSocketOptions, PskOptions {
+  /**
+   * Refused when true, with {@link InvalidArgumentError}: a reliable flow has exactly one peer,
+   * whose acknowledgements come from its own address, never from a broadcast address.
+   */
+  broadcast?: boolean;
   /** The most payload bytes in one DATA segment (default 1200, so datagrams fit a common MTU). */
   fragmentSize?: number;
   /** The largest message sent or accepted, in bytes (default 1 MiB). */
@@ -130,6 +136,13 @@ const MAX_MS = 2 ** 31 - 1;
 /** Checks the reliable options (the UDP ones are checked at bind), naming what is wrong. */
 export function checkReliableOptions(options: ReliableSocketOptions): ReliableSettings {
   checkOptionsObject(options, '{ peerTimeout: 5000 }');
+  if (checkOptionalFlag('broadcast', options.broadcast) === true) {
+    throw new InvalidArgumentError(
+      'broadcast',
+      'left out or false: a reliable flow has one peer, which acknowledges from its own address',
+      true,
+    );
+  }
   const int = (name: keyof ReliableSettings, fallback: number, min: number, max: number): number =>
     checkInteger(name, options[name] ?? fallback, min, max);
   return {

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:dgram';
+import type { SendDone, UdpTransport } from '../datagram/transport.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import type { ReceiveFlow } from './receive-flow.js';
 import type { SendFlow } from './send-flow.js';
@@ -25,17 +25,17 @@ export class Peer {
   constructor(
     readonly host: string,
     readonly port: number,
-    socket: Socket,
-    onError: () => void,
+    transport: UdpTransport,
+    sent: SendDone,
   ) {
     this.key = peerKey(host, port);
     this.endpoint = Object.freeze({ host, port });
     this.transmit = (datagram) => {
       try {
-        socket.send(datagram, port, host);
-      } catch {
+        transport.send(datagram, port, host, sent);
+      } catch (error) {
         // The socket closed under a late timer or ACK: nothing more goes out.
-        onError();
+        sent(error instanceof Error ? error : new Error(String(error)));
       }
     };
   }

@@ -3,28 +3,37 @@
  * as it leaves the UDP socket and opened as it arrives (docs/psk.md), so that the protocol
  * engine above sees only authentic, fresh datagrams.
  */
-import type { RemoteInfo, Socket } from 'node:dgram';
+import type { DatagramSink, UdpTransport } from '../datagram/transport.js';
 import { PeerUnreachableError } from '../errors.js';
 import type { PskSealer } from '../psk/sealer.js';
 
 /**
- * The two calls the protocol engine makes on its UDP socket (`send(datagram, port, host)` and
- * `on('message', listener)`), sealing and opening on the way; anything else is the socket's.
+ * The transport the protocol engine runs on, sealing each datagram as it leaves and opening
+ * each as it arrives: a datagram that does not open (forged, tampered, replayed, another key)
+ * never reaches the engine. Every other call is the transport's own.
  */
-export function sealedWire(socket: Socket, sealer: PskSealer): Socket {
-  const wire = Object.create(socket) as Socket;
-  const send = (datagram: Buffer, port: number, host: string): void => {
-    socket.send(sealer.seal(datagram), port, host);
+export function sealedTransport(transport: UdpTransport, sealer: PskSealer): UdpTransport {
+  const send: UdpTransport['send'] = (payload, port, host, done) => {
+    transport.send(sealer.seal(payload), port, host, done);
   };
-  const on = (event: string, listener: (data: Buffer, info: RemoteInfo) => void): Socket => {
-    if (event !== 'message') return socket.on(event, listener);
-    return socket.on('message', (data: Buffer, info: RemoteInfo) => {
-      const opened = sealer.open(data);
-      if (opened !== undefined) listener(opened, info);
-    });
+  const attach: UdpTransport['attach'] = (sink, onError) => {
+    const opening: DatagramSink = {
+      limit: sink.limit,
+      pushFrom(data, host, port) {
+        const opened = sealer.open(data);
+        if (opened !== undefined) sink.pushFrom(opened, host, port);
+      },
+    };
+    transport.attach(opening, onError);
   };
-  Object.assign(wire, { send, on });
-  return wire;
+  return new Proxy(transport, {
+    get(target, property) {
+      if (property === 'send') return send;
+      if (property === 'attach') return attach;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+    },
+  });
 }
 
 /** A send under a pre-shared key whose peer did not answer: the keys may differ. */

@@ -1,6 +1,18 @@
 import type { DataPacket, SeqRange } from './wire.js';
 import { HELD_SEGMENT_OVERHEAD } from './options.js';
-import { FLAG_FIRST, FLAG_LAST, seqAdd, seqDistance } from './wire.js';
+import { DATA_HEADER_SIZE, FLAG_FIRST, FLAG_LAST, seqAdd, seqDistance } from './wire.js';
+
+/**
+ * `payload`, in memory of its own when it shares a buffer with other datagrams (the native
+ * path packs small datagrams of one batch into 8 KiB buffers): a segment kept while others
+ * arrive must cost what its budget charges, not the whole buffer it came in.
+ */
+function owned(payload: Buffer): Buffer {
+  if (payload.buffer.byteLength <= payload.length + DATA_HEADER_SIZE) return payload;
+  const copy = Buffer.allocUnsafeSlow(payload.length);
+  payload.copy(copy);
+  return copy;
+}
 
 /** What became of one DATA segment. */
 export const enum DataResult {
@@ -170,6 +182,7 @@ export class ReceiveFlow<P extends FlowPeer = FlowPeer> {
     if (budget.used + charge > budget.limit) return DataResult.OverBudget;
     budget.used += charge;
     this.heldBytes += charge;
+    packet.payload = owned(packet.payload);
     held[slot] = packet;
     this.heldCount++;
     if (offset >= this.#heldSpan) this.#heldSpan = offset + 1;
@@ -259,7 +272,8 @@ export class ReceiveFlow<P extends FlowPeer = FlowPeer> {
     } else if ((flags & FLAG_FIRST) !== 0) {
       return false;
     }
-    this.#parts.push(payload);
+    // The last fragment is copied by the concatenation at once; the others are kept till then.
+    this.#parts.push((flags & FLAG_LAST) === 0 ? owned(payload) : payload);
     this.#partsBytes += payload.length;
     const charge = payload.length + HELD_SEGMENT_OVERHEAD;
     this.assemblyBytes += charge;

@@ -1,22 +1,13 @@
+import { AckSender } from './ack-sender.js';
 import type { DeliveryQueue } from './delivery-queue.js';
+import { FlowTable } from './flow-table.js';
 import type { ReliableCounters, ReliableSettings } from './options.js';
-import { EVICTABLE_IDLE, RECEIVE_IDLE_TIMEOUT } from './options.js';
+import { RECEIVE_IDLE_TIMEOUT } from './options.js';
 import type { Peer } from './peer.js';
 import { DataResult, type HeldBudget, ReceiveFlow } from './receive-flow.js';
 import { Tombstones } from './tombstones.js';
 import type { DataPacket, FinPacket } from './wire.js';
-import {
-  DATA_HEADER_SIZE,
-  encodeAck,
-  encodeReset,
-  encodeRetry,
-  FIN_SIZE,
-  MAX_SACK_BLOCKS,
-  sackBlocksAnswering,
-  seqDistance,
-} from './wire.js';
-
-const NO_BLOCKS: [] = [];
+import { DATA_HEADER_SIZE, encodeRetry, FIN_SIZE, seqDistance } from './wire.js';
 
 /** What the receiving side needs from the engine around it. */
 export interface ReceiveHooks {
@@ -28,22 +19,16 @@ export interface ReceiveHooks {
 
 /**
  * The receiving half of a reliable socket (docs/reliable-protocol.md, "Receiver"): it starts,
- * feeds, completes and refuses incoming flows, remembers ended ones, and sends their ACKs:
- * one per batch of datagrams (at the end of the event-loop turn), at once when a segment
- * arrives out of order.
+ * feeds, completes and refuses incoming flows and remembers ended ones; the open flows are in
+ * a {@link FlowTable}, their answers go out through an {@link AckSender} (an ACK per batch of
+ * datagrams, at once when a segment arrives out of order).
  */
 export class ReceiveSide {
   readonly #tombstones: Tombstones;
-  /** Every open flow, for eviction when the table is full. */
-  readonly #flows = new Set<ReceiveFlow<Peer>>();
+  readonly #table = new FlowTable();
+  readonly #acks: AckSender;
   readonly #budget: HeldBudget;
   readonly #reassembly: HeldBudget;
-  /** Open flows per source address (whatever the port), for `maxFlowsPerAddress`. */
-  readonly #flowsPerAddress = new Map<string, number>();
-  readonly #ackQueue: ReceiveFlow[] = [];
-  /** Flows told of a window of 0 because the delivery queue was full: told again when it opens. */
-  readonly #heldBack = new Set<ReceiveFlow>();
-  #ackScheduled: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly settings: ReliableSettings,
@@ -52,6 +37,7 @@ export class ReceiveSide {
     private readonly hooks: ReceiveHooks,
   ) {
     this.#tombstones = new Tombstones(settings.flowRecordLimit);
+    this.#acks = new AckSender(settings, counters, deliveries, this.#tombstones);
     this.#budget = { used: 0, limit: settings.outOfOrderLimit };
     this.#reassembly = { used: 0, limit: settings.reassemblyLimit };
   }
@@ -73,31 +59,12 @@ export class ReceiveSide {
 
   /** A read made room in `flow`: tell its sender if its window had (nearly) closed. */
   onRead(flow: ReceiveFlow): void {
-    // An unfinished message that waited for the application's read did not stall: its clock
-    // of no progress starts again.
-    if (flow.assembling) flow.lastAdvance = performance.now();
-    if (
-      flow.lastAdvertised * 4 <= this.settings.receiveWindow &&
-      flow.window > flow.lastAdvertised
-    ) {
-      // Not an answer to a datagram: the ACK may carry every block.
-      flow.ackTrigger = Infinity;
-      this.#scheduleAck(flow);
-    }
+    this.#acks.onRead(flow);
   }
 
-  /**
-   * The delivery queue has room again: every flow it held back hears of its window at once,
-   * rather than at its sender's next probe, and its clock of no progress starts again.
-   */
+  /** The delivery queue has room again: the flows it held back hear of it. */
   onRoom(): void {
-    const now = performance.now();
-    for (const flow of this.#heldBack) {
-      flow.lastAdvance = now;
-      flow.ackTrigger = Infinity;
-      this.#scheduleAck(flow);
-    }
-    this.#heldBack.clear();
+    this.#acks.onRoom();
   }
 
   /**
@@ -130,24 +97,16 @@ export class ReceiveSide {
   dropAll(peer: Peer): void {
     for (const flow of peer.flows.values()) {
       flow.clear();
-      this.#flows.delete(flow);
-      this.#heldBack.delete(flow);
+      this.#acks.forget(flow);
     }
-    this.#forgetFlows(peer.host, peer.flows.size);
-    peer.flows.clear();
-    peer.lastFlow = undefined;
+    this.#table.removeAll(peer);
   }
 
   /** Forgets everything, cancelling the pending ACKs. */
   clear(): void {
-    for (const flow of this.#flows) flow.clear();
-    this.#flows.clear();
-    this.#heldBack.clear();
-    this.#flowsPerAddress.clear();
+    this.#table.clear();
+    this.#acks.clear();
     this.#tombstones.clear();
-    if (this.#ackScheduled !== undefined) clearImmediate(this.#ackScheduled);
-    this.#ackScheduled = undefined;
-    this.#ackQueue.length = 0;
   }
 
   onData(peer: Peer, packet: DataPacket, now: number): void {
@@ -174,18 +133,18 @@ export class ReceiveSide {
         }
         // An unfinished message expires when it stops advancing: the timer must look by then.
         if (flow.assembling) this.hooks.arm(peer, now + this.settings.newFlowTimeout, now);
-        this.#scheduleAck(flow);
+        this.#acks.schedule(flow);
         return;
       case DataResult.Held:
-        this.#sendAck(flow);
+        this.#acks.send(flow);
         return;
       case DataResult.Duplicate:
         this.counters.duplicatesSuppressed++;
-        this.#scheduleAck(flow);
+        this.#acks.schedule(flow);
         return;
       case DataResult.BeyondWindow:
         this.counters.segmentsBeyondWindow++;
-        this.#scheduleAck(flow);
+        this.#acks.schedule(flow);
         return;
       case DataResult.OverBudget:
         this.counters.segmentsOverBudget++;
@@ -200,11 +159,11 @@ export class ReceiveSide {
         this.counters.segmentsQueueFull++;
         // The flow waits for the application to read, which is no stall of its own.
         flow.lastAdvance = now;
-        this.#scheduleAck(flow);
+        this.#acks.schedule(flow);
         return;
       case DataResult.Broken:
         this.endFlow(peer, flow, true);
-        this.#sendReset(peer, flow.incarnation);
+        this.#acks.sendReset(peer, flow.incarnation);
         this.hooks.settle(peer, now);
     }
   }
@@ -214,10 +173,10 @@ export class ReceiveSide {
     const tombstone = this.#tombstones.get(peer.key, packet.incarnation);
     if (tombstone !== undefined) {
       if (tombstone.reset) {
-        this.#sendReset(peer, packet.incarnation);
+        this.#acks.sendReset(peer, packet.incarnation);
       } else {
         this.counters.duplicatesSuppressed++;
-        this.#transmitAck(peer, packet.incarnation, tombstone.finalSeq, 0, packet.timestamp);
+        this.#acks.sendEnded(peer, packet.incarnation, tombstone.finalSeq, packet.timestamp);
       }
       this.hooks.settle(peer, now);
       return undefined;
@@ -234,18 +193,18 @@ export class ReceiveSide {
     const settings = this.settings;
     // A new flow starts at 0; a segment from further on belongs to a flow this receiver has
     // forgotten (or never had), which it cannot complete: it refuses it.
-    const fromAddress = this.#flowsPerAddress.get(peer.host) ?? 0;
+    const fromAddress = this.#table.fromAddress(peer.host);
     if (
       packet.seq >= settings.receiveWindow ||
       peer.flows.size >= settings.maxFlowsPerPeer ||
       fromAddress >= settings.maxFlowsPerAddress
     ) {
       this.counters.flowsRefused++;
-      this.#sendReset(peer, packet.incarnation);
+      this.#acks.sendReset(peer, packet.incarnation);
       this.hooks.settle(peer, now);
       return undefined;
     }
-    if (this.#flows.size >= settings.maxFlows && !this.#evictOne(now)) {
+    if (this.#table.size >= settings.maxFlows && !this.#evictOne(now)) {
       // Nothing can make room now: unanswered, the sender retries after its timeout.
       this.counters.flowsRefused++;
       this.hooks.settle(peer, now);
@@ -262,31 +221,14 @@ export class ReceiveSide {
       this.deliveries,
       now,
     );
-    peer.flows.set(packet.incarnation, flow);
-    this.#flows.add(flow);
-    this.#flowsPerAddress.set(peer.host, fromAddress + 1);
+    this.#table.add(peer, flow);
     this.hooks.arm(peer, now + settings.newFlowTimeout, now);
     return flow;
   }
 
-  /**
-   * Makes room in a full flow table: frees the flow that has delivered nothing and advanced
-   * least recently, else the flow idle longest if it has been idle for {@link EVICTABLE_IDLE}.
-   * Returns false when no flow may go.
-   */
+  /** Makes room in a full flow table (see {@link FlowTable.victim}); false when no flow may go. */
   #evictOne(now: number): boolean {
-    let unproven: ReceiveFlow<Peer> | undefined;
-    let idle: ReceiveFlow<Peer> | undefined;
-    for (const flow of this.#flows) {
-      if (!flow.proven) {
-        if (unproven === undefined || flow.lastAdvance < unproven.lastAdvance) unproven = flow;
-      } else if (idle === undefined || flow.lastReceived < idle.lastReceived) {
-        idle = flow;
-      }
-    }
-    const victim =
-      unproven ??
-      (idle !== undefined && now - idle.lastReceived >= EVICTABLE_IDLE ? idle : undefined);
+    const victim = this.#table.victim(now);
     if (victim === undefined) return false;
     this.counters.flowsEvicted++;
     const peer = victim.peer;
@@ -315,21 +257,21 @@ export class ReceiveSide {
       flow.finSeq = packet.seq;
       if (FIN_SIZE > flow.ackTrigger) flow.ackTrigger = FIN_SIZE;
       if (flow.complete) this.#completeFlow(peer, flow, now);
-      else this.#scheduleAck(flow);
+      else this.#acks.schedule(flow);
       return;
     }
     const tombstone = this.#tombstones.get(peer.key, packet.incarnation);
     if (tombstone !== undefined && !tombstone.reset) {
-      this.#transmitAck(peer, packet.incarnation, tombstone.finalSeq, 0, packet.timestamp);
+      this.#acks.sendEnded(peer, packet.incarnation, tombstone.finalSeq, packet.timestamp);
     } else {
       // Acknowledging a FIN of an unknown flow would tell its sender that data arrived.
-      this.#sendReset(peer, packet.incarnation);
+      this.#acks.sendReset(peer, packet.incarnation);
     }
     this.hooks.settle(peer, now);
   }
 
   #completeFlow(peer: Peer, flow: ReceiveFlow<Peer>, now: number): void {
-    this.#sendAck(flow);
+    this.#acks.send(flow);
     this.#tombstones.add(peer.key, flow.incarnation, flow.cumulative, false);
     this.endFlow(peer, flow, false);
     this.hooks.settle(peer, now);
@@ -342,65 +284,7 @@ export class ReceiveSide {
   endFlow(peer: Peer, flow: ReceiveFlow<Peer>, reset: boolean): void {
     if (reset) this.#tombstones.add(peer.key, flow.incarnation, 0, true);
     flow.clear();
-    if (peer.flows.delete(flow.incarnation)) this.#forgetFlows(peer.host, 1);
-    this.#flows.delete(flow);
-    this.#heldBack.delete(flow);
-    if (peer.lastFlow === flow) peer.lastFlow = undefined;
-  }
-
-  #forgetFlows(host: string, count: number): void {
-    const left = (this.#flowsPerAddress.get(host) ?? 0) - count;
-    if (left > 0) this.#flowsPerAddress.set(host, left);
-    else this.#flowsPerAddress.delete(host);
-  }
-
-  #scheduleAck(flow: ReceiveFlow): void {
-    if (flow.ackPending) return;
-    flow.ackPending = true;
-    this.#ackQueue.push(flow);
-    this.#ackScheduled ??= setImmediate(this.#flushAcks);
-  }
-
-  readonly #flushAcks = (): void => {
-    this.#ackScheduled = undefined;
-    const flows = this.#ackQueue;
-    for (let i = 0; i < flows.length; i++) {
-      const flow = flows[i] as ReceiveFlow;
-      if (flow.ackPending && flow.alive) this.#sendAck(flow);
-    }
-    flows.length = 0;
-  };
-
-  #sendAck(flow: ReceiveFlow): void {
-    flow.ackPending = false;
-    const window = flow.window;
-    flow.lastAdvertised = window;
-    if (window === 0 && this.deliveries.full) this.#heldBack.add(flow);
-    // No answer much larger than what triggered it: the SACK blocks fit twice its size.
-    const trigger = flow.ackTrigger;
-    const blocks = flow.sackBlocks(
-      trigger === Infinity ? MAX_SACK_BLOCKS : sackBlocksAnswering(trigger),
-    );
-    flow.ackTrigger = 0;
-    this.counters.acksSent++;
-    flow.peer.transmit(
-      encodeAck(flow.incarnation, flow.cumulative, window, flow.echo, this.epoch, blocks),
-    );
-  }
-
-  #transmitAck(
-    peer: Peer,
-    incarnation: number,
-    cumulative: number,
-    window: number,
-    echo: number,
-  ): void {
-    this.counters.acksSent++;
-    peer.transmit(encodeAck(incarnation, cumulative, window, echo, this.epoch, NO_BLOCKS));
-  }
-
-  #sendReset(peer: Peer, incarnation: number): void {
-    this.counters.resetsSent++;
-    peer.transmit(encodeReset(incarnation));
+    this.#table.remove(peer, flow);
+    this.#acks.forget(flow);
   }
 }

@@ -1,4 +1,5 @@
-import type { RemoteInfo, Socket } from 'node:dgram';
+import { CLOSED } from '../datagram/outbox.js';
+import type { DatagramSink, SendDone, UdpTransport } from '../datagram/transport.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { PeerUnreachableError } from '../errors.js';
 import type { DeliveryQueue } from './delivery-queue.js';
@@ -11,16 +12,21 @@ import { SendFlow, TICK_DONE, TICK_UNREACHABLE } from './send-flow.js';
 import type { AckPacket, RetryPacket } from './wire.js';
 import { decodePacket, PacketType } from './wire.js';
 
-/**
- * The protocol engine of a reliable socket: it keeps the peers, dispatches every datagram the
- * UDP socket receives to the peer and flow it belongs to (the receiving half to
- * {@link ReceiveSide}), starts send flows and runs each peer's one timer. The public class
- * wraps it with argument checks and the receive calls.
- */
 /** How many peers' epochs are remembered after their state is freed. */
 const KNOWN_EPOCHS = 4096;
 
-export class ReliableCore {
+/**
+ * The protocol engine of a reliable socket: it keeps the peers, dispatches every datagram the
+ * UDP transport receives to the peer and flow it belongs to (the receiving half to
+ * {@link ReceiveSide}), starts send flows and runs each peer's one timer. The public class
+ * wraps it with argument checks and the receive calls.
+ *
+ * It runs on the same {@link UdpTransport} as a datagram socket, so on the native path
+ * (recvmmsg, and sendmmsg for the segments and ACKs of one tick) where the addon is loaded.
+ */
+export class ReliableCore implements DatagramSink {
+  /** Every datagram is taken as it comes: a batch may be as large as the transport's. */
+  readonly limit = Number.MAX_SAFE_INTEGER;
   readonly peers = new Map<string, Peer>();
   /**
    * The epochs of peers whose state was freed, so that a later flow to them starts with a
@@ -33,18 +39,26 @@ export class ReliableCore {
   #closing = false;
   #onIdle: (() => void) | undefined;
 
+  /** Called back for every datagram sent, one function for all of them. */
+  readonly #sent: SendDone;
+
   constructor(
-    readonly socket: Socket,
+    readonly transport: UdpTransport,
     readonly settings: ReliableSettings,
     readonly counters: ReliableCounters,
     readonly deliveries: DeliveryQueue,
-    private readonly onSocketError: () => void,
   ) {
     this.#receiver = new ReceiveSide(settings, counters, deliveries, {
       settle: (peer, now) => this.#settle(peer, now),
       arm: (peer, at, now) => peer.arm(at, now, this.#onTimer),
     });
-    socket.on('message', (data: Buffer, info: RemoteInfo) => this.#onMessage(data, info));
+    // A send the socket's closing overtook is no error of the system's.
+    this.#sent = (error) => {
+      if (error !== null && error !== CLOSED) counters.socketErrors++;
+    };
+    // Errors the system reports on a UDP socket (an ICMP report, a send that failed) concern
+    // one datagram; retransmission covers them.
+    transport.attach(this, () => void counters.socketErrors++);
   }
 
   /** A read made room in `flow`: its sender may need to hear that the window opened. */
@@ -64,7 +78,7 @@ export class ReliableCore {
     const key = peerKey(host, port);
     let peer = this.peers.get(key);
     if (peer === undefined) {
-      peer = new Peer(host, port, this.socket, this.onSocketError);
+      peer = new Peer(host, port, this.transport, this.#sent);
       peer.epoch = this.#knownEpochs.get(key) ?? 0;
       this.peers.set(key, peer);
     }
@@ -127,7 +141,8 @@ export class ReliableCore {
     this.#receiver.clear();
   }
 
-  #onMessage(data: Buffer, info: RemoteInfo): void {
+  /** Takes one datagram from the transport. */
+  pushFrom(data: Buffer, host: string, port: number): void {
     const packet = decodePacket(data);
     if (packet === null) {
       this.counters.malformedDatagrams++;
@@ -136,17 +151,17 @@ export class ReliableCore {
     const now = performance.now();
     switch (packet.type) {
       case PacketType.Data:
-        if (!this.#closing) this.#receiver.onData(this.peer(info.address, info.port), packet, now);
+        if (!this.#closing) this.#receiver.onData(this.peer(host, port), packet, now);
         return;
       case PacketType.Ack:
         this.counters.acksReceived++;
-        this.#onAck(info, packet, now);
+        this.#onAck(host, port, packet, now);
         return;
       case PacketType.Fin:
-        if (!this.#closing) this.#receiver.onFin(this.peer(info.address, info.port), packet, now);
+        if (!this.#closing) this.#receiver.onFin(this.peer(host, port), packet, now);
         return;
       case PacketType.Reset: {
-        const peer = this.peers.get(peerKey(info.address, info.port));
+        const peer = this.peers.get(peerKey(host, port));
         if (peer?.send === undefined || peer.send.incarnation !== packet.incarnation) {
           this.counters.strayDatagrams++;
           return;
@@ -157,12 +172,12 @@ export class ReliableCore {
         return;
       }
       case PacketType.Retry:
-        this.#onRetry(info, packet, now);
+        this.#onRetry(host, port, packet, now);
     }
   }
 
-  #onRetry(info: RemoteInfo, packet: RetryPacket, now: number): void {
-    const peer = this.peers.get(peerKey(info.address, info.port));
+  #onRetry(host: string, port: number, packet: RetryPacket, now: number): void {
+    const peer = this.peers.get(peerKey(host, port));
     const flow = peer?.send;
     if (peer === undefined || flow === undefined || flow.incarnation !== packet.incarnation) {
       this.counters.strayDatagrams++;
@@ -172,8 +187,8 @@ export class ReliableCore {
     if (flow.retry(packet.epoch, now)) peer.arm(flow.nextDeadline, now, this.#onTimer);
   }
 
-  #onAck(info: RemoteInfo, packet: AckPacket, now: number): void {
-    const peer = this.peers.get(peerKey(info.address, info.port));
+  #onAck(host: string, port: number, packet: AckPacket, now: number): void {
+    const peer = this.#known(host, port);
     const flow = peer?.send;
     if (peer === undefined || flow === undefined || flow.incarnation !== packet.incarnation) {
       this.counters.strayDatagrams++;
@@ -191,6 +206,13 @@ export class ReliableCore {
     } else {
       peer.arm(flow.nextDeadline, now, this.#onTimer);
     }
+  }
+
+  /** The peer at `host`:`port` if there is one, without a key for the last one seen. */
+  #known(host: string, port: number): Peer | undefined {
+    const last = this.#lastPeer;
+    if (last !== undefined && last.port === port && last.host === host) return last;
+    return this.peers.get(peerKey(host, port));
   }
 
   readonly #onTimer = (peer: Peer): void => {

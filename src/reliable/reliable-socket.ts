@@ -1,6 +1,6 @@
-import type { Socket } from 'node:dgram';
-import { bindSocket } from '../datagram/bind.js';
+import { bindTransport } from '../datagram/bind.js';
 import { checkRecvSize, toPayload } from '../datagram/options.js';
+import type { DatagramBackend, UdpTransport } from '../datagram/transport.js';
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
@@ -22,7 +22,7 @@ import { peerKey } from './peer.js';
 import { resolvePeer } from './peer-address.js';
 import { ReliableCore } from './reliable-core.js';
 import { type PskSealer, type PskStats, sealerFor } from '../psk/sealer.js';
-import { sealedWire, withKeyHint } from './psk-wire.js';
+import { sealedTransport, withKeyHint } from './psk-wire.js';
 
 const NO_WAIT: WaitOptions = {};
 
@@ -51,7 +51,7 @@ const NO_WAIT: WaitOptions = {};
  * ```
  */
 export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, AsyncDisposable {
-  readonly #socket: Socket;
+  readonly #transport: UdpTransport;
   readonly #family: AddressFamily;
   readonly #settings: ReliableSettings;
   readonly #counters = new ReliableCounters();
@@ -64,15 +64,15 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
   #closing: Promise<void> | undefined;
 
   private constructor(
-    socket: Socket,
+    transport: UdpTransport,
     family: AddressFamily,
     settings: ReliableSettings,
     sealer: PskSealer | undefined,
   ) {
-    this.#socket = socket;
+    this.#transport = transport;
     this.#family = family;
     this.#settings = settings;
-    const address = socket.address();
+    const address = transport.address();
     this.#local = { host: address.address, port: address.port };
     this.#recvWhat = `recvFrom on ${formatEndpoint(this.#local)}`;
     this.#deliveries = new DeliveryQueue(
@@ -81,13 +81,9 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
       (flow) => this.#core.onRead(flow),
       () => this.#core.onRoom(),
     );
-    const onError = (): void => void this.#counters.socketErrors++;
     this.#sealer = sealer;
-    const wire = sealer === undefined ? socket : sealedWire(socket, sealer);
-    this.#core = new ReliableCore(wire, settings, this.#counters, this.#deliveries, onError);
-    // Errors the system reports on a UDP socket (an ICMP report, a send that failed) concern
-    // one datagram; retransmission covers them.
-    socket.on('error', onError);
+    const wire = sealer === undefined ? transport : sealedTransport(transport, sealer);
+    this.#core = new ReliableCore(wire, settings, this.#counters, this.#deliveries);
   }
 
   /**
@@ -102,12 +98,20 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
   ): Promise<ReliableDatagramSocket> {
     const settings = checkReliableOptions(options);
     const sealer = sealerFor(options);
-    const bound = await bindSocket(local, {
+    const bound = await bindTransport(local, {
       ...options,
       kernelReceiveBufferSize: options.kernelReceiveBufferSize ?? DEFAULT_SOCKET_BUFFER,
       kernelSendBufferSize: options.kernelSendBufferSize ?? DEFAULT_SOCKET_BUFFER,
     });
-    return new ReliableDatagramSocket(bound.socket, bound.family, settings, sealer);
+    return new ReliableDatagramSocket(bound.transport, bound.family, settings, sealer);
+  }
+
+  /**
+   * Which path carries this socket's datagrams: `'native'` (the addon, as for a
+   * {@link DatagramSocket}: see {@link DatagramSocket.nativeAvailable}) or `'node:dgram'`.
+   */
+  get backend(): DatagramBackend {
+    return this.#transport.backend;
   }
 
   /** The local address and port the socket is bound to. */
@@ -260,7 +264,7 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
             { endpoint: local },
           ),
       );
-      await new Promise<void>((resolve) => this.#socket.close(() => resolve()));
+      await new Promise<void>((resolve) => this.#transport.close(() => resolve()));
     })();
     return this.#closing;
   }

@@ -2,6 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   ChaosRelay,
+  DatagramSocket,
   InvalidEndpointError,
   MessageTooLargeError,
   ReliableDatagramSocket,
@@ -23,6 +24,25 @@ async function pair(options = {}) {
 }
 
 describe('ReliableDatagramSocket', () => {
+  it('runs on the datagram path the environment asks for, as a datagram socket does', async () => {
+    const mode = process.env.DSOCK_NATIVE;
+    if (mode === '1') assert.equal(DatagramSocket.nativeAvailable, true);
+    if (mode === '0') assert.equal(DatagramSocket.nativeAvailable, false);
+    const { a, b } = await pair();
+    const expected = DatagramSocket.nativeAvailable ? 'native' : 'node:dgram';
+    assert.equal(a.backend, expected);
+    const plain = resources.add(await DatagramSocket.bind('127.0.0.1:0'));
+    assert.equal(plain.backend, expected);
+    // A window's worth of segments in one tick: on the native path they leave in batches.
+    const sends = Array.from({ length: 300 }, (_, i) => a.sendTo(`m${i}`, b.localEndpoint));
+    for (let i = 0; i < 300; i++) {
+      assert.equal((await within(b.recvFrom(), 2000, `m${i}`)).data.toString(), `m${i}`);
+    }
+    await within(Promise.all(sends), 2000, 'the acknowledgements');
+    assert.equal(a.stats.socketErrors, 0);
+    assert.equal(b.stats.socketErrors, 0);
+  });
+
   it('sends a message that resolves once acknowledged, and receives it whole', async () => {
     const { a, b } = await pair();
     const transport: MessageTransport = a; // the datagram apps run over it
@@ -86,6 +106,15 @@ describe('ReliableDatagramSocket', () => {
     await assert.rejects(a.sendTo(42 as unknown as string, b.localEndpoint), InvalidArgumentError);
     await assert.rejects(ReliableDatagramSocket.bind(0, { receiveWindow: 0 }), /receiveWindow/);
     await assert.rejects(ReliableDatagramSocket.bind(0, { fragmentSize: 70000 }), /fragmentSize/);
+    // A flow has one peer, which acknowledges from its own address: broadcast cannot work.
+    await assert.rejects(
+      ReliableDatagramSocket.bind(0, { broadcast: true }),
+      (error: unknown) => error instanceof InvalidArgumentError && error.argument === 'broadcast',
+    );
+    await assert.rejects(
+      ReliableDatagramSocket.bind(0, { broadcast: 'yes' as unknown as boolean }),
+      (error: unknown) => error instanceof InvalidArgumentError && error.argument === 'broadcast',
+    );
     await assert.rejects(a.recvFrom(10, { timeout: -1 }), InvalidArgumentError);
     assert.equal(a.peerCount, 0, 'refused sends leave no state');
   });
