@@ -6,14 +6,9 @@ import { SocketClosedError, TimeoutError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { adoptSocket, startReading } from './adopt.js';
+import { ChunkIterator } from './chunk-iterator.js';
 import { openConnection, type ConnectOptions } from './connect.js';
-import {
-  dropAddressCaches,
-  owner,
-  sharedLocalHost,
-  sharedRemoteHost,
-  type OwnedSocket,
-} from './net-socket.js';
+import { owner, sharedLocalHost, sharedRemoteHost, type OwnedSocket } from './net-socket.js';
 import {
   checkFlag,
   checkInteger,
@@ -38,6 +33,8 @@ export type { SendOptions, ShutdownHow, StreamSocketOptions } from './options.js
 
 const EMPTY = Buffer.alloc(0);
 const DONE = Promise.resolve();
+// The options of a send that gives none: one shared object rather than a new `{}` per call.
+const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
 
 type Owned = OwnedSocket<StreamSocket>;
 
@@ -90,7 +87,6 @@ export class StreamSocket implements AsyncIterable<Buffer> {
       host: sharedRemoteHost(socket.remoteAddress ?? ''),
       port: socket.remotePort ?? 0,
     };
-    dropAddressCaches(socket);
     this.#started = start;
     this.#buffer = new ReceiveBuffer(receiveBufferLimit, this, this.#remote);
     // Half-open connections are part of the model: after the peer's end of stream we may still
@@ -225,7 +221,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * Rejects with {@link SocketClosedError} after {@link close} or `shutdown('write')`, and with
    * {@link ConnectionResetError} when the peer reset the connection.
    */
-  sendAll(data: string | Uint8Array, options: SendOptions = {}): Promise<void> {
+  sendAll(data: string | Uint8Array, options: SendOptions = NO_SEND_OPTIONS): Promise<void> {
     const refusal = this.#sendRefusal();
     if (refusal !== undefined) return Promise.reject(refusal);
     const badEncoding = invalidEncoding(options.encoding);
@@ -319,18 +315,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * Yields received chunks (as they arrived, without copying) until end of stream. Ends quietly
    * if the socket is closed locally; throws on a reset.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
-    for (;;) {
-      let chunk: Buffer;
-      try {
-        chunk = await this.#buffer.read(Infinity, false, NO_WAIT, '');
-      } catch (error) {
-        if (this.#closed && error instanceof SocketClosedError) return;
-        throw error;
-      }
-      if (chunk.length === 0) return;
-      yield chunk;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    return new ChunkIterator(this.#buffer, this);
   }
 
   /** @internal Stops (`true`) or restarts (`false`) reading from the kernel. */
