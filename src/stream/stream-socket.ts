@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
-import { SocketClosedError, TimeoutError, toSocketError } from '../errors.js';
+import { type SocketClosedError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { adoptSocket, startReading } from './adopt.js';
@@ -18,6 +18,7 @@ import {
 } from '../internal/validate.js';
 import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
 import { onPressure, ReceiveBuffer } from './receive-buffer.js';
+import { closedFor, closedForReading, idleTimeoutError } from './socket-errors.js';
 import {
   checkSendData,
   closedForSending,
@@ -109,12 +110,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   static #onIdle(this: Owned): void {
     const self = this[owner];
     const ms = this.timeout ?? 0;
-    const error = new TimeoutError(
-      `connection from ${formatEndpoint(self.#remote)} closed: idle for ${ms} ms ` +
-        '(nothing received or sent; idleTimeout)',
-      ms,
-      { endpoint: self.#remote },
-    );
+    const error = idleTimeoutError(self.#remote, ms);
     self.#failure ??= error;
     self.#buffer.fail(() => error);
     this.destroy();
@@ -279,9 +275,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   async shutdown(how: ShutdownHow = 'both'): Promise<void> {
     checkOneOf('how', how, ['read', 'write', 'both']);
     if (this.#closed) {
-      throw new SocketClosedError(`shutdown of ${formatEndpoint(this.#remote)}: socket is closed`, {
-        endpoint: this.#remote,
-      });
+      throw closedFor('shutdown of', this.#remote);
     }
     if (how !== 'write') this.#buffer.shutdown();
     if (how !== 'read') await this.#shutdownWrite();
@@ -359,16 +353,10 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   }
 
   #checkOpen(what: string): void {
-    if (this.#closed) {
-      throw new SocketClosedError(`${what} on ${formatEndpoint(this.#remote)}: socket is closed`, {
-        endpoint: this.#remote,
-      });
-    }
+    if (this.#closed) throw closedFor(`${what} on`, this.#remote);
   }
 
   #closedError(): SocketClosedError {
-    return new SocketClosedError(`${this.#what()} failed: socket is closed`, {
-      endpoint: this.#remote,
-    });
+    return closedForReading(this.#what(), this.#remote);
   }
 }
