@@ -2,7 +2,7 @@ import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint
 import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { familyOf } from '../endpoint/parse.js';
-import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
+import { SocketError, toSocketError } from '../errors.js';
 import { Association } from './association.js';
 import { bindTransport } from './bind.js';
 import { checkSize, isSendPort, maxPayload, toDestination } from './destination.js';
@@ -24,6 +24,7 @@ import {
 import { nativeBinding, nativeStatus } from './native-binding.js';
 import { OptionCalls } from './option-calls.js';
 import { CLOSED, Outbox, sendError } from './outbox.js';
+import { DatagramIterator } from './datagram-iterator.js';
 import type { DatagramBackend, UdpTransport } from './transport.js';
 
 const NO_WAIT: DatagramReceiveOptions = {};
@@ -436,17 +437,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
    * {@link ConnectionRefusedError} on a connected socket) end the loop by throwing. Breaking
    * out of the loop leaves the socket open.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<ReceivedDatagram, void, undefined> {
-    for (;;) {
-      let datagram: ReceivedDatagram;
-      try {
-        datagram = await this.recvFrom();
-      } catch (error) {
-        if (this.#association.closed && error instanceof SocketClosedError) return;
-        throw error;
-      }
-      yield datagram;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<ReceivedDatagram, void, undefined> {
+    return new DatagramIterator(this);
   }
 
   #onError(error: Error): void {

@@ -2,7 +2,7 @@
  * What a StreamSocket keeps on, and reads from, the net.Socket it wraps. An idle connection
  * pays for every field and closure here ten thousand times over in a busy server, so the
  * wrapped socket carries one back-reference instead of listener closures, and address strings
- * are shared between connections.
+ * are shared between connections. Only public properties of the net.Socket are used.
  */
 import type { Socket } from 'node:net';
 import { Writable } from 'node:stream';
@@ -16,26 +16,16 @@ export const owner: unique symbol = Symbol('StreamSocket');
 /** A net.Socket carrying its wrapper under {@link owner}. */
 export type OwnedSocket<T> = Socket & { [owner]: T };
 
+// Writable's public `errored` getter, taken once: net.Socket's own `errored` is the Readable
+// one, and a Reflect.get through the prototype on every send costs three times the call.
+const writableErroredGetter: ((this: Writable) => unknown) | undefined =
+  Reflect.getOwnPropertyDescriptor(Writable.prototype, 'errored')?.get;
+
 /** The error of the writing side: net.Socket's own `errored` reports the reading side. */
 export function writableErrored(socket: Socket): unknown {
-  return Reflect.get(Writable.prototype, 'errored', socket);
-}
-
-/**
- * Node's caches of the addresses a net.Socket has been asked for. Each endpoint is read once and
- * kept by the wrapper, so the caches would only hold second copies (Node asks the system again
- * should the address be wanted).
- */
-interface AddressCaches {
-  _sockname: unknown;
-  _peername: unknown;
-}
-
-/** Drops Node's cached copies of the socket's addresses (see {@link AddressCaches}). */
-export function dropAddressCaches(socket: Socket): void {
-  const caches = socket as unknown as AddressCaches;
-  caches._sockname = null;
-  caches._peername = null;
+  if (writableErroredGetter === undefined)
+    return Reflect.get(Writable.prototype, 'errored', socket);
+  return writableErroredGetter.call(socket);
 }
 
 // Connections share their addresses' strings (the system hands out a new one each time): the

@@ -6,16 +6,47 @@ import { waitWithDeadline } from '../internal/deadline.js';
 
 const EMPTY = Buffer.alloc(0);
 
+/** What an iteration step yields at the end of the stream. */
+const END: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
 /**
- * One pending read: `exact` reads want `size` bytes in one piece, others up to `size`. A flat
- * object, linked to the next waiting read, as idle connections each hold one.
+ * An iteration over the chunks (`for await`), told through `finished` when it has ended, and
+ * asked whether an error ends it quietly rather than being thrown.
+ */
+export interface ChunkIteration {
+  finished: boolean;
+  endsQuietly(error: Error): boolean;
+}
+
+/**
+ * One pending read: `exact` reads want `size` bytes in one piece, others up to `size`; a read of
+ * an `iteration` settles with an IteratorResult instead of a Buffer, so that `for await` takes a
+ * chunk in one promise. A flat object, linked to the next waiting read, as idle connections each
+ * hold one.
  */
 interface Reader {
   readonly size: number;
   readonly exact: boolean;
-  readonly resolve: (value: Buffer) => void;
-  readonly reject: (reason: Error) => void;
+  readonly iteration: ChunkIteration | undefined;
+  // A method, so that both kinds of promise's resolve fit: a plain read is only ever given a
+  // Buffer, an iteration's an IteratorResult (see #settle).
+  resolve(value: unknown): void;
+  reject(reason: Error): void;
   next: Reader | undefined;
+}
+
+/** What a read of `iteration` settles with, given what the buffer had for it. */
+function iterationStep(
+  result: Buffer | Error,
+  iteration: ChunkIteration,
+): IteratorResult<Buffer, undefined> | Error {
+  if (result instanceof Error) {
+    iteration.finished = true;
+    return iteration.endsQuietly(result) ? END : result;
+  }
+  if (result.length > 0) return { value: result, done: false };
+  iteration.finished = true;
+  return END;
 }
 
 /** The key of {@link PressureSink}'s method, kept out of the owner's public API. */
@@ -99,12 +130,14 @@ export class ReceiveBuffer {
     if (chunk.length === 0) return;
     // The common case of a reader already waiting for whatever comes: hand the chunk over as is.
     const reader = this.#first;
-    if (this.#bytes === 0 && reader !== undefined) {
-      if (!reader.exact && chunk.length <= reader.size) {
-        this.#shiftReader(reader);
-        reader.resolve(chunk);
-        return;
-      }
+    if (
+      this.#bytes === 0 &&
+      reader !== undefined &&
+      (reader.exact ? chunk.length === reader.size : chunk.length <= reader.size)
+    ) {
+      this.#shiftReader(reader);
+      this.#settle(reader, chunk);
+      return;
     }
     (this.#chunks ??= []).push(chunk);
     this.#bytes += chunk.length;
@@ -155,7 +188,7 @@ export class ReceiveBuffer {
     this.#setPaused(false);
     if (options.timeout === undefined && options.signal === undefined) {
       return new Promise<Buffer>((resolve, reject) => {
-        this.#pushReader({ size, exact, resolve, reject, next: undefined });
+        this.#pushReader({ size, exact, iteration: undefined, resolve, reject, next: undefined });
       });
     }
     return waitWithDeadline<Buffer>(
@@ -163,7 +196,8 @@ export class ReceiveBuffer {
         const reader: Reader = {
           size,
           exact,
-          resolve: (value) => settle.resolve(value),
+          iteration: undefined,
+          resolve: (value: Buffer) => settle.resolve(value),
           reject: (reason) => settle.reject(reason),
           next: undefined,
         };
@@ -181,14 +215,45 @@ export class ReceiveBuffer {
     );
   }
 
+  /**
+   * The next step of `iteration`: the next chunk as it arrived, whole, or the end (also when
+   * `iteration` says an error ends it quietly). Settles in one promise, without a deadline.
+   */
+  iterate(iteration: ChunkIteration): Promise<IteratorResult<Buffer, undefined>> {
+    if (this.#first === undefined) {
+      const now = this.#tryRead(Infinity, false);
+      if (now !== undefined) {
+        const step = iterationStep(now, iteration);
+        return step instanceof Error ? Promise.reject(step) : Promise.resolve(step);
+      }
+    }
+    this.#setPaused(false);
+    return new Promise<IteratorResult<Buffer, undefined>>((resolve, reject) => {
+      this.#pushReader({
+        size: Infinity,
+        exact: false,
+        iteration,
+        resolve,
+        reject,
+        next: undefined,
+      });
+    });
+  }
+
   #serve(): void {
     for (let reader = this.#first; reader !== undefined; reader = this.#first) {
       const result = this.#tryRead(reader.size, reader.exact);
       if (result === undefined) return;
       this.#shiftReader(reader);
-      if (result instanceof Error) reader.reject(result);
-      else reader.resolve(result);
+      this.#settle(reader, result);
     }
+  }
+
+  /** Settles a read taken off the queue with what the buffer had for it. */
+  #settle(reader: Reader, result: Buffer | Error): void {
+    const step = reader.iteration === undefined ? result : iterationStep(result, reader.iteration);
+    if (step instanceof Error) reader.reject(step);
+    else reader.resolve(step);
   }
 
   #pushReader(reader: Reader): void {

@@ -4,140 +4,36 @@ import {
   type Server,
   type Socket,
 } from 'node:net';
-import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
+import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { ANY_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { toEndpoint } from '../endpoint/parse.js';
-import { InvalidArgumentError, SocketClosedError, SocketError, toSocketError } from '../errors.js';
+import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { ItemQueue } from '../internal/item-queue.js';
 import { adoptSocket, startReading } from './adopt.js';
 import { DESCRIPTOR_PROBE_INTERVAL, descriptorShortage } from './descriptor-probe.js';
+import { checkHostFamily } from '../internal/validate.js';
 import {
-  checkFamily,
-  checkHostFamily,
-  checkInteger,
-  checkOptionalFlag,
-} from '../internal/validate.js';
-import { checkReceiveBufferLimit, type StreamSocketOptions } from './options.js';
+  checkListenOptions,
+  type ConnectionRefusal,
+  type ListenOptions,
+  type RefusalReason,
+  type ServerSettings,
+  type StreamServerStats,
+} from './server-options.js';
 import { StreamSocket } from './stream-socket.js';
 import { createTlsServer, watchTlsServer } from './tls-handshake.js';
-import { checkTlsListenOptions, type TlsListenOptions } from './tls-options.js';
 
-/** How many connections wait for {@link StreamServer.accept} unless told otherwise. */
-export const DEFAULT_ACCEPT_QUEUE_LIMIT = 128;
-
-/** How many connections a server holds open at once unless told otherwise. */
-export const DEFAULT_MAX_CONNECTIONS = 1024;
-
-/** Why a {@link StreamServer} turned a connection away. */
-export type RefusalReason =
-  /** {@link ListenOptions.maxConnections} connections were open. */
-  | 'connection limit'
-  /** {@link ListenOptions.acceptQueueLimit} connections already waited for `accept`. */
-  | 'accept queue full'
-  /**
-   * The system could not accept it, most often for want of file descriptors (EMFILE, ENFILE:
-   * see `error.code`); the peer is then left to the kernel, which sheds or resets it.
-   */
-  | 'accept failed'
-  /**
-   * The process has no file descriptor left (`error.code` EMFILE, or ENFILE for the whole
-   * system): while it lasts, the system accepts arriving connections and closes them at once,
-   * unseen by the server. Found by a check once a second while listening, and reported once
-   * per check that finds it (so `remote` is undefined).
-   */
-  | 'out of file descriptors'
-  /** A TLS connection's handshake failed or timed out (see `error`: its certificate, say). */
-  | 'tls handshake failed';
-
-/** A connection a {@link StreamServer} turned away, as {@link ListenOptions.onRefused} gets it. */
-export interface ConnectionRefusal {
-  reason: RefusalReason;
-  /** The peer, when the connection was accepted before it was closed. */
-  remote: Endpoint | undefined;
-  /** The system's error, for `'accept failed'`. */
-  error: SocketError | undefined;
-}
-
-/** Counters of a {@link StreamServer}. */
-export interface StreamServerStats {
-  /** Connections accepted and kept (queued for, or handed to, the application). */
-  accepted: number;
-  /** Connections open now: queued, or accepted and not yet closed. */
-  open: number;
-  /** Connections closed on arrival because {@link ListenOptions.maxConnections} were open. */
-  refusedAtLimit: number;
-  /** Connections closed on arrival because the accept queue was full. */
-  droppedQueueFull: number;
-  /** Connections the system failed to accept and reported (see `'accept failed'`). */
-  acceptErrors: number;
-  /**
-   * Checks, one a second while listening, that found the process out of file descriptors:
-   * the seconds during which arriving connections were shed unseen.
-   */
-  descriptorShortages: number;
-  /** TLS connections whose handshake failed or timed out (none without TLS). */
-  tlsHandshakeFailures: number;
-}
-
-/** Options of {@link StreamServer.listen}. */
-export interface ListenOptions extends StreamSocketOptions {
-  /**
-   * The kernel's queue of connections completed but not yet taken by the server process
-   * (the `listen()` backlog; Node's default is 511, capped by the system).
-   */
-  backlog?: number;
-  /**
-   * SO_REUSEADDR. Node.js always sets it on TCP listeners, so `true` (or leaving it out) is
-   * the only value that can be honoured, and `false` is refused with an InvalidArgumentError. On Linux it
-   * lets a restarted server listen again on a port that still has connections in TIME_WAIT; it
-   * never lets two sockets listen on the same address and port (that is
-   * {@link AddressInUseError}).
-   */
-  reuseAddress?: boolean;
-  /** The IP version: picks the any-address (`0.0.0.0` or `::`) when `local` has no host. */
-  family?: AddressFamily;
-  /**
-   * The most connections held for {@link StreamServer.accept} (default 128). A connection that
-   * arrives while the queue is full is closed at once and counted in
-   * {@link StreamServer.droppedConnections}: its peer reads end of stream (or is reset if it had
-   * already sent data).
-   */
-  acceptQueueLimit?: number;
-  /** For an IPv6 any-address listener: accept IPv6 connections only, not IPv4 ones too. */
-  ipv6Only?: boolean;
-  /**
-   * The most connections open at once: waiting in the accept queue, or accepted and not yet
-   * closed (default {@link DEFAULT_MAX_CONNECTIONS}, 1024). A connection that arrives at the
-   * limit is closed at once (its peer reads end of stream), counted in
-   * {@link StreamServerStats.refusedAtLimit} and reported to {@link onRefused}: a peer that
-   * opens connections without end costs the server this many file descriptors, not all.
-   */
-  maxConnections?: number;
-  /**
-   * Milliseconds a connection may stay idle, nothing received and nothing sent, before the
-   * server closes it (default 0: never). Reads then reject with {@link TimeoutError}, and the
-   * peer reads end of stream. Counted from the connection's arrival, also while it waits to be
-   * accepted. Off by default because many protocols are legitimately quiet for long (a chat);
-   * a server whose clients should keep talking sets it (`dsock echo server` uses 300 s).
-   */
-  idleTimeout?: number;
-  /**
-   * Called for each connection the server turns away (at the connection limit, with a full
-   * accept queue, or when the system fails to accept one, e.g. out of file descriptors), so
-   * that refusals are never silent. Called synchronously from the event that refused it.
-   */
-  onRefused?: (refusal: ConnectionRefusal) => void;
-  /**
-   * Speak TLS: each connection completes its handshake before it is queued for
-   * {@link StreamServer.accept}; one whose handshake fails is closed, counted in
-   * {@link StreamServerStats.tlsHandshakeFailures} and reported to {@link onRefused}.
-   * Connections still in their handshake count towards {@link maxConnections}.
-   */
-  tls?: TlsListenOptions;
-}
+export {
+  DEFAULT_ACCEPT_QUEUE_LIMIT,
+  DEFAULT_MAX_CONNECTIONS,
+  type ConnectionRefusal,
+  type ListenOptions,
+  type RefusalReason,
+  type StreamServerStats,
+} from './server-options.js';
 
 /**
  * A listening TCP socket. Connections are accepted by the server as they arrive and wait in a
@@ -223,43 +119,13 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
    * {@link InvalidEndpointError} or {@link InvalidArgumentError} for bad arguments.
    */
   static async listen(local?: EndpointLike, options: ListenOptions = {}): Promise<StreamServer> {
-    const family = checkFamily(options.family);
-    const backlog =
-      options.backlog === undefined
-        ? undefined
-        : checkInteger('backlog', options.backlog, 0, 2 ** 31 - 1);
-    const queueLimit =
-      options.acceptQueueLimit === undefined
-        ? DEFAULT_ACCEPT_QUEUE_LIMIT
-        : checkInteger('acceptQueueLimit', options.acceptQueueLimit, 0, 2 ** 31 - 1);
-    const bufferLimit = checkReceiveBufferLimit(options.receiveBufferLimit);
-    const maxConnections =
-      options.maxConnections === undefined
-        ? DEFAULT_MAX_CONNECTIONS
-        : checkInteger('maxConnections', options.maxConnections, 1, 2 ** 31 - 1);
-    const idleTimeout =
-      options.idleTimeout === undefined
-        ? 0
-        : checkInteger('idleTimeout', options.idleTimeout, 0, 2 ** 31 - 1);
-    const onRefused = options.onRefused;
-    if (onRefused !== undefined && typeof onRefused !== 'function') {
-      throw new InvalidArgumentError('onRefused', 'a function', onRefused);
-    }
-    const ipv6Only = checkOptionalFlag('ipv6Only', options.ipv6Only);
-    if (checkOptionalFlag('reuseAddress', options.reuseAddress) === false) {
-      throw new InvalidArgumentError(
-        'reuseAddress',
-        'true or left out: Node.js always sets SO_REUSEADDR on TCP listeners',
-        false,
-      );
-    }
-    const tls = checkTlsListenOptions(options.tls);
+    const { family, backlog, ipv6Only, tlsSettings, ...settings } = checkListenOptions(options);
     const endpoint = toEndpoint(local, { host: ANY_ADDRESS[family ?? 'IPv4'] });
     checkHostFamily(endpoint.host, family, local);
     const server =
-      tls === undefined
+      tlsSettings === undefined
         ? createServer({ allowHalfOpen: true, pauseOnConnect: true })
-        : createTlsServer(tls, maxConnections);
+        : createTlsServer(tlsSettings, settings.maxConnections);
     const netOptions: NetListenOptions = { host: endpoint.host, port: endpoint.port };
     if (backlog !== undefined) netOptions.backlog = backlog;
     if (ipv6Only !== undefined) netOptions.ipv6Only = ipv6Only;
@@ -281,14 +147,7 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
       address !== null && typeof address === 'object'
         ? { host: address.address, port: address.port }
         : endpoint;
-    return new StreamServer(server, bound, {
-      queueLimit,
-      bufferLimit,
-      maxConnections,
-      idleTimeout,
-      onRefused,
-      tls: tls !== undefined,
-    });
+    return new StreamServer(server, bound, settings);
   }
 
   /** The address and port the server listens on (the chosen port when 0 was asked for). */
@@ -423,13 +282,4 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
   #refuse(reason: RefusalReason, remote: Endpoint | undefined, error: SocketError | undefined) {
     this.#onRefused?.({ reason, remote, error });
   }
-}
-
-interface ServerSettings {
-  queueLimit: number;
-  bufferLimit: number;
-  maxConnections: number;
-  idleTimeout: number;
-  onRefused: ((refusal: ConnectionRefusal) => void) | undefined;
-  tls: boolean;
 }

@@ -2,23 +2,18 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
-import { SocketClosedError, TimeoutError, toSocketError } from '../errors.js';
+import { type SocketClosedError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { adoptSocket, startReading } from './adopt.js';
+import { ChunkIterator } from './chunk-iterator.js';
 import {
   keepAliveDelay,
   MAX_KEEP_ALIVE_DELAY,
   openConnection,
   type ConnectOptions,
 } from './connect.js';
-import {
-  dropAddressCaches,
-  owner,
-  sharedLocalHost,
-  sharedRemoteHost,
-  type OwnedSocket,
-} from './net-socket.js';
+import { owner, sharedLocalHost, sharedRemoteHost, type OwnedSocket } from './net-socket.js';
 import {
   checkFlag,
   checkInteger,
@@ -29,6 +24,7 @@ import {
 import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
 import { onPressure, ReceiveBuffer } from './receive-buffer.js';
 import { tlsSessionOf, type TlsSession } from './tls-options.js';
+import { closedFor, closedForReading, idleTimeoutError } from './socket-errors.js';
 import {
   checkSendData,
   closedForSending,
@@ -44,6 +40,8 @@ export type { SendOptions, ShutdownHow, StreamSocketOptions } from './options.js
 
 const EMPTY = Buffer.alloc(0);
 const DONE = Promise.resolve();
+// The options of a send that gives none: one shared object rather than a new `{}` per call.
+const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
 
 type Owned = OwnedSocket<StreamSocket>;
 
@@ -96,7 +94,6 @@ export class StreamSocket implements AsyncIterable<Buffer> {
       host: sharedRemoteHost(socket.remoteAddress ?? ''),
       port: socket.remotePort ?? 0,
     };
-    dropAddressCaches(socket);
     this.#started = start;
     this.#buffer = new ReceiveBuffer(receiveBufferLimit, this, this.#remote);
     // Half-open connections are part of the model: after the peer's end of stream we may still
@@ -119,12 +116,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   static #onIdle(this: Owned): void {
     const self = this[owner];
     const ms = this.timeout ?? 0;
-    const error = new TimeoutError(
-      `connection from ${formatEndpoint(self.#remote)} closed: idle for ${ms} ms ` +
-        '(nothing received or sent; idleTimeout)',
-      ms,
-      { endpoint: self.#remote },
-    );
+    const error = idleTimeoutError(self.#remote, ms);
     self.#failure ??= error;
     self.#buffer.fail(() => error);
     this.destroy();
@@ -239,7 +231,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * Rejects with {@link SocketClosedError} after {@link close} or `shutdown('write')`, and with
    * {@link ConnectionResetError} when the peer reset the connection.
    */
-  sendAll(data: string | Uint8Array, options: SendOptions = {}): Promise<void> {
+  sendAll(data: string | Uint8Array, options: SendOptions = NO_SEND_OPTIONS): Promise<void> {
     const refusal = this.#sendRefusal();
     if (refusal !== undefined) return Promise.reject(refusal);
     const badEncoding = invalidEncoding(options.encoding);
@@ -297,9 +289,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   async shutdown(how: ShutdownHow = 'both'): Promise<void> {
     checkOneOf('how', how, ['read', 'write', 'both']);
     if (this.#closed) {
-      throw new SocketClosedError(`shutdown of ${formatEndpoint(this.#remote)}: socket is closed`, {
-        endpoint: this.#remote,
-      });
+      throw closedFor('shutdown of', this.#remote);
     }
     if (how !== 'write') this.#buffer.shutdown();
     if (how !== 'read') await this.#shutdownWrite();
@@ -333,18 +323,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * Yields received chunks (as they arrived, without copying) until end of stream. Ends quietly
    * if the socket is closed locally; throws on a reset.
    */
-  async *[Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
-    for (;;) {
-      let chunk: Buffer;
-      try {
-        chunk = await this.#buffer.read(Infinity, false, NO_WAIT, '');
-      } catch (error) {
-        if (this.#closed && error instanceof SocketClosedError) return;
-        throw error;
-      }
-      if (chunk.length === 0) return;
-      yield chunk;
-    }
+  [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
+    return new ChunkIterator(this.#buffer, this);
   }
 
   /** @internal Stops (`true`) or restarts (`false`) reading from the kernel. */
@@ -387,16 +367,10 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   }
 
   #checkOpen(what: string): void {
-    if (this.#closed) {
-      throw new SocketClosedError(`${what} on ${formatEndpoint(this.#remote)}: socket is closed`, {
-        endpoint: this.#remote,
-      });
-    }
+    if (this.#closed) throw closedFor(`${what} on`, this.#remote);
   }
 
   #closedError(): SocketClosedError {
-    return new SocketClosedError(`${this.#what()} failed: socket is closed`, {
-      endpoint: this.#remote,
-    });
+    return closedForReading(this.#what(), this.#remote);
   }
 }

@@ -195,6 +195,46 @@ for (const family of FAMILIES) {
       }
     });
 
+    it('leaving an async iteration keeps the socket open, and a new one reads on', async (t) => {
+      const skip = await unavailable(family);
+      if (skip) return t.skip(skip);
+      const pair = await connectedPair(family.host);
+      try {
+        await pair.client.sendAll('first');
+        const iterator = pair.peer[Symbol.asyncIterator]();
+        const step = await within(iterator.next(), 5000, 'first chunk');
+        assert.equal(step.done, false);
+        assert.equal(step.value?.toString(), 'first');
+        assert.deepEqual(await iterator.return(), { value: undefined, done: true });
+        // A finished iterator stays finished, as a generator's does.
+        assert.deepEqual(await iterator.next(), { value: undefined, done: true });
+        assert.equal(pair.peer.closed, false);
+        await pair.client.sendAll('second');
+        await pair.client.shutdown('write');
+        const rest: Buffer[] = [];
+        for await (const chunk of pair.peer) rest.push(chunk);
+        assert.equal(Buffer.concat(rest).toString(), 'second');
+      } finally {
+        await pair.close();
+      }
+    });
+
+    it('async iteration throws a reset by the peer once, then is done', async (t) => {
+      const skip = await unavailable(family);
+      if (skip) return t.skip(skip);
+      const node = await nodePeer(family.host);
+      try {
+        const iterator = node.client[Symbol.asyncIterator]();
+        const pending = iterator.next().catch((e: unknown) => e);
+        node.peer.resetAndDestroy();
+        const error = await within(pending, 5000, 'reset');
+        assert.ok(error instanceof ConnectionResetError, String(error));
+        assert.deepEqual(await iterator.next(), { value: undefined, done: true });
+      } finally {
+        await node.close();
+      }
+    });
+
     it('async iteration ends quietly when the socket is closed locally', async (t) => {
       const skip = await unavailable(family);
       if (skip) return t.skip(skip);
