@@ -1,5 +1,6 @@
 import type { Socket } from 'node:dgram';
 import type { Endpoint } from '../endpoint/endpoint.js';
+import { reliableSend } from '../internal/channels.js';
 import type { ReceiveFlow } from './receive-flow.js';
 import type { SendFlow } from './send-flow.js';
 
@@ -32,6 +33,8 @@ export class Peer {
     this.endpoint = Object.freeze({ host, port });
     this.transmit = (datagram) => {
       try {
+        if (reliableSend.hasSubscribers)
+          reliableSend.publish({ source: socket, remote: this.endpoint, data: datagram });
         socket.send(datagram, port, host);
       } catch {
         // The socket closed under a late timer or ACK: nothing more goes out.

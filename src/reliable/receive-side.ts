@@ -1,4 +1,5 @@
 import type { DeliveryQueue } from './delivery-queue.js';
+import { reliableDeliver } from '../internal/channels.js';
 import type { ReliableCounters, ReliableSettings } from './options.js';
 import { EVICTABLE_IDLE, RECEIVE_IDLE_TIMEOUT } from './options.js';
 import type { Peer } from './peer.js';
@@ -299,6 +300,7 @@ export class ReceiveSide {
     this.counters.messagesReceived++;
     flow.proven = true;
     const sender = { host: flow.peer.host, port: flow.peer.port };
+    if (reliableDeliver.hasSubscribers) reliableDeliver.publish({ remote: sender, data });
     this.deliveries.deliver({ data, sender, truncated: false }, flow, segments);
   };
 

@@ -2,6 +2,7 @@ import type { RemoteInfo, Socket } from 'node:dgram';
 import { formatEndpoint } from '../endpoint/format.js';
 import { PeerUnreachableError } from '../errors.js';
 import type { DeliveryQueue } from './delivery-queue.js';
+import { reliableAck, reliableGiveUp, reliableReceive } from '../internal/channels.js';
 import type { ReliableCounters, ReliableSettings } from './options.js';
 import { Peer, peerKey } from './peer.js';
 import type { ReceiveFlow } from './receive-flow.js';
@@ -128,6 +129,7 @@ export class ReliableCore {
   }
 
   #onMessage(data: Buffer, info: RemoteInfo): void {
+    if (reliableReceive.hasSubscribers) publishArrival(this.socket, data, info);
     const packet = decodePacket(data);
     if (packet === null) {
       this.counters.malformedDatagrams++;
@@ -140,6 +142,8 @@ export class ReliableCore {
         return;
       case PacketType.Ack:
         this.counters.acksReceived++;
+        if (reliableAck.hasSubscribers)
+          reliableAck.publish({ remote: { host: info.address, port: info.port } });
         this.#onAck(info, packet, now);
         return;
       case PacketType.Fin:
@@ -222,6 +226,8 @@ export class ReliableCore {
     if (flow === undefined) return;
     peer.send = undefined;
     this.counters.peersUnreachable++;
+    if (reliableGiveUp.hasSubscribers)
+      reliableGiveUp.publish({ remote: peer.endpoint, detail: why });
     const endpoint = { ...peer.endpoint };
     flow.fail(
       () =>
@@ -264,3 +270,12 @@ export class ReliableCore {
 }
 
 function noop(): void {}
+
+/** Tells the reliable-receive channel of a datagram that arrived on `socket`. */
+function publishArrival(socket: Socket, data: Buffer, info: RemoteInfo): void {
+  reliableReceive.publish({
+    source: socket,
+    remote: { host: info.address, port: info.port },
+    data,
+  });
+}

@@ -4,6 +4,7 @@ import { toEndpoint } from '../endpoint/parse.js';
 import { ConnectionResetError, MessageTooLargeError, SocketClosedError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { invalidTimeout } from '../internal/validate.js';
+import { rpcCall } from '../internal/channels.js';
 import { MessageStream } from '../framing/message-stream.js';
 import { Request, rpcRegistry } from './messages.js';
 import { lostUnsent, MultiplexedConnection, readResponse } from './multiplexed-connection.js';
@@ -213,6 +214,7 @@ export class RpcClient {
     this.#open.add(stream);
     try {
       if (this.#closed) throw new SocketClosedError(`${deadline.what}: the client is closed`);
+      if (rpcCall.hasSubscribers) rpcCall.publish({ remote: this.remote, detail: name });
       await deadline.run(stream.send(text));
       const frame = await deadline.run(stream.receive());
       if (frame === null) {
