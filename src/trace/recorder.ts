@@ -1,4 +1,5 @@
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { TraceFileError } from '../errors.js';
 import { checkInteger } from '../internal/validate.js';
 import { subscribeTrace } from './subscribe.js';
@@ -16,6 +17,12 @@ export interface TraceRecorderOptions {
    * would pass it is replaced by one `trace:truncated` line, and nothing more is written.
    */
   maxBytes?: number | undefined;
+  /**
+   * Creates the file at the first event rather than at once (default false), so that a
+   * program that stops before doing anything ({@link TraceRecorder.cancel}) leaves no file.
+   * The file's directory is still checked at once.
+   */
+  lazy?: boolean | undefined;
 }
 
 /**
@@ -54,7 +61,7 @@ export class TraceRecorder {
   #stop: (() => void) | undefined;
   #error: TraceFileError | undefined;
 
-  private constructor(file: string, fd: number, options: TraceRecorderOptions) {
+  private constructor(file: string, fd: number | undefined, options: TraceRecorderOptions) {
     this.#file = file;
     this.#fd = fd;
     this.#maxBytes = options.maxBytes ?? DEFAULT_TRACE_MAX_BYTES;
@@ -69,16 +76,16 @@ export class TraceRecorder {
     if (options.maxBytes !== undefined) {
       checkInteger('maxBytes', options.maxBytes, 1024, Number.MAX_SAFE_INTEGER);
     }
-    let fd: number;
-    try {
-      fd = openSync(file, 'w');
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      throw new TraceFileError(file, undefined, `cannot write the trace (${code})`, {
-        cause: error,
-      });
+    if (options.lazy === true) {
+      try {
+        accessSync(dirname(file), constants.W_OK);
+        if (existsSync(file)) accessSync(file, constants.W_OK);
+      } catch (error) {
+        throw writeError(file, error);
+      }
+      return new TraceRecorder(file, undefined, options);
     }
-    return new TraceRecorder(file, fd, options);
+    return new TraceRecorder(file, openFile(file), options);
   }
 
   /** The file being written. */
@@ -96,8 +103,18 @@ export class TraceRecorder {
     return this.#error;
   }
 
-  /** Stops recording and closes the file; idempotent. */
+  /**
+   * Stops recording and closes the file; idempotent. A lazy recorder that saw no event creates
+   * the file now, empty: a trace of nothing. Throws {@link TraceFileError} if it cannot.
+   */
   close(): void {
+    const never = this.#stop !== undefined && this.#fd === undefined && this.#events === 0;
+    this.cancel();
+    if (never && this.#error === undefined) closeSync(openFile(this.#file));
+  }
+
+  /** Stops recording and closes the file, creating none if a lazy recorder has not yet. */
+  cancel(): void {
     this.#stop?.();
     this.#stop = undefined;
     if (this.#fd !== undefined) closeSync(this.#fd);
@@ -105,8 +122,17 @@ export class TraceRecorder {
   }
 
   #write(event: TraceEvent): void {
+    if (this.#stop === undefined) return;
+    if (this.#fd === undefined) {
+      try {
+        this.#fd = openFile(this.#file);
+      } catch (error) {
+        this.#error = writeError(this.#file, error);
+        this.cancel();
+        return;
+      }
+    }
     const fd = this.#fd;
-    if (fd === undefined) return;
     let line = `${JSON.stringify(event)}\n`;
     let last = false;
     if (this.#written + Buffer.byteLength(line) > this.#maxBytes) {
@@ -118,10 +144,7 @@ export class TraceRecorder {
       this.#written += writeSync(fd, line);
       this.#events++;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? 'error';
-      this.#error = new TraceFileError(this.#file, undefined, `cannot write the trace (${code})`, {
-        cause: error,
-      });
+      this.#error = writeError(this.#file, error);
       last = true;
     }
     if (last) {
@@ -131,4 +154,17 @@ export class TraceRecorder {
       this.#stop = undefined;
     }
   }
+}
+
+function openFile(file: string): number {
+  try {
+    return openSync(file, 'w');
+  } catch (error) {
+    throw writeError(file, error);
+  }
+}
+
+function writeError(file: string, error: unknown): TraceFileError {
+  const code = (error as NodeJS.ErrnoException).code ?? String(error);
+  return new TraceFileError(file, undefined, `cannot write the trace (${code})`, { cause: error });
 }
