@@ -6,7 +6,7 @@ import { escapeBytes } from './escape.js';
 import { TRACE_FORMAT_VERSION, type TraceEvent, type TraceProcess } from './trace-event.js';
 
 /** Payload bytes shown in a preview. */
-export const PREVIEW_BYTES = 40;
+export const PREVIEW_BYTES = 64;
 
 /** The names of dsock's channels, as `node:diagnostics_channel` knows them (`dsock:datagram:send`). */
 export function traceChannelNames(): string[] {
