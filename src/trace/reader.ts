@@ -54,7 +54,8 @@ export function readTrace(file: string, options: ReadTraceOptions = {}): TraceEv
   } catch (error) {
     if (error instanceof TraceFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    const reason = code === 'ENOENT' ? 'no such file' : `cannot read the trace (${code ?? error})`;
+    const reason =
+      code === 'ENOENT' ? 'no such file' : `cannot read the trace (${code ?? String(error)})`;
     throw new TraceFileError(file, undefined, reason, { cause: error });
   }
   const lines = text.split('\n');

@@ -32,7 +32,7 @@ export function renderMermaid(diagram: SpaceTimeDiagram): string {
     else list.push(text);
   };
   for (const arrow of diagram.arrows) {
-    const row = arrow.sendRow ?? (arrow.receiveRow as number);
+    const row = arrow.sendRow ?? arrow.receiveRow ?? 0;
     const shape = arrow.lost ? '-x' : '->>';
     add(
       row,

@@ -1,3 +1,4 @@
+import { CONTROL } from './escape.js';
 import { arrowMarks } from './labels.js';
 import type { SpaceTimeDiagram } from './merge.js';
 
@@ -40,7 +41,7 @@ export function renderText(diagram: SpaceTimeDiagram): string {
     if (event.preview !== undefined) parts.push(`"${event.preview}"`);
     if (event.detail !== undefined) parts.push(`(${event.detail})`);
     parts.push(...(marks.get(row) ?? []));
-    out.push(parts.join(' ').replace(/[\u0000-\u001f\u007f-\u009f]/g, '?'));
+    out.push(parts.join(' ').replace(CONTROL, '?'));
   }
   return out.length === 0 ? '' : `${out.join('\n')}\n`;
 }

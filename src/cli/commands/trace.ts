@@ -33,38 +33,43 @@ Example:
   dsock trace view alice.jsonl bob.jsonl relay.jsonl
   dsock trace view *.jsonl --format html -o run.html
 `,
-  async run(args) {
-    const { values, positionals } = parseCommandLine(args, {
-      format: { type: 'string' },
-      output: { type: 'string', short: 'o' },
-    });
-    const format = (stringOption(values.format) ?? 'mermaid') as Format;
-    if (!FORMATS.includes(format)) {
-      throw new UsageError(
-        `invalid --format "${String(values.format)}": expected one of ${FORMATS.join(', ')}`,
-      );
-    }
-    if (positionals.length === 0) throw new UsageError('missing FILE');
-    const output = stringOption(values.output);
-    const diagram = mergeTraces(positionals.map((file) => readTrace(file)));
-    const text =
-      format === 'svg'
-        ? renderSvg(diagram)
-        : format === 'html'
-          ? renderHtml(diagram, `dsock trace: ${positionals.join(' ')}`)
-          : format === 'text'
-            ? renderText(diagram)
-            : renderMermaid(diagram);
-    if (output === undefined) {
-      process.stdout.write(text);
-      return 0;
-    }
-    try {
-      writeFileSync(output, text);
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code ?? String(error);
-      throw new TraceFileError(output, undefined, `cannot write (${code})`, { cause: error });
-    }
-    return 0;
+  run(args) {
+    return Promise.resolve(viewTraces(args));
   },
 };
+
+/** Reads, merges and renders the traces a command line names; returns the exit status. */
+function viewTraces(args: string[]): number {
+  const { values, positionals } = parseCommandLine(args, {
+    format: { type: 'string' },
+    output: { type: 'string', short: 'o' },
+  });
+  const format = (stringOption(values.format) ?? 'mermaid') as Format;
+  if (!FORMATS.includes(format)) {
+    throw new UsageError(
+      `invalid --format "${String(values.format)}": expected one of ${FORMATS.join(', ')}`,
+    );
+  }
+  if (positionals.length === 0) throw new UsageError('missing FILE');
+  const output = stringOption(values.output);
+  const diagram = mergeTraces(positionals.map((file) => readTrace(file)));
+  const text =
+    format === 'svg'
+      ? renderSvg(diagram)
+      : format === 'html'
+        ? renderHtml(diagram, `dsock trace: ${positionals.join(' ')}`)
+        : format === 'text'
+          ? renderText(diagram)
+          : renderMermaid(diagram);
+  if (output === undefined) {
+    process.stdout.write(text);
+    return 0;
+  }
+  try {
+    writeFileSync(output, text);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    throw new TraceFileError(output, undefined, `cannot write (${code})`, { cause: error });
+  }
+  return 0;
+}
