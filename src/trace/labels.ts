@@ -2,7 +2,7 @@ import type { DiagramArrow, DiagramNote } from './merge.js';
 import type { TraceEvent } from './trace-event.js';
 
 /** Preview characters shown on an arrow. */
-const LABEL_PREVIEW = 40;
+const LABEL_PREVIEW = 64;
 
 /** What an arrow says, unescaped: the payload's start and size, and what befell it. */
 export function arrowLabel(arrow: DiagramArrow): string {

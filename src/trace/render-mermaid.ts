@@ -17,7 +17,7 @@ import type { SpaceTimeDiagram } from './merge.js';
  *   event: 'datagram:send', local: '127.0.0.1:1', remote: '127.0.0.1:2',
  *   size: 2, digest: 'abc', preview: 'hi',
  * };
- * console.log(renderMermaid(mergeTraces([[send]])).split('\n')[3]); // p0-xp1: #34;hi#34; 2 B (lost)
+ * console.log(renderMermaid(mergeTraces([[send]])).split('\n')[3]?.trim()); // p0-xp1: #34;hi#34; 2 B (lost)
  * ```
  */
 export function renderMermaid(diagram: SpaceTimeDiagram): string {
