@@ -41,6 +41,7 @@ export type SocketErrorCode =
   | 'ERR_RPC_REMOTE'
   | 'ERR_TLS_CERTIFICATE'
   | 'ERR_TLS_HANDSHAKE'
+  | 'ERR_TRACE_FILE'
   | 'ABORT_ERR'
   | 'ETIMEDOUT'
   | 'ECONNREFUSED'
@@ -332,6 +333,43 @@ export class ProtocolError extends SocketError {
   declare readonly code: 'ERR_PROTOCOL';
   constructor(message: string, options: SocketErrorOptions = {}) {
     super(message, 'ERR_PROTOCOL', options);
+  }
+}
+
+/**
+ * A trace file that cannot be read: missing, unreadable, too large, or with a line that is not
+ * a dsock trace event. The message names the file, and the line where one is at fault:
+ * `run.jsonl:12: not a JSON object`.
+ *
+ * @example
+ * ```ts
+ * import { readTrace, TraceFileError } from 'dsock';
+ *
+ * try {
+ *   readTrace('/nonexistent/run.jsonl');
+ * } catch (error) {
+ *   if (!(error instanceof TraceFileError)) throw error;
+ *   console.log(error.file, error.line); // /nonexistent/run.jsonl undefined
+ * }
+ * ```
+ */
+export class TraceFileError extends SocketError {
+  override readonly name = 'TraceFileError';
+  declare readonly code: 'ERR_TRACE_FILE';
+  /** The file at fault, as it was named. */
+  readonly file: string;
+  /** The line at fault (from 1), when the file could be read. */
+  readonly line: number | undefined;
+
+  constructor(
+    file: string,
+    line: number | undefined,
+    reason: string,
+    options: SocketErrorOptions = {},
+  ) {
+    super(`${file}${line === undefined ? '' : `:${line}`}: ${reason}`, 'ERR_TRACE_FILE', options);
+    this.file = file;
+    this.line = line;
   }
 }
 

@@ -14,7 +14,10 @@ import { keygenCommand, tlsCertCommand } from './commands/keys.js';
 import { rpcCallCommand } from './commands/rpc.js';
 import { rpcUsersClientCommand, rpcUsersServerCommand } from './commands/rpc-users.js';
 import { sinkUdpCommand, streamUdpCommand } from './commands/stream-sink.js';
+import { traceViewCommand } from './commands/trace.js';
 import { udpListenCommand, udpSendCommand } from './commands/udp.js';
+import type { TraceRecorder } from '../trace/recorder.js';
+import { startTrace, takeTraceOption, TRACE_HELP } from './trace-option.js';
 import { UsageError } from './usage-error.js';
 
 const require = createRequire(import.meta.url);
@@ -39,6 +42,7 @@ const COMMANDS: Command[] = [
   rpcCallCommand,
   tlsCertCommand,
   keygenCommand,
+  traceViewCommand,
 ];
 
 function helpText(): string {
@@ -109,19 +113,41 @@ export async function main(args: string[]): Promise<number> {
   const end = rest.indexOf('--');
   const options = end < 0 ? rest : rest.slice(0, end);
   if (options.includes('--help') || options.includes('-h')) {
-    process.stdout.write(command.help);
+    process.stdout.write(command.help + TRACE_HELP);
     return 0;
   }
+  const name = command.words.join(' ');
+  let recorder: TraceRecorder | undefined;
+  let status = 1;
   try {
-    return await command.run(rest);
+    const { args: commandArgs, file } = takeTraceOption(rest);
+    if (file !== undefined) recorder = startTrace(file, command.words, commandArgs);
+    status = await command.run(commandArgs);
+    return status;
   } catch (error) {
-    const name = command.words.join(' ');
     if (error instanceof UsageError) {
+      status = 2;
       process.stderr.write(`dsock ${name}: ${error.message} (see dsock ${name} --help)\n`);
       return 2;
     }
     const message = error instanceof SocketError ? error.message : String(error);
     process.stderr.write(`dsock ${name}: ${message}\n`);
     return 1;
+  } finally {
+    if (status === 2) recorder?.cancel();
+    else endTrace(recorder, name);
+  }
+}
+
+/** Closes the trace of a command that ran, saying on stderr if it could not be written whole. */
+function endTrace(recorder: TraceRecorder | undefined, name: string): void {
+  if (recorder === undefined) return;
+  try {
+    recorder.close();
+  } catch (error) {
+    process.stderr.write(`dsock ${name}: ${(error as Error).message}\n`);
+  }
+  if (recorder.error !== undefined) {
+    process.stderr.write(`dsock ${name}: ${recorder.error.message}\n`);
   }
 }

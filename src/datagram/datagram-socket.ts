@@ -3,6 +3,7 @@ import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { familyOf } from '../endpoint/parse.js';
 import { SocketError, toSocketError } from '../errors.js';
+import { datagramReceive, datagramSend } from '../internal/channels.js';
 import { Association } from './association.js';
 import { bindTransport } from './bind.js';
 import { checkSize, isSendPort, maxPayload, toDestination } from './destination.js';
@@ -264,6 +265,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     } catch (error) {
       return rejected(error);
     }
+    if (datagramSend.hasSubscribers)
+      datagramSend.publish({ source: this, remote: { host, port }, data: payload });
     return this.#outbox.send(payload, host, port, named);
   }
 
@@ -293,6 +296,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     } catch (error) {
       return rejected(error);
     }
+    if (datagramSend.hasSubscribers) datagramSend.publish({ source: this, remote, data: payload });
     return this.#outbox.send(payload, undefined, 0);
   }
 
@@ -402,12 +406,15 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
         return rejected(error);
       }
     }
-    return this.#inbox.receive(
+    const received = this.#inbox.receive(
       bufsize,
       options,
       this.#association.recvWhat,
       this.#association.local,
     );
+    return datagramReceive.hasSubscribers
+      ? received.then((d) => publishReceived(this, d))
+      : received;
   }
 
   /**
@@ -464,4 +471,10 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
 /** A rejected promise for an error thrown by argument checks (always an Error). */
 function rejected(error: unknown): Promise<never> {
   return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+}
+
+/** Tells the datagram-receive channel of `datagram`, taken by `socket`; passes it on. */
+function publishReceived(socket: DatagramSocket, datagram: ReceivedDatagram): ReceivedDatagram {
+  datagramReceive.publish({ source: socket, remote: datagram.sender, data: datagram.data });
+  return datagram;
 }

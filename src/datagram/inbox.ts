@@ -2,6 +2,7 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 import { AbortError } from '../errors.js';
 import type { SocketError } from '../errors.js';
 import { ItemQueue } from '../internal/item-queue.js';
+import { datagramDrop } from '../internal/channels.js';
 import type { DatagramReceiveOptions, ReceivedDatagram } from './options.js';
 import { DEFAULT_RECV_SIZE } from './options.js';
 import type { DatagramSink } from './transport.js';
@@ -54,6 +55,7 @@ export class Inbox implements DatagramSink {
       const held = this.#held + data.length;
       if (queue.length >= this.#limit || held > this.#byteLimit) {
         this.dropped++;
+        if (datagramDrop.hasSubscribers) datagramDrop.publish({ remote: { host, port }, data });
         return;
       }
       if (queue.push({ data, sender: { host, port }, truncated: false })) this.#held = held;

@@ -3,6 +3,7 @@ import { DatagramSocket } from '../datagram/datagram-socket.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { multicastInterfaces } from '../endpoint/interfaces.js';
 import { SocketClosedError } from '../errors.js';
+import { discoveryFound, discoveryLost } from '../internal/channels.js';
 import { checkBeacon, encodeBeacon, MAX_BEACON_SIZE, parseBeacon, type Beacon } from './beacon.js';
 import {
   resolveDiscoveryOptions,
@@ -264,6 +265,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       const silentFor = now - peer.lastSeen;
       if (silentFor > peer.interval * this.options.missedBeacons) {
         this.#peers.delete(node);
+        if (discoveryLost.hasSubscribers)
+          discoveryLost.publish({ remote: peer.endpoint, detail: `${peer.name} (silent)` });
         this.emit('lost', peer, { reason: 'silent', silentFor });
       }
     }
@@ -308,6 +311,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       if (beacon.incarnation === known.incarnation) {
         if (beacon.type === 'goodbye') {
           this.#peers.delete(beacon.node);
+          if (discoveryLost.hasSubscribers)
+            discoveryLost.publish({ remote: known.endpoint, detail: `${known.name} (goodbye)` });
           this.emit('lost', known, { reason: 'goodbye', silentFor: now - known.lastSeen });
         } else if (source === known.endpoint.host) {
           known.lastSeen = now;
@@ -315,6 +320,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
         return;
       }
       this.#peers.delete(beacon.node);
+      if (discoveryLost.hasSubscribers)
+        discoveryLost.publish({ remote: known.endpoint, detail: `${known.name} (restarted)` });
       this.emit('lost', known, { reason: 'restarted', silentFor: now - known.lastSeen });
     }
     if (beacon.type === 'goodbye') return;
@@ -333,6 +340,8 @@ export class Discovery extends EventEmitter<DiscoveryEvents> {
       lastSeen: now,
     };
     this.#peers.set(beacon.node, peer);
+    if (discoveryFound.hasSubscribers)
+      discoveryFound.publish({ remote: peer.endpoint, detail: peer.name });
     this.emit('found', { ...peer, endpoint: { ...peer.endpoint } });
     this.#sendSoon();
   }

@@ -9,6 +9,7 @@ import {
   toSocketError,
 } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
+import { framingIn, framingOut } from '../internal/channels.js';
 import { NO_WAIT, waitOptionsError, waitWithDeadline } from '../internal/deadline.js';
 import { StreamSocket } from '../stream/stream-socket.js';
 import type { ConnectOptions } from '../stream/stream-socket.js';
@@ -162,6 +163,7 @@ export class MessageStream implements AsyncIterable<Buffer> {
    * connection's error once sending has failed.
    */
   write(message: string | Uint8Array): boolean {
+    if (framingOut.hasSubscribers) framingOut.publish({ source: this.connection, data: message });
     return this.#writer.write(message);
   }
 
@@ -172,6 +174,7 @@ export class MessageStream implements AsyncIterable<Buffer> {
    * `ConnectionResetError` when the peer reset the connection.
    */
   send(message: string | Uint8Array): Promise<number> {
+    if (framingOut.hasSubscribers) framingOut.publish({ source: this.connection, data: message });
     return this.#writer.send(message);
   }
 
@@ -277,6 +280,8 @@ export class MessageStream implements AsyncIterable<Buffer> {
     try {
       const message = this.#decoder.next();
       if (message !== undefined) this.#taken++;
+      if (message !== undefined && framingIn.hasSubscribers)
+        framingIn.publish({ source: this.connection, data: message });
       return message;
     } catch (error) {
       this.#end({ error: this.#withEndpoint(error) });

@@ -5,6 +5,13 @@ import { ANY_ADDRESS, LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { familyOf } from '../endpoint/parse.js';
 import { toSocketError } from '../errors.js';
+import {
+  chaosDelay,
+  chaosDrop,
+  chaosDuplicate,
+  chaosForward,
+  chaosReceive,
+} from '../internal/channels.js';
 import { bindSocket } from '../datagram/bind.js';
 import { FaultPlan } from './fault-plan.js';
 import { type ChaosRelayOptions, checkRelayOptions, type RelaySettings } from './relay-options.js';
@@ -218,12 +225,22 @@ export class ChaosRelay implements AsyncDisposable {
     toTarget: boolean,
   ): void {
     counts.received++;
+    const from = toTarget ? mapping.client : this.#target;
+    if (chaosReceive.hasSubscribers)
+      chaosReceive.publish({
+        source: toTarget ? this.#listener : mapping.socket,
+        remote: from,
+        data,
+      });
     const decision = plan.decide();
     if (decision.dropped) {
       counts.dropped++;
+      if (chaosDrop.hasSubscribers) chaosDrop.publish({ remote: from, data, detail: 'loss' });
       return;
     }
     if (decision.duplicated) counts.duplicated++;
+    if (decision.duplicated && chaosDuplicate.hasSubscribers)
+      chaosDuplicate.publish({ remote: from, data });
     if (decision.reordered) counts.reordered++;
     for (const delay of decision.deliveries) {
       if (delay <= 0) {
@@ -235,8 +252,10 @@ export class ChaosRelay implements AsyncDisposable {
         this.#pendingBytes + data.length > this.#maxDelayedBytes
       ) {
         counts.overflowed++;
+        if (chaosDrop.hasSubscribers) chaosDrop.publish({ remote: from, data, detail: 'overflow' });
         continue;
       }
+      if (chaosDelay.hasSubscribers) chaosDelay.publish({ remote: from, data, detail: `${delay}` });
       const delivery: Delivery = { timer: undefined, data, mapping, toTarget };
       delivery.timer = setTimeout(this.#deliverLater, delay, delivery);
       this.#pending.add(delivery);
@@ -254,6 +273,12 @@ export class ChaosRelay implements AsyncDisposable {
     if (mapping.closed) return;
     const counts = toTarget ? this.#counters.toTarget : this.#counters.toClient;
     counts.forwarded++;
+    if (chaosForward.hasSubscribers) {
+      const [source, remote] = toTarget
+        ? [mapping.socket, this.#target]
+        : [this.#listener, mapping.client];
+      chaosForward.publish({ source, remote, data });
+    }
     try {
       if (toTarget) mapping.socket.send(data, this.#target.port, this.#target.host);
       else this.#listener.send(data, mapping.client.port, mapping.client.host);

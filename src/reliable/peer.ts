@@ -1,5 +1,6 @@
 import type { SendDone, UdpTransport } from '../datagram/transport.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
+import { reliableSend } from '../internal/channels.js';
 import type { ReceiveFlow } from './receive-flow.js';
 import type { SendFlow } from './send-flow.js';
 
@@ -32,6 +33,8 @@ export class Peer {
     this.endpoint = Object.freeze({ host, port });
     this.transmit = (datagram) => {
       try {
+        if (reliableSend.hasSubscribers)
+          reliableSend.publish({ source: transport, remote: this.endpoint, data: datagram });
         transport.send(datagram, port, host, sent);
       } catch (error) {
         // The socket closed under a late timer or ACK: nothing more goes out.

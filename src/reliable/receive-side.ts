@@ -1,6 +1,7 @@
 import { AckSender } from './ack-sender.js';
 import type { DeliveryQueue } from './delivery-queue.js';
 import { FlowTable } from './flow-table.js';
+import { reliableDeliver } from '../internal/channels.js';
 import type { ReliableCounters, ReliableSettings } from './options.js';
 import { RECEIVE_IDLE_TIMEOUT } from './options.js';
 import type { Peer } from './peer.js';
@@ -241,6 +242,7 @@ export class ReceiveSide {
     this.counters.messagesReceived++;
     flow.proven = true;
     const sender = { host: flow.peer.host, port: flow.peer.port };
+    if (reliableDeliver.hasSubscribers) reliableDeliver.publish({ remote: sender, data });
     this.deliveries.deliver({ data, sender, truncated: false }, flow, segments);
   };
 

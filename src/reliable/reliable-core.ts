@@ -3,6 +3,7 @@ import type { DatagramSink, SendDone, UdpTransport } from '../datagram/transport
 import { formatEndpoint } from '../endpoint/format.js';
 import { PeerUnreachableError } from '../errors.js';
 import type { DeliveryQueue } from './delivery-queue.js';
+import { reliableAck, reliableGiveUp, reliableReceive } from '../internal/channels.js';
 import type { ReliableCounters, ReliableSettings } from './options.js';
 import { Peer, peerKey } from './peer.js';
 import type { ReceiveFlow } from './receive-flow.js';
@@ -143,6 +144,7 @@ export class ReliableCore implements DatagramSink {
 
   /** Takes one datagram from the transport. */
   pushFrom(data: Buffer, host: string, port: number): void {
+    if (reliableReceive.hasSubscribers) publishArrival(this.transport, data, host, port);
     const packet = decodePacket(data);
     if (packet === null) {
       this.counters.malformedDatagrams++;
@@ -155,6 +157,7 @@ export class ReliableCore implements DatagramSink {
         return;
       case PacketType.Ack:
         this.counters.acksReceived++;
+        if (reliableAck.hasSubscribers) reliableAck.publish({ remote: { host, port } });
         this.#onAck(host, port, packet, now);
         return;
       case PacketType.Fin:
@@ -244,6 +247,8 @@ export class ReliableCore implements DatagramSink {
     if (flow === undefined) return;
     peer.send = undefined;
     this.counters.peersUnreachable++;
+    if (reliableGiveUp.hasSubscribers)
+      reliableGiveUp.publish({ remote: peer.endpoint, detail: why });
     const endpoint = { ...peer.endpoint };
     flow.fail(
       () =>
@@ -286,3 +291,8 @@ export class ReliableCore implements DatagramSink {
 }
 
 function noop(): void {}
+
+/** Tells the reliable-receive channel of a datagram that arrived on `socket`. */
+function publishArrival(transport: UdpTransport, data: Buffer, host: string, port: number): void {
+  reliableReceive.publish({ source: transport, remote: { host, port }, data });
+}

@@ -1,4 +1,5 @@
 import { reEpoch, restamp, seqAdd, seqDistance } from './wire.js';
+import { reliableRetransmit } from '../internal/channels.js';
 import { stampOf } from './stamp.js';
 
 /** Where a segment stands. */
@@ -86,6 +87,8 @@ export class Scoreboard {
     const segment = this.at(offset);
     segment.state = SegmentState.InFlight;
     segment.retransmitted = true;
+    if (reliableRetransmit.hasSubscribers)
+      reliableRetransmit.publish({ size: segment.datagram.length });
     this.lost--;
     this.inFlight++;
     this.#lostFrom = offset + 1;
@@ -98,6 +101,8 @@ export class Scoreboard {
     while (offset > 0 && this.at(offset).state !== SegmentState.InFlight) offset--;
     const segment = this.at(offset);
     segment.retransmitted = true;
+    if (reliableRetransmit.hasSubscribers)
+      reliableRetransmit.publish({ size: segment.datagram.length });
     return this.#stamp(segment, now);
   }
 

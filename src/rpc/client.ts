@@ -16,6 +16,7 @@ import {
   invalidOptionsObject,
   invalidTimeout,
 } from '../internal/validate.js';
+import { rpcCall } from '../internal/channels.js';
 import { MessageStream } from '../framing/message-stream.js';
 import { Request, rpcRegistry } from './messages.js';
 import { lostUnsent, MultiplexedConnection, readResponse } from './multiplexed-connection.js';
@@ -251,6 +252,7 @@ export class RpcClient {
     this.#open.add(stream);
     try {
       if (this.#closed) throw new SocketClosedError(`${deadline.what}: the client is closed`);
+      if (rpcCall.hasSubscribers) rpcCall.publish({ remote: this.remoteEndpoint, detail: name });
       await deadline.run(stream.send(text));
       const frame = await deadline.run(stream.recv());
       if (frame === null) {

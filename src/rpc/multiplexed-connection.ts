@@ -1,5 +1,6 @@
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
+import { rpcCall } from '../internal/channels.js';
 import {
   ConnectionResetError,
   ProtocolError,
@@ -114,6 +115,7 @@ export class MultiplexedConnection {
           reject(error);
         },
       });
+      if (rpcCall.hasSubscribers) rpcCall.publish({ remote: this.#remote, detail: name });
       try {
         this.#stream.write(text);
       } catch (error) {

@@ -1,5 +1,6 @@
 import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { InvalidArgumentError, SocketClosedError, SocketError } from '../errors.js';
+import { rpcReply } from '../internal/channels.js';
 import { MessageStream } from '../framing/message-stream.js';
 import { StreamServer, type ListenOptions } from '../stream/stream-server.js';
 import type { StreamSocket } from '../stream/stream-socket.js';
@@ -274,6 +275,7 @@ export class RpcServer {
     let sendFailure: Error | undefined;
     const answer = (text: string): void => {
       this.#calls++;
+      if (rpcReply.hasSubscribers) rpcReply.publish({ remote, size: text.length });
       try {
         stream.write(text);
       } catch (error) {

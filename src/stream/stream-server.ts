@@ -12,6 +12,7 @@ import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { ItemQueue } from '../internal/item-queue.js';
+import { streamAccept } from '../internal/channels.js';
 import { adoptSocket, startReading } from './adopt.js';
 import { DESCRIPTOR_PROBE_INTERVAL, descriptorShortage } from './descriptor-probe.js';
 import { checkHostFamily } from '../internal/validate.js';
@@ -192,6 +193,8 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
     const invalid = waitOptionsError(options);
     if (invalid !== undefined) throw invalid;
     const stream = await this.#queue.take(options, this.#acceptWhat, this.#local);
+    if (streamAccept.hasSubscribers)
+      streamAccept.publish({ source: stream, remote: stream.remoteEndpoint });
     stream[startReading]();
     return stream;
   }

@@ -5,6 +5,7 @@ import { formatEndpoint } from '../endpoint/format.js';
 import { type SocketClosedError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
+import { streamClose, streamConnect, streamReceive, streamSend } from '../internal/channels.js';
 import { adoptSocket, startReading } from './adopt.js';
 import { ChunkIterator } from './chunk-iterator.js';
 import {
@@ -152,7 +153,10 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    */
   static async connect(remote: EndpointLike, options: ConnectOptions = {}): Promise<StreamSocket> {
     const { socket, receiveBufferLimit } = await openConnection(remote, options);
-    return new StreamSocket(socket, receiveBufferLimit, true);
+    const stream = new StreamSocket(socket, receiveBufferLimit, true);
+    if (streamConnect.hasSubscribers)
+      streamConnect.publish({ source: stream, remote: stream.remoteEndpoint });
+    return stream;
   }
 
   /**
@@ -240,6 +244,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     const problem = checkSendData(data);
     if (problem === 'empty') return DONE;
     if (problem !== undefined) return Promise.reject(problem);
+    if (streamSend.hasSubscribers)
+      streamSend.publish({ source: this, remote: this.remoteEndpoint, data });
     return writeAll(this.#socket, data, encoding, this);
   }
 
@@ -257,7 +263,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     const invalid =
       invalidInteger('bufsize', bufsize, 1, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
-    return this.#buffer.read(bufsize, false, options, this.#waitWhat(options));
+    const read = this.#buffer.read(bufsize, false, options, this.#waitWhat(options));
+    return streamReceive.hasSubscribers ? read.then((data) => publishReceived(this, data)) : read;
   }
 
   /**
@@ -303,6 +310,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    */
   close(): Promise<void> {
     if (this.#closing === undefined) {
+      if (streamClose.hasSubscribers)
+        streamClose.publish({ source: this, remote: this.remoteEndpoint });
       this.#closed = true;
       this.#buffer.fail(() => this.#closedError(), true);
       const socket = this.#socket;
@@ -373,4 +382,10 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   #closedError(): SocketClosedError {
     return closedForReading(this.#what(), this.#remote);
   }
+}
+
+/** Tells the stream-receive channel of `data`, returned by `stream`'s recv; passes it on. */
+function publishReceived(stream: StreamSocket, data: Buffer): Buffer {
+  streamReceive.publish({ source: stream, remote: stream.remoteEndpoint, data });
+  return data;
 }
