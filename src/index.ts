@@ -111,18 +111,20 @@ export {
   type ChatMessage,
 } from './framing/index.js';
 export {
-  ChaosRelay,
   ReliableDatagramSocket,
-  type ChaosRelayOptions,
-  type DirectionStats,
-  type Faults,
   type PeerStats,
-  type RelayStats,
   type ReliableCloseOptions,
   type ReliableMessage,
   type ReliableSocketOptions,
   type ReliableStats,
 } from './reliable/index.js';
+export {
+  ChaosRelay,
+  type ChaosRelayOptions,
+  type DirectionStats,
+  type Faults,
+  type RelayStats,
+} from './chaos/index.js';
 export {
   BEACON_VERSION,
   DEFAULT_BEACON_INTERVAL,
