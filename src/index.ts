@@ -109,7 +109,7 @@ export {
   LEAVE_TEXT,
   parseChatMessage,
   type ChatMessage,
-} from './framing/index.js';
+} from './apps/chat-message.js';
 export {
   ReliableDatagramSocket,
   type PeerStats,

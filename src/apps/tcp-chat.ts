@@ -1,6 +1,6 @@
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { MessageTooLargeError, SocketError } from '../errors.js';
-import { formatChatMessage, parseChatMessage } from '../framing/chat-message.js';
+import { formatChatMessage, parseChatMessage } from './chat-message.js';
 import { MessageStream } from '../framing/message-stream.js';
 import type { MessageStreamOptions } from '../framing/message-stream.js';
 import type { StreamSocket } from '../stream/stream-socket.js';

@@ -16,7 +16,7 @@ import {
   LEAVE_TEXT,
   parseChatMessage,
   type ChatMessage,
-} from '../framing/chat-message.js';
+} from './chat-message.js';
 import { MAGIC, VERSION } from '../reliable/wire.js';
 import { plainAddress, reachableFrom } from './dual-stack.js';
 import { checkChatLimit, PeerQueue } from './peer-queue.js';
