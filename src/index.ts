@@ -144,9 +144,11 @@ export {
   type Beacon,
   type BrowseFilter,
   type DiscoveredPeer,
+  type DiscoveryEvents,
   type DiscoveryOptions,
   type DiscoveryStats,
   type LostInfo,
+  type ResolvedDiscoveryOptions,
 } from './discovery/index.js';
 export {
   DateTime,
