@@ -526,7 +526,7 @@ export const MUTATIONS = [
     description: 'the chaos relay holds any number of delayed datagrams',
     edits: [
       {
-        file: 'src/reliable/chaos-relay.ts',
+        file: 'src/chaos/chaos-relay.ts',
         find: 'this.#pending.size >= this.#maxDelayed ||\n        this.#pendingBytes + data.length > this.#maxDelayedBytes',
         replace: 'false',
       },

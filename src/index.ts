@@ -127,20 +127,22 @@ export {
   LEAVE_TEXT,
   parseChatMessage,
   type ChatMessage,
-} from './framing/index.js';
+} from './apps/chat-message.js';
 export {
-  ChaosRelay,
   ReliableDatagramSocket,
-  type ChaosRelayOptions,
-  type DirectionStats,
-  type Faults,
   type PeerStats,
-  type RelayStats,
   type ReliableCloseOptions,
   type ReliableMessage,
   type ReliableSocketOptions,
   type ReliableStats,
 } from './reliable/index.js';
+export {
+  ChaosRelay,
+  type ChaosRelayOptions,
+  type DirectionStats,
+  type Faults,
+  type RelayStats,
+} from './chaos/index.js';
 export {
   BEACON_VERSION,
   DEFAULT_BEACON_INTERVAL,
@@ -160,9 +162,11 @@ export {
   type Beacon,
   type BrowseFilter,
   type DiscoveredPeer,
+  type DiscoveryEvents,
   type DiscoveryOptions,
   type DiscoveryStats,
   type LostInfo,
+  type ResolvedDiscoveryOptions,
 } from './discovery/index.js';
 export {
   DateTime,

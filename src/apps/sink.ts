@@ -1,5 +1,5 @@
 import { AbortError, TimeoutError } from '../errors.js';
-import { parseChatMessage } from '../framing/chat-message.js';
+import { parseChatMessage } from './chat-message.js';
 import { SequenceTracker, type SequenceSummary } from './sequence-tracker.js';
 import type { MessageTransport } from './transport.js';
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Endpoint } from '../endpoint/endpoint.js';
-import { formatChatMessage } from '../framing/chat-message.js';
+import { formatChatMessage } from './chat-message.js';
 import type { MessageTransport } from './transport.js';
 
 /** The sender name of the streamer's messages, as in the course's streamer. */

@@ -1,11 +1,11 @@
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { MessageTooLargeError, SocketError } from '../errors.js';
-import { formatChatMessage, parseChatMessage } from '../framing/chat-message.js';
+import { formatChatMessage, parseChatMessage } from './chat-message.js';
 import { MessageStream } from '../framing/message-stream.js';
 import type { MessageStreamOptions } from '../framing/message-stream.js';
 import type { StreamSocket } from '../stream/stream-socket.js';
 import { checkChatLimit } from './peer-queue.js';
-import { senderName, type ChatEvent } from './udp-chat.js';
+import { senderName, type ChatEvent } from './chat-event.js';
 
 /**
  * The course's TCP chat frames each chat message with a 2-byte big-endian length prefix

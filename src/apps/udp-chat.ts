@@ -10,106 +10,15 @@ import {
   SocketClosedError,
   SocketError,
 } from '../errors.js';
-import {
-  formatChatMessage,
-  isLeaveMessage,
-  LEAVE_TEXT,
-  parseChatMessage,
-  type ChatMessage,
-} from '../framing/chat-message.js';
+import { formatChatMessage, isLeaveMessage, LEAVE_TEXT, parseChatMessage } from './chat-message.js';
 import { MAGIC, VERSION } from '../reliable/wire.js';
 import { plainAddress, reachableFrom } from './dual-stack.js';
-import { checkChatLimit, PeerQueue } from './peer-queue.js';
+import { PeerQueue } from './peer-queue.js';
+import { senderName, type ChatEvent } from './chat-event.js';
+import { resolveUdpChatOptions, type UdpChatOptions } from './udp-chat-options.js';
 import type { MessageTransport } from './transport.js';
 
-/** What happens in a chat, as the peer sees it. */
-export type ChatEvent =
-  | {
-      type: 'message';
-      /** The message exactly as received. */
-      raw: string;
-      /** The message taken apart, or null when it is not in the chat format. */
-      message: ChatMessage | null;
-      sender: Endpoint;
-    }
-  /** A datagram came from an endpoint that was not a peer yet: it is one now. */
-  | { type: 'join'; peer: Endpoint }
-  /**
-   * A peer sent its leave message and was forgotten; `name` is the sender name its messages
-   * gave (at most {@link MAX_SHOWN_NAME} characters), when they gave one.
-   */
-  | { type: 'leave'; peer: Endpoint; name: string | undefined }
-  /**
-   * A peer was dropped from the chat: it is unreachable, reset or gone (`error` says how), or
-   * it did not take what was sent to it: `queued` bytes waited `stalledFor` ms.
-   */
-  | {
-      type: 'dropped';
-      peer: Endpoint;
-      name?: string | undefined;
-      reason: 'unreachable';
-      error: SocketError;
-    }
-  | {
-      type: 'dropped';
-      peer: Endpoint;
-      name?: string | undefined;
-      reason: 'stalled';
-      queued: number;
-      stalledFor: number;
-    }
-  /** A peer that joined by sending fell silent for longer than the peer expiry: forgotten. */
-  | { type: 'expired'; peer: Endpoint; name: string | undefined }
-  /** The peer set is full: datagrams from new senders are ignored (and counted) from now on. */
-  | { type: 'full'; limit: number }
-  /** A datagram of dsock's reliable protocol reached a plain chat (reported once). */
-  | { type: 'foreign'; peer: Endpoint }
-  /** Sending to one peer failed; the chat goes on. */
-  | { type: 'error'; peer: Endpoint | undefined; error: SocketError };
-
-/**
- * The most characters of a peer's name a chat keeps (from the sender field of its messages) to
- * name it in events: a name is text from the network, so what is kept per peer stays small.
- */
-export const MAX_SHOWN_NAME = 64;
-
-/** The sender name of chat message `message`, cut to {@link MAX_SHOWN_NAME} characters. */
-export function senderName(message: ChatMessage | null): string | undefined {
-  const name = message?.sender.trim();
-  if (name === undefined || name === '') return undefined;
-  return name.length > MAX_SHOWN_NAME ? `${name.slice(0, MAX_SHOWN_NAME)}...` : name;
-}
-
-/** Limits of a {@link UdpChatPeer}; every one has a default. */
-export interface UdpChatOptions {
-  /**
-   * The most peers known at once (default 256). Peers given at the start always count, even
-   * beyond it; a datagram from a new sender while the set is full is ignored and counted.
-   */
-  maxPeers?: number;
-  /**
-   * How long (ms) a peer that joined by sending may stay silent before it is forgotten
-   * (default 600,000: ten minutes). Peers given at the start never expire.
-   */
-  peerExpiry?: number;
-  /**
-   * Bytes sent to one peer and not yet taken by it (handed to the kernel, or acknowledged over
-   * reliable datagrams) before {@link UdpChatPeer.say} waits for it (default 1 MiB).
-   */
-  maxQueuedBytes?: number;
-  /** How long (ms) a peer's queue may stay full before the peer is dropped (default 5,000). */
-  stallTimeout?: number;
-  /** How long (ms) {@link UdpChatPeer.leave} waits for its leave message to be taken (default 500). */
-  leaveTimeout?: number;
-}
-
-const DEFAULTS = {
-  maxPeers: 256,
-  peerExpiry: 600_000,
-  maxQueuedBytes: 1024 * 1024,
-  stallTimeout: 5000,
-  leaveTimeout: 500,
-} as const;
+export type { UdpChatOptions } from './udp-chat-options.js';
 
 /** Errors that say a peer is unreachable, reset or gone: it is dropped from the chat. */
 function peerIsGone(error: SocketError): boolean {
@@ -181,17 +90,7 @@ export class UdpChatPeer {
     onEvent: (event: ChatEvent) => void,
     options: UdpChatOptions = {},
   ) {
-    this.#limits = {
-      maxPeers: checkChatLimit(options.maxPeers, DEFAULTS.maxPeers, 'maxPeers'),
-      peerExpiry: checkChatLimit(options.peerExpiry, DEFAULTS.peerExpiry, 'peerExpiry'),
-      maxQueuedBytes: checkChatLimit(
-        options.maxQueuedBytes,
-        DEFAULTS.maxQueuedBytes,
-        'maxQueuedBytes',
-      ),
-      stallTimeout: checkChatLimit(options.stallTimeout, DEFAULTS.stallTimeout, 'stallTimeout'),
-      leaveTimeout: checkChatLimit(options.leaveTimeout, DEFAULTS.leaveTimeout, 'leaveTimeout', 0),
-    };
+    this.#limits = resolveUdpChatOptions(options);
     this.#transport = transport;
     this.#onEvent = onEvent;
     for (const given of peers) {

@@ -1,6 +1,7 @@
 import { lookup } from 'node:dns';
 import { isIP } from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { Fifo } from '../internal/fifo.js';
 import { CLOSED } from './outbox.js';
 import type { NativeBinding, NativeHandle, SharedArrays } from './native-binding.js';
 import type {
@@ -52,8 +53,7 @@ export class NativeUdpSocket implements UdpTransport {
   /** Whether every send of this tick goes to the same host string, which C then parses once. */
   #oneHost = true;
   /** Sends libuv queued (the socket was not writable), in the order libuv completes them. */
-  #queued: SendDone[] = [];
-  #queuedHead = 0;
+  readonly #queued = new Fifo<SendDone>();
   #closing = false;
   readonly #flush = (): void => this.#flushSends();
 
@@ -250,20 +250,9 @@ export class NativeUdpSocket implements UdpTransport {
   }
 
   #onSent(error: Error | null): void {
-    const queued = this.#queued;
-    const head = this.#queuedHead;
-    const done = queued[head];
-    queued[head] = undefined as unknown as SendDone;
-    this.#queuedHead = head + 1;
-    if (head + 1 === queued.length) {
-      this.#queued = [];
-      this.#queuedHead = 0;
-    } else if (head >= 1024 && (head + 1) * 2 > queued.length) {
-      // Under steady backpressure the queue may never drain: drop the consumed front once it
-      // is most of the array, so that memory follows what libuv holds, at O(1) amortised.
-      this.#queued = queued.slice(head + 1);
-      this.#queuedHead = 0;
-    }
+    // Under steady backpressure the queue may never drain: the queue compacts its consumed
+    // front, so that memory follows what libuv holds, at O(1) amortised.
+    const done = this.#queued.shift();
     done?.(error);
   }
 

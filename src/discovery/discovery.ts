@@ -65,7 +65,30 @@ export interface DiscoveryStats {
   peersRefused: number;
 }
 
-interface DiscoveryEvents {
+/**
+ * The events a {@link Discovery} emits, with their arguments: `found` when a member of a
+ * browsed room is first heard, `lost` when it says goodbye or misses its beacons.
+ *
+ * @example
+ * ```ts
+ * import type { DiscoveredPeer, DiscoveryEvents } from 'dsock';
+ *
+ * const describe = (...[peer, info]: DiscoveryEvents['lost']): string =>
+ *   `${peer.name} (${info.reason})`;
+ * const alice: DiscoveredPeer = {
+ *   nodeId: '0123456789abcdef',
+ *   incarnation: 1,
+ *   name: 'Alice',
+ *   room: 'lobby',
+ *   service: 'chat',
+ *   endpoint: { host: '127.0.0.1', port: 7000 },
+ *   interval: 1000,
+ *   lastSeen: 0,
+ * };
+ * console.log(describe(alice, { reason: 'goodbye', silentFor: 0 })); // Alice (goodbye)
+ * ```
+ */
+export interface DiscoveryEvents {
   found: [peer: DiscoveredPeer];
   lost: [peer: DiscoveredPeer, info: LostInfo];
 }

@@ -3,6 +3,7 @@ export {
   type Announcement,
   type BrowseFilter,
   type DiscoveredPeer,
+  type DiscoveryEvents,
   type DiscoveryStats,
   type LostInfo,
 } from './discovery.js';
@@ -14,6 +15,7 @@ export {
   DEFAULT_MISSED_BEACONS,
   DEFAULT_RESCAN_INTERVAL,
   type DiscoveryOptions,
+  type ResolvedDiscoveryOptions,
 } from './options.js';
 export {
   BEACON_VERSION,

@@ -42,7 +42,19 @@ export interface DiscoveryOptions {
   incarnation?: number;
 }
 
-/** {@link DiscoveryOptions} checked, with every default filled in. */
+/**
+ * {@link DiscoveryOptions} checked, with every default filled in: what `Discovery.options`
+ * holds.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_MAX_PEERS, type ResolvedDiscoveryOptions } from 'dsock';
+ *
+ * const limit = (options: ResolvedDiscoveryOptions): number => options.maxPeers;
+ * console.log(DEFAULT_MAX_PEERS > 0); // true
+ * void limit;
+ * ```
+ */
 export type ResolvedDiscoveryOptions = Required<DiscoveryOptions>;
 
 /**

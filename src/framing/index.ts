@@ -4,7 +4,6 @@ export { encodeFrame } from './encode-frame.js';
 export { FrameDecoder } from './frame-decoder.js';
 export { FrameWriter } from './frame-writer.js';
 export type { ByteSink, FrameWriterOptions, WriteCallback } from './frame-writer.js';
-export * from './chat-message.js';
 export { MessageStream } from './message-stream.js';
 export { DEFAULT_PARTIAL_FRAME_TIMEOUT } from './message-stream.js';
 export type { MessageConnection, MessageStreamOptions } from './message-stream.js';

@@ -1,6 +1,7 @@
 import type { Endpoint } from '../endpoint/endpoint.js';
 import type { Settle, WaitOptions } from './deadline.js';
 import { waitWithDeadline } from './deadline.js';
+import { Fifo } from './fifo.js';
 
 /**
  * A bounded FIFO between a producer that must never block (an event emitter delivering
@@ -9,8 +10,7 @@ import { waitWithDeadline } from './deadline.js';
  * and beyond that refused (the caller drops and counts them), so memory stays bounded.
  */
 export class ItemQueue<T> {
-  readonly #items: T[] = [];
-  #head = 0;
+  readonly #items = new Fifo<T>();
   readonly #waiters: Settle<T>[] = [];
   #failure: (() => Error) | undefined;
 
@@ -19,7 +19,7 @@ export class ItemQueue<T> {
 
   /** Items held, waiting for a consumer. */
   get length(): number {
-    return this.#items.length - this.#head;
+    return this.#items.length;
   }
 
   /** Consumers waiting for an item. */
@@ -50,16 +50,7 @@ export class ItemQueue<T> {
 
   /** Takes the next held item without waiting, or undefined. */
   tryShift(): T | undefined {
-    if (this.#head >= this.#items.length) return undefined;
-    const item = this.#items[this.#head] as T;
-    this.#items[this.#head] = undefined as T;
-    this.#head++;
-    // Compact once the consumed prefix dominates, so shifting stays O(1) amortised.
-    if (this.#head > 1024 && this.#head * 2 > this.#items.length) {
-      this.#items.splice(0, this.#head);
-      this.#head = 0;
-    }
-    return item;
+    return this.#items.shift();
   }
 
   /**
@@ -110,9 +101,6 @@ export class ItemQueue<T> {
     if (!this.#failure) this.#failure = makeError;
     for (const waiter of this.#waiters.splice(0)) waiter.reject(makeError());
     if (!discard) return [];
-    const dropped = this.#items.slice(this.#head);
-    this.#items.length = 0;
-    this.#head = 0;
-    return dropped;
+    return this.#items.takeAll();
   }
 }

@@ -1,6 +1,7 @@
 import type { Endpoint } from '../endpoint/endpoint.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { waitOptionsError } from '../internal/deadline.js';
+import { Fifo } from '../internal/fifo.js';
 import { ItemQueue } from '../internal/item-queue.js';
 import type { DeliveryRoom, ReceiveFlow } from './receive-flow.js';
 
@@ -29,9 +30,8 @@ export interface ReliableMessage {
 export class DeliveryQueue implements DeliveryRoom {
   // The caps below, checked before a message is taken, bound what is held.
   readonly #queue = new ItemQueue<ReliableMessage>(Number.MAX_SAFE_INTEGER);
-  #flows: ReceiveFlow[] = [];
-  #segments: number[] = [];
-  #head = 0;
+  readonly #flows = new Fifo<ReceiveFlow>();
+  readonly #segments = new Fifo<number>();
   /** Payload bytes held. */
   #bytes = 0;
   #full = false;
@@ -76,20 +76,9 @@ export class DeliveryQueue implements DeliveryRoom {
   tryShift(): ReliableMessage | undefined {
     const message = this.#queue.tryShift();
     if (message === undefined) return undefined;
-    const at = this.#head++;
-    const flow = this.#flows[at] as ReceiveFlow;
-    flow.unread -= this.#segments[at] as number;
+    const flow = this.#flows.shift() as ReceiveFlow;
+    flow.unread -= this.#segments.shift() as number;
     this.#bytes -= message.data.length;
-    this.#flows[at] = undefined as unknown as ReceiveFlow;
-    if (this.#head === this.#flows.length) {
-      this.#flows = [];
-      this.#segments = [];
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > this.#flows.length) {
-      this.#flows.splice(0, this.#head);
-      this.#segments.splice(0, this.#head);
-      this.#head = 0;
-    }
     if (flow.alive) this.onRead(flow);
     if (this.#full && this.#queue.length * 2 <= this.limit && this.#bytes * 2 <= this.byteLimit) {
       this.#full = false;
@@ -106,9 +95,8 @@ export class DeliveryQueue implements DeliveryRoom {
   /** Ends the queue: held messages are dropped, waiting and later receives reject. */
   fail(makeError: () => Error): void {
     this.#queue.fail(makeError, true);
-    this.#flows = [];
-    this.#segments = [];
-    this.#head = 0;
+    this.#flows.clear();
+    this.#segments.clear();
     this.#bytes = 0;
     this.#full = false;
   }

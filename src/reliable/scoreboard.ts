@@ -1,3 +1,4 @@
+import { Fifo } from '../internal/fifo.js';
 import { reEpoch, restamp, seqAdd, seqDistance } from './wire.js';
 import { reliableRetransmit } from '../internal/channels.js';
 import { stampOf } from './stamp.js';
@@ -47,8 +48,7 @@ export class Scoreboard {
   releasedBytes = 0;
   /** When an in-flight segment will have waited long enough to be taken as lost (ms). */
   lossDeadline = Infinity;
-  #segments: Segment[] = [];
-  #head = 0;
+  readonly #segments = new Fifo<Segment>();
   #lostFrom = 0;
   #order = 0;
   #acked1 = -1;
@@ -57,11 +57,11 @@ export class Scoreboard {
 
   /** Segments held: unacknowledged, sent or not. */
   get count(): number {
-    return this.#segments.length - this.#head;
+    return this.#segments.length;
   }
 
   at(offset: number): Segment {
-    return this.#segments[this.#head + offset] as Segment;
+    return this.#segments.at(offset) as Segment;
   }
 
   push(datagram: Buffer): void {
@@ -135,23 +135,14 @@ export class Scoreboard {
     this.releasedBytes = 0;
     if (advance === 0) return 0;
     const segments = this.#segments;
-    for (let i = this.#head, end = this.#head + advance; i < end; i++) {
-      const segment = segments[i] as Segment;
+    for (let i = 0; i < advance; i++) {
+      const segment = segments.shift() as Segment;
       this.releasedBytes += segment.datagram.length;
       if (segment.state !== SegmentState.Sacked) this.#settle(segment);
-      segments[i] = undefined as unknown as Segment;
     }
-    this.#head += advance;
     this.sent -= advance;
     this.#lostFrom = Math.max(0, this.#lostFrom - advance);
     this.una = cumulative >>> 0;
-    if (this.#head === segments.length) {
-      segments.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > segments.length) {
-      segments.splice(0, this.#head);
-      this.#head = 0;
-    }
     return advance;
   }
 
@@ -206,8 +197,8 @@ export class Scoreboard {
 
   /** Rewrites the receiver's epoch in every segment held. */
   setEpoch(epoch: number): void {
-    for (let i = this.#head; i < this.#segments.length; i++) {
-      reEpoch((this.#segments[i] as Segment).datagram, epoch);
+    for (let offset = 0; offset < this.#segments.length; offset++) {
+      reEpoch((this.#segments.at(offset) as Segment).datagram, epoch);
     }
   }
 
@@ -226,8 +217,7 @@ export class Scoreboard {
 
   clear(): void {
     this.una = seqAdd(this.una, this.count);
-    this.#segments = [];
-    this.#head = 0;
+    this.#segments.clear();
     this.sent = 0;
     this.inFlight = 0;
     this.lost = 0;

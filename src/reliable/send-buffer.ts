@@ -1,4 +1,4 @@
-import { Fifo } from './fifo.js';
+import { Fifo } from '../internal/fifo.js';
 import type { ReliableCounters, ReliableSettings } from './options.js';
 import type { Scoreboard } from './scoreboard.js';
 import { encodeData, FLAG_FIRST, FLAG_LAST, seqAdd, seqBefore } from './wire.js';

@@ -3,6 +3,7 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 import { IncompleteReadError } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
 import { waitWithDeadline } from '../internal/deadline.js';
+import { Fifo } from '../internal/fifo.js';
 
 const EMPTY = Buffer.alloc(0);
 
@@ -75,8 +76,7 @@ export interface PressureSink {
  */
 export class ReceiveBuffer {
   // Allocated on the first chunk that has to wait: an idle connection holds none.
-  #chunks: Buffer[] | undefined;
-  #head = 0;
+  #chunks: Fifo<Buffer> | undefined;
   #bytes = 0;
   #first: Reader | undefined;
   #last: Reader | undefined;
@@ -139,7 +139,7 @@ export class ReceiveBuffer {
       this.#settle(reader, chunk);
       return;
     }
-    (this.#chunks ??= []).push(chunk);
+    (this.#chunks ??= new Fifo()).push(chunk);
     this.#bytes += chunk.length;
     if (this.#first !== undefined) this.#serve();
     this.#checkPressure();
@@ -296,28 +296,28 @@ export class ReceiveBuffer {
   #take(size: number, exact: boolean): Buffer {
     if (size === 0) return EMPTY;
     // size > 0 is held, so chunks exist.
-    const chunks = this.#chunks as Buffer[];
-    const first = chunks[this.#head] as Buffer;
+    const chunks = this.#chunks as Fifo<Buffer>;
+    const first = chunks.peek() as Buffer;
     let out: Buffer;
     if (first.length > size) {
-      chunks[this.#head] = first.subarray(size);
+      chunks.replaceFirst(first.subarray(size));
       out = first.subarray(0, size);
     } else if (!exact || first.length === size) {
-      this.#shiftChunk();
+      chunks.shift();
       out = first;
     } else {
       out = Buffer.allocUnsafe(size);
       let at = 0;
       while (at < size) {
-        const chunk = chunks[this.#head] as Buffer;
+        const chunk = chunks.peek() as Buffer;
         const need = size - at;
         if (chunk.length <= need) {
           chunk.copy(out, at);
           at += chunk.length;
-          this.#shiftChunk();
+          chunks.shift();
         } else {
           chunk.copy(out, at, 0, need);
-          chunks[this.#head] = chunk.subarray(need);
+          chunks.replaceFirst(chunk.subarray(need));
           at = size;
         }
       }
@@ -333,26 +333,12 @@ export class ReceiveBuffer {
     return out;
   }
 
-  #shiftChunk(): void {
-    const chunks = this.#chunks as Buffer[];
-    chunks[this.#head] = EMPTY;
-    this.#head++;
-    if (this.#head === chunks.length) {
-      chunks.length = 0;
-      this.#head = 0;
-    } else if (this.#head > 1024 && this.#head * 2 > chunks.length) {
-      chunks.splice(0, this.#head);
-      this.#head = 0;
-    }
-  }
-
   #chunkCount(): number {
-    return this.#chunks === undefined ? 0 : this.#chunks.length - this.#head;
+    return this.#chunks === undefined ? 0 : this.#chunks.length;
   }
 
   #clear(): void {
-    if (this.#chunks !== undefined) this.#chunks.length = 0;
-    this.#head = 0;
+    this.#chunks?.clear();
     this.#bytes = 0;
   }
 

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect, type Socket } from 'node:net';
-import { formatChatMessage } from '../../src/framing/chat-message.js';
+import { formatChatMessage } from '../../src/apps/chat-message.js';
 import { within } from '../helpers/bounded.js';
 import { chatShows } from '../helpers/chat.js';
 import type { LineChild } from '../helpers/child.js';

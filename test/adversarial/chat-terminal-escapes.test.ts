@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { connect } from 'node:net';
-import { formatChatMessage } from '../../src/framing/chat-message.js';
+import { formatChatMessage } from '../../src/apps/chat-message.js';
 import { within } from '../helpers/bounded.js';
 import type { LineChild } from '../helpers/child.js';
 import { dsockOnTerminal, type TerminalChild } from '../helpers/pty.js';

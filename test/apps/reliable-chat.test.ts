@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { UdpChatPeer, type ChatEvent } from '../../src/apps/udp-chat.js';
+import type { ChatEvent } from '../../src/apps/chat-event.js';
+import { UdpChatPeer } from '../../src/apps/udp-chat.js';
 import { ChaosRelay, ReliableDatagramSocket, type Endpoint } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { EventLog } from '../helpers/event-log.js';

@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { UdpChatPeer, type ChatEvent } from '../../src/apps/udp-chat.js';
+import type { ChatEvent } from '../../src/apps/chat-event.js';
+import { UdpChatPeer } from '../../src/apps/udp-chat.js';
 import {
   DatagramSocket,
   MessageTooLargeError,

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import type { SequenceSummary } from '../../src/apps/sequence-tracker.js';
 import { runSink } from '../../src/apps/sink.js';
 import { DatagramSocket } from '../../src/index.js';
-import { FaultPlan } from '../../src/reliable/fault-plan.js';
+import { FaultPlan } from '../../src/chaos/fault-plan.js';
 import { within } from '../helpers/bounded.js';
 import { dsock, type LineChild } from '../helpers/child.js';
 import { EventLog } from '../helpers/event-log.js';

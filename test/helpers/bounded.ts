@@ -19,6 +19,20 @@ export async function within<T>(promise: Promise<T>, ms: number, label: string):
   }
 }
 
+/**
+ * Resolves once `check()` is true, checking after each turn of the event loop (at most every
+ * millisecond), or rejects after `ms` naming `label`. Only for state that no event announces,
+ * such as a counter; where an event exists, await it (EventLog, `within`).
+ */
+export async function until(check: () => boolean, ms: number, label: string): Promise<void> {
+  const deadline = performance.now() + ms;
+  while (!check()) {
+    if (performance.now() > deadline)
+      throw new Error(`timed out after ${ms} ms waiting for ${label}`);
+    await new Promise<void>((resolve) => setTimeout(resolve, 1));
+  }
+}
+
 let ipv6: Promise<boolean> | undefined;
 
 /** True when a UDP socket can be bound on ::1 (IPv6 loopback is configured). */

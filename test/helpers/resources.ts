@@ -70,3 +70,8 @@ export function tcpSocketsInState(state: keyof typeof TCP_STATES, port: number):
   }
   return count;
 }
+
+/** How many timers this process has pending (Node's active resources named "Timeout"). */
+export function activeTimers(): number {
+  return process.getActiveResourcesInfo().filter((name) => name === 'Timeout').length;
+}

@@ -8,7 +8,7 @@ import {
   StreamServer,
   StreamSocket,
 } from '../../src/index.js';
-import { FaultPlan } from '../../src/reliable/fault-plan.js';
+import { FaultPlan } from '../../src/chaos/fault-plan.js';
 import { within } from '../helpers/bounded.js';
 
 /** Asserts that `error` is the InvalidArgumentError for `argument`, with its parts filled in. */

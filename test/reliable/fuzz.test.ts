@@ -1,7 +1,7 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DatagramSocket, ReliableDatagramSocket, TimeoutError } from '../../src/index.js';
-import { SeededRandom } from '../../src/reliable/seeded-random.js';
+import { SeededRandom } from '../../src/chaos/seeded-random.js';
 import {
   decodePacket,
   encodeAck,

@@ -1,10 +1,10 @@
 import { formatEndpoint } from '../../endpoint/format.js';
-import { ChaosRelay } from '../../reliable/chaos-relay.js';
+import { ChaosRelay } from '../../chaos/chaos-relay.js';
 import {
   DEFAULT_MAX_DELAYED_BYTES,
   DEFAULT_MAX_DELAYED_DATAGRAMS,
-} from '../../reliable/relay-options.js';
-import type { RelayStats } from '../../reliable/relay-stats.js';
+} from '../../chaos/relay-options.js';
+import type { RelayStats } from '../../chaos/relay-stats.js';
 import type { Command } from '../command.js';
 import {
   endpointArgument,

@@ -1,13 +1,15 @@
 /**
- * The course's chat message: UTF-8 text `[TIMESTAMP] SENDER:\n\tTEXT`, where TIMESTAMP is local
- * time as Python's `datetime.isoformat()` writes it. Python peers build it with
- * `f"[{datetime.now().isoformat()}] {name}:\n\t{text}"`, so this format is a wire contract.
+ * The chat apps' message format (the course's chat): UTF-8 text `[TIMESTAMP] SENDER:\n\tTEXT`,
+ * where TIMESTAMP is local time as Python's `datetime.isoformat()` writes it. Python peers build
+ * it with `f"[{datetime.now().isoformat()}] {name}:\n\t{text}"`, so this format is a wire
+ * contract. It is the payload of the UDP and TCP chats, the streamer and the sink, carried by
+ * whatever framing or datagram they use; it is no part of the framing layer.
  */
 
 /** The TEXT of the message a peer sends when it leaves the chat. */
 export const LEAVE_TEXT = '<LEAVES THE CHAT>';
 
-/** A chat message taken apart. */
+/** A chat message of the chat apps' format, taken apart by {@link parseChatMessage}. */
 export interface ChatMessage {
   /** The timestamp exactly as written on the wire. */
   timestamp: string;
@@ -51,8 +53,17 @@ function parseIsoLocal(text: string): Date | null {
 }
 
 /**
- * Builds a chat message. `timestamp` is a Date (formatted as local ISO time) or text used as
- * it is; it defaults to now.
+ * Builds a message in the chat apps' format. `timestamp` is a Date (formatted as local ISO
+ * time) or text used as it is; it defaults to now.
+ *
+ * @example
+ * ```ts
+ * import { formatChatMessage, parseChatMessage } from 'dsock';
+ *
+ * const message = formatChatMessage('hello', 'ana', '2024-02-03T12:15:00');
+ * console.log(JSON.stringify(message)); // "[2024-02-03T12:15:00] ana:\n\thello"
+ * console.log(parseChatMessage(message)?.sender); // ana
+ * ```
  */
 export function formatChatMessage(text: string, sender: string, timestamp?: Date | string): string {
   const stamp = typeof timestamp === 'string' ? timestamp : isoLocalTimestamp(timestamp);
@@ -60,8 +71,8 @@ export function formatChatMessage(text: string, sender: string, timestamp?: Date
 }
 
 /**
- * Takes a chat message apart, or returns null when `message` is not in the chat format (such
- * text is still worth showing raw). The sender ends at the first `":\n\t"`, so the text may hold
+ * Takes a message of the chat apps' format apart, or returns null when `message` is not in that
+ * format (such text is still worth showing raw). The sender ends at the first `":\n\t"`, so the text may hold
  * anything, new lines included.
  */
 export function parseChatMessage(message: string): ChatMessage | null {

@@ -1,9 +1,9 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChaosRelay, DatagramSocket, type Faults } from '../../src/index.js';
-import { FaultPlan } from '../../src/reliable/fault-plan.js';
-import { within } from '../helpers/bounded.js';
-import { activeTimers, until } from './helpers.js';
+import { FaultPlan } from '../../src/chaos/fault-plan.js';
+import { until, within } from '../helpers/bounded.js';
+import { activeTimers } from '../helpers/resources.js';
 
 const open: { close(): Promise<void> }[] = [];
 function track<T extends { close(): Promise<void> }>(resource: T): T {

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FaultPlan } from '../../src/reliable/fault-plan.js';
+import { FaultPlan } from '../../src/chaos/fault-plan.js';
 
 function tally(plan: FaultPlan, n: number) {
   const counts = { dropped: 0, duplicated: 0, reordered: 0, copies: 0, maxDelay: 0 };

@@ -7,7 +7,7 @@ import {
   isoLocalTimestamp,
   LEAVE_TEXT,
   parseChatMessage,
-} from '../../src/framing/chat-message.js';
+} from '../../src/apps/chat-message.js';
 
 describe('chat message codec', () => {
   it('writes timestamps as Python isoformat does', () => {
