@@ -80,7 +80,7 @@ export const MUTATIONS = [
       },
       {
         file: 'src/stream/connect.ts',
-        find: 'socket.setKeepAlive(true, keepAlive === true ? 0 : keepAlive);',
+        find: 'socket.setKeepAlive(true, keepAlive === true ? 0 : keepAliveDelay(keepAlive));',
         replace: '',
       },
     ],
