@@ -5,7 +5,8 @@ import { DATA_HEADER_SIZE, FLAG_FIRST, FLAG_LAST, seqAdd, seqDistance } from './
 /**
  * `payload`, in memory of its own when it shares a buffer with other datagrams (the native
  * path packs small datagrams of one batch into 8 KiB buffers): a segment kept while others
- * arrive must cost what its budget charges, not the whole buffer it came in.
+ * arrive, or a message waiting to be read, must cost what its budget charges, not the whole
+ * buffer it came in.
  */
 function owned(payload: Buffer): Buffer {
   if (payload.buffer.byteLength <= payload.length + DATA_HEADER_SIZE) return payload;
@@ -265,7 +266,9 @@ export class ReceiveFlow<P extends FlowPeer = FlowPeer> {
       if ((flags & FLAG_FIRST) === 0) return false;
       if ((flags & FLAG_LAST) !== 0) {
         if (payload.length > this.maxMessageSize) return false;
-        this.deliver(this, payload, 1);
+        // A delivered message may wait in the queue, charged its length: it must not hold
+        // the native path's shared batch buffer (8 KiB) while it waits.
+        this.deliver(this, owned(payload), 1);
         return true;
       }
       this.#assembling = true;

@@ -140,12 +140,13 @@ describe('dsock echo server against connections that are held open', () => {
   });
 
   it('says so when it runs out of file descriptors, and serves again once they are back', async () => {
-    // The server runs with its descriptor limit lowered to 64 (soft and hard, so Node cannot
-    // raise it); 100 clients then exhaust it without touching the machine's own limits.
+    // The server runs with its descriptor limit lowered to 256 (soft and hard, so Node cannot
+    // raise it): room for loading its modules, which Node opens several at a time; 300 clients
+    // then exhaust it without touching the machine's own limits.
     const server = new LineChild(
       'prlimit',
       [
-        '--nofile=64:64',
+        '--nofile=256:256',
         process.execPath,
         'bin/dsock.js',
         'echo',
@@ -158,7 +159,7 @@ describe('dsock echo server against connections that are held open', () => {
     const flood: Socket[] = [];
     try {
       const port = Number((await server.stderrMatch(/listening on .*:(\d+)$/))[1]);
-      for (let i = 0; i < 100; i++) flood.push(await client(port));
+      for (let i = 0; i < 300; i++) flood.push(await client(port));
       await server.stderrMatch(/^# refused .*out of file descriptors \(EMFILE\)/, 20_000);
       for (const socket of flood) socket.destroy();
       // Once the flood is gone, an honest client is served.

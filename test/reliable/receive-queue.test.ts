@@ -73,6 +73,27 @@ describe('reliable receive queue', () => {
     assert.deepEqual(rest, ['message 2', 'message 3', 'message 4']);
   });
 
+  it('holds a queued message in memory of its own size, not in the batch buffer it arrived in', async () => {
+    const receiver = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));
+    const target = receiver.localEndpoint;
+    const raw = resources.add(await RawPeer.open());
+    await raw.learnEpoch(target);
+    // Sent back to back, so that the native path receives them in batches, packed into
+    // shared buffers; each message then waits unread in the queue.
+    const count = 12; // within maxFlowsPerPeer (16): each message is a flow of its own
+    for (let flow = 0; flow < count; flow++) {
+      await raw.send(raw.data(0x5500 + flow, 0, Buffer.from(`m${flow}`)), target);
+    }
+    await until(() => receiver.stats.messagesReceived === count, 5000, 'every message queued');
+    for (let i = 0; i < count; i++) {
+      const { data } = await within(receiver.recvFrom(), 2000, `message ${i}`);
+      assert.ok(
+        data.buffer.byteLength <= 64,
+        `message ${i} (${data.length} B, path ${receiver.backend}) holds a ${data.buffer.byteLength} B buffer`,
+      );
+    }
+  });
+
   it('holds receiveQueueBytes of payload, and takes a larger message once the queue is empty', async () => {
     const receiver = resources.add(
       await ReliableDatagramSocket.bind('127.0.0.1:0', { receiveQueueBytes: 1000 }),
