@@ -538,7 +538,7 @@ export const MUTATIONS = [
     description: 'the UDP chat makes every stranger a peer, without a cap',
     edits: [
       {
-        file: 'src/apps/udp-chat.ts',
+        file: 'src/apps/chat-peer-set.ts',
         find: 'if (!this.#named.has(key) && this.#peers.size >= this.#limits.maxPeers) {',
         replace: 'if (false) {',
       },

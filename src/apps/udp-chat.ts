@@ -13,7 +13,7 @@ import {
 import { formatChatMessage, isLeaveMessage, LEAVE_TEXT, parseChatMessage } from './chat-message.js';
 import { MAGIC, VERSION } from '../reliable/wire.js';
 import { plainAddress, reachableFrom } from './dual-stack.js';
-import { PeerQueue } from './peer-queue.js';
+import { ChatPeerSet, type ChatPeer } from './chat-peer-set.js';
 import { senderName, type ChatEvent } from './chat-event.js';
 import { resolveUdpChatOptions, type UdpChatOptions } from './udp-chat-options.js';
 import type { MessageTransport } from './transport.js';
@@ -40,18 +40,6 @@ function isReliableDatagram(data: Buffer): boolean {
   return data.length >= 4 && data.readUInt16BE(0) === MAGIC && data[2] === VERSION;
 }
 
-/** One peer of the chat. */
-interface ChatPeer {
-  readonly endpoint: Endpoint;
-  /** Given at the start: never expires and does not count against the limit for strangers. */
-  readonly named: boolean;
-  /** When a datagram last came from it (performance.now()). */
-  lastHeard: number;
-  /** The sender name of its last message, if it had one. */
-  name: string | undefined;
-  readonly queue: PeerQueue;
-}
-
 /**
  * A peer of the course's peer-to-peer group chat over one datagram socket: every line said is
  * sent as a chat message to every known peer; a datagram from an unknown endpoint makes its
@@ -66,18 +54,12 @@ interface ChatPeer {
  */
 export class UdpChatPeer {
   readonly #transport: MessageTransport;
-  readonly #peers = new Map<string, ChatPeer>();
-  /** Keys of the peers given at the start: they may come back after a drop or a leave. */
-  readonly #named = new Set<string>();
-  /** Keys of the peers added by {@link addPeer}: treated as named until removed. */
-  readonly #found = new Set<string>();
+  readonly #peers: ChatPeerSet;
   readonly #onEvent: (event: ChatEvent) => void;
   readonly #receiving: Promise<void>;
   readonly #limits: Required<UdpChatOptions>;
   #left = false;
-  #full = false;
   #foreignReported = false;
-  #ignored = 0;
 
   /**
    * Starts a chat peer on `transport` (already bound), knowing `peers` at first; `onEvent` sees
@@ -93,12 +75,8 @@ export class UdpChatPeer {
     this.#limits = resolveUdpChatOptions(options);
     this.#transport = transport;
     this.#onEvent = onEvent;
-    for (const given of peers) {
-      const peer = plainAddress(given);
-      const key = formatEndpoint(peer);
-      this.#named.add(key);
-      this.#add(key, peer);
-    }
+    this.#peers = new ChatPeerSet(this.#limits, onEvent);
+    for (const given of peers) this.#peers.addNamed(given);
     this.#receiving = this.#receive();
   }
 
@@ -114,7 +92,7 @@ export class UdpChatPeer {
 
   /** Datagrams ignored because they came from new senders while the peer set was full. */
   get ignoredDatagrams(): number {
-    return this.#ignored;
+    return this.#peers.ignored;
   }
 
   /**
@@ -123,15 +101,7 @@ export class UdpChatPeer {
    * by `maxPeers` (the finder has its own cap).
    */
   addPeer(found: Endpoint): boolean {
-    const peer = plainAddress(found);
-    const key = formatEndpoint(peer);
-    if (this.#peers.has(key)) return false;
-    if (!this.#named.has(key)) {
-      this.#named.add(key);
-      this.#found.add(key);
-    }
-    this.#add(key, peer);
-    return true;
+    return this.#peers.addFound(found);
   }
 
   /**
@@ -139,11 +109,7 @@ export class UdpChatPeer {
    * known. A peer given at the start stays.
    */
   removePeer(peer: Endpoint): boolean {
-    const key = formatEndpoint(plainAddress(peer));
-    if (!this.#found.delete(key)) return false;
-    this.#named.delete(key);
-    const known = this.#peers.get(key);
-    return known !== undefined && this.#forget(known);
+    return this.#peers.removeFound(peer);
   }
 
   /**
@@ -153,7 +119,7 @@ export class UdpChatPeer {
    * then no later than `stallTimeout`, when that peer is dropped.
    */
   async say(text: string): Promise<void> {
-    this.#expireSilent(performance.now());
+    this.#peers.expireSilent(performance.now());
     await this.#broadcast(formatChatMessage(text, this.name));
   }
 
@@ -180,47 +146,6 @@ export class UdpChatPeer {
     await this.#receiving;
   }
 
-  #add(key: string, endpoint: Endpoint): ChatPeer {
-    const peer: ChatPeer = {
-      endpoint,
-      named: this.#named.has(key),
-      lastHeard: performance.now(),
-      name: undefined,
-      queue: new PeerQueue(this.#limits.maxQueuedBytes, this.#limits.stallTimeout),
-    };
-    this.#peers.set(key, peer);
-    return peer;
-  }
-
-  #forget(peer: ChatPeer): boolean {
-    const key = formatEndpoint(peer.endpoint);
-    if (this.#peers.get(key) !== peer) return false;
-    this.#peers.delete(key);
-    peer.queue.close();
-    if (this.#peers.size < this.#limits.maxPeers) this.#full = false;
-    return true;
-  }
-
-  #drop(peer: ChatPeer, error: SocketError): void {
-    if (this.#forget(peer)) {
-      this.#onEvent({
-        type: 'dropped',
-        peer: peer.endpoint,
-        name: peer.name,
-        reason: 'unreachable',
-        error,
-      });
-    }
-  }
-
-  #expireSilent(now: number): void {
-    for (const peer of this.#peers.values()) {
-      if (!peer.named && now - peer.lastHeard > this.#limits.peerExpiry && this.#forget(peer)) {
-        this.#onEvent({ type: 'expired', peer: peer.endpoint, name: peer.name });
-      }
-    }
-  }
-
   /** Sends `payload` to `peer`, counting it in the peer's queue until the transport took it. */
   #send(peer: ChatPeer, payload: Buffer): Promise<void> {
     const size = payload.length;
@@ -232,7 +157,7 @@ export class UdpChatPeer {
         peer.queue.remove(size);
         if (error instanceof SocketClosedError) return;
         const failure = asSocketError(error);
-        if (peerIsGone(failure)) this.#drop(peer, failure);
+        if (peerIsGone(failure)) this.#peers.drop(peer, failure);
         else this.#onEvent({ type: 'error', peer: peer.endpoint, error: failure });
       },
     );
@@ -259,7 +184,7 @@ export class UdpChatPeer {
     await Promise.all(
       full.map(async (peer) => {
         const stall = await peer.queue.room();
-        if (stall !== undefined && this.#forget(peer)) {
+        if (stall !== undefined && this.#peers.forget(peer)) {
           this.#onEvent({
             type: 'dropped',
             peer: peer.endpoint,
@@ -270,26 +195,6 @@ export class UdpChatPeer {
         }
       }),
     );
-  }
-
-  /** The peer a datagram from `sender` belongs to, or undefined when it is to be ignored. */
-  #peerFor(sender: Endpoint, key: string, now: number): ChatPeer | undefined {
-    const known = this.#peers.get(key);
-    if (known !== undefined) return known;
-    if (!this.#named.has(key) && this.#peers.size >= this.#limits.maxPeers) {
-      this.#expireSilent(now);
-      if (this.#peers.size >= this.#limits.maxPeers) {
-        this.#ignored++;
-        if (!this.#full) {
-          this.#full = true;
-          this.#onEvent({ type: 'full', limit: this.#limits.maxPeers });
-        }
-        return undefined;
-      }
-    }
-    const peer = this.#add(key, sender);
-    this.#onEvent({ type: 'join', peer: sender });
-    return peer;
   }
 
   async #receive(): Promise<void> {
@@ -304,7 +209,7 @@ export class UdpChatPeer {
         const failure = asSocketError(error);
         const peer =
           failure.endpoint && this.#peers.get(formatEndpoint(plainAddress(failure.endpoint)));
-        if (peer && peerIsGone(failure)) this.#drop(peer, failure);
+        if (peer && peerIsGone(failure)) this.#peers.drop(peer, failure);
         else this.#onEvent({ type: 'error', peer: failure.endpoint, error: failure });
         continue;
       }
@@ -327,10 +232,11 @@ export class UdpChatPeer {
         const message = parseChatMessage(raw);
         peer.name = senderName(message) ?? peer.name;
         this.#onEvent({ type: 'message', raw, message, sender });
-        if (this.#forget(peer)) this.#onEvent({ type: 'leave', peer: sender, name: peer.name });
+        if (this.#peers.forget(peer))
+          this.#onEvent({ type: 'leave', peer: sender, name: peer.name });
         continue;
       }
-      const peer = this.#peerFor(sender, key, now);
+      const peer = this.#peers.peerFor(sender, key, now);
       if (peer === undefined) continue;
       peer.lastHeard = now;
       const message = parseChatMessage(raw);
