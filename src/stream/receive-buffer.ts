@@ -4,51 +4,18 @@ import { IncompleteReadError } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
 import { waitWithDeadline } from '../internal/deadline.js';
 import { Fifo } from '../internal/fifo.js';
+import { takeBytes } from './take-bytes.js';
+import {
+  iterationStep,
+  readBefore,
+  settleRead,
+  type ChunkIteration,
+  type WaitingRead,
+} from './waiting-read.js';
+
+export type { ChunkIteration } from './waiting-read.js';
 
 const EMPTY = Buffer.alloc(0);
-
-/** What an iteration step yields at the end of the stream. */
-const END: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
-
-/**
- * An iteration over the chunks (`for await`), told through `finished` when it has ended, and
- * asked whether an error ends it quietly rather than being thrown.
- */
-export interface ChunkIteration {
-  finished: boolean;
-  endsQuietly(error: Error): boolean;
-}
-
-/**
- * One pending read: `exact` reads want `size` bytes in one piece, others up to `size`; a read of
- * an `iteration` settles with an IteratorResult instead of a Buffer, so that `for await` takes a
- * chunk in one promise. A flat object, linked to the next waiting read, as idle connections each
- * hold one.
- */
-interface Reader {
-  readonly size: number;
-  readonly exact: boolean;
-  readonly iteration: ChunkIteration | undefined;
-  // A method, so that both kinds of promise's resolve fit: a plain read is only ever given a
-  // Buffer, an iteration's an IteratorResult (see #settle).
-  resolve(value: unknown): void;
-  reject(reason: Error): void;
-  next: Reader | undefined;
-}
-
-/** What a read of `iteration` settles with, given what the buffer had for it. */
-function iterationStep(
-  result: Buffer | Error,
-  iteration: ChunkIteration,
-): IteratorResult<Buffer, undefined> | Error {
-  if (result instanceof Error) {
-    iteration.finished = true;
-    return iteration.endsQuietly(result) ? END : result;
-  }
-  if (result.length > 0) return { value: result, done: false };
-  iteration.finished = true;
-  return END;
-}
 
 /** The key of {@link PressureSink}'s method, kept out of the owner's public API. */
 export const onPressure: unique symbol = Symbol('onPressure');
@@ -78,8 +45,8 @@ export class ReceiveBuffer {
   // Allocated on the first chunk that has to wait: an idle connection holds none.
   #chunks: Fifo<Buffer> | undefined;
   #bytes = 0;
-  #first: Reader | undefined;
-  #last: Reader | undefined;
+  #first: WaitingRead | undefined;
+  #last: WaitingRead | undefined;
   #ended = false;
   #discarding = false;
   #failure: (() => Error) | undefined;
@@ -136,7 +103,7 @@ export class ReceiveBuffer {
       (reader.exact ? chunk.length === reader.size : chunk.length <= reader.size)
     ) {
       this.#shiftReader(reader);
-      this.#settle(reader, chunk);
+      settleRead(reader, chunk);
       return;
     }
     (this.#chunks ??= new Fifo()).push(chunk);
@@ -193,7 +160,7 @@ export class ReceiveBuffer {
     }
     return waitWithDeadline<Buffer>(
       (settle: Settle<Buffer>) => {
-        const reader: Reader = {
+        const reader: WaitingRead = {
           size,
           exact,
           iteration: undefined,
@@ -245,41 +212,31 @@ export class ReceiveBuffer {
       const result = this.#tryRead(reader.size, reader.exact);
       if (result === undefined) return;
       this.#shiftReader(reader);
-      this.#settle(reader, result);
+      settleRead(reader, result);
     }
   }
 
-  /** Settles a read taken off the queue with what the buffer had for it. */
-  #settle(reader: Reader, result: Buffer | Error): void {
-    const step = reader.iteration === undefined ? result : iterationStep(result, reader.iteration);
-    if (step instanceof Error) reader.reject(step);
-    else reader.resolve(step);
-  }
-
-  #pushReader(reader: Reader): void {
+  #pushReader(reader: WaitingRead): void {
     if (this.#last === undefined) this.#first = reader;
     else this.#last.next = reader;
     this.#last = reader;
   }
 
   /** Takes `first`, the first waiting read, off the queue. */
-  #shiftReader(first: Reader): void {
+  #shiftReader(first: WaitingRead): void {
     this.#first = first.next;
     if (this.#first === undefined) this.#last = undefined;
     first.next = undefined;
   }
 
   /** Takes a read that gave up off the queue, wherever it is (it may have been served). */
-  #removeReader(reader: Reader): void {
-    let previous: Reader | undefined;
-    for (let at = this.#first; at !== undefined; previous = at, at = at.next) {
-      if (at !== reader) continue;
-      if (previous === undefined) this.#first = at.next;
-      else previous.next = at.next;
-      if (this.#last === at) this.#last = previous;
-      at.next = undefined;
-      return;
-    }
+  #removeReader(reader: WaitingRead): void {
+    const previous = readBefore(this.#first, reader);
+    if (previous === undefined) return;
+    if (previous === null) this.#first = reader.next;
+    else previous.next = reader.next;
+    if (this.#last === reader) this.#last = previous ?? undefined;
+    reader.next = undefined;
   }
 
   #tryRead(size: number, exact: boolean): Buffer | Error | undefined {
@@ -296,32 +253,7 @@ export class ReceiveBuffer {
   #take(size: number, exact: boolean): Buffer {
     if (size === 0) return EMPTY;
     // size > 0 is held, so chunks exist.
-    const chunks = this.#chunks as Fifo<Buffer>;
-    const first = chunks.peek() as Buffer;
-    let out: Buffer;
-    if (first.length > size) {
-      chunks.replaceFirst(first.subarray(size));
-      out = first.subarray(0, size);
-    } else if (!exact || first.length === size) {
-      chunks.shift();
-      out = first;
-    } else {
-      out = Buffer.allocUnsafe(size);
-      let at = 0;
-      while (at < size) {
-        const chunk = chunks.peek() as Buffer;
-        const need = size - at;
-        if (chunk.length <= need) {
-          chunk.copy(out, at);
-          at += chunk.length;
-          chunks.shift();
-        } else {
-          chunk.copy(out, at, 0, need);
-          chunks.replaceFirst(chunk.subarray(need));
-          at = size;
-        }
-      }
-    }
+    const out = takeBytes(this.#chunks as Fifo<Buffer>, size, exact);
     this.#bytes -= out.length;
     if (
       this.#paused &&
