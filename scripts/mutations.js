@@ -526,8 +526,8 @@ export const MUTATIONS = [
     description: 'the chaos relay holds any number of delayed datagrams',
     edits: [
       {
-        file: 'src/chaos/chaos-relay.ts',
-        find: 'this.#pending.size >= this.#maxDelayed ||\n        this.#pendingBytes + data.length > this.#maxDelayedBytes',
+        file: 'src/chaos/delayed-deliveries.ts',
+        find: 'this.#pending.size >= this.#maxDelayed ||\n      this.#pendingBytes + data.length > this.#maxDelayedBytes',
         replace: 'false',
       },
     ],

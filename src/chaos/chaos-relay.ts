@@ -13,6 +13,7 @@ import {
   chaosReceive,
 } from '../internal/channels.js';
 import { bindSocket } from '../datagram/bind.js';
+import { DelayedDeliveries } from './delayed-deliveries.js';
 import { FaultPlan } from './fault-plan.js';
 import { type ChaosRelayOptions, checkRelayOptions, type RelaySettings } from './relay-options.js';
 import { type DirectionStats, RelayCounters, type RelayStats } from './relay-stats.js';
@@ -29,12 +30,10 @@ interface Mapping {
   closed: boolean;
 }
 
-/** A datagram waiting for its delay to pass. */
-interface Delivery {
-  timer: NodeJS.Timeout | undefined;
-  data: Buffer;
-  mapping: Mapping;
-  toTarget: boolean;
+/** Where a delayed datagram goes: through `mapping`, to the target or back to its client. */
+interface Direction {
+  readonly mapping: Mapping;
+  readonly toTarget: boolean;
 }
 
 /**
@@ -75,11 +74,7 @@ export class ChaosRelay implements AsyncDisposable {
   readonly #maxClients: number;
   readonly #bufferSize: number;
   readonly #mappings = new Map<string, Mapping>();
-  readonly #pending = new Set<Delivery>();
-  readonly #maxDelayed: number;
-  readonly #maxDelayedBytes: number;
-  /** Payload bytes of {@link #pending}. */
-  #pendingBytes = 0;
+  readonly #delayed: DelayedDeliveries<Direction>;
   readonly #counters = new RelayCounters();
   #sweeper: NodeJS.Timeout | undefined;
   #last: Mapping | undefined;
@@ -98,8 +93,11 @@ export class ChaosRelay implements AsyncDisposable {
     this.#idleTimeout = options.idleTimeout;
     this.#maxClients = options.maxClients;
     this.#bufferSize = options.kernelBufferSize;
-    this.#maxDelayed = options.maxDelayedDatagrams;
-    this.#maxDelayedBytes = options.maxDelayedBytes;
+    this.#delayed = new DelayedDeliveries(
+      options.maxDelayedDatagrams,
+      options.maxDelayedBytes,
+      (data, { mapping, toTarget }) => this.#send(data, mapping, toTarget),
+    );
     const targetFamily = familyOf(this.#target.host) ?? 'IPv4';
     const listenFamily = familyOf(this.#local.host) ?? 'IPv4';
     // Mapping sockets stay on the listening address when they can, so that a relay on
@@ -155,12 +153,12 @@ export class ChaosRelay implements AsyncDisposable {
 
   /** Datagrams waiting for their delay to pass. */
   get pendingDeliveries(): number {
-    return this.#pending.size;
+    return this.#delayed.size;
   }
 
   /** Payload bytes of the datagrams waiting for their delay to pass. */
   get pendingBytes(): number {
-    return this.#pendingBytes;
+    return this.#delayed.bytes;
   }
 
   /** A snapshot of the counters, per direction and in total. */
@@ -174,9 +172,7 @@ export class ChaosRelay implements AsyncDisposable {
    */
   close(): Promise<void> {
     this.#closing ??= (async () => {
-      for (const delivery of this.#pending) clearTimeout(delivery.timer);
-      this.#pending.clear();
-      this.#pendingBytes = 0;
+      this.#delayed.clear();
       if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
       this.#sweeper = undefined;
       const closing = [...this.#mappings.values()].map((mapping) => this.#unmap(mapping));
@@ -247,27 +243,14 @@ export class ChaosRelay implements AsyncDisposable {
         this.#send(data, mapping, toTarget);
         continue;
       }
-      if (
-        this.#pending.size >= this.#maxDelayed ||
-        this.#pendingBytes + data.length > this.#maxDelayedBytes
-      ) {
+      if (!this.#delayed.hold(data, { mapping, toTarget }, delay)) {
         counts.overflowed++;
         if (chaosDrop.hasSubscribers) chaosDrop.publish({ remote: from, data, detail: 'overflow' });
         continue;
       }
       if (chaosDelay.hasSubscribers) chaosDelay.publish({ remote: from, data, detail: `${delay}` });
-      const delivery: Delivery = { timer: undefined, data, mapping, toTarget };
-      delivery.timer = setTimeout(this.#deliverLater, delay, delivery);
-      this.#pending.add(delivery);
-      this.#pendingBytes += data.length;
     }
   }
-
-  readonly #deliverLater = (delivery: Delivery): void => {
-    if (!this.#pending.delete(delivery)) return;
-    this.#pendingBytes -= delivery.data.length;
-    this.#send(delivery.data, delivery.mapping, delivery.toTarget);
-  };
 
   #send(data: Buffer, mapping: Mapping, toTarget: boolean): void {
     if (mapping.closed) return;
