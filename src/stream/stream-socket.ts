@@ -14,7 +14,15 @@ import {
   openConnection,
   type ConnectOptions,
 } from './connect.js';
-import { owner, sharedLocalHost, sharedRemoteHost, type OwnedSocket } from './net-socket.js';
+import { sharedLocalHost, sharedRemoteHost } from './net-socket.js';
+import {
+  listenToSocket,
+  onSocketClose,
+  onSocketData,
+  onSocketEnd,
+  onSocketError,
+  onSocketIdle,
+} from './socket-events.js';
 import {
   checkFlag,
   checkInteger,
@@ -44,9 +52,8 @@ const DONE = Promise.resolve();
 // The options of a send that gives none: one shared object rather than a new `{}` per call.
 const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
 
-type Owned = OwnedSocket<StreamSocket>;
-
-// The socket is also the PressureSink of its receive buffer and the SendFailureSink of its
+// The socket is also the PressureSink of its receive buffer, the SocketEventSink of the
+// net.Socket it wraps and the SendFailureSink of its
 // sends (internal interfaces, through symbol-named members), passed where they are expected.
 
 /**
@@ -100,46 +107,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     // Half-open connections are part of the model: after the peer's end of stream we may still
     // send, and shutdown('write') must not close our reading side.
     socket.allowHalfOpen = true;
-    (socket as Owned)[owner] = this;
-    socket.on('data', StreamSocket.#onData);
-    socket.on('end', StreamSocket.#onEnd);
-    socket.on('error', StreamSocket.#onError);
-    socket.on('close', StreamSocket.#onClose);
-    if (idleTimeout > 0) {
-      // Node re-arms this timer on each read and write at the cost of a timestamp: no timer
-      // is created or cancelled per chunk.
-      socket.setTimeout(idleTimeout);
-      socket.on('timeout', StreamSocket.#onIdle);
-    }
+    listenToSocket(socket, this, idleTimeout);
     if (start) socket.resume();
-  }
-
-  static #onIdle(this: Owned): void {
-    const self = this[owner];
-    const ms = this.timeout ?? 0;
-    const error = idleTimeoutError(self.#remote, ms);
-    self.#failure ??= error;
-    self.#buffer.fail(() => error);
-    this.destroy();
-  }
-
-  static #onData(this: Owned, chunk: Buffer): void {
-    this[owner].#buffer.push(chunk);
-  }
-
-  static #onEnd(this: Owned): void {
-    this[owner].#buffer.end();
-  }
-
-  static #onError(this: Owned, error: Error): void {
-    const self = this[owner];
-    self.#failure ??= error;
-    self.#buffer.fail(() => toSocketError(error, 'receive', self.#remote));
-  }
-
-  static #onClose(this: Owned): void {
-    const self = this[owner];
-    if (!self.#buffer.ended) self.#buffer.fail(() => self.#closedError());
   }
 
   /**
@@ -334,6 +303,35 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    */
   [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
     return new ChunkIterator(this.#buffer, this);
+  }
+
+  /** @internal */
+  [onSocketData](chunk: Buffer): void {
+    this.#buffer.push(chunk);
+  }
+
+  /** @internal */
+  [onSocketEnd](): void {
+    this.#buffer.end();
+  }
+
+  /** @internal */
+  [onSocketError](error: Error): void {
+    this.#failure ??= error;
+    this.#buffer.fail(() => toSocketError(error, 'receive', this.#remote));
+  }
+
+  /** @internal */
+  [onSocketClose](): void {
+    if (!this.#buffer.ended) this.#buffer.fail(() => this.#closedError());
+  }
+
+  /** @internal */
+  [onSocketIdle](idleTimeout: number): void {
+    const error = idleTimeoutError(this.#remote, idleTimeout);
+    this.#failure ??= error;
+    this.#buffer.fail(() => error);
+    this.#socket.destroy();
   }
 
   /** @internal Stops (`true`) or restarts (`false`) reading from the kernel. */
