@@ -1,28 +1,9 @@
 import { afterEach } from 'node:test';
-import type { TestContext } from 'node:test';
-import { ipv6Available, NO_IPV6, within } from '../helpers/bounded.js';
+import { within } from '../helpers/bounded.js';
 import { DatagramSocket } from '../../src/index.js';
-import type {
-  AddressFamily,
-  DatagramSocketOptions,
-  EndpointLike,
-  ReceivedDatagram,
-} from '../../src/index.js';
+import type { DatagramSocketOptions, EndpointLike, ReceivedDatagram } from '../../src/index.js';
 
-/** Each family under test with its loopback address. */
-export const FAMILIES: readonly { family: AddressFamily; loopback: string }[] = [
-  { family: 'IPv4', loopback: '127.0.0.1' },
-  { family: 'IPv6', loopback: '::1' },
-];
-
-/** Skips `t` with a printed reason, returning true, when `family` cannot be tested here. */
-export async function unavailable(t: TestContext, family: AddressFamily): Promise<boolean> {
-  if (family === 'IPv6' && !(await ipv6Available())) {
-    t.skip(NO_IPV6);
-    return true;
-  }
-  return false;
-}
+export { FAMILIES, unavailable } from '../helpers/families.js';
 
 /**
  * Opens datagram sockets for the tests of the calling file and closes every one of them after
@@ -52,23 +33,4 @@ export function recv(
   ms = 5_000,
 ): Promise<ReceivedDatagram> {
   return within(socket.recvFrom(bufsize), ms, `a datagram on ${socket.localEndpoint.port}`);
-}
-
-/**
- * Waits until `condition()` holds, checking after each turn of the event loop; fails after
- * `ms` or a million checks, naming `label` (a function is called then, to show the state).
- */
-export async function eventually(
-  condition: () => boolean,
-  label: string | (() => string),
-  ms = 5_000,
-): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (let checks = 0; checks < 1_000_000; checks++) {
-    if (condition()) return;
-    if (Date.now() > deadline) break;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-  const what = typeof label === 'string' ? label : label();
-  throw new Error(`gave up after ${ms} ms waiting for ${what}`);
 }

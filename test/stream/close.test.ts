@@ -4,7 +4,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { ConnectionResetError, SocketClosedError, StreamSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
-import { connectedPair, FAMILIES, unavailable } from './pair.js';
+import { FAMILIES, unavailable } from '../helpers/families.js';
+import { connectedPair } from './pair.js';
 
 /** A plain Node listener, so that the peer can do what dsock does not (reset on purpose). */
 async function nodePeer(host: string): Promise<{
@@ -34,12 +35,11 @@ async function nodePeer(host: string): Promise<{
   };
 }
 
-for (const family of FAMILIES) {
-  describe(`StreamSocket.close over ${family.name}`, () => {
+for (const { family, loopback } of FAMILIES) {
+  describe(`StreamSocket.close over ${family}`, () => {
     it('the peer reads what was sent, then end of stream', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         await pair.client.sendAll('last words');
         await within(pair.client.close(), 5000, 'close');
@@ -54,9 +54,8 @@ for (const family of FAMILIES) {
     });
 
     it('pending reads reject with SocketClosedError, and so does every later operation', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         const pending = [pair.client.recv(10), pair.client.recvExactly(10)].map((p) =>
           p.catch((e: unknown) => e),
@@ -80,9 +79,8 @@ for (const family of FAMILIES) {
     });
 
     it('a pending sendAll to a peer that does not read rejects on close', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host, { server: { receiveBufferLimit: 1024 } });
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback, { server: { receiveBufferLimit: 1024 } });
       try {
         // Far more than the kernel buffers of both sides hold, so the send must wait.
         const sending = pair.client
@@ -97,9 +95,8 @@ for (const family of FAMILIES) {
     });
 
     it('await using closes the socket at the end of the block', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         {
           await using client = pair.client;
@@ -114,9 +111,8 @@ for (const family of FAMILIES) {
     });
 
     it('a reset by the peer rejects a pending recv with ConnectionResetError', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const node = await nodePeer(family.host);
+      if (await unavailable(t, family)) return;
+      const node = await nodePeer(loopback);
       try {
         const pending = node.client.recv(10).catch((e: unknown) => e);
         node.peer.resetAndDestroy();
@@ -132,9 +128,8 @@ for (const family of FAMILIES) {
     });
 
     it('the endpoints stay known after a reset by the peer and after close', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const node = await nodePeer(family.host);
+      if (await unavailable(t, family)) return;
+      const node = await nodePeer(loopback);
       try {
         const local = { host: node.peer.remoteAddress, port: node.peer.remotePort };
         const remote = { host: node.peer.localAddress, port: node.peer.localPort };
@@ -152,9 +147,8 @@ for (const family of FAMILIES) {
     });
 
     it('sendAll to a peer that has reset rejects with ConnectionResetError', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const node = await nodePeer(family.host);
+      if (await unavailable(t, family)) return;
+      const node = await nodePeer(loopback);
       try {
         node.peer.resetAndDestroy();
         let error: unknown;
@@ -178,9 +172,8 @@ for (const family of FAMILIES) {
     });
 
     it('async iteration yields the chunks until end of stream', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         const collecting = (async () => {
           const chunks: Buffer[] = [];
@@ -196,9 +189,8 @@ for (const family of FAMILIES) {
     });
 
     it('leaving an async iteration keeps the socket open, and a new one reads on', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         await pair.client.sendAll('first');
         const iterator = pair.peer[Symbol.asyncIterator]();
@@ -220,9 +212,8 @@ for (const family of FAMILIES) {
     });
 
     it('async iteration throws a reset by the peer once, then is done', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const node = await nodePeer(family.host);
+      if (await unavailable(t, family)) return;
+      const node = await nodePeer(loopback);
       try {
         const iterator = node.client[Symbol.asyncIterator]();
         const pending = iterator.next().catch((e: unknown) => e);
@@ -236,9 +227,8 @@ for (const family of FAMILIES) {
     });
 
     it('async iteration ends quietly when the socket is closed locally', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         const received: Buffer[] = [];
         let firstSeen: () => void = () => undefined;

@@ -12,7 +12,8 @@ import {
 } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { LineChild, readyPort } from '../helpers/child.js';
-import { connectedPair, FAMILIES, unavailable } from './pair.js';
+import { FAMILIES, unavailable } from '../helpers/families.js';
+import { connectedPair } from './pair.js';
 
 /** TCP handles this process holds open (connecting, connected or listening). */
 function tcpHandles(): number {
@@ -65,37 +66,35 @@ async function connectUntilTimeout(
   assert.fail('eight connections were accepted by a listener with backlog 0');
 }
 
-for (const family of FAMILIES) {
-  describe(`StreamSocket.connect over ${family.name}`, () => {
+for (const { family, loopback } of FAMILIES) {
+  describe(`StreamSocket.connect over ${family}`, () => {
     it('connects, and both sides agree on the endpoints', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         assert.deepEqual(pair.client.remoteEndpoint, pair.server.localEndpoint);
         assert.deepEqual(pair.peer.remoteEndpoint, pair.client.localEndpoint);
         assert.deepEqual(pair.peer.localEndpoint, pair.client.remoteEndpoint);
-        assert.equal(pair.client.localEndpoint.host, family.host);
+        assert.equal(pair.client.localEndpoint.host, loopback);
       } finally {
         await pair.close();
       }
     });
 
     it('a bare port or ":port" means the loopback address of the family', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const server = await StreamServer.listen({ host: family.host, port: 0 });
+      if (await unavailable(t, family)) return;
+      const server = await StreamServer.listen({ host: loopback, port: 0 });
       const opened: StreamSocket[] = [];
       try {
         const { port } = server.localEndpoint;
         for (const remote of [port, `:${port}`]) {
           const client = await within(
-            StreamSocket.connect(remote, { family: family.name }),
+            StreamSocket.connect(remote, { family: family }),
             5000,
             `connect to ${String(remote)}`,
           );
           opened.push(client);
-          assert.deepEqual(client.remoteEndpoint, { host: family.host, port });
+          assert.deepEqual(client.remoteEndpoint, { host: loopback, port });
           opened.push(await within(server.accept(), 5000, 'accept'));
         }
       } finally {
@@ -105,17 +104,16 @@ for (const family of FAMILIES) {
     });
 
     it('binds the local endpoint it is given', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const server = await StreamServer.listen({ host: family.host, port: 0 });
+      if (await unavailable(t, family)) return;
+      const server = await StreamServer.listen({ host: loopback, port: 0 });
       try {
         const client = await within(
-          StreamSocket.connect(server.localEndpoint, { local: { host: family.host, port: 0 } }),
+          StreamSocket.connect(server.localEndpoint, { local: { host: loopback, port: 0 } }),
           5000,
           'connect',
         );
         const peer = await within(server.accept(), 5000, 'accept');
-        assert.equal(client.localEndpoint.host, family.host);
+        assert.equal(client.localEndpoint.host, loopback);
         assert.deepEqual(peer.remoteEndpoint, client.localEndpoint);
         await Promise.all([client.close(), peer.close()]);
       } finally {
@@ -124,9 +122,8 @@ for (const family of FAMILIES) {
     });
 
     it('rejects with ConnectionRefusedError naming the endpoint of a port just closed', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const server = await StreamServer.listen({ host: family.host, port: 0 });
+      if (await unavailable(t, family)) return;
+      const server = await StreamServer.listen({ host: loopback, port: 0 });
       const endpoint = server.localEndpoint;
       await server.close();
       const error = await within(
@@ -144,23 +141,20 @@ for (const family of FAMILIES) {
     });
 
     it('rejects with TimeoutError when the listener drops SYNs, and frees the socket', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const listener = fullBacklogListener(family.host);
+      if (await unavailable(t, family)) return;
+      const listener = fullBacklogListener(loopback);
       const held: StreamSocket[] = [];
       try {
         const port = await readyPort(listener);
         const before = tcpHandles();
         const started = Date.now();
-        const error = await connectUntilTimeout(family.host, port, held);
+        const error = await connectUntilTimeout(loopback, port, held);
         const elapsed = Date.now() - started;
         assert.equal(error.timeout, 400);
-        assert.deepEqual(error.endpoint, { host: family.host, port });
+        assert.deepEqual(error.endpoint, { host: loopback, port });
         assert.match(
           error.message,
-          new RegExp(
-            `${escape(formatEndpoint({ host: family.host, port }))} timed out after 400 ms`,
-          ),
+          new RegExp(`${escape(formatEndpoint({ host: loopback, port }))} timed out after 400 ms`),
         );
         assert.ok(elapsed >= 390, `gave up after ${elapsed} ms`);
         // The half-open connection was destroyed: only the connections that succeeded remain.
@@ -172,18 +166,17 @@ for (const family of FAMILIES) {
     });
 
     it('rejects with AbortError when the signal aborts a hanging connect', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const listener = fullBacklogListener(family.host);
+      if (await unavailable(t, family)) return;
+      const listener = fullBacklogListener(loopback);
       const held: StreamSocket[] = [];
       try {
         const port = await readyPort(listener);
         const baseline = tcpHandles();
-        await connectUntilTimeout(family.host, port, held);
+        await connectUntilTimeout(loopback, port, held);
         const before = await handlesBackTo(baseline + held.length);
         const controller = new AbortController();
         const connecting = StreamSocket.connect(
-          { host: family.host, port },
+          { host: loopback, port },
           { signal: controller.signal },
         );
         const outcome = connecting.then(
@@ -193,7 +186,7 @@ for (const family of FAMILIES) {
         controller.abort();
         const error = await within(outcome, 5000, 'abort');
         assert.ok(error instanceof AbortError, String(error));
-        assert.deepEqual(error.endpoint, { host: family.host, port });
+        assert.deepEqual(error.endpoint, { host: loopback, port });
         assert.equal(await handlesBackTo(before), before);
       } finally {
         await Promise.all(held.map((socket) => socket.close()));

@@ -8,14 +8,14 @@ import {
 } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { pattern } from '../helpers/child.js';
-import { connectedPair, FAMILIES, unavailable } from './pair.js';
+import { FAMILIES, unavailable } from '../helpers/families.js';
+import { connectedPair } from './pair.js';
 
-for (const family of FAMILIES) {
-  describe(`StreamSocket receiving over ${family.name}`, () => {
+for (const { family, loopback } of FAMILIES) {
+  describe(`StreamSocket receiving over ${family}`, () => {
     it('recv returns at most bufsize bytes and keeps the rest for the next read', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         await pair.client.sendAll('abcdefghij');
         assert.equal((await within(pair.peer.recv(4), 5000, 'recv')).toString(), 'abcd');
@@ -26,9 +26,8 @@ for (const family of FAMILIES) {
     });
 
     it('recv returns an empty Buffer at end of stream, and on every call after', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         const pending = pair.peer.recv(10);
         await pair.client.sendAll('hi');
@@ -45,9 +44,8 @@ for (const family of FAMILIES) {
     });
 
     it('recvExactly gathers exactly n bytes from several sends', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         const reading = pair.peer.recvExactly(9);
         for (const piece of ['abc', 'def', 'ghijk']) await pair.client.sendAll(piece);
@@ -60,9 +58,8 @@ for (const family of FAMILIES) {
     });
 
     it('recvExactly can ask for far more than the receive buffer limit', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host, { server: { receiveBufferLimit: 1024 } });
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback, { server: { receiveBufferLimit: 1024 } });
       try {
         const data = pattern(0, 300_000);
         const reading = pair.peer.recvExactly(data.length);
@@ -74,9 +71,8 @@ for (const family of FAMILIES) {
     });
 
     it('recvExactly rejects with IncompleteReadError holding the partial bytes', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         await pair.client.sendAll('12345');
         await pair.client.shutdown('write');
@@ -100,9 +96,8 @@ for (const family of FAMILIES) {
     });
 
     it('serves concurrent reads in the order they were made', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         const first = pair.peer.recv(3);
         const second = pair.peer.recvExactly(4);
@@ -119,9 +114,8 @@ for (const family of FAMILIES) {
     });
 
     it('a timed-out recv rejects with TimeoutError and loses no data', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         const error = await within(
           pair.peer.recv(10, { timeout: 50 }).catch((e: unknown) => e),
@@ -139,9 +133,8 @@ for (const family of FAMILIES) {
     });
 
     it('a timed-out recvExactly keeps the bytes it had gathered', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         const waiting = pair.peer.recvExactly(6, { timeout: 300 }).catch((e: unknown) => e);
         await pair.client.sendAll('abc');
@@ -154,9 +147,8 @@ for (const family of FAMILIES) {
     });
 
     it('an aborted recv rejects with AbortError and a later read still gets the data', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         const controller = new AbortController();
         const aborted = pair.peer.recv(10, { signal: controller.signal }).catch((e: unknown) => e);

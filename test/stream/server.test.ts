@@ -12,20 +12,19 @@ import {
   InvalidArgumentError,
 } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
-import { FAMILIES, unavailable } from './pair.js';
+import { FAMILIES, unavailable } from '../helpers/families.js';
 
 function connect(server: StreamServer): Promise<StreamSocket> {
   return within(StreamSocket.connect(server.localEndpoint), 5000, 'connect');
 }
 
-for (const family of FAMILIES) {
-  describe(`StreamServer over ${family.name}`, () => {
+for (const { family, loopback } of FAMILIES) {
+  describe(`StreamServer over ${family}`, () => {
     it('listens on a port the system chose and names it', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const server = await StreamServer.listen({ host: family.host, port: 0 });
+      if (await unavailable(t, family)) return;
+      const server = await StreamServer.listen({ host: loopback, port: 0 });
       try {
-        assert.equal(server.localEndpoint.host, family.host);
+        assert.equal(server.localEndpoint.host, loopback);
         assert.ok(server.localEndpoint.port > 0);
       } finally {
         await server.close();
@@ -33,9 +32,8 @@ for (const family of FAMILIES) {
     });
 
     it('listening on a taken port rejects with AddressInUseError naming it', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const server = await StreamServer.listen({ host: family.host, port: 0 });
+      if (await unavailable(t, family)) return;
+      const server = await StreamServer.listen({ host: loopback, port: 0 });
       try {
         const endpoint = server.localEndpoint;
         await assert.rejects(StreamServer.listen(endpoint), (error: unknown) => {
@@ -50,9 +48,8 @@ for (const family of FAMILIES) {
     });
 
     it('holds early connections, with the data they sent, until accept', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const server = await StreamServer.listen({ host: family.host, port: 0 });
+      if (await unavailable(t, family)) return;
+      const server = await StreamServer.listen({ host: loopback, port: 0 });
       const opened: StreamSocket[] = [];
       try {
         for (const id of ['first', 'second']) {
@@ -73,10 +70,9 @@ for (const family of FAMILIES) {
     });
 
     it('closes connections beyond acceptQueueLimit at once and counts them', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
+      if (await unavailable(t, family)) return;
       const server = await StreamServer.listen(
-        { host: family.host, port: 0 },
+        { host: loopback, port: 0 },
         { acceptQueueLimit: 2 },
       );
       const clients: StreamSocket[] = [];
@@ -102,9 +98,8 @@ for (const family of FAMILIES) {
     });
 
     it('accept rejects with TimeoutError or AbortError when nobody connects', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const server = await StreamServer.listen({ host: family.host, port: 0 });
+      if (await unavailable(t, family)) return;
+      const server = await StreamServer.listen({ host: loopback, port: 0 });
       try {
         await assert.rejects(server.accept({ timeout: 30 }), (error: unknown) => {
           assert.ok(error instanceof TimeoutError);
@@ -127,9 +122,8 @@ for (const family of FAMILIES) {
     });
 
     it('close stops listening but leaves accepted connections open', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const server = await StreamServer.listen({ host: family.host, port: 0 });
+      if (await unavailable(t, family)) return;
+      const server = await StreamServer.listen({ host: loopback, port: 0 });
       const opened: StreamSocket[] = [];
       try {
         const client = await connect(server);
@@ -164,9 +158,8 @@ for (const family of FAMILIES) {
     });
 
     it('close ends connections that were never accepted', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const server = await StreamServer.listen({ host: family.host, port: 0 });
+      if (await unavailable(t, family)) return;
+      const server = await StreamServer.listen({ host: loopback, port: 0 });
       const clients: StreamSocket[] = [];
       try {
         clients.push(await connect(server), await connect(server));
@@ -190,9 +183,8 @@ for (const family of FAMILIES) {
     });
 
     it('async iteration yields connections until the server is closed', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const server = await StreamServer.listen({ host: family.host, port: 0 });
+      if (await unavailable(t, family)) return;
+      const server = await StreamServer.listen({ host: loopback, port: 0 });
       const opened: StreamSocket[] = [];
       try {
         const seen: string[] = [];
@@ -219,11 +211,10 @@ for (const family of FAMILIES) {
     });
 
     it('await using closes the server', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
+      if (await unavailable(t, family)) return;
       let endpoint;
       {
-        await using server = await StreamServer.listen({ host: family.host, port: 0 });
+        await using server = await StreamServer.listen({ host: loopback, port: 0 });
         endpoint = server.localEndpoint;
       }
       await assert.rejects(
@@ -248,8 +239,7 @@ describe('StreamServer options', () => {
   });
 
   it('listens on the IPv6 address given as bare text ("::1", "::"), not on 0.0.0.0', async (t) => {
-    const skip = await unavailable(FAMILIES[1]);
-    if (skip) return t.skip(skip);
+    if (await unavailable(t, 'IPv6')) return;
     for (const text of ['::1', '::']) {
       const server = await within(StreamServer.listen(text), 5000, `listen ${text}`);
       try {
@@ -268,8 +258,7 @@ describe('StreamServer options', () => {
   });
 
   it('ipv6Only keeps IPv4 clients out of an IPv6 any-address listener', async (t) => {
-    const skip = await unavailable(FAMILIES[1]);
-    if (skip) return t.skip(skip);
+    if (await unavailable(t, 'IPv6')) return;
     const server = await StreamServer.listen(':0', { family: 'IPv6', ipv6Only: true });
     try {
       assert.equal(server.localEndpoint.host, '::');

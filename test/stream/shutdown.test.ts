@@ -2,14 +2,14 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { IncompleteReadError, SocketClosedError } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
-import { connectedPair, FAMILIES, readToEnd, unavailable } from './pair.js';
+import { FAMILIES, unavailable } from '../helpers/families.js';
+import { connectedPair, readToEnd } from './pair.js';
 
-for (const family of FAMILIES) {
-  describe(`StreamSocket.shutdown over ${family.name}`, () => {
+for (const { family, loopback } of FAMILIES) {
+  describe(`StreamSocket.shutdown over ${family}`, () => {
     it("after shutdown('write') the peer reads end of stream and can still answer", async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         await pair.client.sendAll('request');
         await within(pair.client.shutdown('write'), 5000, 'shutdown');
@@ -23,9 +23,8 @@ for (const family of FAMILIES) {
     });
 
     it('after the peer half-closes we read end of stream and can still send', async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         await pair.peer.shutdown('write');
         assert.equal((await within(pair.client.recv(10), 5000, 'end of stream')).length, 0);
@@ -40,9 +39,8 @@ for (const family of FAMILIES) {
     });
 
     it("sendAll after shutdown('write') rejects with SocketClosedError", async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         await pair.client.shutdown('write');
         await assert.rejects(pair.client.sendAll('late'), (error: unknown) => {
@@ -59,9 +57,8 @@ for (const family of FAMILIES) {
     });
 
     it("shutdown('write') rejects when close() discards the data still queued", async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host, { server: { receiveBufferLimit: 1024 } });
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback, { server: { receiveBufferLimit: 1024 } });
       try {
         // Far more than the kernel buffers of both sides hold, so it is still queued at close.
         const sending = pair.client
@@ -82,9 +79,8 @@ for (const family of FAMILIES) {
     });
 
     it("shutdown('read') ends pending and later reads and discards what arrives", async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         await pair.client.sendAll('unread');
         await within(pair.peer.recvExactly(1), 5000, 'first byte');
@@ -104,9 +100,8 @@ for (const family of FAMILIES) {
     });
 
     it("shutdown('both') half-closes both directions", async (t) => {
-      const skip = await unavailable(family);
-      if (skip) return t.skip(skip);
-      const pair = await connectedPair(family.host);
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback);
       try {
         await pair.client.shutdown();
         assert.equal((await within(pair.client.recv(10), 5000, 'own read')).length, 0);
