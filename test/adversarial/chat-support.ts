@@ -20,10 +20,7 @@ export async function startChat(
   return { child, port: Number(match[1]) };
 }
 
-/** Kills and waits for every child (for a finally). */
-export async function closeAll(children: LineChild[]): Promise<void> {
-  await Promise.all(children.map((c) => c.close()));
-}
+export { closeAll } from '../helpers/child.js';
 
 /**
  * Sends `signal` to `child` and resolves with its exit code and how long it took to exit,

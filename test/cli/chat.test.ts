@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { ipv6Available, NO_IPV6 } from '../helpers/bounded.js';
 import { chatShows } from '../helpers/chat.js';
-import { dsock, type LineChild } from '../helpers/child.js';
+import { closeAll, dsock, type LineChild } from '../helpers/child.js';
 
 /** Starts a dsock process and reads the port it reports on stderr (`# ... on HOST:PORT`). */
 async function started(
@@ -16,10 +16,6 @@ async function started(
   if (firstLine !== undefined) child.write(`${firstLine}\n`);
   const match = await child.stderrMatch(banner);
   return { child, port: Number(match[1]) };
-}
-
-async function closeAll(children: LineChild[]): Promise<void> {
-  await Promise.all(children.map((c) => c.close()));
 }
 
 describe('dsock chat udp', () => {

@@ -192,3 +192,8 @@ export function pattern(offset: number, length: number): Buffer {
 export function dsock(args: (string | number)[]): LineChild {
   return new LineChild(process.execPath, ['bin/dsock.js', ...args.map(String)]);
 }
+
+/** Kills and waits for every child in `children` (for a finally). */
+export async function closeAll(children: LineChild[]): Promise<void> {
+  await Promise.all(children.map((c) => c.close()));
+}

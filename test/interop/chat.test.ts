@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chatShows } from '../helpers/chat.js';
-import { dsock, python, readyPort, type LineChild } from '../helpers/child.js';
+import { closeAll, dsock, python, readyPort, type LineChild } from '../helpers/child.js';
 
 interface PyEvent {
   raw?: string;
@@ -22,10 +22,6 @@ async function pyEvent(peer: LineChild, match: (e: PyEvent) => boolean): Promise
 }
 
 const CHAT = /^\[(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{6})?)\] (.*):\n\t([\s\S]*)$/;
-
-async function closeAll(children: LineChild[]): Promise<void> {
-  await Promise.all(children.map((c) => c.close()));
-}
 
 describe('chat interop with Python stdlib peers', () => {
   it('UDP: dsock and a Python peer chat both ways and see each other leave', async () => {
