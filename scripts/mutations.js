@@ -514,9 +514,9 @@ export const MUTATIONS = [
     description: 'MessageStream waits for an incomplete frame for ever',
     edits: [
       {
-        file: 'src/framing/message-stream.ts',
-        find: 'new PartialFrameWatch(checkPartialFrameTimeout(options.partialFrameTimeout), {',
-        replace: 'new PartialFrameWatch(0, {',
+        file: 'src/framing/message-receiver.ts',
+        find: 'new PartialFrameWatch(partialFrameTimeout, this)',
+        replace: 'new PartialFrameWatch(0, this)',
       },
     ],
     tests: ['build/test/adversarial/framing-partial-frames'],

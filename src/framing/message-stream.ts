@@ -1,22 +1,13 @@
-import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
-import { formatEndpoint } from '../endpoint/format.js';
-import {
-  FrameTooLargeError,
-  ProtocolError,
-  SocketClosedError,
-  SocketError,
-  TimeoutError,
-  toSocketError,
-} from '../errors.js';
-import type { Settle, WaitOptions } from '../internal/deadline.js';
-import { framingIn, framingOut } from '../internal/channels.js';
-import { NO_WAIT, waitOptionsError, waitWithDeadline } from '../internal/deadline.js';
+import type { EndpointLike } from '../endpoint/endpoint.js';
+import { SocketClosedError } from '../errors.js';
+import type { WaitOptions } from '../internal/deadline.js';
+import { framingOut } from '../internal/channels.js';
+import { NO_WAIT } from '../internal/deadline.js';
 import { StreamSocket } from '../stream/stream-socket.js';
 import type { ConnectOptions } from '../stream/stream-socket.js';
-import { FrameDecoder } from './frame-decoder.js';
 import { FrameWriter, resolveWriterOptions } from './frame-writer.js';
 import { MessageIterator } from './message-iterator.js';
-import { PartialFrameWatch } from './partial-frame-watch.js';
+import { closedError, MessageReceiver } from './message-receiver.js';
 import {
   checkPartialFrameTimeout,
   type MessageConnection,
@@ -25,16 +16,6 @@ import {
 
 export { DEFAULT_PARTIAL_FRAME_TIMEOUT } from './message-stream-options.js';
 export type { MessageConnection, MessageStreamOptions } from './message-stream-options.js';
-
-/**
- * The most bytes asked of the connection per read. Reads are made only while a receiver waits
- * and frames are decoded only as they are received, so this (plus the one frame in progress)
- * bounds what the stream holds beyond the socket's own receive buffer.
- */
-const READ_SIZE = 256 * 1024;
-
-/** How the stream of messages ended: cleanly, or with the error every later receive gets. */
-type Ending = { error: undefined } | { error: Error };
 
 /**
  * Length-prefixed messages over a stream connection, in both directions: what one side sends
@@ -64,16 +45,8 @@ export class MessageStream implements AsyncIterable<Buffer> {
   readonly connection: MessageConnection;
 
   readonly #writer: FrameWriter;
-  readonly #decoder: FrameDecoder;
-  readonly #remote: Endpoint;
-  readonly #receiveWhat: string;
-  readonly #waiters: Settle<Buffer | null>[] = [];
-  #pumping = false;
-  #ending: Ending | undefined;
+  readonly #receiver: MessageReceiver;
   #closing: Promise<void> | undefined;
-  readonly #watch: PartialFrameWatch;
-  /** Messages handed out, so that the watch knows whether a frame completed. */
-  #taken = 0;
 
   /**
    * Connects to `remote` (as `StreamSocket.connect` does, with its options) and frames the
@@ -96,13 +69,7 @@ export class MessageStream implements AsyncIterable<Buffer> {
 
   constructor(connection: MessageConnection, options: MessageStreamOptions = {}) {
     this.connection = connection;
-    this.#decoder = new FrameDecoder(options);
-    this.#watch = new PartialFrameWatch(checkPartialFrameTimeout(options.partialFrameTimeout), {
-      partial: () => this.#decoder.pending > 0,
-      messagesTaken: () => this.#taken,
-      reading: () => this.#pumping && this.#waiters.length > 0,
-      expire: (timeout) => this.#expire(timeout),
-    });
+    this.#receiver = new MessageReceiver(connection, options);
     this.#writer = new FrameWriter(
       {
         write(data, done) {
@@ -111,8 +78,6 @@ export class MessageStream implements AsyncIterable<Buffer> {
       },
       options,
     );
-    this.#remote = connection.remoteEndpoint;
-    this.#receiveWhat = `receive from ${formatEndpoint(this.#remote)}`;
   }
 
   /**
@@ -171,41 +136,7 @@ export class MessageStream implements AsyncIterable<Buffer> {
    * after {@link close}. Messages that arrived before an error are all received first.
    */
   recv(options: WaitOptions = NO_WAIT): Promise<Buffer | null> {
-    const invalid = waitOptionsError(options);
-    if (invalid !== undefined) return Promise.reject(invalid);
-    if (this.#ending === undefined && this.#waiters.length === 0) {
-      const message = this.#take();
-      if (message !== undefined) return Promise.resolve(message);
-    }
-    const ending = this.#ending;
-    if (ending !== undefined) {
-      return ending.error ? Promise.reject(ending.error) : Promise.resolve(null);
-    }
-    // Without a deadline there is nothing to give up, so no deadline machinery either: this
-    // is the path every receive of a busy stream takes.
-    const received =
-      options.timeout === undefined && options.signal === undefined
-        ? new Promise<Buffer | null>((resolve, reject) => {
-            this.#waiters.push({ resolve, reject });
-          })
-        : this.#receiveWithin(options);
-    if (!this.#pumping) void this.#pump();
-    return received;
-  }
-
-  #receiveWithin(options: WaitOptions): Promise<Buffer | null> {
-    return waitWithDeadline<Buffer | null>(
-      (settle) => {
-        this.#waiters.push(settle);
-        return () => {
-          const at = this.#waiters.indexOf(settle);
-          if (at >= 0) this.#waiters.splice(at, 1);
-        };
-      },
-      options,
-      this.#receiveWhat,
-      this.#remote,
-    );
+    return this.#receiver.recv(options);
   }
 
   /**
@@ -217,11 +148,9 @@ export class MessageStream implements AsyncIterable<Buffer> {
     if (this.#closing === undefined) {
       // Hand the gathered batch over while the connection still takes it.
       this.#writer.flush().catch(() => undefined);
-      const closed = new SocketClosedError(`${this.#receiveWhat} failed: socket is closed`, {
-        endpoint: this.#remote,
-      });
+      const closed = closedError(this.#receiver.what, this.connection.remoteEndpoint);
       this.#writer.fail(closed);
-      this.#end({ error: closed }, true);
+      this.#receiver.fail(closed);
       this.#closing = this.connection.close();
     }
     return this.#closing;
@@ -238,104 +167,9 @@ export class MessageStream implements AsyncIterable<Buffer> {
    */
   [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
     return new MessageIterator<Buffer>({
-      poll: () =>
-        this.#ending === undefined && this.#waiters.length === 0 ? this.#take() : undefined,
+      poll: () => this.#receiver.poll(),
       wait: () => this.recv(),
       endsQuietly: (error) => this.#closing !== undefined && error instanceof SocketClosedError,
     });
-  }
-
-  /**
-   * The next message of the chunk being decoded, or undefined once it is used up. Decoding
-   * only as far as receivers read keeps memory at the chunk, however many frames it holds.
-   */
-  #take(): Buffer | undefined {
-    try {
-      const message = this.#decoder.next();
-      if (message !== undefined) this.#taken++;
-      if (message !== undefined && framingIn.hasSubscribers)
-        framingIn.publish({ source: this.connection, data: message });
-      return message;
-    } catch (error) {
-      this.#end({ error: this.#withEndpoint(error) });
-      // The stream cannot be resynchronised, and the peer may be hostile: hang up.
-      this.connection.close().catch(() => undefined);
-      return undefined;
-    }
-  }
-
-  /** Reads from the connection while receivers wait, handing them decoded messages. */
-  async #pump(): Promise<void> {
-    this.#pumping = true;
-    try {
-      while (this.#waiters.length > 0 && this.#ending === undefined) {
-        let chunk: Buffer;
-        try {
-          chunk = await this.connection.recv(READ_SIZE);
-        } catch (error) {
-          this.#end({ error: toSocketError(error, 'receive', this.#remote) });
-          return;
-        }
-        if (this.#ending !== undefined) return;
-        if (chunk.length === 0) {
-          try {
-            this.#decoder.end({ endpoint: this.#remote });
-            this.#end({ error: undefined });
-          } catch (error) {
-            this.#end({ error: error as Error });
-          }
-          return;
-        }
-        this.#decoder.feed(chunk);
-        // Reading on is only needed, and only allowed, once the chunk is used up.
-        while (this.#waiters.length > 0) {
-          const message = this.#take();
-          if (message === undefined) break;
-          this.#waiters.shift()?.resolve(message);
-        }
-        this.#watch.afterChunk();
-      }
-    } finally {
-      this.#pumping = false;
-    }
-  }
-
-  /** The peer left a message incomplete for `timeout` ms while we waited: fail and hang up. */
-  #expire(timeout: number): void {
-    const pending = this.#decoder.pending;
-    this.#end({
-      error: new TimeoutError(
-        `${this.#receiveWhat} failed: the peer left a message incomplete for ${timeout} ms ` +
-          `(${pending} bytes of it arrived; partialFrameTimeout)`,
-        timeout,
-        { endpoint: this.#remote },
-      ),
-    });
-    this.connection.close().catch(() => undefined);
-  }
-
-  #end(ending: Ending, replace = false): void {
-    this.#watch.stop();
-    if (this.#ending !== undefined && !replace) return;
-    this.#ending = ending;
-    // Nothing is decoded after the end: the frame in progress, perhaps megabytes, can go.
-    this.#decoder.release();
-    // Waiters exist only while the decoder is used up, so they all get the ending.
-    for (const waiter of this.#waiters.splice(0)) {
-      if (ending.error) waiter.reject(ending.error);
-      else waiter.resolve(null);
-    }
-  }
-
-  /** The decoder's error, naming the peer. */
-  #withEndpoint(error: unknown): Error {
-    const options = { endpoint: this.#remote, cause: error };
-    const what = this.#receiveWhat;
-    if (error instanceof FrameTooLargeError) {
-      return new FrameTooLargeError(`${what}: ${error.message}`, error.size, error.limit, options);
-    }
-    if (error instanceof ProtocolError)
-      return new ProtocolError(`${what}: ${error.message}`, options);
-    return error instanceof SocketError ? error : toSocketError(error, 'receive', this.#remote);
   }
 }
