@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { DatagramSocket } from '../../src/datagram/datagram-socket.js';
 import { DEFAULT_RECEIVE_QUEUE_BYTES } from '../../src/datagram/options.js';
 import { collectGarbage } from '../helpers/resources.js';
-import { eventually, recv, socketTracker } from '../datagram/sockets.js';
+import { until } from '../helpers/bounded.js';
+import { recv, socketTracker } from '../datagram/sockets.js';
 
 const sockets = socketTracker();
 const path = DatagramSocket.nativeAvailable ? 'native addon' : 'node:dgram';
@@ -29,8 +30,9 @@ describe(`a flood of large datagrams nobody receives (${path})`, () => {
       payload.writeUInt32BE(i, 0);
       await sender.sendTo(payload, receiver.localEndpoint);
       // One at a time, so that the kernel's buffer never drops: every datagram reaches the queue.
-      await eventually(
+      await until(
         () => receiver.stats.datagramsReceived === i + 1,
+        5_000,
         () => `datagram ${i} to arrive (stats: ${JSON.stringify(receiver.stats)})`,
       );
     }
@@ -56,8 +58,9 @@ describe(`a flood of large datagrams nobody receives (${path})`, () => {
     assert.equal(receiver.receiveQueueBytes, 10_000);
     for (let i = 0; i < 10; i++) {
       await sender.sendTo(Buffer.alloc(3_000, i), receiver.localEndpoint);
-      await eventually(
+      await until(
         () => receiver.stats.datagramsReceived === i + 1,
+        5_000,
         () => `datagram ${i} to arrive`,
       );
     }

@@ -2,29 +2,22 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { RpcClient } from '../../src/index.js';
-import { within } from '../helpers/bounded.js';
+import { until, within } from '../helpers/bounded.js';
 import { heapUsedAfterGc } from '../helpers/resources.js';
 import { closeAll, RawPeer, request, serve } from './rpc-support.js';
 
 after(closeAll);
-
-/** Polls `check` every 10 ms until it holds, for at most `ms`. */
-async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
-  await within(
-    (async () => {
-      while (!check()) await new Promise((resolve) => setTimeout(resolve, 10));
-    })(),
-    ms,
-    what,
-  );
-}
 
 describe('RpcServer limits against a peer that stalls or grows them', () => {
   it('closes a connection that stays silent past idleTimeout', async () => {
     const { server, errors } = await serve({ idleTimeout: 300 });
     const silent = await RawPeer.open(server.localEndpoint.port);
     await silent.closedByServer();
-    await until(() => server.stats.connections === 0, 'the idle connection to be forgotten');
+    await until(
+      () => server.stats.connections === 0,
+      10_000,
+      'the idle connection to be forgotten',
+    );
     assert.equal(errors.length, 1, errors.map(String).join('; '));
     assert.equal(await new RpcClient(server.localEndpoint).call('add', [1, 2]), 3);
   });
@@ -61,10 +54,12 @@ describe('RpcServer limits against a peer that stalls or grows them', () => {
     );
     await until(
       () => server.streamStats.refusedAtLimit === 32,
+      10_000,
       '32 connections refused at the limit',
     );
     await until(
       () => peers.filter((peer) => peer.ended).length === 32,
+      10_000,
       'the 32 refused peers to see their connection closed',
     );
     assert.ok(server.streamStats.open <= 8, `${server.streamStats.open} open`);
@@ -74,7 +69,7 @@ describe('RpcServer limits against a peer that stalls or grows them', () => {
     (held[0] as RawPeer).sendFrame(request('add', [2, 2]));
     assert.equal((await (held[0] as RawPeer).response()).result, 4);
     for (const peer of held) peer.socket.destroy();
-    await until(() => server.streamStats.open === 0, 'the held connections to be let go');
+    await until(() => server.streamStats.open === 0, 10_000, 'the held connections to be let go');
     assert.equal(await new RpcClient(server.localEndpoint).call('add', [1, 2]), 3);
   });
 

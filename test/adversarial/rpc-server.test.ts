@@ -2,7 +2,7 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { RpcClient } from '../../src/index.js';
-import { within } from '../helpers/bounded.js';
+import { until, within } from '../helpers/bounded.js';
 import { heapUsedAfterGc } from '../helpers/resources.js';
 import { closeAll, RawPeer, request, serve } from './rpc-support.js';
 
@@ -91,12 +91,8 @@ describe('RpcServer against frames and peers that misbehave', () => {
       if (i % 2 === 0) peer.socket.resetAndDestroy();
       else peer.socket.destroy();
     }
-    await within(
-      (async () => {
-        while (server.stats.connections > 0 || server.streamStats.accepted < 20) {
-          await new Promise((r) => setTimeout(r, 10));
-        }
-      })(),
+    await until(
+      () => server.stats.connections === 0 && server.streamStats.accepted >= 20,
       5000,
       'every vanished peer to be forgotten',
     );
@@ -168,12 +164,6 @@ describe('RpcServer against frames and peers that misbehave', () => {
     // Both ends live in this process: about 1,000 client and 1,000 server sockets.
     assert.ok(grown < 64 * 1024 * 1024, `heap grew by ${grown} bytes for 1,000 connections`);
     for (const peer of peers) peer.socket.destroy();
-    await within(
-      (async () => {
-        while (server.stats.connections > 0) await new Promise((r) => setTimeout(r, 20));
-      })(),
-      10_000,
-      'the server to let the 1,000 go',
-    );
+    await until(() => server.stats.connections === 0, 10_000, 'the server to let the 1,000 go');
   });
 });

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { within } from '../helpers/bounded.js';
-import { eventually, recv, socketTracker } from './sockets.js';
+import { until, within } from '../helpers/bounded.js';
+import { recv, socketTracker } from './sockets.js';
 
 const sockets = socketTracker();
 
@@ -11,8 +11,9 @@ describe('DatagramSocket receive queue limit', () => {
     const sender = await sockets.bind('127.0.0.1:0');
     assert.equal(receiver.receiveQueueLimit, 8);
     for (let i = 0; i < 20; i++) await sender.sendTo(`datagram ${i}`, receiver.localEndpoint);
-    await eventually(
+    await until(
       () => receiver.stats.datagramsReceived === 20,
+      5_000,
       () => `all 20 datagrams to arrive (stats: ${JSON.stringify(receiver.stats)})`,
     );
     assert.equal(receiver.stats.datagramsDropped, 12);
@@ -42,7 +43,7 @@ describe('DatagramSocket receive queue limit', () => {
     const receiver = await sockets.bind('127.0.0.1:0');
     const sender = await sockets.bind('127.0.0.1:0');
     for (let i = 0; i < 3; i++) await sender.sendTo(`datagram ${i}`, receiver.localEndpoint);
-    await eventually(() => receiver.stats.datagramsReceived === 3, 'three datagrams to arrive');
+    await until(() => receiver.stats.datagramsReceived === 3, 5_000, 'three datagrams to arrive');
     await receiver.close();
     assert.equal(receiver.stats.datagramsDropped, 3);
   });

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { within } from '../helpers/bounded.js';
+import { until, within } from '../helpers/bounded.js';
 import { DatagramSocket } from '../../src/index.js';
 import { nativeBinding } from '../../src/datagram/native-binding.js';
-import { eventually, recv, socketTracker } from './sockets.js';
+import { recv, socketTracker } from './sockets.js';
 
 const sockets = socketTracker();
 
@@ -48,8 +48,9 @@ describe('DatagramSocket resources', () => {
       }
       await within(Promise.all(sends), 5_000, `round ${round} of sends`);
       // Each round fits the kernel buffer; waiting for it keeps the kernel from dropping any.
-      await eventually(
+      await until(
         () => receiver.stats.datagramsReceived === sent,
+        5_000,
         () => `round ${round} to arrive (stats: ${JSON.stringify(receiver.stats)})`,
       );
     }
@@ -87,8 +88,9 @@ describe('DatagramSocket resources', () => {
     assert.ok(grown < 16 * MiB, `rss grew by ${(grown / MiB).toFixed(1)} MiB`);
     if (nativeBinding !== undefined) {
       // The addon frees a socket once libuv has closed it, a turn of the loop after close().
-      await eventually(
+      await until(
         () => nativeBinding?.liveSockets() === 0,
+        5_000,
         () => `the native sockets to be freed (${nativeBinding?.liveSockets()} left)`,
       );
     }

@@ -24,11 +24,17 @@ export async function within<T>(promise: Promise<T>, ms: number, label: string):
  * millisecond), or rejects after `ms` naming `label`. Only for state that no event announces,
  * such as a counter; where an event exists, await it (EventLog, `within`).
  */
-export async function until(check: () => boolean, ms: number, label: string): Promise<void> {
+export async function until(
+  check: () => boolean,
+  ms: number,
+  label: string | (() => string),
+): Promise<void> {
   const deadline = performance.now() + ms;
   while (!check()) {
-    if (performance.now() > deadline)
-      throw new Error(`timed out after ${ms} ms waiting for ${label}`);
+    if (performance.now() > deadline) {
+      const what = typeof label === 'string' ? label : label();
+      throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    }
     await new Promise<void>((resolve) => setTimeout(resolve, 1));
   }
 }

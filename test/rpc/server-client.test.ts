@@ -11,7 +11,7 @@ import {
   type CallContext,
   type RpcServerOptions,
 } from '../../src/index.js';
-import { within } from '../helpers/bounded.js';
+import { until, within } from '../helpers/bounded.js';
 
 const servers: RpcServer[] = [];
 const clients: RpcClient[] = [];
@@ -187,10 +187,8 @@ describe('RpcClient modes', () => {
     const server = await calculator({ idleTimeout: 200 });
     const rpc = client(server, { multiplex: true });
     assert.equal(await rpc.call('add', [1, 2]), 3);
-    await within(
-      (async () => {
-        while (server.stats.connections > 0) await new Promise((r) => setTimeout(r, 20));
-      })(),
+    await until(
+      () => server.stats.connections === 0,
       5000,
       'the server to close the idle connection',
     );
@@ -218,13 +216,7 @@ describe('RpcClient modes', () => {
     const server = await calculator();
     const rpc = client(server, { multiplex: true });
     const pending = rpc.call('never', []);
-    await within(
-      (async () => {
-        while (server.stats.connections === 0) await new Promise((r) => setTimeout(r, 10));
-      })(),
-      5000,
-      'the connection',
-    );
+    await until(() => server.stats.connections > 0, 5000, 'the connection');
     const rejected = assert.rejects(pending, { name: 'SocketClosedError' });
     await rpc.close();
     await within(rejected, 5000, 'the call in flight to reject');
