@@ -15,6 +15,8 @@ import { FAMILIES, socketTracker, unavailable } from './sockets.js';
 const sockets = socketTracker();
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../../test/datagram/fixtures/${name}`, import.meta.url));
+/** Reads a socket's options from outside this process (shared with the stream tests). */
+const SOCKOPT = fileURLToPath(new URL('../../../test/stream/fixtures/sockopt.py', import.meta.url));
 const run = promisify(execFile);
 
 interface IpOptions {
@@ -28,7 +30,7 @@ interface IpOptions {
 
 /** The IP options the kernel has for `socket`, read from outside this process. */
 async function kernelOptions(socket: DatagramSocket): Promise<IpOptions> {
-  const args = [fixture('udp_sockopt.py'), String(process.pid), String(socket.localEndpoint.port)];
+  const args = [SOCKOPT, String(process.pid), String(socket.localEndpoint.port)];
   const { stdout } = await run('python3', args, { timeout: 10_000 });
   const options = JSON.parse(stdout) as IpOptions;
   assert.equal(options.error, undefined, options.error);
