@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import type { RemoteInfo, Socket } from 'node:dgram';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { ANY_ADDRESS, LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
@@ -13,6 +13,7 @@ import {
   chaosReceive,
 } from '../internal/channels.js';
 import { bindSocket } from '../datagram/bind.js';
+import { ClientMappings, type Mapping } from './client-mappings.js';
 import { DelayedDeliveries } from './delayed-deliveries.js';
 import { FaultPlan } from './fault-plan.js';
 import { type ChaosRelayOptions, checkRelayOptions, type RelaySettings } from './relay-options.js';
@@ -20,15 +21,6 @@ import { type DirectionStats, RelayCounters, type RelayStats } from './relay-sta
 
 export type { DirectionStats, RelayStats } from './relay-stats.js';
 export type { ChaosRelayOptions } from './relay-options.js';
-
-/** One client's NAT-like mapping: its own socket towards the target. */
-interface Mapping {
-  readonly client: Endpoint;
-  readonly key: string;
-  readonly socket: Socket;
-  lastActive: number;
-  closed: boolean;
-}
 
 /** Where a delayed datagram goes: through `mapping`, to the target or back to its client. */
 interface Direction {
@@ -67,17 +59,11 @@ export class ChaosRelay implements AsyncDisposable {
   readonly #listener: Socket;
   readonly #local: Endpoint;
   readonly #target: Endpoint;
-  readonly #mappingHost: string;
   readonly #toTarget: FaultPlan;
   readonly #toClient: FaultPlan;
-  readonly #idleTimeout: number;
-  readonly #maxClients: number;
-  readonly #bufferSize: number;
-  readonly #mappings = new Map<string, Mapping>();
+  readonly #mappings: ClientMappings;
   readonly #delayed: DelayedDeliveries<Direction>;
   readonly #counters = new RelayCounters();
-  #sweeper: NodeJS.Timeout | undefined;
-  #last: Mapping | undefined;
   #closing: Promise<void> | undefined;
 
   private constructor(listener: Socket, options: RelaySettings) {
@@ -90,9 +76,6 @@ export class ChaosRelay implements AsyncDisposable {
       { ...options.faults, seed: (options.seed + 1) >>> 0 },
       options.holdBack,
     );
-    this.#idleTimeout = options.idleTimeout;
-    this.#maxClients = options.maxClients;
-    this.#bufferSize = options.kernelBufferSize;
     this.#delayed = new DelayedDeliveries(
       options.maxDelayedDatagrams,
       options.maxDelayedBytes,
@@ -102,10 +85,20 @@ export class ChaosRelay implements AsyncDisposable {
     const listenFamily = familyOf(this.#local.host) ?? 'IPv4';
     // Mapping sockets stay on the listening address when they can, so that a relay on
     // loopback exposes nothing on other interfaces.
-    this.#mappingHost =
+    const mappingHost =
       targetFamily === listenFamily && this.#local.host !== ANY_ADDRESS[listenFamily]
         ? this.#local.host
         : ANY_ADDRESS[targetFamily];
+    this.#mappings = new ClientMappings(
+      {
+        host: mappingHost,
+        maxClients: options.maxClients,
+        idleTimeout: options.idleTimeout,
+        kernelBufferSize: options.kernelBufferSize,
+      },
+      this.#counters,
+      (mapping, data, info) => this.#fromTarget(mapping, data, info),
+    );
     listener.on('message', (data: Buffer, info: RemoteInfo) => this.#fromClient(data, info));
     listener.on('error', () => this.#counters.errors++);
   }
@@ -173,12 +166,10 @@ export class ChaosRelay implements AsyncDisposable {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       this.#delayed.clear();
-      if (this.#sweeper !== undefined) clearInterval(this.#sweeper);
-      this.#sweeper = undefined;
-      const closing = [...this.#mappings.values()].map((mapping) => this.#unmap(mapping));
-      this.#last = undefined;
-      closing.push(new Promise<void>((resolve) => this.#listener.close(() => resolve())));
-      await Promise.all(closing);
+      await Promise.all([
+        this.#mappings.close(),
+        new Promise<void>((resolve) => this.#listener.close(() => resolve())),
+      ]);
     })();
     return this.#closing;
   }
@@ -190,15 +181,7 @@ export class ChaosRelay implements AsyncDisposable {
 
   #fromClient(data: Buffer, info: RemoteInfo): void {
     if (this.#closing) return;
-    let mapping = this.#last;
-    if (
-      mapping === undefined ||
-      mapping.client.port !== info.port ||
-      mapping.client.host !== info.address
-    ) {
-      mapping = this.#mappings.get(`${info.address}|${info.port}`) ?? this.#map(info);
-      this.#last = mapping;
-    }
+    const mapping = this.#mappings.of(info);
     mapping.lastActive = performance.now();
     this.#apply(this.#toTarget, this.#counters.toTarget, data, mapping, true);
   }
@@ -268,70 +251,6 @@ export class ChaosRelay implements AsyncDisposable {
     } catch {
       this.#counters.errors++;
     }
-  }
-
-  #map(info: RemoteInfo): Mapping {
-    if (this.#mappings.size >= this.#maxClients) this.#evictOldest();
-    const client = { host: info.address, port: info.port };
-    const family = familyOf(this.#mappingHost) === 'IPv6' ? 'udp6' : 'udp4';
-    const socket = createSocket(family);
-    const mapping: Mapping = {
-      client,
-      key: `${client.host}|${client.port}`,
-      socket,
-      lastActive: performance.now(),
-      closed: false,
-    };
-    socket.on('message', (data: Buffer, from: RemoteInfo) => this.#fromTarget(mapping, data, from));
-    socket.on('error', () => this.#counters.errors++);
-    // Datagrams sent before the bind completes are queued by Node and go out once bound.
-    socket.bind({ port: 0, address: this.#mappingHost, exclusive: true }, () => {
-      try {
-        socket.setRecvBufferSize(this.#bufferSize);
-        socket.setSendBufferSize(this.#bufferSize);
-      } catch {
-        // The system's default buffers still work, only bursts are lost sooner.
-      }
-    });
-    this.#mappings.set(mapping.key, mapping);
-    this.#counters.mappingsCreated++;
-    this.#sweeper ??= setInterval(this.#sweep, Math.max(this.#idleTimeout / 2, 10));
-    this.#sweeper.unref();
-    return mapping;
-  }
-
-  #evictOldest(): void {
-    let oldest: Mapping | undefined;
-    for (const mapping of this.#mappings.values()) {
-      if (oldest === undefined || mapping.lastActive < oldest.lastActive) oldest = mapping;
-    }
-    if (oldest !== undefined) void this.#unmap(oldest);
-  }
-
-  readonly #sweep = (): void => {
-    const before = performance.now() - this.#idleTimeout;
-    for (const mapping of this.#mappings.values()) {
-      if (mapping.lastActive <= before) void this.#unmap(mapping);
-    }
-    if (this.#mappings.size === 0 && this.#sweeper !== undefined) {
-      clearInterval(this.#sweeper);
-      this.#sweeper = undefined;
-    }
-  };
-
-  #unmap(mapping: Mapping): Promise<void> {
-    if (mapping.closed) return Promise.resolve();
-    mapping.closed = true;
-    this.#mappings.delete(mapping.key);
-    if (this.#last === mapping) this.#last = undefined;
-    this.#counters.mappingsExpired++;
-    return new Promise<void>((resolve) => {
-      try {
-        mapping.socket.close(() => resolve());
-      } catch {
-        resolve();
-      }
-    });
   }
 
   /** Names the relay in messages: `127.0.0.1:4000 -> 127.0.0.1:5000`. */
