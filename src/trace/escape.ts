@@ -14,6 +14,8 @@ export function escapeBytes(bytes: Uint8Array): string {
 
 /** Text for XML and HTML: `&`, `<`, `>`, quotes as entities, control characters as `\xNN`. */
 export function escapeMarkup(text: string): string {
+  // Most names and labels need nothing: one scan, no copy.
+  if (!NEEDS_MARKUP_ESCAPE.test(text)) return text;
   return controlEscaped(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
@@ -37,6 +39,10 @@ export function mermaidId(index: number): string {
 /** Control characters (C0, DEL, C1) and the line separators JavaScript treats as newlines. */
 // eslint-disable-next-line no-control-regex
 export const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** What escapeMarkup replaces: a control character, a line separator, or markup. */
+// eslint-disable-next-line no-control-regex
+const NEEDS_MARKUP_ESCAPE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029&<>"']/;
 
 function controlEscaped(text: string): string {
   return text.replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);

@@ -91,7 +91,11 @@ const NOTES = new Set([
 
 interface Proc {
   key: string;
+  pid: number;
+  command: string;
   events: TraceEvent[];
+  /** The number of its first event among all the events merged. */
+  first: number;
   lifeline: number;
 }
 
@@ -122,18 +126,36 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
   const procs: Proc[] = [];
   const byKey = new Map<string, Proc>();
   traces.forEach((events, file) => {
+    let last: Proc | undefined;
     for (const event of events) {
-      const key = `${file}|${event.pid}|${event.command}`;
-      let proc = byKey.get(key);
-      if (proc === undefined) {
-        proc = { key, events: [], lifeline: procs.length };
-        procs.push(proc);
-        byKey.set(key, proc);
+      // A file holds one process's events, so the process is nearly always the last one's.
+      if (last === undefined || last.pid !== event.pid || last.command !== event.command) {
+        const key = `${file}|${event.pid}|${event.command}`;
+        last = byKey.get(key);
+        if (last === undefined) {
+          last = {
+            key,
+            pid: event.pid,
+            command: event.command,
+            events: [],
+            first: 0,
+            lifeline: procs.length,
+          };
+          procs.push(last);
+          byKey.set(key, last);
+        }
       }
-      proc.events.push(event);
+      last.events.push(event);
     }
   });
-  for (const proc of procs) proc.events.sort((a, b) => a.mono - b.mono || a.seq - b.seq);
+  // Every event gets a number (its process's first number plus its place there): the tables
+  // below are arrays indexed by it, not maps keyed by objects.
+  let total = 0;
+  for (const proc of procs) {
+    if (!isSorted(proc.events)) proc.events.sort((a, b) => a.mono - b.mono || a.seq - b.seq);
+    proc.first = total;
+    total += proc.events.length;
+  }
 
   const lifelines: Lifeline[] = procs.map((proc) => lifelineOf(proc));
   const owners = new EndpointOwners();
@@ -141,92 +163,114 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
     for (const endpoint of lifelines[proc.lifeline]?.endpoints ?? []) owners.add(endpoint, proc);
   }
 
-  // Pair each receive with the first unpaired send of the same payload between the same ends.
-  const sends = new Map<string, { event: TraceEvent; proc: Proc; taken: boolean }[]>();
+  // Pair each receive with the first unpaired send of the same payload between the same ends:
+  // the sends are listed by digest (a payload is rarely sent more than a few times), and a
+  // receive looks only at its digest's list.
+  const sends = new Map<string, SendList>();
   for (const proc of procs) {
-    for (const event of proc.events) {
+    proc.events.forEach((event, i) => {
       const kind = SENDS[event.event];
-      if (kind === undefined) continue;
-      const key = pairKey(kind, event.digest, event.remote);
-      let list = sends.get(key);
-      if (list === undefined) sends.set(key, (list = []));
-      list.push({ event, proc, taken: false });
-    }
+      if (kind === undefined) return;
+      const digest = event.digest ?? '';
+      let list = sends.get(digest);
+      if (list === undefined) sends.set(digest, (list = { head: 0, sends: [] }));
+      list.sends.push({
+        event,
+        id: proc.first + i,
+        kind,
+        port: portOf(event.remote),
+        taken: false,
+      });
+    });
   }
-  const sendOf = new Map<TraceEvent, TraceEvent>();
-  const receiveOf = new Map<TraceEvent, TraceEvent>();
+  const sendOf = new Int32Array(total).fill(-1);
+  const receiveOf = new Int32Array(total).fill(-1);
   for (const proc of procs) {
-    for (const event of proc.events) {
+    proc.events.forEach((event, i) => {
       const kind = RECEIVES[event.event];
-      if (kind === undefined) continue;
-      const list = sends.get(pairKey(kind, event.digest, event.local));
-      const send = list?.find(
-        (s) =>
-          !s.taken && sameEnd(s.event.local, event.remote) && sameEnd(s.event.remote, event.local),
-      );
-      if (send === undefined) continue;
-      send.taken = true;
-      sendOf.set(event, send.event);
-      receiveOf.set(send.event, event);
-    }
+      if (kind === undefined) return;
+      const list = sends.get(event.digest ?? '');
+      if (list === undefined) return;
+      // Sends taken from the front are skipped once, not at every receive.
+      while (list.head < list.sends.length && (list.sends[list.head] as PendingSend).taken) {
+        list.head++;
+      }
+      const port = portOf(event.local);
+      for (let k = list.head; k < list.sends.length; k++) {
+        const send = list.sends[k] as PendingSend;
+        if (send.taken || send.kind !== kind || send.port !== port) continue;
+        if (!sameEnd(send.event.local, event.remote) || !sameEnd(send.event.remote, event.local)) {
+          continue;
+        }
+        send.taken = true;
+        sendOf[proc.first + i] = send.id;
+        receiveOf[send.id] = proc.first + i;
+        break;
+      }
+    });
   }
 
-  const rows = causalOrder(procs, sendOf, receiveOf);
-  const rowOf = new Map<TraceEvent, number>();
-  for (const row of rows) rowOf.set(row.event, row.row);
+  const { rows, ids } = causalOrder(procs, total, sendOf, receiveOf);
+  const rowOf = new Int32Array(total);
+  const procOf = new Int32Array(total);
+  for (const proc of procs) {
+    procOf.fill(proc.lifeline, proc.first, proc.first + proc.events.length);
+  }
+  for (const row of rows) rowOf[ids[row.row] as number] = row.row;
   const arrows: DiagramArrow[] = [];
   const notes: DiagramNote[] = [];
-  const marks = relayMarks(procs);
+  const marks = relayMarks(procs, total);
+  const untracedLines = new Map<string, number>();
   const untraced = (endpoint: string | undefined, near: Proc): number => {
     if (endpoint === undefined) return near.lifeline;
     const owner = owners.find(endpoint);
     if (owner !== undefined) return owner.lifeline;
-    let line = lifelines.find((l) => !l.traced && l.endpoints[0] === endpoint);
-    if (line === undefined) {
-      line = {
-        index: lifelines.length,
+    let index = untracedLines.get(endpoint);
+    if (index === undefined) {
+      index = lifelines.length;
+      lifelines.push({
+        index,
         label: `${endpoint} (not traced)`,
         traced: false,
         endpoints: [endpoint],
-      };
-      lifelines.push(line);
+      });
+      untracedLines.set(endpoint, index);
     }
-    return line.index;
+    return index;
   };
-  const procOf = new Map<TraceEvent, Proc>();
-  for (const proc of procs) for (const event of proc.events) procOf.set(event, proc);
-  const retransmitNext = new Set<Proc>();
+  const retransmitNext = new Uint8Array(procs.length);
   for (const { event, lifeline, row } of rows) {
-    const proc = procOf.get(event) as Proc;
+    const id = ids[row] as number;
+    const proc = procs[procOf[id] as number] as Proc;
     if (event.event === 'reliable:retransmit') {
-      retransmitNext.add(proc);
+      retransmitNext[proc.lifeline] = 1;
       continue;
     }
     if (SENDS[event.event] !== undefined) {
-      const receive = receiveOf.get(event);
-      const receiveProc = receive === undefined ? undefined : procOf.get(receive);
-      const dropped = receive !== undefined && marks.dropped.has(receive);
-      const retransmit = event.event === 'reliable:send' && retransmitNext.has(proc);
-      retransmitNext.delete(proc);
+      const receive = receiveOf[id] as number;
+      const dropped = receive >= 0 && marks.dropped[receive] === 1;
+      const retransmit = event.event === 'reliable:send' && retransmitNext[proc.lifeline] === 1;
+      retransmitNext[proc.lifeline] = 0;
       arrows.push({
         from: lifeline,
-        to: receiveProc?.lifeline ?? untraced(event.remote, proc),
+        to: receive >= 0 ? (procOf[receive] as number) : untraced(event.remote, proc),
         sendRow: row,
-        receiveRow: receive === undefined ? undefined : rowOf.get(receive),
-        lost: receive === undefined || dropped,
+        receiveRow: receive >= 0 ? rowOf[receive] : undefined,
+        lost: receive < 0 || dropped,
         dropped,
-        duplicate: marks.duplicates.has(event),
+        duplicate: marks.duplicates[id] === 1,
         retransmit,
         event,
       });
-    } else if (RECEIVES[event.event] !== undefined && !sendOf.has(event)) {
+    } else if (RECEIVES[event.event] !== undefined && (sendOf[id] as number) < 0) {
+      const dropped = marks.dropped[id] === 1;
       arrows.push({
         from: untraced(event.remote, proc),
         to: lifeline,
         sendRow: undefined,
         receiveRow: row,
-        lost: marks.dropped.has(event),
-        dropped: marks.dropped.has(event),
+        lost: dropped,
+        dropped,
         duplicate: false,
         retransmit: false,
         event,
@@ -236,6 +280,31 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
     }
   }
   return { lifelines, rows, arrows, notes };
+}
+
+interface PendingSend {
+  event: TraceEvent;
+  id: number;
+  /** The wire it went on, and the port it went to: what its receive must share. */
+  kind: string;
+  port: string;
+  taken: boolean;
+}
+
+/** The sends of one payload, in order; those before `head` are all taken. */
+interface SendList {
+  head: number;
+  sends: PendingSend[];
+}
+
+/** True when a process's events are in order already (as a trace file writes them). */
+function isSorted(events: TraceEvent[]): boolean {
+  for (let i = 1; i < events.length; i++) {
+    const a = events[i - 1] as TraceEvent;
+    const b = events[i] as TraceEvent;
+    if (a.mono > b.mono || (a.mono === b.mono && a.seq > b.seq)) return false;
+  }
+  return true;
 }
 
 function lifelineOf(proc: Proc): Lifeline {
@@ -250,14 +319,6 @@ function lifelineOf(proc: Proc): Lifeline {
   const label =
     first.name !== undefined ? `${first.name} (${first.command})` : `${first.command} ${where}`;
   return { index: proc.lifeline, label, traced: true, pid: first.pid, endpoints };
-}
-
-/**
- * What a send and its receive have in common whatever each side knows: the wire, the payload,
- * the port it went to (a source port may be unknown: a socket not yet bound when it sent).
- */
-function pairKey(kind: string, digest: string | undefined, to: string | undefined): string {
-  return `${kind}|${digest ?? ''}|${portOf(to)}`;
 }
 
 function portOf(endpoint: string | undefined): string {
@@ -298,33 +359,36 @@ class EndpointOwners {
   }
 }
 
-/** The receives a relay dropped, and the forwards that were a duplicate's second copy. */
-function relayMarks(procs: Proc[]): { dropped: Set<TraceEvent>; duplicates: Set<TraceEvent> } {
-  const dropped = new Set<TraceEvent>();
-  const duplicates = new Set<TraceEvent>();
+/**
+ * The receives a relay dropped, and the forwards that were a duplicate's second copy: 1 at an
+ * event's number.
+ */
+function relayMarks(procs: Proc[], total: number): { dropped: Uint8Array; duplicates: Uint8Array } {
+  const dropped = new Uint8Array(total);
+  const duplicates = new Uint8Array(total);
   for (const proc of procs) {
-    let lastReceive: TraceEvent | undefined;
+    let lastReceive = -1;
     const owed = new Map<string, number>();
-    for (const event of proc.events) {
+    proc.events.forEach((event, i) => {
       if (event.event === 'chaos:receive') {
-        lastReceive = event;
+        lastReceive = i;
       } else if (
         event.event === 'chaos:drop' &&
-        lastReceive !== undefined &&
-        lastReceive.digest === event.digest
+        lastReceive >= 0 &&
+        proc.events[lastReceive]?.digest === event.digest
       ) {
         // A relay drops a datagram in the same call that received it: the receive before.
-        dropped.add(lastReceive);
+        dropped[proc.first + lastReceive] = 1;
       } else if (event.event === 'chaos:duplicate' && event.digest !== undefined) {
         owed.set(event.digest, (owed.get(event.digest) ?? 0) + 2);
       } else if (event.event === 'chaos:forward' && event.digest !== undefined) {
         const left = owed.get(event.digest);
-        if (left === undefined) continue;
-        if (left === 1) duplicates.add(event);
+        if (left === undefined) return;
+        if (left === 1) duplicates[proc.first + i] = 1;
         if (left <= 1) owed.delete(event.digest);
         else owed.set(event.digest, left - 1);
       }
-    }
+    });
   }
   return { dropped, duplicates };
 }
@@ -338,27 +402,30 @@ function relayMarks(procs: Proc[]): { dropped: Set<TraceEvent>; duplicates: Set<
  */
 function causalOrder(
   procs: Proc[],
-  sendOf: Map<TraceEvent, TraceEvent>,
-  receiveOf: Map<TraceEvent, TraceEvent>,
-): DiagramRow[] {
+  total: number,
+  sendOf: Int32Array,
+  receiveOf: Int32Array,
+): { rows: DiagramRow[]; ids: Int32Array } {
   const next = procs.map(() => 0);
-  const emitted = new Set<TraceEvent>();
+  const emitted = new Uint8Array(total);
   const rows: DiagramRow[] = [];
-  const total = procs.reduce((n, p) => n + p.events.length, 0);
+  const ids = new Int32Array(total);
   while (rows.length < total) {
     let best = -1;
     let bestWall = Infinity;
     let fallback = -1;
     let fallbackWall = Infinity;
     for (let p = 0; p < procs.length; p++) {
-      const event = (procs[p] as Proc).events[next[p] as number];
+      const proc = procs[p] as Proc;
+      const at = next[p] as number;
+      const event = proc.events[at];
       if (event === undefined) continue;
       if (event.wall < fallbackWall) {
         fallback = p;
         fallbackWall = event.wall;
       }
-      const send = sendOf.get(event);
-      if (send !== undefined && !emitted.has(send)) continue;
+      const send = sendOf[proc.first + at] as number;
+      if (send >= 0 && emitted[send] === 0) continue;
       if (event.wall < bestWall) {
         best = p;
         bestWall = event.wall;
@@ -366,16 +433,19 @@ function causalOrder(
     }
     if (best < 0) {
       best = fallback;
-      const event = (procs[best] as Proc).events[next[best] as number] as TraceEvent;
-      const send = sendOf.get(event);
-      if (send !== undefined) receiveOf.delete(send);
-      sendOf.delete(event);
+      const proc = procs[best] as Proc;
+      const id = proc.first + (next[best] as number);
+      const send = sendOf[id] as number;
+      if (send >= 0) receiveOf[send] = -1;
+      sendOf[id] = -1;
     }
     const proc = procs[best] as Proc;
-    const event = proc.events[next[best] as number] as TraceEvent;
-    next[best] = (next[best] as number) + 1;
-    emitted.add(event);
-    rows.push({ row: rows.length, lifeline: proc.lifeline, event });
+    const at = next[best] as number;
+    const id = proc.first + at;
+    next[best] = at + 1;
+    emitted[id] = 1;
+    ids[rows.length] = id;
+    rows.push({ row: rows.length, lifeline: proc.lifeline, event: proc.events[at] as TraceEvent });
   }
-  return rows;
+  return { rows, ids };
 }

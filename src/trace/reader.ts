@@ -58,23 +58,27 @@ export function readTrace(file: string, options: ReadTraceOptions = {}): TraceEv
       code === 'ENOENT' ? 'no such file' : `cannot read the trace (${code ?? String(error)})`;
     throw new TraceFileError(file, undefined, reason, { cause: error });
   }
-  const lines = text.split('\n');
+  // Line by line through the one string: no array of every line beside it.
   const events: TraceEvent[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] as string;
+  let number = 0;
+  for (let start = 0; start < text.length;) {
+    const end = text.indexOf('\n', start);
+    const torn = end < 0; // no newline after it: a write cut short
+    const line = text.slice(start, torn ? text.length : end);
+    start = torn ? text.length : end + 1;
+    number++;
     if (line.trim() === '') continue;
-    const torn = i === lines.length - 1; // no newline after it: a write cut short
     let value: unknown;
     try {
       value = JSON.parse(line);
     } catch {
       if (torn) break;
-      throw new TraceFileError(file, i + 1, 'not JSON: a trace holds one JSON object a line');
+      throw new TraceFileError(file, number, 'not JSON: a trace holds one JSON object a line');
     }
     const problem = invalidEvent(value);
     if (problem !== undefined) {
       if (torn) break;
-      throw new TraceFileError(file, i + 1, problem);
+      throw new TraceFileError(file, number, problem);
     }
     events.push(value as TraceEvent);
   }

@@ -55,8 +55,20 @@ export class LineChild {
   readonly #err: LineQueue;
   readonly exited: Promise<number | null>;
 
-  constructor(command: string, args: string[], options: { cwd?: string } = {}) {
-    this.process = spawn(command, args, { cwd: options.cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  /** Started as the leader of its own process group: close() kills the whole group. */
+  readonly #group: boolean;
+
+  /**
+   * `group`: start the child in a process group of its own, so that close() also kills what
+   * it started (a browser's helper processes).
+   */
+  constructor(command: string, args: string[], options: { cwd?: string; group?: boolean } = {}) {
+    this.#group = options.group ?? false;
+    this.process = spawn(command, args, {
+      cwd: options.cwd,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: this.#group,
+    });
     this.exited = new Promise((resolve) => {
       this.process.once('close', (code) => resolve(code));
       this.process.once('error', () => resolve(null));
@@ -153,9 +165,15 @@ export class LineChild {
     return within(this.exited, ms, `exit of ${this.#label}; stderr:\n${this.stderr}`);
   }
 
-  /** Kills the child if it still runs and waits for it to be gone. */
+  /** Kills the child (and its process group, if it has one) and waits for it to be gone. */
   async close(): Promise<void> {
-    if (this.process.exitCode === null && this.process.signalCode === null) {
+    if (this.#group && this.process.pid !== undefined) {
+      try {
+        process.kill(-this.process.pid, 'SIGKILL');
+      } catch {
+        // The group is gone already.
+      }
+    } else if (this.process.exitCode === null && this.process.signalCode === null) {
       this.process.kill('SIGKILL');
     }
     await within(this.exited, 5_000, 'child exit after kill').catch(() => undefined);
