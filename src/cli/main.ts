@@ -1,21 +1,6 @@
 import { createRequire } from 'node:module';
 import { SocketError } from '../errors.js';
 import type { Command } from './command.js';
-import {
-  chatTcpClientCommand,
-  chatTcpGroupCommand,
-  chatTcpServerCommand,
-} from './commands/chat-tcp.js';
-import { chatUdpCommand } from './commands/chat-udp.js';
-import { chaosUdpCommand } from './commands/chaos.js';
-import { echoClientCommand, echoServerCommand } from './commands/echo.js';
-import { ipsCommand } from './commands/ips.js';
-import { keygenCommand, tlsCertCommand } from './commands/keys.js';
-import { rpcCallCommand } from './commands/rpc.js';
-import { rpcUsersClientCommand, rpcUsersServerCommand } from './commands/rpc-users.js';
-import { sinkUdpCommand, streamUdpCommand } from './commands/stream-sink.js';
-import { traceViewCommand } from './commands/trace.js';
-import { udpListenCommand, udpSendCommand } from './commands/udp.js';
 import type { TraceRecorder } from '../trace/recorder.js';
 import { startTrace, takeTraceOption, TRACE_HELP } from './trace-option.js';
 import { UsageError } from './usage-error.js';
@@ -23,26 +8,109 @@ import { UsageError } from './usage-error.js';
 const require = createRequire(import.meta.url);
 const { version } = require('../../package.json') as { version: string };
 
+/**
+ * One entry of the command list: the words that select a command and its line in the help. The
+ * command itself (its help text and what it runs) is loaded only when it is the one chosen, so a
+ * start loads the modules of one command, not of all of them.
+ */
+interface CommandEntry {
+  words: string[];
+  summary: string;
+  load(): Promise<Command>;
+}
+
 /** Every command, in the order the help lists them. */
-const COMMANDS: Command[] = [
-  ipsCommand,
-  udpListenCommand,
-  udpSendCommand,
-  chatUdpCommand,
-  streamUdpCommand,
-  sinkUdpCommand,
-  echoServerCommand,
-  echoClientCommand,
-  chatTcpServerCommand,
-  chatTcpClientCommand,
-  chatTcpGroupCommand,
-  chaosUdpCommand,
-  rpcUsersServerCommand,
-  rpcUsersClientCommand,
-  rpcCallCommand,
-  tlsCertCommand,
-  keygenCommand,
-  traceViewCommand,
+const COMMANDS: CommandEntry[] = [
+  {
+    words: ['ips'],
+    summary: "list this machine's IP addresses, and which of them peers can use",
+    load: async () => (await import('./commands/ips.js')).ipsCommand,
+  },
+  {
+    words: ['udp', 'listen'],
+    summary: 'print every datagram that arrives on a port',
+    load: async () => (await import('./commands/udp.js')).udpListenCommand,
+  },
+  {
+    words: ['udp', 'send'],
+    summary: 'send each argument, or each line of stdin, as one datagram',
+    load: async () => (await import('./commands/udp.js')).udpSendCommand,
+  },
+  {
+    words: ['chat', 'udp'],
+    summary: 'peer-to-peer group chat over one datagram socket',
+    load: async () => (await import('./commands/chat-udp.js')).chatUdpCommand,
+  },
+  {
+    words: ['stream', 'udp'],
+    summary: 'send COUNT numbered chat messages to peers',
+    load: async () => (await import('./commands/stream-sink.js')).streamUdpCommand,
+  },
+  {
+    words: ['sink', 'udp'],
+    summary: 'count what a streamer sends: lost, duplicated, out of order',
+    load: async () => (await import('./commands/stream-sink.js')).sinkUdpCommand,
+  },
+  {
+    words: ['echo', 'server'],
+    summary: 'echo every byte back to each client',
+    load: async () => (await import('./commands/echo.js')).echoServerCommand,
+  },
+  {
+    words: ['echo', 'client'],
+    summary: 'send stdin to an echo server and print the echo',
+    load: async () => (await import('./commands/echo.js')).echoClientCommand,
+  },
+  {
+    words: ['chat', 'tcp', 'server'],
+    summary: 'one-to-one chat: wait for a client',
+    load: async () => (await import('./commands/chat-tcp.js')).chatTcpServerCommand,
+  },
+  {
+    words: ['chat', 'tcp', 'client'],
+    summary: 'one-to-one chat: connect to a server',
+    load: async () => (await import('./commands/chat-tcp.js')).chatTcpClientCommand,
+  },
+  {
+    words: ['chat', 'tcp', 'group'],
+    summary: 'group chat over stream sockets: listen and connect to peers',
+    load: async () => (await import('./commands/chat-tcp.js')).chatTcpGroupCommand,
+  },
+  {
+    words: ['chaos', 'udp'],
+    summary: 'a UDP relay that loses, duplicates, reorders and delays datagrams',
+    load: async () => (await import('./commands/chaos.js')).chaosUdpCommand,
+  },
+  {
+    words: ['rpc', 'users', 'server'],
+    summary: "serve the course's users service over RPC",
+    load: async () => (await import('./commands/rpc-users.js')).rpcUsersServerCommand,
+  },
+  {
+    words: ['rpc', 'users', 'client'],
+    summary: 'call the users service: add, get, check, auth, validate',
+    load: async () => (await import('./commands/rpc-users.js')).rpcUsersClientCommand,
+  },
+  {
+    words: ['rpc', 'call'],
+    summary: 'call a method of any server speaking the course RPC format',
+    load: async () => (await import('./commands/rpc.js')).rpcCallCommand,
+  },
+  {
+    words: ['tls', 'cert'],
+    summary: 'make a self-signed TLS certificate and key for a lab',
+    load: async () => (await import('./commands/keys.js')).tlsCertCommand,
+  },
+  {
+    words: ['keygen'],
+    summary: 'print a new random pre-shared key for --psk',
+    load: async () => (await import('./commands/keys.js')).keygenCommand,
+  },
+  {
+    words: ['trace', 'view'],
+    summary: 'merge trace files into one space-time diagram',
+    load: async () => (await import('./commands/trace.js')).traceViewCommand,
+  },
 ];
 
 function helpText(): string {
@@ -62,8 +130,8 @@ Options:
 }
 
 /** The command whose words start `args`, the longest match first. */
-function findCommand(args: string[]): Command | undefined {
-  let best: Command | undefined;
+function findCommand(args: string[]): CommandEntry | undefined {
+  let best: CommandEntry | undefined;
   for (const command of COMMANDS) {
     const matches = command.words.every((word, i) => args[i] === word);
     if (matches && (!best || command.words.length > best.words.length)) best = command;
@@ -99,8 +167,8 @@ export async function main(args: string[]): Promise<number> {
     return 0;
   }
   quitOnClosedOutput();
-  const command = findCommand(args);
-  if (!command) {
+  const entry = findCommand(args);
+  if (!entry) {
     const known = COMMANDS.filter((c) => c.words[0] === first);
     const hint =
       known.length > 0
@@ -109,6 +177,7 @@ export async function main(args: string[]): Promise<number> {
     process.stderr.write(`dsock: unknown command "${args.slice(0, 2).join(' ')}"${hint}\n`);
     return 2;
   }
+  const command = await entry.load();
   const rest = args.slice(command.words.length);
   const end = rest.indexOf('--');
   const options = end < 0 ? rest : rest.slice(0, end);

@@ -1,9 +1,7 @@
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import type { DatagramSocket } from '../../src/index.js';
 import { LineChild, readyPort } from '../helpers/child.js';
 import { FAMILIES, socketTracker, unavailable } from './sockets.js';
@@ -15,9 +13,14 @@ import { FAMILIES, socketTracker, unavailable } from './sockets.js';
 const sockets = socketTracker();
 const fixture = (name: string) =>
   fileURLToPath(new URL(`../../../test/datagram/fixtures/${name}`, import.meta.url));
-/** Reads a socket's options from outside this process (shared with the stream tests). */
-const SOCKOPT = fileURLToPath(new URL('../../../test/stream/fixtures/sockopt.py', import.meta.url));
-const run = promisify(execFile);
+
+/**
+ * One reader for the whole file, asked one socket per line: a Python interpreter start costs
+ * more processor time than the question it answers.
+ */
+let reader: LineChild | undefined;
+let asked: Promise<unknown> = Promise.resolve();
+after(() => reader?.close());
 
 interface IpOptions {
   family?: number;
@@ -30,9 +33,14 @@ interface IpOptions {
 
 /** The IP options the kernel has for `socket`, read from outside this process. */
 async function kernelOptions(socket: DatagramSocket): Promise<IpOptions> {
-  const args = [SOCKOPT, String(process.pid), String(socket.localEndpoint.port)];
-  const { stdout } = await run('python3', args, { timeout: 10_000 });
-  const options = JSON.parse(stdout) as IpOptions;
+  const question = `${process.pid} ${socket.localEndpoint.port}\n`;
+  const answer = asked.then(() => {
+    reader ??= new LineChild('python3', [fixture('udp_sockopt.py'), '--lines']);
+    reader.write(question);
+    return reader.nextLine(10_000);
+  });
+  asked = answer.catch(() => undefined);
+  const options = JSON.parse(await answer) as IpOptions;
   assert.equal(options.error, undefined, options.error);
   return options;
 }

@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
-import { describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import {
   SocketClosedError,
   StreamServer,
@@ -10,10 +8,18 @@ import {
   InvalidArgumentError,
 } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
+import { LineChild } from '../helpers/child.js';
 import { connectedPair, FAMILIES, unavailable } from './pair.js';
 
 const SOCKOPT = fileURLToPath(new URL('../../../test/stream/fixtures/sockopt.py', import.meta.url));
-const run = promisify(execFile);
+
+/**
+ * One reader for the whole file, asked one connection per line: a Python interpreter start
+ * costs more processor time than the question it answers.
+ */
+let reader: LineChild | undefined;
+let asked: Promise<unknown> = Promise.resolve();
+after(() => reader?.close());
 
 interface TcpOptions {
   nodelay?: number;
@@ -25,14 +31,14 @@ interface TcpOptions {
 
 /** The options the kernel has for `socket`'s connection, read from outside this process. */
 async function kernelOptions(socket: StreamSocket): Promise<TcpOptions> {
-  const args = [
-    SOCKOPT,
-    String(process.pid),
-    String(socket.localEndpoint.port),
-    String(socket.remoteEndpoint.port),
-  ];
-  const { stdout } = await run('python3', args, { timeout: 10_000 });
-  const options = JSON.parse(stdout) as TcpOptions;
+  const question = `${process.pid} ${socket.localEndpoint.port} ${socket.remoteEndpoint.port}\n`;
+  const answer = asked.then(() => {
+    reader ??= new LineChild('python3', [SOCKOPT, '--lines']);
+    reader.write(question);
+    return reader.nextLine(10_000);
+  });
+  asked = answer.catch(() => undefined);
+  const options = JSON.parse(await answer) as TcpOptions;
   assert.equal(options.error, undefined, options.error);
   return options;
 }

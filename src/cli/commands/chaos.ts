@@ -49,7 +49,6 @@ export function formatRelayStats(stats: RelayStats): string {
 
 export const chaosUdpCommand: Command = {
   words: ['chaos', 'udp'],
-  summary: 'a UDP relay that loses, duplicates, reorders and delays datagrams',
   help: `Usage: dsock chaos udp PORT TARGET [--loss P] [--dup P] [--reorder P]
                       [--delay MS] [--jitter MS] [--seed S] [--host HOST]
                       [--max-delayed N] [--max-delayed-bytes B]

@@ -62,7 +62,6 @@ async function chatOver(
 
 export const chatTcpServerCommand: Command = {
   words: ['chat', 'tcp', 'server'],
-  summary: 'one-to-one chat: wait for a client',
   help: `Usage: dsock chat tcp server PORT [--name NAME] [--host HOST]
                              [--tls --cert FILE --key FILE]
 
@@ -115,7 +114,6 @@ Example:
 
 export const chatTcpClientCommand: Command = {
   words: ['chat', 'tcp', 'client'],
-  summary: 'one-to-one chat: connect to a server',
   help: `Usage: dsock chat tcp client HOST:PORT [--name NAME] [--tls [--ca FILE] [--insecure]]
 
 Connects to a chat server at HOST:PORT and chats with it (2-byte length-prefixed chat messages).
@@ -192,7 +190,6 @@ function discoveredMembers(chat: TcpGroupChat): DiscoveredPeers {
 
 export const chatTcpGroupCommand: Command = {
   words: ['chat', 'tcp', 'group'],
-  summary: 'group chat over stream sockets: listen and connect to peers',
   help: `Usage: dsock chat tcp group PORT [PEER...] [--name NAME] [--host HOST]
                             [--discover [--room NAME]]
                             [--tls --cert FILE --key FILE [--ca FILE] [--insecure]]

@@ -66,7 +66,6 @@ async function bindChat(
 
 export const chatUdpCommand: Command = {
   words: ['chat', 'udp'],
-  summary: 'peer-to-peer group chat over one datagram socket',
   help: `Usage: dsock chat udp PORT [PEER...] [--name NAME] [--host HOST] [--max-peers N]
                      [--peer-expiry SECONDS] [--reliable] [--psk FILE]
                      [--discover [--room NAME]]

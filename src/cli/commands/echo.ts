@@ -99,7 +99,6 @@ class RefusalReport {
 
 export const echoServerCommand: Command = {
   words: ['echo', 'server'],
-  summary: 'echo every byte back to each client',
   help: `Usage: dsock echo server PORT [--once] [--host HOST] [--max-connections N]
                         [--idle-timeout SECONDS] [--verbose] [--tls --cert FILE --key FILE]
 
@@ -183,7 +182,6 @@ Example:
 
 export const echoClientCommand: Command = {
   words: ['echo', 'client'],
-  summary: 'send stdin to an echo server and print the echo',
   help: `Usage: dsock echo client HOST:PORT [--timeout SECONDS] [--tls [--ca FILE] [--insecure]]
 
 Sends stdin to the echo server at HOST:PORT and writes what comes back to stdout, byte for

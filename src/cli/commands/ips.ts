@@ -33,7 +33,6 @@ function table(rows: string[][]): string {
 
 export const ipsCommand: Command = {
   words: ['ips'],
-  summary: "list this machine's IP addresses, and which of them peers can use",
   help: `Usage: dsock ips [--all] [--json]
 
 Prints a table of this machine's IPv4 addresses (with --all, IPv6 too): interface, address,

@@ -9,7 +9,6 @@ import { UsageError } from '../usage-error.js';
 
 export const keygenCommand: Command = {
   words: ['keygen'],
-  summary: 'print a new random pre-shared key for --psk',
   help: `Usage: dsock keygen
 
 Prints a new random pre-shared key (32 bytes from the system's random generator, as 64
@@ -31,7 +30,6 @@ Example:
 
 export const tlsCertCommand: Command = {
   words: ['tls', 'cert'],
-  summary: 'make a self-signed TLS certificate and key for a lab',
   help: `Usage: dsock tls cert --host NAME... --out DIR [--days N]
 
 Makes a self-signed certificate (RSA 2048, SHA-256) valid for every NAME (host names or IP

@@ -38,7 +38,6 @@ import { prefixOption } from './rpc.js';
 
 export const rpcUsersServerCommand: Command = {
   words: ['rpc', 'users', 'server'],
-  summary: "serve the course's users service over RPC",
   help: `Usage: dsock rpc users server PORT [--host HOST] [--secure] [--max-connections N]
                              [--idle-timeout SECONDS] [--prefix 2|4]
                              [--tls --cert FILE --key FILE]
@@ -135,7 +134,6 @@ function onlyOptions(parsed: ParsedArgs, action: Action, allowed: string[]): voi
 
 export const rpcUsersClientCommand: Command = {
   words: ['rpc', 'users', 'client'],
-  summary: 'call the users service: add, get, check, auth, validate',
   help: `Usage: dsock rpc users client HOST:PORT ACTION [ACTION OPTIONS] [--timeout SECONDS]
                                                   [--prefix 2|4] [--tls [--ca FILE] [--insecure]]
 

@@ -21,7 +21,6 @@ export function prefixOption(value: string | boolean | undefined): 'uint16be' | 
 
 export const rpcCallCommand: Command = {
   words: ['rpc', 'call'],
-  summary: 'call a method of any server speaking the course RPC format',
   help: `Usage: dsock rpc call HOST:PORT METHOD [JSON_ARG...] [--metadata FILE]
                      [--timeout SECONDS] [--prefix 2|4]
 

@@ -41,7 +41,6 @@ const INTERRUPTED = 130;
 
 export const streamUdpCommand: Command = {
   words: ['stream', 'udp'],
-  summary: 'send COUNT numbered chat messages to peers',
   help: `Usage: dsock stream udp COUNT PEER... [--rate R] [--reliable] [--psk FILE]
 
 Sends COUNT chat messages (at most ${MAX_COUNT}) with text "Number i" (i from 0) from sender
@@ -111,7 +110,6 @@ Example:
 
 export const sinkUdpCommand: Command = {
   words: ['sink', 'udp'],
-  summary: 'count what a streamer sends: lost, duplicated, out of order',
   help: `Usage: dsock sink udp PORT [--expect N] [--idle-timeout S] [--host HOST] [--reliable]
                      [--psk FILE]
 

@@ -15,7 +15,6 @@ type Format = (typeof FORMATS)[number];
 
 export const traceViewCommand: Command = {
   words: ['trace', 'view'],
-  summary: 'merge trace files into one space-time diagram',
   help: `Usage: dsock trace view FILE... [--format mermaid|svg|html|text] [-o, --output OUT]
 
 Reads the trace files that dsock --trace FILE wrote (one per process, from one host or

@@ -24,7 +24,6 @@ import {
 
 export const udpListenCommand: Command = {
   words: ['udp', 'listen'],
-  summary: 'print every datagram that arrives on a port',
   help: `Usage: dsock udp listen PORT [--host HOST] [--hex] [--join GROUP[,GROUP...]]
                        [--interface IFACE]
 
@@ -98,7 +97,6 @@ const RAW_INPUT_LIMIT = 65536;
 
 export const udpSendCommand: Command = {
   words: ['udp', 'send'],
-  summary: 'send each argument, or each line of stdin, as one datagram',
   help: `Usage: dsock udp send HOST:PORT [TEXT...] [--hex] [--broadcast] [--ttl N] [--interface IFACE]
        dsock udp send HOST:PORT --raw < FILE
 
