@@ -11,12 +11,14 @@ import { reliableGoodput } from './reliable-goodput.js';
 import { rpc } from './rpc.js';
 import { tcpBulk } from './tcp-bulk.js';
 import { tcpEcho } from './tcp-echo.js';
+import { tlsBulk } from './tls-bulk.js';
 import { udpEcho } from './udp-echo.js';
 import { udpRate } from './udp-rate.js';
 
 export const SCENARIOS: readonly Scenario<never>[] = [
   udpRate as Scenario<never>,
   tcpBulk as Scenario<never>,
+  tlsBulk as Scenario<never>,
   tcpEcho as Scenario<never>,
   udpEcho as Scenario<never>,
   framed as Scenario<never>,
