@@ -5,6 +5,7 @@
 import type { Scenario } from '../lib/scenario.js';
 import { fanout } from './fanout.js';
 import { framed } from './framed.js';
+import { framedTls } from './framed-tls.js';
 import { idleMemory } from './memory.js';
 import { tcpFloodMemory, udpFloodMemory } from './memory-flood.js';
 import { reliableGoodput } from './reliable-goodput.js';
@@ -22,6 +23,7 @@ export const SCENARIOS: readonly Scenario<never>[] = [
   tcpEcho as Scenario<never>,
   udpEcho as Scenario<never>,
   framed as Scenario<never>,
+  framedTls as Scenario<never>,
   fanout as Scenario<never>,
   reliableGoodput as Scenario<never>,
   idleMemory as Scenario<never>,
