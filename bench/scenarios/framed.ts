@@ -5,18 +5,10 @@
  * a block to the last message of the block received. The contenders' code is in framed/peers.ts.
  */
 import { contenderMissing } from '../lib/contender-modules.js';
-import { workerPeer, type PeerHandle } from '../lib/peer.js';
-import type { Contender, Metrics, Mode, Scenario } from '../lib/scenario.js';
-import type { BlockSent } from '../lib/transfer.js';
-import { PREFIX_SIZE, type BlockParsed, type Ready, type SenderParams } from './framed/peers.js';
-
-interface Params {
-  messageSize: number;
-  /** Messages per block, timed blocks per contender and round, and the untimed first block. */
-  block: number;
-  blocks: number;
-  warmup: number;
-}
+import { workerPeer } from '../lib/peer.js';
+import type { Metrics, Mode, Scenario } from '../lib/scenario.js';
+import { PREFIX_SIZE } from './framed/peers.js';
+import { framedMetrics, framedRound, type FramedParams as Params } from './framed/round.js';
 
 const PEERS = new URL('./framed/peers.js', import.meta.url).href;
 
@@ -139,75 +131,12 @@ export const framed: Scenario<Params> = {
     },
   ],
   async round(order, p, context) {
-    const wait = context.messageTimeoutMs;
-    const pairs: Pair[] = [];
-    for (const contender of order) {
-      const receiver = context.start(contender, 'receiver', {});
-      let sender: PeerHandle;
-      try {
-        const { port } = await receiver.next<Ready>('ready', wait);
-        const params: SenderParams = { port, messageSize: p.messageSize };
-        sender = context.start(contender, 'sender', params);
-        await sender.next('ready', wait);
-      } catch (error) {
-        // A contender that cannot start here (zeromq not installed) has no figures this
-        // round; the others still run.
-        process.stderr.write(`framed: ${contender.id} did not start: ${String(error)}\n`);
-        continue;
-      }
-      pairs.push({
-        contender,
-        receiver,
-        sender,
-        count: 0,
-        bytes: 0,
-        seconds: 0,
-        sendMs: 0,
-        recvMs: 0,
-      });
-    }
-    for (let block = -1; block < p.blocks; block++) {
-      const amount = block < 0 ? p.warmup : p.block;
-      for (const pair of block % 2 === 0 ? pairs : [...pairs].reverse()) {
-        const { receiver, sender } = pair;
-        receiver.post({ type: 'arm', target: amount });
-        await receiver.next('armed', wait);
-        sender.post({ type: 'send', amount });
-        const sent = await sender.next<BlockSent>('sent', wait);
-        const got = await receiver.next<BlockParsed>('block', wait);
-        if (got.count !== amount || got.bytes !== amount * p.messageSize) {
-          throw new Error(
-            `${pair.contender.id} received ${got.count} messages (${got.bytes} bytes) of ${amount}`,
-          );
-        }
-        if (block < 0) continue;
-        pair.count += got.count;
-        pair.seconds += Number(got.lastNs - sent.startNs) / 1e9;
-        pair.sendMs += sent.cpuMs;
-        pair.recvMs += got.cpuMs;
-      }
-    }
+    const totals = await framedRound('framed', order, p, context);
     const metrics: Record<string, Metrics> = {};
-    for (const pair of pairs) {
-      const rate = pair.count / pair.seconds / 1e6;
-      metrics[pair.contender.id] = {
-        rate,
-        rateVsZeromq: rate,
-        sendCpu: (pair.sendMs * 1e6) / pair.count,
-        recvCpu: (pair.recvMs * 1e6) / pair.count,
-      };
+    for (const [id, t] of totals) {
+      const figures = framedMetrics(t);
+      metrics[id] = { ...figures, rateVsZeromq: figures.rate };
     }
     return metrics;
   },
 };
-
-interface Pair {
-  contender: Contender;
-  receiver: PeerHandle;
-  sender: PeerHandle;
-  count: number;
-  bytes: number;
-  seconds: number;
-  sendMs: number;
-  recvMs: number;
-}

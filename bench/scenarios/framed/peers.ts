@@ -5,7 +5,13 @@
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import type * as zeromq from 'zeromq';
-import { MessageStream, StreamServer, type StreamSocket } from '../../../src/index.js';
+import {
+  type ConnectOptions,
+  MessageStream,
+  StreamServer,
+  type ListenOptions,
+  type StreamSocket,
+} from '../../../src/index.js';
 import { listeningPort } from '../../lib/listening-port.js';
 import { STOP, type PeerContext, type PeerMessage } from '../../lib/peer-protocol.js';
 import { loadContender } from '../../lib/contender-modules.js';
@@ -18,6 +24,8 @@ type ZeroMq = typeof zeromq;
 export interface SenderParams {
   port: number;
   messageSize: number;
+  /** The TLS server's certificate, trusted as the CA (the TLS contenders only). */
+  ca?: string;
 }
 
 /** Receiver to coordinator, once listening. */
@@ -42,7 +50,7 @@ const PACK_SIZE = 64 * 1024;
  * The receiver's count of a block, fed once per message or per chunk: cheap enough for the
  * per-message path (no clock read but at the block's end).
  */
-class MessageTally {
+export class MessageTally {
   count = 0;
   bytes = 0;
   lastNs = 0n;
@@ -70,7 +78,7 @@ class MessageTally {
 }
 
 /** The receiver's side of the protocol, for every contender: per block, arm and report. */
-async function receiveMessages(
+export async function receiveMessages(
   context: PeerContext<unknown>,
   port: number,
   tally: MessageTally,
@@ -88,6 +96,32 @@ async function receiveMessages(
   }
 }
 
+/**
+ * Takes apart the frames arriving on `socket` (a node:net or node:tls socket), as a raw user
+ * would: on('data') joins a partial frame with the chunk and cuts frames by their prefix.
+ */
+export function countFrames(socket: Socket, tally: MessageTally): void {
+  let partial: Buffer | undefined;
+  socket.on('data', (chunk: Buffer) => {
+    const data = partial === undefined ? chunk : Buffer.concat([partial, chunk]);
+    let pos = 0;
+    let messages = 0;
+    let bytes = 0;
+    while (data.length - pos >= PREFIX_SIZE) {
+      const length = data.readUInt32BE(pos);
+      const end = pos + PREFIX_SIZE + length;
+      if (end > data.length) break;
+      const message = data.subarray(pos + PREFIX_SIZE, end);
+      messages++;
+      bytes += message.length;
+      pos = end;
+    }
+    partial = pos === data.length ? undefined : data.subarray(pos);
+    tally.add(messages, bytes);
+  });
+  socket.on('error', () => socket.destroy());
+}
+
 export async function rawReceiver(context: PeerContext<unknown>): Promise<void> {
   const server = createServer();
   server.listen(0, HOST);
@@ -97,25 +131,7 @@ export async function rawReceiver(context: PeerContext<unknown>): Promise<void> 
   server.once('connection', (socket: Socket) => {
     connection = socket;
     server.close();
-    let partial: Buffer | undefined;
-    socket.on('data', (chunk: Buffer) => {
-      const data = partial === undefined ? chunk : Buffer.concat([partial, chunk]);
-      let pos = 0;
-      let messages = 0;
-      let bytes = 0;
-      while (data.length - pos >= PREFIX_SIZE) {
-        const length = data.readUInt32BE(pos);
-        const end = pos + PREFIX_SIZE + length;
-        if (end > data.length) break;
-        const message = data.subarray(pos + PREFIX_SIZE, end);
-        messages++;
-        bytes += message.length;
-        pos = end;
-      }
-      partial = pos === data.length ? undefined : data.subarray(pos);
-      tally.add(messages, bytes);
-    });
-    socket.on('error', () => socket.destroy());
+    countFrames(socket, tally);
   });
   await receiveMessages(context, listeningPort(server), tally);
   server.close();
@@ -135,7 +151,7 @@ async function rawConnect(port: number): Promise<Socket> {
  * Turning TCP_NODELAY on pushes the pending segment out; it is turned off again for the next
  * block.
  */
-function pushTail(socket: Socket): void {
+export function pushTail(socket: Socket): void {
   socket.setNoDelay(true);
   socket.setNoDelay(false);
 }
@@ -156,32 +172,42 @@ export async function rawWriteSender(context: PeerContext<SenderParams>): Promis
   socket.destroy();
 }
 
+/**
+ * Writes `count` frames of `message` packed by hand into 64 KiB writes, awaiting 'drain' when
+ * a write returns false, then pushes the last segment out.
+ */
+export async function sendPacked(socket: Socket, message: Buffer, count: number): Promise<void> {
+  let pack = Buffer.allocUnsafe(PACK_SIZE);
+  let used = 0;
+  for (let i = 0; i < count; i++) {
+    if (used + PREFIX_SIZE + message.length > PACK_SIZE) {
+      const full = socket.write(pack.subarray(0, used));
+      pack = Buffer.allocUnsafe(PACK_SIZE);
+      used = 0;
+      if (!full) await once(socket, 'drain');
+    }
+    pack.writeUInt32BE(message.length, used);
+    message.copy(pack, used + PREFIX_SIZE);
+    used += PREFIX_SIZE + message.length;
+  }
+  if (used > 0 && !socket.write(pack.subarray(0, used))) await once(socket, 'drain');
+  pushTail(socket);
+}
+
 export async function rawPackedSender(context: PeerContext<SenderParams>): Promise<void> {
   const { port, messageSize } = context.params;
   const socket = await rawConnect(port);
   const message = Buffer.alloc(messageSize, 0x61);
-  await sendBlocks(context, async (count) => {
-    let pack = Buffer.allocUnsafe(PACK_SIZE);
-    let used = 0;
-    for (let i = 0; i < count; i++) {
-      if (used + PREFIX_SIZE + message.length > PACK_SIZE) {
-        const full = socket.write(pack.subarray(0, used));
-        pack = Buffer.allocUnsafe(PACK_SIZE);
-        used = 0;
-        if (!full) await once(socket, 'drain');
-      }
-      pack.writeUInt32BE(message.length, used);
-      message.copy(pack, used + PREFIX_SIZE);
-      used += PREFIX_SIZE + message.length;
-    }
-    if (used > 0 && !socket.write(pack.subarray(0, used))) await once(socket, 'drain');
-    pushTail(socket);
-  });
+  await sendBlocks(context, (count) => sendPacked(socket, message, count));
   socket.destroy();
 }
 
-export async function dsockReceiver(context: PeerContext<unknown>): Promise<void> {
-  const server = await StreamServer.listen(`${HOST}:0`);
+/** dsock's receiver: `listen` options given (TLS or not), a MessageStream per connection. */
+export async function dsockReceive(
+  context: PeerContext<unknown>,
+  listen: ListenOptions = {},
+): Promise<void> {
+  const server = await StreamServer.listen(`${HOST}:0`, listen);
   const tally = new MessageTally();
   let connection: StreamSocket | undefined;
   const receiving = (async () => {
@@ -196,9 +222,17 @@ export async function dsockReceiver(context: PeerContext<unknown>): Promise<void
   await receiving.catch(() => undefined);
 }
 
-export async function dsockSender(context: PeerContext<SenderParams>): Promise<void> {
+export function dsockReceiver(context: PeerContext<unknown>): Promise<void> {
+  return dsockReceive(context);
+}
+
+/** dsock's sender: `MessageStream.connect` with `connect` options (TLS or not). */
+export async function dsockSend(
+  context: PeerContext<SenderParams>,
+  connect: ConnectOptions = {},
+): Promise<void> {
   const { port, messageSize } = context.params;
-  const stream = await MessageStream.connect({ host: HOST, port });
+  const stream = await MessageStream.connect({ host: HOST, port }, connect);
   const message = Buffer.alloc(messageSize, 0x61);
   try {
     await sendBlocks(context, async (count) => {
@@ -210,6 +244,10 @@ export async function dsockSender(context: PeerContext<SenderParams>): Promise<v
   } finally {
     await stream.close();
   }
+}
+
+export function dsockSender(context: PeerContext<SenderParams>): Promise<void> {
+  return dsockSend(context);
 }
 
 export async function zmqReceiver(context: PeerContext<unknown>): Promise<void> {

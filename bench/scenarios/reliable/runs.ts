@@ -25,6 +25,8 @@ export interface GoodputRunOptions {
   seed: number;
   /** Longest a reliable run may take; what arrived by then is what counts. */
   capMs: number;
+  /** A pre-shared key both reliable sockets seal their datagrams with (none by default). */
+  psk?: string;
 }
 
 /** Plain UDP datagrams sent between turns of the event loop. */
@@ -35,13 +37,14 @@ const UDP_QUIET_MS = 300;
 /**
  * ReliableDatagramSocket.sendTo for every message (the socket queues them and paces them by
  * its windows); the receiver reads until it has every message. Time: first send to last
- * message read.
+ * message read. With `psk`, both sockets seal every datagram under it.
  */
 export async function reliableRun(options: GoodputRunOptions): Promise<GoodputResult> {
   const { messages, messageSize, loss, seed, capMs } = options;
-  const receiver = await ReliableDatagramSocket.bind('127.0.0.1:0');
+  const keyed = options.psk === undefined ? {} : { psk: options.psk };
+  const receiver = await ReliableDatagramSocket.bind('127.0.0.1:0', keyed);
   const relay = await ChaosRelay.start({ target: receiver.localEndpoint, faults: { loss, seed } });
-  const sender = await ReliableDatagramSocket.bind('127.0.0.1:0');
+  const sender = await ReliableDatagramSocket.bind('127.0.0.1:0', keyed);
   const payload = Buffer.alloc(messageSize, 0x61);
   const to = relay.localEndpoint;
   let capped = false;
