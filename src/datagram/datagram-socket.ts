@@ -2,8 +2,9 @@ import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint
 import { LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { familyOf } from '../endpoint/parse.js';
-import { SocketError, toSocketError } from '../errors.js';
+import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
 import { datagramReceive, datagramSend } from '../internal/channels.js';
+import { ReceiveIterator } from '../internal/receive-iterator.js';
 import { Association } from './association.js';
 import { bindTransport } from './bind.js';
 import { checkSize, isSendPort, maxPayload, toDestination } from './destination.js';
@@ -25,7 +26,6 @@ import {
 import { nativeBinding, nativeStatus } from './native-binding.js';
 import { OptionCalls } from './option-calls.js';
 import { CLOSED, Outbox, sendError } from './outbox.js';
-import { DatagramIterator } from './datagram-iterator.js';
 import type { DatagramBackend, UdpTransport } from './transport.js';
 
 const NO_WAIT: DatagramReceiveOptions = {};
@@ -445,7 +445,11 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
    * out of the loop leaves the socket open.
    */
   [Symbol.asyncIterator](): AsyncGenerator<ReceivedDatagram, void, undefined> {
-    return new DatagramIterator(this);
+    return new ReceiveIterator<ReceivedDatagram>({
+      poll: () => undefined,
+      wait: () => this.recvFrom(),
+      endsQuietly: (error) => this.#association.closed && error instanceof SocketClosedError,
+    });
   }
 
   #onError(error: Error): void {

@@ -6,7 +6,7 @@ import { NO_WAIT } from '../internal/deadline.js';
 import { StreamSocket } from '../stream/stream-socket.js';
 import type { ConnectOptions } from '../stream/stream-socket.js';
 import { FrameWriter, resolveWriterOptions } from './frame-writer.js';
-import { MessageIterator } from './message-iterator.js';
+import { ReceiveIterator } from '../internal/receive-iterator.js';
 import { closedError, MessageReceiver } from './message-receiver.js';
 import {
   checkPartialFrameTimeout,
@@ -166,7 +166,7 @@ export class MessageStream implements AsyncIterable<Buffer> {
    * {@link MessageStream.recv} does. Ends quietly when the stream is closed locally.
    */
   [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
-    return new MessageIterator<Buffer>({
+    return new ReceiveIterator<Buffer>({
       poll: () => this.#receiver.poll(),
       wait: () => this.recv(),
       endsQuietly: (error) => this.#closing !== undefined && error instanceof SocketClosedError,

@@ -1,0 +1,67 @@
+/** Where a {@link ReceiveIterator} takes its items from. */
+export interface ReceiveSource<T> {
+  /** An item that can be handed out now without waiting, or undefined. */
+  poll(): T | undefined;
+  /** Waits for the next item: null at a clean end (of a stream). */
+  wait(): Promise<T | null>;
+  /** True for an error that ends the iteration quietly (the socket was closed locally). */
+  endsQuietly(error: unknown): boolean;
+}
+
+const END: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+/**
+ * The async iterator of a socket or message stream, behaving as an async generator that loops
+ * on `wait()` would, but cheaper: an item already at hand is handed out in one settled promise,
+ * and a waited one costs the wait's promise and one `then` (with callbacks bound once), where a
+ * generator spends several promises and turns of the microtask queue per item.
+ */
+export class ReceiveIterator<T> implements AsyncGenerator<T, void, undefined> {
+  readonly #source: ReceiveSource<T>;
+  #finished = false;
+
+  constructor(source: ReceiveSource<T>) {
+    this.#source = source;
+  }
+
+  next(): Promise<IteratorResult<T, void>> {
+    if (this.#finished) return Promise.resolve(END);
+    const item = this.#source.poll();
+    if (item !== undefined) return Promise.resolve({ value: item, done: false });
+    return this.#source.wait().then(this.#arrived, this.#failed);
+  }
+
+  readonly #arrived = (next: T | null): IteratorResult<T, void> => {
+    if (next !== null) return { value: next, done: false };
+    this.#finished = true;
+    return END;
+  };
+
+  // Closing ends the loop quietly; any other error ends it by being thrown.
+  readonly #failed = (error: unknown): IteratorResult<T, void> => {
+    this.#finished = true;
+    if (this.#source.endsQuietly(error)) return END;
+    throw error;
+  };
+
+  /** Ends the iteration (as `break` out of `for await` does); the socket stays open. */
+  async return(value?: void | PromiseLike<void>): Promise<IteratorResult<T, void>> {
+    this.#finished = true;
+    return { value: await value, done: true };
+  }
+
+  /** Ends the iteration with `error`, as a generator with no handler for it does. */
+  // eslint-disable-next-line @typescript-eslint/require-await -- rejects with what it is given, Error or not, as a generator does
+  async throw(error?: unknown): Promise<IteratorResult<T, void>> {
+    this.#finished = true;
+    throw error;
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return();
+  }
+}
