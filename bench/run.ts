@@ -7,7 +7,7 @@
  * Prints a markdown report to stdout and writes it, with the raw numbers, to
  * bench/results/latest.md and latest.json. See bench/README.md.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs, USAGE } from './lib/args.js';
 import { writeCharts } from './lib/charts.js';
 import { machineFacts } from './lib/machine.js';
@@ -23,6 +23,13 @@ const DEFAULT_ROUNDS = { quick: 5, full: 9 } as const;
 const TRIAL_TIMEOUT_MS = { quick: 60_000, full: 180_000 } as const;
 const RESULTS = new URL('../../bench/results/', import.meta.url);
 const README = new URL('../../README.md', import.meta.url);
+/** The last full run of every scenario: the "previous run" column of the next one's table. */
+const REFERENCE = new URL('reference.json', RESULTS);
+
+function readReference(): SuiteResult | undefined {
+  if (!existsSync(REFERENCE)) return undefined;
+  return JSON.parse(readFileSync(REFERENCE, 'utf8')) as SuiteResult;
+}
 
 async function main(): Promise<number> {
   let args;
@@ -104,14 +111,18 @@ async function main(): Promise<number> {
     log(`wrote ${new URL('latest.md', RESULTS).pathname} and latest.json`);
     const charts = writeCharts(suite, RESULTS);
     if (charts.length > 0) log(`wrote charts ${charts.join(', ')}`);
-    // Only a full run of every scenario stands for the project in its README.
+    // Only a full run of every scenario stands for the project in its README; it becomes the
+    // reference the next full run's table compares with.
     if (args.mode === 'full' && args.only.length === 0) {
+      const previous = readReference();
       try {
-        updateReadme(README, readmeTable(suite));
+        updateReadme(README, readmeTable(suite, previous));
         log(`updated the performance table in ${README.pathname}`);
       } catch (error) {
         log(`README.md not updated: ${(error as Error).message}`);
       }
+      copyFileSync(new URL('latest.json', RESULTS), REFERENCE);
+      log(`wrote ${REFERENCE.pathname}, the reference for the next full run`);
     }
   }
   const failed = scenarios.some((s) =>

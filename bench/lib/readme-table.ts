@@ -14,27 +14,43 @@ export const START = '<!-- bench:table:start -->';
 export const END = '<!-- bench:table:end -->';
 
 const HEAD = [
-  '| work | metric | compared with | its median | contender | median | ratio (min–max) | target | met |',
-  '| --- | --- | --- | --: | --- | --: | --: | --: | :-: |',
+  '| work | metric | compared with | its median | contender | median | ratio (min–max) | target | met | previous run |',
+  '| --- | --- | --- | --: | --- | --: | --: | --: | :-: | --: |',
 ];
 
-/** The README's summary of `suite`: a line saying which run it is, then the table. */
-export function readmeTable(suite: SuiteResult): string {
-  const m = suite.machine;
-  const commit = m.commit === undefined ? '' : `, commit ${m.commit}`;
+/**
+ * The README's summary of `suite`: a line saying which run it is, then the table. `previous`,
+ * the reference run before this one (bench/results/reference.json), gives each row's ratio
+ * median as it was then, so that a change's effect reads as before and after side by side;
+ * "—" where the previous run had no such row.
+ */
+export function readmeTable(suite: SuiteResult, previous?: SuiteResult): string {
   const lines = [
-    `Full run of ${suite.startedAt.slice(0, 10)}, ${suite.rounds} rounds, on ${m.cpu} ` +
-      `x${m.cores} (${m.platform}, Node.js ${m.node.replace(/^v/, '')}${commit}): medians ` +
-      'over the rounds, ratios taken round by round (median, min–max). Every figure, the other ' +
-      'contenders and the machine: [bench/results/latest.md](bench/results/latest.md).',
+    `Full run of ${runName(suite)}, ${suite.rounds} rounds, on ${suite.machine.cpu} ` +
+      `x${suite.machine.cores} (${suite.machine.platform}, Node.js ` +
+      `${suite.machine.node.replace(/^v/, '')}): medians over the rounds, ratios taken round by ` +
+      'round (median, min–max). Every figure, the other contenders and the machine: ' +
+      '[bench/results/latest.md](bench/results/latest.md). ' +
+      (previous === undefined
+        ? 'No earlier reference run to compare with.'
+        : `"previous run" is the ratio median of the reference run before it (${runName(previous)}).`),
     '',
     ...HEAD,
   ];
-  for (const scenario of suite.scenarios) lines.push(...targetRows(scenario));
+  for (const scenario of suite.scenarios) {
+    const before = previous?.scenarios.find((s) => s.id === scenario.id);
+    lines.push(...targetRows(scenario, before));
+  }
   return lines.join('\n');
 }
 
-function targetRows(scenario: ScenarioResult): string[] {
+/** "2026-11-24, commit b7fcea922361": when a run started and what it measured. */
+function runName(suite: SuiteResult): string {
+  const commit = suite.machine.commit === undefined ? '' : `, commit ${suite.machine.commit}`;
+  return `${suite.startedAt.slice(0, 10)}${commit}`;
+}
+
+function targetRows(scenario: ScenarioResult, before: ScenarioResult | undefined): string[] {
   const label = (id: string): string => scenario.contenders.find((c) => c.id === id)?.label ?? id;
   const rows: string[] = [];
   for (const metric of scenario.metrics) {
@@ -56,11 +72,18 @@ function targetRows(scenario: ScenarioResult): string[] {
         `${format(ratio.median, 2)} (${format(ratio.min, 2)}–${format(ratio.max, 2)})`,
         `${metric.better === 'higher' ? '≥' : '≤'} ${format(ratio.target, 2)}`,
         ratio.met === true ? 'yes' : '**no**',
+        previousRatio(before, contender.id, metric.key),
       ];
       rows.push(`| ${cells.map((cell) => cell.replaceAll('|', '/')).join(' | ')} |`);
     }
   }
   return rows;
+}
+
+/** The ratio median a previous run measured for the same contender and metric, or "—". */
+function previousRatio(before: ScenarioResult | undefined, contender: string, key: string): string {
+  const median = before?.ratios[contender]?.[key]?.median;
+  return median === undefined ? '—' : format(median, 2);
 }
 
 /**
