@@ -1,15 +1,21 @@
 /**
  * What tracing costs: udp-rate and tcp-echo, as the benchmark's scenarios measure them but in
- * one small loop each, with dsock's code before its trace publish points (`--before DIST`, a
- * build of an older checkout), with them and nobody subscribed (off), with a no-op subscriber
- * (subscribed) and with a TraceRecorder writing a file (recorded). Each round runs every
- * variant in a fresh process, in turn, so that load on a shared machine falls on all of them.
+ * one small loop each, with dsock's code without its trace publish points (before), with them
+ * and nobody subscribed (off), with a no-op subscriber (subscribed) and with a TraceRecorder
+ * writing a file (recorded). Each round runs every variant in a fresh process, in turn, so that
+ * load on a shared machine falls on all of them; each variant's figure is divided by the
+ * before variant's of the same round, and the ratios' median (min-max) is printed.
  *
- *   npm run build && npx tsc -p tsconfig.json
- *   node build/bench/trace-overhead.js --before ../dsock-before/dist [--rounds 5]
+ * "before" is by default this very build with every publish point taken out: each guard
+ * `channel.hasSubscribers` becomes `false` in a copy of the compiled code (build/untraced/), so
+ * the only difference left is the guards themselves. `--before DIST` measures another build
+ * instead (the dist/ of an older checkout).
+ *
+ *   npx tsc -p tsconfig.json
+ *   node build/bench/trace-overhead.js [--rounds 9] [--before DIST]
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -98,6 +104,33 @@ async function measure(dist: string, variant: Variant): Promise<Result> {
   }
 }
 
+/**
+ * A copy of the compiled library at `from`, in `to`, with every trace publish point removed:
+ * each `name.hasSubscribers` guard is replaced by `false`, which V8 folds away with the branch.
+ * Returns how many guards were replaced (zero would mean the copy measures nothing).
+ */
+function untracedCopy(from: string, to: string): number {
+  rmSync(to, { recursive: true, force: true });
+  cpSync(from, to, { recursive: true });
+  let replaced = 0;
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.js')) {
+        const text = readFileSync(path, 'utf8');
+        const stripped = text.replace(/\b[A-Za-z_$][\w$]*\.hasSubscribers\b/g, () => {
+          replaced++;
+          return 'false';
+        });
+        if (stripped !== text) writeFileSync(path, stripped);
+      }
+    }
+  };
+  walk(to);
+  return replaced;
+}
+
 function median(values: number[]): number {
   const sorted = [...values].sort((x, y) => x - y);
   return sorted[Math.floor(sorted.length / 2)] as number;
@@ -111,13 +144,20 @@ async function main(): Promise<void> {
     process.stdout.write(JSON.stringify(result));
     return;
   }
-  const before = args.includes('--before')
-    ? resolve(args[args.indexOf('--before') + 1] as string)
-    : undefined;
   const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 5;
   const here = resolve(fileURLToPath(new URL('../src', import.meta.url)));
+  let before: string;
+  if (args.includes('--before')) {
+    before = resolve(args[args.indexOf('--before') + 1] as string);
+  } else {
+    // Beside build/src, so that the native addon is found as it is from the build itself.
+    before = resolve(here, '../untraced');
+    const guards = untracedCopy(here, before);
+    if (guards === 0) throw new Error(`no trace publish points found under ${here}`);
+    process.stderr.write(`# before: ${before}, ${guards} publish points taken out\n`);
+  }
   const variants: [Variant, string][] = [
-    ...(before === undefined ? [] : [['before', before] as [Variant, string]]),
+    ['before', before],
     ['off', here],
     ['subscribed', here],
     ['recorded', here],
@@ -137,25 +177,23 @@ async function main(): Promise<void> {
     }
     process.stderr.write(`# round ${round + 1} of ${rounds}\n`);
   }
-  const base = results.get(before === undefined ? 'off' : 'before') ?? [];
-  const baseUdp = median(base.map((r) => r.udpRate));
-  const baseTcp = median(base.map((r) => r.tcpEcho));
+  const base = results.get('before') ?? [];
+  // Ratios within each round (the load of the moment falls on both), then their median.
+  const ratios = (list: Result[], pick: (r: Result) => number): string => {
+    const each = list.map((r, i) => pick(r) / pick(base[i] as Result));
+    const pct = (x: number): string => `${((x - 1) * 100).toFixed(1)} %`;
+    return `${pct(median(each))} (${pct(Math.min(...each))}..${pct(Math.max(...each))})`;
+  };
   console.log(
-    'variant      udp-rate (datagrams/s, median)   tcp-echo (round trips/s, median)   events',
+    'variant      udp-rate: datagrams/s, change vs before      tcp-echo: round trips/s, change vs before      events',
   );
   for (const [variant] of variants) {
     const list = results.get(variant) ?? [];
     const udp = median(list.map((r) => r.udpRate));
     const tcp = median(list.map((r) => r.tcpEcho));
-    const spread = (values: number[]): string =>
-      `${Math.round(Math.min(...values))}..${Math.round(Math.max(...values))}`;
     console.log(
-      `${variant.padEnd(12)} ${Math.round(udp)} (${((udp / baseUdp - 1) * 100).toFixed(1)} %, ${spread(list.map((r) => r.udpRate))})`.padEnd(
-        58,
-      ) +
-        `${Math.round(tcp)} (${((tcp / baseTcp - 1) * 100).toFixed(1)} %, ${spread(list.map((r) => r.tcpEcho))})`.padEnd(
-          36,
-        ) +
+      `${variant.padEnd(12)} ${`${Math.round(udp)}  ${ratios(list, (r) => r.udpRate)}`.padEnd(44)} ` +
+        `${`${Math.round(tcp)}  ${ratios(list, (r) => r.tcpEcho)}`.padEnd(46)} ` +
         `${median(list.map((r) => r.events))}`,
     );
   }
