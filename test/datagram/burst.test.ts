@@ -198,7 +198,7 @@ describe('DatagramSocket bursts (received in batches on the native path)', () =>
     const results = await within(Promise.allSettled(sends), 5_000, 'the sends');
     assert.deepEqual(
       results.map((r) => r.status),
-      [...Array(4).fill('rejected'), ...Array(4).fill('fulfilled')],
+      [...Array<string>(4).fill('rejected'), ...Array<string>(4).fill('fulfilled')],
     );
     for (const result of results.slice(0, 4)) {
       assert.ok(result.status === 'rejected' && result.reason instanceof HostUnreachableError);
