@@ -114,9 +114,6 @@ struct dsock_udp {
   /* The sender of the previous datagram, whose name JavaScript already has. */
   struct sockaddr_storage last_from;
   int have_last_from;
-  /* Datagrams of this size or larger are not sent segmented (0: any size may be); 1 once the
-   * system refused segmentation outright (native/udp-send.c). */
-  uint32_t gso_ceiling;
 };
 
 /* errors.c */

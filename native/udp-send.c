@@ -4,16 +4,8 @@
  * a datagram the system cannot take now (EAGAIN) and every one after it are handed to
  * uv_udp_send instead, which sends them in order once the socket is writable. Results go back
  * in the shared Int32Array: bytes sent, a negative libuv error, or DSOCK_SEND_QUEUED.
- *
- * Where the system offers UDP segmentation offload (UDP_SEGMENT, Linux 4.18+), a run of
- * datagrams of one size to one destination goes down as ONE message that the kernel (or the
- * network card) cuts into those datagrams: the route, the socket lock and the IP output path
- * are then paid once per run rather than once per datagram. On the wire, and to the receiver,
- * they are the same separate datagrams in the same order. A run the system refuses so is sent
- * again datagram by datagram, so that each gets its own result as without segmentation.
  */
 #include <errno.h>
-#include <netinet/udp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -21,14 +13,6 @@
 
 /* sendmmsg takes at most this many datagrams per call here (a stack-sized window). */
 #define WINDOW 64
-
-#ifdef UDP_SEGMENT
-/* The most payload bytes one segmented message carries: what one IPv4 datagram can. */
-#define GSO_MAX_BYTES 65507
-#define GSO_CONTROL CMSG_SPACE(sizeof(uint16_t))
-#else
-#define GSO_CONTROL 1
-#endif
 
 typedef struct dsock_send_req {
   uv_udp_send_t req;
@@ -71,60 +55,6 @@ static int32_t enqueue(napi_env env, dsock_udp *sock, napi_value payload, struct
     return err;
   }
   return DSOCK_SEND_QUEUED;
-}
-
-/*
- * Groups msgs[from..ready) into the messages handed to sendmmsg: runs of at least two
- * datagrams of one size, to one destination, become one segmented message (see the top of
- * this file); every other datagram is a message of its own. wire[g] covers runs[g] datagrams.
- * Returns the number of messages.
- */
-static unsigned group_runs(dsock_udp *sock, struct mmsghdr *msgs, unsigned from, unsigned ready,
-                           int segment, struct mmsghdr *wire, unsigned *runs,
-                           char (*control)[GSO_CONTROL]) {
-  unsigned groups = 0;
-  for (unsigned i = from; i < ready;) {
-    struct msghdr *first = &msgs[i].msg_hdr;
-    size_t size = first->msg_iov->iov_len;
-    unsigned n = 1;
-#ifdef UDP_SEGMENT
-    if (segment && size > 0 && (sock->gso_ceiling == 0 || size < sock->gso_ceiling)) {
-      while (i + n < ready && (n + 1) * size <= GSO_MAX_BYTES) {
-        struct msghdr *next = &msgs[i + n].msg_hdr;
-        if (next->msg_iov->iov_len != size || next->msg_namelen != first->msg_namelen ||
-            (first->msg_namelen > 0 &&
-             memcmp(next->msg_name, first->msg_name, first->msg_namelen) != 0)) {
-          break;
-        }
-        n++;
-      }
-    }
-#endif
-    wire[groups].msg_hdr = *first;
-    wire[groups].msg_len = 0;
-#ifdef UDP_SEGMENT
-    if (n > 1) {
-      /* The run's iovecs lie back to back in iov[], one per datagram, as the kernel wants. */
-      struct msghdr *hdr = &wire[groups].msg_hdr;
-      hdr->msg_iovlen = n;
-      hdr->msg_control = control[groups];
-      hdr->msg_controllen = GSO_CONTROL;
-      struct cmsghdr *cmsg = CMSG_FIRSTHDR(hdr);
-      cmsg->cmsg_level = SOL_UDP;
-      cmsg->cmsg_type = UDP_SEGMENT;
-      cmsg->cmsg_len = CMSG_LEN(sizeof(uint16_t));
-      uint16_t gso_size = (uint16_t)size;
-      memcpy(CMSG_DATA(cmsg), &gso_size, sizeof gso_size);
-    }
-#else
-    (void)sock;
-    (void)segment;
-    (void)control;
-#endif
-    runs[groups++] = n;
-    i += n;
-  }
-  return groups;
 }
 
 static int payload_bytes(napi_env env, napi_value value, void **data, size_t *length) {
@@ -173,9 +103,6 @@ static napi_value udp_send(napi_env env, napi_callback_info info) {
   struct sockaddr_storage addrs[WINDOW];
   napi_value values[WINDOW];
   uint32_t index[WINDOW];
-  struct mmsghdr wire[WINDOW];
-  unsigned runs[WINDOW];
-  char control[WINDOW][GSO_CONTROL];
   napi_value previous_host = NULL;
   struct sockaddr_storage previous_addr;
   int previous_err = 0;
@@ -232,8 +159,6 @@ static napi_value udp_send(napi_env env, napi_callback_info info) {
     }
 
     unsigned done = 0;
-    /* Cleared for the rest of the window once the system refused a segmented run. */
-    int segment = 1;
     while (done < ready) {
       if (queue) {
         for (; done < ready; done++) {
@@ -241,33 +166,13 @@ static napi_value udp_send(napi_env env, napi_callback_info info) {
         }
         break;
       }
-      unsigned groups = group_runs(sock, msgs, done, ready, segment, wire, runs, control);
       int sent;
-      do sent = sendmmsg(fd, wire, groups, 0);
+      do sent = sendmmsg(fd, msgs + done, ready - done, 0);
       while (sent < 0 && errno == EINTR);
       if (sent > 0) {
-        for (int g = 0; g < sent; g++) {
-          if (runs[g] == 1) {
-            results[index[done++]] = (int32_t)wire[g].msg_len;
-            continue;
-          }
-          for (unsigned k = 0; k < runs[g]; k++, done++) {
-            results[index[done]] = (int32_t)msgs[done].msg_hdr.msg_iov->iov_len;
-          }
-        }
+        for (int k = 0; k < sent; k++, done++) results[index[done]] = (int32_t)msgs[done].msg_len;
       } else if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
         queue = 1;
-      } else if (runs[0] > 1 && (errno == EIO || errno == EOPNOTSUPP || errno == ENOPROTOOPT ||
-                                 errno == EINVAL || errno == EMSGSIZE)) {
-        /* The system refused to segment the run: it goes again datagram by datagram, each to
-         * get its own result. A device that cannot segment (EIO, EOPNOTSUPP) never will, and
-         * the socket stops trying; EINVAL is what a segment too large for the route's MTU
-         * gets, so that size and larger ones are sent whole from now on. Any other error
-         * concerns the first datagram alone (such as a reported ICMP error), as below. */
-        int err = errno;
-        if (err != EINVAL && err != EMSGSIZE) sock->gso_ceiling = 1;
-        else if (err == EINVAL) sock->gso_ceiling = (uint32_t)msgs[done].msg_hdr.msg_iov->iov_len;
-        segment = 0;
       } else {
         /* sendmmsg reports only the first failure: that datagram gets it, the rest go on. */
         results[index[done++]] = -errno;

@@ -147,8 +147,8 @@ describe('DatagramSocket bursts (received in batches on the native path)', () =>
   });
 
   it('sends runs of one size to one peer, made in one tick, as the separate datagrams they are, in order', async () => {
-    // The native path may hand such a run to the system as one segmented message: the
-    // receivers must still see each datagram on its own, at its own length, in order.
+    // The native path hands the sends of one tick to the system in one call: the receivers
+    // must still see each datagram on its own, at its own length, in order.
     const a = await sockets.bind('127.0.0.1:0', { kernelReceiveBufferSize: RECV_BUFFER });
     const b = await sockets.bind('127.0.0.1:0', { kernelReceiveBufferSize: RECV_BUFFER });
     const sender = await sockets.bind('127.0.0.1:0');
@@ -161,7 +161,7 @@ describe('DatagramSocket bursts (received in batches on the native path)', () =>
     run(a, 5, 100, 'a100');
     run(b, 10, 64, 'b64');
     for (let i = 0; i < 6; i++) run(i % 2 === 0 ? a : b, 1, 64, `alternate${i}`);
-    run(a, 50, 1472, 'a1472'); // more bytes than one message may carry: cut into several
+    run(a, 50, 1472, 'a1472');
     run(b, 4, 9000, 'b9000');
     run(a, 3, 0, 'empty');
     const sizes = await within(

@@ -196,9 +196,7 @@ describe('DatagramSocket.sendTo a host name', () => {
   }
 
   it('sends datagrams to a name in the order of the calls, unawaited', async () => {
-    const a = await sockets.bind('127.0.0.1:0');
-    // Room in the kernel for all of them, which arrive before the receiver reads any.
-    const b = await sockets.bind('127.0.0.1:0', { kernelReceiveBufferSize: 1024 * 1024 });
+    const [a, b] = await pair();
     const to = `localhost:${b.localEndpoint.port}`;
     const expected = Array.from({ length: 256 }, (_, i) => String(i));
     const sends = expected.map((text) => a.sendTo(text, to));
