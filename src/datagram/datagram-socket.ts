@@ -446,7 +446,13 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
    */
   [Symbol.asyncIterator](): AsyncGenerator<ReceivedDatagram, void, undefined> {
     return new ReceiveIterator<ReceivedDatagram>({
-      poll: () => undefined,
+      // A held datagram is handed out at once: no receive promise to settle first.
+      poll: () => {
+        const held = this.#inbox.poll();
+        return held !== undefined && datagramReceive.hasSubscribers
+          ? publishReceived(this, held)
+          : held;
+      },
       wait: () => this.recvFrom(),
       endsQuietly: (error) => this.#association.closed && error instanceof SocketClosedError,
     });

@@ -84,6 +84,18 @@ export class Inbox implements DatagramSink {
   }
 
   /**
+   * A held datagram, taken now without a promise (whole: for receives of the default size);
+   * undefined when none is held or when an error waits to be reported, which a receive that
+   * waits then reports.
+   */
+  poll(): ReceivedDatagram | undefined {
+    if (this.#error !== undefined) return undefined;
+    const held = this.#queue.tryShift();
+    if (held !== undefined) this.#held -= held.data.length;
+    return held;
+  }
+
+  /**
    * The next datagram, cut to `bufsize`. A held datagram is served at once, without a timer;
    * otherwise the receive waits its turn, bounded by `options`.
    */

@@ -146,6 +146,67 @@ describe('DatagramSocket bursts (received in batches on the native path)', () =>
     assert.equal(socket.stats.datagramsSent, 3);
   });
 
+  it('sends runs of one size to one peer, made in one tick, as the separate datagrams they are, in order', async () => {
+    // The native path hands the sends of one tick to the system in one call: the receivers
+    // must still see each datagram on its own, at its own length, in order.
+    const a = await sockets.bind('127.0.0.1:0', { kernelReceiveBufferSize: RECV_BUFFER });
+    const b = await sockets.bind('127.0.0.1:0', { kernelReceiveBufferSize: RECV_BUFFER });
+    const sender = await sockets.bind('127.0.0.1:0');
+    const plan: { to: DatagramSocket; data: Buffer }[] = [];
+    const run = (to: DatagramSocket, count: number, size: number, tag: string): void => {
+      for (let i = 0; i < count; i++) plan.push({ to, data: payload(size, `${tag} ${i}`) });
+    };
+    run(a, 30, 64, 'a64');
+    run(a, 1, 63, 'a63');
+    run(a, 5, 100, 'a100');
+    run(b, 10, 64, 'b64');
+    for (let i = 0; i < 6; i++) run(i % 2 === 0 ? a : b, 1, 64, `alternate${i}`);
+    run(a, 50, 1472, 'a1472');
+    run(b, 4, 9000, 'b9000');
+    run(a, 3, 0, 'empty');
+    const sizes = await within(
+      Promise.all(plan.map(({ to, data }) => sender.sendTo(data, to.localEndpoint))),
+      5_000,
+      'the sends',
+    );
+    assert.deepEqual(
+      sizes,
+      plan.map(({ data }) => data.length),
+    );
+    for (const to of [a, b]) {
+      const expected = plan.filter((p) => p.to === to).map((p) => p.data);
+      const received = await within(receiveAll(to, expected.length), 10_000, 'the runs');
+      received.forEach((datagram, i) => {
+        assert.equal(datagram.data.length, expected[i]!.length, `length of #${i}`);
+        assert.ok(datagram.data.equals(expected[i]!), `payload of #${i}`);
+        assert.deepEqual(datagram.sender, sender.localEndpoint);
+      });
+      assert.equal(to.stats.datagramsReceived, expected.length);
+    }
+    assert.equal(sender.stats.datagramsSent, plan.length);
+  });
+
+  it('gives each datagram of a refused run of one size its own error', async (t) => {
+    if (await unavailable(t, 'IPv6')) return;
+    const socket = await sockets.bind('[::1]:0', { ipv6Only: true });
+    const peer = await sockets.bind('[::1]:0');
+    const mapped = { host: '::ffff:127.0.0.1', port: peer.localEndpoint.port };
+    const sends = [
+      ...Array.from({ length: 4 }, () => socket.sendTo('refused', mapped)),
+      ...Array.from({ length: 4 }, (_, i) => socket.sendTo(`sent ${i}`, peer.localEndpoint)),
+    ];
+    const results = await within(Promise.allSettled(sends), 5_000, 'the sends');
+    assert.deepEqual(
+      results.map((r) => r.status),
+      [...Array<string>(4).fill('rejected'), ...Array<string>(4).fill('fulfilled')],
+    );
+    for (const result of results.slice(0, 4)) {
+      assert.ok(result.status === 'rejected' && result.reason instanceof HostUnreachableError);
+    }
+    const texts = (await receiveAll(peer, 4)).map((d) => d.data.toString());
+    assert.deepEqual(texts, ['sent 0', 'sent 1', 'sent 2', 'sent 3']);
+  });
+
   it('settles, as closed, every send to a host still in this tick when the socket closes', async () => {
     const socket = await sockets.bind('127.0.0.1:0');
     const peer = await sockets.bind('127.0.0.1:0', { kernelReceiveBufferSize: RECV_BUFFER });
