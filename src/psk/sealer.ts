@@ -5,7 +5,7 @@
  * key. Receivers keep a replay window per sender, in a bounded table of senders.
  */
 import { Buffer } from 'node:buffer';
-import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync } from 'node:crypto';
 import { checkInteger } from '../internal/validate.js';
 import { parsePsk } from './key.js';
 import { ReplayWindow } from './replay-window.js';
@@ -17,6 +17,9 @@ const COUNTER_OFFSET = 1 + ID_LENGTH;
 /** Version, sender id and counter: authenticated, not encrypted. */
 export const SEALED_HEADER = COUNTER_OFFSET + 8;
 const TAG_LENGTH = 16;
+/** The nonce: four zero bytes, then the datagram's 64-bit counter. */
+const NONCE_LENGTH = 12;
+const NONCE_COUNTER_OFFSET = 4;
 /** The bytes a sealed datagram adds to its payload: header and tag, 41. */
 export const SEALED_OVERHEAD = SEALED_HEADER + TAG_LENGTH;
 const SALT = Buffer.from('dsock psk v1', 'ascii');
@@ -69,17 +72,39 @@ export interface PskStats {
 interface Sender {
   key: Buffer;
   window: ReplayWindow;
+  /** The sender id as four 32-bit words, to tell at a glance whether a datagram is its. */
+  id0: number;
+  id1: number;
+  id2: number;
+  id3: number;
 }
 
-/** The sealing and opening of one socket's datagrams. */
+/** The cipher's options: the tag is always 16 bytes (shared, as nothing changes them). */
+const GCM_OPTIONS = { authTagLength: TAG_LENGTH } as const;
+
+/**
+ * The sealing and opening of one socket's datagrams. Each datagram costs one cipher of
+ * node:crypto (the API has no way to give one a new nonce), so the rest is kept to writes into
+ * buffers made once: the header and the nonces are rewritten in place for every datagram (the
+ * cipher copies its nonce when it is made), and the sender of a datagram is recognised by
+ * comparing numbers before any text is made of its id.
+ */
 export class PskSealer {
   readonly #psk: Buffer;
-  readonly #id: Buffer = randomBytes(ID_LENGTH);
-  readonly #idText: string;
   readonly #key: Buffer;
+  /** The header of our next datagram: version and our id, then the counter written per seal. */
+  readonly #header = Buffer.alloc(SEALED_HEADER);
+  readonly #sealNonce = Buffer.alloc(NONCE_LENGTH);
+  readonly #openNonce = Buffer.alloc(NONCE_LENGTH);
+  /** Our id as words: a datagram that carries it is our own, reflected. */
+  readonly #id0: number;
+  readonly #id1: number;
+  readonly #id2: number;
+  readonly #id3: number;
   readonly #maxSenders: number;
   readonly #senders = new Map<string, Sender>();
-  #lastSender = '';
+  /** The sender heard from last: the one most datagrams come from, found without the table. */
+  #lastSender: Sender | undefined;
   #counter = 0;
   readonly #stats: Omit<PskStats, 'senders'> = {
     sealed: 0,
@@ -94,8 +119,14 @@ export class PskSealer {
   constructor(psk: string | Uint8Array, maxSenders = DEFAULT_PSK_MAX_SENDERS) {
     this.#psk = parsePsk(psk);
     this.#maxSenders = checkInteger('pskMaxSenders', maxSenders, 1, 2 ** 24);
-    this.#idText = this.#id.toString('latin1');
-    this.#key = this.#keyOf(this.#id);
+    const header = this.#header;
+    header[0] = SEALED_VERSION;
+    randomFillSync(header, 1, ID_LENGTH);
+    this.#id0 = header.readUInt32BE(1);
+    this.#id1 = header.readUInt32BE(5);
+    this.#id2 = header.readUInt32BE(9);
+    this.#id3 = header.readUInt32BE(13);
+    this.#key = this.#keyOf(header.subarray(1, COUNTER_OFFSET));
   }
 
   get stats(): PskStats {
@@ -106,19 +137,23 @@ export class PskSealer {
   seal(payload: Uint8Array): Buffer {
     const counter = this.#counter++;
     if (counter >= MAX_COUNTER) throw new Error('pre-shared key: datagram counter exhausted');
-    const sealed = Buffer.allocUnsafe(SEALED_OVERHEAD + payload.length);
-    sealed[0] = SEALED_VERSION;
-    this.#id.copy(sealed, 1);
-    sealed.writeUInt32BE(Math.floor(counter / TWO_32), COUNTER_OFFSET);
-    sealed.writeUInt32BE(counter % TWO_32, COUNTER_OFFSET + 4);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, nonceOf(sealed), {
-      authTagLength: TAG_LENGTH,
-    });
-    cipher.setAAD(sealed.subarray(0, SEALED_HEADER));
+    const high = Math.floor(counter / TWO_32);
+    const low = counter % TWO_32;
+    const header = this.#header;
+    header.writeUInt32BE(high, COUNTER_OFFSET);
+    header.writeUInt32BE(low, COUNTER_OFFSET + 4);
+    const nonce = this.#sealNonce;
+    nonce.writeUInt32BE(high, NONCE_COUNTER_OFFSET);
+    nonce.writeUInt32BE(low, NONCE_COUNTER_OFFSET + 4);
+    const cipher = createCipheriv('aes-256-gcm', this.#key, nonce, GCM_OPTIONS);
+    cipher.setAAD(header);
     const body = cipher.update(payload);
     cipher.final();
-    body.copy(sealed, SEALED_HEADER);
-    cipher.getAuthTag().copy(sealed, SEALED_HEADER + payload.length);
+    const tag = cipher.getAuthTag();
+    const sealed = Buffer.allocUnsafe(SEALED_OVERHEAD + payload.length);
+    sealed.set(header, 0);
+    sealed.set(body, SEALED_HEADER);
+    sealed.set(tag, SEALED_HEADER + payload.length);
     this.#stats.sealed++;
     return sealed;
   }
@@ -133,28 +168,47 @@ export class PskSealer {
       stats.malformed++;
       return undefined;
     }
-    const bytes = Buffer.from(datagram.buffer, datagram.byteOffset, datagram.length);
+    const bytes = Buffer.isBuffer(datagram)
+      ? datagram
+      : Buffer.from(datagram.buffer, datagram.byteOffset, datagram.length);
     const high = bytes.readUInt32BE(COUNTER_OFFSET);
     if (high >= 2 ** 21) {
       stats.malformed++; // beyond any counter a sender reaches (MAX_COUNTER)
       return undefined;
     }
-    const counter = high * TWO_32 + bytes.readUInt32BE(COUNTER_OFFSET + 4);
-    const idText = bytes.toString('latin1', 1, COUNTER_OFFSET);
-    if (idText === this.#idText) {
-      stats.reflected++;
-      return undefined;
+    const low = bytes.readUInt32BE(COUNTER_OFFSET + 4);
+    const counter = high * TWO_32 + low;
+    const id0 = bytes.readUInt32BE(1);
+    const id1 = bytes.readUInt32BE(5);
+    const id2 = bytes.readUInt32BE(9);
+    const id3 = bytes.readUInt32BE(13);
+    let sender = this.#lastSender;
+    let idText: string | undefined;
+    if (
+      sender === undefined ||
+      sender.id0 !== id0 ||
+      sender.id1 !== id1 ||
+      sender.id2 !== id2 ||
+      sender.id3 !== id3
+    ) {
+      // Not the last sender (which is never ourselves: our own datagrams are not admitted).
+      if (id0 === this.#id0 && id1 === this.#id1 && id2 === this.#id2 && id3 === this.#id3) {
+        stats.reflected++;
+        return undefined;
+      }
+      idText = bytes.toString('latin1', 1, COUNTER_OFFSET);
+      sender = this.#senders.get(idText);
     }
-    let sender = this.#senders.get(idText);
     if (sender !== undefined && !sender.window.fresh(counter)) {
       stats.replayed++;
       return undefined;
     }
     const key = sender?.key ?? this.#keyOf(bytes.subarray(1, COUNTER_OFFSET));
+    const nonce = this.#openNonce;
+    nonce.writeUInt32BE(high, NONCE_COUNTER_OFFSET);
+    nonce.writeUInt32BE(low, NONCE_COUNTER_OFFSET + 4);
     const end = bytes.length - TAG_LENGTH;
-    const decipher = createDecipheriv('aes-256-gcm', key, nonceOf(bytes), {
-      authTagLength: TAG_LENGTH,
-    });
+    const decipher = createDecipheriv('aes-256-gcm', key, nonce, GCM_OPTIONS);
     decipher.setAAD(bytes.subarray(0, SEALED_HEADER));
     decipher.setAuthTag(bytes.subarray(end));
     const payload = decipher.update(bytes.subarray(SEALED_HEADER, end));
@@ -164,27 +218,29 @@ export class PskSealer {
       stats.forged++;
       return undefined;
     }
-    if (sender === undefined) sender = this.#admit(idText, key);
-    else if (this.#lastSender !== idText) {
+    if (sender === undefined) {
+      sender = this.#admit(idText as string, key, id0, id1, id2, id3);
+    } else if (idText !== undefined) {
       // Most recently heard last: the first in the map is the one to forget.
       this.#senders.delete(idText);
       this.#senders.set(idText, sender);
     }
-    this.#lastSender = idText;
+    this.#lastSender = sender;
     sender.window.accept(counter);
     stats.opened++;
     return payload;
   }
 
-  #admit(idText: string, key: Buffer): Sender {
+  #admit(idText: string, key: Buffer, id0: number, id1: number, id2: number, id3: number): Sender {
     if (this.#senders.size >= this.#maxSenders) {
-      for (const oldest of this.#senders.keys()) {
+      for (const [oldest, forgotten] of this.#senders) {
         this.#senders.delete(oldest);
+        if (forgotten === this.#lastSender) this.#lastSender = undefined;
         this.#stats.sendersForgotten++;
         break;
       }
     }
-    const sender = { key, window: new ReplayWindow() };
+    const sender = { key, window: new ReplayWindow(), id0, id1, id2, id3 };
     this.#senders.set(idText, sender);
     return sender;
   }
@@ -192,13 +248,6 @@ export class PskSealer {
   #keyOf(id: Uint8Array): Buffer {
     return Buffer.from(hkdfSync('sha256', this.#psk, SALT, id, 32));
   }
-}
-
-/** The 96-bit nonce of a sealed datagram: four zero bytes, then its 64-bit counter. */
-function nonceOf(sealed: Buffer): Buffer {
-  const nonce = Buffer.alloc(12);
-  sealed.copy(nonce, 4, COUNTER_OFFSET, SEALED_HEADER);
-  return nonce;
 }
 
 /** A sealer for `options`, or undefined when they ask for none. */

@@ -10,7 +10,6 @@ import type {
   SendDone,
   UdpTransport,
 } from '../datagram/transport.js';
-import { PeerUnreachableError } from '../errors.js';
 import type { PskSealer } from '../psk/sealer.js';
 
 /**
@@ -103,13 +102,9 @@ class SealedTransport implements UdpTransport {
   }
 }
 
-/** A send under a pre-shared key whose peer did not answer: the keys may differ. */
-export function withKeyHint<T>(sending: Promise<T>): Promise<T> {
-  return sending.catch((error: unknown) => {
-    if (!(error instanceof PeerUnreachableError)) throw error;
-    throw new PeerUnreachableError(
-      `${error.message}; do both sides use the same pre-shared key (--psk)?`,
-      { endpoint: error.endpoint, cause: error },
-    );
-  });
-}
+/**
+ * What the PeerUnreachableError of a send under a pre-shared key adds to its message: a peer
+ * that does not answer may be using another key, whose datagrams and ours are forged to each
+ * other.
+ */
+export const KEY_HINT = '; do both sides use the same pre-shared key (--psk)?';

@@ -42,6 +42,12 @@ export class ReliableCore implements DatagramSink {
 
   /** Called back for every datagram sent, one function for all of them. */
   readonly #sent: SendDone;
+  /**
+   * Appended to the message of every PeerUnreachableError (under a pre-shared key, the question
+   * whether both sides use the same key): said where the error is made, so that no send pays
+   * for a handler of its own.
+   */
+  unreachableHint = '';
 
   constructor(
     readonly transport: UdpTransport,
@@ -250,12 +256,8 @@ export class ReliableCore implements DatagramSink {
     if (reliableGiveUp.hasSubscribers)
       reliableGiveUp.publish({ remote: peer.endpoint, detail: why });
     const endpoint = { ...peer.endpoint };
-    flow.fail(
-      () =>
-        new PeerUnreachableError(`peer ${formatEndpoint(endpoint)} ${why}`, {
-          endpoint,
-        }),
-    );
+    const message = `peer ${formatEndpoint(endpoint)} ${why}${this.unreachableHint}`;
+    flow.fail(() => new PeerUnreachableError(message, { endpoint }));
   }
 
   /** Forgets `peer` when it holds nothing; checks whether a close can end. */

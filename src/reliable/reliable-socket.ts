@@ -22,7 +22,7 @@ import { peerKey } from './peer.js';
 import { resolvePeer } from './peer-address.js';
 import { ReliableCore } from './reliable-core.js';
 import { type PskSealer, type PskStats, sealerFor } from '../psk/sealer.js';
-import { sealedTransport, withKeyHint } from './psk-wire.js';
+import { KEY_HINT, sealedTransport } from './psk-wire.js';
 
 const NO_WAIT: WaitOptions = {};
 
@@ -84,6 +84,7 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
     this.#sealer = sealer;
     const wire = sealer === undefined ? transport : sealedTransport(transport, sealer);
     this.#core = new ReliableCore(wire, settings, this.#counters, this.#deliveries);
+    if (sealer !== undefined) this.#core.unreachableHint = KEY_HINT;
   }
 
   /**
@@ -196,14 +197,12 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     const length = payload.length;
-    const sending =
-      target instanceof Promise
-        ? target.then((resolved) => {
-            if (this.#closed) throw this.#closedError('sendTo');
-            return this.#core.send(resolved, payload).then(() => length);
-          })
-        : this.#core.send(target, payload).then(() => length);
-    return this.#sealer === undefined ? sending : withKeyHint(sending);
+    return target instanceof Promise
+      ? target.then((resolved) => {
+          if (this.#closed) throw this.#closedError('sendTo');
+          return this.#core.send(resolved, payload).then(() => length);
+        })
+      : this.#core.send(target, payload).then(() => length);
   }
 
   /**
