@@ -15,6 +15,7 @@ import {
   type ConnectOptions,
 } from './connect.js';
 import { sharedLocalHost, sharedRemoteHost } from './net-socket.js';
+import { forgetAddresses } from './socket-addresses.js';
 import {
   listenToSocket,
   onSocketClose,
@@ -102,6 +103,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
       host: sharedRemoteHost(socket.remoteAddress ?? ''),
       port: socket.remotePort ?? 0,
     };
+    forgetAddresses(socket);
     this.#started = start;
     this.#buffer = new ReceiveBuffer(receiveBufferLimit, this, this.#remote);
     // Half-open connections are part of the model: after the peer's end of stream we may still
