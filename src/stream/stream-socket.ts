@@ -6,7 +6,13 @@ import { type SocketClosedError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { streamClose, streamConnect, streamReceive, streamSend } from '../internal/channels.js';
-import { adoptSocket, startReading } from './adopt.js';
+import {
+  adoptSocket,
+  connectionClosed,
+  countedBy,
+  startReading,
+  type ConnectionCounter,
+} from './adopt.js';
 import { ChunkIterator } from './chunk-iterator.js';
 import {
   keepAliveDelay,
@@ -92,6 +98,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   #closing: Promise<void> | undefined;
   #failure: Error | undefined;
   #writeShut: Promise<void> | undefined;
+  // The server that accepted the connection, told when it closes; undefined for connect().
+  #counter: ConnectionCounter | undefined;
 
   private constructor(socket: Socket, receiveBufferLimit: number, start: boolean, idleTimeout = 0) {
     this.#socket = socket;
@@ -137,6 +145,11 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    */
   static [adoptSocket](socket: Socket, receiveBufferLimit: number, idleTimeout = 0): StreamSocket {
     return new StreamSocket(socket, receiveBufferLimit, false, idleTimeout);
+  }
+
+  /** @internal */
+  [countedBy](counter: ConnectionCounter): void {
+    this.#counter = counter;
   }
 
   /** @internal */
@@ -326,6 +339,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   /** @internal */
   [onSocketClose](): void {
     if (!this.#buffer.ended) this.#buffer.fail(() => this.#closedError());
+    this.#counter?.[connectionClosed]();
   }
 
   /** @internal */
