@@ -13,13 +13,7 @@ import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { ItemQueue } from '../internal/item-queue.js';
 import { streamAccept } from '../internal/channels.js';
-import {
-  adoptSocket,
-  connectionClosed,
-  countedBy,
-  startReading,
-  type ConnectionCounter,
-} from './adopt.js';
+import { adoptSocket, connectionClosed, countedBy, startReading } from './adopt.js';
 import { DESCRIPTOR_PROBE_INTERVAL, descriptorShortage } from './descriptor-probe.js';
 import { checkHostFamily } from '../internal/validate.js';
 import {
@@ -64,7 +58,7 @@ export {
  * await serving;
  * ```
  */
-export class StreamServer implements AsyncIterable<StreamSocket>, ConnectionCounter {
+export class StreamServer implements AsyncIterable<StreamSocket> {
   readonly #server: Server;
   readonly #local: Endpoint;
   readonly #queue: ItemQueue<StreamSocket>;
