@@ -36,6 +36,7 @@ type Owned = OwnedSocket<SocketEventSink>;
 export function listenToSocket(socket: Socket, sink: SocketEventSink, idleTimeout: number): void {
   (socket as Owned)[owner] = sink;
   socket.on('data', onData);
+  dropHalfCloseListener(socket);
   socket.on('end', onEnd);
   socket.on('error', onError);
   socket.on('close', onClose);
@@ -44,6 +45,19 @@ export function listenToSocket(socket: Socket, sink: SocketEventSink, idleTimeou
     // is created or cancelled per chunk.
     socket.setTimeout(idleTimeout);
     socket.on('timeout', onIdle);
+  }
+}
+
+/**
+ * Every net.Socket listens for its own end of stream, only to refuse further writes unless
+ * `allowHalfOpen` is set. The wrapped socket always allows half-open connections, so that
+ * listener does nothing, and without it ours is the only one: Node then keeps a function
+ * rather than an array of two per socket.
+ */
+function dropHalfCloseListener(socket: Socket): void {
+  if (!socket.allowHalfOpen) return;
+  for (const listener of socket.listeners('end')) {
+    if (listener.name === 'onReadableStreamEnd') socket.off('end', listener as () => void);
   }
 }
 

@@ -13,7 +13,7 @@ import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { ItemQueue } from '../internal/item-queue.js';
 import { streamAccept } from '../internal/channels.js';
-import { adoptSocket, startReading } from './adopt.js';
+import { adoptSocket, connectionClosed, countedBy, startReading } from './adopt.js';
 import { DESCRIPTOR_PROBE_INTERVAL, descriptorShortage } from './descriptor-probe.js';
 import { checkHostFamily } from '../internal/validate.js';
 import {
@@ -262,12 +262,13 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
     }
     this.#accepted++;
     this.#open++;
-    socket.once('close', this.#onClose);
+    stream[countedBy](this);
   }
 
-  readonly #onClose = (): void => {
+  /** @internal One of the connections counted as open has closed. */
+  [connectionClosed](): void {
     this.#open--;
-  };
+  }
 
   readonly #checkDescriptors = (): void => {
     const code = descriptorShortage();

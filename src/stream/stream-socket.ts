@@ -6,7 +6,13 @@ import { type SocketClosedError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { streamClose, streamConnect, streamReceive, streamSend } from '../internal/channels.js';
-import { adoptSocket, startReading } from './adopt.js';
+import {
+  adoptSocket,
+  connectionClosed,
+  countedBy,
+  startReading,
+  type ConnectionCounter,
+} from './adopt.js';
 import { ChunkIterator } from './chunk-iterator.js';
 import {
   keepAliveDelay,
@@ -15,6 +21,7 @@ import {
   type ConnectOptions,
 } from './connect.js';
 import { sharedLocalHost, sharedRemoteHost } from './net-socket.js';
+import { forgetAddresses } from './socket-addresses.js';
 import {
   listenToSocket,
   onSocketClose,
@@ -91,6 +98,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   #closing: Promise<void> | undefined;
   #failure: Error | undefined;
   #writeShut: Promise<void> | undefined;
+  // The server that accepted the connection, told when it closes; undefined for connect().
+  #counter: ConnectionCounter | undefined;
 
   private constructor(socket: Socket, receiveBufferLimit: number, start: boolean, idleTimeout = 0) {
     this.#socket = socket;
@@ -102,6 +111,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
       host: sharedRemoteHost(socket.remoteAddress ?? ''),
       port: socket.remotePort ?? 0,
     };
+    forgetAddresses(socket);
     this.#started = start;
     this.#buffer = new ReceiveBuffer(receiveBufferLimit, this, this.#remote);
     // Half-open connections are part of the model: after the peer's end of stream we may still
@@ -135,6 +145,11 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    */
   static [adoptSocket](socket: Socket, receiveBufferLimit: number, idleTimeout = 0): StreamSocket {
     return new StreamSocket(socket, receiveBufferLimit, false, idleTimeout);
+  }
+
+  /** @internal */
+  [countedBy](counter: ConnectionCounter): void {
+    this.#counter = counter;
   }
 
   /** @internal */
@@ -324,6 +339,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   /** @internal */
   [onSocketClose](): void {
     if (!this.#buffer.ended) this.#buffer.fail(() => this.#closedError());
+    this.#counter?.[connectionClosed]();
   }
 
   /** @internal */

@@ -77,7 +77,8 @@ async function openAll(open: () => Promise<void>): Promise<void> {
 }
 
 async function dsockServer(): Promise<IdleReport> {
-  const server = await StreamServer.listen(`${HOST}:0`);
+  // Every connection is kept open, so the server's default connection limit must not apply.
+  const server = await StreamServer.listen(`${HOST}:0`, { maxConnections: count });
   const before = await settledMemory();
   context.post({ type: 'ready', port: server.localEndpoint.port });
   const connections: StreamSocket[] = [];
