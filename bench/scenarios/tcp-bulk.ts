@@ -51,7 +51,7 @@ export const tcpBulk: Scenario<Params> = {
       better: 'higher',
       ratio: true,
       target: 0.9,
-      targetFor: ['dsock', 'dsock-recv'],
+      targetFor: ['dsock', 'dsock-recv', 'dsock-recv-raw'],
       digits: 0,
     },
     {
@@ -98,6 +98,17 @@ export const tcpBulk: Scenario<Params> = {
         sender: workerPeer(import.meta.url, 'dsockSender'),
       },
       note: '`await sendAll(chunk)`; the receiver loops on `await recv(65536)` until end of stream',
+    },
+    {
+      id: 'dsock-recv-raw',
+      label: 'dsock recv loop, raw sender',
+      peers: {
+        receiver: workerPeer(import.meta.url, 'dsockRecvReceiver'),
+        sender: workerPeer(import.meta.url, 'rawSender'),
+      },
+      note:
+        "the raw contender's sender (`write(chunk)`, awaiting 'drain'); the receiver loops on " +
+        '`await recv(65536)` until end of stream: the receiving side alone against raw `node:net`',
     },
     pythonContender('tcp_bulk.py', {
       roles: ['receiver', 'sender'],

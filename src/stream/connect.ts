@@ -1,4 +1,4 @@
-import { isIP, Socket, type TcpNetConnectOpts } from 'node:net';
+import { isIP, Socket, type SocketConstructorOpts, type TcpNetConnectOpts } from 'node:net';
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { ANY_ADDRESS, LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
@@ -18,6 +18,7 @@ import {
   checkOptionalFlag,
 } from '../internal/validate.js';
 import { checkReceiveBufferLimit, type StreamSocketOptions } from './options.js';
+import { checkReadBufferSize, slabReading } from './read-slab.js';
 import { startClientTls } from './tls-handshake.js';
 import { checkTlsConnectOptions, type TlsConnectOptions } from './tls-options.js';
 
@@ -46,6 +47,19 @@ export interface ConnectOptions extends WaitOptions, StreamSocketOptions {
    * does not verify is refused with {@link CertificateError}.
    */
   tls?: boolean | TlsConnectOptions;
+  /**
+   * Bytes one read from the kernel may take, into memory the socket owns: a bulk download then
+   * needs fewer, larger reads (Node's own reads take at most 64 KiB each, into a buffer made
+   * for each read), and each arrives without passing through net.Socket's stream machinery.
+   * Left out (the default), Node's reads are used. An integer from 4096 to 67,108,864 (64 MiB);
+   * 262,144 to 1,048,576 suits bulk transfers.
+   *
+   * The socket holds a buffer of this size from connect to close, idle or not, and takes a new
+   * one when less than a quarter of the current one is left; data is handed out as pieces of
+   * these buffers, never copied or overwritten, so a small piece kept for long keeps its
+   * buffer alive (copy it to keep it). Not with `tls` ({@link InvalidArgumentError}).
+   */
+  readBufferSize?: number;
 }
 
 /**
@@ -76,6 +90,7 @@ export async function openConnection(
   const noDelay = checkOptionalFlag('noDelay', options.noDelay);
   const keepAlive = options.keepAlive;
   const tls = checkTlsConnectOptions(options.tls);
+  const readBufferSize = checkReadBufferSize(options.readBufferSize, tls !== undefined);
   const started = performance.now();
   if (typeof keepAlive === 'number') checkInteger('keepAlive', keepAlive, 0, MAX_KEEP_ALIVE_DELAY);
   else checkOptionalFlag('keepAlive', keepAlive);
@@ -106,7 +121,8 @@ export async function openConnection(
     if (local.port !== 0) netOptions.localPort = local.port;
   }
   const what = `connect to ${formatEndpoint(endpoint)}`;
-  const socket = new Socket({ allowHalfOpen: true });
+  const socket =
+    readBufferSize === undefined ? new Socket({ allowHalfOpen: true }) : slabSocket(readBufferSize);
   await waitWithDeadline<void>(
     (settle) => {
       const onConnect = (): void => {
@@ -151,6 +167,17 @@ export async function openConnection(
     signal: options.signal,
   });
   return { socket: secure, receiveBufferLimit: limit };
+}
+
+/**
+ * A socket that reads into slabs of `size` bytes, paused so that no read is made before the
+ * StreamSocket wrapping it listens (it resumes reading then).
+ */
+function slabSocket(size: number): Socket {
+  const onread = slabReading(size);
+  const socket = new Socket({ allowHalfOpen: true, onread } as SocketConstructorOpts);
+  socket.pause();
+  return socket;
 }
 
 /**

@@ -6,8 +6,11 @@ import { waitWithDeadline } from '../internal/deadline.js';
 import { Fifo } from '../internal/fifo.js';
 import { takeBytes } from './take-bytes.js';
 import {
+  armRead,
+  blankRead,
   iterationStep,
   readBefore,
+  releaseRead,
   settleRead,
   type ChunkIteration,
   type WaitingRead,
@@ -47,6 +50,9 @@ export class ReceiveBuffer {
   #bytes = 0;
   #first: WaitingRead | undefined;
   #last: WaitingRead | undefined;
+  // The last read settled, kept for the next one that waits: a stream read in a loop reuses one
+  // object rather than making one per read.
+  #spare: WaitingRead | undefined;
   #ended = false;
   #discarding = false;
   #failure: (() => Error) | undefined;
@@ -104,6 +110,7 @@ export class ReceiveBuffer {
     ) {
       this.#shiftReader(reader);
       settleRead(reader, chunk);
+      this.#spare = releaseRead(reader);
       return;
     }
     (this.#chunks ??= new Fifo()).push(chunk);
@@ -154,9 +161,10 @@ export class ReceiveBuffer {
     // A waiting read needs more data than is held, so the source must flow whatever the limit.
     this.#setPaused(false);
     if (options.timeout === undefined && options.signal === undefined) {
-      return new Promise<Buffer>((resolve, reject) => {
-        this.#pushReader({ size, exact, iteration: undefined, resolve, reject, next: undefined });
-      });
+      const reader = this.#takeSpare();
+      const promise = armRead<Buffer>(reader, size, exact, undefined);
+      this.#pushReader(reader);
+      return promise;
     }
     return waitWithDeadline<Buffer>(
       (settle: Settle<Buffer>) => {
@@ -195,16 +203,17 @@ export class ReceiveBuffer {
       }
     }
     this.#setPaused(false);
-    return new Promise<IteratorResult<Buffer, undefined>>((resolve, reject) => {
-      this.#pushReader({
-        size: Infinity,
-        exact: false,
-        iteration,
-        resolve,
-        reject,
-        next: undefined,
-      });
-    });
+    const reader = this.#takeSpare();
+    const promise = armRead<IteratorResult<Buffer, undefined>>(reader, Infinity, false, iteration);
+    this.#pushReader(reader);
+    return promise;
+  }
+
+  #takeSpare(): WaitingRead {
+    const spare = this.#spare;
+    if (spare === undefined) return blankRead();
+    this.#spare = undefined;
+    return spare;
   }
 
   #serve(): void {
@@ -213,6 +222,7 @@ export class ReceiveBuffer {
       if (result === undefined) return;
       this.#shiftReader(reader);
       settleRead(reader, result);
+      this.#spare = releaseRead(reader);
     }
   }
 

@@ -20,14 +20,68 @@ export interface ChunkIteration {
  * and these functions work on the links without an object of their own.
  */
 export interface WaitingRead {
-  readonly size: number;
-  readonly exact: boolean;
-  readonly iteration: ChunkIteration | undefined;
+  size: number;
+  exact: boolean;
+  iteration: ChunkIteration | undefined;
   // A method, so that both kinds of promise's resolve fit: a plain read is only ever given a
   // Buffer, an iteration's an IteratorResult (see settleRead).
   resolve(value: unknown): void;
   reject(reason: Error): void;
   next: WaitingRead | undefined;
+}
+
+function unsettled(): void {
+  // A spare read holds no promise: nothing to settle.
+}
+
+/** A read with no promise yet, for {@link armRead}. */
+export function blankRead(): WaitingRead {
+  return {
+    size: 0,
+    exact: false,
+    iteration: undefined,
+    resolve: unsettled,
+    reject: unsettled,
+    next: undefined,
+  };
+}
+
+// The settle functions of the promise being made, handed out of its executor: one shared
+// executor function instead of a closure made for every read that waits.
+let madeResolve: (value: unknown) => void = unsettled;
+let madeReject: (reason: Error) => void = unsettled;
+
+function keepSettlers(resolve: (value: unknown) => void, reject: (reason: Error) => void): void {
+  madeResolve = resolve;
+  madeReject = reject;
+}
+
+/**
+ * Sets `read` up to wait for `size` bytes (`exact`ly, or for an `iteration`'s next step) and
+ * returns the promise it settles. The read object may be one used before ({@link releaseRead}):
+ * a busy stream then allocates nothing for its waiting reads but the promise itself.
+ */
+export function armRead<T>(
+  read: WaitingRead,
+  size: number,
+  exact: boolean,
+  iteration: ChunkIteration | undefined,
+): Promise<T> {
+  read.size = size;
+  read.exact = exact;
+  read.iteration = iteration;
+  const promise = new Promise<T>(keepSettlers as (resolve: (value: T) => void) => void);
+  read.resolve = madeResolve;
+  read.reject = madeReject;
+  madeResolve = madeReject = unsettled;
+  return promise;
+}
+
+/** Drops what a settled read held (its promise's settle functions, its iteration) for reuse. */
+export function releaseRead(read: WaitingRead): WaitingRead {
+  read.resolve = read.reject = unsettled;
+  read.iteration = undefined;
+  return read;
 }
 
 /** What a read of `iteration` settles with, given what the buffer had for it. */

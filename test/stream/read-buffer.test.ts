@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InvalidArgumentError, StreamServer, StreamSocket } from '../../src/index.js';
+import { within } from '../helpers/bounded.js';
+import { pattern } from '../helpers/child.js';
+import { FAMILIES, unavailable } from '../helpers/families.js';
+import { connectedPair } from './pair.js';
+
+const KIB = 1024;
+const MIB = 1024 * KIB;
+
+/** Sends `total` bytes of the test pattern from `socket` in pieces of `piece` bytes. */
+async function sendPattern(
+  socket: StreamSocket,
+  total: number,
+  piece: number,
+  progress?: (sent: number) => void,
+): Promise<void> {
+  for (let sent = 0; sent < total; sent += piece) {
+    await socket.sendAll(pattern(sent, Math.min(piece, total - sent)));
+    progress?.(sent + piece);
+  }
+}
+
+/**
+ * Follows `sent()` until it has not moved for ten checks in a row, each after 50 ms, and
+ * returns it (bounded: at most 400 checks).
+ */
+async function stalled(sent: () => number): Promise<number> {
+  let last = -1;
+  let same = 0;
+  for (let i = 0; i < 400 && same < 10; i++) {
+    await new Promise<void>((resolve) => setTimeout(resolve, 50));
+    same = sent() === last ? same + 1 : 0;
+    last = sent();
+  }
+  assert.equal(same, 10, `the sender did not stall (last count ${last} bytes)`);
+  return last;
+}
+
+for (const { family, loopback } of FAMILIES) {
+  describe(`StreamSocket with readBufferSize over ${family}`, () => {
+    it('receives bulk data intact, and what recv returned is never overwritten', async (t) => {
+      if (await unavailable(t, family)) return;
+      const pair = await connectedPair(loopback, { client: { readBufferSize: 256 * KIB } });
+      try {
+        const total = 8 * MIB;
+        const sending = sendPattern(pair.peer, total, 64 * KIB).then(() =>
+          pair.peer.shutdown('write'),
+        );
+        // Every piece is kept until the end: a read that reused memory handed out earlier
+        // would show up as a mismatch below.
+        const pieces: Buffer[] = [];
+        let received = 0;
+        for (let i = 0; i < 100_000; i++) {
+          const piece = await within(pair.client.recv(MIB), 10_000, 'recv');
+          if (piece.length === 0) break;
+          pieces.push(piece);
+          received += piece.length;
+        }
+        await within(sending, 10_000, 'sending');
+        assert.equal(received, total);
+        assert.ok(Buffer.concat(pieces).equals(pattern(0, total)), 'the bytes differ');
+      } finally {
+        await pair.close();
+      }
+    });
+
+    it('a client that does not read stalls the sender, then gets every byte', async (t) => {
+      if (await unavailable(t, family)) return;
+      const limit = 256 * KIB;
+      const pair = await connectedPair(loopback, {
+        client: { readBufferSize: limit, receiveBufferLimit: limit },
+      });
+      try {
+        const total = 96 * MIB;
+        let sent = 0;
+        const sending = sendPattern(pair.peer, total, 64 * KIB, (count) => (sent = count));
+        sending.catch(() => undefined);
+        const held = await stalled(() => sent);
+        // The client's buffer limit, one read and the kernel's buffers: far below the total.
+        assert.ok(held < 48 * MIB, `the sender got ${held} bytes out to a client not reading`);
+        let received = 0;
+        for await (const chunk of pair.client) {
+          assert.ok(chunk.equals(pattern(received, chunk.length)), `bytes differ at ${received}`);
+          received += chunk.length;
+          if (received === total) break;
+        }
+        await within(sending, 30_000, 'sending');
+        assert.equal(received, total);
+      } finally {
+        await pair.close();
+      }
+    });
+  });
+}
+
+describe('StreamSocket readBufferSize option', () => {
+  it('refuses sizes out of range and TLS, naming the option', async () => {
+    await using server = await StreamServer.listen('127.0.0.1:0');
+    for (const bad of [0, 4095, 1.5, 64 * MIB + 1, '65536', Number.NaN]) {
+      await assert.rejects(
+        StreamSocket.connect(server.localEndpoint, { readBufferSize: bad as number }),
+        (error: unknown) =>
+          error instanceof InvalidArgumentError && error.argument === 'readBufferSize',
+      );
+    }
+    await assert.rejects(
+      StreamSocket.connect(server.localEndpoint, { readBufferSize: 65536, tls: true }),
+      (error: unknown) =>
+        error instanceof InvalidArgumentError &&
+        error.message === 'readBufferSize cannot be used with tls: TLS reads the connection itself',
+    );
+  });
+});
