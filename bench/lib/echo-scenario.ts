@@ -16,7 +16,10 @@ interface Ready extends PeerMessage {
   port: number;
 }
 
-/** The metrics of every echo scenario: round-trip percentiles, compared as ratios. */
+/**
+ * The metrics of every echo scenario: round-trip percentiles, compared as ratios. dsock may add
+ * at most 5 % to raw Node's round trip, at the median and at the 99th percentile.
+ */
 export const ECHO_METRICS: readonly MetricSpec[] = [
   {
     key: 'p50',
@@ -24,7 +27,7 @@ export const ECHO_METRICS: readonly MetricSpec[] = [
     unit: 'µs',
     better: 'lower',
     ratio: true,
-    target: 1.1,
+    target: 1.05,
     targetFor: ['dsock', 'dsock-ts'],
     digits: 1,
   },
@@ -34,7 +37,7 @@ export const ECHO_METRICS: readonly MetricSpec[] = [
     unit: 'µs',
     better: 'lower',
     ratio: true,
-    target: 1.1,
+    target: 1.05,
     targetFor: ['dsock', 'dsock-ts'],
     digits: 1,
   },

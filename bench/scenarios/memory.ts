@@ -53,7 +53,7 @@ export const idleMemory: Scenario<IdleScenarioParams> = {
   title: 'Memory per idle TCP connection',
   params: () => ({ count: 10_000, concurrency: 64 }),
   // The figures barely vary from round to round, and each round opens 2 x count connections.
-  maxRounds: { quick: 1, full: 3 },
+  maxRounds: { quick: 1, full: 5 },
   describe: (p) =>
     `${p.count.toLocaleString('en-US')} idle loopback connections between a server process and ` +
     `a client process (fresh Node.js processes, ${p.concurrency} connects in flight); each ` +

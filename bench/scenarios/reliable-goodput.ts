@@ -101,7 +101,7 @@ export const reliableGoodput: Scenario<Params> = {
     capMs: mode === 'quick' ? 4_000 : 20_000,
   }),
   // uTP at 5% loss usually runs to the cap, which sets the time of a round.
-  maxRounds: { quick: 2, full: 3 },
+  maxRounds: { quick: 2, full: 5 },
   describe: (p) =>
     `${p.messages.toLocaleString('en-US')} messages of ${p.messageSize} B sent through a ` +
     `ChaosRelay dropping ${p.losses.map((loss) => `${loss * 100}%`).join(', then ')} of the ` +
@@ -111,8 +111,8 @@ export const reliableGoodput: Scenario<Params> = {
     'arrived over the whole cap; plain UDP ends 300 ms after its last arrival',
   roles: ['receiver', 'sender'],
   metrics: [
-    // The issue's goal: reliability costs at most half of plain UDP's rate on a clean path.
-    ...lossMetrics(0, { target: 0.5, targetFor: ['dsock'] }),
+    // Reliability costs at most a fifth of plain UDP's rate on a clean path.
+    ...lossMetrics(0, { target: 0.8, targetFor: ['dsock'] }),
     // And on a lossy path it does at least as well as uTP.
     ...lossMetrics(0.05, { target: 1, against: 'utp', targetFor: ['dsock'] }),
     // Sealing every datagram under a pre-shared key costs at most a fifth of the goodput on a
