@@ -2,24 +2,27 @@ import type { DiagramArrow, DiagramNote } from './merge.js';
 import type { TraceEvent } from './trace-event.js';
 
 /** Preview characters shown on an arrow. */
-const LABEL_PREVIEW = 64;
+export const LABEL_PREVIEW = 64;
 
 /** What an arrow says, unescaped: the payload's start and size, and what befell it. */
 export function arrowLabel(arrow: DiagramArrow): string {
   const event = arrow.event;
-  const parts: string[] = [];
-  if (event.event.startsWith('stream:')) {
-    parts.push('connect');
-  } else if (event.preview !== undefined) {
-    const preview =
-      event.preview.length > LABEL_PREVIEW
-        ? `${event.preview.slice(0, LABEL_PREVIEW)}...`
-        : event.preview;
-    parts.push(`"${preview}"`);
-  }
-  if (event.size !== undefined) parts.push(`${event.size} B`);
-  parts.push(...arrowMarks(arrow));
-  return parts.join(' ');
+  let label = '';
+  if (event.event.startsWith('stream:')) label = 'connect';
+  else if (event.preview !== undefined) label = `"${labelPreview(event.preview)}"`;
+  if (event.size !== undefined) label = word(label, `${event.size} B`);
+  return word(label, arrowMarksText(arrow));
+}
+
+/** The start of a preview an arrow shows: at most {@link LABEL_PREVIEW} characters, then `...`. */
+export function labelPreview(preview: string): string {
+  return preview.length > LABEL_PREVIEW ? `${preview.slice(0, LABEL_PREVIEW)}...` : preview;
+}
+
+/** `text` and `more` with a space between, or either alone when the other is empty. */
+export function word(text: string, more: string): string {
+  if (more === '') return text;
+  return text === '' ? more : `${text} ${more}`;
 }
 
 /** The words that say what befell an arrow: dropped, lost, duplicate, retransmission. */
@@ -30,6 +33,15 @@ export function arrowMarks(arrow: DiagramArrow): string[] {
   if (arrow.duplicate) marks.push('(duplicate)');
   if (arrow.retransmit) marks.push('(retransmission)');
   if (arrow.sendRow === undefined) marks.push('(sender not traced)');
+  return marks;
+}
+
+/** {@link arrowMarks} as one text, a space between the words ('' for none); no markup in it. */
+export function arrowMarksText(arrow: DiagramArrow): string {
+  let marks = arrow.dropped ? '(dropped by relay)' : arrow.lost ? '(lost)' : '';
+  if (arrow.duplicate) marks = word(marks, '(duplicate)');
+  if (arrow.retransmit) marks = word(marks, '(retransmission)');
+  if (arrow.sendRow === undefined) marks = word(marks, '(sender not traced)');
   return marks;
 }
 
