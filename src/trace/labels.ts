@@ -25,18 +25,10 @@ export function word(text: string, more: string): string {
   return text === '' ? more : `${text} ${more}`;
 }
 
-/** The words that say what befell an arrow: dropped, lost, duplicate, retransmission. */
-export function arrowMarks(arrow: DiagramArrow): string[] {
-  const marks: string[] = [];
-  if (arrow.dropped) marks.push('(dropped by relay)');
-  else if (arrow.lost) marks.push('(lost)');
-  if (arrow.duplicate) marks.push('(duplicate)');
-  if (arrow.retransmit) marks.push('(retransmission)');
-  if (arrow.sendRow === undefined) marks.push('(sender not traced)');
-  return marks;
-}
-
-/** {@link arrowMarks} as one text, a space between the words ('' for none); no markup in it. */
+/**
+ * The words that say what befell an arrow (dropped, lost, duplicate, retransmission), a space
+ * between them, '' for none; no markup in them.
+ */
 export function arrowMarksText(arrow: DiagramArrow): string {
   let marks = arrow.dropped ? '(dropped by relay)' : arrow.lost ? '(lost)' : '';
   if (arrow.duplicate) marks = word(marks, '(duplicate)');

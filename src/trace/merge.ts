@@ -1,3 +1,4 @@
+import { EndMatcher, EndpointOwners } from './endpoints.js';
 import type { TraceEvent } from './trace-event.js';
 
 /** One process (or untraced endpoint) of a diagram: a vertical line. */
@@ -158,7 +159,7 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
   }
 
   const lifelines: Lifeline[] = procs.map((proc) => lifelineOf(proc));
-  const owners = new EndpointOwners();
+  const owners = new EndpointOwners<Proc>();
   for (const proc of procs) {
     for (const endpoint of lifelines[proc.lifeline]?.endpoints ?? []) owners.add(endpoint, proc);
   }
@@ -167,10 +168,13 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
   // the sends are listed by digest (a payload is rarely sent more than a few times), and a
   // receive looks only at its digest's list.
   const sends = new Map<string, SendList>();
+  const ends = new EndMatcher();
   for (const proc of procs) {
-    proc.events.forEach((event, i) => {
+    const events = proc.events;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as TraceEvent;
       const kind = SENDS[event.event];
-      if (kind === undefined) return;
+      if (kind === undefined) continue;
       const digest = event.digest ?? '';
       let list = sends.get(digest);
       if (list === undefined) sends.set(digest, (list = { head: 0, sends: [] }));
@@ -178,28 +182,33 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
         event,
         id: proc.first + i,
         kind,
-        port: portOf(event.remote),
+        port: ends.portOf(event.remote),
         taken: false,
       });
-    });
+    }
   }
   const sendOf = new Int32Array(total).fill(-1);
   const receiveOf = new Int32Array(total).fill(-1);
   for (const proc of procs) {
-    proc.events.forEach((event, i) => {
+    const events = proc.events;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as TraceEvent;
       const kind = RECEIVES[event.event];
-      if (kind === undefined) return;
+      if (kind === undefined) continue;
       const list = sends.get(event.digest ?? '');
-      if (list === undefined) return;
+      if (list === undefined) continue;
       // Sends taken from the front are skipped once, not at every receive.
       while (list.head < list.sends.length && (list.sends[list.head] as PendingSend).taken) {
         list.head++;
       }
-      const port = portOf(event.local);
+      const port = ends.portOf(event.local);
       for (let k = list.head; k < list.sends.length; k++) {
         const send = list.sends[k] as PendingSend;
         if (send.taken || send.kind !== kind || send.port !== port) continue;
-        if (!sameEnd(send.event.local, event.remote) || !sameEnd(send.event.remote, event.local)) {
+        if (
+          !ends.same(send.event.local, event.remote) ||
+          !ends.same(send.event.remote, event.local)
+        ) {
           continue;
         }
         send.taken = true;
@@ -207,7 +216,7 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
         receiveOf[send.id] = proc.first + i;
         break;
       }
-    });
+    }
   }
 
   const { rows, ids } = causalOrder(procs, total, sendOf, receiveOf);
@@ -321,44 +330,6 @@ function lifelineOf(proc: Proc): Lifeline {
   return { index: proc.lifeline, label, traced: true, pid: first.pid, endpoints };
 }
 
-function portOf(endpoint: string | undefined): string {
-  if (endpoint === undefined) return '?';
-  return endpoint.slice(endpoint.lastIndexOf(':') + 1);
-}
-
-function hostOf(endpoint: string): string {
-  let host = endpoint.slice(0, endpoint.lastIndexOf(':'));
-  if (host.startsWith('[')) host = host.slice(1, -1);
-  if (host.startsWith('::ffff:')) host = host.slice(7);
-  return host.toLowerCase();
-}
-
-const ANY_HOSTS = new Set(['0.0.0.0', '::', 'localhost']);
-
-/** The same endpoint, as far as one side can tell: the port, and the host unless one is a wildcard. */
-function sameEnd(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return true;
-  if (portOf(a) !== portOf(b)) return false;
-  const [x, y] = [hostOf(a), hostOf(b)];
-  return x === y || ANY_HOSTS.has(x) || ANY_HOSTS.has(y);
-}
-
-/** Which process holds an endpoint. */
-class EndpointOwners {
-  readonly #byPort = new Map<string, { endpoint: string; proc: Proc }[]>();
-
-  add(endpoint: string, proc: Proc): void {
-    const port = portOf(endpoint);
-    let list = this.#byPort.get(port);
-    if (list === undefined) this.#byPort.set(port, (list = []));
-    list.push({ endpoint, proc });
-  }
-
-  find(endpoint: string): Proc | undefined {
-    return this.#byPort.get(portOf(endpoint))?.find((o) => sameEnd(o.endpoint, endpoint))?.proc;
-  }
-}
-
 /**
  * The receives a relay dropped, and the forwards that were a duplicate's second copy: 1 at an
  * event's number.
@@ -369,13 +340,15 @@ function relayMarks(procs: Proc[], total: number): { dropped: Uint8Array; duplic
   for (const proc of procs) {
     let lastReceive = -1;
     const owed = new Map<string, number>();
-    proc.events.forEach((event, i) => {
+    const events = proc.events;
+    for (let i = 0; i < events.length; i++) {
+      const event = events[i] as TraceEvent;
       if (event.event === 'chaos:receive') {
         lastReceive = i;
       } else if (
         event.event === 'chaos:drop' &&
         lastReceive >= 0 &&
-        proc.events[lastReceive]?.digest === event.digest
+        events[lastReceive]?.digest === event.digest
       ) {
         // A relay drops a datagram in the same call that received it: the receive before.
         dropped[proc.first + lastReceive] = 1;
@@ -383,12 +356,12 @@ function relayMarks(procs: Proc[], total: number): { dropped: Uint8Array; duplic
         owed.set(event.digest, (owed.get(event.digest) ?? 0) + 2);
       } else if (event.event === 'chaos:forward' && event.digest !== undefined) {
         const left = owed.get(event.digest);
-        if (left === undefined) return;
+        if (left === undefined) continue;
         if (left === 1) duplicates[proc.first + i] = 1;
         if (left <= 1) owed.delete(event.digest);
         else owed.set(event.digest, left - 1);
       }
-    });
+    }
   }
   return { dropped, duplicates };
 }

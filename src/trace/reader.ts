@@ -12,9 +12,7 @@ export interface ReadTraceOptions {
   maxBytes?: number | undefined;
 }
 
-const NUMBERS = ['v', 'seq', 'mono', 'wall', 'pid'] as const;
-const STRINGS = ['command', 'event'] as const;
-const OPTIONAL_STRINGS = ['name', 'local', 'remote', 'digest', 'preview', 'detail'] as const;
+const NEWLINE = 0x0a;
 
 /**
  * Reads a trace file written by {@link TraceRecorder} (or `dsock --trace FILE`): its events, in
@@ -44,13 +42,13 @@ const OPTIONAL_STRINGS = ['name', 'local', 'remote', 'digest', 'preview', 'detai
 export function readTrace(file: string, options: ReadTraceOptions = {}): TraceEvent[] {
   const maxBytes = options.maxBytes ?? DEFAULT_TRACE_READ_MAX_BYTES;
   checkInteger('maxBytes', maxBytes, 1, Number.MAX_SAFE_INTEGER);
-  let text: string;
+  let bytes: Buffer;
   try {
     const size = statSync(file).size;
     if (size > maxBytes) {
       throw new TraceFileError(file, undefined, `${size} bytes, more than the ${maxBytes} read`);
     }
-    text = readFileSync(file, 'utf8');
+    bytes = readFileSync(file);
   } catch (error) {
     if (error instanceof TraceFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
@@ -58,14 +56,15 @@ export function readTrace(file: string, options: ReadTraceOptions = {}): TraceEv
       code === 'ENOENT' ? 'no such file' : `cannot read the trace (${code ?? String(error)})`;
     throw new TraceFileError(file, undefined, reason, { cause: error });
   }
-  // Line by line through the one string: no array of every line beside it.
+  // Line by line through the file's bytes: each line is decoded on its own (a newline byte is
+  // never inside a UTF-8 sequence), and no text of the whole file is made beside them.
   const events: TraceEvent[] = [];
   let number = 0;
-  for (let start = 0; start < text.length;) {
-    const end = text.indexOf('\n', start);
+  for (let start = 0; start < bytes.length;) {
+    const end = bytes.indexOf(NEWLINE, start);
     const torn = end < 0; // no newline after it: a write cut short
-    const line = text.slice(start, torn ? text.length : end);
-    start = torn ? text.length : end + 1;
+    const line = bytes.toString('utf8', start, torn ? bytes.length : end);
+    start = torn ? bytes.length : end + 1;
     number++;
     if (line.trim() === '') continue;
     let value: unknown;
@@ -90,20 +89,37 @@ function invalidEvent(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return 'not a JSON object';
   }
-  const record = value as Record<string, unknown>;
-  for (const key of NUMBERS) {
-    if (typeof record[key] !== 'number' || !Number.isFinite(record[key])) {
-      return `"${key}" is missing or not a number`;
-    }
-  }
-  for (const key of STRINGS) {
-    if (typeof record[key] !== 'string') return `"${key}" is missing or not a string`;
-  }
-  for (const key of OPTIONAL_STRINGS) {
-    if (record[key] !== undefined && typeof record[key] !== 'string') {
-      return `"${key}" is not a string`;
-    }
-  }
-  if (record.size !== undefined && typeof record.size !== 'number') return '"size" is not a number';
-  return undefined;
+  // Each field by name, not by a loop over names: a hundred thousand lines read the same
+  // few properties.
+  const r = value as Record<string, unknown>;
+  return (
+    notNumber(r.v, 'v') ??
+    notNumber(r.seq, 'seq') ??
+    notNumber(r.mono, 'mono') ??
+    notNumber(r.wall, 'wall') ??
+    notNumber(r.pid, 'pid') ??
+    notString(r.command, 'command') ??
+    notString(r.event, 'event') ??
+    notOptionalString(r.name, 'name') ??
+    notOptionalString(r.local, 'local') ??
+    notOptionalString(r.remote, 'remote') ??
+    notOptionalString(r.digest, 'digest') ??
+    notOptionalString(r.preview, 'preview') ??
+    notOptionalString(r.detail, 'detail') ??
+    (r.size !== undefined && typeof r.size !== 'number' ? '"size" is not a number' : undefined)
+  );
+}
+
+function notNumber(value: unknown, key: string): string | undefined {
+  return typeof value === 'number' && Number.isFinite(value)
+    ? undefined
+    : `"${key}" is missing or not a number`;
+}
+
+function notString(value: unknown, key: string): string | undefined {
+  return typeof value === 'string' ? undefined : `"${key}" is missing or not a string`;
+}
+
+function notOptionalString(value: unknown, key: string): string | undefined {
+  return value === undefined || typeof value === 'string' ? undefined : `"${key}" is not a string`;
 }

@@ -6,7 +6,7 @@ import { readTrace } from '../../trace/reader.js';
 import { htmlChunks } from '../../trace/render-html.js';
 import { mermaidChunks } from '../../trace/render-mermaid.js';
 import { layoutOf, svgChunks } from '../../trace/render-svg.js';
-import { renderText } from '../../trace/render-text.js';
+import { textChunks } from '../../trace/render-text.js';
 import type { Command } from '../command.js';
 import { parseCommandLine, stringOption } from '../args.js';
 import { UsageError } from '../usage-error.js';
@@ -61,7 +61,7 @@ async function viewTraces(args: string[]): Promise<number> {
       : format === 'html'
         ? htmlChunks(diagram, `dsock trace: ${positionals.join(' ')}`)
         : format === 'text'
-          ? [renderText(diagram)]
+          ? textChunks(diagram)
           : mermaidChunks(diagram);
   if (output === undefined) {
     await writeToStream(process.stdout, chunks);
