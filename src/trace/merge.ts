@@ -70,6 +70,12 @@ const SENDS: Record<string, string> = {
   'framing:out': 'message',
   'stream:connect': 'connection',
 };
+/** The wires of SENDS and RECEIVES, numbered. */
+const WIRES = new Map([
+  ['udp', 1],
+  ['message', 2],
+  ['connection', 3],
+]);
 /** Events that receive something another process may have sent. */
 const RECEIVES: Record<string, string> = {
   'datagram:receive': 'udp',
@@ -167,55 +173,50 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
   // Pair each receive with the first unpaired send of the same payload between the same ends:
   // the sends are listed by digest (a payload is rarely sent more than a few times), and a
   // receive looks only at its digest's list.
-  const sends = new Map<string, SendList>();
-  const ends = new EndMatcher();
-  for (const proc of procs) {
-    const events = proc.events;
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i] as TraceEvent;
-      const kind = SENDS[event.event];
-      if (kind === undefined) continue;
-      const digest = event.digest ?? '';
-      let list = sends.get(digest);
-      if (list === undefined) sends.set(digest, (list = { head: 0, sends: [] }));
-      list.sends.push({
-        event,
-        id: proc.first + i,
-        kind,
-        port: ends.portOf(event.remote),
-        taken: false,
-      });
-    }
+  // Every event by its number, and the sends of each payload chained in order: the first by
+  // digest in a map, each one's next in an array. Listed from the last send back, so that each
+  // chain comes out in order.
+  const eventOf: TraceEvent[] = [];
+  for (const proc of procs) for (const event of proc.events) eventOf.push(event);
+  const wireOf = new Uint8Array(total); // a send's wire (WIRES), 0 for any other event
+  const nextSend = new Int32Array(total).fill(-1);
+  const firstSend = new Map<string, number>();
+  for (let id = total - 1; id >= 0; id--) {
+    const event = eventOf[id] as TraceEvent;
+    const kind = SENDS[event.event];
+    if (kind === undefined) continue;
+    wireOf[id] = WIRES.get(kind) as number;
+    const digest = event.digest ?? '';
+    nextSend[id] = firstSend.get(digest) ?? -1;
+    firstSend.set(digest, id);
   }
+  const ends = new EndMatcher();
+  const taken = new Uint8Array(total);
   const sendOf = new Int32Array(total).fill(-1);
   const receiveOf = new Int32Array(total).fill(-1);
-  for (const proc of procs) {
-    const events = proc.events;
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i] as TraceEvent;
-      const kind = RECEIVES[event.event];
-      if (kind === undefined) continue;
-      const list = sends.get(event.digest ?? '');
-      if (list === undefined) continue;
-      // Sends taken from the front are skipped once, not at every receive.
-      while (list.head < list.sends.length && (list.sends[list.head] as PendingSend).taken) {
-        list.head++;
-      }
-      const port = ends.portOf(event.local);
-      for (let k = list.head; k < list.sends.length; k++) {
-        const send = list.sends[k] as PendingSend;
-        if (send.taken || send.kind !== kind || send.port !== port) continue;
-        if (
-          !ends.same(send.event.local, event.remote) ||
-          !ends.same(send.event.remote, event.local)
-        ) {
-          continue;
-        }
-        send.taken = true;
-        sendOf[proc.first + i] = send.id;
-        receiveOf[send.id] = proc.first + i;
-        break;
-      }
+  for (let id = 0; id < total; id++) {
+    const event = eventOf[id] as TraceEvent;
+    const kind = RECEIVES[event.event];
+    if (kind === undefined) continue;
+    const digest = event.digest ?? '';
+    let first = firstSend.get(digest);
+    if (first === undefined) continue;
+    // Sends taken from the front are skipped once, not at every receive.
+    if (first >= 0 && taken[first] === 1) {
+      while (first >= 0 && taken[first] === 1) first = nextSend[first] as number;
+      firstSend.set(digest, first);
+    }
+    const wire = WIRES.get(kind) as number;
+    const port = ends.portOf(event.local);
+    for (let send = first; send >= 0; send = nextSend[send] as number) {
+      if (taken[send] === 1 || wireOf[send] !== wire) continue;
+      const sent = eventOf[send] as TraceEvent;
+      if (ends.portOf(sent.remote) !== port) continue;
+      if (!ends.same(sent.local, event.remote) || !ends.same(sent.remote, event.local)) continue;
+      taken[send] = 1;
+      sendOf[id] = send;
+      receiveOf[send] = id;
+      break;
     }
   }
 
@@ -289,21 +290,6 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
     }
   }
   return { lifelines, rows, arrows, notes };
-}
-
-interface PendingSend {
-  event: TraceEvent;
-  id: number;
-  /** The wire it went on, and the port it went to: what its receive must share. */
-  kind: string;
-  port: string;
-  taken: boolean;
-}
-
-/** The sends of one payload, in order; those before `head` are all taken. */
-interface SendList {
-  head: number;
-  sends: PendingSend[];
 }
 
 /** True when a process's events are in order already (as a trace file writes them). */
