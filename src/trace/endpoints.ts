@@ -49,7 +49,7 @@ export class EndMatcher {
     let answers = this.#same.get(a);
     if (answers === undefined) {
       if (this.#same.size >= END_MATCHER_MAX) return sameEnd(a, b);
-      this.#same.set(a, (answers = new Map()));
+      this.#same.set(a, (answers = new Map<string, boolean>()));
     }
     let same = answers.get(b);
     if (same === undefined) {

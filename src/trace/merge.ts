@@ -199,8 +199,9 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
     const kind = RECEIVES[event.event];
     if (kind === undefined) continue;
     const digest = event.digest ?? '';
-    let first = firstSend.get(digest);
-    if (first === undefined) continue;
+    const listed = firstSend.get(digest);
+    if (listed === undefined) continue;
+    let first = listed;
     // Sends taken from the front are skipped once, not at every receive.
     if (first >= 0 && taken[first] === 1) {
       while (first >= 0 && taken[first] === 1) first = nextSend[first] as number;
