@@ -1,7 +1,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { TraceFileError } from '../errors.js';
 import { checkInteger } from '../internal/validate.js';
-import type { TraceEvent } from './trace-event.js';
+import { TRACE_FORMAT_VERSION, type TraceEvent } from './trace-event.js';
 
 /** The largest trace file read unless told otherwise: 512 MiB. */
 export const DEFAULT_TRACE_READ_MAX_BYTES = 512 * 1024 * 1024;
@@ -19,7 +19,9 @@ const NEWLINE = 0x0a;
  * the order of the file. Blank lines are skipped, and so is a last line cut short without its
  * newline (a process killed in the middle of a write). Throws {@link TraceFileError} naming the
  * file for a file that is missing or unreadable or too large, and the file and line for a line
- * that is not a trace event.
+ * that is not a trace event: not a JSON object, a field missing or of another type, or a number
+ * out of its range (a `v` other than {@link TRACE_FORMAT_VERSION}, a `seq` that is not a whole
+ * number from 1, a `pid` or `size` not one from 0, a `wall` beyond the dates a Date holds).
  *
  * @example
  * ```ts
@@ -84,6 +86,12 @@ export function readTrace(file: string, options: ReadTraceOptions = {}): TraceEv
   return events;
 }
 
+/**
+ * The widest wall-clock time a Date holds, in ms either side of the epoch: a wall time past it
+ * has no date to show.
+ */
+const WALL_MAX = 8.64e15;
+
 /** Why `value` is not a trace event, or undefined when it is one. */
 function invalidEvent(value: unknown): string | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -93,11 +101,11 @@ function invalidEvent(value: unknown): string | undefined {
   // few properties.
   const r = value as Record<string, unknown>;
   return (
-    notNumber(r.v, 'v') ??
-    notNumber(r.seq, 'seq') ??
+    notVersion(r.v) ??
+    notCount(r.seq, 'seq', 1) ??
     notNumber(r.mono, 'mono') ??
-    notNumber(r.wall, 'wall') ??
-    notNumber(r.pid, 'pid') ??
+    notWall(r.wall) ??
+    notCount(r.pid, 'pid', 0) ??
     notString(r.command, 'command') ??
     notString(r.event, 'event') ??
     notOptionalString(r.name, 'name') ??
@@ -106,7 +114,7 @@ function invalidEvent(value: unknown): string | undefined {
     notOptionalString(r.digest, 'digest') ??
     notOptionalString(r.preview, 'preview') ??
     notOptionalString(r.detail, 'detail') ??
-    (r.size !== undefined && typeof r.size !== 'number' ? '"size" is not a number' : undefined)
+    (r.size === undefined ? undefined : notCount(r.size, 'size', 0))
   );
 }
 
@@ -114,6 +122,34 @@ function notNumber(value: unknown, key: string): string | undefined {
   return typeof value === 'number' && Number.isFinite(value)
     ? undefined
     : `"${key}" is missing or not a number`;
+}
+
+function notVersion(value: unknown): string | undefined {
+  return (
+    notNumber(value, 'v') ??
+    (value === TRACE_FORMAT_VERSION
+      ? undefined
+      : `"v" is ${String(value)}: this dsock reads trace format ${TRACE_FORMAT_VERSION}`)
+  );
+}
+
+/** A whole number from `min` (a count, a process id, a size in bytes). */
+function notCount(value: unknown, key: string, min: number): string | undefined {
+  return (
+    notNumber(value, key) ??
+    (Number.isSafeInteger(value) && (value as number) >= min
+      ? undefined
+      : `"${key}" is ${String(value)}, not a whole number from ${min}`)
+  );
+}
+
+function notWall(value: unknown): string | undefined {
+  return (
+    notNumber(value, 'wall') ??
+    (Math.abs(value as number) <= WALL_MAX
+      ? undefined
+      : `"wall" is ${String(value)}, outside the range of dates (±8.64e15 ms from 1970)`)
+  );
 }
 
 function notString(value: unknown, key: string): string | undefined {
