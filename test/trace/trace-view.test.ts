@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { readTrace, TraceFileError } from '../../src/index.js';
 import { dsock, LineChild } from '../helpers/child.js';
 import { traceDir } from './scratch.js';
@@ -30,6 +30,20 @@ async function finish(
   } finally {
     await child.close();
   }
+}
+
+/** `dsock trace view ARGS` with the size of any file it writes capped at `blocks` of 512 bytes. */
+function viewWithFileLimit(blocks: number, args: string[]): LineChild {
+  return new LineChild('sh', [
+    '-c',
+    `ulimit -f ${blocks} && exec "$@"`,
+    'sh',
+    process.execPath,
+    'bin/dsock.js',
+    'trace',
+    'view',
+    ...args,
+  ]);
 }
 
 describe('dsock trace view', () => {
@@ -66,6 +80,45 @@ describe('dsock trace view', () => {
           (e: unknown) => e instanceof TraceFileError && e.line === 2,
         );
       }
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('-o: a write that fails midway leaves OUT as it was and no temporary file beside it', async () => {
+    const dir = await traceDir();
+    try {
+      const trace = dir.file('long.jsonl');
+      const lines: string[] = [];
+      for (let i = 1; i <= 2000; i++) {
+        lines.push(JSON.stringify({ ...EVENT, seq: i, mono: i, wall: i, digest: `d${i}` }));
+      }
+      writeFileSync(trace, `${lines.join('\n')}\n`);
+      const out = dir.file('run.svg');
+      // Files capped at 64 KiB: the picture (about a megabyte) fails a few chunks in.
+      const limit = 128;
+      const failed = await finish(viewWithFileLimit(limit, [trace, '--format', 'svg', '-o', out]));
+      assert.deepEqual(failed, {
+        code: 1,
+        stdout: '',
+        stderr: `dsock trace view: ${out}: cannot write (EFBIG)`,
+      });
+      assert.deepEqual(readdirSync(dir.dir), ['long.jsonl']);
+
+      writeFileSync(out, 'the picture of an earlier run\n');
+      const again = await finish(viewWithFileLimit(limit, [trace, '--format', 'svg', '-o', out]));
+      assert.equal(again.code, 1);
+      assert.equal(readFileSync(out, 'utf8'), 'the picture of an earlier run\n');
+      assert.deepEqual(readdirSync(dir.dir).sort(), ['long.jsonl', 'run.svg']);
+
+      // Without the cap the same command replaces OUT with the whole picture.
+      const written = await finish(dsock(['trace', 'view', trace, '--format', 'svg', '-o', out]));
+      assert.deepEqual(written, { code: 0, stdout: '', stderr: '' });
+      const svg = readFileSync(out, 'utf8');
+      assert.ok(statSync(out).size > limit * 512 * 4, `${statSync(out).size} bytes`);
+      assert.ok(svg.startsWith('<svg') && svg.endsWith('</svg>\n'));
+      assert.equal(svg.split('class="arrow lost"').length - 1, 2000);
+      assert.deepEqual(readdirSync(dir.dir).sort(), ['long.jsonl', 'run.svg']);
     } finally {
       await dir.remove();
     }

@@ -1,4 +1,3 @@
-import { open, type FileHandle } from 'node:fs/promises';
 import type { Writable } from 'node:stream';
 import { TraceFileError } from '../../errors.js';
 import { mergeTraces } from '../../trace/merge.js';
@@ -9,6 +8,7 @@ import { layoutOf, svgChunks } from '../../trace/render-svg.js';
 import { textChunks } from '../../trace/render-text.js';
 import type { Command } from '../command.js';
 import { parseCommandLine, stringOption } from '../args.js';
+import { replaceFile } from '../replace-file.js';
 import { UsageError } from '../usage-error.js';
 
 const FORMATS = ['mermaid', 'svg', 'html', 'text'] as const;
@@ -67,28 +67,11 @@ async function viewTraces(args: string[]): Promise<number> {
     await writeToStream(process.stdout, chunks);
     return 0;
   }
-  const cannot = (error: unknown): TraceFileError => {
+  // OUT is the whole diagram or as it was: a failure midway leaves no part of one.
+  await replaceFile(output, chunks, (error) => {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
     return new TraceFileError(output, undefined, `cannot write (${code})`, { cause: error });
-  };
-  let file: FileHandle;
-  try {
-    file = await open(output, 'w');
-  } catch (error) {
-    throw cannot(error);
-  }
-  try {
-    // One write at a time, each awaited: the file takes the pace.
-    for (const chunk of chunks) {
-      try {
-        await file.write(chunk);
-      } catch (error) {
-        throw cannot(error);
-      }
-    }
-  } finally {
-    await file.close();
-  }
+  });
   return 0;
 }
 
