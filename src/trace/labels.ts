@@ -1,4 +1,4 @@
-import type { DiagramArrow, DiagramNote } from './merge.js';
+import type { DiagramArrow, DiagramNote } from './diagram.js';
 import type { TraceEvent } from './trace-event.js';
 
 /** Preview characters shown on an arrow. */

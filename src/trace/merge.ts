@@ -1,66 +1,9 @@
+import { causalOrder } from './causal-order.js';
+import type { DiagramArrow, DiagramNote, Lifeline, SpaceTimeDiagram } from './diagram.js';
 import { EndMatcher, EndpointOwners } from './endpoints.js';
+import { relayMarks } from './relay-marks.js';
 import type { TraceEvent } from './trace-event.js';
-
-/** One process (or untraced endpoint) of a diagram: a vertical line. */
-export interface Lifeline {
-  /** Its position, from 0 at the left. */
-  index: number;
-  /** What it is called: a chat's name, else its command and first endpoint. */
-  label: string;
-  /** False for an endpoint that datagrams went to or came from but that left no trace. */
-  traced: boolean;
-  /** Its process id, for a traced process. */
-  pid?: number | undefined;
-  /** The local endpoints its events named. */
-  endpoints: string[];
-}
-
-/** One event in the merged order. */
-export interface DiagramRow {
-  /** Its position in the merged order, from 0. */
-  row: number;
-  /** The lifeline it happened on. */
-  lifeline: number;
-  /** The event as the trace holds it. */
-  event: TraceEvent;
-}
-
-/** One datagram or message, from its send to its receive. */
-export interface DiagramArrow {
-  /** The lifeline it left. */
-  from: number;
-  /** The lifeline it went to (an untraced endpoint's, or the sender's own when unknown). */
-  to: number;
-  /** The row of the send (undefined for a receive whose send is not in the traces). */
-  sendRow: number | undefined;
-  /** The row of the receive (undefined when no traced process received it). */
-  receiveRow: number | undefined;
-  /** Sent but received by no traced process, or dropped by a traced relay. */
-  lost: boolean;
-  /** Dropped by a traced chaos relay (also `lost`). */
-  dropped: boolean;
-  /** A second copy a chaos relay sent. */
-  duplicate: boolean;
-  /** A reliable segment sent again. */
-  retransmit: boolean;
-  /** The send event (or the receive, when the send is not traced). */
-  event: TraceEvent;
-}
-
-/** Notes: events drawn on a lifeline rather than as arrows. */
-export interface DiagramNote {
-  row: number;
-  lifeline: number;
-  event: TraceEvent;
-}
-
-/** Traces merged into one causal order: what the renderers draw. */
-export interface SpaceTimeDiagram {
-  lifelines: Lifeline[];
-  rows: DiagramRow[];
-  arrows: DiagramArrow[];
-  notes: DiagramNote[];
-}
+import type { TracedProcess } from './traced-process.js';
 
 /** Events that send something another process may receive, and the kind of wire they use. */
 const SENDS: Record<string, string> = {
@@ -96,16 +39,6 @@ const NOTES = new Set([
   'trace:truncated',
 ]);
 
-interface Proc {
-  key: string;
-  pid: number;
-  command: string;
-  events: TraceEvent[];
-  /** The number of its first event among all the events merged. */
-  first: number;
-  lifeline: number;
-}
-
 /**
  * Merges the events of several traces (several processes, on one host or several) into one
  * {@link SpaceTimeDiagram}: one lifeline per process, the events in an order that respects
@@ -130,10 +63,10 @@ interface Proc {
  * ```
  */
 export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
-  const procs: Proc[] = [];
-  const byKey = new Map<string, Proc>();
+  const procs: TracedProcess[] = [];
+  const byKey = new Map<string, TracedProcess>();
   traces.forEach((events, file) => {
-    let last: Proc | undefined;
+    let last: TracedProcess | undefined;
     for (const event of events) {
       // A file holds one process's events, so the process is nearly always the last one's.
       if (last === undefined || last.pid !== event.pid || last.command !== event.command) {
@@ -165,7 +98,7 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
   }
 
   const lifelines: Lifeline[] = procs.map((proc) => lifelineOf(proc));
-  const owners = new EndpointOwners<Proc>();
+  const owners = new EndpointOwners<TracedProcess>();
   for (const proc of procs) {
     for (const endpoint of lifelines[proc.lifeline]?.endpoints ?? []) owners.add(endpoint, proc);
   }
@@ -232,7 +165,7 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
   const notes: DiagramNote[] = [];
   const marks = relayMarks(procs, total);
   const untracedLines = new Map<string, number>();
-  const untraced = (endpoint: string | undefined, near: Proc): number => {
+  const untraced = (endpoint: string | undefined, near: TracedProcess): number => {
     if (endpoint === undefined) return near.lifeline;
     const owner = owners.find(endpoint);
     if (owner !== undefined) return owner.lifeline;
@@ -252,7 +185,7 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
   const retransmitNext = new Uint8Array(procs.length);
   for (const { event, lifeline, row } of rows) {
     const id = ids[row] as number;
-    const proc = procs[procOf[id] as number] as Proc;
+    const proc = procs[procOf[id] as number] as TracedProcess;
     if (event.event === 'reliable:retransmit') {
       retransmitNext[proc.lifeline] = 1;
       continue;
@@ -303,7 +236,7 @@ function isSorted(events: TraceEvent[]): boolean {
   return true;
 }
 
-function lifelineOf(proc: Proc): Lifeline {
+function lifelineOf(proc: TracedProcess): Lifeline {
   const first = proc.events[0] as TraceEvent;
   const endpoints: string[] = [];
   for (const event of proc.events) {
@@ -315,97 +248,4 @@ function lifelineOf(proc: Proc): Lifeline {
   const label =
     first.name !== undefined ? `${first.name} (${first.command})` : `${first.command} ${where}`;
   return { index: proc.lifeline, label, traced: true, pid: first.pid, endpoints };
-}
-
-/**
- * The receives a relay dropped, and the forwards that were a duplicate's second copy: 1 at an
- * event's number.
- */
-function relayMarks(procs: Proc[], total: number): { dropped: Uint8Array; duplicates: Uint8Array } {
-  const dropped = new Uint8Array(total);
-  const duplicates = new Uint8Array(total);
-  for (const proc of procs) {
-    let lastReceive = -1;
-    const owed = new Map<string, number>();
-    const events = proc.events;
-    for (let i = 0; i < events.length; i++) {
-      const event = events[i] as TraceEvent;
-      if (event.event === 'chaos:receive') {
-        lastReceive = i;
-      } else if (
-        event.event === 'chaos:drop' &&
-        lastReceive >= 0 &&
-        events[lastReceive]?.digest === event.digest
-      ) {
-        // A relay drops a datagram in the same call that received it: the receive before.
-        dropped[proc.first + lastReceive] = 1;
-      } else if (event.event === 'chaos:duplicate' && event.digest !== undefined) {
-        owed.set(event.digest, (owed.get(event.digest) ?? 0) + 2);
-      } else if (event.event === 'chaos:forward' && event.digest !== undefined) {
-        const left = owed.get(event.digest);
-        if (left === undefined) continue;
-        if (left === 1) duplicates[proc.first + i] = 1;
-        if (left <= 1) owed.delete(event.digest);
-        else owed.set(event.digest, left - 1);
-      }
-    }
-  }
-  return { dropped, duplicates };
-}
-
-/**
- * A linear order of every event that keeps each process's own order and puts every receive
- * after its send: at each step, of the processes whose next event may come (not a receive whose
- * send is still to come), the one whose next event is earliest by its wall clock. Should the
- * pairs ever make every process wait (a cycle, which real traces cannot make), the earliest
- * event goes first and loses its pairing.
- */
-function causalOrder(
-  procs: Proc[],
-  total: number,
-  sendOf: Int32Array,
-  receiveOf: Int32Array,
-): { rows: DiagramRow[]; ids: Int32Array } {
-  const next = procs.map(() => 0);
-  const emitted = new Uint8Array(total);
-  const rows: DiagramRow[] = [];
-  const ids = new Int32Array(total);
-  while (rows.length < total) {
-    let best = -1;
-    let bestWall = Infinity;
-    let fallback = -1;
-    let fallbackWall = Infinity;
-    for (let p = 0; p < procs.length; p++) {
-      const proc = procs[p] as Proc;
-      const at = next[p] as number;
-      const event = proc.events[at];
-      if (event === undefined) continue;
-      if (event.wall < fallbackWall) {
-        fallback = p;
-        fallbackWall = event.wall;
-      }
-      const send = sendOf[proc.first + at] as number;
-      if (send >= 0 && emitted[send] === 0) continue;
-      if (event.wall < bestWall) {
-        best = p;
-        bestWall = event.wall;
-      }
-    }
-    if (best < 0) {
-      best = fallback;
-      const proc = procs[best] as Proc;
-      const id = proc.first + (next[best] as number);
-      const send = sendOf[id] as number;
-      if (send >= 0) receiveOf[send] = -1;
-      sendOf[id] = -1;
-    }
-    const proc = procs[best] as Proc;
-    const at = next[best] as number;
-    const id = proc.first + at;
-    next[best] = at + 1;
-    emitted[id] = 1;
-    ids[rows.length] = id;
-    rows.push({ row: rows.length, lifeline: proc.lifeline, event: proc.events[at] as TraceEvent });
-  }
-  return { rows, ids };
 }

@@ -1,6 +1,6 @@
 import { CHUNK_CHARS, joinChunks } from './chunks.js';
 import { escapeMarkup } from './escape.js';
-import type { SpaceTimeDiagram } from './merge.js';
+import type { SpaceTimeDiagram } from './diagram.js';
 import { layoutOf, svgChunks } from './render-svg.js';
 import type { TraceEvent } from './trace-event.js';
 

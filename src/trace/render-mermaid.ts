@@ -1,7 +1,7 @@
 import { CHUNK_CHARS, joinChunks } from './chunks.js';
 import { escapeMermaid, mermaidId } from './escape.js';
 import { arrowLabel, noteLabel } from './labels.js';
-import type { DiagramArrow, DiagramNote, SpaceTimeDiagram } from './merge.js';
+import type { DiagramArrow, DiagramNote, SpaceTimeDiagram } from './diagram.js';
 
 /**
  * The diagram as a Mermaid `sequenceDiagram`: one participant per lifeline, one message per

@@ -1,7 +1,7 @@
 import { CHUNK_CHARS, joinChunks } from './chunks.js';
 import { escapeMarkup } from './escape.js';
 import { arrowMarksText, labelPreview, word } from './labels.js';
-import type { DiagramArrow, DiagramNote, SpaceTimeDiagram } from './merge.js';
+import type { DiagramArrow, DiagramNote, SpaceTimeDiagram } from './diagram.js';
 import type { TraceEvent } from './trace-event.js';
 
 const COLUMN = 200;

@@ -1,7 +1,7 @@
 import { CHUNK_CHARS, joinChunks } from './chunks.js';
 import { CONTROL } from './escape.js';
 import { arrowMarksText } from './labels.js';
-import type { SpaceTimeDiagram } from './merge.js';
+import type { SpaceTimeDiagram } from './diagram.js';
 
 /**
  * The merged events as text, one a line in causal order: the lifeline, the event, its
