@@ -1,13 +1,13 @@
 export { DEFAULT_TRACE_MAX_BYTES, TraceRecorder, type TraceRecorderOptions } from './recorder.js';
 export { DEFAULT_TRACE_READ_MAX_BYTES, readTrace, type ReadTraceOptions } from './reader.js';
 export {
-  mergeTraces,
   type DiagramArrow,
   type DiagramNote,
   type DiagramRow,
   type Lifeline,
   type SpaceTimeDiagram,
-} from './merge.js';
+} from './diagram.js';
+export { mergeTraces } from './merge.js';
 export { renderHtml } from './render-html.js';
 export { renderMermaid } from './render-mermaid.js';
 export { renderSvg } from './render-svg.js';

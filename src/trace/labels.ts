@@ -1,35 +1,39 @@
-import type { DiagramArrow, DiagramNote } from './merge.js';
+import type { DiagramArrow, DiagramNote } from './diagram.js';
 import type { TraceEvent } from './trace-event.js';
 
 /** Preview characters shown on an arrow. */
-const LABEL_PREVIEW = 64;
+export const LABEL_PREVIEW = 64;
 
 /** What an arrow says, unescaped: the payload's start and size, and what befell it. */
 export function arrowLabel(arrow: DiagramArrow): string {
   const event = arrow.event;
-  const parts: string[] = [];
-  if (event.event.startsWith('stream:')) {
-    parts.push('connect');
-  } else if (event.preview !== undefined) {
-    const preview =
-      event.preview.length > LABEL_PREVIEW
-        ? `${event.preview.slice(0, LABEL_PREVIEW)}...`
-        : event.preview;
-    parts.push(`"${preview}"`);
-  }
-  if (event.size !== undefined) parts.push(`${event.size} B`);
-  parts.push(...arrowMarks(arrow));
-  return parts.join(' ');
+  let label = '';
+  if (event.event.startsWith('stream:')) label = 'connect';
+  else if (event.preview !== undefined) label = `"${labelPreview(event.preview)}"`;
+  if (event.size !== undefined) label = word(label, `${event.size} B`);
+  return word(label, arrowMarksText(arrow));
 }
 
-/** The words that say what befell an arrow: dropped, lost, duplicate, retransmission. */
-export function arrowMarks(arrow: DiagramArrow): string[] {
-  const marks: string[] = [];
-  if (arrow.dropped) marks.push('(dropped by relay)');
-  else if (arrow.lost) marks.push('(lost)');
-  if (arrow.duplicate) marks.push('(duplicate)');
-  if (arrow.retransmit) marks.push('(retransmission)');
-  if (arrow.sendRow === undefined) marks.push('(sender not traced)');
+/** The start of a preview an arrow shows: at most {@link LABEL_PREVIEW} characters, then `...`. */
+export function labelPreview(preview: string): string {
+  return preview.length > LABEL_PREVIEW ? `${preview.slice(0, LABEL_PREVIEW)}...` : preview;
+}
+
+/** `text` and `more` with a space between, or either alone when the other is empty. */
+export function word(text: string, more: string): string {
+  if (more === '') return text;
+  return text === '' ? more : `${text} ${more}`;
+}
+
+/**
+ * The words that say what befell an arrow (dropped, lost, duplicate, retransmission), a space
+ * between them, '' for none; no markup in them.
+ */
+export function arrowMarksText(arrow: DiagramArrow): string {
+  let marks = arrow.dropped ? '(dropped by relay)' : arrow.lost ? '(lost)' : '';
+  if (arrow.duplicate) marks = word(marks, '(duplicate)');
+  if (arrow.retransmit) marks = word(marks, '(retransmission)');
+  if (arrow.sendRow === undefined) marks = word(marks, '(sender not traced)');
   return marks;
 }
 

@@ -1,65 +1,9 @@
+import { causalOrder } from './causal-order.js';
+import type { DiagramArrow, DiagramNote, Lifeline, SpaceTimeDiagram } from './diagram.js';
+import { EndMatcher, EndpointOwners } from './endpoints.js';
+import { relayMarks } from './relay-marks.js';
 import type { TraceEvent } from './trace-event.js';
-
-/** One process (or untraced endpoint) of a diagram: a vertical line. */
-export interface Lifeline {
-  /** Its position, from 0 at the left. */
-  index: number;
-  /** What it is called: a chat's name, else its command and first endpoint. */
-  label: string;
-  /** False for an endpoint that datagrams went to or came from but that left no trace. */
-  traced: boolean;
-  /** Its process id, for a traced process. */
-  pid?: number | undefined;
-  /** The local endpoints its events named. */
-  endpoints: string[];
-}
-
-/** One event in the merged order. */
-export interface DiagramRow {
-  /** Its position in the merged order, from 0. */
-  row: number;
-  /** The lifeline it happened on. */
-  lifeline: number;
-  /** The event as the trace holds it. */
-  event: TraceEvent;
-}
-
-/** One datagram or message, from its send to its receive. */
-export interface DiagramArrow {
-  /** The lifeline it left. */
-  from: number;
-  /** The lifeline it went to (an untraced endpoint's, or the sender's own when unknown). */
-  to: number;
-  /** The row of the send (undefined for a receive whose send is not in the traces). */
-  sendRow: number | undefined;
-  /** The row of the receive (undefined when no traced process received it). */
-  receiveRow: number | undefined;
-  /** Sent but received by no traced process, or dropped by a traced relay. */
-  lost: boolean;
-  /** Dropped by a traced chaos relay (also `lost`). */
-  dropped: boolean;
-  /** A second copy a chaos relay sent. */
-  duplicate: boolean;
-  /** A reliable segment sent again. */
-  retransmit: boolean;
-  /** The send event (or the receive, when the send is not traced). */
-  event: TraceEvent;
-}
-
-/** Notes: events drawn on a lifeline rather than as arrows. */
-export interface DiagramNote {
-  row: number;
-  lifeline: number;
-  event: TraceEvent;
-}
-
-/** Traces merged into one causal order: what the renderers draw. */
-export interface SpaceTimeDiagram {
-  lifelines: Lifeline[];
-  rows: DiagramRow[];
-  arrows: DiagramArrow[];
-  notes: DiagramNote[];
-}
+import type { TracedProcess } from './traced-process.js';
 
 /** Events that send something another process may receive, and the kind of wire they use. */
 const SENDS: Record<string, string> = {
@@ -69,6 +13,12 @@ const SENDS: Record<string, string> = {
   'framing:out': 'message',
   'stream:connect': 'connection',
 };
+/** The wires of SENDS and RECEIVES, numbered. */
+const WIRES = new Map([
+  ['udp', 1],
+  ['message', 2],
+  ['connection', 3],
+]);
 /** Events that receive something another process may have sent. */
 const RECEIVES: Record<string, string> = {
   'datagram:receive': 'udp',
@@ -88,16 +38,6 @@ const NOTES = new Set([
   'discovery:lost',
   'trace:truncated',
 ]);
-
-interface Proc {
-  key: string;
-  pid: number;
-  command: string;
-  events: TraceEvent[];
-  /** The number of its first event among all the events merged. */
-  first: number;
-  lifeline: number;
-}
 
 /**
  * Merges the events of several traces (several processes, on one host or several) into one
@@ -123,10 +63,10 @@ interface Proc {
  * ```
  */
 export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
-  const procs: Proc[] = [];
-  const byKey = new Map<string, Proc>();
+  const procs: TracedProcess[] = [];
+  const byKey = new Map<string, TracedProcess>();
   traces.forEach((events, file) => {
-    let last: Proc | undefined;
+    let last: TracedProcess | undefined;
     for (const event of events) {
       // A file holds one process's events, so the process is nearly always the last one's.
       if (last === undefined || last.pid !== event.pid || last.command !== event.command) {
@@ -158,7 +98,7 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
   }
 
   const lifelines: Lifeline[] = procs.map((proc) => lifelineOf(proc));
-  const owners = new EndpointOwners();
+  const owners = new EndpointOwners<TracedProcess>();
   for (const proc of procs) {
     for (const endpoint of lifelines[proc.lifeline]?.endpoints ?? []) owners.add(endpoint, proc);
   }
@@ -166,48 +106,52 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
   // Pair each receive with the first unpaired send of the same payload between the same ends:
   // the sends are listed by digest (a payload is rarely sent more than a few times), and a
   // receive looks only at its digest's list.
-  const sends = new Map<string, SendList>();
-  for (const proc of procs) {
-    proc.events.forEach((event, i) => {
-      const kind = SENDS[event.event];
-      if (kind === undefined) return;
-      const digest = event.digest ?? '';
-      let list = sends.get(digest);
-      if (list === undefined) sends.set(digest, (list = { head: 0, sends: [] }));
-      list.sends.push({
-        event,
-        id: proc.first + i,
-        kind,
-        port: portOf(event.remote),
-        taken: false,
-      });
-    });
+  // Every event by its number, and the sends of each payload chained in order: the first by
+  // digest in a map, each one's next in an array. Listed from the last send back, so that each
+  // chain comes out in order.
+  const eventOf: TraceEvent[] = [];
+  for (const proc of procs) for (const event of proc.events) eventOf.push(event);
+  const wireOf = new Uint8Array(total); // a send's wire (WIRES), 0 for any other event
+  const nextSend = new Int32Array(total).fill(-1);
+  const firstSend = new Map<string, number>();
+  for (let id = total - 1; id >= 0; id--) {
+    const event = eventOf[id] as TraceEvent;
+    const kind = SENDS[event.event];
+    if (kind === undefined) continue;
+    wireOf[id] = WIRES.get(kind) as number;
+    const digest = event.digest ?? '';
+    nextSend[id] = firstSend.get(digest) ?? -1;
+    firstSend.set(digest, id);
   }
+  const ends = new EndMatcher();
+  const taken = new Uint8Array(total);
   const sendOf = new Int32Array(total).fill(-1);
   const receiveOf = new Int32Array(total).fill(-1);
-  for (const proc of procs) {
-    proc.events.forEach((event, i) => {
-      const kind = RECEIVES[event.event];
-      if (kind === undefined) return;
-      const list = sends.get(event.digest ?? '');
-      if (list === undefined) return;
-      // Sends taken from the front are skipped once, not at every receive.
-      while (list.head < list.sends.length && (list.sends[list.head] as PendingSend).taken) {
-        list.head++;
-      }
-      const port = portOf(event.local);
-      for (let k = list.head; k < list.sends.length; k++) {
-        const send = list.sends[k] as PendingSend;
-        if (send.taken || send.kind !== kind || send.port !== port) continue;
-        if (!sameEnd(send.event.local, event.remote) || !sameEnd(send.event.remote, event.local)) {
-          continue;
-        }
-        send.taken = true;
-        sendOf[proc.first + i] = send.id;
-        receiveOf[send.id] = proc.first + i;
-        break;
-      }
-    });
+  for (let id = 0; id < total; id++) {
+    const event = eventOf[id] as TraceEvent;
+    const kind = RECEIVES[event.event];
+    if (kind === undefined) continue;
+    const digest = event.digest ?? '';
+    const listed = firstSend.get(digest);
+    if (listed === undefined) continue;
+    let first = listed;
+    // Sends taken from the front are skipped once, not at every receive.
+    if (first >= 0 && taken[first] === 1) {
+      while (first >= 0 && taken[first] === 1) first = nextSend[first] as number;
+      firstSend.set(digest, first);
+    }
+    const wire = WIRES.get(kind) as number;
+    const port = ends.portOf(event.local);
+    for (let send = first; send >= 0; send = nextSend[send] as number) {
+      if (taken[send] === 1 || wireOf[send] !== wire) continue;
+      const sent = eventOf[send] as TraceEvent;
+      if (ends.portOf(sent.remote) !== port) continue;
+      if (!ends.same(sent.local, event.remote) || !ends.same(sent.remote, event.local)) continue;
+      taken[send] = 1;
+      sendOf[id] = send;
+      receiveOf[send] = id;
+      break;
+    }
   }
 
   const { rows, ids } = causalOrder(procs, total, sendOf, receiveOf);
@@ -221,7 +165,7 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
   const notes: DiagramNote[] = [];
   const marks = relayMarks(procs, total);
   const untracedLines = new Map<string, number>();
-  const untraced = (endpoint: string | undefined, near: Proc): number => {
+  const untraced = (endpoint: string | undefined, near: TracedProcess): number => {
     if (endpoint === undefined) return near.lifeline;
     const owner = owners.find(endpoint);
     if (owner !== undefined) return owner.lifeline;
@@ -241,7 +185,7 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
   const retransmitNext = new Uint8Array(procs.length);
   for (const { event, lifeline, row } of rows) {
     const id = ids[row] as number;
-    const proc = procs[procOf[id] as number] as Proc;
+    const proc = procs[procOf[id] as number] as TracedProcess;
     if (event.event === 'reliable:retransmit') {
       retransmitNext[proc.lifeline] = 1;
       continue;
@@ -282,21 +226,6 @@ export function mergeTraces(traces: TraceEvent[][]): SpaceTimeDiagram {
   return { lifelines, rows, arrows, notes };
 }
 
-interface PendingSend {
-  event: TraceEvent;
-  id: number;
-  /** The wire it went on, and the port it went to: what its receive must share. */
-  kind: string;
-  port: string;
-  taken: boolean;
-}
-
-/** The sends of one payload, in order; those before `head` are all taken. */
-interface SendList {
-  head: number;
-  sends: PendingSend[];
-}
-
 /** True when a process's events are in order already (as a trace file writes them). */
 function isSorted(events: TraceEvent[]): boolean {
   for (let i = 1; i < events.length; i++) {
@@ -307,7 +236,7 @@ function isSorted(events: TraceEvent[]): boolean {
   return true;
 }
 
-function lifelineOf(proc: Proc): Lifeline {
+function lifelineOf(proc: TracedProcess): Lifeline {
   const first = proc.events[0] as TraceEvent;
   const endpoints: string[] = [];
   for (const event of proc.events) {
@@ -319,133 +248,4 @@ function lifelineOf(proc: Proc): Lifeline {
   const label =
     first.name !== undefined ? `${first.name} (${first.command})` : `${first.command} ${where}`;
   return { index: proc.lifeline, label, traced: true, pid: first.pid, endpoints };
-}
-
-function portOf(endpoint: string | undefined): string {
-  if (endpoint === undefined) return '?';
-  return endpoint.slice(endpoint.lastIndexOf(':') + 1);
-}
-
-function hostOf(endpoint: string): string {
-  let host = endpoint.slice(0, endpoint.lastIndexOf(':'));
-  if (host.startsWith('[')) host = host.slice(1, -1);
-  if (host.startsWith('::ffff:')) host = host.slice(7);
-  return host.toLowerCase();
-}
-
-const ANY_HOSTS = new Set(['0.0.0.0', '::', 'localhost']);
-
-/** The same endpoint, as far as one side can tell: the port, and the host unless one is a wildcard. */
-function sameEnd(a: string | undefined, b: string | undefined): boolean {
-  if (a === undefined || b === undefined) return true;
-  if (portOf(a) !== portOf(b)) return false;
-  const [x, y] = [hostOf(a), hostOf(b)];
-  return x === y || ANY_HOSTS.has(x) || ANY_HOSTS.has(y);
-}
-
-/** Which process holds an endpoint. */
-class EndpointOwners {
-  readonly #byPort = new Map<string, { endpoint: string; proc: Proc }[]>();
-
-  add(endpoint: string, proc: Proc): void {
-    const port = portOf(endpoint);
-    let list = this.#byPort.get(port);
-    if (list === undefined) this.#byPort.set(port, (list = []));
-    list.push({ endpoint, proc });
-  }
-
-  find(endpoint: string): Proc | undefined {
-    return this.#byPort.get(portOf(endpoint))?.find((o) => sameEnd(o.endpoint, endpoint))?.proc;
-  }
-}
-
-/**
- * The receives a relay dropped, and the forwards that were a duplicate's second copy: 1 at an
- * event's number.
- */
-function relayMarks(procs: Proc[], total: number): { dropped: Uint8Array; duplicates: Uint8Array } {
-  const dropped = new Uint8Array(total);
-  const duplicates = new Uint8Array(total);
-  for (const proc of procs) {
-    let lastReceive = -1;
-    const owed = new Map<string, number>();
-    proc.events.forEach((event, i) => {
-      if (event.event === 'chaos:receive') {
-        lastReceive = i;
-      } else if (
-        event.event === 'chaos:drop' &&
-        lastReceive >= 0 &&
-        proc.events[lastReceive]?.digest === event.digest
-      ) {
-        // A relay drops a datagram in the same call that received it: the receive before.
-        dropped[proc.first + lastReceive] = 1;
-      } else if (event.event === 'chaos:duplicate' && event.digest !== undefined) {
-        owed.set(event.digest, (owed.get(event.digest) ?? 0) + 2);
-      } else if (event.event === 'chaos:forward' && event.digest !== undefined) {
-        const left = owed.get(event.digest);
-        if (left === undefined) return;
-        if (left === 1) duplicates[proc.first + i] = 1;
-        if (left <= 1) owed.delete(event.digest);
-        else owed.set(event.digest, left - 1);
-      }
-    });
-  }
-  return { dropped, duplicates };
-}
-
-/**
- * A linear order of every event that keeps each process's own order and puts every receive
- * after its send: at each step, of the processes whose next event may come (not a receive whose
- * send is still to come), the one whose next event is earliest by its wall clock. Should the
- * pairs ever make every process wait (a cycle, which real traces cannot make), the earliest
- * event goes first and loses its pairing.
- */
-function causalOrder(
-  procs: Proc[],
-  total: number,
-  sendOf: Int32Array,
-  receiveOf: Int32Array,
-): { rows: DiagramRow[]; ids: Int32Array } {
-  const next = procs.map(() => 0);
-  const emitted = new Uint8Array(total);
-  const rows: DiagramRow[] = [];
-  const ids = new Int32Array(total);
-  while (rows.length < total) {
-    let best = -1;
-    let bestWall = Infinity;
-    let fallback = -1;
-    let fallbackWall = Infinity;
-    for (let p = 0; p < procs.length; p++) {
-      const proc = procs[p] as Proc;
-      const at = next[p] as number;
-      const event = proc.events[at];
-      if (event === undefined) continue;
-      if (event.wall < fallbackWall) {
-        fallback = p;
-        fallbackWall = event.wall;
-      }
-      const send = sendOf[proc.first + at] as number;
-      if (send >= 0 && emitted[send] === 0) continue;
-      if (event.wall < bestWall) {
-        best = p;
-        bestWall = event.wall;
-      }
-    }
-    if (best < 0) {
-      best = fallback;
-      const proc = procs[best] as Proc;
-      const id = proc.first + (next[best] as number);
-      const send = sendOf[id] as number;
-      if (send >= 0) receiveOf[send] = -1;
-      sendOf[id] = -1;
-    }
-    const proc = procs[best] as Proc;
-    const at = next[best] as number;
-    const id = proc.first + at;
-    next[best] = at + 1;
-    emitted[id] = 1;
-    ids[rows.length] = id;
-    rows.push({ row: rows.length, lifeline: proc.lifeline, event: proc.events[at] as TraceEvent });
-  }
-  return { rows, ids };
 }

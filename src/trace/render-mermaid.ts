@@ -1,6 +1,7 @@
+import { CHUNK_CHARS, joinChunks } from './chunks.js';
 import { escapeMermaid, mermaidId } from './escape.js';
 import { arrowLabel, noteLabel } from './labels.js';
-import type { SpaceTimeDiagram } from './merge.js';
+import type { DiagramArrow, DiagramNote, SpaceTimeDiagram } from './diagram.js';
 
 /**
  * The diagram as a Mermaid `sequenceDiagram`: one participant per lifeline, one message per
@@ -21,27 +22,66 @@ import type { SpaceTimeDiagram } from './merge.js';
  * ```
  */
 export function renderMermaid(diagram: SpaceTimeDiagram): string {
-  const lines = ['sequenceDiagram'];
+  return joinChunks(mermaidChunks(diagram));
+}
+
+/**
+ * The diagram of {@link renderMermaid} in chunks of about {@link CHUNK_CHARS} characters: the
+ * arrows (at their send's row, else their receive's) and the notes in row order, an arrow before
+ * a note of the same row.
+ */
+export function* mermaidChunks(diagram: SpaceTimeDiagram): Generator<string, void, undefined> {
+  let text = 'sequenceDiagram';
   for (const line of diagram.lifelines) {
-    lines.push(`  participant ${mermaidId(line.index)} as ${escapeMermaid(line.label)}`);
+    text += `\n  participant ${mermaidId(line.index)} as ${escapeMermaid(line.label)}`;
   }
-  const atRow = new Map<number, string[]>();
-  const add = (row: number, text: string): void => {
-    const list = atRow.get(row);
-    if (list === undefined) atRow.set(row, [text]);
-    else list.push(text);
-  };
-  for (const arrow of diagram.arrows) {
-    const row = arrow.sendRow ?? arrow.receiveRow ?? 0;
-    const shape = arrow.lost ? '-x' : '->>';
-    add(
-      row,
-      `  ${mermaidId(arrow.from)}${shape}${mermaidId(arrow.to)}: ${escapeMermaid(arrowLabel(arrow))}`,
-    );
+  const { arrows, notes } = diagram;
+  const arrowOrder = rowOrder(arrows.map(arrowRow));
+  const noteOrder = rowOrder(notes.map((n) => n.row));
+  let a = 0;
+  let n = 0;
+  while (a < arrowOrder.length || n < noteOrder.length) {
+    const arrow = arrows[arrowOrder[a] ?? -1];
+    const note = notes[noteOrder[n] ?? -1];
+    if (arrow !== undefined && (note === undefined || arrowRow(arrow) <= note.row)) {
+      text += arrowLine(arrow);
+      a++;
+    } else {
+      text += noteLine(note as DiagramNote);
+      n++;
+    }
+    if (text.length >= CHUNK_CHARS) {
+      yield text;
+      text = '';
+    }
   }
-  for (const note of diagram.notes) {
-    add(note.row, `  Note over ${mermaidId(note.lifeline)}: ${escapeMermaid(noteLabel(note))}`);
+  yield `${text}\n`;
+}
+
+function arrowRow(arrow: DiagramArrow): number {
+  return arrow.sendRow ?? arrow.receiveRow ?? 0;
+}
+
+/**
+ * The indexes of `rows` in ascending row order, equal rows in their given order. A merged
+ * diagram lists arrows and notes in row order already: then there is nothing to sort.
+ */
+function rowOrder(rows: number[]): Uint32Array | number[] {
+  let sorted = true;
+  for (let i = 1; i < rows.length && sorted; i++) {
+    sorted = (rows[i - 1] as number) <= (rows[i] as number);
   }
-  for (const row of [...atRow.keys()].sort((a, b) => a - b)) lines.push(...(atRow.get(row) ?? []));
-  return `${lines.join('\n')}\n`;
+  const order = new Uint32Array(rows.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  if (sorted) return order;
+  return [...order].sort((x, y) => (rows[x] as number) - (rows[y] as number) || x - y);
+}
+
+function arrowLine(arrow: DiagramArrow): string {
+  const shape = arrow.lost ? '-x' : '->>';
+  return `\n  ${mermaidId(arrow.from)}${shape}${mermaidId(arrow.to)}: ${escapeMermaid(arrowLabel(arrow))}`;
+}
+
+function noteLine(note: DiagramNote): string {
+  return `\n  Note over ${mermaidId(note.lifeline)}: ${escapeMermaid(noteLabel(note))}`;
 }

@@ -1,6 +1,7 @@
+import { CHUNK_CHARS, joinChunks } from './chunks.js';
 import { CONTROL } from './escape.js';
-import { arrowMarks } from './labels.js';
-import type { SpaceTimeDiagram } from './merge.js';
+import { arrowMarksText } from './labels.js';
+import type { SpaceTimeDiagram } from './diagram.js';
 
 /**
  * The merged events as text, one a line in causal order: the lifeline, the event, its
@@ -19,29 +20,39 @@ import type { SpaceTimeDiagram } from './merge.js';
  * ```
  */
 export function renderText(diagram: SpaceTimeDiagram): string {
-  const marks = new Map<number, string[]>();
+  return joinChunks(textChunks(diagram));
+}
+
+/** The text of {@link renderText} in chunks of about {@link CHUNK_CHARS} characters. */
+export function* textChunks(diagram: SpaceTimeDiagram): Generator<string, void, undefined> {
+  const marks = new Map<number, string>();
   for (const arrow of diagram.arrows) {
     const row = arrow.sendRow ?? arrow.receiveRow;
-    if (row !== undefined) marks.set(row, arrowMarks(arrow));
+    if (row !== undefined) marks.set(row, arrowMarksText(arrow));
   }
-  const out: string[] = [];
+  let text = '';
   for (const { row, lifeline, event } of diagram.rows) {
-    const parts = [`${row}`, `${diagram.lifelines[lifeline]?.label ?? '?'}:`, event.event];
+    let line = `${row} ${diagram.lifelines[lifeline]?.label ?? '?'}: ${event.event}`;
     const [from, to] =
       event.event.endsWith(':receive') ||
       event.event.endsWith(':in') ||
       event.event === 'stream:accept'
         ? [event.remote, event.local]
         : [event.local, event.remote];
-    if (from !== undefined || to !== undefined) parts.push(`${from ?? '?'} -> ${to ?? '?'}`);
-    if (event.size !== undefined) parts.push(`${event.size} B`);
-    if (event.digest !== undefined) parts.push(event.digest);
+    if (from !== undefined || to !== undefined) line += ` ${from ?? '?'} -> ${to ?? '?'}`;
+    if (event.size !== undefined) line += ` ${event.size} B`;
+    if (event.digest !== undefined) line += ` ${event.digest}`;
     // The preview was escaped when recorded; a hand-made trace's control characters are
     // replaced below.
-    if (event.preview !== undefined) parts.push(`"${event.preview}"`);
-    if (event.detail !== undefined) parts.push(`(${event.detail})`);
-    parts.push(...(marks.get(row) ?? []));
-    out.push(parts.join(' ').replace(CONTROL, '?'));
+    if (event.preview !== undefined) line += ` "${event.preview}"`;
+    if (event.detail !== undefined) line += ` (${event.detail})`;
+    const marked = marks.get(row);
+    if (marked !== undefined && marked !== '') line += ` ${marked}`;
+    text += `${line.replace(CONTROL, '?')}\n`;
+    if (text.length >= CHUNK_CHARS) {
+      yield text;
+      text = '';
+    }
   }
-  return out.length === 0 ? '' : `${out.join('\n')}\n`;
+  yield text;
 }

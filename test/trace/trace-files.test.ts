@@ -209,5 +209,14 @@ describe('trace files', () => {
       assert.ok(markup.includes('&#60;img src=x onerror=alert(1)&#62;'));
     }
     assert.doesNotMatch(renderHtml(diagram), /https?:\/\/(?!www\.w3\.org\/2000\/svg)/);
+    // The page's script makes the details shown on hover from a table of the events in the
+    // page: the hostile preview is in it whole, and no '<' that could end the script element.
+    const table = /<script type="application\/json" id="events">([^<]*)<\/script>/.exec(
+      renderHtml(diagram, hostile),
+    );
+    assert.ok(table, 'the page holds its table of events, with no "<" in it');
+    const details = JSON.parse(table[1] as string) as { arrows: unknown[][]; strings: string[] };
+    assert.equal(details.arrows.length, diagram.arrows.length);
+    assert.equal(details.arrows[0]?.[8], hostile);
   });
 });

@@ -1,13 +1,14 @@
-import { writeFileSync } from 'node:fs';
+import type { Writable } from 'node:stream';
 import { TraceFileError } from '../../errors.js';
 import { mergeTraces } from '../../trace/merge.js';
 import { readTrace } from '../../trace/reader.js';
-import { renderHtml } from '../../trace/render-html.js';
-import { renderMermaid } from '../../trace/render-mermaid.js';
-import { renderSvg } from '../../trace/render-svg.js';
-import { renderText } from '../../trace/render-text.js';
+import { htmlChunks } from '../../trace/render-html.js';
+import { mermaidChunks } from '../../trace/render-mermaid.js';
+import { layoutOf, svgChunks } from '../../trace/render-svg.js';
+import { textChunks } from '../../trace/render-text.js';
 import type { Command } from '../command.js';
 import { parseCommandLine, stringOption } from '../args.js';
+import { replaceFile } from '../replace-file.js';
 import { UsageError } from '../usage-error.js';
 
 const FORMATS = ['mermaid', 'svg', 'html', 'text'] as const;
@@ -33,12 +34,12 @@ Example:
   dsock trace view *.jsonl --format html -o run.html
 `,
   run(args) {
-    return Promise.resolve(viewTraces(args));
+    return viewTraces(args);
   },
 };
 
-/** Reads, merges and renders the traces a command line names; returns the exit status. */
-function viewTraces(args: string[]): number {
+/** Reads, merges and renders the traces a command line names; resolves with the exit status. */
+async function viewTraces(args: string[]): Promise<number> {
   const { values, positionals } = parseCommandLine(args, {
     format: { type: 'string' },
     output: { type: 'string', short: 'o' },
@@ -52,23 +53,41 @@ function viewTraces(args: string[]): number {
   if (positionals.length === 0) throw new UsageError('missing FILE');
   const output = stringOption(values.output);
   const diagram = mergeTraces(positionals.map((file) => readTrace(file)));
-  const text =
+  // The picture of a long trace is tens of megabytes: it is written as it is made, a chunk at
+  // a time, never held whole.
+  const chunks =
     format === 'svg'
-      ? renderSvg(diagram)
+      ? svgChunks(diagram, layoutOf(diagram))
       : format === 'html'
-        ? renderHtml(diagram, `dsock trace: ${positionals.join(' ')}`)
+        ? htmlChunks(diagram, `dsock trace: ${positionals.join(' ')}`)
         : format === 'text'
-          ? renderText(diagram)
-          : renderMermaid(diagram);
+          ? textChunks(diagram)
+          : mermaidChunks(diagram);
   if (output === undefined) {
-    process.stdout.write(text);
+    await writeToStream(process.stdout, chunks);
     return 0;
   }
-  try {
-    writeFileSync(output, text);
-  } catch (error) {
+  // OUT is the whole diagram or as it was: a failure midway leaves no part of one.
+  await replaceFile(output, chunks, (error) => {
     const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    throw new TraceFileError(output, undefined, `cannot write (${code})`, { cause: error });
-  }
+    return new TraceFileError(output, undefined, `cannot write (${code})`, { cause: error });
+  });
   return 0;
+}
+
+/** Writes `chunks` to `stream`, waiting for it to drain whenever its buffer is full. */
+async function writeToStream(stream: Writable, chunks: Iterable<string>): Promise<void> {
+  for (const chunk of chunks) {
+    if (stream.write(chunk)) continue;
+    await new Promise<void>((drained) => {
+      const done = (): void => {
+        stream.off('drain', done);
+        stream.off('close', done);
+        drained();
+      };
+      stream.on('drain', done);
+      stream.on('close', done);
+    });
+    if (stream.destroyed) return;
+  }
 }

@@ -1,0 +1,76 @@
+import { randomBytes } from 'node:crypto';
+import { open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+
+/**
+ * Writes `chunks` to the file `path`, one write at a time (each awaited: the file takes the
+ * pace), so that the file is either the whole of them or as it was: they go to a temporary
+ * file beside it, renamed over it once all are written; on any failure the temporary file is
+ * removed. A path that names a symbolic link replaces the file it points to; a path that names
+ * something other than a file (`/dev/null`, a pipe) is written directly, since it cannot be
+ * replaced. A failing file operation rejects with `cannot(error)`; what `chunks` throws is
+ * thrown as it is.
+ */
+export async function replaceFile(
+  path: string,
+  chunks: Iterable<string>,
+  cannot: (error: unknown) => Error,
+): Promise<void> {
+  const io = async <T>(call: () => Promise<T>): Promise<T> => {
+    try {
+      return await call();
+    } catch (error) {
+      throw cannot(error);
+    }
+  };
+  const target = await realpath(path).catch(() => path);
+  const existing = await stat(target).catch(() => undefined);
+  if (existing !== undefined && !existing.isFile()) {
+    const file = await io(() => open(target, 'w'));
+    try {
+      await writeChunks(file, chunks, io);
+    } finally {
+      await file.close();
+    }
+    return;
+  }
+  // Beside the target, so that the rename stays on one file system; named so that two runs
+  // at once never share one.
+  const temporary = join(
+    dirname(target),
+    `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
+  );
+  const file = await io(() => open(temporary, 'wx'));
+  try {
+    try {
+      // The replacement keeps the permissions of the file it replaces.
+      if (existing !== undefined) await io(() => file.chmod(existing.mode & 0o7777));
+      await writeChunks(file, chunks, io);
+    } finally {
+      await file.close();
+    }
+    await io(() => rename(temporary, target));
+  } catch (error) {
+    await unlink(temporary).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Writes every chunk whole: a write that takes only part of one is followed by the rest. */
+async function writeChunks(
+  file: FileHandle,
+  chunks: Iterable<string>,
+  io: <T>(call: () => Promise<T>) => Promise<T>,
+): Promise<void> {
+  for (const chunk of chunks) {
+    const bytes = Buffer.from(chunk);
+    for (let at = 0; at < bytes.length;) {
+      const { bytesWritten } = await io(async () => {
+        const written = await file.write(bytes, at);
+        if (written.bytesWritten === 0) throw new Error('no byte written');
+        return written;
+      });
+      at += bytesWritten;
+    }
+  }
+}

@@ -1,0 +1,126 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readTrace, TraceFileError } from '../../src/index.js';
+import { dsock, LineChild } from '../helpers/child.js';
+import { traceDir } from './scratch.js';
+
+const EVENT = {
+  v: 1,
+  seq: 1,
+  mono: 1,
+  wall: 1,
+  pid: 1,
+  command: 'x',
+  event: 'datagram:send',
+  local: '127.0.0.1:1',
+  remote: '127.0.0.1:2',
+  size: 2,
+  digest: 'abc',
+  preview: 'hi',
+};
+
+/** Runs a command to its end; resolves with its exit status and output. */
+async function finish(
+  child: LineChild,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  try {
+    const code = await child.exitCode();
+    return { code, stdout: child.stdoutLines.join('\n'), stderr: child.stderr };
+  } finally {
+    await child.close();
+  }
+}
+
+/** `dsock trace view ARGS` with the size of any file it writes capped at `blocks` of 512 bytes. */
+function viewWithFileLimit(blocks: number, args: string[]): LineChild {
+  return new LineChild('sh', [
+    '-c',
+    `ulimit -f ${blocks} && exec "$@"`,
+    'sh',
+    process.execPath,
+    'bin/dsock.js',
+    'trace',
+    'view',
+    ...args,
+  ]);
+}
+
+describe('dsock trace view', () => {
+  it('refuses a number out of range with one line naming the file and line, and exit 1', async () => {
+    const dir = await traceDir();
+    try {
+      const file = dir.file('hand-made.jsonl');
+      const cases: [Record<string, unknown>, string][] = [
+        [{ wall: 1e300 }, '"wall" is 1e+300, outside the range of dates (±8.64e15 ms from 1970)'],
+        [
+          { wall: -9e15 },
+          '"wall" is -9000000000000000, outside the range of dates (±8.64e15 ms from 1970)',
+        ],
+        [{ size: -5 }, '"size" is -5, not a whole number from 0'],
+        [{ size: 1.5 }, '"size" is 1.5, not a whole number from 0'],
+        [{ size: 1e300 }, '"size" is 1e+300, not a whole number from 0'],
+        [{ pid: 2.5 }, '"pid" is 2.5, not a whole number from 0'],
+        [{ seq: 0 }, '"seq" is 0, not a whole number from 1'],
+        [{ v: 2 }, '"v" is 2: this dsock reads trace format 1'],
+      ];
+      for (const [fields, reason] of cases) {
+        writeFileSync(
+          file,
+          `${JSON.stringify(EVENT)}\n${JSON.stringify({ ...EVENT, ...fields })}\n`,
+        );
+        // The SVG shows the wall time as a date: it does not get as far as drawing one.
+        assert.deepEqual(await finish(dsock(['trace', 'view', file, '--format', 'svg'])), {
+          code: 1,
+          stdout: '',
+          stderr: `dsock trace view: ${file}:2: ${reason}`,
+        });
+        assert.throws(
+          () => readTrace(file),
+          (e: unknown) => e instanceof TraceFileError && e.line === 2,
+        );
+      }
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('-o: a write that fails midway leaves OUT as it was and no temporary file beside it', async () => {
+    const dir = await traceDir();
+    try {
+      const trace = dir.file('long.jsonl');
+      const lines: string[] = [];
+      for (let i = 1; i <= 2000; i++) {
+        lines.push(JSON.stringify({ ...EVENT, seq: i, mono: i, wall: i, digest: `d${i}` }));
+      }
+      writeFileSync(trace, `${lines.join('\n')}\n`);
+      const out = dir.file('run.svg');
+      // Files capped at 64 KiB: the picture (about a megabyte) fails a few chunks in.
+      const limit = 128;
+      const failed = await finish(viewWithFileLimit(limit, [trace, '--format', 'svg', '-o', out]));
+      assert.deepEqual(failed, {
+        code: 1,
+        stdout: '',
+        stderr: `dsock trace view: ${out}: cannot write (EFBIG)`,
+      });
+      assert.deepEqual(readdirSync(dir.dir), ['long.jsonl']);
+
+      writeFileSync(out, 'the picture of an earlier run\n');
+      const again = await finish(viewWithFileLimit(limit, [trace, '--format', 'svg', '-o', out]));
+      assert.equal(again.code, 1);
+      assert.equal(readFileSync(out, 'utf8'), 'the picture of an earlier run\n');
+      assert.deepEqual(readdirSync(dir.dir).sort(), ['long.jsonl', 'run.svg']);
+
+      // Without the cap the same command replaces OUT with the whole picture.
+      const written = await finish(dsock(['trace', 'view', trace, '--format', 'svg', '-o', out]));
+      assert.deepEqual(written, { code: 0, stdout: '', stderr: '' });
+      const svg = readFileSync(out, 'utf8');
+      assert.ok(statSync(out).size > limit * 512 * 4, `${statSync(out).size} bytes`);
+      assert.ok(svg.startsWith('<svg') && svg.endsWith('</svg>\n'));
+      assert.equal(svg.split('class="arrow lost"').length - 1, 2000);
+      assert.deepEqual(readdirSync(dir.dir).sort(), ['long.jsonl', 'run.svg']);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
