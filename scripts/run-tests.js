@@ -3,14 +3,19 @@
 // Node 20 has no glob support in --test, and helper modules under test/ must not be
 // picked up as test files, so the list is made here: only files named *.test.js.
 //
-// Test files are independent processes (as `node --test` runs them anyway), so several run at
-// once: most of the suite's time is spent waiting on timers and round trips, not on the
-// processor. Each file's output is printed whole once the file is done, so files never
+// Each test file runs as `node --test-reporter=spec FILE`: node:test runs a file's tests when
+// the file is run directly, and `node --test FILE` would only start one more Node process to
+// run it in (about 0.2 s of processor time per file, half a minute over the suite). Files are
+// independent processes, so several run at once: many files spend most of their time waiting
+// on timers and round trips. Each file's output is printed whole once the file is done, so files never
 // interleave; the closing lines add up every file: `ℹ tests N`, `ℹ pass N`, `ℹ fail N`, ...,
 // then one plain line `N passed, N failed`. The exit status is 1 if any file failed.
 //
 // DSOCK_TEST_CONCURRENCY sets how many files run at once (default: twice the processors, at
 // least 2). The files that took longest last time (build/test-durations.json) start first.
+// On Linux the processor time each file used (the file's process and every process it started
+// and waited for) is shown beside its wall time: when the sum of those
+// comes near processors x wall, more files at once cannot make the run shorter.
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -20,15 +25,15 @@ import { performance } from 'node:perf_hooks';
 import { URL } from 'node:url';
 
 /**
- * How long one test file may run: Node 20's --test-timeout bounds each file as a whole (the
- * tests inside have their own bounded waits). Files share the processors now, so a long file
- * (the reliable proofs through the chaos relay, a minute or more on a busy machine) gets more
- * than the 120 s it had when files ran one at a time. A file still running after FILE_KILL_MS is
- * killed.
+ * How long one test file may run as a whole (the tests inside have their own bounded waits):
+ * a file still running after FILE_TIMEOUT_MS is killed and counted as failed, its output so far
+ * printed (the spec reporter writes each test as it ends, so the first one missing is the one
+ * that hung). Files share the processors, so a long file (the reliable proofs through the
+ * chaos relay, a minute or more on a busy machine) gets far more than it needs.
  */
 const FILE_TIMEOUT_MS = 300_000;
-const FILE_KILL_MS = FILE_TIMEOUT_MS + 60_000;
 const DURATIONS = join('build', 'test-durations.json');
+const CLOCK_TICKS_PER_SECOND = 100;
 const COUNTERS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
 
 function findTests(dir) {
@@ -137,19 +142,45 @@ const color = process.stdout.isTTY ? { FORCE_COLOR: '1' } : {};
 const totals = Object.fromEntries(COUNTERS.map((c) => [c, 0]));
 const failedFiles = [];
 const durations = {};
+/** Processor ms per file label, where the system tells (Linux). */
+const processorTimes = {};
 const started = performance.now();
 
 console.log(`# ${jobs.length} test files, ${concurrency} at a time\n`);
+
+/**
+ * The processor time, in ms, of the children this process has waited for (Linux: cutime and
+ * cstime of /proc/self/stat), or undefined elsewhere. Read when a file's process has exited,
+ * the growth since the last reading is that file's: two files that end at the same instant
+ * share one figure, which only blurs the per-file split, not the sum.
+ */
+let childTicksSeen = childProcessorTicks();
+function childProcessorTicks() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 of stat(5), counted from the state (field 3) here.
+    return Number(fields[13]) + Number(fields[14]);
+  } catch {
+    return undefined;
+  }
+}
+function processorMsOfLastExit() {
+  const ticks = childProcessorTicks();
+  if (ticks === undefined || childTicksSeen === undefined) return undefined;
+  const ms = ((ticks - childTicksSeen) * 1000) / CLOCK_TICKS_PER_SECOND;
+  childTicksSeen = ticks;
+  return ms;
+}
 
 /** Runs one test file in its own `node --test`, its output collected; resolves when done. */
 function runFile(job) {
   return new Promise((resolve) => {
     const begin = performance.now();
-    const child = spawn(
-      process.execPath,
-      ['--test', `--test-timeout=${FILE_TIMEOUT_MS}`, '--test-reporter=spec', job.file],
-      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...color, ...job.env } },
-    );
+    const child = spawn(process.execPath, ['--test-reporter=spec', job.file], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, ...color, ...job.env },
+    });
     const output = [];
     child.stdout.on('data', (chunk) => output.push(chunk));
     child.stderr.on('data', (chunk) => output.push(chunk));
@@ -157,16 +188,18 @@ function runFile(job) {
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
-    }, FILE_KILL_MS);
+    }, FILE_TIMEOUT_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const ms = performance.now() - begin;
       durations[job.label] = Math.round(ms);
+      const cpu = processorMsOfLastExit();
+      if (cpu !== undefined) processorTimes[job.label] = cpu;
       const text = Buffer.concat(output).toString('utf8');
       const counts = summaryOf(text);
       for (const c of COUNTERS) totals[c] += counts[c] ?? 0;
       let problem;
-      if (timedOut) problem = `killed after ${FILE_KILL_MS / 1000} s`;
+      if (timedOut) problem = `killed after ${FILE_TIMEOUT_MS / 1000} s`;
       else if (code !== 0) problem = `exit status ${code ?? signal}`;
       if (counts.tests === undefined) problem ??= 'no test summary';
       if (problem !== undefined) {
@@ -174,7 +207,8 @@ function runFile(job) {
         // A file that failed without a failing test (a crash, a hang) still counts as one.
         if (!counts.fail) totals.fail += 1;
       }
-      process.stdout.write(`# ${job.label} (${(ms / 1000).toFixed(1)} s)\n${text}\n`);
+      const cpuNote = cpu === undefined ? '' : `, ${(cpu / 1000).toFixed(1)} s processor`;
+      process.stdout.write(`# ${job.label} (${(ms / 1000).toFixed(1)} s${cpuNote})\n${text}\n`);
       resolve();
     });
   });
@@ -205,13 +239,27 @@ try {
 
 const byDuration = Object.entries(durations).sort((a, b) => b[1] - a[1]);
 const seconds = (ms) => `${(ms / 1000).toFixed(1)} s`;
-const slowest = byDuration.slice(0, 10).map(([label, ms]) => `#   ${seconds(ms)}  ${label}`);
+const cpuOf = (label) =>
+  processorTimes[label] === undefined ? '' : ` (${seconds(processorTimes[label])} processor)`;
+const slowest = byDuration
+  .slice(0, 10)
+  .map(([label, ms]) => `#   ${seconds(ms)}  ${label}${cpuOf(label)}`);
 console.log(`# slowest files:\n${slowest.join('\n')}`);
+const byProcessor = Object.entries(processorTimes).sort((a, b) => b[1] - a[1]);
+if (byProcessor.length > 0) {
+  const busiest = byProcessor.slice(0, 10).map(([label, ms]) => `#   ${seconds(ms)}  ${label}`);
+  console.log(`# files that used the most processor time:\n${busiest.join('\n')}`);
+}
 // The sum over the files against the wall time: how much running them side by side saved.
 const sum = byDuration.reduce((total, [, ms]) => total + ms, 0);
+const processorSum = byProcessor.reduce((total, [, ms]) => total + ms, 0);
+const processorNote =
+  byProcessor.length > 0
+    ? `, ${seconds(processorSum)} processor time on ${availableParallelism()} processors`
+    : '';
 console.log(
   `# ${byDuration.length} files: ${seconds(sum)} summed, ${seconds(performance.now() - started)} ` +
-    `wall, ${concurrency} at a time`,
+    `wall, ${concurrency} at a time${processorNote}`,
 );
 if (nativeNote) console.log(nativeNote);
 if (failedFiles.length > 0) console.log(`# failed files:\n#   ${failedFiles.join('\n#   ')}`);

@@ -77,6 +77,9 @@ function promisedLines(code: string): (string | RegExp)[] {
   return promised;
 }
 
+/** How many examples run at once. */
+const EXAMPLES_AT_ONCE = 2;
+
 const examples = sourceFiles(join(ROOT, 'src')).flatMap(examplesOf);
 const names = examples.map((_, i) => `example-${i + 1}.ts`);
 const tsconfig = {
@@ -122,13 +125,16 @@ describe('the @example blocks of the sources', () => {
     );
     const env = { ...process.env };
     delete env.DSOCK_NATIVE;
-    for (const [i, example] of examples.entries()) {
+    const runnable = examples.flatMap((example, i) => {
       const reason = notRun(example.code);
-      if (reason !== undefined) {
-        t.diagnostic(`${example.where}: compiled, not run: ${reason}`);
-        continue;
-      }
-      const stdout = await app.run(names[i] as string, env);
+      if (reason === undefined) return [{ example, file: names[i] as string }];
+      t.diagnostic(`${example.where}: compiled, not run: ${reason}`);
+      return [];
+    });
+    // Each example is its own process on ports the system picks: two run at once, as much of
+    // an example's time is waiting on Node starting and on round trips over loopback.
+    const checkOne = async ({ example, file }: (typeof runnable)[number]) => {
+      const stdout = await app.run(file, env);
       const lines = stdout.split('\n');
       for (const promise of promisedLines(example.code)) {
         assert.ok(
@@ -136,6 +142,13 @@ describe('the @example blocks of the sources', () => {
           `${example.where} promises the line ${String(promise)}; it printed:\n${stdout}`,
         );
       }
-    }
+    };
+    const queue = [...runnable];
+    const worker = async () => {
+      for (let next = queue.shift(); next !== undefined; next = queue.shift()) await checkOne(next);
+    };
+    // Every worker ends (a failing one stops taking examples) before the app's folder goes.
+    const results = await Promise.allSettled(Array.from({ length: EXAMPLES_AT_ONCE }, worker));
+    for (const result of results) if (result.status === 'rejected') throw result.reason;
   });
 });
