@@ -95,13 +95,14 @@ export class BlockCounter {
 }
 
 /**
- * The receiver's side of the protocol, common to every contender: reports `port`, then per
- * block arms `counter`, waits for the sender to be done and for the block to arrive in full (or
- * for the arrivals to stop), and reports the block; returns when told to stop.
+ * The receiver's side of the protocol, common to every contender: reports `port` (undefined
+ * for a receiver that connects), then per block arms `counter`, waits for the sender to be done
+ * and for the block to arrive in full (or for the arrivals to stop), and reports the block;
+ * returns when told to stop.
  */
 export async function receiveBlocks(
   context: PeerContext<unknown>,
-  port: number,
+  port: number | undefined,
   counter: BlockCounter,
   extra: () => Record<string, number> = () => ({}),
 ): Promise<void> {
@@ -120,14 +121,15 @@ export async function receiveBlocks(
 }
 
 /**
- * The sender's side of the protocol, common to every contender: reports ready, then runs
- * `send` for each block; returns when told to stop.
+ * The sender's side of the protocol, common to every contender: reports ready (with `port`
+ * for a sender that listens), then runs `send` for each block; returns when told to stop.
  */
 export async function sendBlocks(
   context: PeerContext<unknown>,
   send: (amount: number) => Promise<void>,
+  port?: number,
 ): Promise<void> {
-  context.post({ type: 'ready' });
+  context.post({ type: 'ready', port });
   for (;;) {
     const message = await context.next<SendBlock>(['send', STOP]);
     if (message.type === STOP) return;
@@ -164,6 +166,39 @@ export interface TransferPlan {
   /** Parameters for the receivers and the senders. */
   receiverParams: unknown;
   senderParams: (port: number) => unknown;
+  /**
+   * The other direction of connecting, for the contenders it names: their sender listens and
+   * is started first, with `senderParams`; their receiver connects to the port the sender
+   * reported, with `receiverParams(port)`.
+   */
+  senderListens?: {
+    contenders: readonly string[];
+    senderParams: unknown;
+    receiverParams: (port: number) => unknown;
+  };
+}
+
+/** Starts `contender`'s receiver and sender, the listening one first; both have said ready. */
+async function startPair(
+  contender: Contender,
+  plan: TransferPlan,
+  context: RoundContext,
+): Promise<{ receiver: PeerHandle; sender: PeerHandle }> {
+  const wait = context.messageTimeoutMs;
+  type Ready = PeerMessage & { port: number };
+  const reverse = plan.senderListens;
+  if (reverse?.contenders.includes(contender.id) === true) {
+    const sender = context.start(contender, 'sender', reverse.senderParams);
+    const { port } = await sender.next<Ready>('ready', wait);
+    const receiver = context.start(contender, 'receiver', reverse.receiverParams(port));
+    await receiver.next('ready', wait);
+    return { receiver, sender };
+  }
+  const receiver = context.start(contender, 'receiver', plan.receiverParams);
+  const { port } = await receiver.next<Ready>('ready', wait);
+  const sender = context.start(contender, 'sender', plan.senderParams(port));
+  await sender.next('ready', wait);
+  return { receiver, sender };
 }
 
 interface Pair {
@@ -182,10 +217,7 @@ export async function transferRound(
   const wait = context.messageTimeoutMs;
   const pairs: Pair[] = [];
   for (const contender of order) {
-    const receiver = context.start(contender, 'receiver', plan.receiverParams);
-    const { port } = await receiver.next<PeerMessage & { port: number }>('ready', wait);
-    const sender = context.start(contender, 'sender', plan.senderParams(port));
-    await sender.next('ready', wait);
+    const { receiver, sender } = await startPair(contender, plan, context);
     const totals: TransferTotals = {
       sent: 0,
       received: 0,

@@ -3,8 +3,13 @@
     tcp_bulk.py receiver '{}'
     tcp_bulk.py sender '{"port":P,"chunkSize":65536}'
 
+or the other way round, the sender listening and the receiver connecting:
+
+    tcp_bulk.py sender '{"chunkSize":65536}'
+    tcp_bulk.py receiver '{"port":P}'
+
 The sender calls sock.sendall(chunk) per chunk; the receiver loops on
-conn.recv_into(buffer) with a buffer of the same size. Both speak the block protocol of
+conn.recv_into(buffer) with a buffer of 64 KiB. Both speak the block protocol of
 bench/lib/transfer.ts; the receiver knows a block's size from the coordinator, so it simply
 reads until it has it all.
 """
@@ -19,13 +24,25 @@ STALL_SECONDS = 10
 CHUNK = 65536
 
 
-def receiver(channel, p):
+def listen():
+    """A listening socket on an ephemeral loopback port, whose accept is bounded."""
     server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     server.bind((HOST, 0))
     server.listen(1)
     server.settimeout(STALL_SECONDS)
-    channel.post({"type": "ready", "port": server.getsockname()[1]})
-    conn = None
+    return server
+
+
+def receiver(channel, p):
+    server = conn = None
+    if "port" in p:
+        conn = socket.create_connection((HOST, p["port"]), timeout=STALL_SECONDS)
+        conn.settimeout(None)
+        bound_waits(conn, socket.SO_RCVTIMEO, STALL_SECONDS)
+        channel.post({"type": "ready"})
+    else:
+        server = listen()
+        channel.post({"type": "ready", "port": server.getsockname()[1]})
     buffer = bytearray(CHUNK)
     while True:
         message = channel.next("arm", "stop")
@@ -65,20 +82,33 @@ def receiver(channel, p):
         )
     if conn is not None:
         conn.close()
-    server.close()
+    if server is not None:
+        server.close()
 
 
 def sender(channel, p):
-    sock = socket.create_connection((HOST, p["port"]), timeout=STALL_SECONDS)
-    sock.settimeout(None)
-    bound_waits(sock, socket.SO_SNDTIMEO, STALL_SECONDS)
+    server = sock = None
+    if "port" in p:
+        sock = socket.create_connection((HOST, p["port"]), timeout=STALL_SECONDS)
+        sock.settimeout(None)
+        bound_waits(sock, socket.SO_SNDTIMEO, STALL_SECONDS)
+        channel.post({"type": "ready"})
+    else:
+        server = listen()
+        channel.post({"type": "ready", "port": server.getsockname()[1]})
     chunk_size = p["chunkSize"]
     chunk = b"a" * chunk_size
-    channel.post({"type": "ready"})
     while True:
         message = channel.next("send", "stop")
         if message["type"] == "stop":
             break
+        if sock is None:
+            # The receiver connected before it said it was ready: the connection is waiting.
+            sock, _ = server.accept()
+            sock.settimeout(None)
+            server.close()
+            server = None
+            bound_waits(sock, socket.SO_SNDTIMEO, STALL_SECONDS)
         amount = message["amount"]
         cpu = thread_cpu_ns()
         start = monotonic_ns()
@@ -99,7 +129,10 @@ def sender(channel, p):
                 "cpuMs": (thread_cpu_ns() - cpu) / 1e6,
             }
         )
-    sock.close()
+    if sock is not None:
+        sock.close()
+    if server is not None:
+        server.close()
 
 
 if __name__ == "__main__":

@@ -2,7 +2,9 @@
  * TCP bulk transfer: bytes from a sender thread to a receiver thread over one loopback
  * connection per contender, written in 64 KiB chunks and sent in blocks taken in turns; the
  * receiver consumes every chunk, and its throughput is counted from the first byte of a block
- * to the last.
+ * to the last. The receiver listens, but for two contenders with the ends swapped (the sender
+ * listens, the receiver connects): dsock's receiver with `readBufferSize`, an option of connect
+ * only, and Python's receiver in the same role, the figure it is held against.
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
@@ -12,7 +14,7 @@ import { listeningPort } from '../lib/listening-port.js';
 import { workerPeer } from '../lib/peer.js';
 import { nativeContender, pythonContender } from '../lib/process-contenders.js';
 import type { PeerContext } from '../lib/peer-protocol.js';
-import type { Metrics, Mode, Scenario } from '../lib/scenario.js';
+import type { Contender, Metrics, Mode, Scenario } from '../lib/scenario.js';
 import { BlockCounter, receiveBlocks, sendBlocks, transferRound } from '../lib/transfer.js';
 
 interface Params {
@@ -27,8 +29,42 @@ interface SenderParams {
   chunkSize: number;
 }
 
+/** A sender that listens, for a receiver that connects. */
+interface ListeningSenderParams {
+  chunkSize: number;
+}
+
+/** A receiver that connects to a sender that listens. */
+interface ConnectingReceiverParams {
+  port: number;
+  readBufferSize: number;
+}
+
 const HOST = '127.0.0.1';
 const MiB = 1024 * 1024;
+
+/**
+ * The contenders whose receiver connects and whose sender listens: `readBufferSize` is an
+ * option of connect (accepted sockets cannot read into slabs of their own).
+ */
+const DSOCK_CONNECTING = 'dsock-connect';
+const PYTHON_CONNECTING = 'python-connect';
+
+/** The same Python program with the ends swapped: the sender listens, the receiver connects. */
+function pythonConnectingReceiver(): Contender {
+  const python = pythonContender('tcp_bulk.py', { roles: ['receiver', 'sender'], note: '' });
+  return {
+    id: PYTHON_CONNECTING,
+    get label(): string {
+      return `${python.label}, connecting receiver`;
+    },
+    peers: python.peers,
+    note:
+      'as `python`, the ends swapped: the sender listens and `accept`s, the receiver ' +
+      '`socket.create_connection`s and loops on `recv_into` a 64 KiB buffer',
+    unavailable: () => python.unavailable?.(),
+  };
+}
 
 export const tcpBulk: Scenario<Params> = {
   id: 'tcp-bulk',
@@ -41,7 +77,9 @@ export const tcpBulk: Scenario<Params> = {
   describe: (p) =>
     `${(p.block * p.blocks) / MiB} MiB per contender and round over one loopback connection, ` +
     `written in ${p.chunkSize / 1024} KiB chunks, in blocks of ${p.block / MiB} MiB taken in ` +
-    'turns; throughput counted at the receiver from the first byte of a block to the last',
+    'turns; throughput counted at the receiver from the first byte of a block to the last; ' +
+    `the receiver listens, but for ${DSOCK_CONNECTING} and ${PYTHON_CONNECTING}, which connect ` +
+    'to a listening sender',
   roles: ['receiver', 'sender'],
   metrics: [
     {
@@ -52,6 +90,21 @@ export const tcpBulk: Scenario<Params> = {
       ratio: true,
       target: 0.9,
       targetFor: ['dsock', 'dsock-recv', 'dsock-recv-raw'],
+      digits: 0,
+    },
+    {
+      // The same figure with the ends swapped, dsock's receiver reading into its own slabs,
+      // held against Python's receiver in the same role.
+      key: 'throughputVsPython',
+      label: 'throughput, connecting receiver, against Python',
+      unit: 'MiB/s',
+      better: 'higher',
+      ratio: true,
+      against: PYTHON_CONNECTING,
+      ratioFor: [DSOCK_CONNECTING],
+      target: 1,
+      targetFor: [DSOCK_CONNECTING],
+      headline: true,
       digits: 0,
     },
     {
@@ -116,6 +169,19 @@ export const tcpBulk: Scenario<Params> = {
         '`sock.sendall(chunk)` per 64 KiB chunk; the receiver loops on `conn.recv_into(buffer)` ' +
         'with a 64 KiB buffer; blocking sockets, one process per end',
     }),
+    {
+      id: DSOCK_CONNECTING,
+      label: 'dsock connecting receiver, readBufferSize 1 MiB',
+      peers: {
+        receiver: workerPeer(import.meta.url, 'dsockConnectingReceiver'),
+        sender: workerPeer(import.meta.url, 'dsockListeningSender'),
+      },
+      note:
+        'the ends swapped: the sender listens (`StreamServer.accept`, `await sendAll(chunk)`), ' +
+        'the receiver connects with `StreamSocket.connect(ep, { readBufferSize: 1048576 })` ' +
+        'and iterates: `for await (const chunk of socket)`',
+    },
+    pythonConnectingReceiver(),
     nativeContender('tcp-bulk', 'send/recv of 1 MiB', {
       roles: ['receiver', 'sender'],
       note:
@@ -140,6 +206,12 @@ export const tcpBulk: Scenario<Params> = {
         blocks: p.blocks,
         receiverParams: {},
         senderParams: (port) => ({ port, chunkSize: p.chunkSize }) satisfies SenderParams,
+        senderListens: {
+          contenders: [DSOCK_CONNECTING, PYTHON_CONNECTING],
+          senderParams: { chunkSize: p.chunkSize } satisfies ListeningSenderParams,
+          receiverParams: (port) =>
+            ({ port, readBufferSize: MiB }) satisfies ConnectingReceiverParams,
+        },
       },
       context,
     );
@@ -152,6 +224,10 @@ export const tcpBulk: Scenario<Params> = {
         sendCpu: (t.senderCpuMs * 1000) / mebibytes,
         recvCpu: (t.receiverCpuMs * 1000) / mebibytes,
       };
+    }
+    for (const id of [DSOCK_CONNECTING, PYTHON_CONNECTING]) {
+      const m = metrics[id];
+      if (m !== undefined) m.throughputVsPython = m.throughput ?? 0;
     }
     return metrics;
   },
@@ -208,6 +284,27 @@ export function dsockRecvReceiver(context: PeerContext<unknown>): Promise<void> 
   });
 }
 
+/**
+ * The receiver that connects, reading into socket-owned slabs of `readBufferSize`, and
+ * iterating (faster here than a `recv(1 MiB)` loop).
+ */
+export async function dsockConnectingReceiver(
+  context: PeerContext<ConnectingReceiverParams>,
+): Promise<void> {
+  const { port, readBufferSize } = context.params;
+  const socket = await StreamSocket.connect({ host: HOST, port }, { readBufferSize });
+  const counter = new BlockCounter();
+  const receiving = (async () => {
+    for await (const chunk of socket) counter.add(chunk.length);
+  })();
+  try {
+    await receiveBlocks(context, undefined, counter);
+  } finally {
+    await socket.close();
+    await receiving.catch(() => undefined);
+  }
+}
+
 export async function rawSender(context: PeerContext<SenderParams>): Promise<void> {
   const { port, chunkSize } = context.params;
   const socket = connect(port, HOST);
@@ -239,5 +336,38 @@ export async function dsockSender(context: PeerContext<SenderParams>): Promise<v
     });
   } finally {
     await socket.close();
+  }
+}
+
+/** dsock's sender on the listening end: accepts the receiver's connection, then as `dsockSender`. */
+export async function dsockListeningSender(
+  context: PeerContext<ListeningSenderParams>,
+): Promise<void> {
+  const { chunkSize } = context.params;
+  const server = await StreamServer.listen(`${HOST}:0`);
+  // The receiver connects only once this sender has said where it listens.
+  const accepted = server.accept();
+  accepted.catch(() => undefined);
+  const chunk = Buffer.alloc(chunkSize, 0x61);
+  let socket: StreamSocket | undefined;
+  try {
+    await sendBlocks(
+      context,
+      async (total) => {
+        if (socket === undefined) {
+          socket = await accepted;
+          await server.close();
+        }
+        for (let sent = 0; sent < total;) {
+          const length = Math.min(chunkSize, total - sent);
+          sent += length;
+          await socket.sendAll(length === chunkSize ? chunk : chunk.subarray(0, length));
+        }
+      },
+      server.localEndpoint.port,
+    );
+  } finally {
+    await server.close();
+    await socket?.close();
   }
 }
