@@ -172,8 +172,8 @@ export class ReceiveBuffer {
           size,
           exact,
           iteration: undefined,
+          // Given a Buffer, or a rejected promise for a read that fails (see WaitingRead).
           resolve: (value: Buffer) => settle.resolve(value),
-          reject: (reason) => settle.reject(reason),
           next: undefined,
         };
         this.#pushReader(reader);
