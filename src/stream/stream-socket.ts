@@ -38,7 +38,7 @@ import {
   invalidInteger,
 } from '../internal/validate.js';
 import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
-import { onPressure, ReceiveBuffer } from './receive-buffer.js';
+import { onPressure, peerOf, ReceiveBuffer } from './receive-buffer.js';
 import { tlsSessionOf, type TlsSession } from './tls-options.js';
 import { closedFor, closedForReading, idleTimeoutError } from './socket-errors.js';
 import {
@@ -113,7 +113,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     };
     forgetAddresses(socket);
     this.#started = start;
-    this.#buffer = new ReceiveBuffer(receiveBufferLimit, this, this.#remote);
+    this.#buffer = new ReceiveBuffer(receiveBufferLimit, this);
     // Half-open connections are part of the model: after the peer's end of stream we may still
     // send, and shutdown('write') must not close our reading side.
     socket.allowHalfOpen = true;
@@ -355,6 +355,11 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     if (!this.#started) return;
     if (paused) this.#socket.pause();
     else this.#socket.resume();
+  }
+
+  /** @internal The peer, named in the receive buffer's errors. */
+  [peerOf](): Endpoint {
+    return this.#remote;
   }
 
   /** What a read names in its timeout and abort errors: only one with a deadline needs it. */
