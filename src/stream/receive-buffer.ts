@@ -22,14 +22,26 @@ const EMPTY = Buffer.alloc(0);
 
 /** The key of {@link PressureSink}'s method, kept out of the owner's public API. */
 export const onPressure: unique symbol = Symbol('onPressure');
+/** The key of {@link PressureSink}'s peer, kept out of the owner's public API. */
+export const peerOf: unique symbol = Symbol('peerOf');
 
 /**
- * Told `true` when the source must stop delivering data, `false` when it may go on. An object
- * with a method rather than a callback, so that the owner needs no closure of its own.
+ * Told `true` when the source must stop delivering data, `false` when it may go on, and asked
+ * for the peer that errors name. An object with methods rather than callbacks and a field, so
+ * that neither the owner nor the buffer holds anything more for them.
  */
 export interface PressureSink {
   [onPressure](paused: boolean): void;
+  [peerOf](): Endpoint | undefined;
 }
+
+// The buffer's states, as bits of one field: an idle connection holds one number, not three.
+/** The source has ended. */
+const ENDED = 1;
+/** Reading was shut down: data is dropped as it comes. */
+const DISCARDING = 2;
+/** The source is told to stop. */
+const PAUSED = 4;
 
 /**
  * The bytes a stream socket has received and the application has not read yet, with the
@@ -53,28 +65,18 @@ export class ReceiveBuffer {
   // The last read settled, kept for the next one that waits: a stream read in a loop reuses one
   // object rather than making one per read.
   #spare: WaitingRead | undefined;
-  #ended = false;
-  #discarding = false;
+  #states = 0;
   #failure: (() => Error) | undefined;
-  #paused = false;
   readonly #limit: number;
-  readonly #lowWater: number;
-  // Many tiny chunks cost far more than their bytes, so their count is bounded as well.
-  readonly #chunkLimit: number;
   readonly #sink: PressureSink;
-  readonly #endpoint: Endpoint | undefined;
 
   /**
    * @param limit bytes held before the source is paused
-   * @param sink stops (`true`) or restarts (`false`) the source
-   * @param endpoint the peer, named in errors
+   * @param sink stops (`true`) or restarts (`false`) the source, and names the peer in errors
    */
-  constructor(limit: number, sink: PressureSink, endpoint?: Endpoint) {
+  constructor(limit: number, sink: PressureSink) {
     this.#limit = limit;
-    this.#lowWater = Math.floor(limit / 2);
-    this.#chunkLimit = Math.max(64, Math.ceil(limit / 256));
     this.#sink = sink;
-    this.#endpoint = endpoint;
   }
 
   /** Bytes held, not yet read. */
@@ -84,7 +86,7 @@ export class ReceiveBuffer {
 
   /** True once the source has ended (end of stream, or the reading side was shut down). */
   get ended(): boolean {
-    return this.#ended;
+    return (this.#states & ENDED) !== 0;
   }
 
   /** True once {@link fail} has been called. */
@@ -94,12 +96,12 @@ export class ReceiveBuffer {
 
   /** True while the source is told to stop. */
   get paused(): boolean {
-    return this.#paused;
+    return (this.#states & PAUSED) !== 0;
   }
 
   /** Adds data from the source and serves waiting reads. */
   push(chunk: Buffer): void {
-    if (this.#discarding || this.#failure !== undefined || this.#ended) return;
+    if ((this.#states & (DISCARDING | ENDED)) !== 0 || this.#failure !== undefined) return;
     if (chunk.length === 0) return;
     // The common case of a reader already waiting for whatever comes: hand the chunk over as is.
     const reader = this.#first;
@@ -121,8 +123,8 @@ export class ReceiveBuffer {
 
   /** The source has ended: reads get the rest, then end of stream. */
   end(): void {
-    if (this.#ended) return;
-    this.#ended = true;
+    if (this.ended) return;
+    this.#states |= ENDED;
     this.#serve();
   }
 
@@ -131,7 +133,7 @@ export class ReceiveBuffer {
    * still delivers is discarded (the source is kept flowing so that the sender is not blocked).
    */
   shutdown(): void {
-    this.#discarding = true;
+    this.#states |= DISCARDING;
     this.#clear();
     this.end();
     this.#setPaused(false);
@@ -172,8 +174,8 @@ export class ReceiveBuffer {
           size,
           exact,
           iteration: undefined,
+          // Given a Buffer, or a rejected promise for a read that fails (see WaitingRead).
           resolve: (value: Buffer) => settle.resolve(value),
-          reject: (reason) => settle.reject(reason),
           next: undefined,
         };
         this.#pushReader(reader);
@@ -186,7 +188,7 @@ export class ReceiveBuffer {
       },
       options,
       what,
-      this.#endpoint,
+      this.#sink[peerOf](),
     );
   }
 
@@ -252,10 +254,10 @@ export class ReceiveBuffer {
   #tryRead(size: number, exact: boolean): Buffer | Error | undefined {
     if (exact ? this.#bytes >= size : this.#bytes > 0) return this.#take(size, exact);
     if (this.#failure !== undefined) return this.#failure();
-    if (!this.#ended) return undefined;
+    if (!this.ended) return undefined;
     if (!exact) return EMPTY;
     return new IncompleteReadError(this.#take(this.#bytes, true), size, {
-      endpoint: this.#endpoint,
+      endpoint: this.#sink[peerOf](),
     });
   }
 
@@ -266,13 +268,19 @@ export class ReceiveBuffer {
     const out = takeBytes(this.#chunks as Fifo<Buffer>, size, exact);
     this.#bytes -= out.length;
     if (
-      this.#paused &&
-      this.#bytes <= this.#lowWater &&
-      this.#chunkCount() <= this.#chunkLimit / 2
+      this.paused &&
+      this.#bytes <= Math.floor(this.#limit / 2) &&
+      this.#chunkCount() <= this.#chunkLimit() / 2
     ) {
       this.#setPaused(false);
     }
     return out;
+  }
+
+  // Many tiny chunks cost far more than their bytes, so their count is bounded as well. Worked
+  // out when needed rather than held, as are the low-water mark above and the states' bits.
+  #chunkLimit(): number {
+    return Math.max(64, Math.ceil(this.#limit / 256));
   }
 
   #chunkCount(): number {
@@ -286,18 +294,17 @@ export class ReceiveBuffer {
 
   #checkPressure(): void {
     if (
-      !this.#paused &&
+      (this.#states & (PAUSED | DISCARDING)) === 0 &&
       this.#first === undefined &&
-      !this.#discarding &&
-      (this.#bytes >= this.#limit || this.#chunkCount() >= this.#chunkLimit)
+      (this.#bytes >= this.#limit || this.#chunkCount() >= this.#chunkLimit())
     ) {
       this.#setPaused(true);
     }
   }
 
   #setPaused(paused: boolean): void {
-    if (this.#paused === paused) return;
-    this.#paused = paused;
+    if (this.paused === paused) return;
+    this.#states ^= PAUSED;
     this.#sink[onPressure](paused);
   }
 }

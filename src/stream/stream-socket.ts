@@ -38,7 +38,7 @@ import {
   invalidInteger,
 } from '../internal/validate.js';
 import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
-import { onPressure, ReceiveBuffer } from './receive-buffer.js';
+import { onPressure, peerOf, ReceiveBuffer } from './receive-buffer.js';
 import { tlsSessionOf, type TlsSession } from './tls-options.js';
 import { closedFor, closedForReading, idleTimeoutError } from './socket-errors.js';
 import {
@@ -86,11 +86,15 @@ const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
  */
 export class StreamSocket implements AsyncIterable<Buffer> {
   readonly #socket: Socket;
-  readonly #buffer: ReceiveBuffer;
+  // The receive buffer, made on the first data, read or event that needs it: until then only its
+  // limit, as a connection that is never read (or not yet) needs no buffer.
+  #buffer: ReceiveBuffer | number;
   // The local endpoint as two fields rather than an object: {@link localEndpoint} copies anyway.
   readonly #localHost: string;
   readonly #localPort: number;
-  readonly #remote: Endpoint;
+  // The peer's address and port as two fields too: an endpoint object is made when one is asked for.
+  readonly #remoteHost: string;
+  readonly #remotePort: number;
   // Built on first use: only reads with a deadline and errors name the operation.
   #recvWhat: string | undefined;
   #started: boolean;
@@ -107,13 +111,11 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     // say) it no longer knows its addresses.
     this.#localHost = sharedLocalHost(socket.localAddress ?? '');
     this.#localPort = socket.localPort ?? 0;
-    this.#remote = {
-      host: sharedRemoteHost(socket.remoteAddress ?? ''),
-      port: socket.remotePort ?? 0,
-    };
+    this.#remoteHost = sharedRemoteHost(socket.remoteAddress ?? '');
+    this.#remotePort = socket.remotePort ?? 0;
     forgetAddresses(socket);
     this.#started = start;
-    this.#buffer = new ReceiveBuffer(receiveBufferLimit, this, this.#remote);
+    this.#buffer = receiveBufferLimit;
     // Half-open connections are part of the model: after the peer's end of stream we may still
     // send, and shutdown('write') must not close our reading side.
     socket.allowHalfOpen = true;
@@ -156,7 +158,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   [startReading](): void {
     if (this.#started) return;
     this.#started = true;
-    if (!this.#buffer.paused) this.#socket.resume();
+    if (typeof this.#buffer === 'number' || !this.#buffer.paused) this.#socket.resume();
   }
 
   /** The local address and port of the connection. */
@@ -166,7 +168,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
 
   /** The peer's address and port. */
   get remoteEndpoint(): Endpoint {
-    return { ...this.#remote };
+    return { host: this.#remoteHost, port: this.#remotePort };
   }
 
   /** True once {@link close} has been called. */
@@ -188,7 +190,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    */
   setNoDelay(flag = true): void {
     const value = checkFlag('flag', flag);
-    this.#checkOpen('setNoDelay');
+    StreamSocket.#checkOpen(this, 'setNoDelay');
     this.#socket.setNoDelay(value);
   }
 
@@ -207,7 +209,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     if (initialDelay !== undefined) {
       checkInteger('initialDelay', initialDelay, 0, MAX_KEEP_ALIVE_DELAY);
     }
-    this.#checkOpen('setKeepAlive');
+    StreamSocket.#checkOpen(this, 'setKeepAlive');
     this.#socket.setKeepAlive(value, keepAliveDelay(initialDelay ?? 0));
   }
 
@@ -220,7 +222,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * {@link ConnectionResetError} when the peer reset the connection.
    */
   sendAll(data: string | Uint8Array, options: SendOptions = NO_SEND_OPTIONS): Promise<void> {
-    const refusal = this.#sendRefusal();
+    const refusal = StreamSocket.#sendRefusal(this);
     if (refusal !== undefined) return Promise.reject(refusal);
     const badEncoding = invalidEncoding(options.encoding);
     if (badEncoding !== undefined) return Promise.reject(badEncoding);
@@ -247,7 +249,12 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     const invalid =
       invalidInteger('bufsize', bufsize, 1, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
-    const read = this.#buffer.read(bufsize, false, options, this.#waitWhat(options));
+    const read = StreamSocket.#receive(this).read(
+      bufsize,
+      false,
+      options,
+      StreamSocket.#waitWhat(this, options),
+    );
     return streamReceive.hasSubscribers ? read.then((data) => publishReceived(this, data)) : read;
   }
 
@@ -260,8 +267,16 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   recvExactly(n: number, options: WaitOptions = NO_WAIT): Promise<Buffer> {
     const invalid = invalidInteger('n', n, 0, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
-    if (n === 0) return this.#closed ? Promise.reject(this.#closedError()) : Promise.resolve(EMPTY);
-    return this.#buffer.read(n, true, options, this.#waitWhat(options));
+    if (n === 0)
+      return this.#closed
+        ? Promise.reject(StreamSocket.#closedError(this))
+        : Promise.resolve(EMPTY);
+    return StreamSocket.#receive(this).read(
+      n,
+      true,
+      options,
+      StreamSocket.#waitWhat(this, options),
+    );
   }
 
   /**
@@ -280,10 +295,10 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   async shutdown(how: ShutdownHow = 'both'): Promise<void> {
     checkOneOf('how', how, ['read', 'write', 'both']);
     if (this.#closed) {
-      throw closedFor('shutdown of', this.#remote);
+      throw closedFor('shutdown of', this.remoteEndpoint);
     }
-    if (how !== 'write') this.#buffer.shutdown();
-    if (how !== 'read') await this.#shutdownWrite();
+    if (how !== 'write') StreamSocket.#receive(this).shutdown();
+    if (how !== 'read') await StreamSocket.#shutdownWrite(this);
   }
 
   /**
@@ -297,7 +312,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
       if (streamClose.hasSubscribers)
         streamClose.publish({ source: this, remote: this.remoteEndpoint });
       this.#closed = true;
-      this.#buffer.fail(() => this.#closedError(), true);
+      StreamSocket.#receive(this).fail(() => StreamSocket.#closedError(this), true);
       const socket = this.#socket;
       this.#closing = socket.closed
         ? Promise.resolve()
@@ -317,36 +332,37 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * if the socket is closed locally; throws on a reset.
    */
   [Symbol.asyncIterator](): AsyncGenerator<Buffer, void, undefined> {
-    return new ChunkIterator(this.#buffer, this);
+    return new ChunkIterator(StreamSocket.#receive(this), this);
   }
 
   /** @internal */
   [onSocketData](chunk: Buffer): void {
-    this.#buffer.push(chunk);
+    StreamSocket.#receive(this).push(chunk);
   }
 
   /** @internal */
   [onSocketEnd](): void {
-    this.#buffer.end();
+    StreamSocket.#receive(this).end();
   }
 
   /** @internal */
   [onSocketError](error: Error): void {
     this.#failure ??= error;
-    this.#buffer.fail(() => toSocketError(error, 'receive', this.#remote));
+    StreamSocket.#receive(this).fail(() => toSocketError(error, 'receive', this.remoteEndpoint));
   }
 
   /** @internal */
   [onSocketClose](): void {
-    if (!this.#buffer.ended) this.#buffer.fail(() => this.#closedError());
+    const buffer = StreamSocket.#receive(this);
+    if (!buffer.ended) buffer.fail(() => StreamSocket.#closedError(this));
     this.#counter?.[connectionClosed]();
   }
 
   /** @internal */
   [onSocketIdle](idleTimeout: number): void {
-    const error = idleTimeoutError(this.#remote, idleTimeout);
+    const error = idleTimeoutError(this.remoteEndpoint, idleTimeout);
     this.#failure ??= error;
-    this.#buffer.fail(() => error);
+    StreamSocket.#receive(this).fail(() => error);
     this.#socket.destroy();
   }
 
@@ -357,44 +373,62 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     else this.#socket.resume();
   }
 
+  /** @internal The peer, named in the receive buffer's errors. */
+  [peerOf](): Endpoint {
+    return this.remoteEndpoint;
+  }
+
+  // The helpers below are static, given the socket: private instance methods would cost every
+  // socket a field of their own (the class's brand), and idle connections are many.
+
+  static #receive(self: StreamSocket): ReceiveBuffer {
+    const buffer = self.#buffer;
+    if (typeof buffer !== 'number') return buffer;
+    return (self.#buffer = new ReceiveBuffer(buffer, self));
+  }
+
   /** What a read names in its timeout and abort errors: only one with a deadline needs it. */
-  #waitWhat(options: WaitOptions): string {
-    return options.timeout === undefined && options.signal === undefined ? '' : this.#what();
+  static #waitWhat(self: StreamSocket, options: WaitOptions): string {
+    return options.timeout === undefined && options.signal === undefined
+      ? ''
+      : StreamSocket.#what(self);
   }
 
-  #what(): string {
-    return (this.#recvWhat ??= `recv from ${formatEndpoint(this.#remote)}`);
+  static #what(self: StreamSocket): string {
+    return (self.#recvWhat ??= `recv from ${formatEndpoint(self.remoteEndpoint)}`);
   }
 
-  #shutdownWrite(): Promise<void> {
-    if (this.#writeShut === undefined) {
-      const refusal = this.#sendRefusal();
+  static #shutdownWrite(self: StreamSocket): Promise<void> {
+    if (self.#writeShut === undefined) {
+      const refusal = StreamSocket.#sendRefusal(self);
       if (refusal !== undefined) return Promise.reject(refusal);
-      this.#writeShut = endWriting(this.#socket, this);
+      self.#writeShut = endWriting(self.#socket, self);
     }
-    return this.#writeShut;
+    return self.#writeShut;
   }
 
-  #sendRefusal(): Error | undefined {
-    if (this.#closed) return closedForSending(this.#remote);
-    if (this.#failure !== undefined) return toSocketError(this.#failure, 'send', this.#remote);
-    if (this.#writeShut !== undefined) return shutDownForSending(this.#remote);
+  static #sendRefusal(self: StreamSocket): Error | undefined {
+    if (self.#closed) return closedForSending(self.remoteEndpoint);
+    if (self.#failure !== undefined)
+      return toSocketError(self.#failure, 'send', self.remoteEndpoint);
+    if (self.#writeShut !== undefined) return shutDownForSending(self.remoteEndpoint);
     return undefined;
   }
 
   /** @internal The error for a send (or the end of stream after it) that failed on its way out. */
   [sendFailure](error: unknown): Error {
-    if (this.#closed) return closedForSending(this.#remote);
-    if (this.#failure !== undefined) return toSocketError(this.#failure, 'send', this.#remote);
-    return failedOnTheWay(error, this.#remote);
+    if (this.#closed) return closedForSending(this.remoteEndpoint);
+    if (this.#failure !== undefined)
+      return toSocketError(this.#failure, 'send', this.remoteEndpoint);
+    return failedOnTheWay(error, this.remoteEndpoint);
   }
 
-  #checkOpen(what: string): void {
-    if (this.#closed) throw closedFor(`${what} on`, this.#remote);
+  static #checkOpen(self: StreamSocket, what: string): void {
+    if (self.#closed) throw closedFor(`${what} on`, self.remoteEndpoint);
   }
 
-  #closedError(): SocketClosedError {
-    return closedForReading(this.#what(), this.#remote);
+  static #closedError(self: StreamSocket): SocketClosedError {
+    return closedForReading(StreamSocket.#what(self), self.remoteEndpoint);
   }
 }
 

@@ -24,9 +24,10 @@ export interface WaitingRead {
   exact: boolean;
   iteration: ChunkIteration | undefined;
   // A method, so that both kinds of promise's resolve fit: a plain read is only ever given a
-  // Buffer, an iteration's an IteratorResult (see settleRead).
+  // Buffer, an iteration's an IteratorResult (see settleRead). There is no reject: a read that
+  // fails is resolved with a rejected promise, which rejects it a microtask or two later, so that an
+  // idle connection's pending read holds one settle function instead of two.
   resolve(value: unknown): void;
-  reject(reason: Error): void;
   next: WaitingRead | undefined;
 }
 
@@ -41,19 +42,16 @@ export function blankRead(): WaitingRead {
     exact: false,
     iteration: undefined,
     resolve: unsettled,
-    reject: unsettled,
     next: undefined,
   };
 }
 
-// The settle functions of the promise being made, handed out of its executor: one shared
+// The resolve function of the promise being made, handed out of its executor: one shared
 // executor function instead of a closure made for every read that waits.
 let madeResolve: (value: unknown) => void = unsettled;
-let madeReject: (reason: Error) => void = unsettled;
 
-function keepSettlers(resolve: (value: unknown) => void, reject: (reason: Error) => void): void {
+function keepResolve(resolve: (value: unknown) => void): void {
   madeResolve = resolve;
-  madeReject = reject;
 }
 
 /**
@@ -70,16 +68,15 @@ export function armRead<T>(
   read.size = size;
   read.exact = exact;
   read.iteration = iteration;
-  const promise = new Promise<T>(keepSettlers as (resolve: (value: T) => void) => void);
+  const promise = new Promise<T>(keepResolve as (resolve: (value: T) => void) => void);
   read.resolve = madeResolve;
-  read.reject = madeReject;
-  madeResolve = madeReject = unsettled;
+  madeResolve = unsettled;
   return promise;
 }
 
-/** Drops what a settled read held (its promise's settle functions, its iteration) for reuse. */
+/** Drops what a settled read held (its promise's resolve function, its iteration) for reuse. */
 export function releaseRead(read: WaitingRead): WaitingRead {
-  read.resolve = read.reject = unsettled;
+  read.resolve = unsettled;
   read.iteration = undefined;
   return read;
 }
@@ -101,8 +98,7 @@ export function iterationStep(
 /** Settles a read taken off the queue with what the buffer had for it. */
 export function settleRead(read: WaitingRead, result: Buffer | Error): void {
   const step = read.iteration === undefined ? result : iterationStep(result, read.iteration);
-  if (step instanceof Error) read.reject(step);
-  else read.resolve(step);
+  read.resolve(step instanceof Error ? Promise.reject(step) : step);
 }
 
 /**
