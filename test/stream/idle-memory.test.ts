@@ -17,6 +17,8 @@ const WARM_UP = 50;
 // The bound leaves room for the noise of a loaded machine (one run alongside other tests
 // measured 550).
 const EXTRA_BYTES_PER_CONNECTION = 650;
+/** Rounds of both kinds measured in turn; the least difference is held to the bound. */
+const ROUNDS = 3;
 
 /**
  * The heap in use once garbage is gone: closed sockets release their objects through weak
@@ -103,14 +105,23 @@ describe('an idle stream connection', () => {
   it('costs the heap little more than raw node:net sockets', async (t) => {
     await rawConnections(WARM_UP);
     await dsockConnections(WARM_UP);
-    const raw = await rawConnections(CONNECTIONS);
-    const dsock = await dsockConnections(CONNECTIONS);
-    t.diagnostic(
-      `heap per connection, both ends: raw node:net ${Math.round(raw)} B, dsock ${Math.round(dsock)} B`,
-    );
+    // Other work on a loaded machine lands in one measurement now and then; what the code
+    // itself costs shows in every one, so the smallest difference of a few rounds is kept.
+    const extra: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const raw = await rawConnections(CONNECTIONS);
+      const dsock = await dsockConnections(CONNECTIONS);
+      t.diagnostic(
+        `round ${round + 1}: heap per connection, both ends: raw node:net ${Math.round(raw)} B, ` +
+          `dsock ${Math.round(dsock)} B`,
+      );
+      extra.push(dsock - raw);
+    }
+    const least = Math.min(...extra);
     assert.ok(
-      dsock - raw < EXTRA_BYTES_PER_CONNECTION,
-      `a dsock connection costs ${Math.round(dsock - raw)} bytes of heap more than a raw one`,
+      least < EXTRA_BYTES_PER_CONNECTION,
+      `a dsock connection costs ${Math.round(least)} bytes of heap more than a raw one ` +
+        `(the least of ${ROUNDS} rounds: ${extra.map(Math.round).join(', ')})`,
     );
   });
 });
