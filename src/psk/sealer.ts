@@ -10,6 +10,7 @@ import { checkInteger } from '../internal/validate.js';
 import {
   defaultGcm,
   GCM_TAG_LENGTH,
+  nodeGcm,
   type GcmEngine,
   type GcmOpener,
   type GcmSealer,
@@ -206,8 +207,11 @@ export class PskSealer {
       stats.replayed++;
       return undefined;
     }
-    const opener =
-      sender?.opener ?? this.#gcm.opener(this.#keyOf(bytes.subarray(1, COUNTER_OFFSET)));
+    // A sender's own cipher context is made once it is admitted: made for every datagram of an
+    // unknown id, contexts would pile up as fast as a flood of forged ids comes in (their
+    // memory is freed only when the collector gets round to them).
+    const key = sender === undefined ? this.#keyOf(bytes.subarray(1, COUNTER_OFFSET)) : undefined;
+    const opener = sender?.opener ?? nodeGcm.opener(key as Buffer);
     const nonce = this.#openNonce;
     nonce.writeUInt32BE(high, NONCE_COUNTER_OFFSET);
     nonce.writeUInt32BE(low, NONCE_COUNTER_OFFSET + 4);
@@ -217,7 +221,7 @@ export class PskSealer {
       return undefined;
     }
     if (sender === undefined) {
-      sender = this.#admit(idText as string, opener, id0, id1, id2, id3);
+      sender = this.#admit(idText as string, this.#gcm.opener(key as Buffer), id0, id1, id2, id3);
     } else if (idText !== undefined) {
       // Most recently heard last: the first in the map is the one to forget.
       this.#senders.delete(idText);

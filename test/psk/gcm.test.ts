@@ -106,9 +106,11 @@ describe('PskSealer on the native path', () => {
     const alice = new PskSealer(psk, undefined, nodeGcm);
     const bob = new PskSealer(psk, undefined, gcm);
     const payload = Buffer.from('pay the bearer one hundred');
+    // Alice is known to Bob: her datagrams are opened by the cipher context kept for her.
+    assert.deepEqual(bob.open(alice.seal(payload)), payload);
     const sealed = alice.seal(payload);
     assert.equal(sealed.length, payload.length + SEALED_OVERHEAD);
-    // The sender id, the counter, the ciphertext, the tag.
+    // The sender id, the counter (to one not seen yet), the ciphertext, the tag.
     for (const at of [
       1,
       16,
@@ -120,27 +122,19 @@ describe('PskSealer on the native path', () => {
       sealed.length - 1,
     ]) {
       const tampered = Buffer.from(sealed);
-      tampered[at]! ^= 0x01;
+      tampered[at]! ^= 0x02;
       assert.equal(bob.open(tampered), undefined, `byte ${at} changed`);
     }
     assert.deepEqual(
       { ...bob.stats },
-      { ...bob.stats, forged: 8, malformed: 0, opened: 0, replayed: 0, senders: 0, sealed: 0 },
+      { ...bob.stats, forged: 8, malformed: 0, opened: 1, replayed: 0, senders: 1, sealed: 0 },
     );
     // The forgeries moved no replay window: the genuine datagram still opens, once.
     assert.deepEqual(bob.open(sealed), payload);
     assert.equal(bob.open(sealed), undefined);
     assert.deepEqual(
       [bob.stats.opened, bob.stats.replayed, bob.stats.forged, bob.stats.senders],
-      [1, 1, 8, 1],
+      [2, 1, 8, 1],
     );
-    // A known sender's datagram tampered with is refused by its kept context, which then
-    // still opens the next one.
-    const next = alice.seal(payload);
-    const tampered = Buffer.from(next);
-    tampered[30]! ^= 0x01;
-    assert.equal(bob.open(tampered), undefined);
-    assert.deepEqual(bob.open(next), payload);
-    assert.deepEqual([bob.stats.opened, bob.stats.forged], [2, 9]);
   });
 });
