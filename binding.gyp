@@ -5,6 +5,7 @@
       "sources": [
         "native/addon.c",
         "native/errors.c",
+        "native/gcm.c",
         "native/udp-control.c",
         "native/udp-receive.c",
         "native/udp-send.c"

@@ -95,5 +95,6 @@ NAPI_MODULE_INIT() {
   dsock_register_control(env, exports);
   dsock_register_receive(env, exports);
   dsock_register_send(env, exports);
+  dsock_register_gcm(env, exports);
   return exports;
 }

@@ -1,12 +1,9 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { nativeAddon, nativeAddonStatus } from '../internal/native-addon.js';
 
 /** A native UDP handle, opaque to TypeScript. */
 export type NativeHandle = { readonly __nativeHandle: unique symbol };
 
-/** The functions of the addon built from native/ (see native/dsock.h). */
+/** The datagram functions of the addon built from native/ (see native/dsock.h). */
 export interface NativeBinding {
   readonly DSOCK_ABI: number;
   readonly RECV_BATCH: number;
@@ -49,45 +46,20 @@ export interface SharedArrays {
   sendResults: Int32Array;
 }
 
-const ADDON = join('build', 'Release', 'dsock_native.node');
-
-/** The addon interface this code speaks (DSOCK_ABI in native/dsock.h). */
-const ABI = 3;
-
-/** The addon's path: build/Release under the package root (the nearest package.json up). */
-function addonPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    if (existsSync(join(dir, 'package.json'))) return join(dir, ADDON);
-    const parent = dirname(dir);
-    if (parent === dir) return join(dirname(fileURLToPath(import.meta.url)), ADDON);
-    dir = parent;
-  }
-}
-
 function load(): { binding?: NativeBinding; shared?: SharedArrays; reason: string } {
-  const mode = process.env.DSOCK_NATIVE;
-  if (mode === '0') return { reason: 'DSOCK_NATIVE=0 asks for the TypeScript path' };
-  const path = addonPath();
+  const binding = nativeAddon() as NativeBinding | undefined;
+  if (binding === undefined) return { reason: nativeAddonStatus };
   try {
-    if (!existsSync(path)) throw new Error(`${path} was not built`);
-    const binding = createRequire(import.meta.url)(path) as NativeBinding;
-    if (binding.DSOCK_ABI !== ABI) {
-      throw new Error(
-        `${path} has interface ${String(binding.DSOCK_ABI)}, this dsock needs ${ABI}: ` +
-          'rebuild it with node scripts/build-native.js',
-      );
-    }
     const shared: SharedArrays = {
       recvMeta: new Int32Array(binding.RECV_BATCH * binding.RECV_FIELDS),
       sendPorts: new Int32Array(binding.SEND_BATCH),
       sendResults: new Int32Array(binding.SEND_BATCH),
     };
     binding.init(shared.recvMeta, shared.sendPorts, shared.sendResults);
-    return { binding, shared, reason: `loaded from ${path}` };
+    return { binding, shared, reason: nativeAddonStatus };
   } catch (error) {
     const detail = error instanceof Error ? error.message : String(error);
-    if (mode === '1') {
+    if (process.env.DSOCK_NATIVE === '1') {
       // CI sets this to prove the fast path is the one under test.
       throw new Error(`DSOCK_NATIVE=1 but the native datagram addon cannot be used: ${detail}`, {
         cause: error,

@@ -5,8 +5,16 @@
  * key. Receivers keep a replay window per sender, in a bounded table of senders.
  */
 import { Buffer } from 'node:buffer';
-import { createCipheriv, createDecipheriv, hkdfSync, randomFillSync } from 'node:crypto';
+import { hkdfSync, randomFillSync } from 'node:crypto';
 import { checkInteger } from '../internal/validate.js';
+import {
+  defaultGcm,
+  GCM_TAG_LENGTH,
+  nodeGcm,
+  type GcmEngine,
+  type GcmOpener,
+  type GcmSealer,
+} from './gcm.js';
 import { parsePsk } from './key.js';
 import { ReplayWindow } from './replay-window.js';
 
@@ -16,7 +24,7 @@ const ID_LENGTH = 16;
 const COUNTER_OFFSET = 1 + ID_LENGTH;
 /** Version, sender id and counter: authenticated, not encrypted. */
 export const SEALED_HEADER = COUNTER_OFFSET + 8;
-const TAG_LENGTH = 16;
+const TAG_LENGTH = GCM_TAG_LENGTH;
 /** The nonce: four zero bytes, then the datagram's 64-bit counter. */
 const NONCE_LENGTH = 12;
 const NONCE_COUNTER_OFFSET = 4;
@@ -70,7 +78,7 @@ export interface PskStats {
 }
 
 interface Sender {
-  key: Buffer;
+  opener: GcmOpener;
   window: ReplayWindow;
   /** The sender id as four 32-bit words, to tell at a glance whether a datagram is its. */
   id0: number;
@@ -79,19 +87,17 @@ interface Sender {
   id3: number;
 }
 
-/** The cipher's options: the tag is always 16 bytes (shared, as nothing changes them). */
-const GCM_OPTIONS = { authTagLength: TAG_LENGTH } as const;
-
 /**
- * The sealing and opening of one socket's datagrams. Each datagram costs one cipher of
- * node:crypto (the API has no way to give one a new nonce), so the rest is kept to writes into
+ * The sealing and opening of one socket's datagrams. The cipher work is the engine's (gcm.ts:
+ * the native addon's where it is loaded, node:crypto otherwise); the rest is kept to writes into
  * buffers made once: the header and the nonces are rewritten in place for every datagram (the
- * cipher copies its nonce when it is made), and the sender of a datagram is recognised by
+ * engines copy or use the nonce at once), and the sender of a datagram is recognised by
  * comparing numbers before any text is made of its id.
  */
 export class PskSealer {
   readonly #psk: Buffer;
-  readonly #key: Buffer;
+  readonly #gcm: GcmEngine;
+  readonly #sealer: GcmSealer;
   /** The header of our next datagram: version and our id, then the counter written per seal. */
   readonly #header = Buffer.alloc(SEALED_HEADER);
   readonly #sealNonce = Buffer.alloc(NONCE_LENGTH);
@@ -116,8 +122,14 @@ export class PskSealer {
     sendersForgotten: 0,
   };
 
-  constructor(psk: string | Uint8Array, maxSenders = DEFAULT_PSK_MAX_SENDERS) {
+  /** `gcm` chooses the cipher engine (tests compare the two); both produce the same bytes. */
+  constructor(
+    psk: string | Uint8Array,
+    maxSenders = DEFAULT_PSK_MAX_SENDERS,
+    gcm: GcmEngine = defaultGcm,
+  ) {
     this.#psk = parsePsk(psk);
+    this.#gcm = gcm;
     this.#maxSenders = checkInteger('pskMaxSenders', maxSenders, 1, 2 ** 24);
     const header = this.#header;
     header[0] = SEALED_VERSION;
@@ -126,7 +138,7 @@ export class PskSealer {
     this.#id1 = header.readUInt32BE(5);
     this.#id2 = header.readUInt32BE(9);
     this.#id3 = header.readUInt32BE(13);
-    this.#key = this.#keyOf(header.subarray(1, COUNTER_OFFSET));
+    this.#sealer = gcm.sealer(this.#keyOf(header.subarray(1, COUNTER_OFFSET)));
   }
 
   get stats(): PskStats {
@@ -145,15 +157,7 @@ export class PskSealer {
     const nonce = this.#sealNonce;
     nonce.writeUInt32BE(high, NONCE_COUNTER_OFFSET);
     nonce.writeUInt32BE(low, NONCE_COUNTER_OFFSET + 4);
-    const cipher = createCipheriv('aes-256-gcm', this.#key, nonce, GCM_OPTIONS);
-    cipher.setAAD(header);
-    const body = cipher.update(payload);
-    cipher.final();
-    const tag = cipher.getAuthTag();
-    const sealed = Buffer.allocUnsafe(SEALED_OVERHEAD + payload.length);
-    sealed.set(header, 0);
-    sealed.set(body, SEALED_HEADER);
-    sealed.set(tag, SEALED_HEADER + payload.length);
+    const sealed = this.#sealer.seal(nonce, header, payload);
     this.#stats.sealed++;
     return sealed;
   }
@@ -203,23 +207,21 @@ export class PskSealer {
       stats.replayed++;
       return undefined;
     }
-    const key = sender?.key ?? this.#keyOf(bytes.subarray(1, COUNTER_OFFSET));
+    // A sender's own cipher context is made once it is admitted: made for every datagram of an
+    // unknown id, contexts would pile up as fast as a flood of forged ids comes in (their
+    // memory is freed only when the collector gets round to them).
+    const key = sender === undefined ? this.#keyOf(bytes.subarray(1, COUNTER_OFFSET)) : undefined;
+    const opener = sender?.opener ?? nodeGcm.opener(key as Buffer);
     const nonce = this.#openNonce;
     nonce.writeUInt32BE(high, NONCE_COUNTER_OFFSET);
     nonce.writeUInt32BE(low, NONCE_COUNTER_OFFSET + 4);
-    const end = bytes.length - TAG_LENGTH;
-    const decipher = createDecipheriv('aes-256-gcm', key, nonce, GCM_OPTIONS);
-    decipher.setAAD(bytes.subarray(0, SEALED_HEADER));
-    decipher.setAuthTag(bytes.subarray(end));
-    const payload = decipher.update(bytes.subarray(SEALED_HEADER, end));
-    try {
-      decipher.final();
-    } catch {
+    const payload = opener.open(nonce, bytes, SEALED_HEADER);
+    if (payload === undefined) {
       stats.forged++;
       return undefined;
     }
     if (sender === undefined) {
-      sender = this.#admit(idText as string, key, id0, id1, id2, id3);
+      sender = this.#admit(idText as string, this.#gcm.opener(key as Buffer), id0, id1, id2, id3);
     } else if (idText !== undefined) {
       // Most recently heard last: the first in the map is the one to forget.
       this.#senders.delete(idText);
@@ -231,7 +233,14 @@ export class PskSealer {
     return payload;
   }
 
-  #admit(idText: string, key: Buffer, id0: number, id1: number, id2: number, id3: number): Sender {
+  #admit(
+    idText: string,
+    opener: GcmOpener,
+    id0: number,
+    id1: number,
+    id2: number,
+    id3: number,
+  ): Sender {
     if (this.#senders.size >= this.#maxSenders) {
       for (const [oldest, forgotten] of this.#senders) {
         this.#senders.delete(oldest);
@@ -240,7 +249,7 @@ export class PskSealer {
         break;
       }
     }
-    const sender = { key, window: new ReplayWindow(), id0, id1, id2, id3 };
+    const sender = { opener, window: new ReplayWindow(), id0, id1, id2, id3 };
     this.#senders.set(idText, sender);
     return sender;
   }
