@@ -15,6 +15,8 @@ const TAG = 16;
 const FORGED = 100_000;
 const BATCH = 200;
 const MB = 1024 * 1024;
+/** A growth in MB with its sign: the heap may end smaller than it started. */
+const mb = (bytes: number) => `${bytes < 0 ? '' : '+'}${(bytes / MB).toFixed(1)} MB`;
 const engine = nativeGcm === undefined ? 'node:crypto' : 'native';
 /**
  * A receiver that made a native cipher context for every unknown sender id held them until the
@@ -117,16 +119,16 @@ describe('a PSK receiver flooded with forged sender ids', () => {
           `${sent - kernelDrops} reached the socket (kernel dropped ${kernelDrops}); ` +
           `forged ${afterFlood.forged}, malformed ${afterFlood.malformed}, ` +
           `senders ${afterFlood.senders}; ` +
-          `heap +${(heapGrowth / MB).toFixed(1)} MB, RSS +${(rssGrowth / MB).toFixed(1)} MB ` +
-          `(peak +${(peakGrowth / MB).toFixed(1)} MB)`,
+          `heap ${mb(heapGrowth)}, RSS ${mb(rssGrowth)} ` +
+          `(peak ${mb(peakGrowth)})`,
       );
       assert.equal(afterFlood.forged, sent - kernelDrops, 'every forged datagram that arrived');
       assert.equal(afterFlood.malformed, 0, 'shaped like sealed: only the tag gives them away');
       assert.ok(kernelDrops < sent / 10, `the kernel dropped ${kernelDrops}: most must arrive`);
       assert.equal(afterFlood.opened, 0, 'nothing forged was opened');
       assert.equal(afterFlood.senders, 0, 'no forged id was admitted');
-      assert.ok(heapGrowth < SOCKET_HEAP_BOUND, `heap grew ${(heapGrowth / MB).toFixed(1)} MB`);
-      assert.ok(rssGrowth < SOCKET_RSS_BOUND, `RSS grew ${(rssGrowth / MB).toFixed(1)} MB`);
+      assert.ok(heapGrowth < SOCKET_HEAP_BOUND, `heap grew ${mb(heapGrowth)}`);
+      assert.ok(rssGrowth < SOCKET_RSS_BOUND, `RSS grew ${mb(rssGrowth)}`);
 
       // The genuine peer, after the flood: every message, intact and in order, and nothing else.
       const messages = Array.from({ length: 10 }, (_, i) => `genuine ${i} ${'g'.repeat(i * 300)}`);
@@ -165,12 +167,12 @@ describe('a PSK receiver flooded with forged sender ids', () => {
     const { forged: counted, senders } = sealer.stats;
     console.log(
       `# ${engine} path, ${FORGED} forged opened back to back: forged ${counted}, ` +
-        `senders ${senders}; RSS +${(rssGrowth / MB).toFixed(1)} MB, ` +
-        `heap +${(heapGrowth / MB).toFixed(1)} MB`,
+        `senders ${senders}; RSS ${mb(rssGrowth)}, ` +
+        `heap ${mb(heapGrowth)}`,
     );
     assert.equal(counted, FORGED);
     assert.equal(senders, 0);
-    assert.ok(rssGrowth < BURST_BOUND, `RSS grew ${(rssGrowth / MB).toFixed(1)} MB`);
-    assert.ok(heapGrowth < SOCKET_HEAP_BOUND, `heap grew ${(heapGrowth / MB).toFixed(1)} MB`);
+    assert.ok(rssGrowth < BURST_BOUND, `RSS grew ${mb(rssGrowth)}`);
+    assert.ok(heapGrowth < SOCKET_HEAP_BOUND, `heap grew ${mb(heapGrowth)}`);
   });
 });
