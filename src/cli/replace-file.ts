@@ -8,8 +8,10 @@ import { basename, dirname, join } from 'node:path';
  * file beside it, renamed over it once all are written; on any failure the temporary file is
  * removed. A path that names a symbolic link replaces the file it points to; a path that names
  * something other than a file (`/dev/null`, a pipe) is written directly, since it cannot be
- * replaced. A failing file operation rejects with `cannot(error)`; what `chunks` throws is
- * thrown as it is.
+ * replaced, and so is a file whose directory takes no new file (no permission, read-only). The
+ * replacement reaches the disk before it is renamed, so that a crash of the system leaves the
+ * old file or the whole new one. A failing file operation rejects with `cannot(error)`; what
+ * `chunks` throws is thrown as it is.
  */
 export async function replaceFile(
   path: string,
@@ -25,34 +27,51 @@ export async function replaceFile(
   };
   const target = await realpath(path).catch(() => path);
   const existing = await stat(target).catch(() => undefined);
-  if (existing !== undefined && !existing.isFile()) {
-    const file = await io(() => open(target, 'w'));
-    try {
-      await writeChunks(file, chunks, io);
-    } finally {
-      await file.close();
-    }
-    return;
-  }
+  if (existing !== undefined && !existing.isFile()) return writeInPlace(target, chunks, io);
   // Beside the target, so that the rename stays on one file system; named so that two runs
   // at once never share one.
   const temporary = join(
     dirname(target),
     `.${basename(target)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`,
   );
-  const file = await io(() => open(temporary, 'wx'));
+  let file: FileHandle;
+  try {
+    file = await open(temporary, 'wx');
+  } catch (error) {
+    // A directory that takes no new file may still hold a file that may be written.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
+      return writeInPlace(target, chunks, io);
+    }
+    throw cannot(error);
+  }
   try {
     try {
-      // The replacement keeps the permissions of the file it replaces.
-      if (existing !== undefined) await io(() => file.chmod(existing.mode & 0o7777));
+      // The replacement keeps the permissions of the file it replaces, where it may.
+      if (existing !== undefined) await file.chmod(existing.mode & 0o7777).catch(() => undefined);
       await writeChunks(file, chunks, io);
+      await io(() => file.sync());
     } finally {
-      await file.close();
+      await file.close().catch(() => undefined);
     }
     await io(() => rename(temporary, target));
   } catch (error) {
     await unlink(temporary).catch(() => undefined);
     throw error;
+  }
+}
+
+/** Writes `chunks` over the file at `target` itself (truncated first). */
+async function writeInPlace(
+  target: string,
+  chunks: Iterable<string>,
+  io: <T>(call: () => Promise<T>) => Promise<T>,
+): Promise<void> {
+  const file = await io(() => open(target, 'w'));
+  try {
+    await writeChunks(file, chunks, io);
+  } finally {
+    await file.close().catch(() => undefined);
   }
 }
 

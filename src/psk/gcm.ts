@@ -114,7 +114,9 @@ function nativeEngine(gcm: NativeGcmFunctions): GcmEngine {
       const cipher = gcm.gcmCipher(key, false);
       return {
         open(nonce, datagram, headerLength) {
-          const payload = Buffer.allocUnsafe(datagram.length - headerLength - GCM_TAG_LENGTH);
+          // Memory of its own, not a slice of Node's shared pool: the payload is handed to the
+          // application, and a pooled slice's .buffer would show other peers' plaintext.
+          const payload = Buffer.allocUnsafeSlow(datagram.length - headerLength - GCM_TAG_LENGTH);
           return gcm.gcmOpen(cipher, nonce, datagram, headerLength, payload) ? payload : undefined;
         },
       };

@@ -221,7 +221,7 @@ export class PskSealer {
       return undefined;
     }
     if (sender === undefined) {
-      sender = this.#admit(idText as string, this.#gcm.opener(key as Buffer), id0, id1, id2, id3);
+      sender = this.#admit(idText as string, this.#ownOpener(key as Buffer), id0, id1, id2, id3);
     } else if (idText !== undefined) {
       // Most recently heard last: the first in the map is the one to forget.
       this.#senders.delete(idText);
@@ -231,6 +231,19 @@ export class PskSealer {
     sender.window.accept(counter);
     stats.opened++;
     return payload;
+  }
+
+  /**
+   * The opener an admitted sender keeps: on the engine chosen (native where loaded), or
+   * node:crypto's when the native one cannot be made (out of memory), so that an authentic
+   * datagram is never lost to it.
+   */
+  #ownOpener(key: Buffer): ReturnType<typeof nodeGcm.opener> {
+    try {
+      return this.#gcm.opener(key);
+    } catch {
+      return nodeGcm.opener(key);
+    }
   }
 
   #admit(

@@ -353,9 +353,10 @@ export class StreamSocket implements AsyncIterable<Buffer> {
 
   /** @internal */
   [onSocketClose](): void {
+    // The server's count first: nothing after it may keep a closed connection counted.
+    this.#counter?.[connectionClosed]();
     const buffer = StreamSocket.#receive(this);
     if (!buffer.ended) buffer.fail(() => StreamSocket.#closedError(this));
-    this.#counter?.[connectionClosed]();
   }
 
   /** @internal */

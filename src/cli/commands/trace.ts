@@ -75,19 +75,24 @@ async function viewTraces(args: string[]): Promise<number> {
   return 0;
 }
 
-/** Writes `chunks` to `stream`, waiting for it to drain whenever its buffer is full. */
+/**
+ * Writes `chunks` to `stream`, waiting for it to drain whenever its buffer is full; stops when
+ * the stream is closed or fails (a reader that went away), rather than waiting for ever.
+ */
 async function writeToStream(stream: Writable, chunks: Iterable<string>): Promise<void> {
   for (const chunk of chunks) {
+    if (stream.destroyed) return;
     if (stream.write(chunk)) continue;
     await new Promise<void>((drained) => {
       const done = (): void => {
         stream.off('drain', done);
         stream.off('close', done);
+        stream.off('error', done);
         drained();
       };
       stream.on('drain', done);
       stream.on('close', done);
+      stream.on('error', done);
     });
-    if (stream.destroyed) return;
   }
 }
