@@ -33,27 +33,41 @@ def listen():
     return server
 
 
-def receiver(channel, p):
-    server = conn = None
+def open_end(channel, p, timeout_option):
+    """
+    This end's connection, made at once when given the other end's port, or a listening socket
+    whose connection accepted() takes later; says ready either way. Returns (conn, server).
+    """
     if "port" in p:
         conn = socket.create_connection((HOST, p["port"]), timeout=STALL_SECONDS)
         conn.settimeout(None)
-        bound_waits(conn, socket.SO_RCVTIMEO, STALL_SECONDS)
+        bound_waits(conn, timeout_option, STALL_SECONDS)
         channel.post({"type": "ready"})
-    else:
-        server = listen()
-        channel.post({"type": "ready", "port": server.getsockname()[1]})
+        return conn, None
+    server = listen()
+    channel.post({"type": "ready", "port": server.getsockname()[1]})
+    return None, server
+
+
+def accepted(server, timeout_option):
+    """The connection waiting on `server` (the other end connected before it said it was ready)."""
+    conn, _ = server.accept()
+    conn.settimeout(None)
+    server.close()
+    bound_waits(conn, timeout_option, STALL_SECONDS)
+    return conn
+
+
+def receiver(channel, p):
+    conn, server = open_end(channel, p, socket.SO_RCVTIMEO)
     buffer = bytearray(CHUNK)
     while True:
         message = channel.next("arm", "stop")
         if message["type"] == "stop":
             break
         if conn is None:
-            # The sender connected before it said it was ready: the connection is waiting.
-            conn, _ = server.accept()
-            conn.settimeout(None)
-            server.close()
-            bound_waits(conn, socket.SO_RCVTIMEO, STALL_SECONDS)
+            conn = accepted(server, socket.SO_RCVTIMEO)
+            server = None
         target = message["target"]
         cpu = thread_cpu_ns()
         count = first = last = 0
@@ -87,15 +101,7 @@ def receiver(channel, p):
 
 
 def sender(channel, p):
-    server = sock = None
-    if "port" in p:
-        sock = socket.create_connection((HOST, p["port"]), timeout=STALL_SECONDS)
-        sock.settimeout(None)
-        bound_waits(sock, socket.SO_SNDTIMEO, STALL_SECONDS)
-        channel.post({"type": "ready"})
-    else:
-        server = listen()
-        channel.post({"type": "ready", "port": server.getsockname()[1]})
+    sock, server = open_end(channel, p, socket.SO_SNDTIMEO)
     chunk_size = p["chunkSize"]
     chunk = b"a" * chunk_size
     while True:
@@ -103,12 +109,8 @@ def sender(channel, p):
         if message["type"] == "stop":
             break
         if sock is None:
-            # The receiver connected before it said it was ready: the connection is waiting.
-            sock, _ = server.accept()
-            sock.settimeout(None)
-            server.close()
+            sock = accepted(server, socket.SO_SNDTIMEO)
             server = None
-            bound_waits(sock, socket.SO_SNDTIMEO, STALL_SECONDS)
         amount = message["amount"]
         cpu = thread_cpu_ns()
         start = monotonic_ns()
