@@ -87,31 +87,15 @@ describe('RpcServer limits against a peer that stalls or grows them', () => {
     });
     const peer = await RawPeer.open(server.localEndpoint.port);
     const before = heapUsedAfterGc();
-    const frame = (() => {
-      const body = Buffer.from(request('hold', []));
-      const header = Buffer.alloc(2);
-      header.writeUInt16BE(body.length);
-      return Buffer.concat([header, body]);
-    })();
-    const batch = Buffer.concat(Array.from({ length: 1000 }, () => frame));
-    let written = 0;
-    await within(
-      (async () => {
-        while (written < 40_000_000) {
-          if (!peer.socket.write(batch)) {
-            const drained = once(peer.socket, 'drain').then(() => true);
-            const stalled = new Promise<boolean>((r) => setTimeout(() => r(false), 1000));
-            if (!(await Promise.race([drained, stalled]))) break;
-          }
-          written += batch.length;
-        }
-      })(),
-      30_000,
+    const hold = request('hold', []);
+    const written = await peer.floodUntilStalled(
+      hold,
+      40_000_000,
       'the flooding client to be stalled',
     );
     const grown = heapUsedAfterGc() - before;
     t.diagnostic(
-      `requests written before the server stopped reading: ${Math.round(written / frame.length)}; ` +
+      `requests written before the server stopped reading: ${Math.round(written / (2 + Buffer.byteLength(hold)))}; ` +
         `calls started: ${running}; heap growth ${grown} bytes`,
     );
     assert.ok(written < 40_000_000, `the server read all ${written} bytes`);

@@ -104,27 +104,10 @@ describe('RpcServer against frames and peers that misbehave', () => {
     const peer = await RawPeer.open(server.localEndpoint.port);
     peer.socket.pause();
     const before = heapUsedAfterGc();
-    const frame = (() => {
-      const body = Buffer.from(request('add', [1, 2]));
-      const header = Buffer.alloc(2);
-      header.writeUInt16BE(body.length);
-      return Buffer.concat([header, body]);
-    })();
     // 40 MB of requests, each answered with about as many bytes, none of them read.
-    const batch = Buffer.concat(Array.from({ length: 1000 }, () => frame));
-    let written = 0;
-    await within(
-      (async () => {
-        while (written < 40_000_000) {
-          if (!peer.socket.write(batch)) {
-            const drained = once(peer.socket, 'drain').then(() => true);
-            const stalled = new Promise<boolean>((r) => setTimeout(() => r(false), 1000));
-            if (!(await Promise.race([drained, stalled]))) break;
-          }
-          written += batch.length;
-        }
-      })(),
-      30_000,
+    const written = await peer.floodUntilStalled(
+      request('add', [1, 2]),
+      40_000_000,
       'the client to be stalled',
     );
     assert.ok(written < 40_000_000, `the server read all ${written} bytes without being read`);

@@ -81,6 +81,35 @@ export class RawPeer {
     this.socket.write(Buffer.concat([header, bytes]));
   }
 
+  /**
+   * Writes `body` as a frame over and over, in batches of 1,000, never reading, until the
+   * server stops taking them (a write not drained within 1 s) or `limit` bytes went out; the
+   * bytes written. Bounded by 30 s as a whole.
+   */
+  async floodUntilStalled(body: string, limit: number, what: string): Promise<number> {
+    const bytes = Buffer.from(body);
+    const header = Buffer.alloc(2);
+    header.writeUInt16BE(bytes.length);
+    const frame = Buffer.concat([header, bytes]);
+    const batch = Buffer.concat(Array.from({ length: 1000 }, () => frame));
+    let written = 0;
+    await within(
+      (async () => {
+        while (written < limit) {
+          if (!this.socket.write(batch)) {
+            const drained = once(this.socket, 'drain').then(() => true);
+            const stalled = new Promise<boolean>((r) => setTimeout(() => r(false), 1000));
+            if (!(await Promise.race([drained, stalled]))) break;
+          }
+          written += batch.length;
+        }
+      })(),
+      30_000,
+      what,
+    );
+    return written;
+  }
+
   async #until(check: () => boolean, what: string, ms = 5000): Promise<void> {
     await within(
       (async () => {
