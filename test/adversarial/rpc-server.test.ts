@@ -1,6 +1,5 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import { RpcClient } from '../../src/index.js';
 import { until, within } from '../helpers/bounded.js';
 import { heapUsedAfterGc } from '../helpers/resources.js';
