@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -11,12 +12,15 @@ import { basename, dirname, join } from 'node:path';
  * replaced, and so is a file whose directory takes no new file (no permission, read-only). The
  * replacement reaches the disk before it is renamed, so that a crash of the system leaves the
  * old file or the whole new one. A failing file operation rejects with `cannot(error)`; what
- * `chunks` throws is thrown as it is.
+ * `chunks` throws is thrown as it is. Once `signal` aborts, no more chunk is written and the call
+ * rejects with the signal's reason, the temporary file removed; if the process exits first (a
+ * forced exit after Ctrl+C), the temporary file is removed on the way out.
  */
 export async function replaceFile(
   path: string,
   chunks: Iterable<string>,
   cannot: (error: unknown) => Error,
+  signal?: AbortSignal,
 ): Promise<void> {
   const io = async <T>(call: () => Promise<T>): Promise<T> => {
     try {
@@ -27,7 +31,9 @@ export async function replaceFile(
   };
   const target = await realpath(path).catch(() => path);
   const existing = await stat(target).catch(() => undefined);
-  if (existing !== undefined && !existing.isFile()) return writeInPlace(target, chunks, io);
+  if (existing !== undefined && !existing.isFile()) {
+    return writeInPlace(target, chunks, io, signal);
+  }
   // Beside the target, so that the rename stays on one file system; named so that two runs
   // at once never share one.
   const temporary = join(
@@ -41,15 +47,23 @@ export async function replaceFile(
     // A directory that takes no new file may still hold a file that may be written.
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') {
-      return writeInPlace(target, chunks, io);
+      return writeInPlace(target, chunks, io, signal);
     }
     throw cannot(error);
   }
+  const removeOnExit = (): void => {
+    try {
+      unlinkSync(temporary);
+    } catch {
+      // Already gone.
+    }
+  };
+  process.on('exit', removeOnExit);
   try {
     try {
       // The replacement keeps the permissions of the file it replaces, where it may.
       if (existing !== undefined) await file.chmod(existing.mode & 0o7777).catch(() => undefined);
-      await writeChunks(file, chunks, io);
+      await writeChunks(file, chunks, io, signal);
       await io(() => file.sync());
     } finally {
       await file.close().catch(() => undefined);
@@ -58,6 +72,8 @@ export async function replaceFile(
   } catch (error) {
     await unlink(temporary).catch(() => undefined);
     throw error;
+  } finally {
+    process.off('exit', removeOnExit);
   }
 }
 
@@ -66,10 +82,11 @@ async function writeInPlace(
   target: string,
   chunks: Iterable<string>,
   io: <T>(call: () => Promise<T>) => Promise<T>,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   const file = await io(() => open(target, 'w'));
   try {
-    await writeChunks(file, chunks, io);
+    await writeChunks(file, chunks, io, signal);
   } finally {
     await file.close().catch(() => undefined);
   }
@@ -80,8 +97,10 @@ async function writeChunks(
   file: FileHandle,
   chunks: Iterable<string>,
   io: <T>(call: () => Promise<T>) => Promise<T>,
+  signal: AbortSignal | undefined,
 ): Promise<void> {
   for (const chunk of chunks) {
+    signal?.throwIfAborted();
     const bytes = Buffer.from(chunk);
     for (let at = 0; at < bytes.length;) {
       const { bytesWritten } = await io(async () => {

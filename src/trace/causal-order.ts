@@ -21,21 +21,23 @@ export function causalOrder(
   const ids = new Int32Array(total);
   while (rows.length < total) {
     let best = -1;
-    let bestWall = Infinity;
+    let bestWall = 0;
     let fallback = -1;
-    let fallbackWall = Infinity;
+    let fallbackWall = 0;
     for (let p = 0; p < procs.length; p++) {
       const proc = procs[p] as TracedProcess;
       const at = next[p] as number;
       const event = proc.events[at];
       if (event === undefined) continue;
-      if (event.wall < fallbackWall) {
+      // `fallback < 0 ||` and `best < 0 ||`: a wall clock no comparison orders (NaN in
+      // hand-made events) still lets its process go, rather than leaving none to choose.
+      if (fallback < 0 || event.wall < fallbackWall) {
         fallback = p;
         fallbackWall = event.wall;
       }
       const send = sendOf[proc.first + at] as number;
       if (send >= 0 && emitted[send] === 0) continue;
-      if (event.wall < bestWall) {
+      if (best < 0 || event.wall < bestWall) {
         best = p;
         bestWall = event.wall;
       }

@@ -50,3 +50,12 @@ export function eventSummary(event: TraceEvent): string {
   if (event.size !== undefined) parts.push(`${event.size} B`);
   return parts.join(' ');
 }
+
+/**
+ * An event's wall clock as a date, or as the number it is when no date can show it: events made
+ * by hand (not read through readTrace, which refuses such a number) must not stop a drawing.
+ */
+export function wallText(wall: number): string {
+  const date = new Date(wall);
+  return Number.isNaN(date.getTime()) ? `${wall} (not a date)` : date.toISOString();
+}

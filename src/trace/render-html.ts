@@ -50,7 +50,8 @@ const SCRIPT = String.raw`
     if (e[6] !== null) lines.push('local ' + text(e[6]));
     if (e[7] !== null) lines.push('digest ' + e[7]);
     if (e[8] !== null) lines.push('preview ' + e[8]);
-    lines.push('wall ' + new Date(e[9]).toISOString());
+    var wall = new Date(e[9]);
+    lines.push('wall ' + (isNaN(wall.getTime()) ? e[9] + ' (not a date)' : wall.toISOString()));
     return lines.map(shown).join('\n');
   }
   canvas.addEventListener('mouseover', function (e) {

@@ -1,6 +1,6 @@
 import { CHUNK_CHARS, joinChunks } from './chunks.js';
 import { escapeMarkup } from './escape.js';
-import { arrowMarksText, labelPreview, word } from './labels.js';
+import { arrowMarksText, labelPreview, wallText, word } from './labels.js';
 import type { DiagramArrow, DiagramNote, SpaceTimeDiagram } from './diagram.js';
 import type { TraceEvent } from './trace-event.js';
 
@@ -115,7 +115,7 @@ export function escapedDetails(event: TraceEvent, cache: MarkupCache): string {
   if (event.preview !== undefined) {
     text += `${ESCAPED_NEWLINE}preview ${escapeMarkup(event.preview)}`;
   }
-  return `${text}${ESCAPED_NEWLINE}wall ${new Date(event.wall).toISOString()}`;
+  return `${text}${ESCAPED_NEWLINE}wall ${wallText(event.wall)}`;
 }
 
 /** An event summary (name, peer, detail, size) escaped for markup. */

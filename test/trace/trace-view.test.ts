@@ -1,7 +1,15 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { readTrace, TraceFileError } from '../../src/index.js';
+import { readdirSync, readFileSync, statSync, watch, writeFileSync } from 'node:fs';
+import {
+  mergeTraces,
+  readTrace,
+  renderHtml,
+  renderSvg,
+  TraceFileError,
+  type TraceEvent,
+} from '../../src/index.js';
+import { within } from '../helpers/bounded.js';
 import { dsock, LineChild } from '../helpers/child.js';
 import { traceDir } from './scratch.js';
 
@@ -80,6 +88,71 @@ describe('dsock trace view', () => {
           (e: unknown) => e instanceof TraceFileError && e.line === 2,
         );
       }
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('draws hand-made events whose wall clock no date can show, instead of throwing', () => {
+    const event = (fields: Partial<TraceEvent>): TraceEvent => ({ ...EVENT, ...fields });
+    const diagram = mergeTraces([
+      [
+        event({ wall: 1e300 }),
+        // A second send, not the first one's receive: a pair is drawn as one arrow with the
+        // send's details, and this event's wall clock must be shown too.
+        event({ seq: 2, digest: 'def', wall: Number.NaN }),
+      ],
+    ]);
+    const svg = renderSvg(diagram);
+    assert.match(svg, /wall 1e\+300 \(not a date\)/);
+    assert.match(svg, /wall NaN \(not a date\)/);
+    assert.ok(renderHtml(diagram, 'hand-made').includes('(not a date)'));
+  });
+
+  it('-o: Ctrl+C while the diagram is written exits 130 and leaves OUT as it was, no temporary file', async () => {
+    const dir = await traceDir();
+    try {
+      const trace = dir.file('long.jsonl');
+      const lines: string[] = [];
+      for (let i = 1; i <= 20_000; i++) {
+        lines.push(JSON.stringify({ ...EVENT, seq: i, mono: i, wall: i, digest: `d${i}` }));
+      }
+      writeFileSync(trace, `${lines.join('\n')}\n`);
+      const out = dir.file('run.html');
+      const before = 'the page of an earlier run\n';
+      // The signal goes as soon as the temporary file appears: the page (megabytes, written a
+      // chunk at a time) is then still being drawn. A machine fast enough to finish first
+      // gets another try; one interrupted run must show the promise.
+      let interrupted = 0;
+      for (let attempt = 0; attempt < 3 && interrupted === 0; attempt++) {
+        writeFileSync(out, before);
+        const watcher = watch(dir.dir);
+        const view = dsock(['trace', 'view', trace, '--format', 'html', '-o', out]);
+        try {
+          const started = new Promise<void>((resolve) => {
+            watcher.on('change', (_type, name) => {
+              if (String(name).endsWith('.tmp')) resolve();
+            });
+          });
+          await within(Promise.race([started, view.exited]), 20_000, 'the temporary file');
+          view.process.kill('SIGINT');
+          const code = await view.exitCode();
+          if (code === 0) {
+            // Finished before the signal came: OUT is the whole page.
+            assert.ok(readFileSync(out, 'utf8').trimEnd().endsWith('</html>'));
+          } else {
+            assert.equal(code, 130, view.stderr);
+            assert.equal(view.stderr, `dsock trace view: interrupted: ${out} left as it was`);
+            assert.equal(readFileSync(out, 'utf8'), before);
+            interrupted++;
+          }
+          assert.deepEqual(readdirSync(dir.dir).sort(), ['long.jsonl', 'run.html']);
+        } finally {
+          watcher.close();
+          await view.close();
+        }
+      }
+      assert.equal(interrupted, 1, 'no run was interrupted while writing');
     } finally {
       await dir.remove();
     }

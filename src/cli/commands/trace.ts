@@ -9,10 +9,13 @@ import { textChunks } from '../../trace/render-text.js';
 import type { Command } from '../command.js';
 import { parseCommandLine, stringOption } from '../args.js';
 import { replaceFile } from '../replace-file.js';
+import { terminationSignal } from '../terminal.js';
 import { UsageError } from '../usage-error.js';
 
 const FORMATS = ['mermaid', 'svg', 'html', 'text'] as const;
 type Format = (typeof FORMATS)[number];
+/** The exit status after Ctrl+C (or SIGTERM), as a shell reports SIGINT. */
+const INTERRUPTED = 130;
 
 export const traceViewCommand: Command = {
   words: ['trace', 'view'],
@@ -27,7 +30,8 @@ duplicates and retransmissions are marked.
 Options:
   --format F         mermaid (default: a sequenceDiagram), svg (a picture), html (a page
                      with zoom, details on hover and filters, for long traces) or text
-  -o, --output OUT   write to OUT instead of stdout
+  -o, --output OUT   write to OUT instead of stdout (OUT is replaced only once the whole
+                     diagram is written: a failure or Ctrl+C leaves it as it was)
 
 Example:
   dsock trace view alice.jsonl bob.jsonl relay.jsonl
@@ -67,11 +71,25 @@ async function viewTraces(args: string[]): Promise<number> {
     await writeToStream(process.stdout, chunks);
     return 0;
   }
-  // OUT is the whole diagram or as it was: a failure midway leaves no part of one.
-  await replaceFile(output, chunks, (error) => {
-    const code = (error as NodeJS.ErrnoException).code ?? String(error);
-    return new TraceFileError(output, undefined, `cannot write (${code})`, { cause: error });
-  });
+  // OUT is the whole diagram or as it was: a failure midway, or Ctrl+C, leaves no part of one.
+  const termination = terminationSignal({ exitStatus: INTERRUPTED });
+  try {
+    await replaceFile(
+      output,
+      chunks,
+      (error) => {
+        const code = (error as NodeJS.ErrnoException).code ?? String(error);
+        return new TraceFileError(output, undefined, `cannot write (${code})`, { cause: error });
+      },
+      termination.signal,
+    );
+  } catch (error) {
+    if (!termination.signal.aborted) throw error;
+    process.stderr.write(`dsock trace view: interrupted: ${output} left as it was\n`);
+    return INTERRUPTED;
+  } finally {
+    termination.dispose();
+  }
   return 0;
 }
 
