@@ -70,6 +70,7 @@ async function dsockProcess(argv: string[]): Promise<CliResult> {
     }),
   );
 }
+
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 /** An option no command has: every option before it must parse for dsock to name this one. */
 const PROBE = '--zz-readme-check';
