@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import type { Writable } from 'node:stream';
 import { SocketError } from '../errors.js';
 import type { Command } from './command.js';
 import type { TraceRecorder } from '../trace/recorder.js';
@@ -140,11 +141,20 @@ function findCommand(args: string[]): CommandEntry | undefined {
 }
 
 /**
+ * Where `main` writes what it says itself: the help, the version and the one-line errors. A
+ * command's own output goes to the process's stdout and stderr.
+ */
+export interface MainOutput {
+  stdout: Writable;
+  stderr: Writable;
+}
+
+/**
  * A reader that went away (`dsock udp listen 9000 | head -1`) ends the command quietly, as
  * it would a Unix filter, instead of crashing it with EPIPE.
  */
-function quitOnClosedOutput(): void {
-  for (const stream of [process.stdout, process.stderr]) {
+function quitOnClosedOutput(output: MainOutput): void {
+  for (const stream of [output.stdout, output.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE') process.exit(0);
       throw error;
@@ -155,18 +165,23 @@ function quitOnClosedOutput(): void {
 /**
  * Runs the dsock command line with `args` (without the node and script paths) and resolves
  * with the process exit status: 0 on success, 1 when the work failed, 2 for a bad command line.
+ * `output` is the process's by default; a test gives streams of its own to read the help and
+ * the usage errors of many command lines in one process.
  */
-export async function main(args: string[]): Promise<number> {
+export async function main(
+  args: string[],
+  output: MainOutput = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const [first] = args;
   if (first === undefined || first === '--help' || first === '-h' || first === 'help') {
-    process.stdout.write(helpText());
+    output.stdout.write(helpText());
     return 0;
   }
   if (first === '--version' || first === '-V') {
-    process.stdout.write(`${version}\n`);
+    output.stdout.write(`${version}\n`);
     return 0;
   }
-  quitOnClosedOutput();
+  quitOnClosedOutput(output);
   const entry = findCommand(args);
   if (!entry) {
     const known = COMMANDS.filter((c) => c.words[0] === first);
@@ -174,7 +189,7 @@ export async function main(args: string[]): Promise<number> {
       known.length > 0
         ? `; "${first}" takes one of: ${known.map((c) => c.words.slice(1).join(' ')).join(', ')}`
         : ' (see dsock --help)';
-    process.stderr.write(`dsock: unknown command "${args.slice(0, 2).join(' ')}"${hint}\n`);
+    output.stderr.write(`dsock: unknown command "${args.slice(0, 2).join(' ')}"${hint}\n`);
     return 2;
   }
   const command = await entry.load();
@@ -182,7 +197,7 @@ export async function main(args: string[]): Promise<number> {
   const end = rest.indexOf('--');
   const options = end < 0 ? rest : rest.slice(0, end);
   if (options.includes('--help') || options.includes('-h')) {
-    process.stdout.write(command.help + TRACE_HELP);
+    output.stdout.write(command.help + TRACE_HELP);
     return 0;
   }
   const name = command.words.join(' ');
@@ -196,27 +211,27 @@ export async function main(args: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       status = 2;
-      process.stderr.write(`dsock ${name}: ${error.message} (see dsock ${name} --help)\n`);
+      output.stderr.write(`dsock ${name}: ${error.message} (see dsock ${name} --help)\n`);
       return 2;
     }
     const message = error instanceof SocketError ? error.message : String(error);
-    process.stderr.write(`dsock ${name}: ${message}\n`);
+    output.stderr.write(`dsock ${name}: ${message}\n`);
     return 1;
   } finally {
     if (status === 2) recorder?.cancel();
-    else endTrace(recorder, name);
+    else endTrace(recorder, name, output.stderr);
   }
 }
 
 /** Closes the trace of a command that ran, saying on stderr if it could not be written whole. */
-function endTrace(recorder: TraceRecorder | undefined, name: string): void {
+function endTrace(recorder: TraceRecorder | undefined, name: string, stderr: Writable): void {
   if (recorder === undefined) return;
   try {
     recorder.close();
   } catch (error) {
-    process.stderr.write(`dsock ${name}: ${(error as Error).message}\n`);
+    stderr.write(`dsock ${name}: ${(error as Error).message}\n`);
   }
   if (recorder.error !== undefined) {
-    process.stderr.write(`dsock ${name}: ${recorder.error.message}\n`);
+    stderr.write(`dsock ${name}: ${recorder.error.message}\n`);
   }
 }

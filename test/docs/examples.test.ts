@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import * as dsock from '../../src/index.js';
 import { PackageApp } from '../helpers/package-app.js';
+import { runPrograms } from '../helpers/program-threads.js';
 
 // Every `@example` of the sources is code a user may copy: each is compiled against the built
 // package as a user's app would be, and run where it keeps to this machine's loopback.
@@ -78,20 +79,68 @@ function promisedLines(code: string): (string | RegExp)[] {
 }
 
 /** How many examples run at once. */
-const EXAMPLES_AT_ONCE = 2;
+const EXAMPLES_AT_ONCE = 3;
+
+/** An example compiled to `file` of an app, and where it is. */
+interface Compiled {
+  file: string;
+  code: string;
+  where: string;
+}
+
+/**
+ * Runs the compiled examples, each as a program of its own to its end (see runPrograms: in a
+ * few threads of this process, as a process each would cost a Node start-up each), and checks
+ * that each printed every line its comments promise. Resolves with what went wrong, naming the
+ * example: one that threw, set an exit status other than 0, or had not ended within
+ * `timeoutMs` (something it opened was still open), and each promised line not printed.
+ */
+async function exampleFailures(
+  app: PackageApp,
+  compiled: readonly Compiled[],
+  timeoutMs = 15_000,
+): Promise<string[]> {
+  const results = await runPrograms(
+    compiled.map((c) => join(app.dir, c.file.replace(/\.ts$/, '.js'))),
+    { env: userEnvironment(), threads: EXAMPLES_AT_ONCE, timeoutMs },
+  );
+  return results.flatMap(({ stdout, failure }, i) => {
+    const { code, where } = compiled[i] as Compiled;
+    if (failure !== undefined) return [`${where} ${failure}`];
+    const lines = stdout.split('\n');
+    return promisedLines(code)
+      .filter((p) => !lines.some((l) => (typeof p === 'string' ? l === p : p.test(l))))
+      .map((p) => `${where} promises the line ${String(p)}; it printed:\n${stdout}`);
+  });
+}
+
+/** This environment as a user's would be: without the test runner's DSOCK_NATIVE choice. */
+function userEnvironment(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.DSOCK_NATIVE;
+  return env;
+}
 
 const examples = sourceFiles(join(ROOT, 'src')).flatMap(examplesOf);
 const names = examples.map((_, i) => `example-${i + 1}.ts`);
-const tsconfig = {
-  compilerOptions: {
-    module: 'NodeNext',
-    moduleResolution: 'NodeNext',
-    target: 'ES2022',
-    lib: ['ES2022', 'ESNext.Disposable'],
-    types: ['node'],
-    strict: true,
-  },
-};
+/**
+ * The tsconfig the README gives a user's app, with which the README test compiles its tour.
+ * That compile checks the package's declarations and Node's as a user's does (the tour imports
+ * from 'dsock', whose index reaches every declaration); here the same check of the same files
+ * with the same options would only repeat it, so the examples are compiled with skipLibCheck:
+ * every error in an example is still reported, and two seconds of processor time are not spent.
+ */
+function tsconfigOfReadme(): { compilerOptions: Record<string, unknown> } {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const configs = [...readme.matchAll(/^```json\n([\s\S]*?)^```$/gm)]
+    .map((m) => m[1] as string)
+    .filter((block) => block.includes('compilerOptions'));
+  assert.equal(configs.length, 1, 'the README shows one tsconfig');
+  const { compilerOptions } = JSON.parse(configs[0] as string) as {
+    compilerOptions: Record<string, unknown>;
+  };
+  return { compilerOptions: { ...compilerOptions, skipLibCheck: true } };
+}
 
 describe('the @example blocks of the sources', () => {
   it('cover the main classes and functions', () => {
@@ -117,38 +166,93 @@ describe('the @example blocks of the sources', () => {
     assert.ok(examples.length >= 10, `${examples.length} examples found`);
     await using app = await PackageApp.create(
       'dsock-examples-',
-      tsconfig,
+      tsconfigOfReadme(),
       new Map(examples.map((example, i) => [names[i] as string, asModule(example.code)])),
     );
     await app.compile(
       `the examples (${examples.map((e, i) => `${names[i]}: ${e.where}`).join(', ')})`,
     );
-    const env = { ...process.env };
-    delete env.DSOCK_NATIVE;
     const runnable = examples.flatMap((example, i) => {
       const reason = notRun(example.code);
-      if (reason === undefined) return [{ example, file: names[i] as string }];
+      if (reason === undefined) return [{ file: names[i] as string, ...example }];
       t.diagnostic(`${example.where}: compiled, not run: ${reason}`);
       return [];
     });
-    // Each example is its own process on ports the system picks: two run at once, as much of
-    // an example's time is waiting on Node starting and on round trips over loopback.
-    const checkOne = async ({ example, file }: (typeof runnable)[number]) => {
-      const stdout = await app.run(file, env);
-      const lines = stdout.split('\n');
-      for (const promise of promisedLines(example.code)) {
-        assert.ok(
-          lines.some((l) => (typeof promise === 'string' ? l === promise : promise.test(l))),
-          `${example.where} promises the line ${String(promise)}; it printed:\n${stdout}`,
-        );
-      }
-    };
-    const queue = [...runnable];
-    const worker = async () => {
-      for (let next = queue.shift(); next !== undefined; next = queue.shift()) await checkOne(next);
-    };
-    // Every worker ends (a failing one stops taking examples) before the app's folder goes.
-    const results = await Promise.allSettled(Array.from({ length: EXAMPLES_AT_ONCE }, worker));
-    for (const result of results) if (result.status === 'rejected') throw result.reason;
+    const failures = await exampleFailures(app, runnable);
+    assert.equal(failures.length, 0, failures.join('\n\n'));
+  });
+
+  it('fail an example that throws, prints other than it promises, or leaves a socket open', async () => {
+    // Examples as a user could get them wrong, written as the compiled JavaScript they become,
+    // and what each run says; the last is right, after the others failed in the same threads.
+    const broken: [string, string, RegExp | undefined][] = [
+      [
+        'throws.js',
+        "import { StreamSocket } from 'dsock';\n" +
+          "await StreamSocket.connect('127.0.0.1:1', { timeout: 1000 }); // refused, not caught\n",
+        /^throws\.js failed \(exit status 1\):\n[\s\S]*ECONNREFUSED/,
+      ],
+      [
+        'throws-later.js',
+        "setTimeout(() => { throw new Error('thrown in a callback'); }, 10);\n" +
+          "console.log('started'); // started\n",
+        /^throws-later\.js failed \(exit status 1\):\n[\s\S]*thrown in a callback/,
+      ],
+      [
+        'wrong-value.js',
+        "import { formatEndpoint } from 'dsock';\n" +
+          "console.log(formatEndpoint({ host: '::1', port: 80 })); // ::1:80\n",
+        /^wrong-value\.js promises the line ::1:80; it printed:\n\[::1\]:80\n$/,
+      ],
+      [
+        'never-settles.js',
+        'await new Promise(() => {}); // nothing can resolve it\n',
+        /^never-settles\.js failed \(exit status 13\)/,
+      ],
+      [
+        'open-server.js',
+        "import { StreamServer } from 'dsock';\n" +
+          "const server = await StreamServer.listen('127.0.0.1:0');\n" +
+          'console.log(server.localEndpoint.port > 0); // true\n',
+        /^open-server\.js did not exit within 1000 ms/,
+      ],
+      [
+        // Through the native addon where it is built: its sockets are libuv handles of its own.
+        'open-datagram-socket.js',
+        "import { DatagramSocket } from 'dsock';\n" +
+          "const socket = await DatagramSocket.bind('127.0.0.1:0');\n" +
+          'console.log(socket.localEndpoint.port > 0); // true\n',
+        /^open-datagram-socket\.js did not exit within 1000 ms/,
+      ],
+      [
+        'right.js',
+        "import { formatEndpoint } from 'dsock';\n" +
+          "console.log(formatEndpoint({ host: '::1', port: 80 })); // [::1]:80\n",
+        undefined,
+      ],
+    ];
+    await using app = await PackageApp.create(
+      'dsock-broken-examples-',
+      { compilerOptions: {} }, // not compiled: written as JavaScript
+      new Map(broken.map(([file, code]) => [file, code])),
+    );
+    const compiled = broken.map(([file, code]) => ({ file, code, where: file }));
+    // One that never ends does so however long it is given: a second tells it as well as a
+    // minute. The others get the time any example gets.
+    const open = (c: Compiled) => c.file.startsWith('open-');
+    const failures = (
+      await Promise.all([
+        exampleFailures(
+          app,
+          compiled.filter((c) => !open(c)),
+        ),
+        exampleFailures(app, compiled.filter(open), 1000),
+      ])
+    ).flat();
+    for (const [file, , expected] of broken) {
+      const said = failures.filter((f) => f.startsWith(`${file} `));
+      if (expected === undefined) assert.deepEqual(said, [], file);
+      else assert.ok(said.length === 1 && expected.test(said[0] as string), said.join('\n'));
+    }
   });
 });

@@ -3,11 +3,74 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
+import { within } from '../helpers/bounded.js';
 import { PackageApp } from '../helpers/package-app.js';
+import type { main as Main } from '../../src/cli/main.js';
 
 const run = promisify(execFile);
 const ROOT = process.cwd();
+const BIN = join(ROOT, 'bin', 'dsock.js');
+
+/**
+ * The entry bin/dsock.js runs, from the built package as `npx dsock` loads it. The command
+ * lines and help texts below are read from it in this process: a process of its own for each
+ * would cost a Node start-up each, and what they prove is the text and the exit status. One
+ * real `dsock` process for each kind of result shows the two say the same.
+ */
+const { main } = (await import(new URL('../../../dist/cli/main.js', import.meta.url).href)) as {
+  main: typeof Main;
+};
+
+/** What one dsock command line printed and its exit status. */
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A stream that keeps what is written to it as text. */
+function collector(): { stream: Writable; text: () => string } {
+  const chunks: Buffer[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      chunks.push(chunk);
+      done();
+    },
+  });
+  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
+}
+
+/**
+ * Runs `dsock ARGV` in this process through the CLI's entry, bounded: a command line that
+ * started work instead of ending at its help or usage error fails the test.
+ */
+async function dsockInProcess(argv: string[]): Promise<CliResult> {
+  const stdout = collector();
+  const stderr = collector();
+  const code = await within(
+    main(argv, { stdout: stdout.stream, stderr: stderr.stream }),
+    20_000,
+    `dsock ${argv.join(' ')}`,
+  );
+  return { code, stdout: stdout.text(), stderr: stderr.text() };
+}
+
+/** Runs `dsock ARGV` as a process of its own, as a shell would, with stdin closed. */
+async function dsockProcess(argv: string[]): Promise<CliResult> {
+  const child = run(process.execPath, [BIN, ...argv], { timeout: 20_000, killSignal: 'SIGKILL' });
+  child.child.stdin?.end();
+  return child.then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code?: number; stdout?: string; stderr?: string }) => ({
+      code: error.code ?? -1,
+      stdout: error.stdout ?? '',
+      stderr: error.stderr ?? '',
+    }),
+  );
+}
+
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 /** An option no command has: every option before it must parse for dsock to name this one. */
 const PROBE = '--zz-readme-check';
@@ -83,20 +146,10 @@ function dsockCommands(line: string): { argv: string[]; bare: boolean }[] {
 }
 
 /**
- * Runs `dsock ARGV --zz-readme-check` with stdin closed: a command that exists, given options
- * it knows (with their values), stops at the probe and names it, exit 2. Nothing else runs.
+ * Checks `dsock ARGV --zz-readme-check`: a command that exists, given options it knows (with
+ * their values), stops at the probe and names it, exit 2. Nothing else runs.
  */
-async function checkCommandLine(argv: string[], where: string): Promise<void> {
-  const result = await run(process.execPath, [join(ROOT, 'bin', 'dsock.js'), ...argv, PROBE], {
-    timeout: 20_000,
-    killSignal: 'SIGKILL',
-  }).then(
-    () => ({ code: 0, stderr: '' }),
-    (error: { code?: number; stderr?: string }) => ({
-      code: error.code,
-      stderr: error.stderr ?? '',
-    }),
-  );
+function checkCommandLine(result: CliResult, argv: string[], where: string): void {
   assert.equal(result.code, 2, `${where}: dsock ${argv.join(' ')}: ${result.stderr}`);
   assert.match(
     result.stderr,
@@ -105,8 +158,8 @@ async function checkCommandLine(argv: string[], where: string): Promise<void> {
   );
 }
 
-// The three run at once: each spends its time starting processes (tsc, dsock) that do not
-// depend on one another's.
+// The three run at once: the tour's time is spent in processes of its own (tsc, node), the
+// others' in this one.
 describe('the README', { concurrency: true }, () => {
   it('has an API tour that compiles against the built package and runs, exit 0', async () => {
     const tour = blocks('ts');
@@ -168,8 +221,14 @@ describe('the README', { concurrency: true }, () => {
       if (words[1] === undefined || words[1] === words[1].toUpperCase()) continue;
       commands.push({ argv: words.slice(1), where: match[0] });
     }
-    for (let i = 0; i < commands.length; i += 4) {
-      await Promise.all(commands.slice(i, i + 4).map((c) => checkCommandLine(c.argv, c.where)));
+    // The first line also as a process of its own: its exit status and its error line are
+    // those of the entry called here.
+    const first = commands[0] as (typeof commands)[number];
+    const inProcess = await dsockInProcess([...first.argv, PROBE]);
+    checkCommandLine(inProcess, first.argv, first.where);
+    assert.deepEqual(await dsockProcess([...first.argv, PROBE]), inProcess, 'as a process');
+    for (const { argv, where } of commands) {
+      checkCommandLine(await dsockInProcess([...argv, PROBE]), argv, where);
     }
   });
 
@@ -187,12 +246,20 @@ describe('the README', { concurrency: true }, () => {
       rows.set(key, `${rows.get(key) ?? ''} ${synopsis}`);
     }
     assert.ok(rows.size >= 12, `${rows.size} commands in the README table`);
+    const helpOf = async (command: string): Promise<string> => {
+      const result = await dsockInProcess([...command.split(' '), '--help']);
+      assert.equal(result.code, 0, `dsock ${command} --help: ${result.stderr}`);
+      return result.stdout;
+    };
+    // The first command's help also from a process of its own: the same text, exit 0.
+    const [firstCommand] = [...rows.keys()] as [string];
+    assert.deepEqual(
+      await dsockProcess([...firstCommand.split(' '), '--help']),
+      { code: 0, stdout: await helpOf(firstCommand), stderr: '' },
+      `dsock ${firstCommand} --help as a process`,
+    );
     const checkRow = async ([command, row]: [string, string]) => {
-      const { stdout: help } = await run(
-        process.execPath,
-        [join(ROOT, 'bin', 'dsock.js'), ...command.split(' '), '--help'],
-        { timeout: 20_000, killSignal: 'SIGKILL' },
-      );
+      const help = await helpOf(command);
       const usage = help.slice(0, help.indexOf('\n\n'));
       const section = help.slice(help.indexOf('\nOptions:'));
       const options = help.includes('\nOptions:')
@@ -211,9 +278,6 @@ describe('the README', { concurrency: true }, () => {
       // Wherever --name is documented, so is its short form.
       if (options.includes('--name')) assert.match(help, /-n, --name/, `dsock ${command} --help`);
     };
-    const entries = [...rows];
-    for (let i = 0; i < entries.length; i += 4) {
-      await Promise.all(entries.slice(i, i + 4).map(checkRow));
-    }
+    for (const entry of rows) await checkRow(entry);
   });
 });
