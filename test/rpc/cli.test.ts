@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { MessageStream, StreamServer } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { dsock, type LineChild } from '../helpers/child.js';
+import { dsockEach } from '../helpers/dsock-batch.js';
 
 const children: LineChild[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -27,6 +28,10 @@ async function usersServer(...flags: string[]): Promise<string> {
   return `127.0.0.1:${port}`;
 }
 
+/** One plain users server, shared by the tests that need no server of their own. */
+let plain: Promise<string> | undefined;
+const plainServer = () => (plain ??= usersServer());
+
 /** Runs a dsock client command to its end: exit status, stdout and stderr. */
 async function run(args: (string | number)[]) {
   const child = dsock(args);
@@ -37,7 +42,7 @@ async function run(args: (string | number)[]) {
 
 describe('dsock rpc users', () => {
   it('adds, gets, checks, authenticates and validates through the CLI, results as JSON', async () => {
-    const server = await usersServer();
+    const server = await plainServer();
     const dir = await scratch();
     const client = ['rpc', 'users', 'client', server];
     const add = await run([
@@ -80,7 +85,7 @@ describe('dsock rpc users', () => {
   });
 
   it('prints a remote error as one line on stderr, exit 1', async () => {
-    const server = await usersServer();
+    const server = await plainServer();
     const missing = await run(['rpc', 'users', 'client', server, 'get', '-u', 'nobody']);
     assert.deepEqual(missing, {
       code: 1,
@@ -138,8 +143,11 @@ describe('dsock rpc users', () => {
     assert.equal((await run([...client, 'validate', '--token', forged])).stdout, 'false');
   });
 
-  it('refuses bad command lines with exit 2 and files it cannot use with exit 1', async () => {
-    const server = await usersServer();
+  it('refuses bad command lines with exit 2 and files it cannot use with exit 1, before connecting', async () => {
+    // A listener that counts connections: none of these command lines gets as far as one.
+    const listener = await StreamServer.listen('127.0.0.1:0');
+    cleanups.push(() => listener.close());
+    const server = `127.0.0.1:${listener.localEndpoint.port}`;
     const client = ['rpc', 'users', 'client', server];
     const cases: [(string | number)[], number, RegExp][] = [
       [[...client, 'frob'], 2, /unknown ACTION "frob"/],
@@ -161,12 +169,17 @@ describe('dsock rpc users', () => {
       [['rpc', 'call', server, 'get_user', 'ada'], 2, /argument 1 is not JSON/],
       [['rpc', 'call', server, 'x', '--prefix', '3'], 2, /invalid --prefix "3"/],
     ];
-    for (const [args, code, message] of cases) {
-      const result = await run(args);
-      assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`);
-      assert.match(result.stderr, message);
-      assert.equal(result.stderr.split('\n').length, 1, result.stderr);
+    // The command lines run one after another in one process (none of them waits on anything).
+    const results = await dsockEach(cases.map(([args]) => args));
+    for (const [i, [args, code, message]] of cases.entries()) {
+      const result = results[i];
+      const stderr = result?.err.join('\n') ?? '';
+      assert.equal(result?.code, code, `${args.join(' ')}: ${stderr}`);
+      assert.match(stderr, message);
+      assert.equal(result?.err.length, 1, stderr);
+      assert.deepEqual(result?.leftOpen, [], `${args.join(' ')} leaves nothing open`);
     }
+    assert.equal(listener.stats.accepted, 0);
   });
 });
 
