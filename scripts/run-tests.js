@@ -10,7 +10,11 @@
 // one after another and node:test runs each file's tests before the next file is imported. Each
 // file still gets its own output and counters, a failing file is still named, and a file that
 // hangs is still killed after FILE_TIMEOUT_MS (the files of its group not yet started then run in
-// a new group process).
+// a new group process). A file that leaves something open (a server, a socket, a timer) would
+// keep its own process from exiting: a group process still alive GROUP_EXIT_MS after its last
+// file is killed, and the files whose open handles grew while they ran, and are still open,
+// fail the run. `node scripts/run-tests.js --plan [FILTER...]` prints which files share a
+// process and why the others run alone, without running anything.
 //
 // Which files share a process, by this rule:
 // - A file runs alone when it, or a module under the test directory that it imports (directly or
