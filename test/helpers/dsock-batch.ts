@@ -11,12 +11,13 @@ export interface DsockResult {
 }
 
 /**
- * Runs `dsock` command lines that end by themselves (a usage error, --help), one after another
- * in one Node process (test/helpers/dsock-batch-child.ts), through the function bin/dsock.js
- * calls, each with its own exit status and output, and what it left open that would have kept
- * its own process from exiting. One process instead of one per line: each start of Node and
- * of the CLI costs about a quarter of a second of processor time. Stdin is closed. For a
- * command that runs on, talks to a peer or is signalled, start it with `dsock` (child.ts).
+ * Runs `dsock` command lines that end by themselves (a usage error, --help, a one-shot client
+ * call), one after another in one Node process (test/helpers/dsock-batch-child.ts), through the
+ * function bin/dsock.js calls: each with its own exit status and output, and what it left open
+ * that would have kept its own process from exiting. One process instead of one per line: each
+ * start of Node and of the CLI costs about a quarter of a second of processor time. Stdin is
+ * closed. A command that runs until it is signalled, reads stdin or is watched while it runs is
+ * started with `dsock` (child.ts), in a process of its own.
  */
 export async function dsockEach(lines: (string | number)[][]): Promise<DsockResult[]> {
   const child = spawn(

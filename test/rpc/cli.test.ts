@@ -98,49 +98,41 @@ describe('dsock rpc users', () => {
     const server = await usersServer('--secure');
     const dir = await scratch();
     const client = ['rpc', 'users', 'client', server];
-    await run([
-      ...client,
-      'add',
-      '-u',
-      'ada',
-      '-a',
-      'ada@x.org',
-      '-n',
-      'Ada',
-      '-r',
-      'admin',
-      '-p',
-      'pw',
-    ]);
-    await run([
-      ...client,
-      'add',
-      '-u',
-      'bob',
-      '-a',
-      'bob@x.org',
-      '-n',
-      'Bob',
-      '-r',
-      'user',
-      '-p',
-      'pw',
-    ]);
     const adaToken = join(dir, 'ada.token');
     const bobToken = join(dir, 'bob.token');
-    await run([...client, 'auth', '-u', 'ada', '-p', 'pw', '--save', adaToken]);
-    await run([...client, 'auth', '-u', 'bob', '-p', 'pw', '--save', bobToken]);
-    assert.equal((await run([...client, 'get', '-u', 'bob', '--token', adaToken])).code, 0);
-    const none = await run([...client, 'get', '-u', 'ada']);
-    assert.match(none.stderr, /^dsock rpc users client: remote error: Authentication required/);
-    const user = await run([...client, 'get', '-u', 'ada', '--token', bobToken]);
-    assert.match(user.stderr, /remote error: Unauthorized: bob is not an ADMIN$/);
+    // One-shot client commands, one after another in one process (dsock-batch.ts): each its
+    // own exit status and output, and nothing left open that would keep its process running.
+    const [addAda, addBob, authAda, authBob, asAdmin, none, user] = await dsockEach([
+      [...client, 'add', '-u', 'ada', '-a', 'ada@x.org', '-n', 'Ada', '-r', 'admin', '-p', 'pw'],
+      [...client, 'add', '-u', 'bob', '-a', 'bob@x.org', '-n', 'Bob', '-r', 'user', '-p', 'pw'],
+      [...client, 'auth', '-u', 'ada', '-p', 'pw', '--save', adaToken],
+      [...client, 'auth', '-u', 'bob', '-p', 'pw', '--save', bobToken],
+      [...client, 'get', '-u', 'bob', '--token', adaToken],
+      [...client, 'get', '-u', 'ada'],
+      [...client, 'get', '-u', 'ada', '--token', bobToken],
+    ]);
+    for (const done of [addAda, addBob, authAda, authBob, asAdmin])
+      assert.deepEqual([done?.code, done?.err, done?.leftOpen], [0, [], []]);
+    assert.deepEqual([none?.code, none?.leftOpen], [1, []]);
+    assert.match(
+      none?.err.join('\n') ?? '',
+      /^dsock rpc users client: remote error: Authentication required/,
+    );
+    assert.deepEqual([user?.code, user?.leftOpen], [1, []]);
+    assert.match(user?.err.join('\n') ?? '', /remote error: Unauthorized: bob is not an ADMIN$/);
     const forged = join(dir, 'forged.token');
     await writeFile(forged, (await readFile(bobToken, 'utf8')).replace('"USER"', '"ADMIN"'));
-    const refused = await run([...client, 'get', '-u', 'ada', '--token', forged]);
-    assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /remote error: Invalid token: the signature does not match$/);
-    assert.equal((await run([...client, 'validate', '--token', forged])).stdout, 'false');
+    const [refused, validated] = await dsockEach([
+      [...client, 'get', '-u', 'ada', '--token', forged],
+      [...client, 'validate', '--token', forged],
+    ]);
+    assert.equal(refused?.code, 1);
+    assert.match(
+      refused?.err.join('\n') ?? '',
+      /remote error: Invalid token: the signature does not match$/,
+    );
+    assert.deepEqual(validated?.out, ['false']);
+    assert.deepEqual([refused?.leftOpen, validated?.leftOpen], [[], []]);
   });
 
   it('refuses bad command lines with exit 2 and files it cannot use with exit 1, before connecting', async () => {
