@@ -1,63 +1,60 @@
-// Prepares the TypeScript compiler's output directories for an incremental build: removes every
-// output whose source is gone, so that a file deleted or moved in src/ or test/ leaves nothing
-// behind (no stale module in the packed package, no deleted test run), and keeps the rest, which
-// the compiler then rewrites only where its source changed (its build information is in
-// build/*.tsbuildinfo). The compiler trusts that information and does not look at its outputs,
-// so where a source's output is missing (a directory removed by hand, say) the information is
-// dropped and the next build writes everything. The native addon's build (build/Release,
-// node-gyp's files) and the recorded test durations stay.
+// Removes what the TypeScript compiler wrote for a source that is gone (a file deleted or moved
+// in src/, test/ or bench/), before a build, so that it leaves nothing behind: no stale module in
+// the packed package, no deleted test run. The native addon's build (build/Release, node-gyp's
+// files) and the recorded test durations stay.
+//
+// The compiles are incremental: tsconfig.build.json and tsconfig.json keep what they know of the
+// last compile (build info, under build/), so what is still current is neither checked nor
+// written again. tsc trusts its build info and would not write again an output that is missing
+// or was changed after it, so in that case the build info goes, and the next compile is whole.
 import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** Output directory, the sources it is compiled from, and the build information it belongs to. */
-const OUTPUTS = [
-  { out: 'dist', from: 'src', info: 'build/dist.tsbuildinfo' },
-  { out: 'build/src', from: 'src', info: 'build/tests.tsbuildinfo' },
-  { out: 'build/test', from: 'test', info: 'build/tests.tsbuildinfo' },
-  { out: 'build/bench', from: 'bench', info: 'build/tests.tsbuildinfo' },
+/** Each compile: where its sources are, where it writes, what it writes, its build info. */
+const COMPILES = [
+  {
+    roots: [['src', 'dist']],
+    kinds: ['.js', '.js.map', '.d.ts', '.d.ts.map'],
+    info: join('build', 'tsconfig.build.tsbuildinfo'),
+  },
+  {
+    roots: [
+      ['src', join('build', 'src')],
+      ['test', join('build', 'test')],
+      ['bench', join('build', 'bench')],
+    ],
+    kinds: ['.js', '.js.map'],
+    info: join('build', 'tsconfig.tsbuildinfo'),
+  },
 ];
-/** What the compiler writes for `x.ts`: `x.js`, `x.d.ts` and their source maps. */
-const OUTPUT_SUFFIX = /\.(js|d\.ts)(\.map)?$/;
 
-/** Paths of the files under `dir`, relative to it (none if it does not exist). */
-function filesUnder(dir, skip = () => false) {
+/** Every file under `dir`, as paths relative to it. */
+function filesUnder(dir, prefix = '') {
   if (!existsSync(dir)) return [];
-  const found = [];
-  const walk = (relative) => {
-    for (const name of readdirSync(join(dir, relative))) {
-      const path = join(relative, name);
-      if (skip(path)) continue;
-      if (statSync(join(dir, path)).isDirectory()) walk(path);
-      else found.push(path);
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(prefix, entry.name);
+    if (entry.isDirectory()) out.push(...filesUnder(join(dir, entry.name), path));
+    else out.push(path);
+  }
+  return out;
+}
+
+for (const { roots, kinds, info } of COMPILES) {
+  const written = existsSync(info) ? statSync(info).mtimeMs : undefined;
+  let whole = written === undefined;
+  for (const [sourceDir, outputDir] of roots) {
+    for (const file of filesUnder(outputDir)) {
+      const kind = kinds.find((k) => file.endsWith(k));
+      const source = kind && join(sourceDir, `${file.slice(0, -kind.length)}.ts`);
+      if (!source || !existsSync(source)) rmSync(join(outputDir, file), { force: true });
+      else if (written !== undefined && statSync(join(outputDir, file)).mtimeMs > written)
+        whole = true;
     }
-  };
-  walk('');
-  return found;
-}
-
-/** Removes the directories under `dir` that the removals above left empty. */
-function removeEmptyDirs(dir) {
-  if (!existsSync(dir)) return;
-  for (const name of readdirSync(dir)) {
-    const path = join(dir, name);
-    if (!statSync(path).isDirectory()) continue;
-    removeEmptyDirs(path);
-    if (readdirSync(path).length === 0) rmSync(path, { recursive: true });
+    for (const file of filesUnder(sourceDir)) {
+      if (!file.endsWith('.ts') || file.endsWith('.d.ts')) continue;
+      if (kinds.some((k) => !existsSync(join(outputDir, `${file.slice(0, -3)}${k}`)))) whole = true;
+    }
   }
+  if (whole) rmSync(info, { force: true });
 }
-
-const staleInfo = new Set();
-for (const { out, from, info } of OUTPUTS) {
-  for (const file of filesUnder(out)) {
-    const source = join(from, file.replace(OUTPUT_SUFFIX, '.ts'));
-    if (!OUTPUT_SUFFIX.test(file) || !existsSync(source)) rmSync(join(out, file));
-  }
-  removeEmptyDirs(out);
-  const sources = filesUnder(from, (path) => path.includes('node_modules')).filter(
-    (file) => file.endsWith('.ts') && !file.endsWith('.d.ts'),
-  );
-  if (sources.some((file) => !existsSync(join(out, file.replace(/\.ts$/, '.js'))))) {
-    staleInfo.add(info);
-  }
-}
-for (const info of staleInfo) rmSync(info, { force: true });

@@ -4,6 +4,7 @@ import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { within } from '../helpers/bounded.js';
 import { dsock, type LineChild } from '../helpers/child.js';
+import { dsockEach, type DsockResult } from '../helpers/dsock-batch.js';
 
 /** The promise: SIGINT/SIGTERM end `dsock stream udp` within 1 s; the margin absorbs a busy machine. */
 const EXIT_BOUND_MS = 2000;
@@ -83,17 +84,18 @@ describe('numbers out of range are usage errors (exit 2, one line naming the val
       /--max-delayed/,
     ],
   ];
-  for (const [what, args, message] of cases) {
+  // The command lines run one after another in one process (none of them waits on anything).
+  let results: Promise<DsockResult[]> | undefined;
+  for (const [i, [what, , message]] of cases.entries()) {
     it(`refuses ${what}`, async () => {
-      const child = dsock(args);
-      try {
-        assert.equal(await child.exitCode(5000), 2, child.stderr);
-        assert.equal(child.stderrLines.length, 1, child.stderr);
-        assert.match(child.stderr, message);
-        assert.doesNotMatch(child.stderr, /\n\s+at /, 'no stack trace');
-      } finally {
-        await child.close();
-      }
+      results ??= dsockEach(cases.map(([, args]) => args));
+      const result = (await results)[i] as DsockResult;
+      const stderr = result.err.join('\n');
+      assert.equal(result.code, 2, stderr);
+      assert.equal(result.err.length, 1, stderr);
+      assert.match(stderr, message);
+      assert.doesNotMatch(stderr, /\n\s+at /, 'no stack trace');
+      assert.deepEqual(result.leftOpen, [], 'nothing is left open to keep it running');
     });
   }
 });

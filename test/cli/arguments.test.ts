@@ -1,21 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { dsock } from '../helpers/child.js';
+import { dsockEach, type DsockResult } from '../helpers/dsock-batch.js';
 
-/** Runs dsock with stdin closed; its exit status and output lines. */
-async function run(args: (string | number)[]) {
-  const child = dsock(args);
-  try {
-    child.endInput();
-    const code = await child.exitCode();
-    return { code, out: child.stdoutLines, err: child.stderrLines };
-  } finally {
-    await child.close();
-  }
-}
-
-// Each case is a process of its own that waits on nothing: they run side by side.
-describe('dsock numbers, hosts and peers on the command line', { concurrency: 4 }, () => {
+describe('dsock numbers, hosts and peers on the command line', () => {
   const refused: [string[], RegExp][] = [
     // Options in seconds speak seconds, and a duration longer than Node's timers is refused
     // (it used to print a RangeError in milliseconds after binding).
@@ -82,14 +70,18 @@ describe('dsock numbers, hosts and peers on the command line', { concurrency: 4 
       /invalid --host "no such host": expected an IPv4 address, an IPv6 address or a host name/,
     ],
   ];
-  for (const [args, message] of refused) {
+  // The command lines run one after another in one process (none of them waits on anything).
+  let results: Promise<DsockResult[]> | undefined;
+  for (const [i, [args, message]] of refused.entries()) {
     it(`refuses "dsock ${args.join(' ')}" with one line and exit 2`, async () => {
-      const result = await run(args);
+      results ??= dsockEach(refused.map(([line]) => line));
+      const result = (await results)[i] as DsockResult;
       assert.equal(result.code, 2, result.err.join('\n'));
       assert.equal(result.err.length, 1, result.err.join('\n'));
       assert.match(result.err[0] ?? '', message);
       assert.doesNotMatch(result.err[0] ?? '', /[{}]|RangeError|at .*\.js/);
       assert.deepEqual(result.out, []);
+      assert.deepEqual(result.leftOpen, [], 'nothing is left open to keep it running');
     });
   }
 

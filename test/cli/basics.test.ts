@@ -2,6 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { dsock } from '../helpers/child.js';
+import { dsockEach, type DsockResult } from '../helpers/dsock-batch.js';
 
 async function run(args: (string | number)[]) {
   const child = dsock(args);
@@ -60,13 +61,17 @@ describe('dsock command line', () => {
     [['stream', 'udp', 'ten', '127.0.0.1:9'], /invalid COUNT "ten": expected an integer/],
     [['echo', 'server', '7000', '--bogus'], /Unknown option '--bogus'/],
   ];
-  for (const [args, message] of bad) {
+  // The command lines run one after another in one process (none of them waits on anything).
+  let results: Promise<DsockResult[]> | undefined;
+  for (const [i, [args, message]] of bad.entries()) {
     it(`refuses "dsock ${args.join(' ')}" with one line and exit 2`, async () => {
-      const result = await run(args);
+      results ??= dsockEach(bad.map(([line]) => line));
+      const result = (await results)[i] as DsockResult;
       assert.equal(result.code, 2);
       assert.equal(result.err.length, 1, result.err.join('\n'));
       assert.match(result.err[0] ?? '', message);
       assert.deepEqual(result.out, []);
+      assert.deepEqual(result.leftOpen, [], 'nothing is left open to keep it running');
     });
   }
 });

@@ -5,6 +5,7 @@ import { ConnectionRefusedError, DatagramSocket, StreamSocket } from '../../src/
 import type { ReceivedDatagram } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { dsock, type LineChild } from '../helpers/child.js';
+import { dsockEach } from '../helpers/dsock-batch.js';
 
 // Flags and signals of the dsock command that the other command-line tests do not use.
 
@@ -27,26 +28,35 @@ async function bind(host = '127.0.0.1'): Promise<DatagramSocket> {
   return socket;
 }
 
-async function output(args: (string | number)[]) {
-  const child = start(args);
-  child.endInput();
-  const code = await child.exitCode();
-  return { code, out: child.stdoutLines };
+/**
+ * Runs command lines that end by themselves one after another in one process (dsock-batch.ts);
+ * each one's exit status and stdout lines, and nothing may be left open or printed on stderr.
+ */
+async function outputs(lines: (string | number)[][]) {
+  const results = await dsockEach(lines);
+  return results.map((result, i) => {
+    assert.deepEqual([result.err, result.leftOpen], [[], []], lines[i]?.join(' '));
+    return { code: result.code, out: result.out };
+  });
 }
 
 describe('dsock short flags', () => {
   it('-h prints the help and -V the version, as --help and --version do', async () => {
-    const [short, long] = await Promise.all([output(['-h']), output(['--help'])]);
-    assert.equal(short.code, 0);
-    assert.ok(short.out.length > 5);
-    assert.deepEqual(short.out, long.out);
-    const [v, version] = await Promise.all([output(['-V']), output(['--version'])]);
-    assert.equal(v.code, 0);
-    assert.deepEqual(v.out, version.out);
-    assert.match(v.out[0] ?? '', /^\d+\.\d+\.\d+/);
-    const sub = await output(['udp', 'listen', '-h']);
-    assert.equal(sub.code, 0);
-    assert.match(sub.out[0] ?? '', /^Usage: dsock udp listen PORT/);
+    const [short, long, v, version, sub] = await outputs([
+      ['-h'],
+      ['--help'],
+      ['-V'],
+      ['--version'],
+      ['udp', 'listen', '-h'],
+    ]);
+    assert.equal(short?.code, 0);
+    assert.ok((short?.out.length ?? 0) > 5);
+    assert.deepEqual(short?.out, long?.out);
+    assert.equal(v?.code, 0);
+    assert.deepEqual(v?.out, version?.out);
+    assert.match(v?.out[0] ?? '', /^\d+\.\d+\.\d+/);
+    assert.equal(sub?.code, 0);
+    assert.match(sub?.out[0] ?? '', /^Usage: dsock udp listen PORT/);
   });
 });
 
@@ -57,8 +67,12 @@ describe('dsock ips', () => {
         .flatMap((infos) => infos ?? [])
         .filter((info) => info.family === family)
         .map((info) => info.address);
-    const v4 = await output(['ips', '--json']);
-    const all = await output(['ips', '--all', '--json']);
+    const [v4, all, table] = await outputs([
+      ['ips', '--json'],
+      ['ips', '--all', '--json'],
+      ['ips', '--all'],
+    ]);
+    assert.ok(v4 && all && table);
     assert.equal(v4.code, 0);
     assert.equal(all.code, 0);
     const addresses = (lines: string[]): string[] =>
@@ -66,7 +80,6 @@ describe('dsock ips', () => {
     assert.deepEqual(addresses(v4.out), expected('IPv4').sort());
     assert.deepEqual(addresses(all.out), [...expected('IPv4'), ...expected('IPv6')].sort());
     // The table names each address once, on its own row.
-    const table = await output(['ips', '--all']);
     for (const address of [...expected('IPv4'), ...expected('IPv6')]) {
       assert.ok(
         table.out.some((line) => line.split(/\s+/).some((cell) => cell.split('%')[0] === address)),

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { DatagramSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { dsock } from '../helpers/child.js';
+import { dsockEach } from '../helpers/dsock-batch.js';
 
 /** Random bytes that surely hold 0xFF, 0x00, a newline and a byte that is not UTF-8. */
 function binary(size: number): Buffer {
@@ -177,15 +178,17 @@ describe('dsock udp send exit status', () => {
   });
 
   it('usage errors of --raw and --hex exit 2 before anything is sent', async () => {
-    for (const args of [
+    const lines = [
       ['127.0.0.1:9', '--raw', 'text'],
       ['127.0.0.1:9', '--raw', '--hex'],
       ['127.0.0.1:9', '--hex', '41', 'xyz'],
       ['127.0.0.1:9', '--hex', '414'],
-    ]) {
-      const result = await send(args);
-      assert.equal(result.code, 2, `${args.join(' ')}: ${result.err.join('\n')}`);
+    ];
+    const results = await dsockEach(lines.map((args) => ['udp', 'send', ...args]));
+    for (const [i, result] of results.entries()) {
+      assert.equal(result.code, 2, `${lines[i]?.join(' ')}: ${result.err.join('\n')}`);
       assert.equal(result.err.length, 1);
+      assert.deepEqual(result.leftOpen, []);
     }
   });
 });

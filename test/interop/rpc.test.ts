@@ -18,7 +18,8 @@ import {
   type RpcServer,
   type UsersService,
 } from '../../src/index.js';
-import { dsock, python, readyPort, type LineChild } from '../helpers/child.js';
+import { python, readyPort, type LineChild } from '../helpers/child.js';
+import { dsockEach } from '../helpers/dsock-batch.js';
 
 const children: LineChild[] = [];
 const servers: RpcServer[] = [];
@@ -145,47 +146,43 @@ describe("interop: dsock's RPC client calls a course-style Python server", () =>
     const server = await pythonServer('--secure');
     const dir = await mkdtemp(join(tmpdir(), 'dsock-rpc-interop-'));
     dirs.push(dir);
-    const run = async (...args: string[]) => {
-      const child = dsock(['rpc', 'users', 'client', server, ...args]);
-      children.push(child);
-      const code = await child.exitCode();
-      return { code, stdout: child.stdoutLines.join('\n'), stderr: child.stderr };
-    };
-    assert.equal(
-      (await run('add', '-u', 'ada', '-a', 'ada@x.org', '-n', 'Ada', '-r', 'admin', '-p', 'pw'))
-        .code,
-      0,
-    );
+    const client = ['rpc', 'users', 'client', server];
     const tokenFile = join(dir, 'ada.token');
-    const auth = await run('auth', '-u', 'ada', '-p', 'pw', '--save', tokenFile);
-    assert.equal(auth.code, 0, auth.stderr);
+    // One-shot client commands, one after another in one process (dsock-batch.ts): each its
+    // own exit status and output, and nothing left open that would keep its process running.
+    const [add, auth, validate, get] = await dsockEach([
+      [...client, 'add', '-u', 'ada', '-a', 'ada@x.org', '-n', 'Ada', '-r', 'admin', '-p', 'pw'],
+      [...client, 'auth', '-u', 'ada', '-p', 'pw', '--save', tokenFile],
+      [...client, 'validate', '--token', tokenFile],
+      [...client, 'get', '-u', 'ada', '--token', tokenFile],
+    ]);
+    assert.equal(add?.code, 0, add?.err.join('\n'));
+    assert.equal(auth?.code, 0, auth?.err.join('\n'));
     assert.match(await readFile(tokenFile, 'utf8'), /"datetime": "\d{4}-\d\d-\d\dT[\d:.]+"/);
-    assert.deepEqual(await run('validate', '--token', tokenFile), {
-      code: 0,
-      stdout: 'true',
-      stderr: '',
-    });
-    const get = await run('get', '-u', 'ada', '--token', tokenFile);
-    assert.equal(get.code, 0, get.stderr);
-    assert.equal((JSON.parse(get.stdout) as { username: string }).username, 'ada');
+    assert.deepEqual(validate, { code: 0, out: ['true'], err: [], leftOpen: [] });
+    assert.equal(get?.code, 0, get?.err.join('\n'));
+    assert.equal((JSON.parse(get?.out.join('\n') ?? '') as { username: string }).username, 'ada');
     const forged = join(dir, 'forged.token');
     const text = await readFile(tokenFile, 'utf8');
     await writeFile(forged, text.replace(/"full_name": "Ada"/, '"full_name": "Eve"'));
-    assert.deepEqual(await run('get', '-u', 'ada', '--token', forged), {
-      code: 1,
-      stdout: '',
-      stderr: 'dsock rpc users client: remote error: Invalid token',
-    });
-    const call = dsock([
-      'rpc',
-      'call',
-      server,
-      'check_password',
-      '{"id": "ada", "password": "pw", "$type": "Credentials"}',
+    const [refused, call] = await dsockEach([
+      [...client, 'get', '-u', 'ada', '--token', forged],
+      [
+        'rpc',
+        'call',
+        server,
+        'check_password',
+        '{"id": "ada", "password": "pw", "$type": "Credentials"}',
+      ],
     ]);
-    children.push(call);
-    assert.equal(await call.exitCode(), 0, call.stderr);
-    assert.deepEqual(call.stdoutLines, ['true']);
+    assert.deepEqual(refused, {
+      code: 1,
+      out: [],
+      err: ['dsock rpc users client: remote error: Invalid token'],
+      leftOpen: [],
+    });
+    assert.deepEqual(call, { code: 0, out: ['true'], err: [], leftOpen: [] });
+    for (const result of [add, auth, get]) assert.deepEqual(result?.leftOpen, []);
   });
 });
 

@@ -20,8 +20,25 @@ import sys
 CHUNK = 65536
 
 
+# Within one 64 KiB block (i // 65536 fixed at k) byte i is (i * 7 + k) % 251, which repeats
+# every 251 bytes: a block is a slice of one 251-byte cycle repeated, made at C speed instead of
+# one Python expression per byte (0.7 s of processor time per 10 MiB).
+CYCLE = bytes((j * 7) % 251 for j in range(251))
+SHIFTED = [bytes((b + k) % 251 for b in range(256)) for k in range(251)]
+
+
 def pattern(offset, length):
-    return bytes(((i * 7 + i // 65536) % 251) for i in range(offset, offset + length))
+    out = bytearray()
+    end = offset + length
+    while offset < end:
+        block_end = min(end, (offset // 65536 + 1) * 65536)
+        cycle = CYCLE.translate(SHIFTED[(offset // 65536) % 251])
+        start = offset % 251
+        count = block_end - offset
+        repeats = (start + count) // 251 + 1
+        out += (cycle * repeats)[start : start + count]
+        offset = block_end
+    return bytes(out)
 
 
 def pattern_chunks(total):

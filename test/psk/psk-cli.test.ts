@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dsock } from '../helpers/child.js';
+import { dsockEach } from '../helpers/dsock-batch.js';
 
 let dir: string;
 let keyA: string;
@@ -135,19 +136,17 @@ describe('--psk on the datagram commands', () => {
   it('refuses a --psk file that holds no key, naming it (exit 2)', async () => {
     const bad = join(dir, 'bad.psk');
     writeFileSync(bad, 'not a key\n');
-    for (const args of [
+    // The command lines run one after another in one process (none of them waits on anything).
+    const results = await dsockEach([
       ['stream', 'udp', 1, '127.0.0.1:9', '--psk', bad],
       ['chat', 'udp', 0, '--psk', join(dir, 'missing.psk'), '--name', 'x'],
-    ]) {
-      const child = dsock(args);
-      try {
-        child.endInput();
-        assert.equal(await child.exitCode(), 2, child.stderr);
-        assert.equal(child.stderrLines.length, 1, child.stderr);
-        assert.match(child.stderr, /--psk/);
-      } finally {
-        await child.close();
-      }
+    ]);
+    for (const result of results) {
+      const stderr = result.err.join('\n');
+      assert.equal(result.code, 2, stderr);
+      assert.equal(result.err.length, 1, stderr);
+      assert.match(stderr, /--psk/);
+      assert.deepEqual(result.leftOpen, []);
     }
   });
 });

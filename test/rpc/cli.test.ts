@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { MessageStream, StreamServer } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { dsock, type LineChild } from '../helpers/child.js';
+import { dsockEach } from '../helpers/dsock-batch.js';
 
 const children: LineChild[] = [];
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -27,6 +28,10 @@ async function usersServer(...flags: string[]): Promise<string> {
   return `127.0.0.1:${port}`;
 }
 
+/** One plain users server, shared by the tests that need no server of their own. */
+let plain: Promise<string> | undefined;
+const plainServer = () => (plain ??= usersServer());
+
 /** Runs a dsock client command to its end: exit status, stdout and stderr. */
 async function run(args: (string | number)[]) {
   const child = dsock(args);
@@ -37,7 +42,7 @@ async function run(args: (string | number)[]) {
 
 describe('dsock rpc users', () => {
   it('adds, gets, checks, authenticates and validates through the CLI, results as JSON', async () => {
-    const server = await usersServer();
+    const server = await plainServer();
     const dir = await scratch();
     const client = ['rpc', 'users', 'client', server];
     const add = await run([
@@ -80,7 +85,7 @@ describe('dsock rpc users', () => {
   });
 
   it('prints a remote error as one line on stderr, exit 1', async () => {
-    const server = await usersServer();
+    const server = await plainServer();
     const missing = await run(['rpc', 'users', 'client', server, 'get', '-u', 'nobody']);
     assert.deepEqual(missing, {
       code: 1,
@@ -93,53 +98,48 @@ describe('dsock rpc users', () => {
     const server = await usersServer('--secure');
     const dir = await scratch();
     const client = ['rpc', 'users', 'client', server];
-    await run([
-      ...client,
-      'add',
-      '-u',
-      'ada',
-      '-a',
-      'ada@x.org',
-      '-n',
-      'Ada',
-      '-r',
-      'admin',
-      '-p',
-      'pw',
-    ]);
-    await run([
-      ...client,
-      'add',
-      '-u',
-      'bob',
-      '-a',
-      'bob@x.org',
-      '-n',
-      'Bob',
-      '-r',
-      'user',
-      '-p',
-      'pw',
-    ]);
     const adaToken = join(dir, 'ada.token');
     const bobToken = join(dir, 'bob.token');
-    await run([...client, 'auth', '-u', 'ada', '-p', 'pw', '--save', adaToken]);
-    await run([...client, 'auth', '-u', 'bob', '-p', 'pw', '--save', bobToken]);
-    assert.equal((await run([...client, 'get', '-u', 'bob', '--token', adaToken])).code, 0);
-    const none = await run([...client, 'get', '-u', 'ada']);
-    assert.match(none.stderr, /^dsock rpc users client: remote error: Authentication required/);
-    const user = await run([...client, 'get', '-u', 'ada', '--token', bobToken]);
-    assert.match(user.stderr, /remote error: Unauthorized: bob is not an ADMIN$/);
+    // One-shot client commands, one after another in one process (dsock-batch.ts): each its
+    // own exit status and output, and nothing left open that would keep its process running.
+    const [addAda, addBob, authAda, authBob, asAdmin, none, user] = await dsockEach([
+      [...client, 'add', '-u', 'ada', '-a', 'ada@x.org', '-n', 'Ada', '-r', 'admin', '-p', 'pw'],
+      [...client, 'add', '-u', 'bob', '-a', 'bob@x.org', '-n', 'Bob', '-r', 'user', '-p', 'pw'],
+      [...client, 'auth', '-u', 'ada', '-p', 'pw', '--save', adaToken],
+      [...client, 'auth', '-u', 'bob', '-p', 'pw', '--save', bobToken],
+      [...client, 'get', '-u', 'bob', '--token', adaToken],
+      [...client, 'get', '-u', 'ada'],
+      [...client, 'get', '-u', 'ada', '--token', bobToken],
+    ]);
+    for (const done of [addAda, addBob, authAda, authBob, asAdmin])
+      assert.deepEqual([done?.code, done?.err, done?.leftOpen], [0, [], []]);
+    assert.deepEqual([none?.code, none?.leftOpen], [1, []]);
+    assert.match(
+      none?.err.join('\n') ?? '',
+      /^dsock rpc users client: remote error: Authentication required/,
+    );
+    assert.deepEqual([user?.code, user?.leftOpen], [1, []]);
+    assert.match(user?.err.join('\n') ?? '', /remote error: Unauthorized: bob is not an ADMIN$/);
     const forged = join(dir, 'forged.token');
     await writeFile(forged, (await readFile(bobToken, 'utf8')).replace('"USER"', '"ADMIN"'));
-    const refused = await run([...client, 'get', '-u', 'ada', '--token', forged]);
-    assert.equal(refused.code, 1);
-    assert.match(refused.stderr, /remote error: Invalid token: the signature does not match$/);
-    assert.equal((await run([...client, 'validate', '--token', forged])).stdout, 'false');
+    const [refused, validated] = await dsockEach([
+      [...client, 'get', '-u', 'ada', '--token', forged],
+      [...client, 'validate', '--token', forged],
+    ]);
+    assert.equal(refused?.code, 1);
+    assert.match(
+      refused?.err.join('\n') ?? '',
+      /remote error: Invalid token: the signature does not match$/,
+    );
+    assert.deepEqual(validated?.out, ['false']);
+    assert.deepEqual([refused?.leftOpen, validated?.leftOpen], [[], []]);
   });
 
-  it('refuses bad command lines with exit 2 and files it cannot use with exit 1', async () => {
-    const server = await usersServer();
+  it('refuses bad command lines with exit 2 and files it cannot use with exit 1, before connecting', async () => {
+    // A listener that counts connections: none of these command lines gets as far as one.
+    const listener = await StreamServer.listen('127.0.0.1:0');
+    cleanups.push(() => listener.close());
+    const server = `127.0.0.1:${listener.localEndpoint.port}`;
     const client = ['rpc', 'users', 'client', server];
     const cases: [(string | number)[], number, RegExp][] = [
       [[...client, 'frob'], 2, /unknown ACTION "frob"/],
@@ -161,12 +161,17 @@ describe('dsock rpc users', () => {
       [['rpc', 'call', server, 'get_user', 'ada'], 2, /argument 1 is not JSON/],
       [['rpc', 'call', server, 'x', '--prefix', '3'], 2, /invalid --prefix "3"/],
     ];
-    for (const [args, code, message] of cases) {
-      const result = await run(args);
-      assert.equal(result.code, code, `${args.join(' ')}: ${result.stderr}`);
-      assert.match(result.stderr, message);
-      assert.equal(result.stderr.split('\n').length, 1, result.stderr);
+    // The command lines run one after another in one process (none of them waits on anything).
+    const results = await dsockEach(cases.map(([args]) => args));
+    for (const [i, [args, code, message]] of cases.entries()) {
+      const result = results[i];
+      const stderr = result?.err.join('\n') ?? '';
+      assert.equal(result?.code, code, `${args.join(' ')}: ${stderr}`);
+      assert.match(stderr, message);
+      assert.equal(result?.err.length, 1, stderr);
+      assert.deepEqual(result?.leftOpen, [], `${args.join(' ')} leaves nothing open`);
     }
+    assert.equal(listener.stats.accepted, 0);
   });
 });
 

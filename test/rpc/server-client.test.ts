@@ -15,9 +15,19 @@ import { until, within } from '../helpers/bounded.js';
 
 const servers: RpcServer[] = [];
 const clients: RpcClient[] = [];
+/**
+ * The calls to `never` still running. A server's close waits for the calls it runs to finish,
+ * so they finish (with no answer anyone reads) before the servers close.
+ */
+const unanswered: (() => void)[] = [];
 after(async () => {
   await Promise.all(clients.splice(0).map((client) => client.close()));
-  await Promise.all(servers.splice(0).map((server) => server.close()));
+  for (const finish of unanswered.splice(0)) finish();
+  await within(
+    Promise.all(servers.splice(0).map((server) => server.close())),
+    5000,
+    'the servers to close',
+  );
 });
 
 /** Calls held by `hold` until `release` is called with their key. */
@@ -63,7 +73,7 @@ async function calculator(options: RpcServerOptions = {}, gate = new Gate()): Pr
       }),
       hold: (_context: CallContext, key: string) => gate.hold(key),
       echo: (_context: CallContext, value: unknown) => value,
-      never: () => new Promise(() => undefined),
+      never: () => new Promise<void>((finish) => unanswered.push(finish)),
     },
   });
   servers.push(server);

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dsock } from '../helpers/child.js';
+import { dsockEach } from '../helpers/dsock-batch.js';
 
 let lab: string;
 
@@ -85,20 +86,19 @@ describe('--tls on chat tcp', () => {
   });
 
   it('refuses --cert without --tls, and --tls without a certificate on the serving side (exit 2)', async () => {
-    for (const args of [
+    const lines = [
       ['chat', 'tcp', 'server', 0, '--cert', 'x.pem', '--name', 'A'],
       ['echo', 'server', 0, '--tls'],
       ['rpc', 'users', 'server', 0, '--tls', '--cert', join(lab, 'cert.pem')],
       ['echo', 'client', '127.0.0.1:9', '--tls', '--ca', join(lab, 'nothing.pem')],
-    ]) {
-      const child = dsock(args);
-      try {
-        child.endInput();
-        assert.equal(await child.exitCode(), 2, `${args.join(' ')}: ${child.stderr}`);
-        assert.equal(child.stderrLines.length, 1, child.stderr);
-      } finally {
-        await child.close();
-      }
+    ];
+    // The command lines run one after another in one process (none of them waits on anything).
+    const results = await dsockEach(lines);
+    for (const [i, result] of results.entries()) {
+      const stderr = result.err.join('\n');
+      assert.equal(result.code, 2, `${lines[i]?.join(' ')}: ${stderr}`);
+      assert.equal(result.err.length, 1, stderr);
+      assert.deepEqual(result.leftOpen, [], `${lines[i]?.join(' ')} leaves nothing open`);
     }
   });
 });

@@ -18,6 +18,12 @@ function tree(paths: string[]): string {
   return root;
 }
 
+/** What the compiler writes for one source: code and map, and declarations for dist/. */
+function outputsOf(path: string, declarations = false): string[] {
+  const code = [`${path}.js`, `${path}.js.map`];
+  return declarations ? [...code, `${path}.d.ts`, `${path}.d.ts.map`] : code;
+}
+
 function clean(root: string): void {
   execFileSync(process.execPath, [SCRIPT], { cwd: root, timeout: 10_000 });
 }
@@ -26,32 +32,36 @@ describe('the build step that clears stale compiler output', () => {
   it('removes the outputs of deleted sources and keeps the rest for an incremental build', () => {
     const root = tree([
       'src/kept.ts',
-      'dist/kept.js',
-      'dist/kept.d.ts.map',
+      ...outputsOf('dist/kept', true),
       'dist/gone.js',
       'dist/gone.d.ts',
       'dist/moved/old.js.map',
-      'build/src/kept.js',
-      'build/test/a.test.js',
+      ...outputsOf('build/src/kept'),
+      ...outputsOf('build/test/a.test'),
       'build/test/sub/b.test.js',
       'test/a.test.ts',
-      'build/dist.tsbuildinfo',
-      'build/tests.tsbuildinfo',
       'build/Release/dsock_native.node',
+      // Written last, as after a compile: an output newer than its build info means a change.
+      'build/tsconfig.build.tsbuildinfo',
+      'build/tsconfig.tsbuildinfo',
     ]);
     try {
       clean(root);
       for (const kept of [
-        'dist/kept.js',
-        'dist/kept.d.ts.map',
-        'build/test/a.test.js',
-        'build/dist.tsbuildinfo',
-        'build/tests.tsbuildinfo',
+        ...outputsOf('dist/kept', true),
+        ...outputsOf('build/test/a.test'),
+        'build/tsconfig.build.tsbuildinfo',
+        'build/tsconfig.tsbuildinfo',
         'build/Release/dsock_native.node',
       ]) {
         assert.ok(existsSync(join(root, kept)), `${kept} was kept`);
       }
-      for (const gone of ['dist/gone.js', 'dist/gone.d.ts', 'dist/moved', 'build/test/sub']) {
+      for (const gone of [
+        'dist/gone.js',
+        'dist/gone.d.ts',
+        'dist/moved/old.js.map',
+        'build/test/sub/b.test.js',
+      ]) {
         assert.ok(!existsSync(join(root, gone)), `${gone} was removed`);
       }
     } finally {
@@ -63,15 +73,16 @@ describe('the build step that clears stale compiler output', () => {
     // test/new.test.ts has no output: the compiler, trusting its information, would not write it.
     const root = tree([
       'src/kept.ts',
-      'dist/kept.js',
+      ...outputsOf('dist/kept', true),
+      ...outputsOf('build/src/kept'),
       'test/new.test.ts',
-      'build/dist.tsbuildinfo',
-      'build/tests.tsbuildinfo',
+      'build/tsconfig.build.tsbuildinfo',
+      'build/tsconfig.tsbuildinfo',
     ]);
     try {
       clean(root);
-      assert.ok(existsSync(join(root, 'build/dist.tsbuildinfo')), 'dist is whole: kept');
-      assert.ok(!existsSync(join(root, 'build/tests.tsbuildinfo')), 'build/ lacks an output');
+      assert.ok(existsSync(join(root, 'build/tsconfig.build.tsbuildinfo')), 'dist is whole: kept');
+      assert.ok(!existsSync(join(root, 'build/tsconfig.tsbuildinfo')), 'build/ lacks an output');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

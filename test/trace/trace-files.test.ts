@@ -16,6 +16,7 @@ import {
   type TraceEvent,
 } from '../../src/index.js';
 import { dsock } from '../helpers/child.js';
+import { dsockEach } from '../helpers/dsock-batch.js';
 import { traceDir } from './scratch.js';
 
 const GOOD = JSON.stringify({
@@ -71,26 +72,33 @@ describe('trace files', () => {
       writeFileSync(bad, `${GOOD}\n${GOOD.slice(0, 20)}`);
       assert.equal(readTrace(bad).length, 1);
 
-      const missing = await view([dir.file('none.jsonl')]);
+      writeFileSync(bad, `${GOOD}\nnot json\n`);
+      // The command lines run one after another in one process (each ends by itself).
+      const [missing, malformed, usage, none] = await dsockEach([
+        ['trace', 'view', dir.file('none.jsonl')],
+        ['trace', 'view', bad],
+        ['trace', 'view', bad, '--format', 'png'],
+        ['trace', 'view'],
+      ]);
       assert.deepEqual(missing, {
         code: 1,
-        stdout: '',
-        stderr: `dsock trace view: ${dir.file('none.jsonl')}: no such file`,
+        out: [],
+        err: [`dsock trace view: ${dir.file('none.jsonl')}: no such file`],
+        leftOpen: [],
       });
-      writeFileSync(bad, `${GOOD}\nnot json\n`);
-      const malformed = await view([bad]);
       assert.deepEqual(malformed, {
         code: 1,
-        stdout: '',
-        stderr: `dsock trace view: ${bad}:2: not JSON: a trace holds one JSON object a line`,
+        out: [],
+        err: [`dsock trace view: ${bad}:2: not JSON: a trace holds one JSON object a line`],
+        leftOpen: [],
       });
-      const usage = await view([bad, '--format', 'png']);
-      assert.equal(usage.code, 2);
+      assert.equal(usage?.code, 2);
+      assert.deepEqual(usage?.err.length, 1);
       assert.match(
-        usage.stderr,
+        usage?.err[0] ?? '',
         /^dsock trace view: invalid --format "png": expected one of mermaid, svg, html, text \(see dsock trace view --help\)$/,
       );
-      assert.equal((await view([])).code, 2);
+      assert.equal(none?.code, 2);
     } finally {
       await dir.remove();
     }

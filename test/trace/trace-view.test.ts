@@ -11,6 +11,7 @@ import {
 } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { dsock, LineChild } from '../helpers/child.js';
+import { dsockEach } from '../helpers/dsock-batch.js';
 import { traceDir } from './scratch.js';
 
 const EVENT = {
@@ -58,7 +59,6 @@ describe('dsock trace view', () => {
   it('refuses a number out of range with one line naming the file and line, and exit 1', async () => {
     const dir = await traceDir();
     try {
-      const file = dir.file('hand-made.jsonl');
       const cases: [Record<string, unknown>, string][] = [
         [{ wall: 1e300 }, '"wall" is 1e+300, outside the range of dates (±8.64e15 ms from 1970)'],
         [
@@ -72,16 +72,24 @@ describe('dsock trace view', () => {
         [{ seq: 0 }, '"seq" is 0, not a whole number from 1'],
         [{ v: 2 }, '"v" is 2: this dsock reads trace format 1'],
       ];
-      for (const [fields, reason] of cases) {
+      const files = cases.map(([fields], i) => {
+        const file = dir.file(`hand-made-${i}.jsonl`);
         writeFileSync(
           file,
           `${JSON.stringify(EVENT)}\n${JSON.stringify({ ...EVENT, ...fields })}\n`,
         );
+        return file;
+      });
+      // The command lines run one after another in one process (each ends by itself).
+      const results = await dsockEach(files.map((f) => ['trace', 'view', f, '--format', 'svg']));
+      for (const [i, [, reason]] of cases.entries()) {
+        const file = files[i] as string;
         // The SVG shows the wall time as a date: it does not get as far as drawing one.
-        assert.deepEqual(await finish(dsock(['trace', 'view', file, '--format', 'svg'])), {
+        assert.deepEqual(results[i], {
           code: 1,
-          stdout: '',
-          stderr: `dsock trace view: ${file}:2: ${reason}`,
+          out: [],
+          err: [`dsock trace view: ${file}:2: ${reason}`],
+          leftOpen: [],
         });
         assert.throws(
           () => readTrace(file),

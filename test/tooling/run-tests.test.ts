@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, describe, it } from 'node:test';
+import { LineChild } from '../helpers/child.js';
+
+// Compiled tests run from build/test/tooling; the runner is run from the repository's root.
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const dir = mkdtempSync(join(tmpdir(), 'dsock-run-tests-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Light test files, none of which starts a process: the runner puts them in one process. */
+const FILES = {
+  'a.test.js': `test('a passes', () => console.log('a ran in', process.pid));`,
+  'b.test.js': `test('b fails on purpose', () => {
+  console.log('b ran in', process.pid);
+  throw new Error('b is wrong');
+});
+test('b passes too', () => {});`,
+  'c.test.js': `test('c hangs', async () => {
+  console.log('c is waiting');
+  await new Promise(() => setInterval(() => {}, 1000));
+});`,
+  'd.test.js': `test('d passes', () => console.log('d ran in', process.pid));`,
+  'e.test.js': `import { createServer } from 'node:net';
+test('e leaves a server open', async () => {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+});`,
+};
+writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
+for (const [name, body] of Object.entries(FILES))
+  writeFileSync(join(dir, name), `import { test } from 'node:test';\n${body}\n`);
+
+const path = (name: string) => join(dir, name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The runner's output for one file: from its `# FILE (` heading to the next heading. */
+function sectionOf(output: string, name: string): string {
+  const start = output.indexOf(`# ${join(dir, name)} (`);
+  assert.ok(start >= 0, `no output for ${name}:\n${output}`);
+  const next = output.indexOf('\n# ', start + 1);
+  return output.slice(start, next < 0 ? undefined : next);
+}
+
+describe('scripts/run-tests.js with files sharing a process', () => {
+  it('names the file that failed, the one that hung and the one that kept its process alive, and fails the run', async () => {
+    const runner = new LineChild(
+      'env',
+      [
+        `DSOCK_TEST_ROOT=${dir}`,
+        'DSOCK_TEST_FILE_TIMEOUT_MS=5000',
+        'DSOCK_TEST_GROUP_EXIT_MS=2000',
+        'DSOCK_TEST_CONCURRENCY=1',
+        process.execPath,
+        'scripts/run-tests.js',
+      ],
+      { cwd: ROOT, group: true },
+    );
+    try {
+      assert.equal(await runner.exitCode(60_000), 1, runner.stderr);
+      const output = runner.stdoutLines.join('\n');
+      assert.match(output, /^# 5 test files in 1 process \(1 of them shared by several files\)/);
+
+      // a and b ran in one process; the hang of c ended it, and d ran in the next one.
+      const pidOf = (name: string) =>
+        new RegExp(`${name[0]} ran in (\\d+)`).exec(sectionOf(output, name))?.[1];
+      assert.ok(pidOf('a.test.js') !== undefined && pidOf('d.test.js') !== undefined, output);
+      assert.equal(pidOf('b.test.js'), pidOf('a.test.js'), 'a and b shared a process');
+      assert.notEqual(pidOf('d.test.js'), pidOf('a.test.js'), 'd ran after c was killed');
+
+      // Each file's output is its own, whole, with its own counters.
+      assert.match(
+        sectionOf(output, 'a.test.js'),
+        /✔ a passes[^]*ℹ tests 1\nℹ suites 0\nℹ pass 1\n/,
+      );
+      const b = sectionOf(output, 'b.test.js');
+      assert.match(b, /✖ b fails on purpose[^]*Error: b is wrong[^]*✔ b passes too/);
+      assert.match(b, /ℹ tests 2\nℹ suites 0\nℹ pass 1\nℹ fail 1\n/);
+      assert.doesNotMatch(b, /c is waiting|d passes/);
+      assert.match(sectionOf(output, 'c.test.js'), /c is waiting/);
+      assert.match(sectionOf(output, 'd.test.js'), /✔ d passes/);
+
+      const failed = output.slice(output.indexOf('# failed files:'));
+      assert.match(failed, new RegExp(`${path('b.test.js')}: 1 failed, 0 cancelled`));
+      assert.match(failed, new RegExp(`${path('c.test.js')}: killed after 5 s`));
+      assert.match(
+        failed,
+        new RegExp(`${path('e.test.js')}: left TCPServerWrap open: its process did not exit`),
+      );
+      assert.doesNotMatch(failed, /[ad]\.test\.js/);
+      assert.match(output, /\n4 passed, 3 failed$/);
+    } finally {
+      await runner.close();
+    }
+  });
+});
