@@ -61,21 +61,49 @@ interface Run {
   detail: string;
 }
 
-function run(command: string, args: string[], timeout = 10_000): Promise<Run> {
+function run(command: string, args: string[], timeout = 10_000, input?: string): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(command, args, { timeout }, (error, stdout, stderr) => {
+    const child = execFile(command, args, { timeout }, (error, stdout, stderr) => {
       resolve({
         ok: error === null,
         stdout,
         detail: (stderr || error?.message || '').trim(),
       });
     });
+    // An ip that cannot start never reads its input: the error is in the callback.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
   });
 }
 
 async function must(command: string, args: string[]): Promise<string> {
   const result = await run(command, args);
   if (!result.ok) throw new Error(`${command} ${args.join(' ')} failed: ${result.detail}`);
+  return result.stdout;
+}
+
+/**
+ * Runs `commands` (ip's own syntax, one a line) through one `ip -batch -` process, in `netns`
+ * when given: a lab takes some forty ip commands to build, and a process each cost more
+ * processor time than the lab's tests. `force` goes on past a failing line (for teardown);
+ * otherwise ip stops at the first and says which line failed.
+ */
+function ipBatch(commands: string[], options: { netns?: string; force?: boolean } = {}) {
+  const args = [
+    ...(options.netns === undefined ? [] : ['-n', options.netns]),
+    ...(options.force === true ? ['-force'] : []),
+    '-batch',
+    '-',
+  ];
+  return run('ip', args, 10_000, `${commands.join('\n')}\n`);
+}
+
+async function mustBatch(commands: string[], netns?: string): Promise<string> {
+  const result = await ipBatch(commands, netns === undefined ? {} : { netns });
+  if (!result.ok) {
+    const where = netns === undefined ? '' : ` in ${netns}`;
+    throw new Error(`ip -batch${where} failed: ${result.detail}\n${commands.join('\n')}`);
+  }
   return result.stdout;
 }
 
@@ -120,8 +148,6 @@ export class NetLab {
    * bridge support), for the test to skip with. Partial labs are removed before returning.
    */
   static async create(spec: LabSpec = TWO_LANS): Promise<NetLab | string> {
-    const probe = await run('ip', ['netns', 'list']);
-    if (!probe.ok) return `network namespaces are not available (ip netns list): ${probe.detail}`;
     const lab = new NetLab(randomBytes(3).toString('hex'));
     installExitHook();
     try {
@@ -135,82 +161,36 @@ export class NetLab {
     }
   }
 
-  async #addNetns(name: string): Promise<string | undefined> {
-    const created = await run('ip', ['netns', 'add', name]);
-    if (!created.ok) return `cannot create a network namespace (ip netns add): ${created.detail}`;
-    this.#namespaces.push(name);
-    liveNamespaces.add(name);
-    return undefined;
-  }
-
+  /**
+   * The lab is built in a few batches of ip commands: the namespaces and their settings, the
+   * bridges, the cables, then one batch per host for its links, addresses and routes.
+   */
   async #build(spec: LabSpec): Promise<string | undefined> {
-    const denied = await this.#addNetns(this.#switch);
-    if (denied !== undefined) return denied;
     const sw = this.#switch;
-    // The switch speaks no IPv6 itself (no router solicitations from its ports).
-    await must('ip', ['netns', 'exec', sw, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
-    for (const [index, lan] of spec.lans.entries()) {
-      // Multicast snooping off: the bridge floods groups to every port, as a plain switch
-      // does, without waiting for membership reports.
-      const bridge = await run('ip', [
-        ...['-n', sw, 'link', 'add', `br${index}`, 'type', 'bridge'],
-        ...['mcast_snooping', '0'],
-      ]);
-      if (!bridge.ok) return `cannot create a Linux bridge for ${lan}: ${bridge.detail}`;
-      await must('ip', ['-n', sw, 'link', 'set', `br${index}`, 'up']);
-    }
     const members = new Map<string, number>(spec.lans.map((lan) => [lan, 0]));
     const gateways = new Map<string, string>();
     const plans: { host: LabHost; script: string[] }[] = [];
+    const cables: string[] = [];
     for (const [hostName, lans] of Object.entries(spec.hosts)) {
       const netns = `dl${this.id}-${hostName}`;
-      const denied = await this.#addNetns(netns);
-      if (denied !== undefined) return denied;
-      // Addresses are usable at once: no duplicate address detection on this host's links.
-      await must('ip', [
-        ...['netns', 'exec', netns, 'sysctl', '-qw'],
-        'net.ipv6.conf.all.accept_dad=0',
-        'net.ipv6.conf.default.accept_dad=0',
-        ...(lans.length > 1 ? ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'] : []),
-      ]);
       const interfaces: LabInterface[] = [];
-      const script = ['ip link set lo up'];
+      const script = ['link set lo up'];
       for (const [i, lan] of lans.entries()) {
         const lanIndex = spec.lans.indexOf(lan);
         if (lanIndex < 0) throw new Error(`host ${hostName} is on unknown LAN ${lan}`);
         const member = (members.get(lan) ?? 0) + 1;
         members.set(lan, member);
-        const name = `eth${i}`;
-        const port = `p-${hostName}`.slice(0, 12) + `-${i}`;
-        await must('ip', [
-          ...['-n', sw, 'link', 'add', port, 'type', 'veth'],
-          ...['peer', 'name', name, 'netns', netns],
-        ]);
-        await must('ip', ['-n', sw, 'link', 'set', port, 'master', `br${lanIndex}`, 'up']);
-        const face: LabInterface = {
-          name,
-          lan,
-          ipv4: `198.18.${lanIndex}.${member}`,
-          prefix: 24,
-          broadcast: `198.18.${lanIndex}.255`,
-          ipv6: `fd00:0:0:${lanIndex + 1}::${member}`,
-          linkLocal: '',
-          port,
-        };
+        const face = labInterface(hostName, i, lan, lanIndex, member);
         interfaces.push(face);
-        script.push(
-          `sysctl -qw net.ipv6.conf.${name}.accept_dad=0`,
-          `ip link set ${name} up`,
-          `ip addr add ${face.ipv4}/24 brd + dev ${name}`,
-          `ip -6 addr add ${face.ipv6}/64 dev ${name} nodad`,
-        );
+        cables.push(...cable(face, netns, lanIndex));
+        script.push(...addressing(face));
         if (lans.length > 1 && !gateways.has(lan)) gateways.set(lan, `${face.ipv4} ${face.ipv6}`);
       }
       const first = interfaces[0];
       if (first === undefined) throw new Error(`host ${hostName} has no LAN`);
       // Multicast without a chosen interface leaves by eth0, also on hosts without a default
       // route (the gateway).
-      script.push(`ip route add 224.0.0.0/4 dev ${first.name}`);
+      script.push(`route add 224.0.0.0/4 dev ${first.name}`);
       const host: LabHost = {
         name: hostName,
         netns,
@@ -221,17 +201,54 @@ export class NetLab {
       this.#hosts.set(hostName, host);
       plans.push({ host, script });
     }
-    for (const { host, script } of plans) {
-      // A default route as on a real LAN: through the host on both LANs, if this LAN has one.
-      const first = host.interfaces[0] as LabInterface;
-      const gateway = host.interfaces.length === 1 ? gateways.get(first.lan) : undefined;
-      if (gateway !== undefined) {
-        const [v4, v6] = gateway.split(' ');
-        script.push(`ip route add default via ${v4}`, `ip -6 route add default via ${v6}`);
-      }
-      await must('ip', ['netns', 'exec', host.netns, 'sh', '-ec', script.join('\n')]);
-    }
-    await Promise.all(plans.map(({ host }) => this.#settle(host)));
+
+    // The namespaces, and their settings before any interface is made in them: a new
+    // interface takes the namespace's defaults.
+    const namespaces = [sw, ...plans.map(({ host }) => host.netns)];
+    for (const name of namespaces) liveNamespaces.add(name);
+    this.#namespaces.push(...namespaces);
+    const made = await ipBatch([
+      ...namespaces.map((name) => `netns add ${name}`),
+      // The switch speaks no IPv6 itself (no router solicitations from its ports).
+      `netns exec ${sw} sysctl -qw net.ipv6.conf.all.disable_ipv6=1`,
+      ...plans.map(({ host }) =>
+        [
+          `netns exec ${host.netns} sysctl -qw`,
+          // Addresses are usable at once: no duplicate address detection on this host's links.
+          'net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0',
+          ...(host.interfaces.length > 1
+            ? ['net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1']
+            : []),
+        ].join(' '),
+      ),
+    ]);
+    if (!made.ok) return `cannot create a network namespace (ip netns add): ${made.detail}`;
+
+    // Multicast snooping off: the bridge floods groups to every port, as a plain switch does,
+    // without waiting for membership reports.
+    const bridges = await ipBatch(
+      spec.lans.flatMap((_, index) => [
+        `link add br${index} type bridge mcast_snooping 0`,
+        `link set br${index} up`,
+      ]),
+      { netns: sw },
+    );
+    if (!bridges.ok) return `cannot create a Linux bridge for the lab's LANs: ${bridges.detail}`;
+    await mustBatch(cables, sw);
+
+    await Promise.all(
+      plans.map(async ({ host, script }) => {
+        // A default route as on a real LAN: through the host on both LANs, if this LAN has one.
+        const first = host.interfaces[0] as LabInterface;
+        const gateway = host.interfaces.length === 1 ? gateways.get(first.lan) : undefined;
+        if (gateway !== undefined) {
+          const [v4, v6] = gateway.split(' ');
+          script.push(`route add default via ${v4}`, `route add ::/0 via ${v6}`);
+        }
+        await mustBatch(script, host.netns);
+        await this.#settle(host);
+      }),
+    );
     return undefined;
   }
 
@@ -347,33 +364,9 @@ export class NetLab {
     member: number,
   ): Promise<LabInterface> {
     const target = this.host(host);
-    const i = target.interfaces.length;
-    const name = `eth${i}`;
-    const port = `p-${host}`.slice(0, 12) + `-${i}`;
-    await must('ip', [
-      ...['-n', this.#switch, 'link', 'add', port, 'type', 'veth'],
-      ...['peer', 'name', name, 'netns', target.netns],
-    ]);
-    await must('ip', ['-n', this.#switch, 'link', 'set', port, 'master', `br${lanIndex}`, 'up']);
-    const face: LabInterface = {
-      name,
-      lan,
-      ipv4: `198.18.${lanIndex}.${member}`,
-      prefix: 24,
-      broadcast: `198.18.${lanIndex}.255`,
-      ipv6: `fd00:0:0:${lanIndex + 1}::${member}`,
-      linkLocal: '',
-      port,
-    };
-    await must('ip', [
-      ...['netns', 'exec', target.netns, 'sh', '-ec'],
-      [
-        `sysctl -qw net.ipv6.conf.${name}.accept_dad=0`,
-        `ip link set ${name} up`,
-        `ip addr add ${face.ipv4}/24 brd + dev ${name}`,
-        `ip -6 addr add ${face.ipv6}/64 dev ${name} nodad`,
-      ].join('\n'),
-    ]);
+    const face = labInterface(host, target.interfaces.length, lan, lanIndex, member);
+    await mustBatch(cable(face, target.netns, lanIndex), this.#switch);
+    await mustBatch(addressing(face), target.netns);
     target.interfaces.push(face);
     return face;
   }
@@ -393,23 +386,64 @@ export class NetLab {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#children].map((child) => child.close()));
-    for (const netns of this.#namespaces) {
-      // Processes this lab's tests started inside its hosts (children of children) would keep
-      // a namespace alive after its name is deleted.
-      const pids = await run('ip', ['netns', 'pids', netns]);
-      for (const pid of pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // gone already
-        }
+    if (this.#namespaces.length === 0) return;
+    // Processes this lab's tests started inside its hosts (children of children) would keep a
+    // namespace alive after its name is deleted.
+    const pids = await ipBatch(
+      this.#namespaces.map((netns) => `netns pids ${netns}`),
+      { force: true },
+    );
+    for (const pid of pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone already
       }
     }
-    for (const netns of this.#namespaces.reverse()) {
-      await run('ip', ['netns', 'delete', netns]);
-      liveNamespaces.delete(netns);
-    }
+    const namespaces = [...this.#namespaces].reverse();
+    await ipBatch(
+      namespaces.map((netns) => `netns delete ${netns}`),
+      { force: true },
+    );
+    for (const netns of namespaces) liveNamespaces.delete(netns);
   }
+}
+
+/** Interface `index` of `host` on `lan`, the `member`-th host plugged into that LAN. */
+function labInterface(
+  host: string,
+  index: number,
+  lan: string,
+  lanIndex: number,
+  member: number,
+): LabInterface {
+  return {
+    name: `eth${index}`,
+    lan,
+    ipv4: `198.18.${lanIndex}.${member}`,
+    prefix: 24,
+    broadcast: `198.18.${lanIndex}.255`,
+    ipv6: `fd00:0:0:${lanIndex + 1}::${member}`,
+    linkLocal: '',
+    port: `p-${host}`.slice(0, 12) + `-${index}`,
+  };
+}
+
+/** The switch's commands (ip -batch) that lay the cable of `face` from its LAN's bridge. */
+function cable(face: LabInterface, netns: string, lanIndex: number): string[] {
+  return [
+    `link add ${face.port} type veth peer name ${face.name} netns ${netns}`,
+    `link set ${face.port} master br${lanIndex} up`,
+  ];
+}
+
+/** The host's commands (ip -batch) that bring `face` up with its addresses. */
+function addressing(face: LabInterface): string[] {
+  return [
+    `link set ${face.name} up`,
+    `addr add ${face.ipv4}/24 brd + dev ${face.name}`,
+    `addr add ${face.ipv6}/64 dev ${face.name} nodad`,
+  ];
 }
 
 /**
