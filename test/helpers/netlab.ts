@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import { LineChild } from './child.js';
 
 /**
@@ -389,6 +389,11 @@ export class NetLab {
     target.interfaces = target.interfaces.filter((f) => f.name !== iface);
   }
 
+  /** Kills every program the lab started that still runs (between tests of a shared lab). */
+  async closeChildren(): Promise<void> {
+    await Promise.all([...this.#children].map((child) => child.close()));
+  }
+
   /**
    * Kills everything still running in the lab's hosts and deletes its namespaces (bridges and
    * cables go with them). Idempotent; never throws.
@@ -476,4 +481,31 @@ export async function withLab(
   } finally {
     await lab.close();
   }
+}
+
+/**
+ * One lab of `spec` for a whole test file, for tests that need no fresh lab (each in ports or
+ * rooms of its own, and leaving the lab as it found it): builds it before the file's first test
+ * and removes it after the last. Returns the way a test runs on it: `body` gets the lab, and
+ * whatever the test started in it is killed when the body ends; the test skips with the printed
+ * reason where no lab can be built.
+ */
+export function labForFile(
+  spec: LabSpec,
+): (t: TestContext, body: (lab: NetLab) => Promise<void>) => Promise<void> {
+  let lab: NetLab | string = 'the lab was not built';
+  before(async () => {
+    lab = await NetLab.create(spec);
+  });
+  after(async () => {
+    if (typeof lab !== 'string') await lab.close();
+  });
+  return async (t, body) => {
+    if (typeof lab === 'string') return t.skip(lab);
+    try {
+      await body(lab);
+    } finally {
+      await lab.closeChildren();
+    }
+  };
 }

@@ -1,10 +1,9 @@
 import { describe, it } from 'node:test';
-import type { TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { LineChild } from '../helpers/child.js';
 import type { NetLab } from '../helpers/netlab.js';
-import { TWO_LANS, withLab } from '../helpers/netlab.js';
+import { TWO_LANS, labForFile } from '../helpers/netlab.js';
 
 const MEMBER = fileURLToPath(new URL('./fixtures/discover.js', import.meta.url));
 
@@ -62,9 +61,9 @@ class Member {
 
 const FAST = { interval: 250, rescanInterval: 300 };
 
-async function onLab(t: TestContext, body: (lab: NetLab) => Promise<void>): Promise<void> {
-  await withLab(t, TWO_LANS, body);
-}
+// One lab for the file, each test in rooms of its own: alpha and beta on lan1, delta on lan2,
+// the gateway on both.
+const onLab = labForFile(TWO_LANS);
 
 describe('Discovery across the lab', () => {
   it('members find the members of their room on every LAN they are on, at the beacon source address', async (t) => {
@@ -152,19 +151,19 @@ describe('Discovery across the lab', () => {
   it('notices a member that goes silent within three intervals, and one that says goodbye at once', async (t) => {
     await onLab(t, async (lab) => {
       const alice = await Member.start(lab, 'alpha', {
-        room: 'r',
+        room: 'silence',
         name: 'Alice',
         port: 1,
         options: FAST,
       });
       const bea = await Member.start(lab, 'beta', {
-        room: 'r',
+        room: 'silence',
         name: 'Bea',
         port: 2,
         options: FAST,
       });
       const gil = await Member.start(lab, 'gateway', {
-        room: 'r',
+        room: 'silence',
         name: 'Gil',
         port: 3,
         options: FAST,
@@ -224,23 +223,31 @@ describe('Discovery across the lab', () => {
   it('follows an interface that comes up while it runs', async (t) => {
     await onLab(t, async (lab) => {
       const alice = await Member.start(lab, 'alpha', {
-        room: 'r',
+        room: 'plug',
         name: 'Alice',
         port: 1,
         options: FAST,
       });
       const dave = await Member.start(lab, 'delta', {
-        room: 'r',
+        room: 'plug',
         name: 'Dave',
         port: 2,
         options: FAST,
       });
       // delta gets a second cable, to lan1: both sides start hearing each other.
       const face = await lab.plugNew('delta', 'lan1', 0, 10);
-      assert.deepEqual((await alice.found('Dave', 20_000)).endpoint, { host: face.ipv4, port: 2 });
-      await dave.found('Alice', 20_000);
-      const stats = await dave.stats();
-      assert.deepEqual(stats.interfaces, ['eth0', 'eth1']);
+      try {
+        assert.deepEqual((await alice.found('Dave', 20_000)).endpoint, {
+          host: face.ipv4,
+          port: 2,
+        });
+        await dave.found('Alice', 20_000);
+        const stats = await dave.stats();
+        assert.deepEqual(stats.interfaces, ['eth0', 'eth1']);
+      } finally {
+        // The file's other tests have delta on lan2 only.
+        await lab.unplug('delta', face.name);
+      }
     });
   });
 
