@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import type { LineChild } from '../helpers/child.js';
 import { TWO_LANS, withLab, type NetLab } from '../helpers/netlab.js';
-import { DEFAULT_DISCOVERY_GROUP, DEFAULT_DISCOVERY_PORT } from '../../src/index.js';
+import { DEFAULT_DISCOVERY_GROUP, DEFAULT_DISCOVERY_PORT } from '../../src/discovery/beacon.js';
 import { datagramPaths } from './paths.js';
 
 const RECEIVER = 'test/netlab/fixtures/ttl_receiver.py';
