@@ -73,7 +73,7 @@ async function heardNothingBefore(
   port: number,
 ): Promise<void> {
   const marker = `marker ${randomInt(1e9)}`;
-  markers ??= net.spawn('gateway', 'python3', ['-c', MARKER_SENDER]);
+  markers ??= net.spawn('gateway', 'python3', ['-S', '-c', MARKER_SENDER]);
   markers.write(`${host} ${port} ${marker}\n`);
   assert.equal(await markers.nextLine(), 'sent');
   assert.equal(await listener.nextLine(), marker);

@@ -204,6 +204,7 @@ describe('Discovery across the lab', () => {
         address: '198.18.0.99',
       });
       const sender = lab.spawn('beta', 'python3', [
+        '-S',
         '-c',
         'import socket,sys;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);' +
           's.sendto(sys.argv[1].encode(),("239.255.77.77",47077))',
@@ -263,6 +264,7 @@ describe('Discovery across the lab', () => {
       const before = await watcher.stats();
       // 20,000 beacons of distinct nodes in 1,000 rooms, as fast as Python sends them.
       const flood = lab.spawn('beta', 'python3', [
+        '-S',
         '-c',
         [
           'import json,os,socket',

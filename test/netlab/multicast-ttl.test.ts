@@ -10,7 +10,13 @@ const RECEIVER = 'test/netlab/fixtures/ttl_receiver.py';
 
 /** A Python stdlib receiver on alpha that prints the TTL each datagram of `group` came with. */
 async function ttlReceiver(lab: NetLab, port: number, group: string): Promise<LineChild> {
-  const child = lab.spawn('alpha', 'python3', [RECEIVER, port, group, lab.host('alpha').ipv4]);
+  const child = lab.spawn('alpha', 'python3', [
+    '-S',
+    RECEIVER,
+    port,
+    group,
+    lab.host('alpha').ipv4,
+  ]);
   assert.match(await child.nextLine(), /^READY \d+$/);
   return child;
 }
