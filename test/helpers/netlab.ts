@@ -86,20 +86,25 @@ async function must(command: string, args: string[]): Promise<string> {
  * Runs `commands` (ip's own syntax, one a line) through one `ip -batch -` process, in `netns`
  * when given: a lab takes some forty ip commands to build, and a process each cost more
  * processor time than the lab's tests. `force` goes on past a failing line (for teardown);
- * otherwise ip stops at the first and says which line failed.
+ * otherwise ip stops at the first and says which line failed; `json` makes what the commands
+ * show JSON.
  */
-function ipBatch(commands: string[], options: { netns?: string; force?: boolean } = {}) {
+function ipBatch(
+  commands: string[],
+  options: { netns?: string; force?: boolean; json?: boolean } = {},
+): Promise<Run> {
   const args = [
     ...(options.netns === undefined ? [] : ['-n', options.netns]),
     ...(options.force === true ? ['-force'] : []),
+    ...(options.json === true ? ['-j'] : []),
     '-batch',
     '-',
   ];
   return run('ip', args, 10_000, `${commands.join('\n')}\n`);
 }
 
-async function mustBatch(commands: string[], netns?: string): Promise<string> {
-  const result = await ipBatch(commands, netns === undefined ? {} : { netns });
+async function mustBatch(commands: string[], netns?: string, json = false): Promise<string> {
+  const result = await ipBatch(commands, { ...(netns === undefined ? {} : { netns }), json });
   if (!result.ok) {
     const where = netns === undefined ? '' : ` in ${netns}`;
     throw new Error(`ip -batch${where} failed: ${result.detail}\n${commands.join('\n')}`);
@@ -252,8 +257,9 @@ export class NetLab {
           const [v4, v6] = gateway.split(' ');
           script.push(`route add default via ${v4}`, `route add ::/0 via ${v6}`);
         }
-        await mustBatch(script, host.netns);
-        await this.#settle(host);
+        // The batch ends by showing the addresses: the links are often up already, and then
+        // no further look is needed.
+        await this.#settle(host, await mustBatch([...script, 'addr show'], host.netns, true));
       }),
     );
     return undefined;
@@ -265,10 +271,12 @@ export class NetLab {
    * set up (up to a second later, batched), and drops what is sent before. The kernel offers no
    * event for it short of a netlink monitor, so this looks, at most 10 s.
    */
-  async #settle(host: LabHost): Promise<void> {
+  async #settle(host: LabHost, firstLook?: string): Promise<void> {
     const deadline = performance.now() + 10_000;
+    let shown = firstLook;
     for (;;) {
-      const links = JSON.parse(await must('ip', ['-n', host.netns, '-j', 'addr', 'show'])) as {
+      shown ??= await must('ip', ['-n', host.netns, '-j', 'addr', 'show']);
+      const links = JSON.parse(shown) as {
         ifname: string;
         operstate: string;
         addr_info: { family: string; scope: string; local: string; tentative?: boolean }[];
@@ -287,6 +295,7 @@ export class NetLab {
         throw new Error(`the links of ${host.name} did not come up within 10 s`);
       }
       await new Promise((resolve) => setTimeout(resolve, 25));
+      shown = undefined;
     }
   }
 
