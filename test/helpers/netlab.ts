@@ -147,6 +147,7 @@ export class NetLab {
   readonly #switch: string;
   readonly #hosts = new Map<string, LabHost>();
   readonly #children = new Set<LineChild>();
+  readonly #kept = new Set<LineChild>();
   readonly #namespaces: string[] = [];
   #closed = false;
 
@@ -402,9 +403,22 @@ export class NetLab {
     target.interfaces = target.interfaces.filter((f) => f.name !== iface);
   }
 
-  /** Kills every program the lab started that still runs (between tests of a shared lab). */
+  /**
+   * Keeps `child` (started with {@link spawn}) running until the lab closes: a program that
+   * serves every test of a file on a shared lab, which {@link closeChildren} passes over.
+   */
+  keepUntilClose(child: LineChild): LineChild {
+    this.#kept.add(child);
+    return child;
+  }
+
+  /**
+   * Kills every program the lab started that still runs (between tests of a shared lab), but
+   * those kept until the lab closes.
+   */
   async closeChildren(): Promise<void> {
-    await Promise.all([...this.#children].map((child) => child.close()));
+    const running = [...this.#children].filter((child) => !this.#kept.has(child));
+    await Promise.all(running.map((child) => child.close()));
   }
 
   /**
