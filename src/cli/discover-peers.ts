@@ -1,4 +1,4 @@
-import { Discovery, type DiscoveredPeer } from '../discovery/discovery.js';
+import type { DiscoveredPeer, Discovery } from '../discovery/discovery.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { stringOption, type ParsedArgs } from './args.js';
@@ -51,6 +51,8 @@ export async function discoverPeers(
     if (room !== undefined) throw new UsageError('--room needs --discover');
     return undefined;
   }
+  // Loaded only for --discover: a chat without it starts without the discovery modules.
+  const { Discovery } = await import('../discovery/discovery.js');
   const discovery = await Discovery.start();
   discovery.on('found', (peer) => {
     if (chat.add(peer.endpoint, peer, discovery.nodeId)) {

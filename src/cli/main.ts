@@ -205,7 +205,7 @@ export async function main(
   let status = 1;
   try {
     const { args: commandArgs, file } = takeTraceOption(rest);
-    if (file !== undefined) recorder = startTrace(file, command.words, commandArgs);
+    if (file !== undefined) recorder = await startTrace(file, command.words, commandArgs);
     status = await command.run(commandArgs);
     return status;
   } catch (error) {

@@ -1,4 +1,4 @@
-import { TraceRecorder } from '../trace/recorder.js';
+import type { TraceRecorder } from '../trace/recorder.js';
 import { UsageError } from './usage-error.js';
 
 /** The help every command prints after its own. */
@@ -53,7 +53,14 @@ function nameIn(args: string[]): string | undefined {
  * Starts recording for `dsock WORDS ARGS --trace FILE`. The file is created at the first event
  * (or when the command ends), so that a command line refused as wrong leaves none.
  */
-export function startTrace(file: string, words: string[], args: string[]): TraceRecorder {
+export async function startTrace(
+  file: string,
+  words: string[],
+  args: string[],
+): Promise<TraceRecorder> {
+  // Loaded only for --trace: a command without it starts without the recorder's modules (and
+  // node:crypto).
+  const { TraceRecorder } = await import('../trace/recorder.js');
   return TraceRecorder.open(file, {
     process: { command: words.join(' '), name: nameIn(args) },
     lazy: true,

@@ -1,8 +1,8 @@
 import { DatagramSocket } from '../datagram/datagram-socket.js';
 import type { DatagramSocketOptions } from '../datagram/options.js';
 import type { EndpointLike } from '../endpoint/endpoint.js';
-import { ReliableDatagramSocket } from '../reliable/reliable-socket.js';
-import { SealedDatagramSocket } from '../apps/sealed-datagram.js';
+import type { ReliableDatagramSocket } from '../reliable/reliable-socket.js';
+import type { SealedDatagramSocket } from '../apps/sealed-datagram.js';
 
 /** The `--reliable` option the datagram commands share. */
 export const RELIABLE_OPTION = { reliable: { type: 'boolean' } } as const;
@@ -15,16 +15,20 @@ export type CommandTransport = DatagramSocket | ReliableDatagramSocket | SealedD
 
 /**
  * Binds a plain datagram socket, or a reliable one with `reliable`; with `psk`, every datagram
- * is sealed with that key.
+ * is sealed with that key. The reliable and sealed sockets are loaded only when asked for, so
+ * that a command which imports this module for its options starts without their modules.
  */
-export function bindTransport(
+export async function bindTransport(
   local: EndpointLike | undefined,
   reliable: boolean,
   options: DatagramSocketOptions = {},
   psk?: Uint8Array,
 ): Promise<CommandTransport> {
-  if (reliable) return ReliableDatagramSocket.bind(local, psk ? { ...options, psk } : options);
-  return psk
-    ? SealedDatagramSocket.bind(local, { ...options, psk })
-    : DatagramSocket.bind(local, options);
+  if (reliable) {
+    const { ReliableDatagramSocket } = await import('../reliable/reliable-socket.js');
+    return ReliableDatagramSocket.bind(local, psk ? { ...options, psk } : options);
+  }
+  if (psk === undefined) return DatagramSocket.bind(local, options);
+  const { SealedDatagramSocket } = await import('../apps/sealed-datagram.js');
+  return SealedDatagramSocket.bind(local, { ...options, psk });
 }

@@ -1,6 +1,6 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import type { TestContext } from 'node:test';
+import { after, before, type TestContext } from 'node:test';
 import { LineChild } from './child.js';
 
 /**
@@ -61,15 +61,18 @@ interface Run {
   detail: string;
 }
 
-function run(command: string, args: string[], timeout = 10_000): Promise<Run> {
+function run(command: string, args: string[], timeout = 10_000, input?: string): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(command, args, { timeout }, (error, stdout, stderr) => {
+    const child = execFile(command, args, { timeout }, (error, stdout, stderr) => {
       resolve({
         ok: error === null,
         stdout,
         detail: (stderr || error?.message || '').trim(),
       });
     });
+    // An ip that cannot start never reads its input: the error is in the callback.
+    child.stdin?.on('error', () => undefined);
+    child.stdin?.end(input);
   });
 }
 
@@ -78,6 +81,43 @@ async function must(command: string, args: string[]): Promise<string> {
   if (!result.ok) throw new Error(`${command} ${args.join(' ')} failed: ${result.detail}`);
   return result.stdout;
 }
+
+/**
+ * Runs `commands` (ip's own syntax, one a line) through one `ip -batch -` process, in `netns`
+ * when given: a lab takes some forty ip commands to build, and a process each cost more
+ * processor time than the lab's tests. `force` goes on past a failing line (for teardown);
+ * otherwise ip stops at the first and says which line failed; `json` makes what the commands
+ * show JSON.
+ */
+function ipBatch(
+  commands: string[],
+  options: { netns?: string; force?: boolean; json?: boolean } = {},
+): Promise<Run> {
+  const args = [
+    ...(options.netns === undefined ? [] : ['-n', options.netns]),
+    ...(options.force === true ? ['-force'] : []),
+    ...(options.json === true ? ['-j'] : []),
+    '-batch',
+    '-',
+  ];
+  return run('ip', args, 10_000, `${commands.join('\n')}\n`);
+}
+
+async function mustBatch(commands: string[], netns?: string, json = false): Promise<string> {
+  const result = await ipBatch(commands, { ...(netns === undefined ? {} : { netns }), json });
+  if (!result.ok) {
+    const where = netns === undefined ? '' : ` in ${netns}`;
+    throw new Error(`ip -batch${where} failed: ${result.detail}\n${commands.join('\n')}`);
+  }
+  return result.stdout;
+}
+
+/**
+ * The variables a lab host's programs are started without: NODE_EXTRA_CA_CERTS makes every
+ * Node.js process read and parse that certificate file as it starts (about 40 ms of processor
+ * time each), and nothing in a lab host can reach a TLS server outside the lab.
+ */
+const UNSET_IN_HOSTS = ['NODE_EXTRA_CA_CERTS'];
 
 /** Namespaces of labs not yet closed, removed at exit should a test end without its finally. */
 const liveNamespaces = new Set<string>();
@@ -107,6 +147,7 @@ export class NetLab {
   readonly #switch: string;
   readonly #hosts = new Map<string, LabHost>();
   readonly #children = new Set<LineChild>();
+  readonly #kept = new Set<LineChild>();
   readonly #namespaces: string[] = [];
   #closed = false;
 
@@ -120,8 +161,6 @@ export class NetLab {
    * bridge support), for the test to skip with. Partial labs are removed before returning.
    */
   static async create(spec: LabSpec = TWO_LANS): Promise<NetLab | string> {
-    const probe = await run('ip', ['netns', 'list']);
-    if (!probe.ok) return `network namespaces are not available (ip netns list): ${probe.detail}`;
     const lab = new NetLab(randomBytes(3).toString('hex'));
     installExitHook();
     try {
@@ -135,82 +174,36 @@ export class NetLab {
     }
   }
 
-  async #addNetns(name: string): Promise<string | undefined> {
-    const created = await run('ip', ['netns', 'add', name]);
-    if (!created.ok) return `cannot create a network namespace (ip netns add): ${created.detail}`;
-    this.#namespaces.push(name);
-    liveNamespaces.add(name);
-    return undefined;
-  }
-
+  /**
+   * The lab is built in a few batches of ip commands: the namespaces and their settings, the
+   * bridges, the cables, then one batch per host for its links, addresses and routes.
+   */
   async #build(spec: LabSpec): Promise<string | undefined> {
-    const denied = await this.#addNetns(this.#switch);
-    if (denied !== undefined) return denied;
     const sw = this.#switch;
-    // The switch speaks no IPv6 itself (no router solicitations from its ports).
-    await must('ip', ['netns', 'exec', sw, 'sysctl', '-qw', 'net.ipv6.conf.all.disable_ipv6=1']);
-    for (const [index, lan] of spec.lans.entries()) {
-      // Multicast snooping off: the bridge floods groups to every port, as a plain switch
-      // does, without waiting for membership reports.
-      const bridge = await run('ip', [
-        ...['-n', sw, 'link', 'add', `br${index}`, 'type', 'bridge'],
-        ...['mcast_snooping', '0'],
-      ]);
-      if (!bridge.ok) return `cannot create a Linux bridge for ${lan}: ${bridge.detail}`;
-      await must('ip', ['-n', sw, 'link', 'set', `br${index}`, 'up']);
-    }
     const members = new Map<string, number>(spec.lans.map((lan) => [lan, 0]));
     const gateways = new Map<string, string>();
     const plans: { host: LabHost; script: string[] }[] = [];
+    const cables: string[] = [];
     for (const [hostName, lans] of Object.entries(spec.hosts)) {
       const netns = `dl${this.id}-${hostName}`;
-      const denied = await this.#addNetns(netns);
-      if (denied !== undefined) return denied;
-      // Addresses are usable at once: no duplicate address detection on this host's links.
-      await must('ip', [
-        ...['netns', 'exec', netns, 'sysctl', '-qw'],
-        'net.ipv6.conf.all.accept_dad=0',
-        'net.ipv6.conf.default.accept_dad=0',
-        ...(lans.length > 1 ? ['net.ipv4.ip_forward=1', 'net.ipv6.conf.all.forwarding=1'] : []),
-      ]);
       const interfaces: LabInterface[] = [];
-      const script = ['ip link set lo up'];
+      const script = ['link set lo up'];
       for (const [i, lan] of lans.entries()) {
         const lanIndex = spec.lans.indexOf(lan);
         if (lanIndex < 0) throw new Error(`host ${hostName} is on unknown LAN ${lan}`);
         const member = (members.get(lan) ?? 0) + 1;
         members.set(lan, member);
-        const name = `eth${i}`;
-        const port = `p-${hostName}`.slice(0, 12) + `-${i}`;
-        await must('ip', [
-          ...['-n', sw, 'link', 'add', port, 'type', 'veth'],
-          ...['peer', 'name', name, 'netns', netns],
-        ]);
-        await must('ip', ['-n', sw, 'link', 'set', port, 'master', `br${lanIndex}`, 'up']);
-        const face: LabInterface = {
-          name,
-          lan,
-          ipv4: `198.18.${lanIndex}.${member}`,
-          prefix: 24,
-          broadcast: `198.18.${lanIndex}.255`,
-          ipv6: `fd00:0:0:${lanIndex + 1}::${member}`,
-          linkLocal: '',
-          port,
-        };
+        const face = labInterface(hostName, i, lan, lanIndex, member);
         interfaces.push(face);
-        script.push(
-          `sysctl -qw net.ipv6.conf.${name}.accept_dad=0`,
-          `ip link set ${name} up`,
-          `ip addr add ${face.ipv4}/24 brd + dev ${name}`,
-          `ip -6 addr add ${face.ipv6}/64 dev ${name} nodad`,
-        );
+        cables.push(...cable(face, netns, lanIndex));
+        script.push(...addressing(face));
         if (lans.length > 1 && !gateways.has(lan)) gateways.set(lan, `${face.ipv4} ${face.ipv6}`);
       }
       const first = interfaces[0];
       if (first === undefined) throw new Error(`host ${hostName} has no LAN`);
       // Multicast without a chosen interface leaves by eth0, also on hosts without a default
       // route (the gateway).
-      script.push(`ip route add 224.0.0.0/4 dev ${first.name}`);
+      script.push(`route add 224.0.0.0/4 dev ${first.name}`);
       const host: LabHost = {
         name: hostName,
         netns,
@@ -221,17 +214,55 @@ export class NetLab {
       this.#hosts.set(hostName, host);
       plans.push({ host, script });
     }
-    for (const { host, script } of plans) {
-      // A default route as on a real LAN: through the host on both LANs, if this LAN has one.
-      const first = host.interfaces[0] as LabInterface;
-      const gateway = host.interfaces.length === 1 ? gateways.get(first.lan) : undefined;
-      if (gateway !== undefined) {
-        const [v4, v6] = gateway.split(' ');
-        script.push(`ip route add default via ${v4}`, `ip -6 route add default via ${v6}`);
-      }
-      await must('ip', ['netns', 'exec', host.netns, 'sh', '-ec', script.join('\n')]);
-    }
-    await Promise.all(plans.map(({ host }) => this.#settle(host)));
+
+    // The namespaces, and their settings before any interface is made in them: a new
+    // interface takes the namespace's defaults.
+    const namespaces = [sw, ...plans.map(({ host }) => host.netns)];
+    for (const name of namespaces) liveNamespaces.add(name);
+    this.#namespaces.push(...namespaces);
+    const made = await ipBatch([
+      ...namespaces.map((name) => `netns add ${name}`),
+      // The switch speaks no IPv6 itself (no router solicitations from its ports).
+      `netns exec ${sw} sysctl -qw net.ipv6.conf.all.disable_ipv6=1`,
+      ...plans.map(({ host }) =>
+        [
+          `netns exec ${host.netns} sysctl -qw`,
+          // Addresses are usable at once: no duplicate address detection on this host's links.
+          'net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0',
+          ...(host.interfaces.length > 1
+            ? ['net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1']
+            : []),
+        ].join(' '),
+      ),
+    ]);
+    if (!made.ok) return `cannot create a network namespace (ip netns add): ${made.detail}`;
+
+    // Multicast snooping off: the bridge floods groups to every port, as a plain switch does,
+    // without waiting for membership reports.
+    const bridges = await ipBatch(
+      spec.lans.flatMap((_, index) => [
+        `link add br${index} type bridge mcast_snooping 0`,
+        `link set br${index} up`,
+      ]),
+      { netns: sw },
+    );
+    if (!bridges.ok) return `cannot create a Linux bridge for the lab's LANs: ${bridges.detail}`;
+    await mustBatch(cables, sw);
+
+    await Promise.all(
+      plans.map(async ({ host, script }) => {
+        // A default route as on a real LAN: through the host on both LANs, if this LAN has one.
+        const first = host.interfaces[0] as LabInterface;
+        const gateway = host.interfaces.length === 1 ? gateways.get(first.lan) : undefined;
+        if (gateway !== undefined) {
+          const [v4, v6] = gateway.split(' ');
+          script.push(`route add default via ${v4}`, `route add ::/0 via ${v6}`);
+        }
+        // The batch ends by showing the addresses: the links are often up already, and then
+        // no further look is needed.
+        await this.#settle(host, await mustBatch([...script, 'addr show'], host.netns, true));
+      }),
+    );
     return undefined;
   }
 
@@ -241,10 +272,12 @@ export class NetLab {
    * set up (up to a second later, batched), and drops what is sent before. The kernel offers no
    * event for it short of a netlink monitor, so this looks, at most 10 s.
    */
-  async #settle(host: LabHost): Promise<void> {
+  async #settle(host: LabHost, firstLook?: string): Promise<void> {
     const deadline = performance.now() + 10_000;
+    let shown = firstLook;
     for (;;) {
-      const links = JSON.parse(await must('ip', ['-n', host.netns, '-j', 'addr', 'show'])) as {
+      shown ??= await must('ip', ['-n', host.netns, '-j', 'addr', 'show']);
+      const links = JSON.parse(shown) as {
         ifname: string;
         operstate: string;
         addr_info: { family: string; scope: string; local: string; tentative?: boolean }[];
@@ -263,6 +296,7 @@ export class NetLab {
         throw new Error(`the links of ${host.name} did not come up within 10 s`);
       }
       await new Promise((resolve) => setTimeout(resolve, 25));
+      shown = undefined;
     }
   }
 
@@ -288,7 +322,11 @@ export class NetLab {
     env: Record<string, string> = {},
   ): LineChild {
     const assignments = Object.entries(env).map(([key, value]) => `${key}=${value}`);
-    const prefix = assignments.length > 0 ? ['env', ...assignments] : [];
+    const unset = UNSET_IN_HOSTS.filter((key) => process.env[key] !== undefined);
+    const prefix =
+      assignments.length + unset.length > 0
+        ? ['env', ...unset.flatMap((key) => ['-u', key]), ...assignments]
+        : [];
     const child = new LineChild('ip', [
       ...['netns', 'exec', this.host(host).netns],
       ...prefix,
@@ -305,14 +343,18 @@ export class NetLab {
     return this.spawn(host, process.execPath, ['bin/dsock.js', ...args], env);
   }
 
-  /** Starts one of the Python peers of test/interop on `host`. */
+  /**
+   * Starts one of the Python peers of test/interop on `host`. They use the standard library
+   * only: python3 -S skips the site packages, whose start-up hooks can cost more processor time
+   * than the peer (50 ms each where one loads certifi).
+   */
   python(
     host: string,
     script: string,
     args: (string | number)[],
     env: Record<string, string> = {},
   ): LineChild {
-    return this.spawn(host, 'python3', [`test/interop/${script}`, ...args], env);
+    return this.spawn(host, 'python3', ['-S', `test/interop/${script}`, ...args], env);
   }
 
   /** Runs a command on `host` to its end and returns its stdout; throws if it fails. */
@@ -347,33 +389,9 @@ export class NetLab {
     member: number,
   ): Promise<LabInterface> {
     const target = this.host(host);
-    const i = target.interfaces.length;
-    const name = `eth${i}`;
-    const port = `p-${host}`.slice(0, 12) + `-${i}`;
-    await must('ip', [
-      ...['-n', this.#switch, 'link', 'add', port, 'type', 'veth'],
-      ...['peer', 'name', name, 'netns', target.netns],
-    ]);
-    await must('ip', ['-n', this.#switch, 'link', 'set', port, 'master', `br${lanIndex}`, 'up']);
-    const face: LabInterface = {
-      name,
-      lan,
-      ipv4: `198.18.${lanIndex}.${member}`,
-      prefix: 24,
-      broadcast: `198.18.${lanIndex}.255`,
-      ipv6: `fd00:0:0:${lanIndex + 1}::${member}`,
-      linkLocal: '',
-      port,
-    };
-    await must('ip', [
-      ...['netns', 'exec', target.netns, 'sh', '-ec'],
-      [
-        `sysctl -qw net.ipv6.conf.${name}.accept_dad=0`,
-        `ip link set ${name} up`,
-        `ip addr add ${face.ipv4}/24 brd + dev ${name}`,
-        `ip -6 addr add ${face.ipv6}/64 dev ${name} nodad`,
-      ].join('\n'),
-    ]);
+    const face = labInterface(host, target.interfaces.length, lan, lanIndex, member);
+    await mustBatch(cable(face, target.netns, lanIndex), this.#switch);
+    await mustBatch(addressing(face), target.netns);
     target.interfaces.push(face);
     return face;
   }
@@ -386,6 +404,24 @@ export class NetLab {
   }
 
   /**
+   * Keeps `child` (started with {@link spawn}) running until the lab closes: a program that
+   * serves every test of a file on a shared lab, which {@link closeChildren} passes over.
+   */
+  keepUntilClose(child: LineChild): LineChild {
+    this.#kept.add(child);
+    return child;
+  }
+
+  /**
+   * Kills every program the lab started that still runs (between tests of a shared lab), but
+   * those kept until the lab closes.
+   */
+  async closeChildren(): Promise<void> {
+    const running = [...this.#children].filter((child) => !this.#kept.has(child));
+    await Promise.all(running.map((child) => child.close()));
+  }
+
+  /**
    * Kills everything still running in the lab's hosts and deletes its namespaces (bridges and
    * cables go with them). Idempotent; never throws.
    */
@@ -393,23 +429,64 @@ export class NetLab {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.all([...this.#children].map((child) => child.close()));
-    for (const netns of this.#namespaces) {
-      // Processes this lab's tests started inside its hosts (children of children) would keep
-      // a namespace alive after its name is deleted.
-      const pids = await run('ip', ['netns', 'pids', netns]);
-      for (const pid of pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
-        try {
-          process.kill(Number(pid), 'SIGKILL');
-        } catch {
-          // gone already
-        }
+    if (this.#namespaces.length === 0) return;
+    // Processes this lab's tests started inside its hosts (children of children) would keep a
+    // namespace alive after its name is deleted.
+    const pids = await ipBatch(
+      this.#namespaces.map((netns) => `netns pids ${netns}`),
+      { force: true },
+    );
+    for (const pid of pids.stdout.split(/\s+/).filter((p) => /^\d+$/.test(p))) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone already
       }
     }
-    for (const netns of this.#namespaces.reverse()) {
-      await run('ip', ['netns', 'delete', netns]);
-      liveNamespaces.delete(netns);
-    }
+    const namespaces = [...this.#namespaces].reverse();
+    await ipBatch(
+      namespaces.map((netns) => `netns delete ${netns}`),
+      { force: true },
+    );
+    for (const netns of namespaces) liveNamespaces.delete(netns);
   }
+}
+
+/** Interface `index` of `host` on `lan`, the `member`-th host plugged into that LAN. */
+function labInterface(
+  host: string,
+  index: number,
+  lan: string,
+  lanIndex: number,
+  member: number,
+): LabInterface {
+  return {
+    name: `eth${index}`,
+    lan,
+    ipv4: `198.18.${lanIndex}.${member}`,
+    prefix: 24,
+    broadcast: `198.18.${lanIndex}.255`,
+    ipv6: `fd00:0:0:${lanIndex + 1}::${member}`,
+    linkLocal: '',
+    port: `p-${host}`.slice(0, 12) + `-${index}`,
+  };
+}
+
+/** The switch's commands (ip -batch) that lay the cable of `face` from its LAN's bridge. */
+function cable(face: LabInterface, netns: string, lanIndex: number): string[] {
+  return [
+    `link add ${face.port} type veth peer name ${face.name} netns ${netns}`,
+    `link set ${face.port} master br${lanIndex} up`,
+  ];
+}
+
+/** The host's commands (ip -batch) that bring `face` up with its addresses. */
+function addressing(face: LabInterface): string[] {
+  return [
+    `link set ${face.name} up`,
+    `addr add ${face.ipv4}/24 brd + dev ${face.name}`,
+    `addr add ${face.ipv6}/64 dev ${face.name} nodad`,
+  ];
 }
 
 /**
@@ -431,4 +508,31 @@ export async function withLab(
   } finally {
     await lab.close();
   }
+}
+
+/**
+ * One lab of `spec` for a whole test file, for tests that need no fresh lab (each in ports or
+ * rooms of its own, and leaving the lab as it found it): builds it before the file's first test
+ * and removes it after the last. Returns the way a test runs on it: `body` gets the lab, and
+ * whatever the test started in it is killed when the body ends; the test skips with the printed
+ * reason where no lab can be built.
+ */
+export function labForFile(
+  spec: LabSpec,
+): (t: TestContext, body: (lab: NetLab) => Promise<void>) => Promise<void> {
+  let lab: NetLab | string = 'the lab was not built';
+  before(async () => {
+    lab = await NetLab.create(spec);
+  });
+  after(async () => {
+    if (typeof lab !== 'string') await lab.close();
+  });
+  return async (t, body) => {
+    if (typeof lab === 'string') return t.skip(lab);
+    try {
+      await body(lab);
+    } finally {
+      await lab.closeChildren();
+    }
+  };
 }

@@ -1,10 +1,9 @@
-import { describe, it } from 'node:test';
-import type { TestContext } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { LineChild } from '../helpers/child.js';
 import type { NetLab } from '../helpers/netlab.js';
-import { TWO_LANS, withLab } from '../helpers/netlab.js';
+import { TWO_LANS, labForFile } from '../helpers/netlab.js';
 
 const MEMBER = fileURLToPath(new URL('./fixtures/discover.js', import.meta.url));
 
@@ -17,30 +16,89 @@ interface Event {
   [key: string]: unknown;
 }
 
+/**
+ * A process on a lab host that runs Discovery members (fixtures/discover.ts); its output lines
+ * are the events of its members, each handed to the member it names.
+ */
+class MemberProcess {
+  readonly members = new Map<string, Member>();
+  constructor(readonly child: LineChild) {}
+
+  /** Reads the next event and hands it to its member. */
+  async readEvent(ms: number): Promise<void> {
+    const event = JSON.parse(await this.child.nextLine(ms)) as Event;
+    this.members.get(String(event.member))?.events.push(event);
+  }
+
+  /** Stops the members still running (they say goodbye), at the end of a test. */
+  async stopAll(): Promise<void> {
+    for (const member of this.members.values()) {
+      if (!member.events.some((e) => e.event === 'closed')) await member.stop();
+    }
+  }
+}
+
+/**
+ * One member process per host for the file, kept running from test to test: members of every
+ * test (each in rooms of its own) start and stop in it, rather than each in a Node.js process
+ * of its own. A member that must vanish as a process does (killed) or whose process's heap is
+ * measured gets a process of its own instead.
+ */
+const shared = new Map<string, MemberProcess>();
+
+function sharedProcess(lab: NetLab, host: string): MemberProcess {
+  let running = shared.get(host);
+  if (running === undefined) {
+    running = new MemberProcess(lab.keepUntilClose(lab.spawn(host, process.execPath, [MEMBER])));
+    shared.set(host, running);
+  }
+  return running;
+}
+
+let lastId = 0;
+
 /** A Discovery member on a lab host, its events read as JSON lines. */
 class Member {
   readonly events: Event[] = [];
-  constructor(readonly child: LineChild) {}
+  readonly id = String(++lastId);
+  constructor(readonly runner: MemberProcess) {
+    runner.members.set(this.id, this);
+  }
 
-  static async start(lab: NetLab, host: string, config: object): Promise<Member> {
-    const child = lab.spawn(host, process.execPath, [MEMBER, JSON.stringify(config)]);
-    const member = new Member(child);
-    const ready = await child.nextLine(15_000);
-    assert.match(ready, /^READY [0-9a-f]{16} /);
+  /**
+   * Starts a member on `host`, in the host's shared member process, or with `own`, in a process
+   * of its own.
+   */
+  static async start(
+    lab: NetLab,
+    host: string,
+    config: object,
+    own: 'own process' | undefined = undefined,
+  ): Promise<Member> {
+    const runner =
+      own === undefined
+        ? sharedProcess(lab, host)
+        : new MemberProcess(lab.spawn(host, process.execPath, [MEMBER]));
+    const member = new Member(runner);
+    runner.child.write(`start ${member.id} ${JSON.stringify(config)}\n`);
+    const ready = await member.next((e) => e.event === 'ready', 'the member to start');
+    assert.match(String(ready.node), /^[0-9a-f]{16}$/);
     return member;
   }
 
   /** The next event matching `match` (earlier ones are kept in {@link events}). */
   async next(match: (e: Event) => boolean, what: string, ms = 15_000): Promise<Event> {
-    const seen = this.events.find(match);
-    if (seen) return seen;
     const deadline = performance.now() + ms;
+    let checked = 0;
     for (;;) {
+      // Each event is looked at once (the match may count what it saw).
+      while (checked < this.events.length) {
+        const event = this.events[checked++] as Event;
+        if (match(event)) return event;
+      }
       const left = deadline - performance.now();
       if (left <= 0) throw new Error(`timed out waiting for ${what}`);
-      const event = JSON.parse(await this.child.nextLine(left)) as Event;
-      this.events.push(event);
-      if (match(event)) return event;
+      await this.runner.readEvent(left);
     }
   }
 
@@ -53,17 +111,34 @@ class Member {
   }
 
   async stats(): Promise<Event> {
-    this.child.write('stats\n');
+    this.runner.child.write(`stats ${this.id}\n`);
     const count = this.events.filter((e) => e.event === 'stats').length;
     let seen = 0;
     return this.next((e) => e.event === 'stats' && ++seen > count, 'stats');
+  }
+
+  /** Closes the member: it says goodbye. */
+  async stop(): Promise<void> {
+    this.runner.child.write(`stop ${this.id}\n`);
+    await this.next((e) => e.event === 'closed', `member ${this.id} to close`);
   }
 }
 
 const FAST = { interval: 250, rescanInterval: 300 };
 
+// One lab for the file, each test in rooms of its own: alpha and beta on lan1, delta on lan2,
+// the gateway on both.
+const onFileLab = labForFile(TWO_LANS);
+
+/** Runs `body` on the file's lab; the members it left running in the shared processes stop. */
 async function onLab(t: TestContext, body: (lab: NetLab) => Promise<void>): Promise<void> {
-  await withLab(t, TWO_LANS, body);
+  await onFileLab(t, async (lab) => {
+    try {
+      await body(lab);
+    } finally {
+      for (const runner of shared.values()) await runner.stopAll();
+    }
+  });
 }
 
 describe('Discovery across the lab', () => {
@@ -152,32 +227,32 @@ describe('Discovery across the lab', () => {
   it('notices a member that goes silent within three intervals, and one that says goodbye at once', async (t) => {
     await onLab(t, async (lab) => {
       const alice = await Member.start(lab, 'alpha', {
-        room: 'r',
+        room: 'silence',
         name: 'Alice',
         port: 1,
         options: FAST,
       });
-      const bea = await Member.start(lab, 'beta', {
-        room: 'r',
-        name: 'Bea',
-        port: 2,
-        options: FAST,
-      });
+      // Bea vanishes as a process does: killed, without a goodbye.
+      const bea = await Member.start(
+        lab,
+        'beta',
+        { room: 'silence', name: 'Bea', port: 2, options: FAST },
+        'own process',
+      );
       const gil = await Member.start(lab, 'gateway', {
-        room: 'r',
+        room: 'silence',
         name: 'Gil',
         port: 3,
         options: FAST,
       });
       await alice.found('Bea');
       await alice.found('Gil');
-      bea.child.process.kill('SIGKILL');
+      bea.runner.child.process.kill('SIGKILL');
       const silent = await alice.lost('Bea');
       assert.equal(silent.reason, 'silent');
       assert.ok((silent.silentFor ?? 0) > 3 * FAST.interval, JSON.stringify(silent));
-      gil.child.endInput();
+      await gil.stop();
       assert.equal((await alice.lost('Gil')).reason, 'goodbye');
-      await gil.child.exitCode();
     });
   });
 
@@ -205,6 +280,7 @@ describe('Discovery across the lab', () => {
         address: '198.18.0.99',
       });
       const sender = lab.spawn('beta', 'python3', [
+        '-S',
         '-c',
         'import socket,sys;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);' +
           's.sendto(sys.argv[1].encode(),("239.255.77.77",47077))',
@@ -224,38 +300,53 @@ describe('Discovery across the lab', () => {
   it('follows an interface that comes up while it runs', async (t) => {
     await onLab(t, async (lab) => {
       const alice = await Member.start(lab, 'alpha', {
-        room: 'r',
+        room: 'plug',
         name: 'Alice',
         port: 1,
         options: FAST,
       });
       const dave = await Member.start(lab, 'delta', {
-        room: 'r',
+        room: 'plug',
         name: 'Dave',
         port: 2,
         options: FAST,
       });
       // delta gets a second cable, to lan1: both sides start hearing each other.
       const face = await lab.plugNew('delta', 'lan1', 0, 10);
-      assert.deepEqual((await alice.found('Dave', 20_000)).endpoint, { host: face.ipv4, port: 2 });
-      await dave.found('Alice', 20_000);
-      const stats = await dave.stats();
-      assert.deepEqual(stats.interfaces, ['eth0', 'eth1']);
+      try {
+        assert.deepEqual((await alice.found('Dave', 20_000)).endpoint, {
+          host: face.ipv4,
+          port: 2,
+        });
+        await dave.found('Alice', 20_000);
+        const stats = await dave.stats();
+        assert.deepEqual(stats.interfaces, ['eth0', 'eth1']);
+      } finally {
+        // The file's other tests have delta on lan2 only.
+        await lab.unplug('delta', face.name);
+      }
     });
   });
 
   it('holds a bounded number of peers and rooms under a flood of beacons', async (t) => {
     await onLab(t, async (lab) => {
-      const watcher = await Member.start(lab, 'alpha', {
-        room: 'any',
-        name: '',
-        port: 1,
-        browse: {},
-        options: { ...FAST, maxPeers: 64, maxRooms: 4 },
-      });
+      // A process of its own: its heap is measured.
+      const watcher = await Member.start(
+        lab,
+        'alpha',
+        {
+          room: 'any',
+          name: '',
+          port: 1,
+          browse: {},
+          options: { ...FAST, maxPeers: 64, maxRooms: 4 },
+        },
+        'own process',
+      );
       const before = await watcher.stats();
       // 20,000 beacons of distinct nodes in 1,000 rooms, as fast as Python sends them.
       const flood = lab.spawn('beta', 'python3', [
+        '-S',
         '-c',
         [
           'import json,os,socket',

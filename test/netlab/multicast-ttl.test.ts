@@ -3,14 +3,20 @@ import assert from 'node:assert/strict';
 import { randomInt } from 'node:crypto';
 import type { LineChild } from '../helpers/child.js';
 import { TWO_LANS, withLab, type NetLab } from '../helpers/netlab.js';
-import { DEFAULT_DISCOVERY_GROUP, DEFAULT_DISCOVERY_PORT } from '../../src/index.js';
+import { DEFAULT_DISCOVERY_GROUP, DEFAULT_DISCOVERY_PORT } from '../../src/discovery/beacon.js';
 import { datagramPaths } from './paths.js';
 
 const RECEIVER = 'test/netlab/fixtures/ttl_receiver.py';
 
 /** A Python stdlib receiver on alpha that prints the TTL each datagram of `group` came with. */
 async function ttlReceiver(lab: NetLab, port: number, group: string): Promise<LineChild> {
-  const child = lab.spawn('alpha', 'python3', [RECEIVER, port, group, lab.host('alpha').ipv4]);
+  const child = lab.spawn('alpha', 'python3', [
+    '-S',
+    RECEIVER,
+    port,
+    group,
+    lab.host('alpha').ipv4,
+  ]);
   assert.match(await child.nextLine(), /^READY \d+$/);
   return child;
 }

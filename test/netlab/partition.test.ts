@@ -2,12 +2,15 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chatShows } from '../helpers/chat.js';
 import type { LineChild } from '../helpers/child.js';
-import { TWO_LANS, withLab } from '../helpers/netlab.js';
+import { TWO_LANS, labForFile } from '../helpers/netlab.js';
 
-// delta's cable (its only link, to lan2) is pulled while the chats run, then plugged back.
+// delta's cable (its only link, to lan2) is pulled while the chats run, then plugged back. One
+// lab for the file: each test plugs the cable back however it ends.
+const onLab = labForFile(TWO_LANS);
+
 describe('a partition: a host loses its link mid-run and gets it back', () => {
   it('the UDP chat goes on for the others and reaches the host again once it is back', async (t) => {
-    await withLab(t, TWO_LANS, async (lab) => {
+    await onLab(t, async (lab) => {
       const alpha = lab.host('alpha').ipv4;
       const started: LineChild[] = [];
       try {
@@ -39,12 +42,13 @@ describe('a partition: a host loses its link mid-run and gets it back', () => {
         assert.ok(!alice.stderrLines.some((l) => /left the chat/.test(l)), alice.stderr);
       } finally {
         await Promise.all(started.map((c) => c.close()));
+        await lab.setCable('delta', 'eth0', true);
       }
     });
   });
 
   it('the TCP group chat keeps its connection through a short partition and delivers what was said during it', async (t) => {
-    await withLab(t, TWO_LANS, async (lab) => {
+    await onLab(t, async (lab) => {
       const alpha = lab.host('alpha').ipv4;
       const started: LineChild[] = [];
       try {
@@ -92,6 +96,7 @@ describe('a partition: a host loses its link mid-run and gets it back', () => {
         await chatShows(alice, 'Dave', 'Dave rejoined');
       } finally {
         await Promise.all(started.map((c) => c.close()));
+        await lab.setCable('delta', 'eth0', true);
       }
     });
   });

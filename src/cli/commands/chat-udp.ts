@@ -9,7 +9,6 @@ import {
   PermissionDeniedError,
   SocketError,
 } from '../../errors.js';
-import { ReliableDatagramSocket } from '../../reliable/reliable-socket.js';
 import type { Discovery } from '../../discovery/discovery.js';
 import type { Endpoint } from '../../endpoint/endpoint.js';
 import type { Command } from '../command.js';
@@ -25,7 +24,6 @@ import { runChatCommand, typeLines } from '../chat-session.js';
 import { status } from '../terminal.js';
 import { RELIABLE_HELP, RELIABLE_OPTION, type CommandTransport } from '../transport.js';
 import { PSK_HELP, PSK_OPTION, pskOption } from '../secure-options.js';
-import { SealedDatagramSocket } from '../../apps/sealed-datagram.js';
 import { UsageError } from '../usage-error.js';
 
 /**
@@ -46,13 +44,22 @@ async function bindChat(
   psk: Uint8Array | undefined,
 ): Promise<CommandTransport> {
   const keyed = psk === undefined ? {} : { psk };
+  // The reliable and sealed sockets are loaded only when asked for: a plain chat starts
+  // without their two dozen modules.
+  const { ReliableDatagramSocket } = reliable
+    ? await import('../../reliable/reliable-socket.js')
+    : { ReliableDatagramSocket: undefined };
+  const { SealedDatagramSocket } =
+    !reliable && psk !== undefined
+      ? await import('../../apps/sealed-datagram.js')
+      : { SealedDatagramSocket: undefined };
   const bind = (on: string, ipv6Only?: false): Promise<CommandTransport> =>
-    reliable
+    ReliableDatagramSocket
       ? ReliableDatagramSocket.bind(
           { host: on, port },
           { closeTimeout: RELIABLE_CLOSE_TIMEOUT_MS, ipv6Only, ...keyed },
         )
-      : psk !== undefined
+      : SealedDatagramSocket && psk !== undefined
         ? SealedDatagramSocket.bind({ host: on, port }, { ipv6Only, psk })
         : DatagramSocket.bind({ host: on, port }, { ipv6Only });
   if (host !== undefined) return bind(host);
