@@ -11,7 +11,12 @@ import { heapUsedAfterGc, peakRssOf, rssOf } from '../helpers/resources.js';
 /** Version, sender id and counter (docs/psk.md), then ciphertext and the 16-byte tag. */
 const HEADER = 25;
 const TAG = 16;
-const FORGED = 100_000;
+/**
+ * Forged sender ids: 39 times the 1,024 senders a receiver keeps by default, so that a table
+ * that admitted them would have to forget, and a record kept per id (measured below at 40,000
+ * ids: about 330 bytes of heap each, 13 to 14 MB in all) stands far above the bounds.
+ */
+const FORGED = 40_000;
 const BATCH = 200;
 const MB = 1024 * 1024;
 /** A growth in MB with its sign: the heap may end smaller than it started. */
@@ -19,18 +24,19 @@ const mb = (bytes: number) => `${bytes < 0 ? '' : '+'}${(bytes / MB).toFixed(1)}
 const engine = nativeGcm === undefined ? 'node:crypto' : 'native';
 /**
  * A receiver that made a native cipher context for every unknown sender id held them until the
- * collector freed their small wrappers: 138 MB after 100,000 forged datagrams opened back to
- * back; one that makes none grows by about 10 MB. 64 MB catches that, and any record of a
- * kilobyte kept per id.
+ * collector freed their small wrappers: 52 MB after 40,000 forged datagrams opened back to back
+ * (129 MB after 100,000); one that makes none grows by 6 MB (native) to 12 MB (node:crypto).
+ * 32 MB catches that, and any native memory of 0.8 kB kept per id.
  */
-const BURST_BOUND = 64 * MB;
+const BURST_BOUND = 32 * MB;
 /**
  * Through a socket the event loop turns between datagrams, so such contexts are freed sooner;
- * the process's own churn of receiving 100,000 datagrams grew its RSS by 19 to 47 MB here. A
- * record kept per id would show in the heap, which grows by under 1 MB.
+ * the process's own churn of receiving 40,000 datagrams grew its RSS by 21 MB (native) to 38 MB
+ * (node:crypto) here. A record kept per id shows in the heap, which grows by 0.4 to 2.2 MB
+ * whatever the count: 6 MB is passed by any record of 160 bytes per id.
  */
-const SOCKET_RSS_BOUND = 96 * MB;
-const SOCKET_HEAP_BOUND = 16 * MB;
+const SOCKET_RSS_BOUND = 64 * MB;
+const SOCKET_HEAP_BOUND = 6 * MB;
 
 /**
  * The datagrams the kernel dropped for the IPv4 UDP socket bound to `port` (its receive buffer
