@@ -1,6 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { RpcClient } from '../../src/index.js';
+import { RpcClient, type CallContext } from '../../src/index.js';
 import { until, within } from '../helpers/bounded.js';
 import { heapUsedAfterGc } from '../helpers/resources.js';
 import { closeAll, RawPeer, request, serve } from './rpc-support.js';
@@ -99,13 +99,17 @@ describe('RpcServer against frames and peers that misbehave', () => {
   });
 
   it('stops reading from a client that sends requests and never reads the answers, within bounded memory', async (t) => {
-    const { server } = await serve({ idleTimeout: 0 });
+    // Requests of a kilobyte, each echoed: the server's queue and the kernel's buffers fill with
+    // a twentieth of the calls that requests of 60 bytes would take to fill them.
+    const text = 'x'.repeat(1000);
+    const echo = (_context: CallContext, said: string) => said;
+    const { server } = await serve({ idleTimeout: 0, methods: { echo } });
     const peer = await RawPeer.open(server.localEndpoint.port);
     peer.socket.pause();
     const before = heapUsedAfterGc();
-    // 40 MB of requests, each answered with about as many bytes, none of them read.
+    // 40 MB of requests, each answered with as many bytes, none of them read.
     const written = await peer.floodUntilStalled(
-      request('add', [1, 2]),
+      request('echo', [text]),
       40_000_000,
       'the client to be stalled',
     );
@@ -116,7 +120,11 @@ describe('RpcServer against frames and peers that misbehave', () => {
     // Reading resumes the server: answers come, in order.
     peer.socket.resume();
     const first = await peer.response();
-    assert.deepEqual(first, { result: 3, error: null, $type: 'Response' });
+    assert.deepEqual(first, { result: text, error: null, $type: 'Response' });
+    // Gone, the client leaves nothing: the server stops answering the megabytes of requests
+    // still queued for it (work that would otherwise go on through the tests after this one).
+    peer.socket.destroy();
+    await until(() => server.stats.connections === 0, 10_000, 'the server to let the client go');
   });
 
   it('serves 1,000 clients at once, each its answer, within bounded memory', async (t) => {

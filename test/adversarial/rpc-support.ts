@@ -46,14 +46,21 @@ export async function serve(options: RpcServerOptions = {}): Promise<Served> {
 /** A raw TCP client speaking frames by hand: what a hostile peer can send. */
 export class RawPeer {
   readonly socket: Socket;
-  #data = Buffer.alloc(0);
+  /**
+   * What arrived and is not yet taken, chunk by chunk: joined only as far as a response needs,
+   * since joining every chunk onto all before it copies megabytes over and over once a server's
+   * backlog of answers pours in.
+   */
+  #chunks: Buffer[] = [];
+  #received = 0;
   #ended = false;
   #wake: (() => void) | undefined;
 
   private constructor(socket: Socket) {
     this.socket = socket;
     socket.on('data', (chunk: Buffer) => {
-      this.#data = Buffer.concat([this.#data, chunk]);
+      this.#chunks.push(chunk);
+      this.#received += chunk.length;
       this.#wake?.();
     });
     socket.on('end', () => this.#end());
@@ -123,19 +130,32 @@ export class RawPeer {
     );
   }
 
+  /** The first `bytes` received (at least that many have arrived), in one buffer. */
+  #head(bytes: number): Buffer {
+    let joined = 1;
+    for (let length = this.#chunks[0]?.length ?? 0; length < bytes; joined++)
+      length += (this.#chunks[joined] as Buffer).length;
+    if (joined > 1) this.#chunks.unshift(Buffer.concat(this.#chunks.splice(0, joined)));
+    return this.#chunks[0] as Buffer;
+  }
+
   /** The next response frame (behind a `prefix`-byte length), parsed. */
   async response(ms = 5000, prefix: 2 | 4 = 2): Promise<Record<string, unknown>> {
-    const length = (): number =>
-      prefix === 2 ? this.#data.readUInt16BE(0) : this.#data.readUInt32BE(0);
+    const length = (): number => {
+      const head = this.#head(prefix);
+      return prefix === 2 ? head.readUInt16BE(0) : head.readUInt32BE(0);
+    };
     await this.#until(
-      () => this.#data.length >= prefix && this.#data.length >= prefix + length(),
+      () => this.#received >= prefix && this.#received >= prefix + length(),
       'a response',
       ms,
     );
-    const size = length();
-    const body = this.#data.subarray(prefix, prefix + size);
-    this.#data = this.#data.subarray(prefix + size);
-    return JSON.parse(body.toString('utf8')) as Record<string, unknown>;
+    const size = prefix + length();
+    const frame = this.#head(size);
+    this.#chunks[0] = frame.subarray(size);
+    if (this.#chunks[0].length === 0) this.#chunks.shift();
+    this.#received -= size;
+    return JSON.parse(frame.toString('utf8', prefix, size)) as Record<string, unknown>;
   }
 
   /** True once the server has closed (or reset) the connection. */
