@@ -23,7 +23,8 @@
 //   top-level before/beforeEach/afterEach hooks, which would apply to the files after it), or
 //   carries the comment `// run-tests: own process`.
 // - A file runs alone when it is heavy: it used at least LIGHT_PROCESSOR_MS of processor time on
-//   its last run (build/test-durations.json), or, never timed, it starts processes (imports
+//   its last run (build/test-durations.json, or, before the first, test/durations.json), or,
+//   never timed, it starts processes (imports
 //   node:child_process, directly or through a helper) or is one of LONG_FILES. Grouping only
 //   saves the start of a process; a heavy file gains little from it and would hold up the
 //   light ones behind it.
@@ -210,14 +211,22 @@ const LONG_FILES = [
 
 /** Per label: { ms, processorMs } of the last full run (older files hold only the ms). */
 const previous = {};
-try {
-  if (ROOT === DEFAULT_ROOT) {
-    const recorded = JSON.parse(readFileSync(DURATIONS, 'utf8'));
+/**
+ * The durations of a full run on a quiet two-processor machine, kept with the tests (refresh it
+ * with `cp build/test-durations.json test/durations.json` after a full run): a fresh clone then
+ * starts the long files first and shares processes among the light ones from its first run,
+ * instead of running every file that starts processes alone (about 40 Node.js processes more).
+ */
+const SEED_DURATIONS = join('test', 'durations.json');
+for (const file of [SEED_DURATIONS, DURATIONS]) {
+  try {
+    if (ROOT !== DEFAULT_ROOT) break;
+    const recorded = JSON.parse(readFileSync(file, 'utf8'));
     for (const [label, value] of Object.entries(recorded))
       previous[label] = typeof value === 'number' ? { ms: value } : value;
+  } catch {
+    // None recorded: the long files above first, then the others in list order.
   }
-} catch {
-  // No durations yet: the long files above first, then the others in list order.
 }
 
 /** The text of a compiled module and of every module under ROOT it imports, by path. */
