@@ -24,8 +24,8 @@
 //   carries the comment `// run-tests: own process`.
 // - A file runs alone when it is heavy: it used at least LIGHT_PROCESSOR_MS of processor time on
 //   its last run (build/test-durations.json, or, before the first, test/durations.json), or,
-//   never timed, it starts processes (imports
-//   node:child_process, directly or through a helper) or is one of LONG_FILES. Grouping only
+//   never timed, it starts processes (imports node:child_process, directly or through a
+//   helper) or is one of LONG_FILES. Grouping only
 //   saves the start of a process; a heavy file gains little from it and would hold up the
 //   light ones behind it.
 // - The other files share processes, in list order, up to GROUP_PROCESSOR_MS of processor time
