@@ -15,7 +15,8 @@ export type CommandTransport = DatagramSocket | ReliableDatagramSocket | SealedD
 
 /**
  * Binds a plain datagram socket, or a reliable one with `reliable`; with `psk`, every datagram
- * is sealed with that key. The reliable and sealed sockets are loaded only when asked for, so
+ * is sealed with that key; `closeTimeout` is the reliable socket's (its default otherwise). The
+ * reliable and sealed sockets are loaded only when asked for, so
  * that a command which imports this module for its options starts without their modules.
  */
 export async function bindTransport(
@@ -23,10 +24,15 @@ export async function bindTransport(
   reliable: boolean,
   options: DatagramSocketOptions = {},
   psk?: Uint8Array,
+  closeTimeout?: number,
 ): Promise<CommandTransport> {
   if (reliable) {
     const { ReliableDatagramSocket } = await import('../reliable/reliable-socket.js');
-    return ReliableDatagramSocket.bind(local, psk ? { ...options, psk } : options);
+    const closing = closeTimeout === undefined ? {} : { closeTimeout };
+    return ReliableDatagramSocket.bind(
+      local,
+      psk ? { ...options, ...closing, psk } : { ...options, ...closing },
+    );
   }
   if (psk === undefined) return DatagramSocket.bind(local, options);
   const { SealedDatagramSocket } = await import('../apps/sealed-datagram.js');

@@ -1,4 +1,5 @@
-import { isIPv4, isIPv6 } from 'node:net';
+import { isIPv4 } from 'node:net';
+import { isIPv6Address } from '../endpoint/ip-version.js';
 import type { DatagramSocket } from '../datagram/datagram-socket.js';
 import type { AddressFamily, Endpoint } from '../endpoint/endpoint.js';
 import { interfaceAddress, localAddresses } from '../endpoint/interfaces.js';
@@ -29,14 +30,6 @@ export const LISTEN_REACH_HELP = `  --join GROUPS      join these multicast grou
                      interface as scope, ff02::1%eth1)
   --interface IFACE  join on this interface (name or address) only; by default each group is
                      joined on every multicast-capable interface, so that every LAN is heard`;
-
-/**
- * True for an IPv6 address. Every one has a colon: the test spares an IPv4 address Node's
- * isIPv6, whose first call compiles its IPv6 pattern (some 10 ms of a command's start).
- */
-function isIPv6Address(host: string): boolean {
-  return host.includes(':') && isIPv6(host);
-}
 
 /** True for an IPv4 group (224.0.0.0/4) or an IPv6 one (ff00::/8). */
 export function isMulticastAddress(host: string): boolean {

@@ -1,5 +1,5 @@
-import { isIPv6 } from 'node:net';
 import type { Endpoint } from './endpoint.js';
+import { isIPv6Address } from './ip-version.js';
 
 /**
  * Formats an endpoint as text that {@link parseEndpoint} reads back: `"127.0.0.1:8080"`,
@@ -14,9 +14,6 @@ import type { Endpoint } from './endpoint.js';
  * ```
  */
 export function formatEndpoint(endpoint: Endpoint): string {
-  // Every IPv6 address has a colon: the test spares IPv4 the first isIPv6, which compiles
-  // Node's IPv6 pattern (some 10 ms at a program's start).
-  const v6 = endpoint.host.includes(':') && isIPv6(endpoint.host);
-  const host = v6 ? `[${endpoint.host}]` : endpoint.host;
+  const host = isIPv6Address(endpoint.host) ? `[${endpoint.host}]` : endpoint.host;
   return `${host}:${endpoint.port}`;
 }

@@ -1,6 +1,5 @@
 import { resolvePeers } from '../../apps/resolve.js';
 import { UdpChatPeer } from '../../apps/udp-chat.js';
-import { DatagramSocket } from '../../datagram/datagram-socket.js';
 import { formatEndpoint } from '../../endpoint/format.js';
 import { familyOf } from '../../endpoint/parse.js';
 import {
@@ -22,7 +21,12 @@ import {
 } from '../args.js';
 import { runChatCommand, typeLines } from '../chat-session.js';
 import { status } from '../terminal.js';
-import { RELIABLE_HELP, RELIABLE_OPTION, type CommandTransport } from '../transport.js';
+import {
+  bindTransport,
+  RELIABLE_HELP,
+  RELIABLE_OPTION,
+  type CommandTransport,
+} from '../transport.js';
 import { PSK_HELP, PSK_OPTION, pskOption } from '../secure-options.js';
 import { UsageError } from '../usage-error.js';
 
@@ -43,25 +47,8 @@ async function bindChat(
   reliable: boolean,
   psk: Uint8Array | undefined,
 ): Promise<CommandTransport> {
-  const keyed = psk === undefined ? {} : { psk };
-  // The reliable and sealed sockets are loaded only when asked for: a plain chat starts
-  // without their two dozen modules.
-  const { ReliableDatagramSocket } = reliable
-    ? await import('../../reliable/reliable-socket.js')
-    : { ReliableDatagramSocket: undefined };
-  const { SealedDatagramSocket } =
-    !reliable && psk !== undefined
-      ? await import('../../apps/sealed-datagram.js')
-      : { SealedDatagramSocket: undefined };
   const bind = (on: string, ipv6Only?: false): Promise<CommandTransport> =>
-    ReliableDatagramSocket
-      ? ReliableDatagramSocket.bind(
-          { host: on, port },
-          { closeTimeout: RELIABLE_CLOSE_TIMEOUT_MS, ipv6Only, ...keyed },
-        )
-      : SealedDatagramSocket && psk !== undefined
-        ? SealedDatagramSocket.bind({ host: on, port }, { ipv6Only, psk })
-        : DatagramSocket.bind({ host: on, port }, { ipv6Only });
+    bindTransport({ host: on, port }, reliable, { ipv6Only }, psk, RELIABLE_CLOSE_TIMEOUT_MS);
   if (host !== undefined) return bind(host);
   try {
     return await bind('::', false);
