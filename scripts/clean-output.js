@@ -33,6 +33,8 @@ function filesUnder(dir, prefix = '') {
   if (!existsSync(dir)) return [];
   const out = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    // bench/ has its own installed packages, which the compiler passes over as well.
+    if (entry.name === 'node_modules') continue;
     const path = join(prefix, entry.name);
     if (entry.isDirectory()) out.push(...filesUnder(join(dir, entry.name), path));
     else out.push(path);

@@ -64,7 +64,7 @@ import { Buffer } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath, URL } from 'node:url';
-import { MARKER } from './test-group-reporter.js';
+import { childProcessorTicks, COUNTERS, MARKER, ticksToMs } from './test-group-reporter.js';
 
 /**
  * How long one test file may run as a whole (the tests inside have their own bounded waits):
@@ -88,8 +88,6 @@ const SCRIPTS = dirname(fileURLToPath(import.meta.url));
 const DEFAULT_ROOT = join('build', 'test');
 const ROOT = process.env.DSOCK_TEST_ROOT || DEFAULT_ROOT;
 const DURATIONS = join('build', 'test-durations.json');
-const CLOCK_TICKS_PER_SECOND = 100;
-const COUNTERS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
 
 /**
  * What makes a file need a process of its own: a use of something that belongs to the whole
@@ -218,9 +216,8 @@ const previous = {};
  * instead of running every file that starts processes alone (about 40 Node.js processes more).
  */
 const SEED_DURATIONS = join('test', 'durations.json');
-for (const file of [SEED_DURATIONS, DURATIONS]) {
+for (const file of ROOT === DEFAULT_ROOT ? [SEED_DURATIONS, DURATIONS] : []) {
   try {
-    if (ROOT !== DEFAULT_ROOT) break;
     const recorded = JSON.parse(readFileSync(file, 'utf8'));
     for (const [label, value] of Object.entries(recorded))
       previous[label] = typeof value === 'number' ? { ms: value } : value;
@@ -399,26 +396,16 @@ console.log(
 );
 
 /**
- * The processor time, in ms, of the children this process has waited for (Linux: cutime and
- * cstime of /proc/self/stat), or undefined elsewhere. Read when a process has exited, the
+ * The processor time, in ms, of the last child this process has waited for (Linux), or
+ * undefined elsewhere. Read when a process has exited, the
  * growth since the last reading is that process's: two that end at the same instant share one
  * figure, which only blurs the split, not the sum.
  */
 let childTicksSeen = childProcessorTicks();
-function childProcessorTicks() {
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 16 and 17 of stat(5), counted from the state (field 3) here.
-    return Number(fields[13]) + Number(fields[14]);
-  } catch {
-    return undefined;
-  }
-}
 function processorMsOfLastExit() {
   const ticks = childProcessorTicks();
   if (ticks === undefined || childTicksSeen === undefined) return undefined;
-  const ms = ((ticks - childTicksSeen) * 1000) / CLOCK_TICKS_PER_SECOND;
+  const ms = ticksToMs(ticks - childTicksSeen);
   childTicksSeen = ticks;
   return ms;
 }
@@ -571,7 +558,6 @@ function runGroup(unit) {
         lateFailure(label, 'failed after its tests ended', fields.text);
       } else if (fields.stuck !== undefined) {
         failuresSeen = true;
-        killedFor = 'stuck';
         const named = fields.stuck.length > 0 ? fields.stuck : members.map((job) => job.file);
         const errors = fields.uncaught.map((e) => `errors thrown after their tests ended:\n${e}\n`);
         for (const file of named) {
@@ -638,7 +624,7 @@ function runGroup(unit) {
         if (notStarted.length > 0) queue.unshift({ jobs: notStarted });
         if (outside.trim() !== '')
           process.stdout.write(`# output of ${groupLabel} outside its files:\n${outside}\n`);
-        if (code !== 0 && !failuresSeen && killedFor !== 'stuck') {
+        if (code !== 0 && !failuresSeen) {
           lateFailure(
             groupLabel,
             killedFor === 'exit'

@@ -9,6 +9,11 @@
 //                                              top-level after() hook, asynchronous activity
 //                                              after its tests ended), or of no known file
 //
+// and scripts/test-group.js, after the last file, when something left open keeps the process:
+//
+//   MARKER {"stuck":[FILE...],"handles":[...],"uncaught":[...]}   the files whose open handles
+//                                              grew, what is open, errors thrown after the end
+//
 // Everything the tests print between a file's start and end markers is that file's output: the
 // driver imports the next file only once this reporter has written the end marker. Output is
 // written with synchronous writes (stdout is a pipe, synchronous on Linux), so the markers keep
@@ -23,20 +28,35 @@ export const MARKER = '\u001edsock-test-group ';
 /** The name of the test the driver adds after each file's own: when it passes, the file is done. */
 export const END_TEST = '\u001edsock-test-group end of';
 
-const COUNTERS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
+/** The counters node:test prints at the end (`ℹ tests N`, ...), in its order. */
+export const COUNTERS = ['tests', 'suites', 'pass', 'fail', 'cancelled', 'skipped', 'todo'];
 const CLOCK_TICKS_PER_SECOND = 100;
+
+/**
+ * The processor time, in clock ticks, of the children this process has waited for (Linux:
+ * cutime and cstime of /proc/self/stat), or undefined elsewhere.
+ */
+export function childProcessorTicks() {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // Fields 16 and 17 of stat(5), counted from the state (field 3) here.
+    return Number(fields[13]) + Number(fields[14]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Ticks of {@link childProcessorTicks} in ms. */
+export function ticksToMs(ticks) {
+  return (ticks * 1000) / CLOCK_TICKS_PER_SECOND;
+}
 
 /** The processor time in ms of this process and of the children it has waited for. */
 function processorMs() {
   const { user, system } = process.cpuUsage();
-  let children = 0;
-  try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    children = ((Number(fields[13]) + Number(fields[14])) * 1000) / CLOCK_TICKS_PER_SECOND;
-  } catch {
-    // Not Linux: the children's share is not known.
-  }
+  // Not Linux: the children's share is not known.
+  const children = ticksToMs(childProcessorTicks() ?? 0);
   return (user + system) / 1000 + children;
 }
 

@@ -121,8 +121,9 @@ export async function runPrograms(
     if (status !== 0 && failedHere.length === 0) {
       threadFailure = `a thread ended with exit status ${status} ${inspect(thrown)}\n${other}`;
     }
-    // A program failed and took its thread with it: the programs left go on in a new one.
-    if (status !== 0 && failedHere.length > 0 && Atomics.load(next, 0) < files.length) {
+    // A program failed and took its thread with it (by an error, or by process.exit, whatever
+    // its status): the programs left go on in a new one.
+    if (failedHere.length > 0 && Atomics.load(next, 0) < files.length) {
       await runThread();
     }
   };
