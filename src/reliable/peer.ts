@@ -1,8 +1,9 @@
-import type { SendDone, UdpTransport } from '../datagram/transport.js';
+import type { UdpTransport } from '../datagram/transport.js';
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { reliableSend } from '../internal/channels.js';
 import type { ReceiveFlow } from './receive-flow.js';
 import type { SendFlow } from './send-flow.js';
+import type { SendTally } from './send-tally.js';
 
 /**
  * Everything a reliable socket keeps about one remote endpoint: the flow it sends there, the
@@ -27,7 +28,7 @@ export class Peer {
     readonly host: string,
     readonly port: number,
     transport: UdpTransport,
-    sent: SendDone,
+    sends: SendTally,
   ) {
     this.key = peerKey(host, port);
     this.endpoint = Object.freeze({ host, port });
@@ -35,10 +36,11 @@ export class Peer {
       try {
         if (reliableSend.hasSubscribers)
           reliableSend.publish({ source: transport, remote: this.endpoint, data: datagram });
-        transport.send(datagram, port, host, sent);
+        sends.outstanding++;
+        transport.send(datagram, port, host, sends.done);
       } catch (error) {
         // The socket closed under a late timer or ACK: nothing more goes out.
-        sent(error instanceof Error ? error : new Error(String(error)));
+        sends.done(error instanceof Error ? error : new Error(String(error)));
       }
     };
   }

@@ -1,5 +1,5 @@
 import { CLOSED } from '../datagram/outbox.js';
-import type { DatagramSink, SendDone, UdpTransport } from '../datagram/transport.js';
+import type { DatagramSink, UdpTransport } from '../datagram/transport.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { PeerUnreachableError } from '../errors.js';
 import type { DeliveryQueue } from './delivery-queue.js';
@@ -10,6 +10,7 @@ import type { ReceiveFlow } from './receive-flow.js';
 import { ReceiveSide } from './receive-side.js';
 import type { PendingSend } from './send-buffer.js';
 import { SendFlow, TICK_DONE, TICK_UNREACHABLE } from './send-flow.js';
+import { SendTally } from './send-tally.js';
 import type { AckPacket, RetryPacket } from './wire.js';
 import { decodePacket, PacketType } from './wire.js';
 
@@ -40,8 +41,8 @@ export class ReliableCore implements DatagramSink {
   #closing = false;
   #onIdle: (() => void) | undefined;
 
-  /** Called back for every datagram sent, one function for all of them. */
-  readonly #sent: SendDone;
+  /** The datagrams handed to the transport and not yet called back. */
+  readonly sends: SendTally;
   /**
    * Appended to the message of every PeerUnreachableError (under a pre-shared key, the question
    * whether both sides use the same key): said where the error is made, so that no send pays
@@ -60,9 +61,9 @@ export class ReliableCore implements DatagramSink {
       arm: (peer, at, now) => peer.arm(at, now, this.#onTimer),
     });
     // A send the socket's closing overtook is no error of the system's.
-    this.#sent = (error) => {
-      if (error !== null && error !== CLOSED) counters.socketErrors++;
-    };
+    this.sends = new SendTally((error) => {
+      if (error !== CLOSED) counters.socketErrors++;
+    });
     // Errors the system reports on a UDP socket (an ICMP report, a send that failed) concern
     // one datagram; retransmission covers them.
     transport.attach(this, () => void counters.socketErrors++);
@@ -85,7 +86,7 @@ export class ReliableCore implements DatagramSink {
     const key = peerKey(host, port);
     let peer = this.peers.get(key);
     if (peer === undefined) {
-      peer = new Peer(host, port, this.transport, this.#sent);
+      peer = new Peer(host, port, this.transport, this.sends);
       peer.epoch = this.#knownEpochs.get(key) ?? 0;
       this.peers.set(key, peer);
     }

@@ -253,7 +253,9 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
       const expired = new Promise<void>((resolve) => {
         if (timeout !== Infinity) timer = setTimeout(resolve, timeout);
       });
-      await Promise.race([this.#core.finish(), expired]);
+      // The last FINs and ACKs go out before the transport closes, which would drop them.
+      const finished = this.#core.finish().then(() => this.#core.sends.drained());
+      await Promise.race([finished, expired]);
       clearTimeout(timer);
       const local = this.#local;
       this.#core.abandon(

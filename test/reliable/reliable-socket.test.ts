@@ -11,7 +11,7 @@ import {
   InvalidArgumentError,
 } from '../../src/index.js';
 import type { MessageTransport } from '../../src/apps/transport.js';
-import { ipv6Available, NO_IPV6, within } from '../helpers/bounded.js';
+import { ipv6Available, NO_IPV6, until, within } from '../helpers/bounded.js';
 import { activeTimers, Resources } from './helpers.js';
 
 const resources = new Resources();
@@ -149,6 +149,18 @@ describe('ReliableDatagramSocket', () => {
     for (let i = 0; i < 100; i++) {
       assert.equal((await within(b.recvFrom(), 1000, `m${i}`)).data.toString(), `m${i}`);
     }
+  });
+
+  it('tells the receiver as it closes: the FIN goes out, and the receiver forgets the sender', async () => {
+    // Timers this long leave the FIN the only way the receiver learns that the flow ended.
+    const { a, b } = await pair({ newFlowTimeout: 60_000, peerTimeout: 60_000 });
+    const sent = a.sendTo('last words', b.localEndpoint);
+    assert.equal((await within(b.recvFrom(), 2000, 'the message')).data.toString(), 'last words');
+    await within(sent, 2000, 'the acknowledgement');
+    assert.equal(b.peerCount, 1);
+    // A close that overtook its own FIN left the receiver holding the flow for a minute.
+    await within(a.close(), 2000, 'close');
+    await until(() => b.peerCount === 0, 10_000, 'the receiver forgets the sender');
   });
 
   it('takes Infinity as no limit, like the other sockets, and refuses longer finite timeouts', async () => {

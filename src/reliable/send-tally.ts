@@ -1,0 +1,35 @@
+import type { SendDone } from '../datagram/transport.js';
+
+/**
+ * Counts the datagrams a reliable socket handed to its transport that the transport has not
+ * called back yet. A transport drops the sends a close overtakes (node:dgram's lookup, the
+ * native path's batch that waits for the next tick), so closing waits here first: the FIN that
+ * tells a receiver the flow ended goes out instead of being dropped with the socket.
+ */
+export class SendTally {
+  /** Sends handed over and not yet called back. */
+  outstanding = 0;
+  #drained: (() => void) | undefined;
+  /** The callback of every send: one function for all of them. */
+  readonly done: SendDone;
+
+  constructor(onError: (error: Error) => void) {
+    this.done = (error) => {
+      if (error !== null) onError(error);
+      if (--this.outstanding === 0 && this.#drained !== undefined) {
+        const drained = this.#drained;
+        this.#drained = undefined;
+        drained();
+      }
+    };
+  }
+
+  /** Resolves once every send handed over so far has been called back. */
+  drained(): Promise<void> {
+    if (this.outstanding === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const before = this.#drained;
+      this.#drained = before === undefined ? resolve : () => (before(), resolve());
+    });
+  }
+}
