@@ -18,9 +18,21 @@ describe('chat udp: a reliable peer and a plain one', () => {
           ['chat', 'udp', 0, '--name', 'P', ...host],
           UDP_BANNER,
         );
+        // Given up after 2 s (10 s by default): the plain chat meanwhile gets every retransmission.
         const reliable = await startChat(
           children,
-          ['chat', 'udp', 0, `127.0.0.1:${plain.port}`, '--name', 'R', '--reliable', ...host],
+          [
+            'chat',
+            'udp',
+            0,
+            `127.0.0.1:${plain.port}`,
+            '--name',
+            'R',
+            '--reliable',
+            '--peer-timeout',
+            2,
+            ...host,
+          ],
           UDP_BANNER,
         );
         reliable.child.write('one\ntwo\nthree\n');

@@ -25,7 +25,8 @@ describe('reliable chat: a peer that is gone', () => {
       const children: LineChild[] = [];
       const silent: Socket[] = [];
       try {
-        const reliable = ['--reliable', '--host', '127.0.0.1'];
+        // Gone peers are given up after 3 s (10 s by default).
+        const reliable = ['--reliable', '--peer-timeout', 3, '--host', '127.0.0.1'];
         const bob = await startChat(
           children,
           ['chat', 'udp', 0, '--name', 'Bob', ...reliable],
@@ -60,9 +61,14 @@ describe('reliable chat: a peer that is gone', () => {
         await carol.child.exitCode();
         const typed = performance.now();
         alice.child.write('line 1\nline 2\nline 3\n');
-        // The peer timeout is 10 s: a chat that waits for the dead peer cannot pass this.
-        await chatShows(bob.child, 'Alice', 'line 3', 5000);
+        await chatShows(bob.child, 'Alice', 'line 3', 20_000);
         const delivered = performance.now() - typed;
+        // A chat that waited for the dead peer would first give it up, after the 3 s peer timeout.
+        assert.deepEqual(
+          alice.child.stderrLines.filter((l) => l.startsWith('# dropped')),
+          [],
+          'lines 1-3 reached the honest peer only once the gone peers were dropped',
+        );
 
         // Once the reliable layer gives up on them, each gone peer is dropped, with one line.
         const gone = [carol.port, ...silent.map((s) => s.address().port)];

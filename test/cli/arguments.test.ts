@@ -40,6 +40,15 @@ describe('dsock numbers, hosts and peers on the command line', () => {
       /invalid --expect "-\.5": expected an integer from 0/,
     ],
     [['chat', 'udp', '-5'], /invalid PORT "-5": a port is an integer from 0 to 65535/],
+    [
+      ['stream', 'udp', '1', '127.0.0.1:9', '--reliable', '--peer-timeout', '0'],
+      /^dsock stream udp: invalid --peer-timeout "0": expected a number of seconds from 0\.001/,
+    ],
+    // Without --reliable there is no peer timeout: refused, not silently ignored.
+    [
+      ['sink', 'udp', '0', '--peer-timeout', '3'],
+      /^dsock sink udp: --peer-timeout needs --reliable \(see dsock sink udp --help\)$/,
+    ],
     [['chat', 'udp', '0', '--name', '-bob'], /option --name needs a value; write --name=VALUE/],
     // A bracketed address without a port used to be answered with "write [[:]:1]".
     [

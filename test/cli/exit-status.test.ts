@@ -85,7 +85,18 @@ describe('dsock exit status', () => {
     // A bound socket that never answers: nothing said is ever acknowledged.
     const silent = await DatagramSocket.bind('127.0.0.1:0');
     const peer = `127.0.0.1:${silent.localEndpoint.port}`;
-    const chat = dsock(['chat', 'udp', 0, peer, '--reliable', '--name', 'Ann']);
+    // With a 1 s peer timeout (10 s by default) the chat gives up on it within a few seconds.
+    const chat = dsock([
+      'chat',
+      'udp',
+      0,
+      peer,
+      '--reliable',
+      '--peer-timeout',
+      1,
+      '--name',
+      'Ann',
+    ]);
     try {
       await chat.stderrMatch(/chatting on/);
       chat.write('is anyone there?\n');

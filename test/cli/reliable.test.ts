@@ -13,15 +13,15 @@ function summaryOf(lines: string[]): Record<string, number> {
 }
 
 /**
- * The CLI's reliable stream through the relay, end to end. The protocol's long runs (20,000
+ * The CLI's reliable stream through the relay, end to end. The protocol's long runs (10,000
  * messages through the same faults) are proven on the library in test/reliable/chaos-delivery;
  * here the faults are as harsh and the count is what shows the CLI's plumbing through them.
  */
-const MESSAGES = 5_000;
+const MESSAGES = 2_000;
 
 describe('dsock --reliable', () => {
   it(
-    'streams 5,000 messages through a harsh chaos relay into the sink: all, once, in order',
+    'streams 2,000 messages through a harsh chaos relay into the sink: all, once, in order',
     { timeout: 180_000 },
     async () => {
       const children: LineChild[] = [];
@@ -77,13 +77,13 @@ describe('dsock --reliable', () => {
           relay.stdoutLines.find((l) => l.startsWith('to target:')) ?? '',
         );
         // The relay did misbehave: the protocol, not luck, delivered everything. At 20 % loss and
-        // 10 % duplication and reordering, 5,000 messages meet about 1,300 drops, 500 duplicates
-        // and 500 reorderings on the way to the sink; the bounds are half of that.
+        // 10 % duplication and reordering, 2,000 messages meet about 520 drops, 200 duplicates
+        // and 200 reorderings on the way to the sink; the bounds are half of that.
         assert.ok(
           toTarget &&
-            Number(toTarget[1]) > 500 &&
-            Number(toTarget[2]) > 250 &&
-            Number(toTarget[3]) > 250,
+            Number(toTarget[1]) > 260 &&
+            Number(toTarget[2]) > 100 &&
+            Number(toTarget[3]) > 100,
           `the relay misbehaved too little: ${toTarget?.[0]}`,
         );
       } finally {
@@ -101,10 +101,13 @@ describe('dsock --reliable', () => {
       10,
       `127.0.0.1:${silent.localEndpoint.port}`,
       '--reliable',
+      '--peer-timeout',
+      0.5,
     ]);
     try {
       assert.equal(await streamer.exitCode(40_000), 1);
-      assert.match(streamer.stderr, /peer 127\.0\.0\.1:\d+ acknowledged nothing for \d+ ms/);
+      // The timeout is the one asked for (the default is 10 s).
+      assert.match(streamer.stderr, /peer 127\.0\.0\.1:\d+ acknowledged nothing for 500 ms/);
     } finally {
       await streamer.close();
       await silent.close();

@@ -121,7 +121,17 @@ describe('--psk on the datagram commands', () => {
     ]);
     try {
       const port = Number((await sink.stderrMatch(/listening on 127\.0\.0\.1:(\d+)/))[1]);
-      const stream = dsock(['stream', 'udp', 3, `127.0.0.1:${port}`, '--psk', keyB, '--reliable']);
+      const stream = dsock([
+        'stream',
+        'udp',
+        3,
+        `127.0.0.1:${port}`,
+        '--psk',
+        keyB,
+        '--reliable',
+        '--peer-timeout',
+        1,
+      ]);
       try {
         assert.equal(await stream.exitCode(30_000), 1);
         assert.match(stream.stderr, /same pre-shared key \(--psk\)\?/);

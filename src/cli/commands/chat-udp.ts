@@ -25,7 +25,9 @@ import {
   bindTransport,
   RELIABLE_HELP,
   RELIABLE_OPTION,
+  reliableChoice,
   type CommandTransport,
+  type ReliableChoice,
 } from '../transport.js';
 import { PSK_HELP, PSK_OPTION, pskOption } from '../secure-options.js';
 import { UsageError } from '../usage-error.js';
@@ -44,11 +46,12 @@ const RELIABLE_CLOSE_TIMEOUT_MS = 300;
 async function bindChat(
   host: string | undefined,
   port: number,
-  reliable: boolean,
+  reliable: ReliableChoice | undefined,
   psk: Uint8Array | undefined,
 ): Promise<CommandTransport> {
+  const timers = reliable && { ...reliable, closeTimeout: RELIABLE_CLOSE_TIMEOUT_MS };
   const bind = (on: string, ipv6Only?: false): Promise<CommandTransport> =>
-    bindTransport({ host: on, port }, reliable, { ipv6Only }, psk, RELIABLE_CLOSE_TIMEOUT_MS);
+    bindTransport({ host: on, port }, timers, { ipv6Only }, psk);
   if (host !== undefined) return bind(host);
   try {
     return await bind('::', false);
@@ -61,7 +64,7 @@ async function bindChat(
 export const chatUdpCommand: Command = {
   words: ['chat', 'udp'],
   help: `Usage: dsock chat udp PORT [PEER...] [--name NAME] [--host HOST] [--max-peers N]
-                     [--peer-expiry SECONDS] [--reliable] [--psk FILE]
+                     [--peer-expiry SECONDS] [--reliable [--peer-timeout S]] [--psk FILE]
                      [--discover [--room NAME]]
 
 Group chat over UDP, wire-compatible with the course's Python peers. Binds PORT (0: any free
@@ -120,7 +123,7 @@ Example:
       min: 0.001,
       max: 2_000_000,
     });
-    const reliable = values.reliable === true;
+    const reliable = reliableChoice(values);
     return runChatCommand(
       stringOption(values.name),
       async ({ input, signal, askName, display }) => {

@@ -22,6 +22,7 @@ import {
   bindTransport,
   RELIABLE_HELP,
   RELIABLE_OPTION,
+  reliableChoice,
   type CommandTransport,
 } from '../transport.js';
 import { PSK_HELP, PSK_OPTION, pskOption } from '../secure-options.js';
@@ -41,7 +42,8 @@ const INTERRUPTED = 130;
 
 export const streamUdpCommand: Command = {
   words: ['stream', 'udp'],
-  help: `Usage: dsock stream udp COUNT PEER... [--rate R] [--reliable] [--psk FILE]
+  help: `Usage: dsock stream udp COUNT PEER... [--rate R] [--reliable [--peer-timeout S]]
+                       [--psk FILE]
 
 Sends COUNT chat messages (at most ${MAX_COUNT}) with text "Number i" (i from 0) from sender
 "Streamer" to every PEER, as fast as possible or at R messages per second, then exits. With
@@ -76,7 +78,7 @@ Example:
     if (peers.some((p) => p.host.includes(':') !== (family === 'IPv6'))) {
       throw new UsageError('the PEERs must all be IPv4 or all IPv6 (one socket sends to them all)');
     }
-    const socket = await bindTransport(undefined, values.reliable === true, { family }, psk);
+    const socket = await bindTransport(undefined, reliableChoice(values), { family }, psk);
     // Interrupted is a failure (130, as a shell reports SIGINT), also when the exit is forced.
     const termination = terminationSignal({ exitStatus: 130 });
     const { signal } = termination;
@@ -110,8 +112,8 @@ Example:
 
 export const sinkUdpCommand: Command = {
   words: ['sink', 'udp'],
-  help: `Usage: dsock sink udp PORT [--expect N] [--idle-timeout S] [--host HOST] [--reliable]
-                     [--psk FILE]
+  help: `Usage: dsock sink udp PORT [--expect N] [--idle-timeout S] [--host HOST]
+                     [--reliable [--peer-timeout S]] [--psk FILE]
 
 Binds PORT and counts the streamer's "Number i" messages. Waits for the first one without
 limit; ends after N distinct messages, after S seconds without one (counted from the last), or
@@ -132,6 +134,8 @@ Options:
   --reliable         speak dsock's reliable datagram protocol (the streamer must too); the sink
                      then ends only once the streamer has closed (or after a grace period), so
                      that its last messages are acknowledged
+  --peer-timeout S   with --reliable: give up on a streamer that answers nothing for S
+                     seconds (default 10)
   --psk FILE         open only datagrams sealed with the pre-shared key in FILE (the
                      streamer's --psk); others are dropped and counted
 
@@ -159,7 +163,7 @@ Example:
       }) ?? 5;
     const socket = await bindTransport(
       { host: stringOption(values.host) ?? '0.0.0.0', port },
-      values.reliable === true,
+      reliableChoice(values),
       // Many small messages may wait while the sink counts; the bytes they hold stay bounded
       // by as much as the kernel buffer (a flood of large datagrams is dropped past it).
       {
