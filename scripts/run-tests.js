@@ -40,7 +40,12 @@
 // failed.
 //
 // DSOCK_TEST_CONCURRENCY sets how many units run at once (default: twice the processors, at
-// least 2). The units that took longest last time (build/test-durations.json) start first.
+// least 2). Without it, a few more may run while those running mostly wait: a unit whose last
+// run (build/test-durations.json) used its processor less than a third of its wall time starts
+// beyond that count as long as the running units' shares of a processor add up to no more than
+// the processors. (Simply running more at once made the processor-bound files contend: the
+// processor time of the whole run grew by a fifth.) The units that took longest last time
+// start first.
 // On Linux the processor time each file used (its process, or its share of its group's
 // process, and every process it started and waited for) is shown beside its wall time: when
 // the sum of those comes near processors x wall, more files at once cannot make the run shorter.
@@ -340,6 +345,26 @@ const concurrency = Math.max(
   1,
   Number(process.env.DSOCK_TEST_CONCURRENCY) || Math.max(2, availableParallelism() * 2),
 );
+/** The most units at once, waiting ones included (see the header). */
+const mostAtOnce = process.env.DSOCK_TEST_CONCURRENCY
+  ? concurrency
+  : concurrency + availableParallelism();
+/** A unit that used its processor less than this share of its wall time mostly waits. */
+const WAITING_SHARE = 1 / 3;
+
+/** The share of a processor `unit` used over its wall time last time (1 when not known). */
+function processorShare(unit) {
+  let ms = 0;
+  let processorMs = 0;
+  for (const job of unit.jobs) {
+    const last = previous[job.label];
+    if (last?.processorMs === undefined || !(last.ms > 0)) return 1;
+    ms += last.ms;
+    processorMs += last.processorMs;
+  }
+  return Math.min(1, processorMs / ms);
+}
+for (const unit of queue) unit.share = processorShare(unit);
 const color = process.stdout.isTTY ? { FORCE_COLOR: '1' } : {};
 
 /**
@@ -390,9 +415,13 @@ const started = performance.now();
 
 const groupCount = queue.filter((unit) => unit.jobs.length > 1).length;
 const plural = (n, word, many = `${word}s`) => `${n} ${n === 1 ? word : many}`;
+function atATime() {
+  const more = mostAtOnce > concurrency ? ` (up to ${mostAtOnce} while they mostly wait)` : '';
+  return `${concurrency} at a time${more}`;
+}
 console.log(
   `# ${plural(jobs.length, 'test file')} in ${plural(queue.length, 'process', 'processes')} ` +
-    `(${groupCount} of them shared by several files), ${concurrency} at a time\n`,
+    `(${groupCount} of them shared by several files), ${atATime()}\n`,
 );
 
 /**
@@ -650,14 +679,43 @@ function summaryOf(text) {
   return counts;
 }
 
-async function worker() {
-  for (let unit = queue.shift(); unit !== undefined; unit = queue.shift()) {
-    if (unit.jobs.length === 1) await runAlone(unit.jobs[0]);
-    else await runGroup(unit);
-  }
+/**
+ * Runs the queue: the first unit whenever fewer than `concurrency` run; beyond that, up to
+ * `mostAtOnce`, the first unit that mostly waits, while the running units' processor shares,
+ * its own included, stay within the processors.
+ */
+function runQueue() {
+  const processors = availableParallelism();
+  let running = 0;
+  let shares = 0;
+  return new Promise((resolveAll) => {
+    const next = () => {
+      while (queue.length > 0) {
+        let index = -1;
+        if (running < concurrency) index = 0;
+        else if (running < mostAtOnce) {
+          index = queue.findIndex(
+            (unit) => unit.share < WAITING_SHARE && shares + unit.share <= processors,
+          );
+        }
+        if (index < 0) break;
+        const [unit] = queue.splice(index, 1);
+        running++;
+        shares += unit.share;
+        const run = unit.jobs.length === 1 ? runAlone(unit.jobs[0]) : runGroup(unit);
+        void run.finally(() => {
+          running--;
+          shares -= unit.share;
+          next();
+        });
+      }
+      if (running === 0 && queue.length === 0) resolveAll();
+    };
+    next();
+  });
 }
 
-await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+await runQueue();
 
 try {
   if (filters.length === 0 && ROOT === DEFAULT_ROOT)
@@ -695,7 +753,7 @@ const processorNote =
     : '';
 console.log(
   `# ${plural(byDuration.length, 'file')}: ${seconds(sum)} summed, ${seconds(performance.now() - started)} ` +
-    `wall, ${plural(processes, 'process', 'processes')}, ${concurrency} at a time` +
+    `wall, ${plural(processes, 'process', 'processes')}, ${atATime()}` +
     processorNote,
 );
 if (nativeNote) console.log(nativeNote);
