@@ -125,6 +125,12 @@ export class RpcServer {
   #calls = 0;
   #connectionErrors = 0;
   #closing: Promise<void> | undefined;
+  /**
+   * Per connection, what wakes it while it waits for a call to finish: close() wakes them all,
+   * so that a method that never settles cannot hold the close.
+   */
+  readonly #waiting = new Set<() => void>();
+  #stopping = false;
 
   private constructor(server: StreamServer, settings: Settings, methods: MethodTable) {
     this.#server = server;
@@ -228,9 +234,9 @@ export class RpcServer {
   }
 
   /**
-   * Stops listening and closes every connection (calls still running finish, but their
-   * answers are not sent). Resolves once the port is free and every connection is closed.
-   * Calling it again returns the same promise.
+   * Stops listening and closes every connection. Calls still running are not waited for:
+   * they may finish, but their answers are not sent. Resolves once the port is free and every
+   * connection is closed. Calling it again returns the same promise.
    */
   close(): Promise<void> {
     this.#closing ??= this.#close();
@@ -239,6 +245,8 @@ export class RpcServer {
 
   async #close(): Promise<void> {
     await this.#server.close();
+    this.#stopping = true;
+    for (const wake of this.#waiting) wake();
     await Promise.all([...this.#streams].map((stream) => stream.close()));
     await this.#serving;
   }
@@ -287,13 +295,22 @@ export class RpcServer {
       answer(text);
       slotFreed?.();
     };
+    const wake = (): void => slotFreed?.();
+    /** Waits for a running call to finish; false once the server is closing instead. */
+    const callFinished = async (): Promise<boolean> => {
+      if (this.#stopping) return false;
+      this.#waiting.add(wake);
+      await new Promise<void>((resolve) => (slotFreed = resolve));
+      slotFreed = undefined;
+      this.#waiting.delete(wake);
+      return !this.#stopping;
+    };
     try {
       for (;;) {
         if (sendFailure !== undefined) throw sendFailure;
         if (stream.buffered >= settings.responseBufferLimit) await stream.drain();
         while (inFlight >= settings.maxCallsInFlight) {
-          await new Promise<void>((resolve) => (slotFreed = resolve));
-          slotFreed = undefined;
+          if (!(await callFinished())) return;
         }
         const frame = await stream.recv();
         if (frame === null) break;
@@ -312,8 +329,7 @@ export class RpcServer {
       }
       // The client has sent all it will: answer what still runs, then hang up.
       while (inFlight > 0) {
-        await new Promise<void>((resolve) => (slotFreed = resolve));
-        slotFreed = undefined;
+        if (!(await callFinished())) return;
       }
       await stream.flush();
     } catch (error) {

@@ -7,6 +7,7 @@ import {
   RemoteError,
   RpcClient,
   RpcServer,
+  StreamSocket,
   TimeoutError,
   type CallContext,
   type RpcServerOptions,
@@ -15,14 +16,10 @@ import { until, within } from '../helpers/bounded.js';
 
 const servers: RpcServer[] = [];
 const clients: RpcClient[] = [];
-/**
- * The calls to `never` still running. A server's close waits for the calls it runs to finish,
- * so they finish (with no answer anyone reads) before the servers close.
- */
+/** The calls to `never` still running: a server's close does not wait for them. */
 const unanswered: (() => void)[] = [];
 after(async () => {
   await Promise.all(clients.splice(0).map((client) => client.close()));
-  for (const finish of unanswered.splice(0)) finish();
   await within(
     Promise.all(servers.splice(0).map((server) => server.close())),
     5000,
@@ -220,6 +217,37 @@ describe('RpcClient modes', () => {
       assert.ok(gate.release(`k${i}`), `k${i} ran in order`);
     }
     assert.equal((await within(Promise.all(calls), 5000, 'the answers')).length, 10);
+  });
+
+  it('closes while its methods never settle: on a connection at maxCallsInFlight, and on one whose client has sent all', async () => {
+    const server = await calculator({ maxCallsInFlight: 2 });
+    const before = unanswered.length;
+    // Three calls on one connection: two run and never settle, the third waits for a slot.
+    const rpc = client(server, { multiplex: true });
+    const calls = [0, 1, 2].map(() => rpc.call('never', []).catch((error: unknown) => error));
+    // A course-style client: one request, then end of input; the server owes it an answer.
+    const halfClosed = await StreamSocket.connect(server.localEndpoint, { timeout: 5000 });
+    try {
+      const frame = Buffer.from(
+        JSON.stringify({ name: 'never', args: [], metadata: null, $type: 'Request' }),
+      );
+      const prefix = Buffer.alloc(2);
+      prefix.writeUInt16BE(frame.length);
+      await halfClosed.sendAll(Buffer.concat([prefix, frame]));
+      await halfClosed.shutdown();
+      await until(() => unanswered.length === before + 3, 5000, 'the three calls to run');
+      // It used to wait for the methods to settle, which these never do.
+      await within(server.close(), 5000, 'the close');
+      assert.equal(server.stats.connections, 0);
+      // The connections were closed without answers.
+      const end = await within(halfClosed.recv(100), 5000, 'end of stream');
+      assert.equal(end.length, 0);
+      for (const outcome of await within(Promise.all(calls), 5000, 'the calls')) {
+        assert.ok(outcome instanceof Error, String(outcome));
+      }
+    } finally {
+      await halfClosed.close();
+    }
   });
 
   it('closing the client rejects the calls in flight', async () => {
