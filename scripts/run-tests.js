@@ -124,6 +124,8 @@ const ISOLATION = [
     'changes process state',
   ],
   [/^(before|beforeEach|afterEach)\(/m, 'has top-level hooks that would apply to later files'],
+  [/\bglobalThis\.[\w$]+\s*(=[^=]|\?\?=|\|\|=)/, 'sets a global'],
+  [/\bmock\.timers\.enable\(/, 'mocks the timers'],
   [/\/\/ run-tests: own process/, 'asks for its own process'],
 ];
 const MEASURING_HELPER = join('helpers', 'resources.js');

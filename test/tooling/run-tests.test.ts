@@ -49,6 +49,9 @@ describe('scripts/run-tests.js with files sharing a process', () => {
     const runner = new LineChild(
       'env',
       [
+        // Run under `node --test` itself, the runner's files must not report to that one.
+        '-u',
+        'NODE_TEST_CONTEXT',
         `DSOCK_TEST_ROOT=${dir}`,
         'DSOCK_TEST_FILE_TIMEOUT_MS=5000',
         'DSOCK_TEST_GROUP_EXIT_MS=2000',
@@ -93,6 +96,56 @@ describe('scripts/run-tests.js with files sharing a process', () => {
       assert.match(output, /\n4 passed, 3 failed$/);
     } finally {
       await runner.close();
+    }
+  });
+
+  it('runs alone, each with its reason, the files that would change the process for the files after them', async () => {
+    const planDir = mkdtempSync(join(tmpdir(), 'dsock-run-plan-'));
+    try {
+      const files: Record<string, string> = {
+        'plain.test.js': `test('plain', () => {});`,
+        'plain-too.test.js': `test('plain too', () => {});`,
+        'global.test.js': `globalThis.answer = 42;\ntest('sets a global', () => {});`,
+        'timers.test.js': `test('mocks timers', (t) => t.mock.timers.enable());`,
+        'signals.test.js': `process.on('SIGINT', () => {});\ntest('listens', () => {});`,
+        'env.test.js': `process.env.TZ = 'UTC';\ntest('sets TZ', () => {});`,
+      };
+      writeFileSync(join(planDir, 'package.json'), '{ "type": "module" }\n');
+      for (const [name, body] of Object.entries(files))
+        writeFileSync(join(planDir, name), `import { test } from 'node:test';\n${body}\n`);
+      const runner = new LineChild(
+        'env',
+        [
+          '-u',
+          'NODE_TEST_CONTEXT',
+          `DSOCK_TEST_ROOT=${planDir}`,
+          process.execPath,
+          'scripts/run-tests.js',
+          '--plan',
+        ],
+        { cwd: ROOT, group: true },
+      );
+      try {
+        assert.equal(await runner.exitCode(30_000), 0, runner.stderr);
+        const plan = runner.stdoutLines.join('\n');
+        const alone = (name: string) =>
+          new RegExp(
+            `^alone: ${join(planDir, name).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: (.*)$`,
+            'm',
+          ).exec(plan)?.[1];
+        assert.equal(alone('global.test.js'), 'sets a global', plan);
+        assert.equal(alone('timers.test.js'), 'mocks the timers', plan);
+        assert.equal(alone('signals.test.js'), 'listens to process events', plan);
+        assert.equal(alone('env.test.js'), 'sets environment variables', plan);
+        assert.match(
+          plan,
+          /^shared by 2:\n {2}\S*plain(-too)?\.test\.js\n {2}\S*plain(-too)?\.test\.js$/m,
+        );
+      } finally {
+        await runner.close();
+      }
+    } finally {
+      rmSync(planDir, { recursive: true, force: true });
     }
   });
 });
