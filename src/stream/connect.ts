@@ -19,7 +19,6 @@ import {
 } from '../internal/validate.js';
 import { checkReceiveBufferLimit, type StreamSocketOptions } from './options.js';
 import { checkReadBufferSize, slabReading } from './read-slab.js';
-import { startClientTls } from './tls-handshake.js';
 import { checkTlsConnectOptions, type TlsConnectOptions } from './tls-options.js';
 
 const ignore = (): void => undefined;
@@ -162,6 +161,8 @@ export async function openConnection(
     options.timeout === undefined || options.timeout === Infinity
       ? undefined
       : Math.max(1, options.timeout - (performance.now() - started));
+  // node:tls is loaded only by a connection that speaks it: a plain one starts without it.
+  const { startClientTls } = await import('./tls-handshake.js');
   const secure = await startClientTls(socket, tls, endpoint, {
     timeout: left,
     signal: options.signal,

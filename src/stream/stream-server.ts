@@ -25,7 +25,9 @@ import {
   type StreamServerStats,
 } from './server-options.js';
 import { StreamSocket } from './stream-socket.js';
-import { createTlsServer, watchTlsServer } from './tls-handshake.js';
+
+/** The TLS half of a server, loaded only when it listens with TLS. */
+type TlsHandshakes = typeof import('./tls-handshake.js');
 
 export {
   DEFAULT_ACCEPT_QUEUE_LIMIT,
@@ -78,7 +80,12 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
   #closed = false;
   #closing: Promise<void> | undefined;
 
-  private constructor(server: Server, local: Endpoint, settings: ServerSettings) {
+  private constructor(
+    server: Server,
+    local: Endpoint,
+    settings: ServerSettings,
+    tlsHandshakes: TlsHandshakes | undefined,
+  ) {
     this.#server = server;
     this.#local = local;
     this.#queue = new ItemQueue<StreamSocket>(settings.queueLimit);
@@ -87,8 +94,8 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
     this.#idleTimeout = settings.idleTimeout;
     this.#onRefused = settings.onRefused;
     this.#acceptWhat = `accept on ${formatEndpoint(local)}`;
-    if (settings.tls) {
-      watchTlsServer(server, {
+    if (tlsHandshakes !== undefined) {
+      tlsHandshakes.watchTlsServer(server, {
         secure: (socket) => this.#onConnection(socket),
         failed: (error, remote) => {
           this.#handshakeFailures++;
@@ -123,10 +130,13 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
     const { family, backlog, ipv6Only, tlsSettings, ...settings } = checkListenOptions(options);
     const endpoint = toEndpoint(local, { host: ANY_ADDRESS[family ?? 'IPv4'] });
     checkHostFamily(endpoint.host, family, local);
+    // node:tls is loaded only by a server that speaks it: a plain one starts without it.
+    const tlsHandshakes =
+      tlsSettings === undefined ? undefined : await import('./tls-handshake.js');
     const server =
-      tlsSettings === undefined
+      tlsSettings === undefined || tlsHandshakes === undefined
         ? createServer({ allowHalfOpen: true, pauseOnConnect: true })
-        : createTlsServer(tlsSettings, settings.maxConnections);
+        : tlsHandshakes.createTlsServer(tlsSettings, settings.maxConnections);
     const netOptions: NetListenOptions = { host: endpoint.host, port: endpoint.port };
     if (backlog !== undefined) netOptions.backlog = backlog;
     if (ipv6Only !== undefined) netOptions.ipv6Only = ipv6Only;
@@ -148,7 +158,7 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
       address !== null && typeof address === 'object'
         ? { host: address.address, port: address.port }
         : endpoint;
-    return new StreamServer(server, bound, settings);
+    return new StreamServer(server, bound, settings, tlsHandshakes);
   }
 
   /** The address and port the server listens on (the chosen port when 0 was asked for). */
