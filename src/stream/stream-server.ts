@@ -25,9 +25,10 @@ import {
   type StreamServerStats,
 } from './server-options.js';
 import { StreamSocket } from './stream-socket.js';
+import type * as TlsHandshake from './tls-handshake.js';
 
 /** The TLS half of a server, loaded only when it listens with TLS. */
-type TlsHandshakes = typeof import('./tls-handshake.js');
+type TlsHandshakes = typeof TlsHandshake;
 
 export {
   DEFAULT_ACCEPT_QUEUE_LIMIT,
