@@ -341,14 +341,12 @@ if (planOnly) {
   process.exit(0);
 }
 
-const concurrency = Math.max(
-  1,
-  Number(process.env.DSOCK_TEST_CONCURRENCY) || Math.max(2, availableParallelism() * 2),
-);
+/** The count DSOCK_TEST_CONCURRENCY asks for; undefined when unset, 0 or not a number. */
+const concurrencyAsked = Number(process.env.DSOCK_TEST_CONCURRENCY) || undefined;
+const concurrency = Math.max(1, concurrencyAsked ?? Math.max(2, availableParallelism() * 2));
 /** The most units at once, waiting ones included (see the header). */
-const mostAtOnce = process.env.DSOCK_TEST_CONCURRENCY
-  ? concurrency
-  : concurrency + availableParallelism();
+const mostAtOnce =
+  concurrencyAsked === undefined ? concurrency + availableParallelism() : concurrency;
 /** A unit that used its processor less than this share of its wall time mostly waits. */
 const WAITING_SHARE = 1 / 3;
 
