@@ -343,19 +343,17 @@ if (planOnly) {
   process.exit(0);
 }
 
-const concurrency = Math.max(
-  1,
-  Number(process.env.DSOCK_TEST_CONCURRENCY) || Math.max(2, availableParallelism() * 2),
-);
+/** The count DSOCK_TEST_CONCURRENCY asks for; undefined when unset, 0 or not a number. */
+const concurrencyAsked = Number(process.env.DSOCK_TEST_CONCURRENCY) || undefined;
+const concurrency = Math.max(1, concurrencyAsked ?? Math.max(2, availableParallelism() * 2));
 /** The most units at once, waiting ones included (see the header). */
-const mostAtOnce = process.env.DSOCK_TEST_CONCURRENCY
-  ? concurrency
-  : concurrency + availableParallelism();
+const mostAtOnce =
+  concurrencyAsked === undefined ? concurrency + availableParallelism() : concurrency;
 /** A unit that used its processor less than this share of its wall time mostly waits. */
 const WAITING_SHARE = 1 / 3;
 
 /** The share of a processor `unit` used over its wall time last time (1 when not known). */
-function processorShare(unit) {
+function lastShare(unit) {
   let ms = 0;
   let processorMs = 0;
   for (const job of unit.jobs) {
@@ -366,7 +364,11 @@ function processorShare(unit) {
   }
   return Math.min(1, processorMs / ms);
 }
-for (const unit of queue) unit.share = processorShare(unit);
+/** {@link lastShare}, kept on the unit: a killed group puts its files back as new units. */
+function processorShare(unit) {
+  unit.share ??= lastShare(unit);
+  return unit.share;
+}
 const color = process.stdout.isTTY ? { FORCE_COLOR: '1' } : {};
 
 /**
@@ -697,13 +699,14 @@ function runQueue() {
         if (running < concurrency) index = 0;
         else if (running < mostAtOnce) {
           index = queue.findIndex(
-            (unit) => unit.share < WAITING_SHARE && shares + unit.share <= processors,
+            (unit) =>
+              processorShare(unit) < WAITING_SHARE && shares + processorShare(unit) <= processors,
           );
         }
         if (index < 0) break;
         const [unit] = queue.splice(index, 1);
         running++;
-        shares += unit.share;
+        shares += processorShare(unit);
         const run = unit.jobs.length === 1 ? runAlone(unit.jobs[0]) : runGroup(unit);
         void run.finally(() => {
           running--;

@@ -6,7 +6,7 @@ import type { SealedDatagramSocket } from '../apps/sealed-datagram.js';
 import { numberOption } from './args.js';
 import { UsageError } from './usage-error.js';
 
-/** The `--reliable` and `--peer-timeout` options the datagram commands share. */
+/** The `--reliable` and `--peer-timeout` options of the commands that send reliable messages. */
 export const RELIABLE_OPTION = {
   reliable: { type: 'boolean' },
   'peer-timeout': { type: 'string' },

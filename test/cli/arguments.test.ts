@@ -46,8 +46,13 @@ describe('dsock numbers, hosts and peers on the command line', () => {
     ],
     // Without --reliable there is no peer timeout: refused, not silently ignored.
     [
-      ['sink', 'udp', '0', '--peer-timeout', '3'],
-      /^dsock sink udp: --peer-timeout needs --reliable \(see dsock sink udp --help\)$/,
+      ['stream', 'udp', '1', '127.0.0.1:9', '--peer-timeout', '3'],
+      /^dsock stream udp: --peer-timeout needs --reliable \(see dsock stream udp --help\)$/,
+    ],
+    // The sink sends nothing for a streamer to acknowledge: a peer timeout would change nothing.
+    [
+      ['sink', 'udp', '0', '--host', '127.0.0.1', '--reliable', '--peer-timeout', '3'],
+      /^dsock sink udp: Unknown option '--peer-timeout' \(see dsock sink udp --help\)$/,
     ],
     [['chat', 'udp', '0', '--name', '-bob'], /option --name needs a value; write --name=VALUE/],
     // A bracketed address without a port used to be answered with "write [[:]:1]".

@@ -60,12 +60,18 @@ export class LineChild {
 
   /**
    * `group`: start the child in a process group of its own, so that close() also kills what
-   * it started (a browser's helper processes).
+   * it started (a browser's helper processes). `env`: variables set for it, beside this
+   * process's.
    */
-  constructor(command: string, args: string[], options: { cwd?: string; group?: boolean } = {}) {
+  constructor(
+    command: string,
+    args: string[],
+    options: { cwd?: string; group?: boolean; env?: Record<string, string> } = {},
+  ) {
     this.#group = options.group ?? false;
     this.process = spawn(command, args, {
       cwd: options.cwd,
+      env: options.env && { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
       detached: this.#group,
     });
@@ -206,9 +212,9 @@ export function pattern(offset: number, length: number): Buffer {
   return out;
 }
 
-/** Runs the built `dsock` command (bin/dsock.js) with `args`. */
-export function dsock(args: (string | number)[]): LineChild {
-  return new LineChild(process.execPath, ['bin/dsock.js', ...args.map(String)]);
+/** Runs the built `dsock` command (bin/dsock.js) with `args`, and `env` set for it. */
+export function dsock(args: (string | number)[], env?: Record<string, string>): LineChild {
+  return new LineChild(process.execPath, ['bin/dsock.js', ...args.map(String)], { env });
 }
 
 /** Kills and waits for every child in `children` (for a finally). */

@@ -112,8 +112,8 @@ Example:
 
 export const sinkUdpCommand: Command = {
   words: ['sink', 'udp'],
-  help: `Usage: dsock sink udp PORT [--expect N] [--idle-timeout S] [--host HOST]
-                     [--reliable [--peer-timeout S]] [--psk FILE]
+  help: `Usage: dsock sink udp PORT [--expect N] [--idle-timeout S] [--host HOST] [--reliable]
+                     [--psk FILE]
 
 Binds PORT and counts the streamer's "Number i" messages. Waits for the first one without
 limit; ends after N distinct messages, after S seconds without one (counted from the last), or
@@ -134,8 +134,6 @@ Options:
   --reliable         speak dsock's reliable datagram protocol (the streamer must too); the sink
                      then ends only once the streamer has closed (or after a grace period), so
                      that its last messages are acknowledged
-  --peer-timeout S   with --reliable: give up on a streamer that answers nothing for S
-                     seconds (default 10)
   --psk FILE         open only datagrams sealed with the pre-shared key in FILE (the
                      streamer's --psk); others are dropped and counted
 
@@ -148,7 +146,8 @@ Example:
       expect: { type: 'string' },
       'idle-timeout': { type: 'string' },
       host: { type: 'string' },
-      ...RELIABLE_OPTION,
+      // Without --peer-timeout: the sink sends nothing that a streamer must acknowledge.
+      reliable: RELIABLE_OPTION.reliable,
       ...PSK_OPTION,
     });
     const port = portArgument(positionals[0]);
