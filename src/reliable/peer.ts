@@ -36,7 +36,7 @@ export class Peer {
       try {
         if (reliableSend.hasSubscribers)
           reliableSend.publish({ source: transport, remote: this.endpoint, data: datagram });
-        sends.outstanding++;
+        sends.started();
         transport.send(datagram, port, host, sends.done);
       } catch (error) {
         // The socket closed under a late timer or ACK: nothing more goes out.

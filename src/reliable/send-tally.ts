@@ -8,7 +8,7 @@ import type { SendDone } from '../datagram/transport.js';
  */
 export class SendTally {
   /** Sends handed over and not yet called back. */
-  outstanding = 0;
+  #outstanding = 0;
   #drained: (() => void) | undefined;
   /** The callback of every send: one function for all of them. */
   readonly done: SendDone;
@@ -16,7 +16,9 @@ export class SendTally {
   constructor(onError: (error: Error) => void) {
     this.done = (error) => {
       if (error !== null) onError(error);
-      if (--this.outstanding === 0 && this.#drained !== undefined) {
+      // Never below 0: a transport that called back twice must not make close wait forever.
+      if (this.#outstanding > 0) this.#outstanding--;
+      if (this.#outstanding === 0 && this.#drained !== undefined) {
         const drained = this.#drained;
         this.#drained = undefined;
         drained();
@@ -24,9 +26,14 @@ export class SendTally {
     };
   }
 
+  /** Counts a send about to be handed to the transport, which then calls {@link done}. */
+  started(): void {
+    this.#outstanding++;
+  }
+
   /** Resolves once every send handed over so far has been called back. */
   drained(): Promise<void> {
-    if (this.outstanding === 0) return Promise.resolve();
+    if (this.#outstanding === 0) return Promise.resolve();
     return new Promise((resolve) => {
       const before = this.#drained;
       this.#drained = before === undefined ? resolve : () => (before(), resolve());
