@@ -104,12 +104,12 @@ export class TcpChatConnection {
    * is full, once it has room again, or after `stallTimeout`, when the peer is dropped (a
    * `dropped` event) and the connection closed. Refused with `MessageTooLargeError` (nothing
    * sent) when the encoded message exceeds 65,535 bytes; a connection that failed or closed
-   * takes nothing (its `closed` event says why).
+   * takes nothing (its `closed` event says why). `timestamp` is the message's (default now).
    */
-  async say(text: string): Promise<void> {
+  async say(text: string, timestamp?: Date): Promise<void> {
     let room: boolean;
     try {
-      room = this.stream.write(formatChatMessage(text, this.name));
+      room = this.stream.write(formatChatMessage(text, this.name, timestamp));
     } catch (error) {
       if (error instanceof MessageTooLargeError) throw error;
       return;

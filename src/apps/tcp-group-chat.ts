@@ -3,6 +3,7 @@ import { MessageTooLargeError, SocketError } from '../errors.js';
 import { StreamServer } from '../stream/stream-server.js';
 import { StreamSocket } from '../stream/stream-socket.js';
 import type { TlsConnectOptions } from '../stream/tls-options.js';
+import { CopiesFilter } from './copies-filter.js';
 import { checkChatLimit } from './peer-queue.js';
 import { TcpChatConnection, type StreamChatEvent, type TcpChatOptions } from './tcp-chat.js';
 
@@ -74,11 +75,13 @@ interface PeerLink {
  * peer this member connected to is reached again, with exponential backoff, until the chat
  * closes; at most one connection per peer is made at a time. Each member has a send queue of
  * its own: a member that does not read is disconnected once its queue stayed full for
- * `stallTimeout`, and holds back nobody else.
+ * `stallTimeout`, and holds back nobody else. Two members that name each other hold two
+ * connections; a message that comes on both is reported once (see {@link CopiesFilter}).
  */
 export class TcpGroupChat {
   readonly #server: StreamServer;
   readonly #connections = new Set<TcpChatConnection>();
+  readonly #copies = new CopiesFilter<TcpChatConnection>();
   readonly #links = new Map<string, PeerLink>();
   readonly #loops = new Set<Promise<void>>();
   readonly #onEvent: (event: GroupChatEvent) => void;
@@ -214,9 +217,11 @@ export class TcpGroupChat {
   async say(text: string): Promise<void> {
     const connections = [...this.#connections];
     if (connections.length === 0) return;
+    // One timestamp for all: copies that reach a member on two connections are equal.
+    const now = new Date();
     await Promise.all(
       connections.map((connection) =>
-        connection.say(text).catch((error: unknown) => {
+        connection.say(text, now).catch((error: unknown) => {
           if (error instanceof MessageTooLargeError) throw error;
           void connection.close();
         }),
@@ -244,8 +249,10 @@ export class TcpGroupChat {
       socket,
       this.name,
       (event) => {
+        if (event.type === 'message' && !this.#copies.take(event.raw, connection)) return;
         if (event.type === 'closed' || event.type === 'dropped') {
           this.#connections.delete(connection);
+          this.#copies.forget(connection);
         }
         this.#onEvent(event);
       },

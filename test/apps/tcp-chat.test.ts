@@ -100,6 +100,36 @@ describe('TCP group chat', () => {
     }
   });
 
+  it('two members that name each other hold two connections and still get each message once', async () => {
+    const logs = [new EventLog<GroupChatEvent>(), new EventLog<GroupChatEvent>()];
+    const members: TcpGroupChat[] = [];
+    try {
+      members.push(await TcpGroupChat.start('A', { listen: '127.0.0.1:0' }, logs[0]!.push));
+      members.push(
+        await TcpGroupChat.start(
+          'B',
+          { listen: '127.0.0.1:0', peers: [members[0]!.localEndpoint] },
+          logs[1]!.push,
+        ),
+      );
+      const [a, b] = members as [TcpGroupChat, TcpGroupChat];
+      a.addPeer(b.localEndpoint);
+      // Each made one connection and accepted the other's.
+      for (const log of logs) await log.until((e) => e.type === 'connected', 'connections', 2);
+      assert.deepEqual([a.peers.length, b.peers.length], [2, 2]);
+
+      for (const text of ['hello', 'hello', 'again', 'end']) await a.say(text);
+      // Once both connections closed, everything said on either has come.
+      await a.close();
+      await logs[1]!.until((e) => e.type === 'closed', 'both connections to close', 2);
+      // Every line came on both connections; each is shown as often as it was said.
+      const said = logs[1]!.events.map(textOf).filter((text) => text !== undefined);
+      assert.deepEqual(said, ['hello', 'hello', 'again', 'end']);
+    } finally {
+      await Promise.all(members.map((m) => m.close()));
+    }
+  });
+
   it('reports a peer it cannot reach and goes on', async () => {
     const gone = await StreamServer.listen('127.0.0.1:0');
     const port = gone.localEndpoint.port;
