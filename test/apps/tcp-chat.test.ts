@@ -43,6 +43,16 @@ describe('TCP chat', () => {
   });
 });
 
+/** Starts member `name` on a free port of 127.0.0.1, connecting to `peers`, its events in `log`. */
+function member(
+  name: string,
+  log: EventLog<GroupChatEvent>,
+  peers: TcpGroupChat[] = [],
+): Promise<TcpGroupChat> {
+  const endpoints = peers.map((peer) => peer.localEndpoint);
+  return TcpGroupChat.start(name, { listen: '127.0.0.1:0', peers: endpoints }, log.push);
+}
+
 describe('TCP group chat', () => {
   it('reaches every member over connections made either way, and survives one leaving', async () => {
     const logs = [
@@ -52,21 +62,9 @@ describe('TCP group chat', () => {
     ];
     const members: TcpGroupChat[] = [];
     try {
-      members.push(await TcpGroupChat.start('A', { listen: '127.0.0.1:0' }, logs[0]!.push));
-      members.push(
-        await TcpGroupChat.start(
-          'B',
-          { listen: '127.0.0.1:0', peers: [members[0]!.localEndpoint] },
-          logs[1]!.push,
-        ),
-      );
-      members.push(
-        await TcpGroupChat.start(
-          'C',
-          { listen: '127.0.0.1:0', peers: [members[0]!.localEndpoint, members[1]!.localEndpoint] },
-          logs[2]!.push,
-        ),
-      );
+      members.push(await member('A', logs[0]!));
+      members.push(await member('B', logs[1]!, members));
+      members.push(await member('C', logs[2]!, members));
       const [a, b, c] = members as [TcpGroupChat, TcpGroupChat, TcpGroupChat];
       await within(Promise.all([b.ready(), c.ready()]), 5000, 'members to connect');
       // A accepts B and C; B accepts C: wait until everyone sees two connections.
@@ -104,14 +102,8 @@ describe('TCP group chat', () => {
     const logs = [new EventLog<GroupChatEvent>(), new EventLog<GroupChatEvent>()];
     const members: TcpGroupChat[] = [];
     try {
-      members.push(await TcpGroupChat.start('A', { listen: '127.0.0.1:0' }, logs[0]!.push));
-      members.push(
-        await TcpGroupChat.start(
-          'B',
-          { listen: '127.0.0.1:0', peers: [members[0]!.localEndpoint] },
-          logs[1]!.push,
-        ),
-      );
+      members.push(await member('A', logs[0]!));
+      members.push(await member('B', logs[1]!, members));
       const [a, b] = members as [TcpGroupChat, TcpGroupChat];
       a.addPeer(b.localEndpoint);
       // Each made one connection and accepted the other's.
