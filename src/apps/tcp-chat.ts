@@ -94,6 +94,11 @@ export class TcpChatConnection {
     this.ended = this.#receive();
   }
 
+  /** The sender name of the last message received, if any (at most 64 characters). */
+  get peerName(): string | undefined {
+    return this.#peerName;
+  }
+
   /** True once the peer was dropped for not reading. */
   get dropped(): boolean {
     return this.#dropped;

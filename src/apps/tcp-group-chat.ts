@@ -16,7 +16,11 @@ import {
   type ResolvedBackoffOptions,
 } from './backoff.js';
 
-/** Events of a group chat over stream sockets. */
+/**
+ * Events of a group chat over stream sockets. A `closed` event without an error is not reported
+ * while another connection from the same host carries the same member's name (two members that
+ * name each other hold two connections): that member has not left.
+ */
 export type GroupChatEvent =
   | StreamChatEvent
   /**
@@ -253,6 +257,10 @@ export class TcpGroupChat {
         if (event.type === 'closed' || event.type === 'dropped') {
           this.#connections.delete(connection);
           this.#copies.forget(connection);
+          // One of two connections to the same member ended: that member has not left.
+          if (event.type === 'closed' && event.error === undefined && this.#stillHere(connection)) {
+            return;
+          }
         }
         this.#onEvent(event);
       },
@@ -261,6 +269,16 @@ export class TcpGroupChat {
     this.#connections.add(connection);
     this.#onEvent({ type: 'connected', peer: connection.peer, outgoing, reconnected });
     return connection;
+  }
+
+  /** True when another connection from the host of `ended` carries the same member's name. */
+  #stillHere(ended: TcpChatConnection): boolean {
+    const name = ended.peerName;
+    if (name === undefined) return false;
+    for (const other of this.#connections) {
+      if (other.peerName === name && other.peer.host === ended.peer.host) return true;
+    }
+    return false;
   }
 
   async #accept(): Promise<void> {

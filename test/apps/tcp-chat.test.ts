@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { TcpChatConnection, type StreamChatEvent } from '../../src/apps/tcp-chat.js';
 import { TcpGroupChat, type GroupChatEvent } from '../../src/apps/tcp-group-chat.js';
 import { MessageTooLargeError, StreamServer, StreamSocket } from '../../src/index.js';
-import { within } from '../helpers/bounded.js';
+import { until, within } from '../helpers/bounded.js';
 import { EventLog } from '../helpers/event-log.js';
 
 const textOf = (event: StreamChatEvent | GroupChatEvent): string | undefined =>
@@ -98,7 +98,7 @@ describe('TCP group chat', () => {
     }
   });
 
-  it('two members that name each other hold two connections and still get each message once', async () => {
+  it('two members that name each other hold two connections, and still get each message once and see the other leave once', async () => {
     const logs = [new EventLog<GroupChatEvent>(), new EventLog<GroupChatEvent>()];
     const members: TcpGroupChat[] = [];
     try {
@@ -113,7 +113,15 @@ describe('TCP group chat', () => {
       for (const text of ['hello', 'hello', 'again', 'end']) await a.say(text);
       // Once both connections closed, everything said on either has come.
       await a.close();
-      await logs[1]!.until((e) => e.type === 'closed', 'both connections to close', 2);
+      await logs[1]!.until((e) => e.type === 'closed', 'A to leave');
+      // Left once: the first of its two connections to end was not A leaving.
+      await until(() => b.peers.length === 0, 5000, 'both connections to close');
+      assert.deepEqual(
+        logs[1]!.events
+          .filter((e) => e.type === 'closed')
+          .map((e) => e.type === 'closed' && e.name),
+        ['A'],
+      );
       // Every line came on both connections; each is shown as often as it was said.
       const said = logs[1]!.events.map(textOf).filter((text) => text !== undefined);
       assert.deepEqual(said, ['hello', 'hello', 'again', 'end']);
