@@ -206,7 +206,7 @@ const LONG_FILES = [
   'build/test/cli/reliable.test.js',
   'build/test/netlab/broadcast-multicast.test.js',
   'build/test/netlab/discovery.test.js',
-  'build/test/readme/readme.test.js',
+  'build/test/docs/examples.test.js',
   'build/test/stream/socket-options.test.js',
   'build/test/adversarial/chat-stalled-member.test.js',
   'build/test/interop/core.test.js',

@@ -1,4 +1,4 @@
-import { describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -6,8 +6,9 @@ import * as dsock from '../../src/index.js';
 import { PackageApp } from '../helpers/package-app.js';
 import { runPrograms } from '../helpers/program-threads.js';
 
-// Every `@example` of the sources is code a user may copy: each is compiled against the built
-// package as a user's app would be, and run where it keeps to this machine's loopback.
+// Every `@example` of the sources, and the README's API tour, is code a user may copy: each is
+// compiled against the built package as a user's app would be (all in one compile), and run
+// where it keeps to this machine's loopback.
 
 const ROOT = process.cwd();
 
@@ -123,27 +124,77 @@ function userEnvironment(): NodeJS.ProcessEnv {
 
 const examples = sourceFiles(join(ROOT, 'src')).flatMap(examplesOf);
 const names = examples.map((_, i) => `example-${i + 1}.ts`);
-/**
- * The tsconfig the README gives a user's app, with which the README test compiles its tour.
- * That compile checks the package's declarations and Node's as a user's does (the tour imports
- * from 'dsock', whose index reaches every declaration); here the same check of the same files
- * with the same options would only repeat it, so the examples are compiled with skipLibCheck:
- * every error in an example is still reported, and two seconds of processor time are not spent.
- */
-function tsconfigOfReadme(): { compilerOptions: Record<string, unknown> } {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const configs = [...readme.matchAll(/^```json\n([\s\S]*?)^```$/gm)]
-    .map((m) => m[1] as string)
-    .filter((block) => block.includes('compilerOptions'));
-  assert.equal(configs.length, 1, 'the README shows one tsconfig');
-  const { compilerOptions } = JSON.parse(configs[0] as string) as {
-    compilerOptions: Record<string, unknown>;
-  };
-  return { compilerOptions: { ...compilerOptions, skipLibCheck: true } };
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+/** The fenced code blocks of the README in language `lang`. */
+function readmeBlocks(lang: string): string[] {
+  return [...README.matchAll(/^```(\w*)\n([\s\S]*?)^```$/gm)]
+    .filter((m) => m[1] === lang)
+    .map((m) => m[2] as string);
 }
 
-describe('the @example blocks of the sources', () => {
-  it('cover the main classes and functions', () => {
+/**
+ * The tsconfig the README gives a user's app, checked for what the README promises of it: the
+ * tour and the examples are compiled with it, declarations included, as a user's app is.
+ */
+function tsconfigOfReadme(): { compilerOptions: Record<string, unknown> } {
+  const configs = readmeBlocks('json').filter((block) => block.includes('compilerOptions'));
+  assert.equal(configs.length, 1, 'the README shows one tsconfig');
+  const tsconfig = JSON.parse(configs[0] as string) as { compilerOptions: Record<string, unknown> };
+  const options = tsconfig.compilerOptions;
+  assert.equal(options.strict, true);
+  assert.equal(String(options.module).toLowerCase(), 'nodenext');
+  assert.equal(String(options.moduleResolution).toLowerCase(), 'nodenext');
+  assert.equal(String(options.target).toLowerCase(), 'es2022');
+  return tsconfig;
+}
+
+/** The README's API tour: its `ts` blocks, each a program of a user's app. */
+const tour = readmeBlocks('ts');
+const tourFiles = tour.map((_, i) => `tour-${i + 1}.ts`);
+
+/**
+ * The README's tour and every example, compiled once into one app (a compile costs a few
+ * seconds of processor time, most of them reading the declarations).
+ */
+let documented: PackageApp | undefined;
+
+describe('the code of the documentation', () => {
+  before(async () => {
+    assert.ok(tour.length > 0, 'the README has a ts block');
+    documented = await PackageApp.create(
+      'dsock-documented-',
+      tsconfigOfReadme(),
+      new Map([
+        ...tour.map((code, i): [string, string] => [tourFiles[i] as string, code]),
+        ...examples.map((example, i): [string, string] => [
+          names[i] as string,
+          asModule(example.code),
+        ]),
+      ]),
+    );
+    await documented.compile(
+      `the README's tour and the examples (${examples.map((e, i) => `${names[i]}: ${e.where}`).join(', ')})`,
+    );
+  });
+  after(() => documented?.close());
+
+  it("the README's API tour compiles against the built package and runs, exit 0", async () => {
+    const app = documented as PackageApp;
+    // Each program runs as a process of its own, as a user runs it, and must end by itself.
+    for (const stdout of await Promise.all(
+      tourFiles.map((file) => app.run(file, userEnvironment())),
+    )) {
+      // What the tour's comments promise.
+      assert.match(stdout, /^Hello, world! from port \d+ false$/m);
+      assert.match(stdout, /^ping 0 pong$/m);
+      assert.match(stdout, /^message 1\nmessage 2\nmessage 3$/m);
+      assert.match(stdout, /^exactly once$/m);
+      assert.match(stdout, /^ECONNREFUSED /m);
+    }
+  });
+
+  it('the @example blocks cover the main classes and functions', () => {
     const all = examples.map((e) => e.code).join('\n');
     for (const name of [
       'DatagramSocket',
@@ -162,16 +213,9 @@ describe('the @example blocks of the sources', () => {
     }
   });
 
-  it('compile against the built package, and run to their promised output', async (t) => {
+  it('the @example blocks compile against the built package, and run to their promised output', async (t) => {
     assert.ok(examples.length >= 10, `${examples.length} examples found`);
-    await using app = await PackageApp.create(
-      'dsock-examples-',
-      tsconfigOfReadme(),
-      new Map(examples.map((example, i) => [names[i] as string, asModule(example.code)])),
-    );
-    await app.compile(
-      `the examples (${examples.map((e, i) => `${names[i]}: ${e.where}`).join(', ')})`,
-    );
+    const app = documented as PackageApp;
     const runnable = examples.flatMap((example, i) => {
       const reason = notRun(example.code);
       if (reason === undefined) return [{ file: names[i] as string, ...example }];
@@ -182,7 +226,7 @@ describe('the @example blocks of the sources', () => {
     assert.equal(failures.length, 0, failures.join('\n\n'));
   });
 
-  it('fail an example that throws, prints other than it promises, or leaves a socket open', async () => {
+  it('an example fails that throws, prints other than it promises, or leaves a socket open', async () => {
     // Examples as a user could get them wrong, written as the compiled JavaScript they become,
     // and what each run says; the last is right, after the others failed in the same threads.
     const broken: [string, string, RegExp | undefined][] = [

@@ -6,7 +6,6 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { within } from '../helpers/bounded.js';
-import { PackageApp } from '../helpers/package-app.js';
 import type { main as Main } from '../../src/cli/main.js';
 
 const run = promisify(execFile);
@@ -84,13 +83,6 @@ function blocks(lang: string): string[] {
   return found;
 }
 
-/** This environment as a user's would be: without the test runner's DSOCK_NATIVE choice. */
-function userEnvironment(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.DSOCK_NATIVE;
-  return env;
-}
-
 /**
  * Splits one shell line into words, as sh would for these simple lines: quotes and backslashes,
  * a comment from an unquoted `#`, and the operators `|`, `&&`, `;`, `<`, `>` as words of their own.
@@ -158,45 +150,8 @@ function checkCommandLine(result: CliResult, argv: string[], where: string): voi
   );
 }
 
-// The three run at once: the tour's time is spent in processes of its own (tsc, node), the
-// others' in this one.
+// The README's API tour is compiled and run with the sources' examples (test/docs/examples).
 describe('the README', { concurrency: true }, () => {
-  it('has an API tour that compiles against the built package and runs, exit 0', async () => {
-    const tour = blocks('ts');
-    assert.ok(tour.length > 0, 'the README has a ts block');
-    const tsconfigs = blocks('json').filter((b) => b.includes('compilerOptions'));
-    assert.equal(tsconfigs.length, 1, 'the README shows one tsconfig');
-    const tsconfig = JSON.parse(tsconfigs[0] as string) as {
-      compilerOptions: Record<string, unknown>;
-    };
-    const options = tsconfig.compilerOptions;
-    assert.equal(options.strict, true);
-    assert.equal(String(options.module).toLowerCase(), 'nodenext');
-    assert.equal(String(options.moduleResolution).toLowerCase(), 'nodenext');
-    assert.equal(String(options.target).toLowerCase(), 'es2022');
-
-    const files = tour.map((_, i) => `tour-${i + 1}.ts`);
-    const app = await PackageApp.create(
-      'dsock-readme-',
-      tsconfig,
-      new Map(tour.map((code, i) => [files[i] as string, code])),
-    );
-    try {
-      await app.compile('the tour');
-      for (const file of files) {
-        const stdout = await app.run(file, userEnvironment());
-        // What the tour's comments promise.
-        assert.match(stdout, /^Hello, world! from port \d+ false$/m);
-        assert.match(stdout, /^ping 0 pong$/m);
-        assert.match(stdout, /^message 1\nmessage 2\nmessage 3$/m);
-        assert.match(stdout, /^exactly once$/m);
-        assert.match(stdout, /^ECONNREFUSED /m);
-      }
-    } finally {
-      await app.close();
-    }
-  });
-
   it('runs dsock in its examples as npx dsock, with commands and options that exist', async () => {
     const commands: { argv: string[]; where: string }[] = [];
     for (const block of blocks('sh')) {
