@@ -17,7 +17,12 @@ export const enum SegmentState {
 
 /** One DATA segment of a send flow, kept until cumulatively acknowledged. */
 export interface Segment {
-  readonly datagram: Buffer;
+  /**
+   * The encoded datagram. Once sent it is never written again: a send may still hold it (the
+   * native path sends at the next tick, a full socket queues it), so a segment sent again or
+   * given a new epoch gets a copy (see {@link writable}).
+   */
+  datagram: Buffer;
   state: SegmentState;
   /** When it was last sent (ms). */
   sentAt: number;
@@ -198,7 +203,7 @@ export class Scoreboard {
   /** Rewrites the receiver's epoch in every segment held. */
   setEpoch(epoch: number): void {
     for (let offset = 0; offset < this.#segments.length; offset++) {
-      reEpoch((this.#segments.at(offset) as Segment).datagram, epoch);
+      reEpoch(writable(this.#segments.at(offset) as Segment), epoch);
     }
   }
 
@@ -243,9 +248,20 @@ export class Scoreboard {
   }
 
   #stamp(segment: Segment, now: number): Buffer {
+    const datagram = writable(segment);
     segment.sentAt = now;
     segment.order = ++this.#order;
-    restamp(segment.datagram, stampOf(now));
-    return segment.datagram;
+    restamp(datagram, stampOf(now));
+    return datagram;
   }
+}
+
+/**
+ * The datagram of `segment`, to be written: the one it holds if it was never sent, else a copy
+ * it holds from now on. Written in place, a datagram still waiting to leave would go out with
+ * the new timestamp: two copies with one stamp, and an RTT measured from the later send.
+ */
+function writable(segment: Segment): Buffer {
+  if (segment.order !== 0) segment.datagram = Buffer.from(segment.datagram);
+  return segment.datagram;
 }

@@ -84,7 +84,11 @@ describe('a traced reliable stream through the chaos relay', () => {
           const last = sender.slice(-3).map((r) => r.row);
           assert.ok(
             last.includes(arrow.sendRow as number),
-            `lost on its way: row ${arrow.sendRow}`,
+            `lost on its way: row ${arrow.sendRow} (${arrow.event.event} of lifeline ` +
+              `${arrow.from}, whose last rows are ${sender
+                .slice(-5)
+                .map((r) => `${r.row} ${r.event.event}`)
+                .join(', ')})`,
           );
         }
         assert.equal(diagram.arrows.filter((a) => a.duplicate).length, duplicates);
