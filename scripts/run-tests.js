@@ -126,6 +126,10 @@ const ISOLATION = [
   [/^(before|beforeEach|afterEach)\(/m, 'has top-level hooks that would apply to later files'],
   [/\bglobalThis\.[\w$]+\s*(=[^=]|\?\?=|\|\|=)/, 'sets a global'],
   [/\bmock\.timers\.enable\(/, 'mocks the timers'],
+  [
+    /\.\.\/dist\//,
+    "loads the built package (dist/) beside build/'s copy: the native addon loads once a process",
+  ],
   [/\/\/ run-tests: own process/, 'asks for its own process'],
 ];
 const MEASURING_HELPER = join('helpers', 'resources.js');

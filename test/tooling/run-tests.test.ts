@@ -109,6 +109,7 @@ describe('scripts/run-tests.js with files sharing a process', () => {
         'timers.test.js': `test('mocks timers', (t) => t.mock.timers.enable());`,
         'signals.test.js': `process.on('SIGINT', () => {});\ntest('listens', () => {});`,
         'env.test.js': `process.env.TZ = 'UTC';\ntest('sets TZ', () => {});`,
+        'built.test.js': `const built = new URL('../dist/index.js', import.meta.url);\ntest('built', () => {});`,
       };
       writeFileSync(join(planDir, 'package.json'), '{ "type": "module" }\n');
       for (const [name, body] of Object.entries(files))
@@ -137,6 +138,7 @@ describe('scripts/run-tests.js with files sharing a process', () => {
         assert.equal(alone('timers.test.js'), 'mocks the timers', plan);
         assert.equal(alone('signals.test.js'), 'listens to process events', plan);
         assert.equal(alone('env.test.js'), 'sets environment variables', plan);
+        assert.match(alone('built.test.js') ?? '', /^loads the built package \(dist\/\)/, plan);
         assert.match(
           plan,
           /^shared by 2:\n {2}\S*plain(-too)?\.test\.js\n {2}\S*plain(-too)?\.test\.js$/m,
