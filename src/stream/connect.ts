@@ -1,4 +1,10 @@
-import { isIP, Socket, type SocketConstructorOpts, type TcpNetConnectOpts } from 'node:net';
+import {
+  isIP,
+  type OnReadOpts,
+  Socket,
+  type SocketConstructorOpts,
+  type TcpNetConnectOpts,
+} from 'node:net';
 import type { AddressFamily, Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { ANY_ADDRESS, LOOPBACK_ADDRESS } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
@@ -19,6 +25,7 @@ import {
 } from '../internal/validate.js';
 import { checkReceiveBufferLimit, type StreamSocketOptions } from './options.js';
 import { checkReadBufferSize, slabReading } from './read-slab.js';
+import { sharedReading } from './shared-read.js';
 import { checkTlsConnectOptions, type TlsConnectOptions } from './tls-options.js';
 
 const ignore = (): void => undefined;
@@ -48,10 +55,11 @@ export interface ConnectOptions extends WaitOptions, StreamSocketOptions {
   tls?: boolean | TlsConnectOptions;
   /**
    * Bytes one read from the kernel may take, into memory the socket owns: a bulk download then
-   * needs fewer, larger reads (Node's own reads take at most 64 KiB each, into a buffer made
-   * for each read), and each arrives without passing through net.Socket's stream machinery.
-   * Left out (the default), Node's reads are used. An integer from 4096 to 67,108,864 (64 MiB);
-   * 262,144 to 1,048,576 suits bulk transfers.
+   * needs fewer, larger reads, each handed on without a copy. Left out (the default), each read
+   * takes at most 64 KiB, into a buffer that the connected sockets of the thread share, and is
+   * copied out at its size at once (an idle connection holds no read buffer). Either way a read
+   * arrives without passing through net.Socket's stream machinery. An integer from 4096 to
+   * 67,108,864 (64 MiB); 262,144 to 1,048,576 suits bulk transfers.
    *
    * The socket holds a buffer of this size from connect to close, idle or not, and takes a new
    * one when less than a quarter of the current one is left; data is handed out as pieces of
@@ -120,8 +128,13 @@ export async function openConnection(
     if (local.port !== 0) netOptions.localPort = local.port;
   }
   const what = `connect to ${formatEndpoint(endpoint)}`;
-  const socket =
-    readBufferSize === undefined ? new Socket({ allowHalfOpen: true }) : slabSocket(readBufferSize);
+  const socket = readingSocket(
+    tls === undefined
+      ? readBufferSize === undefined
+        ? sharedReading()
+        : slabReading(readBufferSize)
+      : undefined,
+  );
   await waitWithDeadline<void>(
     (settle) => {
       const onConnect = (): void => {
@@ -171,11 +184,12 @@ export async function openConnection(
 }
 
 /**
- * A socket that reads into slabs of `size` bytes, paused so that no read is made before the
- * StreamSocket wrapping it listens (it resumes reading then).
+ * A socket that reads through `onread` (paused, so that no read is made before the
+ * StreamSocket wrapping it listens: it resumes reading then), or, without it (TLS reads the
+ * connection itself), a plain one.
  */
-function slabSocket(size: number): Socket {
-  const onread = slabReading(size);
+function readingSocket(onread: OnReadOpts | undefined): Socket {
+  if (onread === undefined) return new Socket({ allowHalfOpen: true });
   const socket = new Socket({ allowHalfOpen: true, onread } as SocketConstructorOpts);
   socket.pause();
   return socket;

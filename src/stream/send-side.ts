@@ -2,6 +2,7 @@
  * The sending side of a stream socket: writing all of a payload, ending the stream after it,
  * and the errors of both, each naming the peer.
  */
+import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import { finished } from 'node:stream';
 import type { Endpoint } from '../endpoint/endpoint.js';
@@ -12,11 +13,11 @@ import {
   toSocketError,
   type SocketError,
 } from '../errors.js';
-import type { Settle } from '../internal/deadline.js';
 import { invalidData } from '../internal/validate.js';
 import { writableErrored } from './net-socket.js';
 
 const DONE = Promise.resolve();
+const EMPTY = Buffer.alloc(0);
 
 /** The key of {@link SendFailureSink}'s method, kept out of the owner's public API. */
 export const sendFailure: unique symbol = Symbol('sendFailure');
@@ -40,26 +41,43 @@ export function checkSendData(data: unknown): InvalidArgumentError | 'empty' | u
   return invalidData(data);
 }
 
-/** Writes `data` and resolves once the kernel has taken all of it. */
+/**
+ * Writes `data` and resolves once the kernel has taken all of it.
+ *
+ * With nothing queued before it, a write usually hands all of its bytes to the kernel within
+ * write(), and is then made without a callback: Node calls a write's callback a tick later,
+ * which costs a queued tick and an object per write (and us a closure), where a write without
+ * one costs nothing more. What is left queued, or an error, is learnt right after the write.
+ */
 export function writeAll(
   socket: Socket,
   data: string | Uint8Array,
   encoding: BufferEncoding,
   sink: SendFailureSink,
 ): Promise<void> {
-  let settle: Settle<void> | undefined;
-  // Write callbacks always run later, never inside write().
-  socket.write(data, encoding, (error) => {
-    if (settle === undefined) return;
-    // Node reports a write cut short by destroy() as a success; it was not delivered.
-    if (error || socket.destroyed) settle.reject(sink[sendFailure](error));
-    else settle.resolve();
-  });
-  // Usually the kernel takes the data within write(): nothing is left queued and no error was
-  // recorded, so the caller need not wait for the callback's extra turn of the event loop.
-  if (socket.writableLength === 0 && writableErrored(socket) == null) return DONE;
+  if (socket.writableLength !== 0) return writeThenWait(socket, data, encoding, sink);
+  socket.write(data, encoding);
+  const error = writableErrored(socket);
+  if (error != null) return Promise.reject(sink[sendFailure](error));
+  if (socket.writableLength === 0) return DONE;
+  // The kernel took only part of it: an empty write queued behind the rest is called back once
+  // the rest is out (writes complete in order), or with the error that cut it short.
+  return writeThenWait(socket, EMPTY, encoding, sink);
+}
+
+/** Writes `data` with a callback, resolving when Node calls it back without an error. */
+function writeThenWait(
+  socket: Socket,
+  data: string | Uint8Array,
+  encoding: BufferEncoding,
+  sink: SendFailureSink,
+): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    settle = { resolve, reject };
+    socket.write(data, encoding, (error) => {
+      // Node reports a write cut short by destroy() as a success; it was not delivered.
+      if (error || socket.destroyed) reject(sink[sendFailure](error));
+      else resolve();
+    });
   });
 }
 

@@ -9,15 +9,19 @@ import { connectedPair } from './pair.js';
 const KIB = 1024;
 const MIB = 1024 * KIB;
 
-/** Sends `total` bytes of the test pattern from `socket` in pieces of `piece` bytes. */
+/**
+ * Sends `total` bytes of the test pattern (from `offset` on) from `socket` in pieces of `piece`
+ * bytes.
+ */
 async function sendPattern(
   socket: StreamSocket,
   total: number,
   piece: number,
   progress?: (sent: number) => void,
+  offset = 0,
 ): Promise<void> {
   for (let sent = 0; sent < total; sent += piece) {
-    await socket.sendAll(pattern(sent, Math.min(piece, total - sent)));
+    await socket.sendAll(pattern(offset + sent, Math.min(piece, total - sent)));
     progress?.(sent + piece);
   }
 }
@@ -90,6 +94,42 @@ for (const { family, loopback } of FAMILIES) {
         assert.equal(received, total);
       } finally {
         await pair.close();
+      }
+    });
+  });
+}
+
+for (const { family, loopback } of FAMILIES) {
+  describe(`StreamSocket connected without readBufferSize over ${family}`, () => {
+    it('connections receiving at once each get their own bytes, never overwritten', async (t) => {
+      if (await unavailable(t, family)) return;
+      // Connected sockets share one read buffer and copy each read out of it: a read handed
+      // out without its copy would be overwritten by the next read of any of them.
+      const made = await Promise.allSettled([0, 1, 2, 3].map(() => connectedPair(loopback)));
+      const pairs = made.flatMap((pair) => (pair.status === 'fulfilled' ? [pair.value] : []));
+      try {
+        for (const pair of made) if (pair.status === 'rejected') throw pair.reason;
+        const total = 2 * MIB;
+        const receiving = pairs.map(async (pair, index) => {
+          const offset = index * 3 * MIB + index;
+          const sending = sendPattern(pair.peer, total, 4 * KIB + index * 1000, undefined, offset);
+          const pieces: Buffer[] = [];
+          let received = 0;
+          for (let i = 0; i < 100_000 && received < total; i++) {
+            const piece = await within(pair.client.recv(MIB), 10_000, 'recv');
+            if (piece.length === 0) break;
+            pieces.push(piece);
+            received += piece.length;
+          }
+          await within(sending, 10_000, 'sending');
+          return { pieces, received, offset };
+        });
+        for (const { pieces, received, offset } of await Promise.all(receiving)) {
+          assert.equal(received, total);
+          assert.ok(Buffer.concat(pieces).equals(pattern(offset, total)), 'the bytes differ');
+        }
+      } finally {
+        await Promise.all(pairs.map((pair) => pair.close()));
       }
     });
   });
