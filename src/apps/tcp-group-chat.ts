@@ -4,6 +4,7 @@ import { StreamServer } from '../stream/stream-server.js';
 import { StreamSocket } from '../stream/stream-socket.js';
 import type { TlsConnectOptions } from '../stream/tls-options.js';
 import { CopiesFilter } from './copies-filter.js';
+import { plainAddress } from './dual-stack.js';
 import { checkChatLimit } from './peer-queue.js';
 import { TcpChatConnection, type StreamChatEvent, type TcpChatOptions } from './tcp-chat.js';
 
@@ -275,8 +276,10 @@ export class TcpGroupChat {
   #stillHere(ended: TcpChatConnection): boolean {
     const name = ended.peerName;
     if (name === undefined) return false;
+    // An accepted connection of a member listening on `::` names an IPv4 host IPv4-mapped.
+    const host = plainAddress(ended.peer).host;
     for (const other of this.#connections) {
-      if (other.peerName === name && other.peer.host === ended.peer.host) return true;
+      if (other.peerName === name && plainAddress(other.peer).host === host) return true;
     }
     return false;
   }

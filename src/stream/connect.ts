@@ -128,6 +128,10 @@ export async function openConnection(
     if (local.port !== 0) netOptions.localPort = local.port;
   }
   const what = `connect to ${formatEndpoint(endpoint)}`;
+  // node:tls is loaded only by a connection that speaks it, and before connecting: once
+  // connected, the socket reads, and no turn of the event loop may pass before the handshake
+  // listens for its errors (a reset then would be an uncaught error).
+  const handshakes = tls === undefined ? undefined : await import('./tls-handshake.js');
   const socket = readingSocket(
     tls === undefined
       ? readBufferSize === undefined
@@ -169,14 +173,12 @@ export async function openConnection(
   if (keepAlive !== undefined && keepAlive !== false) {
     socket.setKeepAlive(true, keepAlive === true ? 0 : keepAliveDelay(keepAlive));
   }
-  if (tls === undefined) return { socket, receiveBufferLimit: limit };
+  if (tls === undefined || handshakes === undefined) return { socket, receiveBufferLimit: limit };
   const left =
     options.timeout === undefined || options.timeout === Infinity
       ? undefined
       : Math.max(1, options.timeout - (performance.now() - started));
-  // node:tls is loaded only by a connection that speaks it: a plain one starts without it.
-  const { startClientTls } = await import('./tls-handshake.js');
-  const secure = await startClientTls(socket, tls, endpoint, {
+  const secure = await handshakes.startClientTls(socket, tls, endpoint, {
     timeout: left,
     signal: options.signal,
   });

@@ -59,6 +59,8 @@ export function writeAll(
   socket.write(data, encoding);
   const error = writableErrored(socket);
   if (error != null) return Promise.reject(sink[sendFailure](error));
+  // A destroyed socket records no error for a write (Node tells only its callback): nothing left.
+  if (socket.destroyed) return Promise.reject(sink[sendFailure](undefined));
   if (socket.writableLength === 0) return DONE;
   // The kernel took only part of it: an empty write queued behind the rest is called back once
   // the rest is out (writes complete in order), or with the error that cut it short.

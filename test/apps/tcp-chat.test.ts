@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { TcpChatConnection, type StreamChatEvent } from '../../src/apps/tcp-chat.js';
 import { TcpGroupChat, type GroupChatEvent } from '../../src/apps/tcp-group-chat.js';
 import { MessageTooLargeError, StreamServer, StreamSocket } from '../../src/index.js';
-import { until, within } from '../helpers/bounded.js';
+import { ipv6Available, NO_IPV6, until, within } from '../helpers/bounded.js';
 import { EventLog } from '../helpers/event-log.js';
 
 const textOf = (event: StreamChatEvent | GroupChatEvent): string | undefined =>
@@ -98,37 +98,46 @@ describe('TCP group chat', () => {
     }
   });
 
-  it('two members that name each other hold two connections, and still get each message once and see the other leave once', async () => {
-    const logs = [new EventLog<GroupChatEvent>(), new EventLog<GroupChatEvent>()];
-    const members: TcpGroupChat[] = [];
-    try {
-      members.push(await member('A', logs[0]!));
-      members.push(await member('B', logs[1]!, members));
-      const [a, b] = members as [TcpGroupChat, TcpGroupChat];
-      a.addPeer(b.localEndpoint);
-      // Each made one connection and accepted the other's.
-      for (const log of logs) await log.until((e) => e.type === 'connected', 'connections', 2);
-      assert.deepEqual([a.peers.length, b.peers.length], [2, 2]);
+  for (const listen of ['127.0.0.1', '::']) {
+    it(`two members that name each other hold two connections, and still get each message once and see the other leave once (listening on ${listen})`, async (t) => {
+      if (listen === '::' && !(await ipv6Available())) return t.skip(NO_IPV6);
+      const logs = [new EventLog<GroupChatEvent>(), new EventLog<GroupChatEvent>()];
+      const members: TcpGroupChat[] = [];
+      try {
+        // B hears A on two connections; on '::', the one B accepted names A IPv4-mapped.
+        const a = await TcpGroupChat.start('A', { listen: '127.0.0.1:0' }, logs[0]!.push);
+        members.push(a);
+        const b = await TcpGroupChat.start(
+          'B',
+          { listen: { host: listen, port: 0 }, peers: [a.localEndpoint] },
+          logs[1]!.push,
+        );
+        members.push(b);
+        a.addPeer({ host: '127.0.0.1', port: b.localEndpoint.port });
+        // Each made one connection and accepted the other's.
+        for (const log of logs) await log.until((e) => e.type === 'connected', 'connections', 2);
+        assert.deepEqual([a.peers.length, b.peers.length], [2, 2]);
 
-      for (const text of ['hello', 'hello', 'again', 'end']) await a.say(text);
-      // Once both connections closed, everything said on either has come.
-      await a.close();
-      await logs[1]!.until((e) => e.type === 'closed', 'A to leave');
-      // Left once: the first of its two connections to end was not A leaving.
-      await until(() => b.peers.length === 0, 5000, 'both connections to close');
-      assert.deepEqual(
-        logs[1]!.events
-          .filter((e) => e.type === 'closed')
-          .map((e) => e.type === 'closed' && e.name),
-        ['A'],
-      );
-      // Every line came on both connections; each is shown as often as it was said.
-      const said = logs[1]!.events.map(textOf).filter((text) => text !== undefined);
-      assert.deepEqual(said, ['hello', 'hello', 'again', 'end']);
-    } finally {
-      await Promise.all(members.map((m) => m.close()));
-    }
-  });
+        for (const text of ['hello', 'hello', 'again', 'end']) await a.say(text);
+        // Once both connections closed, everything said on either has come.
+        await a.close();
+        await logs[1]!.until((e) => e.type === 'closed', 'A to leave');
+        // Left once: the first of its two connections to end was not A leaving.
+        await until(() => b.peers.length === 0, 5000, 'both connections to close');
+        assert.deepEqual(
+          logs[1]!.events
+            .filter((e) => e.type === 'closed')
+            .map((e) => e.type === 'closed' && e.name),
+          ['A'],
+        );
+        // Every line came on both connections; each is shown as often as it was said.
+        const said = logs[1]!.events.map(textOf).filter((text) => text !== undefined);
+        assert.deepEqual(said, ['hello', 'hello', 'again', 'end']);
+      } finally {
+        await Promise.all(members.map((m) => m.close()));
+      }
+    });
+  }
 
   it('reports a peer it cannot reach and goes on', async () => {
     const gone = await StreamServer.listen('127.0.0.1:0');

@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as netConnect } from 'node:net';
@@ -214,6 +216,34 @@ describe('TLS streams', () => {
       },
     );
   });
+
+  it('rejects, in a process that has not loaded TLS yet, a connect that the server resets at once', async () => {
+    // The first TLS connect of a process loads node:tls: once connected, no turn of the event
+    // loop may pass before the handshake listens, or a reset then is an uncaught error.
+    const program = `
+      import net from 'node:net';
+      const { StreamSocket } = await import(${JSON.stringify(new URL('../../src/index.js', import.meta.url).href)});
+      const server = net.createServer((s) => setTimeout(() => s.resetAndDestroy(), 0));
+      await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+      try {
+        await StreamSocket.connect('127.0.0.1:' + server.address().port, { tls: true, timeout: 5000 });
+        console.log('connected');
+      } catch (error) {
+        console.log('rejected ' + error.name);
+      } finally {
+        server.close();
+      }`;
+    for (let run = 0; run < 3; run++) {
+      const { stdout } = await execFileAsync(
+        process.execPath,
+        ['--input-type=module', '-e', program],
+        { timeout: 20_000 },
+      );
+      assert.equal(stdout.trim(), 'rejected TlsHandshakeError');
+    }
+  });
+
+  const execFileAsync = promisify(execFile);
 
   it('bounds the client handshake by the connect timeout', async () => {
     // A plain TCP server that never answers the ClientHello.
