@@ -93,22 +93,24 @@ describe('a traced reliable stream through the chaos relay', () => {
         }
         assert.equal(diagram.arrows.filter((a) => a.duplicate).length, duplicates);
         assert.ok(diagram.arrows.every((a) => !a.duplicate || a.from === 1));
-        // Every forward of the relay reached the traced sink or streamer, but for those that came
-        // after the last datagram the receiver took (a late duplicate or acknowledgement, as it
-        // closes its socket): a forward lost before a later one arrived would be a loss.
+        // Every forward of the relay reached the traced sink or streamer, but for those sent after
+        // the last one the receiver took (a late duplicate or acknowledgement, as it closes its
+        // socket): a forward lost while a later one arrived would be a loss. Sends are compared
+        // with sends: the relay may send a datagram's two copies before the receiver takes the
+        // first, and close after it.
         const forwards = diagram.arrows.filter((a) => a.event.event === 'chaos:forward');
-        const lastReceived = (lifeline: number): number =>
+        const lastTaken = (lifeline: number): number =>
           Math.max(
-            ...diagram.arrows
+            ...forwards
               .filter((a) => a.to === lifeline && a.receiveRow !== undefined)
-              .map((a) => a.receiveRow as number),
+              .map((a) => a.sendRow as number),
           );
         const unreceived = forwards.filter((a) => a.receiveRow === undefined);
         assert.ok(forwards.length > unreceived.length);
         for (const arrow of unreceived) {
           assert.ok(
-            (arrow.sendRow as number) > lastReceived(arrow.to),
-            `forward at row ${arrow.sendRow} lost before lifeline ${arrow.to} received later ones`,
+            (arrow.sendRow as number) > lastTaken(arrow.to),
+            `forward at row ${arrow.sendRow} to lifeline ${arrow.to} lost, while one sent after it arrived`,
           );
         }
         // Drops cost retransmissions, marked on the streamer's arrows.
