@@ -124,7 +124,10 @@ const ISOLATION = [
     'changes process state',
   ],
   [/^(before|beforeEach|afterEach)\(/m, 'has top-level hooks that would apply to later files'],
-  [/\bglobalThis\.[\w$]+\s*(=[^=]|\?\?=|\|\|=)/, 'sets a global'],
+  [
+    /\b(globalThis|global)(\.[\w$]+|\[[^\]]+\])\s*(=[^=]|\?\?=|\|\|=)|delete (globalThis|global)\b|defineProperty\((globalThis|global)\b/,
+    'sets a global',
+  ],
   [/\bmock\.timers\.enable\(/, 'mocks the timers'],
   [
     /\.\.\/dist\//,

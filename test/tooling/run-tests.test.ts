@@ -106,6 +106,7 @@ describe('scripts/run-tests.js with files sharing a process', () => {
         'plain.test.js': `test('plain', () => {});`,
         'plain-too.test.js': `test('plain too', () => {});`,
         'global.test.js': `globalThis.answer = 42;\ntest('sets a global', () => {});`,
+        'global-index.test.js': `global['answer'] = 42;\ntest('sets a global too', () => {});`,
         'timers.test.js': `test('mocks timers', (t) => t.mock.timers.enable());`,
         'signals.test.js': `process.on('SIGINT', () => {});\ntest('listens', () => {});`,
         'env.test.js': `process.env.TZ = 'UTC';\ntest('sets TZ', () => {});`,
@@ -135,6 +136,7 @@ describe('scripts/run-tests.js with files sharing a process', () => {
             'm',
           ).exec(plan)?.[1];
         assert.equal(alone('global.test.js'), 'sets a global', plan);
+        assert.equal(alone('global-index.test.js'), 'sets a global', plan);
         assert.equal(alone('timers.test.js'), 'mocks the timers', plan);
         assert.equal(alone('signals.test.js'), 'listens to process events', plan);
         assert.equal(alone('env.test.js'), 'sets environment variables', plan);
