@@ -20,7 +20,7 @@ export interface Segment {
   /**
    * The encoded datagram. Once sent it is never written again: a send may still hold it (the
    * native path sends at the next tick, a full socket queues it), so a segment sent again or
-   * given a new epoch gets a copy (see {@link writable}).
+   * given a new epoch after a send gets a copy (see {@link writable}).
    */
   datagram: Buffer;
   state: SegmentState;
@@ -28,6 +28,8 @@ export interface Segment {
   sentAt: number;
   /** Transmission number of its last send: later sends have larger numbers. */
   order: number;
+  /** True while a send may still hold `datagram` (it was handed out since it was last copied). */
+  handedOut: boolean;
   retransmitted: boolean;
 }
 
@@ -75,6 +77,7 @@ export class Scoreboard {
       state: SegmentState.Unsent,
       sentAt: 0,
       order: 0,
+      handedOut: false,
       retransmitted: false,
     });
   }
@@ -251,17 +254,21 @@ export class Scoreboard {
     const datagram = writable(segment);
     segment.sentAt = now;
     segment.order = ++this.#order;
+    segment.handedOut = true;
     restamp(datagram, stampOf(now));
     return datagram;
   }
 }
 
 /**
- * The datagram of `segment`, to be written: the one it holds if it was never sent, else a copy
- * it holds from now on. Written in place, a datagram still waiting to leave would go out with
- * the new timestamp: two copies with one stamp, and an RTT measured from the later send.
+ * The datagram of `segment`, to be written: the one it holds if no send may hold it, else a
+ * copy it holds from now on. Written in place, a datagram still waiting to leave would go out
+ * with the new timestamp: two copies with one stamp, and an RTT measured from the later send.
  */
 function writable(segment: Segment): Buffer {
-  if (segment.order !== 0) segment.datagram = Buffer.from(segment.datagram);
+  if (segment.handedOut) {
+    segment.datagram = Buffer.from(segment.datagram);
+    segment.handedOut = false;
+  }
   return segment.datagram;
 }

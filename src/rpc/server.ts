@@ -295,12 +295,14 @@ export class RpcServer {
       answer(text);
       slotFreed?.();
     };
-    const wake = (): void => slotFreed?.();
     /** Waits for a running call to finish; false once the server is closing instead. */
     const callFinished = async (): Promise<boolean> => {
       if (this.#stopping) return false;
-      this.#waiting.add(wake);
-      await new Promise<void>((resolve) => (slotFreed = resolve));
+      let wake = (): void => undefined;
+      await new Promise<void>((resolve) => {
+        wake = slotFreed = resolve;
+        this.#waiting.add(resolve);
+      });
       slotFreed = undefined;
       this.#waiting.delete(wake);
       return !this.#stopping;

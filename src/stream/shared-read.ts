@@ -26,7 +26,8 @@ let reading: OnReadOpts | undefined;
 
 function copyOut(this: OwnedSocket<SocketEventSink>, bytes: number, buffer: Uint8Array): boolean {
   const chunk = Buffer.allocUnsafeSlow(bytes);
-  chunk.set(bytes === buffer.length ? buffer : buffer.subarray(0, bytes));
+  // The buffer is the shared one (a Buffer): copied by range, with no view made per read.
+  (buffer as Buffer).copy(chunk, 0, 0, bytes);
   this[owner][onSocketData](chunk);
   return true;
 }
