@@ -1,21 +1,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { Readable, Writable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { runEchoClient, serveEcho } from '../../src/apps/echo.js';
 import { StreamServer, StreamSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
-
-function collector(): { sink: Writable; bytes: () => Buffer } {
-  const chunks: Buffer[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk);
-      done();
-    },
-  });
-  return { sink, bytes: () => Buffer.concat(chunks) };
-}
+import { collector } from '../helpers/collector.js';
 
 function chunked(data: Buffer, size: number): Readable {
   const parts: Buffer[] = [];
@@ -37,7 +27,7 @@ describe('echo server and client', () => {
             const socket = await StreamSocket.connect(server.localEndpoint);
             try {
               const out = collector();
-              const result = await runEchoClient(socket, chunked(payload, 50_000), out.sink);
+              const result = await runEchoClient(socket, chunked(payload, 50_000), out.stream);
               assert.ok(out.bytes().equals(payload), 'the echo differs from what was sent');
               return result;
             } finally {
@@ -70,7 +60,7 @@ describe('echo server and client', () => {
     try {
       const out = collector();
       const result = await within(
-        runEchoClient(socket, Readable.from([Buffer.from('hello')]), out.sink),
+        runEchoClient(socket, Readable.from([Buffer.from('hello')]), out.stream),
         10_000,
         'echo of hello',
       );
@@ -99,7 +89,7 @@ describe('echo server and client', () => {
     const socket = await StreamSocket.connect(server.localEndpoint);
     try {
       const result = await within(
-        runEchoClient(socket, Readable.from([Buffer.from('abc')]), collector().sink),
+        runEchoClient(socket, Readable.from([Buffer.from('abc')]), collector().stream),
         10_000,
         'echo client against a liar',
       );

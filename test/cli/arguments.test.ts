@@ -116,3 +116,12 @@ describe('dsock numbers, hosts and peers on the command line', () => {
     }
   });
 });
+
+describe('dsock --peer-timeout', () => {
+  it("gives in its help the reliable protocol's own default", async () => {
+    const { checkReliableOptions } = await import('../../src/reliable/options.js');
+    const { RELIABLE_HELP } = await import('../../src/cli/transport.js');
+    const seconds = checkReliableOptions({}).peerTimeout / 1000;
+    assert.match(RELIABLE_HELP, new RegExp(`for S seconds\\s+\\(default ${seconds}\\)`));
+  });
+});

@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
+
 import { promisify } from 'node:util';
 import { within } from '../helpers/bounded.js';
+import { collector } from '../helpers/collector.js';
 import type { main as Main } from '../../src/cli/main.js';
 
 const run = promisify(execFile);
@@ -27,18 +28,6 @@ interface CliResult {
   code: number;
   stdout: string;
   stderr: string;
-}
-
-/** A stream that keeps what is written to it as text. */
-function collector(): { stream: Writable; text: () => string } {
-  const chunks: Buffer[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      chunks.push(chunk);
-      done();
-    },
-  });
-  return { stream, text: () => Buffer.concat(chunks).toString('utf8') };
 }
 
 /**

@@ -55,6 +55,16 @@ function viewWithFileLimit(blocks: number, args: string[]): LineChild {
   ]);
 }
 
+/** Writes a trace of `count` datagram events to `file`, and returns its path. */
+function longTrace(file: string, count: number): string {
+  const lines: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    lines.push(JSON.stringify({ ...EVENT, seq: i, mono: i, wall: i, digest: `d${i}` }));
+  }
+  writeFileSync(file, `${lines.join('\n')}\n`);
+  return file;
+}
+
 describe('dsock trace view', () => {
   it('refuses a number out of range with one line naming the file and line, and exit 1', async () => {
     const dir = await traceDir();
@@ -120,12 +130,7 @@ describe('dsock trace view', () => {
   it('-o: Ctrl+C while the diagram is written exits 130 and leaves OUT as it was, no temporary file', async () => {
     const dir = await traceDir();
     try {
-      const trace = dir.file('long.jsonl');
-      const lines: string[] = [];
-      for (let i = 1; i <= 20_000; i++) {
-        lines.push(JSON.stringify({ ...EVENT, seq: i, mono: i, wall: i, digest: `d${i}` }));
-      }
-      writeFileSync(trace, `${lines.join('\n')}\n`);
+      const trace = longTrace(dir.file('long.jsonl'), 20_000);
       const out = dir.file('run.html');
       const before = 'the page of an earlier run\n';
       // The signal goes as soon as the temporary file appears: the page (megabytes, written a
@@ -169,12 +174,7 @@ describe('dsock trace view', () => {
   it('-o: a write that fails midway leaves OUT as it was and no temporary file beside it', async () => {
     const dir = await traceDir();
     try {
-      const trace = dir.file('long.jsonl');
-      const lines: string[] = [];
-      for (let i = 1; i <= 2000; i++) {
-        lines.push(JSON.stringify({ ...EVENT, seq: i, mono: i, wall: i, digest: `d${i}` }));
-      }
-      writeFileSync(trace, `${lines.join('\n')}\n`);
+      const trace = longTrace(dir.file('long.jsonl'), 2000);
       const out = dir.file('run.svg');
       // Files capped at 64 KiB: the picture (about a megabyte) fails a few chunks in.
       const limit = 128;
