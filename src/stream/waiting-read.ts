@@ -15,9 +15,10 @@ export interface ChunkIteration {
 /**
  * One pending read: `exact` reads want `size` bytes in one piece, others up to `size`; a read of
  * an `iteration` settles with an IteratorResult instead of a Buffer, so that `for await` takes a
- * chunk in one promise. A flat object, linked to the next waiting read, as idle connections each
- * hold one: the queue of waiting reads is its first and last link, kept by the buffer itself,
- * and these functions work on the links without an object of their own.
+ * chunk in one promise. The buffer keeps the first read that waits without a deadline in fields of
+ * its own (an idle connection's serving loop waits in one); this flat object, linked to the next
+ * waiting read, is for the others: the queue is its first and last link, kept by the buffer
+ * itself, and these functions work on the links without an object of their own.
  */
 export interface WaitingRead {
   size: number;
@@ -32,18 +33,7 @@ export interface WaitingRead {
 }
 
 function unsettled(): void {
-  // A spare read holds no promise: nothing to settle.
-}
-
-/** A read with no promise yet, for {@link armRead}. */
-export function blankRead(): WaitingRead {
-  return {
-    size: 0,
-    exact: false,
-    iteration: undefined,
-    resolve: unsettled,
-    next: undefined,
-  };
+  // No promise is being made: nothing to settle.
 }
 
 // The resolve function of the promise being made, handed out of its executor: one shared
@@ -55,30 +45,31 @@ function keepResolve(resolve: (value: unknown) => void): void {
 }
 
 /**
- * Sets `read` up to wait for `size` bytes (`exact`ly, or for an `iteration`'s next step) and
- * returns the promise it settles. The read object may be one used before ({@link releaseRead}):
- * a busy stream then allocates nothing for its waiting reads but the promise itself.
+ * A new pending promise; its resolve function is taken with {@link takeResolve} right after.
+ * The reject function is not kept: a read that fails is resolved with a rejected promise.
  */
-export function armRead<T>(
-  read: WaitingRead,
+export function pendingPromise<T>(): Promise<T> {
+  return new Promise<T>(keepResolve as (resolve: (value: T) => void) => void);
+}
+
+/** The resolve function of the promise {@link pendingPromise} has just made. */
+export function takeResolve(): (value: unknown) => void {
+  const resolve = madeResolve;
+  madeResolve = unsettled;
+  return resolve;
+}
+
+/**
+ * A read waiting for `size` bytes (`exact`ly, or for an `iteration`'s next step), to settle
+ * through `resolve`, for the queue.
+ */
+export function waitingRead(
   size: number,
   exact: boolean,
   iteration: ChunkIteration | undefined,
-): Promise<T> {
-  read.size = size;
-  read.exact = exact;
-  read.iteration = iteration;
-  const promise = new Promise<T>(keepResolve as (resolve: (value: T) => void) => void);
-  read.resolve = madeResolve;
-  madeResolve = unsettled;
-  return promise;
-}
-
-/** Drops what a settled read held (its promise's resolve function, its iteration) for reuse. */
-export function releaseRead(read: WaitingRead): WaitingRead {
-  read.resolve = unsettled;
-  read.iteration = undefined;
-  return read;
+  resolve: (value: unknown) => void,
+): WaitingRead {
+  return { size, exact, iteration, resolve, next: undefined };
 }
 
 /** What a read of `iteration` settles with, given what the buffer had for it. */
@@ -95,10 +86,17 @@ export function iterationStep(
   return END;
 }
 
-/** Settles a read taken off the queue with what the buffer had for it. */
-export function settleRead(read: WaitingRead, result: Buffer | Error): void {
-  const step = read.iteration === undefined ? result : iterationStep(result, read.iteration);
-  read.resolve(step instanceof Error ? Promise.reject(step) : step);
+/**
+ * Settles a read (through its promise's `resolve`, for its `iteration` if it has one) with what
+ * the buffer had for it.
+ */
+export function settleRead(
+  resolve: (value: unknown) => void,
+  iteration: ChunkIteration | undefined,
+  result: Buffer | Error,
+): void {
+  const step = iteration === undefined ? result : iterationStep(result, iteration);
+  resolve(step instanceof Error ? Promise.reject(step) : step);
 }
 
 /**
