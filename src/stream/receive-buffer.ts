@@ -1,39 +1,23 @@
 import { Buffer } from 'node:buffer';
-import type { Endpoint } from '../endpoint/endpoint.js';
 import { IncompleteReadError } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
 import { waitWithDeadline } from '../internal/deadline.js';
 import { Fifo } from '../internal/fifo.js';
+import { onPressure, peerOf, type PressureSink } from './pressure-sink.js';
 import { takeBytes } from './take-bytes.js';
 import {
   iterationStep,
   pendingPromise,
-  readBefore,
+  ReadQueue,
   settleRead,
   takeResolve,
   waitingRead,
   type ChunkIteration,
-  type WaitingRead,
 } from './waiting-read.js';
 
 export type { ChunkIteration } from './waiting-read.js';
 
 const EMPTY = Buffer.alloc(0);
-
-/** The key of {@link PressureSink}'s method, kept out of the owner's public API. */
-export const onPressure: unique symbol = Symbol('onPressure');
-/** The key of {@link PressureSink}'s peer, kept out of the owner's public API. */
-export const peerOf: unique symbol = Symbol('peerOf');
-
-/**
- * Told `true` when the source must stop delivering data, `false` when it may go on, and asked
- * for the peer that errors name. An object with methods rather than callbacks and a field, so
- * that neither the owner nor the buffer holds anything more for them.
- */
-export interface PressureSink {
-  [onPressure](paused: boolean): void;
-  [peerOf](): Endpoint | undefined;
-}
 
 // The buffer's states, as bits of one field: an idle connection holds one number, not three.
 /** The source has ended. */
@@ -75,9 +59,9 @@ export class ReceiveBuffer {
   #resolve: ((value: unknown) => void) | undefined;
   #size = 0;
   #iteration: ChunkIteration | undefined;
-  // The other waiting reads, in order: reads with a deadline, and reads made while another waits.
-  #first: WaitingRead | undefined;
-  #last: WaitingRead | undefined;
+  // The other waiting reads, in order: reads with a deadline, and reads made while another
+  // waits. Made when the first of them comes, and kept.
+  #queue: ReadQueue | undefined;
 
   // The helpers are static, given the buffer: private instance methods would cost every buffer a
   // field of its own (the class's brand).
@@ -128,12 +112,12 @@ export class ReceiveBuffer {
           return;
         }
       } else {
-        const reader = this.#first;
+        const reader = this.#queue?.first;
         if (
           reader !== undefined &&
           (reader.exact ? chunk.length === reader.size : chunk.length <= reader.size)
         ) {
-          ReceiveBuffer.#shiftReader(this, reader);
+          (this.#queue as ReadQueue).shift(reader);
           settleRead(reader.resolve, reader.iteration, chunk);
           return;
         }
@@ -195,9 +179,10 @@ export class ReceiveBuffer {
         const reader = waitingRead(size, exact, undefined, (value) =>
           settle.resolve(value as Buffer),
         );
-        ReceiveBuffer.#pushReader(this, reader);
+        const queue = (this.#queue ??= new ReadQueue());
+        queue.push(reader);
         return () => {
-          ReceiveBuffer.#removeReader(this, reader);
+          queue.remove(reader);
           // The reader that gave up may have been blocking others that the held data satisfies.
           ReceiveBuffer.#serve(this);
           ReceiveBuffer.#checkPressure(this);
@@ -227,7 +212,7 @@ export class ReceiveBuffer {
 
   /** Whether any read waits. */
   static #waiting(self: ReceiveBuffer): boolean {
-    return self.#resolve !== undefined || self.#first !== undefined;
+    return self.#resolve !== undefined || self.#queue?.first !== undefined;
   }
 
   /**
@@ -242,7 +227,7 @@ export class ReceiveBuffer {
   ): Promise<T> {
     const promise = pendingPromise<T>();
     if (ReceiveBuffer.#waiting(self)) {
-      ReceiveBuffer.#pushReader(self, waitingRead(size, exact, iteration, takeResolve()));
+      (self.#queue ??= new ReadQueue()).push(waitingRead(size, exact, iteration, takeResolve()));
     } else {
       self.#resolve = takeResolve();
       self.#size = size;
@@ -274,36 +259,14 @@ export class ReceiveBuffer {
         ReceiveBuffer.#settleHeld(self, resolve, result);
         continue;
       }
-      const reader = self.#first;
-      if (reader === undefined) return;
+      const queue = self.#queue;
+      const reader = queue?.first;
+      if (queue === undefined || reader === undefined) return;
       const result = ReceiveBuffer.#tryRead(self, reader.size, reader.exact);
       if (result === undefined) return;
-      ReceiveBuffer.#shiftReader(self, reader);
+      queue.shift(reader);
       settleRead(reader.resolve, reader.iteration, result);
     }
-  }
-
-  static #pushReader(self: ReceiveBuffer, reader: WaitingRead): void {
-    if (self.#last === undefined) self.#first = reader;
-    else self.#last.next = reader;
-    self.#last = reader;
-  }
-
-  /** Takes `first`, the first read of the queue, off it. */
-  static #shiftReader(self: ReceiveBuffer, first: WaitingRead): void {
-    self.#first = first.next;
-    if (self.#first === undefined) self.#last = undefined;
-    first.next = undefined;
-  }
-
-  /** Takes a read that gave up off the queue, wherever it is (it may have been served). */
-  static #removeReader(self: ReceiveBuffer, reader: WaitingRead): void {
-    const previous = readBefore(self.#first, reader);
-    if (previous === undefined) return;
-    if (previous === null) self.#first = reader.next;
-    else previous.next = reader.next;
-    if (self.#last === reader) self.#last = previous ?? undefined;
-    reader.next = undefined;
   }
 
   static #tryRead(self: ReceiveBuffer, size: number, exact: boolean): Buffer | Error | undefined {

@@ -17,8 +17,7 @@ export interface ChunkIteration {
  * an `iteration` settles with an IteratorResult instead of a Buffer, so that `for await` takes a
  * chunk in one promise. The buffer keeps the first read that waits without a deadline in fields of
  * its own (an idle connection's serving loop waits in one); this flat object, linked to the next
- * waiting read, is for the others: the queue is its first and last link, kept by the buffer
- * itself, and these functions work on the links without an object of their own.
+ * waiting read in a {@link ReadQueue}, is for the others.
  */
 export interface WaitingRead {
   size: number;
@@ -28,7 +27,7 @@ export interface WaitingRead {
   // Buffer, an iteration's an IteratorResult (see settleRead). There is no reject: a read that
   // fails is resolved with a rejected promise, which rejects it a microtask or two later, so that an
   // idle connection's pending read holds one settle function instead of two.
-  resolve(value: unknown): void;
+  resolve(this: void, value: unknown): void;
   next: WaitingRead | undefined;
 }
 
@@ -100,16 +99,39 @@ export function settleRead(
 }
 
 /**
- * Where `read` sits in the queue that starts at `first`: the read before it, `null` when it is
- * the first, `undefined` when it is not queued (it may have been served already).
+ * Waiting reads in the order they were made, linked through their `next`: made by a buffer the
+ * first time a read has to queue, which few connections need.
  */
-export function readBefore(
-  first: WaitingRead | undefined,
-  read: WaitingRead,
-): WaitingRead | null | undefined {
-  let previous: WaitingRead | null = null;
-  for (let at = first; at !== undefined; previous = at, at = at.next) {
-    if (at === read) return previous;
+export class ReadQueue {
+  first: WaitingRead | undefined = undefined;
+  last: WaitingRead | undefined = undefined;
+
+  /** Adds `read` at the end. */
+  push(read: WaitingRead): void {
+    if (this.last === undefined) this.first = read;
+    else this.last.next = read;
+    this.last = read;
   }
-  return undefined;
+
+  /** Takes `first`, the first read, off the queue. */
+  shift(first: WaitingRead): void {
+    this.first = first.next;
+    if (this.first === undefined) this.last = undefined;
+    first.next = undefined;
+  }
+
+  /** Takes a read that gave up off the queue, wherever it is (it may have been served). */
+  remove(read: WaitingRead): void {
+    let previous: WaitingRead | undefined;
+    let at = this.first;
+    while (at !== undefined && at !== read) {
+      previous = at;
+      at = at.next;
+    }
+    if (at === undefined) return;
+    if (previous === undefined) this.first = read.next;
+    else previous.next = read.next;
+    if (this.last === read) this.last = previous;
+    read.next = undefined;
+  }
 }
