@@ -1,39 +1,23 @@
 import { Buffer } from 'node:buffer';
-import type { Endpoint } from '../endpoint/endpoint.js';
 import { IncompleteReadError } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
 import { waitWithDeadline } from '../internal/deadline.js';
 import { Fifo } from '../internal/fifo.js';
+import { onPressure, peerOf, type PressureSink } from './pressure-sink.js';
 import { takeBytes } from './take-bytes.js';
 import {
-  armRead,
-  blankRead,
   iterationStep,
-  readBefore,
-  releaseRead,
+  pendingPromise,
+  ReadQueue,
   settleRead,
+  takeResolve,
+  waitingRead,
   type ChunkIteration,
-  type WaitingRead,
 } from './waiting-read.js';
 
 export type { ChunkIteration } from './waiting-read.js';
 
 const EMPTY = Buffer.alloc(0);
-
-/** The key of {@link PressureSink}'s method, kept out of the owner's public API. */
-export const onPressure: unique symbol = Symbol('onPressure');
-/** The key of {@link PressureSink}'s peer, kept out of the owner's public API. */
-export const peerOf: unique symbol = Symbol('peerOf');
-
-/**
- * Told `true` when the source must stop delivering data, `false` when it may go on, and asked
- * for the peer that errors name. An object with methods rather than callbacks and a field, so
- * that neither the owner nor the buffer holds anything more for them.
- */
-export interface PressureSink {
-  [onPressure](paused: boolean): void;
-  [peerOf](): Endpoint | undefined;
-}
 
 // The buffer's states, as bits of one field: an idle connection holds one number, not three.
 /** The source has ended. */
@@ -42,6 +26,8 @@ const ENDED = 1;
 const DISCARDING = 2;
 /** The source is told to stop. */
 const PAUSED = 4;
+/** The read held in the buffer's own fields wants exactly its size. */
+const HELD_EXACT = 8;
 
 /**
  * The bytes a stream socket has received and the application has not read yet, with the
@@ -60,15 +46,25 @@ export class ReceiveBuffer {
   // Allocated on the first chunk that has to wait: an idle connection holds none.
   #chunks: Fifo<Buffer> | undefined;
   #bytes = 0;
-  #first: WaitingRead | undefined;
-  #last: WaitingRead | undefined;
-  // The last read settled, kept for the next one that waits: a stream read in a loop reuses one
-  // object rather than making one per read.
-  #spare: WaitingRead | undefined;
   #states = 0;
   #failure: (() => Error) | undefined;
   readonly #limit: number;
   readonly #sink: PressureSink;
+  // The first waiting read, when it has no deadline, held in these fields rather than in an
+  // object of its own: a connection's serving loop waits in one such read at a time, so an idle
+  // connection with a read pending holds its promise and nothing more, and a loop reading a
+  // busy stream makes nothing per read but the promise. `#resolve` is set while it waits; it
+  // wants exactly `#size` bytes with HELD_EXACT in the states, and is a step of `#iteration`
+  // when that is set. While it waits it comes before every read in the queue below.
+  #resolve: ((value: unknown) => void) | undefined;
+  #size = 0;
+  #iteration: ChunkIteration | undefined;
+  // The other waiting reads, in order: reads with a deadline, and reads made while another
+  // waits. Made when the first of them comes, and kept.
+  #queue: ReadQueue | undefined;
+
+  // The helpers are static, given the buffer: private instance methods would cost every buffer a
+  // field of its own (the class's brand).
 
   /**
    * @param limit bytes held before the source is paused
@@ -104,28 +100,40 @@ export class ReceiveBuffer {
     if ((this.#states & (DISCARDING | ENDED)) !== 0 || this.#failure !== undefined) return;
     if (chunk.length === 0) return;
     // The common case of a reader already waiting for whatever comes: hand the chunk over as is.
-    const reader = this.#first;
-    if (
-      this.#bytes === 0 &&
-      reader !== undefined &&
-      (reader.exact ? chunk.length === reader.size : chunk.length <= reader.size)
-    ) {
-      this.#shiftReader(reader);
-      settleRead(reader, chunk);
-      this.#spare = releaseRead(reader);
-      return;
+    if (this.#bytes === 0) {
+      const resolve = this.#resolve;
+      if (resolve !== undefined) {
+        if (
+          (this.#states & HELD_EXACT) !== 0
+            ? chunk.length === this.#size
+            : chunk.length <= this.#size
+        ) {
+          ReceiveBuffer.#settleHeld(this, resolve, chunk);
+          return;
+        }
+      } else {
+        const reader = this.#queue?.first;
+        if (
+          reader !== undefined &&
+          (reader.exact ? chunk.length === reader.size : chunk.length <= reader.size)
+        ) {
+          (this.#queue as ReadQueue).shift(reader);
+          settleRead(reader.resolve, reader.iteration, chunk);
+          return;
+        }
+      }
     }
     (this.#chunks ??= new Fifo()).push(chunk);
     this.#bytes += chunk.length;
-    if (this.#first !== undefined) this.#serve();
-    this.#checkPressure();
+    if (ReceiveBuffer.#waiting(this)) ReceiveBuffer.#serve(this);
+    ReceiveBuffer.#checkPressure(this);
   }
 
   /** The source has ended: reads get the rest, then end of stream. */
   end(): void {
     if (this.ended) return;
     this.#states |= ENDED;
-    this.#serve();
+    ReceiveBuffer.#serve(this);
   }
 
   /**
@@ -134,9 +142,9 @@ export class ReceiveBuffer {
    */
   shutdown(): void {
     this.#states |= DISCARDING;
-    this.#clear();
+    ReceiveBuffer.#clear(this);
     this.end();
-    this.#setPaused(false);
+    ReceiveBuffer.#setPaused(this, false);
   }
 
   /**
@@ -145,8 +153,8 @@ export class ReceiveBuffer {
    */
   fail(makeError: () => Error, discard = false): void {
     this.#failure ??= makeError;
-    if (discard) this.#clear();
-    this.#serve();
+    if (discard) ReceiveBuffer.#clear(this);
+    ReceiveBuffer.#serve(this);
   }
 
   /**
@@ -155,35 +163,29 @@ export class ReceiveBuffer {
    * with {@link IncompleteReadError}). `what` names the operation in timeout and abort errors.
    */
   read(size: number, exact: boolean, options: WaitOptions, what: string): Promise<Buffer> {
-    if (this.#first === undefined) {
-      const now = this.#tryRead(size, exact);
+    if (!ReceiveBuffer.#waiting(this)) {
+      const now = ReceiveBuffer.#tryRead(this, size, exact);
       if (now instanceof Error) return Promise.reject(now);
       if (now !== undefined) return Promise.resolve(now);
     }
     // A waiting read needs more data than is held, so the source must flow whatever the limit.
-    this.#setPaused(false);
+    ReceiveBuffer.#setPaused(this, false);
     if (options.timeout === undefined && options.signal === undefined) {
-      const reader = this.#takeSpare();
-      const promise = armRead<Buffer>(reader, size, exact, undefined);
-      this.#pushReader(reader);
-      return promise;
+      return ReceiveBuffer.#wait<Buffer>(this, size, exact, undefined);
     }
     return waitWithDeadline<Buffer>(
       (settle: Settle<Buffer>) => {
-        const reader: WaitingRead = {
-          size,
-          exact,
-          iteration: undefined,
-          // Given a Buffer, or a rejected promise for a read that fails (see WaitingRead).
-          resolve: (value: Buffer) => settle.resolve(value),
-          next: undefined,
-        };
-        this.#pushReader(reader);
+        // Given a Buffer, or a rejected promise for a read that fails (see WaitingRead).
+        const reader = waitingRead(size, exact, undefined, (value) =>
+          settle.resolve(value as Buffer),
+        );
+        const queue = (this.#queue ??= new ReadQueue());
+        queue.push(reader);
         return () => {
-          this.#removeReader(reader);
+          queue.remove(reader);
           // The reader that gave up may have been blocking others that the held data satisfies.
-          this.#serve();
-          this.#checkPressure();
+          ReceiveBuffer.#serve(this);
+          ReceiveBuffer.#checkPressure(this);
         };
       },
       options,
@@ -197,114 +199,132 @@ export class ReceiveBuffer {
    * `iteration` says an error ends it quietly). Settles in one promise, without a deadline.
    */
   iterate(iteration: ChunkIteration): Promise<IteratorResult<Buffer, undefined>> {
-    if (this.#first === undefined) {
-      const now = this.#tryRead(Infinity, false);
+    if (!ReceiveBuffer.#waiting(this)) {
+      const now = ReceiveBuffer.#tryRead(this, Infinity, false);
       if (now !== undefined) {
         const step = iterationStep(now, iteration);
         return step instanceof Error ? Promise.reject(step) : Promise.resolve(step);
       }
     }
-    this.#setPaused(false);
-    const reader = this.#takeSpare();
-    const promise = armRead<IteratorResult<Buffer, undefined>>(reader, Infinity, false, iteration);
-    this.#pushReader(reader);
+    ReceiveBuffer.#setPaused(this, false);
+    return ReceiveBuffer.#wait(this, Infinity, false, iteration);
+  }
+
+  /** Whether any read waits. */
+  static #waiting(self: ReceiveBuffer): boolean {
+    return self.#resolve !== undefined || self.#queue?.first !== undefined;
+  }
+
+  /**
+   * A read without a deadline that waits: in the buffer's own fields when no other read waits,
+   * else at the end of the queue.
+   */
+  static #wait<T>(
+    self: ReceiveBuffer,
+    size: number,
+    exact: boolean,
+    iteration: ChunkIteration | undefined,
+  ): Promise<T> {
+    const promise = pendingPromise<T>();
+    if (ReceiveBuffer.#waiting(self)) {
+      (self.#queue ??= new ReadQueue()).push(waitingRead(size, exact, iteration, takeResolve()));
+    } else {
+      self.#resolve = takeResolve();
+      self.#size = size;
+      self.#iteration = iteration;
+      if (exact) self.#states |= HELD_EXACT;
+    }
     return promise;
   }
 
-  #takeSpare(): WaitingRead {
-    const spare = this.#spare;
-    if (spare === undefined) return blankRead();
-    this.#spare = undefined;
-    return spare;
+  /** Settles the read held in the buffer's fields, whose `resolve` is given, with `result`. */
+  static #settleHeld(
+    self: ReceiveBuffer,
+    resolve: (value: unknown) => void,
+    result: Buffer | Error,
+  ): void {
+    const iteration = self.#iteration;
+    self.#resolve = undefined;
+    self.#iteration = undefined;
+    self.#states &= ~HELD_EXACT;
+    settleRead(resolve, iteration, result);
   }
 
-  #serve(): void {
-    for (let reader = this.#first; reader !== undefined; reader = this.#first) {
-      const result = this.#tryRead(reader.size, reader.exact);
+  static #serve(self: ReceiveBuffer): void {
+    for (;;) {
+      const resolve = self.#resolve;
+      if (resolve !== undefined) {
+        const result = ReceiveBuffer.#tryRead(self, self.#size, (self.#states & HELD_EXACT) !== 0);
+        if (result === undefined) return;
+        ReceiveBuffer.#settleHeld(self, resolve, result);
+        continue;
+      }
+      const queue = self.#queue;
+      const reader = queue?.first;
+      if (queue === undefined || reader === undefined) return;
+      const result = ReceiveBuffer.#tryRead(self, reader.size, reader.exact);
       if (result === undefined) return;
-      this.#shiftReader(reader);
-      settleRead(reader, result);
-      this.#spare = releaseRead(reader);
+      queue.shift(reader);
+      settleRead(reader.resolve, reader.iteration, result);
     }
   }
 
-  #pushReader(reader: WaitingRead): void {
-    if (this.#last === undefined) this.#first = reader;
-    else this.#last.next = reader;
-    this.#last = reader;
-  }
-
-  /** Takes `first`, the first waiting read, off the queue. */
-  #shiftReader(first: WaitingRead): void {
-    this.#first = first.next;
-    if (this.#first === undefined) this.#last = undefined;
-    first.next = undefined;
-  }
-
-  /** Takes a read that gave up off the queue, wherever it is (it may have been served). */
-  #removeReader(reader: WaitingRead): void {
-    const previous = readBefore(this.#first, reader);
-    if (previous === undefined) return;
-    if (previous === null) this.#first = reader.next;
-    else previous.next = reader.next;
-    if (this.#last === reader) this.#last = previous ?? undefined;
-    reader.next = undefined;
-  }
-
-  #tryRead(size: number, exact: boolean): Buffer | Error | undefined {
-    if (exact ? this.#bytes >= size : this.#bytes > 0) return this.#take(size, exact);
-    if (this.#failure !== undefined) return this.#failure();
-    if (!this.ended) return undefined;
+  static #tryRead(self: ReceiveBuffer, size: number, exact: boolean): Buffer | Error | undefined {
+    if (exact ? self.#bytes >= size : self.#bytes > 0)
+      return ReceiveBuffer.#take(self, size, exact);
+    if (self.#failure !== undefined) return self.#failure();
+    if (!self.ended) return undefined;
     if (!exact) return EMPTY;
-    return new IncompleteReadError(this.#take(this.#bytes, true), size, {
-      endpoint: this.#sink[peerOf](),
+    return new IncompleteReadError(ReceiveBuffer.#take(self, self.#bytes, true), size, {
+      endpoint: self.#sink[peerOf](),
     });
   }
 
   /** Takes `size` bytes (exact) or up to `size` bytes from the first chunk; `size` is held. */
-  #take(size: number, exact: boolean): Buffer {
+  static #take(self: ReceiveBuffer, size: number, exact: boolean): Buffer {
     if (size === 0) return EMPTY;
     // size > 0 is held, so chunks exist.
-    const out = takeBytes(this.#chunks as Fifo<Buffer>, size, exact);
-    this.#bytes -= out.length;
+    const out = takeBytes(self.#chunks as Fifo<Buffer>, size, exact);
+    self.#bytes -= out.length;
     if (
-      this.paused &&
-      this.#bytes <= Math.floor(this.#limit / 2) &&
-      this.#chunkCount() <= this.#chunkLimit() / 2
+      self.paused &&
+      self.#bytes <= Math.floor(self.#limit / 2) &&
+      ReceiveBuffer.#chunkCount(self) <= ReceiveBuffer.#chunkLimit(self) / 2
     ) {
-      this.#setPaused(false);
+      ReceiveBuffer.#setPaused(self, false);
     }
     return out;
   }
 
   // Many tiny chunks cost far more than their bytes, so their count is bounded as well. Worked
   // out when needed rather than held, as are the low-water mark above and the states' bits.
-  #chunkLimit(): number {
-    return Math.max(64, Math.ceil(this.#limit / 256));
+  static #chunkLimit(self: ReceiveBuffer): number {
+    return Math.max(64, Math.ceil(self.#limit / 256));
   }
 
-  #chunkCount(): number {
-    return this.#chunks === undefined ? 0 : this.#chunks.length;
+  static #chunkCount(self: ReceiveBuffer): number {
+    return self.#chunks === undefined ? 0 : self.#chunks.length;
   }
 
-  #clear(): void {
-    this.#chunks?.clear();
-    this.#bytes = 0;
+  static #clear(self: ReceiveBuffer): void {
+    self.#chunks?.clear();
+    self.#bytes = 0;
   }
 
-  #checkPressure(): void {
+  static #checkPressure(self: ReceiveBuffer): void {
     if (
-      (this.#states & (PAUSED | DISCARDING)) === 0 &&
-      this.#first === undefined &&
-      (this.#bytes >= this.#limit || this.#chunkCount() >= this.#chunkLimit())
+      (self.#states & (PAUSED | DISCARDING)) === 0 &&
+      !ReceiveBuffer.#waiting(self) &&
+      (self.#bytes >= self.#limit ||
+        ReceiveBuffer.#chunkCount(self) >= ReceiveBuffer.#chunkLimit(self))
     ) {
-      this.#setPaused(true);
+      ReceiveBuffer.#setPaused(self, true);
     }
   }
 
-  #setPaused(paused: boolean): void {
-    if (this.paused === paused) return;
-    this.#states ^= PAUSED;
-    this.#sink[onPressure](paused);
+  static #setPaused(self: ReceiveBuffer, paused: boolean): void {
+    if (self.paused === paused) return;
+    self.#states ^= PAUSED;
+    self.#sink[onPressure](paused);
   }
 }

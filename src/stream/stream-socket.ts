@@ -38,7 +38,8 @@ import {
   invalidInteger,
 } from '../internal/validate.js';
 import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
-import { onPressure, peerOf, ReceiveBuffer } from './receive-buffer.js';
+import { onPressure, peerOf } from './pressure-sink.js';
+import { ReceiveBuffer } from './receive-buffer.js';
 import { tlsSessionOf, type TlsSession } from './tls-options.js';
 import { closedFor, closedForReading, idleTimeoutError } from './socket-errors.js';
 import {

@@ -15,9 +15,9 @@ export interface ChunkIteration {
 /**
  * One pending read: `exact` reads want `size` bytes in one piece, others up to `size`; a read of
  * an `iteration` settles with an IteratorResult instead of a Buffer, so that `for await` takes a
- * chunk in one promise. A flat object, linked to the next waiting read, as idle connections each
- * hold one: the queue of waiting reads is its first and last link, kept by the buffer itself,
- * and these functions work on the links without an object of their own.
+ * chunk in one promise. The buffer keeps the first read that waits without a deadline in fields of
+ * its own (an idle connection's serving loop waits in one); this flat object, linked to the next
+ * waiting read in a {@link ReadQueue}, is for the others.
  */
 export interface WaitingRead {
   size: number;
@@ -27,23 +27,12 @@ export interface WaitingRead {
   // Buffer, an iteration's an IteratorResult (see settleRead). There is no reject: a read that
   // fails is resolved with a rejected promise, which rejects it a microtask or two later, so that an
   // idle connection's pending read holds one settle function instead of two.
-  resolve(value: unknown): void;
+  resolve(this: void, value: unknown): void;
   next: WaitingRead | undefined;
 }
 
 function unsettled(): void {
-  // A spare read holds no promise: nothing to settle.
-}
-
-/** A read with no promise yet, for {@link armRead}. */
-export function blankRead(): WaitingRead {
-  return {
-    size: 0,
-    exact: false,
-    iteration: undefined,
-    resolve: unsettled,
-    next: undefined,
-  };
+  // No promise is being made: nothing to settle.
 }
 
 // The resolve function of the promise being made, handed out of its executor: one shared
@@ -55,30 +44,31 @@ function keepResolve(resolve: (value: unknown) => void): void {
 }
 
 /**
- * Sets `read` up to wait for `size` bytes (`exact`ly, or for an `iteration`'s next step) and
- * returns the promise it settles. The read object may be one used before ({@link releaseRead}):
- * a busy stream then allocates nothing for its waiting reads but the promise itself.
+ * A new pending promise; its resolve function is taken with {@link takeResolve} right after.
+ * The reject function is not kept: a read that fails is resolved with a rejected promise.
  */
-export function armRead<T>(
-  read: WaitingRead,
+export function pendingPromise<T>(): Promise<T> {
+  return new Promise<T>(keepResolve as (resolve: (value: T) => void) => void);
+}
+
+/** The resolve function of the promise {@link pendingPromise} has just made. */
+export function takeResolve(): (value: unknown) => void {
+  const resolve = madeResolve;
+  madeResolve = unsettled;
+  return resolve;
+}
+
+/**
+ * A read waiting for `size` bytes (`exact`ly, or for an `iteration`'s next step), to settle
+ * through `resolve`, for the queue.
+ */
+export function waitingRead(
   size: number,
   exact: boolean,
   iteration: ChunkIteration | undefined,
-): Promise<T> {
-  read.size = size;
-  read.exact = exact;
-  read.iteration = iteration;
-  const promise = new Promise<T>(keepResolve as (resolve: (value: T) => void) => void);
-  read.resolve = madeResolve;
-  madeResolve = unsettled;
-  return promise;
-}
-
-/** Drops what a settled read held (its promise's resolve function, its iteration) for reuse. */
-export function releaseRead(read: WaitingRead): WaitingRead {
-  read.resolve = unsettled;
-  read.iteration = undefined;
-  return read;
+  resolve: (value: unknown) => void,
+): WaitingRead {
+  return { size, exact, iteration, resolve, next: undefined };
 }
 
 /** What a read of `iteration` settles with, given what the buffer had for it. */
@@ -95,23 +85,53 @@ export function iterationStep(
   return END;
 }
 
-/** Settles a read taken off the queue with what the buffer had for it. */
-export function settleRead(read: WaitingRead, result: Buffer | Error): void {
-  const step = read.iteration === undefined ? result : iterationStep(result, read.iteration);
-  read.resolve(step instanceof Error ? Promise.reject(step) : step);
+/**
+ * Settles a read (through its promise's `resolve`, for its `iteration` if it has one) with what
+ * the buffer had for it.
+ */
+export function settleRead(
+  resolve: (value: unknown) => void,
+  iteration: ChunkIteration | undefined,
+  result: Buffer | Error,
+): void {
+  const step = iteration === undefined ? result : iterationStep(result, iteration);
+  resolve(step instanceof Error ? Promise.reject(step) : step);
 }
 
 /**
- * Where `read` sits in the queue that starts at `first`: the read before it, `null` when it is
- * the first, `undefined` when it is not queued (it may have been served already).
+ * Waiting reads in the order they were made, linked through their `next`: made by a buffer the
+ * first time a read has to queue, which few connections need.
  */
-export function readBefore(
-  first: WaitingRead | undefined,
-  read: WaitingRead,
-): WaitingRead | null | undefined {
-  let previous: WaitingRead | null = null;
-  for (let at = first; at !== undefined; previous = at, at = at.next) {
-    if (at === read) return previous;
+export class ReadQueue {
+  first: WaitingRead | undefined = undefined;
+  last: WaitingRead | undefined = undefined;
+
+  /** Adds `read` at the end. */
+  push(read: WaitingRead): void {
+    if (this.last === undefined) this.first = read;
+    else this.last.next = read;
+    this.last = read;
   }
-  return undefined;
+
+  /** Takes `first`, the first read, off the queue. */
+  shift(first: WaitingRead): void {
+    this.first = first.next;
+    if (this.first === undefined) this.last = undefined;
+    first.next = undefined;
+  }
+
+  /** Takes a read that gave up off the queue, wherever it is (it may have been served). */
+  remove(read: WaitingRead): void {
+    let previous: WaitingRead | undefined;
+    let at = this.first;
+    while (at !== undefined && at !== read) {
+      previous = at;
+      at = at.next;
+    }
+    if (at === undefined) return;
+    if (previous === undefined) this.first = read.next;
+    else previous.next = read.next;
+    if (this.last === read) this.last = previous;
+    read.next = undefined;
+  }
 }

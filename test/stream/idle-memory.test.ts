@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { StreamServer, StreamSocket } from '../../src/index.js';
+import { SocketClosedError, StreamServer, StreamSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { heapUsedAfterGc } from '../helpers/resources.js';
@@ -17,6 +17,15 @@ const WARM_UP = 50;
 // The bound leaves room for the noise of a loaded machine (one run alongside other tests
 // measured 550).
 const EXTRA_BYTES_PER_CONNECTION = 650;
+// What a `recv` waiting on each end costs the heap per connection, both ends, beyond the same
+// connections with no read: the receive buffer each end then makes (104 bytes) and the read's
+// promise with its resolve function (152 bytes), so 512, and 16 for the test's array of reads:
+// about 530 measured in a plain process. The test runner tracks async context, which gives
+// every promise its async ids (about 140 bytes more per connection), so about 800 here. It was
+// about 100 more while each waiting read was an object of its own and the buffer kept a spare
+// one; a timer, signal listener or closure made per read would show here. The bound leaves
+// room for the noise of a loaded machine.
+const PENDING_READ_BYTES_PER_CONNECTION = 1_100;
 /** Rounds of both kinds measured in turn; the least difference is held to the bound. */
 const ROUNDS = 3;
 
@@ -83,8 +92,13 @@ async function rawConnections(count: number): Promise<number> {
   );
 }
 
-async function dsockConnections(count: number): Promise<number> {
+/**
+ * Heap per dsock connection, both ends; with `pendingRead`, each end has a `recv` waiting for
+ * data that never comes (its promise kept in an array).
+ */
+async function dsockConnections(count: number, pendingRead = false): Promise<number> {
   const sockets: StreamSocket[] = [];
+  const reads: Promise<Buffer>[] = [];
   const server = await StreamServer.listen('127.0.0.1:0', { maxConnections: count });
   return heapPerConnection(
     count,
@@ -92,10 +106,18 @@ async function dsockConnections(count: number): Promise<number> {
       for (let i = 0; i < count; i++) {
         sockets.push(await StreamSocket.connect(server.localEndpoint));
         sockets.push(await server.accept());
+        if (pendingRead) reads.push(sockets.at(-2)!.recv(65536), sockets.at(-1)!.recv(65536));
       }
     },
     async () => {
+      const closed = reads.map((read) =>
+        read.then(
+          () => assert.fail('a read on an idle connection resolved'),
+          (error: unknown) => assert.ok(error instanceof SocketClosedError, String(error)),
+        ),
+      );
       await Promise.all(sockets.map((socket) => socket.close()));
+      await Promise.all(closed);
       await server.close();
     },
   );
@@ -122,6 +144,28 @@ describe('an idle stream connection', () => {
       least < EXTRA_BYTES_PER_CONNECTION,
       `a dsock connection costs ${Math.round(least)} bytes of heap more than a raw one ` +
         `(the least of ${ROUNDS} rounds: ${extra.map(Math.round).join(', ')})`,
+    );
+  });
+
+  it('costs the heap little more with a recv pending on each end', async (t) => {
+    await dsockConnections(WARM_UP, true);
+    await dsockConnections(WARM_UP);
+    // Noise only adds to a measurement, so the least of each kind is the one compared.
+    const held: number[] = [];
+    const reading: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      held.push(await dsockConnections(CONNECTIONS));
+      reading.push(await dsockConnections(CONNECTIONS, true));
+      t.diagnostic(
+        `round ${round + 1}: heap per connection, both ends: no read ${Math.round(held[round]!)} B, ` +
+          `a read pending on each end ${Math.round(reading[round]!)} B`,
+      );
+    }
+    const extra = Math.min(...reading) - Math.min(...held);
+    assert.ok(
+      extra < PENDING_READ_BYTES_PER_CONNECTION,
+      `a read pending on each end costs ${Math.round(extra)} bytes of heap per connection ` +
+        `(the least of ${ROUNDS} rounds of each kind)`,
     );
   });
 });
