@@ -3,8 +3,8 @@
  * connection per contender, written in 64 KiB chunks and sent in blocks taken in turns; the
  * receiver consumes every chunk, and its throughput is counted from the first byte of a block
  * to the last. The receiver listens, but for two contenders with the ends swapped (the sender
- * listens, the receiver connects): dsock's receiver with `readBufferSize`, an option of connect
- * only, and Python's receiver in the same role, the figure it is held against.
+ * listens, the receiver connects): dsock's receiver reading with `recvInto` into one buffer of
+ * its own, and Python's receiver doing the same with `recv_into`, the figure it is held against.
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
@@ -37,15 +37,16 @@ interface ListeningSenderParams {
 /** A receiver that connects to a sender that listens. */
 interface ConnectingReceiverParams {
   port: number;
-  readBufferSize: number;
+  /** The size of the buffer it reads into. */
+  readSize: number;
 }
 
 const HOST = '127.0.0.1';
 const MiB = 1024 * 1024;
 
 /**
- * The contenders whose receiver connects and whose sender listens: `readBufferSize` is an
- * option of connect (accepted sockets cannot read into slabs of their own).
+ * The contenders whose receiver connects and whose sender listens, as a client that downloads
+ * does.
  */
 const DSOCK_CONNECTING = 'dsock-connect';
 
@@ -109,8 +110,8 @@ export const tcpBulk: Scenario<Params> = {
       digits: 0,
     },
     {
-      // The same figure with the ends swapped, dsock's receiver reading into its own slabs,
-      // held against Python's receiver in the same role.
+      // The same figure with the ends swapped, dsock's receiver reading into a buffer of its
+      // own, held against Python's receiver in the same role.
       key: 'throughputVsPython',
       label: 'throughput, connecting receiver, against Python',
       unit: 'MiB/s',
@@ -187,15 +188,15 @@ export const tcpBulk: Scenario<Params> = {
     }),
     {
       id: DSOCK_CONNECTING,
-      label: 'dsock connecting receiver, readBufferSize 1 MiB',
+      label: 'dsock connecting receiver, recvInto',
       peers: {
         receiver: workerPeer(import.meta.url, 'dsockConnectingReceiver'),
         sender: workerPeer(import.meta.url, 'dsockListeningSender'),
       },
       note:
         'the ends swapped: the sender listens (`StreamServer.accept`, `await sendAll(chunk)`), ' +
-        'the receiver connects with `StreamSocket.connect(ep, { readBufferSize: 1048576 })` ' +
-        'and iterates: `for await (const chunk of socket)`',
+        'the receiver connects (`StreamSocket.connect(ep)`) and loops on ' +
+        '`await recvInto(buffer)` with one 64 KiB buffer',
     },
     pythonConnectingReceiver(),
     nativeContender('tcp-bulk', 'send/recv of 1 MiB', {
@@ -226,7 +227,7 @@ export const tcpBulk: Scenario<Params> = {
           contenders: [DSOCK_CONNECTING, PYTHON_CONNECTING],
           senderParams: { chunkSize: p.chunkSize } satisfies ListeningSenderParams,
           receiverParams: (port) =>
-            ({ port, readBufferSize: MiB }) satisfies ConnectingReceiverParams,
+            ({ port, readSize: p.chunkSize }) satisfies ConnectingReceiverParams,
         },
       },
       context,
@@ -305,17 +306,18 @@ export function dsockRecvReceiver(context: PeerContext<unknown>): Promise<void> 
 }
 
 /**
- * The receiver that connects, reading into socket-owned slabs of `readBufferSize`, and
- * iterating (faster here than a `recv(1 MiB)` loop).
+ * The receiver that connects, reading with `recvInto` into one 64 KiB buffer of its own, as
+ * Python's receiver does with `recv_into`.
  */
 export async function dsockConnectingReceiver(
   context: PeerContext<ConnectingReceiverParams>,
 ): Promise<void> {
-  const { port, readBufferSize } = context.params;
-  const socket = await StreamSocket.connect({ host: HOST, port }, { readBufferSize });
+  const { port, readSize } = context.params;
+  const socket = await StreamSocket.connect({ host: HOST, port });
   const counter = new BlockCounter();
   const receiving = (async () => {
-    for await (const chunk of socket) counter.add(chunk.length);
+    const buffer = Buffer.alloc(readSize);
+    for (let n; (n = await socket.recvInto(buffer)) > 0;) counter.add(n);
   })();
   try {
     await receiveBlocks(context, undefined, counter);

@@ -59,7 +59,9 @@ export interface ConnectOptions extends WaitOptions, StreamSocketOptions {
    * takes at most 64 KiB, into a buffer that the connected sockets of the thread share, and is
    * copied out at its size at once (an idle connection holds no read buffer). Either way a read
    * arrives without passing through net.Socket's stream machinery. An integer from 4096 to
-   * 67,108,864 (64 MiB); 262,144 to 1,048,576 suits bulk transfers.
+   * 67,108,864 (64 MiB); 262,144 to 1,048,576 suits bulk transfers read by `for await` or
+   * `recv`. A bulk receiver that can reuse its memory does better without it, with
+   * {@link StreamSocket.recvInto} and one buffer: each new slab costs the system page faults.
    *
    * The socket holds a buffer of this size from connect to close, idle or not, and takes a new
    * one when less than a quarter of the current one is left; data is handed out as pieces of

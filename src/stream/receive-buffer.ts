@@ -10,9 +10,11 @@ import {
   pendingPromise,
   ReadQueue,
   settleRead,
+  settleReadFrom,
   takeResolve,
   waitingRead,
   type ChunkIteration,
+  type ReadDelivery,
 } from './waiting-read.js';
 
 export type { ChunkIteration } from './waiting-read.js';
@@ -54,11 +56,11 @@ export class ReceiveBuffer {
   // object of its own: a connection's serving loop waits in one such read at a time, so an idle
   // connection with a read pending holds its promise and nothing more, and a loop reading a
   // busy stream makes nothing per read but the promise. `#resolve` is set while it waits; it
-  // wants exactly `#size` bytes with HELD_EXACT in the states, and is a step of `#iteration`
-  // when that is set. While it waits it comes before every read in the queue below.
+  // wants exactly `#size` bytes with HELD_EXACT in the states, and settles as `#delivery` says
+  // (see ReadDelivery). While it waits it comes before every read in the queue below.
   #resolve: ((value: unknown) => void) | undefined;
   #size = 0;
-  #iteration: ChunkIteration | undefined;
+  #delivery: ReadDelivery;
   // The other waiting reads, in order: reads with a deadline, and reads made while another
   // waits. Made when the first of them comes, and kept.
   #queue: ReadQueue | undefined;
@@ -118,7 +120,7 @@ export class ReceiveBuffer {
           (reader.exact ? chunk.length === reader.size : chunk.length <= reader.size)
         ) {
           (this.#queue as ReadQueue).shift(reader);
-          settleRead(reader.resolve, reader.iteration, chunk);
+          settleRead(reader.resolve, reader.delivery, chunk);
           return;
         }
       }
@@ -127,6 +129,27 @@ export class ReceiveBuffer {
     this.#bytes += chunk.length;
     if (ReceiveBuffer.#waiting(this)) ReceiveBuffer.#serve(this);
     ReceiveBuffer.#checkPressure(this);
+  }
+
+  /**
+   * Adds the first `bytes` bytes of `source`, memory the source reuses once this returns: the
+   * first waiting read, when it reads into memory of its own (`recvInto`) and nothing is held
+   * before it, takes them straight there, and only what it leaves is copied into a Buffer.
+   */
+  pushFrom(source: Buffer, bytes: number): void {
+    if ((this.#states & (DISCARDING | ENDED)) !== 0 || this.#failure !== undefined) return;
+    if (bytes === 0) return;
+    if (this.#bytes === 0) {
+      const copied = ReceiveBuffer.#copyToWaiting(this, source, bytes);
+      if (copied === bytes) return;
+      if (copied > 0) {
+        this.push(Buffer.from(source.subarray(copied, bytes)));
+        return;
+      }
+    }
+    const chunk = Buffer.allocUnsafeSlow(bytes);
+    source.copy(chunk, 0, 0, bytes);
+    this.push(chunk);
   }
 
   /** The source has ended: reads get the rest, then end of stream. */
@@ -168,29 +191,54 @@ export class ReceiveBuffer {
       if (now instanceof Error) return Promise.reject(now);
       if (now !== undefined) return Promise.resolve(now);
     }
-    // A waiting read needs more data than is held, so the source must flow whatever the limit.
-    ReceiveBuffer.#setPaused(this, false);
-    if (options.timeout === undefined && options.signal === undefined) {
-      return ReceiveBuffer.#wait<Buffer>(this, size, exact, undefined);
+    return ReceiveBuffer.#waitFor<Buffer>(this, size, exact, undefined, options, what);
+  }
+
+  /**
+   * Reads up to `target.length` bytes (at least one) into `target`, resolving with their
+   * count: 0 at end of stream. Rejects as {@link read}; `target` is written only when the read
+   * resolves.
+   */
+  readInto(target: Uint8Array, options: WaitOptions, what: string): Promise<number> {
+    if (!ReceiveBuffer.#waiting(this)) {
+      const now = ReceiveBuffer.#tryRead(this, target.length, false);
+      if (now instanceof Error) return Promise.reject(now);
+      if (now !== undefined) return Promise.resolve(now.copy(target));
     }
-    return waitWithDeadline<Buffer>(
-      (settle: Settle<Buffer>) => {
-        // Given a Buffer, or a rejected promise for a read that fails (see WaitingRead).
-        const reader = waitingRead(size, exact, undefined, (value) =>
-          settle.resolve(value as Buffer),
-        );
-        const queue = (this.#queue ??= new ReadQueue());
+    return ReceiveBuffer.#waitFor<number>(this, target.length, false, target, options, what);
+  }
+
+  /** A read that waits: without a deadline (see #wait), or in the queue with one. */
+  static #waitFor<T>(
+    self: ReceiveBuffer,
+    size: number,
+    exact: boolean,
+    delivery: ReadDelivery,
+    options: WaitOptions,
+    what: string,
+  ): Promise<T> {
+    // A waiting read needs more data than is held, so the source must flow whatever the limit.
+    ReceiveBuffer.#setPaused(self, false);
+    if (options.timeout === undefined && options.signal === undefined) {
+      return ReceiveBuffer.#wait<T>(self, size, exact, delivery);
+    }
+    return waitWithDeadline<T>(
+      (settle: Settle<T>) => {
+        // Given a Buffer or a count, or a rejected promise for a read that fails (see
+        // WaitingRead).
+        const reader = waitingRead(size, exact, delivery, (value) => settle.resolve(value as T));
+        const queue = (self.#queue ??= new ReadQueue());
         queue.push(reader);
         return () => {
           queue.remove(reader);
           // The reader that gave up may have been blocking others that the held data satisfies.
-          ReceiveBuffer.#serve(this);
-          ReceiveBuffer.#checkPressure(this);
+          ReceiveBuffer.#serve(self);
+          ReceiveBuffer.#checkPressure(self);
         };
       },
       options,
       what,
-      this.#sink[peerOf](),
+      self.#sink[peerOf](),
     );
   }
 
@@ -223,18 +271,39 @@ export class ReceiveBuffer {
     self: ReceiveBuffer,
     size: number,
     exact: boolean,
-    iteration: ChunkIteration | undefined,
+    delivery: ReadDelivery,
   ): Promise<T> {
     const promise = pendingPromise<T>();
     if (ReceiveBuffer.#waiting(self)) {
-      (self.#queue ??= new ReadQueue()).push(waitingRead(size, exact, iteration, takeResolve()));
+      (self.#queue ??= new ReadQueue()).push(waitingRead(size, exact, delivery, takeResolve()));
     } else {
       self.#resolve = takeResolve();
       self.#size = size;
-      self.#iteration = iteration;
+      self.#delivery = delivery;
       if (exact) self.#states |= HELD_EXACT;
     }
     return promise;
+  }
+
+  /**
+   * Copies up to `bytes` bytes of `source` into the memory of the first waiting read and
+   * settles it, if that read is a `recvInto`: returns the bytes copied (0 if it is not).
+   */
+  static #copyToWaiting(self: ReceiveBuffer, source: Buffer, bytes: number): number {
+    const resolve = self.#resolve;
+    if (resolve !== undefined) {
+      const target = self.#delivery;
+      if (!(target instanceof Uint8Array)) return 0;
+      self.#resolve = undefined;
+      self.#delivery = undefined;
+      return settleReadFrom(resolve, target, source, bytes);
+    }
+    const queue = self.#queue;
+    const reader = queue?.first;
+    if (queue === undefined || reader === undefined || !(reader.delivery instanceof Uint8Array))
+      return 0;
+    queue.shift(reader);
+    return settleReadFrom(reader.resolve, reader.delivery, source, bytes);
   }
 
   /** Settles the read held in the buffer's fields, whose `resolve` is given, with `result`. */
@@ -243,11 +312,11 @@ export class ReceiveBuffer {
     resolve: (value: unknown) => void,
     result: Buffer | Error,
   ): void {
-    const iteration = self.#iteration;
+    const delivery = self.#delivery;
     self.#resolve = undefined;
-    self.#iteration = undefined;
+    self.#delivery = undefined;
     self.#states &= ~HELD_EXACT;
-    settleRead(resolve, iteration, result);
+    settleRead(resolve, delivery, result);
   }
 
   static #serve(self: ReceiveBuffer): void {
@@ -265,7 +334,7 @@ export class ReceiveBuffer {
       const result = ReceiveBuffer.#tryRead(self, reader.size, reader.exact);
       if (result === undefined) return;
       queue.shift(reader);
-      settleRead(reader.resolve, reader.iteration, result);
+      settleRead(reader.resolve, reader.delivery, result);
     }
   }
 

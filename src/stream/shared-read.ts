@@ -16,7 +16,7 @@
 import { Buffer } from 'node:buffer';
 import type { OnReadOpts } from 'node:net';
 import { owner, type OwnedSocket } from './net-socket.js';
-import { onSocketData, type SocketEventSink } from './socket-events.js';
+import { onSocketRead, type SocketEventSink } from './socket-events.js';
 
 /** The most one shared read takes: Node's own reads take up to 64 KiB too. */
 export const SHARED_READ_SIZE = 64 * 1024;
@@ -25,10 +25,9 @@ export const SHARED_READ_SIZE = 64 * 1024;
 let reading: OnReadOpts | undefined;
 
 function copyOut(this: OwnedSocket<SocketEventSink>, bytes: number, buffer: Uint8Array): boolean {
-  const chunk = Buffer.allocUnsafeSlow(bytes);
-  // The buffer is the shared one (a Buffer): copied by range, with no view made per read.
-  (buffer as Buffer).copy(chunk, 0, 0, bytes);
-  this[owner][onSocketData](chunk);
+  // The buffer is the shared one (a Buffer): the owner copies it by range, with no view made
+  // per read, into a read's own memory if one waits with it (recvInto), else into a Buffer.
+  this[owner][onSocketRead](buffer as Buffer, bytes);
   return true;
 }
 

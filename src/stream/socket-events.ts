@@ -8,6 +8,7 @@ import { owner, type OwnedSocket } from './net-socket.js';
 
 /** The keys of {@link SocketEventSink}'s methods, kept out of the owner's public API. */
 export const onSocketData: unique symbol = Symbol('onSocketData');
+export const onSocketRead: unique symbol = Symbol('onSocketRead');
 export const onSocketEnd: unique symbol = Symbol('onSocketEnd');
 export const onSocketError: unique symbol = Symbol('onSocketError');
 export const onSocketClose: unique symbol = Symbol('onSocketClose');
@@ -17,6 +18,8 @@ export const onSocketIdle: unique symbol = Symbol('onSocketIdle');
 export interface SocketEventSink {
   /** Data arrived. */
   [onSocketData](chunk: Buffer): void;
+  /** Data arrived in memory the socket reuses once this returns: its first `bytes` bytes. */
+  [onSocketRead](source: Buffer, bytes: number): void;
   /** The peer ended its side (end of stream). */
   [onSocketEnd](): void;
   /** The socket failed. */

@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
-import { type SocketClosedError, toSocketError } from '../errors.js';
+import { InvalidArgumentError, type SocketClosedError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { streamClose, streamConnect, streamReceive, streamSend } from '../internal/channels.js';
@@ -27,6 +27,7 @@ import {
   onSocketClose,
   onSocketData,
   onSocketEnd,
+  onSocketRead,
   onSocketError,
   onSocketIdle,
 } from './socket-events.js';
@@ -260,6 +261,53 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   }
 
   /**
+   * Receives up to `buffer.length` bytes into `buffer`, memory the caller owns and may reuse
+   * for every read (as Python's `recv_into`): resolves with the number of bytes written at the
+   * start of `buffer`, at least one, as soon as any is there, and with 0 at end of stream (and
+   * on every call after it). `buffer` is written only when the read resolves; pass a
+   * `subarray` to read fewer bytes.
+   *
+   * A loop that reads into one buffer allocates nothing per read: on a connection that reads
+   * the default way, bytes that arrive while the read waits are copied from the socket's read
+   * straight into `buffer`. That makes this the cheapest way to take in a bulk stream.
+   *
+   * Rejects with {@link InvalidArgumentError} for an empty or non-Uint8Array `buffer`, and
+   * otherwise as {@link recv} (on a timeout or abort `buffer` is left untouched and no data is
+   * lost).
+   *
+   * @example
+   * ```ts
+   * import { StreamServer, StreamSocket } from 'dsock';
+   *
+   * const server = await StreamServer.listen('127.0.0.1:0');
+   * const client = await StreamSocket.connect(server.localEndpoint);
+   * const peer = await server.accept();
+   * await peer.sendAll('hello');
+   * await peer.shutdown('write');
+   * const buffer = Buffer.alloc(65536);
+   * let total = 0;
+   * for (let n; (n = await client.recvInto(buffer)) > 0; ) total += n;
+   * console.log(total); // 5
+   * await Promise.all([client.close(), peer.close(), server.close()]);
+   * ```
+   */
+  recvInto(buffer: Uint8Array, options: WaitOptions = NO_WAIT): Promise<number> {
+    const invalid = invalidTarget(buffer) ?? waitOptionsError(options);
+    if (invalid) return Promise.reject(invalid);
+    const read = StreamSocket.#receive(this).readInto(
+      buffer,
+      options,
+      StreamSocket.#waitWhat(this, options),
+    );
+    return streamReceive.hasSubscribers
+      ? read.then((n) => {
+          publishReceived(this, Buffer.from(buffer.buffer, buffer.byteOffset, n));
+          return n;
+        })
+      : read;
+  }
+
+  /**
    * Receives exactly `n` bytes, gathering as data arrives (`n` may exceed the receive buffer
    * limit). Rejects with {@link IncompleteReadError} when the stream ends first (its `partial`
    * holds the bytes that came, `expected` is `n`), and otherwise as {@link recv}. On a timeout
@@ -339,6 +387,11 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   /** @internal */
   [onSocketData](chunk: Buffer): void {
     StreamSocket.#receive(this).push(chunk);
+  }
+
+  /** @internal */
+  [onSocketRead](source: Buffer, bytes: number): void {
+    StreamSocket.#receive(this).pushFrom(source, bytes);
   }
 
   /** @internal */
@@ -435,6 +488,12 @@ export class StreamSocket implements AsyncIterable<Buffer> {
 }
 
 /** Tells the stream-receive channel of `data`, returned by `stream`'s recv; passes it on. */
+/** The error for a `recvInto` buffer that is not a Uint8Array of at least one byte. */
+function invalidTarget(buffer: unknown): InvalidArgumentError | undefined {
+  if (buffer instanceof Uint8Array && buffer.length > 0) return undefined;
+  return new InvalidArgumentError('buffer', 'a Uint8Array of at least 1 byte', buffer);
+}
+
 function publishReceived(stream: StreamSocket, data: Buffer): Buffer {
   streamReceive.publish({ source: stream, remote: stream.remoteEndpoint, data });
   return data;

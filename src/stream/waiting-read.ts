@@ -13,16 +13,23 @@ export interface ChunkIteration {
 }
 
 /**
+ * What a read settles with: undefined for the bytes in a Buffer, a {@link ChunkIteration} for
+ * its next step (an IteratorResult), or the caller's memory (`recvInto`) for the count of bytes
+ * copied there. One field for the three, as an idle connection's pending read holds it.
+ */
+export type ReadDelivery = ChunkIteration | Uint8Array | undefined;
+
+/**
  * One pending read: `exact` reads want `size` bytes in one piece, others up to `size`; a read of
- * an `iteration` settles with an IteratorResult instead of a Buffer, so that `for await` takes a
- * chunk in one promise. The buffer keeps the first read that waits without a deadline in fields of
+ * an iteration settles with an IteratorResult instead of a Buffer, so that `for await` takes a
+ * chunk in one promise, and a read into the caller's memory with a count (see ReadDelivery). The buffer keeps the first read that waits without a deadline in fields of
  * its own (an idle connection's serving loop waits in one); this flat object, linked to the next
  * waiting read in a {@link ReadQueue}, is for the others.
  */
 export interface WaitingRead {
   size: number;
   exact: boolean;
-  iteration: ChunkIteration | undefined;
+  delivery: ReadDelivery;
   // A method, so that both kinds of promise's resolve fit: a plain read is only ever given a
   // Buffer, an iteration's an IteratorResult (see settleRead). There is no reject: a read that
   // fails is resolved with a rejected promise, which rejects it a microtask or two later, so that an
@@ -59,16 +66,16 @@ export function takeResolve(): (value: unknown) => void {
 }
 
 /**
- * A read waiting for `size` bytes (`exact`ly, or for an `iteration`'s next step), to settle
- * through `resolve`, for the queue.
+ * A read waiting for `size` bytes (`exact`ly or not), to settle through `resolve` as its
+ * `delivery` says, for the queue.
  */
 export function waitingRead(
   size: number,
   exact: boolean,
-  iteration: ChunkIteration | undefined,
+  delivery: ReadDelivery,
   resolve: (value: unknown) => void,
 ): WaitingRead {
-  return { size, exact, iteration, resolve, next: undefined };
+  return { size, exact, delivery, resolve, next: undefined };
 }
 
 /** What a read of `iteration` settles with, given what the buffer had for it. */
@@ -86,16 +93,36 @@ export function iterationStep(
 }
 
 /**
- * Settles a read (through its promise's `resolve`, for its `iteration` if it has one) with what
- * the buffer had for it.
+ * Settles a read (through its promise's `resolve`, as its `delivery` says) with what the buffer
+ * had for it: at most the read's size, which a read into the caller's memory copies there.
  */
 export function settleRead(
   resolve: (value: unknown) => void,
-  iteration: ChunkIteration | undefined,
+  delivery: ReadDelivery,
   result: Buffer | Error,
 ): void {
-  const step = iteration === undefined ? result : iterationStep(result, iteration);
+  let step: unknown = result;
+  if (delivery instanceof Uint8Array) {
+    if (!(result instanceof Error)) step = result.copy(delivery);
+  } else if (delivery !== undefined) {
+    step = iterationStep(result, delivery);
+  }
   resolve(step instanceof Error ? Promise.reject(step) : step);
+}
+
+/**
+ * Settles a read into the caller's memory, `target`, with up to `bytes` bytes from the start of
+ * `source` (memory its owner reuses once this returns); returns how many were copied.
+ */
+export function settleReadFrom(
+  resolve: (value: unknown) => void,
+  target: Uint8Array,
+  source: Buffer,
+  bytes: number,
+): number {
+  const copied = source.copy(target, 0, 0, Math.min(bytes, target.length));
+  resolve(copied);
+  return copied;
 }
 
 /**
