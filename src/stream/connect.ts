@@ -56,7 +56,7 @@ export interface ConnectOptions extends WaitOptions, StreamSocketOptions {
   /**
    * Bytes one read from the kernel may take, into memory the socket owns: a bulk download then
    * needs fewer, larger reads, each handed on without a copy. Left out (the default), each read
-   * takes at most 64 KiB, into a buffer that the connected sockets of the thread share, and is
+   * takes at most 64 KiB, into a buffer that the plain TCP sockets of the thread share, and is
    * copied out at its size at once (an idle connection holds no read buffer). Either way a read
    * arrives without passing through net.Socket's stream machinery. An integer from 4096 to
    * 67,108,864 (64 MiB); 262,144 to 1,048,576 suits bulk transfers read by `for await` or

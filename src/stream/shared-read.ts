@@ -1,7 +1,8 @@
 /**
- * Reading a connection through net.Socket's `onread` into one buffer that every connected
- * socket of the thread shares, each read copied out at once into a Buffer of its own: the way a
- * connected socket reads when no `readBufferSize` is given.
+ * Reading a connection through net.Socket's `onread` into one buffer that every plain TCP
+ * socket of the thread shares, each read copied out at once into a Buffer of its own: the way
+ * a connected socket reads when no `readBufferSize` is given, and the way an accepted one
+ * reads (accepted-read.ts).
  *
  * The data then skips net.Socket's stream machinery on its way to the receive buffer: no
  * 'data' event and no queued tick after each read (a tick that Node runs before the promise
@@ -21,8 +22,14 @@ import { onSocketRead, type SocketEventSink } from './socket-events.js';
 /** The most one shared read takes: Node's own reads take up to 64 KiB too. */
 export const SHARED_READ_SIZE = 64 * 1024;
 
+/** The `onread` option of the shared read: the buffer, and the callback that copies out of it. */
+export interface SharedReading extends OnReadOpts {
+  buffer: Buffer;
+  callback: typeof copyOut;
+}
+
 // Made with the first connection that reads this way; a thread without one holds nothing.
-let reading: OnReadOpts | undefined;
+let reading: SharedReading | undefined;
 
 function copyOut(this: OwnedSocket<SocketEventSink>, bytes: number, buffer: Uint8Array): boolean {
   // The buffer is the shared one (a Buffer): the owner copies it by range, with no view made
@@ -32,6 +39,6 @@ function copyOut(this: OwnedSocket<SocketEventSink>, bytes: number, buffer: Uint
 }
 
 /** The `onread` option that reads into the thread's shared buffer and copies each read out. */
-export function sharedReading(): OnReadOpts {
+export function sharedReading(): SharedReading {
   return (reading ??= { buffer: Buffer.allocUnsafeSlow(SHARED_READ_SIZE), callback: copyOut });
 }

@@ -13,6 +13,7 @@ import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { ItemQueue } from '../internal/item-queue.js';
 import { streamAccept } from '../internal/channels.js';
+import { readAcceptedThroughSharedBuffer } from './accepted-read.js';
 import { adoptSocket, connectionClosed, countedBy, startReading } from './adopt.js';
 import { DESCRIPTOR_PROBE_INTERVAL, descriptorShortage } from './descriptor-probe.js';
 import { checkHostFamily } from '../internal/validate.js';
@@ -108,7 +109,7 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
         },
       });
     } else {
-      server.on('connection', (socket: Socket) => this.#onConnection(socket));
+      server.on('connection', (socket: Socket) => this.#onConnection(socket, true));
     }
     // Errors after listening come from accepting one connection (e.g. out of file descriptors):
     // that connection is lost, and the server goes on listening; the error is counted and
@@ -256,7 +257,8 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
     }
   }
 
-  #onConnection(socket: Socket): void {
+  /** `plain`: accepted by the plain server (TLS sockets read the connection themselves). */
+  #onConnection(socket: Socket, plain = false): void {
     if (this.#open >= this.#maxConnections && !this.#closed) {
       this.#refused++;
       const remote = { host: socket.remoteAddress ?? '', port: socket.remotePort ?? 0 };
@@ -264,6 +266,8 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
       this.#refuse('connection limit', remote, undefined);
       return;
     }
+    // Reads go through the shared buffer where this Node allows it, as a connected socket's do.
+    if (plain) readAcceptedThroughSharedBuffer(socket);
     const stream = StreamSocket[adoptSocket](socket, this.#receiveBufferLimit, this.#idleTimeout);
     if (this.#closed || !this.#queue.push(stream)) {
       this.#dropped++;

@@ -5,42 +5,10 @@ import { within } from '../helpers/bounded.js';
 import { pattern } from '../helpers/child.js';
 import { FAMILIES, unavailable } from '../helpers/families.js';
 import { connectedPair } from './pair.js';
+import { sendPattern, stalled } from './pattern-transfer.js';
 
 const KIB = 1024;
 const MIB = 1024 * KIB;
-
-/**
- * Sends `total` bytes of the test pattern (from `offset` on) from `socket` in pieces of `piece`
- * bytes.
- */
-async function sendPattern(
-  socket: StreamSocket,
-  total: number,
-  piece: number,
-  progress?: (sent: number) => void,
-  offset = 0,
-): Promise<void> {
-  for (let sent = 0; sent < total; sent += piece) {
-    await socket.sendAll(pattern(offset + sent, Math.min(piece, total - sent)));
-    progress?.(sent + piece);
-  }
-}
-
-/**
- * Follows `sent()` until it has not moved for ten checks in a row, each after 50 ms, and
- * returns it (bounded: at most 400 checks).
- */
-async function stalled(sent: () => number): Promise<number> {
-  let last = -1;
-  let same = 0;
-  for (let i = 0; i < 400 && same < 10; i++) {
-    await new Promise<void>((resolve) => setTimeout(resolve, 50));
-    same = sent() === last ? same + 1 : 0;
-    last = sent();
-  }
-  assert.equal(same, 10, `the sender did not stall (last count ${last} bytes)`);
-  return last;
-}
 
 /**
  * A client (reading into slabs of `readBufferSize`, or by default) that does not read stalls
