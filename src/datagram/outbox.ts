@@ -92,21 +92,85 @@ export class Outbox {
         }
       };
       if (this.#tracked) this.#pending.add(done);
-      if (host === undefined) {
-        this.#transmit(payload, undefined, 0, done);
-      } else if (this.#held.length > 0) {
-        this.#held.push({ payload, host, port, named, done });
-      } else if (!named) {
-        this.#transmit(payload, host, port, done);
-      } else {
-        const address = this.#cached(host);
-        if (address !== undefined) this.#transmit(payload, address, port, done);
+      this.#route(payload, host, port, named, done);
+    });
+  }
+
+  /**
+   * Sends every payload to `host`:`port` (or to the connected peer when `host` is undefined),
+   * in order, as {@link send} does one: sends made in the same tick leave together, so a batch
+   * goes to the system in one call on the native path. Resolves with the number of datagrams
+   * once each has left; if one failed, rejects with the first failure once all have settled
+   * (the others still went out, and count as sent).
+   */
+  sendMany(
+    payloads: readonly Uint8Array[],
+    host: string | undefined,
+    port: number,
+    named = false,
+  ): Promise<number> {
+    if (payloads.length === 0) return Promise.resolve(0);
+    return new Promise<number>((resolve, reject) => {
+      let left = payloads.length;
+      let open = true;
+      let failure: Error | undefined;
+      let failedSize = 0;
+      const finish = (): void => {
+        open = false;
+        if (this.#tracked) this.#pending.delete(abandoned);
+        if (failure === undefined) resolve(payloads.length);
         else {
-          this.#held.push({ payload, host, port, named, done });
-          this.#release();
+          reject(
+            this.#failure(failure, failedSize, host === undefined ? undefined : { host, port }),
+          );
         }
+      };
+      // One entry per batch, not per datagram: where the transport drops sends at close
+      // without a call back, close settles the whole batch through it.
+      const abandoned: SendDone = (error) => {
+        if (!open || error === null) return;
+        failure ??= error;
+        finish();
+      };
+      if (this.#tracked) this.#pending.add(abandoned);
+      for (const payload of payloads) {
+        this.#route(payload, host, port, named, (error, bytes) => {
+          if (!open) return;
+          if (error === null) {
+            this.sent++;
+            this.bytesSent += bytes ?? payload.length;
+          } else if (failure === undefined) {
+            failure = error;
+            failedSize = payload.length;
+          }
+          if (--left === 0) finish();
+        });
       }
     });
+  }
+
+  /** Hands one send to the transport now, or holds it behind a lookup in progress. */
+  #route(
+    payload: Uint8Array,
+    host: string | undefined,
+    port: number,
+    named: boolean,
+    done: SendDone,
+  ): void {
+    if (host === undefined) {
+      this.#transmit(payload, undefined, 0, done);
+    } else if (this.#held.length > 0) {
+      this.#held.push({ payload, host, port, named, done });
+    } else if (!named) {
+      this.#transmit(payload, host, port, done);
+    } else {
+      const address = this.#cached(host);
+      if (address !== undefined) this.#transmit(payload, address, port, done);
+      else {
+        this.#held.push({ payload, host, port, named, done });
+        this.#release();
+      }
+    }
   }
 
   /**
