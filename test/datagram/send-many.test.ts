@@ -141,14 +141,28 @@ describe('DatagramSocket.sendToMany', () => {
     assert.equal(sender.stats.datagramsSent, 0);
   });
 
-  it('settles a batch that close() overtakes with SocketClosedError, and refuses later ones', async () => {
+  it('settles a batch that close() follows at once, and refuses later ones', async () => {
     const receiver = await sockets.bind('127.0.0.1:0');
     const sender = await sockets.bind('127.0.0.1:0');
-    // Sends to an address leave at the end of the tick: the close in the same tick overtakes them.
+    // The native path hands a batch to the system during the call; node:dgram sends at the end
+    // of the tick, which the close overtakes. Either way the batch settles, and nothing hangs.
     const batch = sender.sendToMany(['a', 'b', 'c'], receiver.localEndpoint);
     const closed = sender.close();
-    await assert.rejects(within(batch, 5_000, 'the batch to settle'), SocketClosedError);
+    const outcome = await within(
+      batch.then(
+        (count) => count,
+        (error: unknown) => error,
+      ),
+      5_000,
+      'the batch to settle',
+    );
     await within(closed, 5_000, 'close');
+    if (sender.backend === 'native') {
+      assert.equal(outcome, 3);
+      assert.deepEqual(await receiveTexts(receiver, 3), ['a', 'b', 'c']);
+    } else {
+      assert.ok(outcome instanceof SocketClosedError, String(outcome));
+    }
     await assert.rejects(sender.sendToMany(['late'], receiver.localEndpoint), SocketClosedError);
   });
 
