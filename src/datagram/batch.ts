@@ -11,6 +11,9 @@ import { MAX_DATAGRAM_SIZE, toPayload } from './options.js';
  */
 export const MAX_SEND_MANY = 1024;
 
+/** How many datagrams {@link DatagramSocket.recvMany} takes at most unless told: 64. */
+export const DEFAULT_RECV_MANY = 64;
+
 /**
  * Checks the datagrams of a batch send and turns them into bytes, before anything is sent:
  * an array of at most {@link MAX_SEND_MANY} strings or Uint8Arrays, each no larger than a

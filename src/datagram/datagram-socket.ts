@@ -5,8 +5,9 @@ import { familyOf } from '../endpoint/parse.js';
 import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
 import { datagramReceive, datagramSend } from '../internal/channels.js';
 import { ReceiveIterator } from '../internal/receive-iterator.js';
+import { checkInteger } from '../internal/validate.js';
 import { Association } from './association.js';
-import { toPayloads } from './batch.js';
+import { DEFAULT_RECV_MANY, toPayloads } from './batch.js';
 import { bindTransport } from './bind.js';
 import { checkSize, isSendPort, maxPayload, toDestination } from './destination.js';
 import { Inbox } from './inbox.js';
@@ -490,6 +491,52 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     return datagramReceive.hasSubscribers
       ? received.then((d) => publishReceived(this, d))
       : received;
+  }
+
+  /**
+   * Resolves with up to `maxDatagrams` (default 64) whole datagrams: those held, at once, or
+   * else the next to arrive together with the ones that arrived with it. A batch receive that
+   * costs one promise rather than one per datagram; never more datagrams than the socket holds
+   * ({@link receiveQueueLimit}). Waits, and fails, as {@link recvFrom} does: a timeout
+   * ({@link TimeoutError}) or an abort ({@link AbortError}) takes no datagram.
+   * `maxDatagrams` must be a positive integer (InvalidArgumentError otherwise).
+   *
+   * @example
+   * ```ts
+   * import { DatagramSocket } from 'dsock';
+   *
+   * await using sender = await DatagramSocket.bind('127.0.0.1:0');
+   * await using receiver = await DatagramSocket.bind('127.0.0.1:0');
+   * await sender.sendToMany(['one', 'two', 'three'], receiver.localEndpoint);
+   * const received: string[] = [];
+   * while (received.length < 3) {
+   *   const batch = await receiver.recvMany(64, { timeout: 1000 });
+   *   for (const datagram of batch) received.push(datagram.data.toString());
+   * }
+   * console.log(received.join(' ')); // one two three
+   * ```
+   */
+  recvMany(
+    maxDatagrams: number = DEFAULT_RECV_MANY,
+    options: DatagramReceiveOptions = NO_WAIT,
+  ): Promise<ReceivedDatagram[]> {
+    try {
+      checkInteger('maxDatagrams', maxDatagrams, 1, Number.MAX_SAFE_INTEGER);
+      if (options !== NO_WAIT) checkWait(options);
+    } catch (error) {
+      return rejected(error);
+    }
+    const received = this.#inbox.receiveMany(
+      maxDatagrams,
+      options,
+      this.#association.recvWhat.replace('recvFrom', 'recvMany'),
+      this.#association.local,
+    );
+    if (!datagramReceive.hasSubscribers) return received;
+    return received.then((batch) => {
+      for (const datagram of batch) publishReceived(this, datagram);
+      return batch;
+    });
   }
 
   /**

@@ -9,6 +9,7 @@ import {
   PermissionDeniedError,
   SocketClosedError,
   SocketError,
+  TimeoutError,
 } from '../../src/index.js';
 import type { DatagramSocket } from '../../src/index.js';
 import { FAMILIES, recv, socketTracker, unavailable } from './sockets.js';
@@ -200,5 +201,56 @@ describe('DatagramSocket.sendMany', () => {
       sender.sendMany([null as unknown as string]),
       (e: unknown) => e instanceof InvalidArgumentError && e.argument === 'datagrams[0]',
     );
+  });
+});
+
+describe('DatagramSocket.recvMany', () => {
+  it('takes the held datagrams in order, at most maxDatagrams at a time', async () => {
+    const receiver = await sockets.bind('127.0.0.1:0', { kernelReceiveBufferSize: RECV_BUFFER });
+    const sender = await sockets.bind('127.0.0.1:0');
+    const texts = Array.from({ length: 100 }, (_, i) => `datagram ${i}`);
+    await sender.sendToMany(texts, receiver.localEndpoint);
+    const received: string[] = [];
+    for (let calls = 0; received.length < texts.length && calls < texts.length; calls++) {
+      const batch = await within(receiver.recvMany(30), 5_000, 'a batch');
+      assert.ok(batch.length >= 1 && batch.length <= 30, `a batch of ${batch.length}`);
+      for (const { data, sender: from, truncated } of batch) {
+        received.push(data.toString());
+        assert.deepEqual(from, sender.localEndpoint);
+        assert.equal(truncated, false);
+      }
+    }
+    assert.deepEqual(received, texts);
+    assert.equal(receiver.stats.datagramsReceived, texts.length);
+  });
+
+  it('waits for the next datagram when none is held, within its timeout', async () => {
+    const receiver = await sockets.bind('127.0.0.1:0');
+    const sender = await sockets.bind('127.0.0.1:0');
+    const waiting = within(receiver.recvMany(), 5_000, 'a batch');
+    await sender.sendTo('late', receiver.localEndpoint);
+    const batch = await waiting;
+    assert.deepEqual(
+      batch.map((d) => d.data.toString()),
+      ['late'],
+    );
+    await assert.rejects(receiver.recvMany(64, { timeout: 20 }), TimeoutError);
+    // The receive that timed out took nothing: the next datagram goes to the next receive.
+    await sender.sendTo('next', receiver.localEndpoint);
+    assert.equal((await recv(receiver)).data.toString(), 'next');
+  });
+
+  it('refuses a bad maxDatagrams and fails with SocketClosedError once closed', async () => {
+    const receiver = await sockets.bind('127.0.0.1:0');
+    for (const bad of [0, -1, 1.5, '8' as unknown as number]) {
+      await assert.rejects(
+        receiver.recvMany(bad),
+        (e: unknown) => e instanceof InvalidArgumentError && e.argument === 'maxDatagrams',
+      );
+    }
+    const waiting = receiver.recvMany();
+    await receiver.close();
+    await assert.rejects(within(waiting, 5_000, 'the receive to fail'), SocketClosedError);
+    await assert.rejects(receiver.recvMany(), SocketClosedError);
   });
 });
