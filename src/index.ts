@@ -64,6 +64,7 @@ export {
   DEFAULT_RECEIVE_QUEUE_BYTES,
   DEFAULT_RECEIVE_QUEUE_LIMIT,
   MAX_DATAGRAM_SIZE,
+  MAX_SEND_MANY,
   type DatagramBackend,
   type DatagramReceiveOptions,
   type DatagramSendOptions,

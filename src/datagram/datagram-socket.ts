@@ -5,7 +5,9 @@ import { familyOf } from '../endpoint/parse.js';
 import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
 import { datagramReceive, datagramSend } from '../internal/channels.js';
 import { ReceiveIterator } from '../internal/receive-iterator.js';
+import { checkInteger } from '../internal/validate.js';
 import { Association } from './association.js';
+import { DEFAULT_RECV_MANY, toPayloads } from './batch.js';
 import { bindTransport } from './bind.js';
 import { checkSize, isSendPort, maxPayload, toDestination } from './destination.js';
 import { Inbox } from './inbox.js';
@@ -224,50 +226,77 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     if (this.#association.closed) return Promise.reject(this.#association.closedError('sendTo'));
     const pending = this.#inbox.takeError();
     if (pending !== undefined) return Promise.reject(pending);
-    let host: string;
     let port: number;
-    let named: boolean;
     let payload: Uint8Array;
     try {
-      // Most programs send to a few peers given as Endpoint objects: a host already checked
-      // and a valid port need no parsing and no new object.
-      if (
-        typeof to === 'object' &&
-        to !== null &&
-        to.host === this.#lastHost &&
-        isSendPort(to.port)
-      ) {
-        host = this.#lastHost;
-        port = to.port;
-        named = this.#lastNamed;
-      } else {
-        const endpoint = toDestination(to, this.family);
-        host = endpoint.host;
-        port = endpoint.port;
-        named = familyOf(host) === undefined;
-        this.#lastHost = host;
-        this.#lastNamed = named;
-      }
-      if (this.#association.remote !== undefined || this.#association.connecting) {
-        throw new SocketError(
-          `sendTo ${formatEndpoint({ host, port })} on a socket connected to ` +
-            `${this.#association.remote ? formatEndpoint(this.#association.remote) : 'a peer'}: ` +
-            'use send(), or disconnect() first',
-          'EISCONN',
-          { endpoint: { host, port } },
-        );
-      }
+      port = this.#sendPort(to, 'sendTo');
       payload = toPayload(data, options);
       // Below the smaller (IPv4) limit every datagram fits; only larger ones need the check.
       if (payload.length > MAX_DATAGRAM_SIZE.IPv4) {
-        checkSize(payload.length, this.family, { host, port });
+        checkSize(payload.length, this.family, { host: this.#lastHost, port });
       }
     } catch (error) {
       return rejected(error);
     }
+    const host = this.#lastHost;
     if (datagramSend.hasSubscribers)
       datagramSend.publish({ source: this, remote: { host, port }, data: payload });
-    return this.#outbox.send(payload, host, port, named);
+    return this.#outbox.send(payload, host, port, this.#lastNamed);
+  }
+
+  /**
+   * Sends each of `datagrams` to `to`, in order, and resolves with the number of datagrams
+   * sent: a batch send that costs one promise rather than one per datagram. On the native path
+   * the batch goes to the system during the call, in one sendmmsg per 256 datagrams, after
+   * the sends of earlier calls; over node:dgram each datagram is sent as by {@link sendTo}.
+   * Each element is one
+   * datagram, checked as {@link sendTo} checks its payload; at most {@link MAX_SEND_MANY}
+   * (1024) per call, and an empty list sends nothing and resolves with 0.
+   *
+   * Every datagram is checked before any is sent: a bad element rejects with
+   * {@link InvalidArgumentError} naming it (`datagrams[3]`), one larger than
+   * {@link maxMessageSize} with {@link MessageTooLargeError}, and nothing leaves. When the
+   * system refuses a datagram, the others still go out: the call rejects, once all have
+   * settled, with the first refusal, mapped as {@link sendTo} maps it ({@link stats} counts the
+   * datagrams that left). Other errors are those of {@link sendTo}.
+   *
+   * Do not modify the payloads, or the list, until the returned promise settles.
+   *
+   * @example
+   * ```ts
+   * import { DatagramSocket } from 'dsock';
+   *
+   * await using sender = await DatagramSocket.bind('127.0.0.1:0');
+   * await using receiver = await DatagramSocket.bind('127.0.0.1:0');
+   * console.log(await sender.sendToMany(['one', 'two', 'three'], receiver.localEndpoint)); // 3
+   * const first = await receiver.recvFrom(4096, { timeout: 1000 });
+   * console.log(first.data.toString()); // one
+   * ```
+   */
+  sendToMany(
+    datagrams: readonly (string | Uint8Array)[],
+    to: EndpointLike,
+    options?: DatagramSendOptions,
+  ): Promise<number> {
+    if (this.#association.closed) {
+      return Promise.reject(this.#association.closedError('sendToMany'));
+    }
+    const pending = this.#inbox.takeError();
+    if (pending !== undefined) return Promise.reject(pending);
+    let port: number;
+    let payloads: Uint8Array[];
+    try {
+      port = this.#sendPort(to, 'sendToMany');
+      payloads = toPayloads(datagrams, options, this.family, { host: this.#lastHost, port });
+    } catch (error) {
+      return rejected(error);
+    }
+    const host = this.#lastHost;
+    if (datagramSend.hasSubscribers) {
+      for (const data of payloads)
+        datagramSend.publish({ source: this, remote: { host, port }, data });
+    }
+    return this.#outbox.sendMany(payloads, host, port, this.#lastNamed);
   }
 
   /**
@@ -298,6 +327,53 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     }
     if (datagramSend.hasSubscribers) datagramSend.publish({ source: this, remote, data: payload });
     return this.#outbox.send(payload, undefined, 0);
+  }
+
+  /**
+   * Sends each of `datagrams` to the connected peer (see {@link connect}), in order, and
+   * resolves with the number sent: {@link sendToMany} for a connected socket, with its checks,
+   * its cap of {@link MAX_SEND_MANY} datagrams and its errors. Rejects with SocketError code
+   * `EDESTADDRREQ` when not connected.
+   *
+   * @example
+   * ```ts
+   * import { DatagramSocket } from 'dsock';
+   *
+   * await using receiver = await DatagramSocket.bind('127.0.0.1:0');
+   * await using sender = await DatagramSocket.bind('127.0.0.1:0');
+   * await sender.connect(receiver.localEndpoint);
+   * console.log(await sender.sendMany([Buffer.from('a'), Buffer.from('b')])); // 2
+   * ```
+   */
+  sendMany(
+    datagrams: readonly (string | Uint8Array)[],
+    options?: DatagramSendOptions,
+  ): Promise<number> {
+    if (this.#association.closed) {
+      return Promise.reject(this.#association.closedError('sendMany'));
+    }
+    const pending = this.#inbox.takeError();
+    if (pending !== undefined) return Promise.reject(pending);
+    const remote = this.#association.remote;
+    let payloads: Uint8Array[];
+    try {
+      if (remote === undefined) {
+        throw new SocketError(
+          'sendMany on a datagram socket that is not connected: use sendToMany(), or connect() first',
+          'EDESTADDRREQ',
+          { endpoint: this.#association.local },
+        );
+      }
+      payloads = toPayloads(datagrams, options, this.family, remote);
+      // An IPv6 socket connected to an IPv4-mapped address carries IPv4 datagrams.
+      for (const payload of payloads) checkSize(payload.length, this.family, remote);
+    } catch (error) {
+      return rejected(error);
+    }
+    if (datagramSend.hasSubscribers) {
+      for (const data of payloads) datagramSend.publish({ source: this, remote, data });
+    }
+    return this.#outbox.sendMany(payloads, undefined, 0);
   }
 
   /**
@@ -418,6 +494,52 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
   }
 
   /**
+   * Resolves with up to `maxDatagrams` (default 64) whole datagrams: those held, at once, or
+   * else the next to arrive together with the ones that arrived with it. A batch receive that
+   * costs one promise rather than one per datagram; never more datagrams than the socket holds
+   * ({@link receiveQueueLimit}). Waits, and fails, as {@link recvFrom} does: a timeout
+   * ({@link TimeoutError}) or an abort ({@link AbortError}) takes no datagram.
+   * `maxDatagrams` must be a positive integer (InvalidArgumentError otherwise).
+   *
+   * @example
+   * ```ts
+   * import { DatagramSocket } from 'dsock';
+   *
+   * await using sender = await DatagramSocket.bind('127.0.0.1:0');
+   * await using receiver = await DatagramSocket.bind('127.0.0.1:0');
+   * await sender.sendToMany(['one', 'two', 'three'], receiver.localEndpoint);
+   * const received: string[] = [];
+   * while (received.length < 3) {
+   *   const batch = await receiver.recvMany(64, { timeout: 1000 });
+   *   for (const datagram of batch) received.push(datagram.data.toString());
+   * }
+   * console.log(received.join(' ')); // one two three
+   * ```
+   */
+  recvMany(
+    maxDatagrams: number = DEFAULT_RECV_MANY,
+    options: DatagramReceiveOptions = NO_WAIT,
+  ): Promise<ReceivedDatagram[]> {
+    try {
+      checkInteger('maxDatagrams', maxDatagrams, 1, Number.MAX_SAFE_INTEGER);
+      if (options !== NO_WAIT) checkWait(options);
+    } catch (error) {
+      return rejected(error);
+    }
+    const received = this.#inbox.receiveMany(
+      maxDatagrams,
+      options,
+      this.#association.recvWhat.replace('recvFrom', 'recvMany'),
+      this.#association.local,
+    );
+    if (!datagramReceive.hasSubscribers) return received;
+    return received.then((batch) => {
+      for (const datagram of batch) publishReceived(this, datagram);
+      return batch;
+    });
+  }
+
+  /**
    * Closes the socket and frees its port at once. Pending receives, and any later call,
    * reject with {@link SocketClosedError}; held datagrams are discarded (counted as dropped).
    * Calling it again returns the same promise.
@@ -456,6 +578,40 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
       wait: () => this.recvFrom(),
       endsQuietly: (error) => this.#association.closed && error instanceof SocketClosedError,
     });
+  }
+
+  /**
+   * Checks where a sendTo goes and returns its port; its host is then {@link #lastHost} (a
+   * name when {@link #lastNamed}). Throws for a bad `to` and on a connected socket.
+   */
+  #sendPort(to: EndpointLike, what: 'sendTo' | 'sendToMany'): number {
+    // Most programs send to a few peers given as Endpoint objects: a host already checked and
+    // a valid port need no parsing and no new object.
+    let port: number;
+    if (
+      typeof to === 'object' &&
+      to !== null &&
+      to.host === this.#lastHost &&
+      isSendPort(to.port)
+    ) {
+      port = to.port;
+    } else {
+      const endpoint = toDestination(to, this.family);
+      port = endpoint.port;
+      this.#lastHost = endpoint.host;
+      this.#lastNamed = familyOf(endpoint.host) === undefined;
+    }
+    if (this.#association.remote !== undefined || this.#association.connecting) {
+      const host = this.#lastHost;
+      throw new SocketError(
+        `${what} ${formatEndpoint({ host, port })} on a socket connected to ` +
+          `${this.#association.remote ? formatEndpoint(this.#association.remote) : 'a peer'}: ` +
+          `use ${what === 'sendTo' ? 'send' : 'sendMany'}(), or disconnect() first`,
+        'EISCONN',
+        { endpoint: { host, port } },
+      );
+    }
+    return port;
   }
 
   #onError(error: Error): void {

@@ -105,15 +105,8 @@ export class Inbox implements DatagramSink {
     what: string,
     endpoint: Endpoint,
   ): Promise<ReceivedDatagram> {
-    const signal = options.signal;
-    if (signal?.aborted === true && !this.#queue.failed) {
-      // Checked here because a held datagram would otherwise be handed out regardless.
-      return Promise.reject(
-        new AbortError(`${what} was aborted`, { endpoint, cause: signal.reason }),
-      );
-    }
-    const error = this.takeError();
-    if (error !== undefined) return Promise.reject(error);
+    const refused = this.#refusal(options, what, endpoint);
+    if (refused !== undefined) return Promise.reject(refused);
     const held = this.#queue.tryShift();
     if (held !== undefined) {
       this.#held -= held.data.length;
@@ -126,6 +119,23 @@ export class Inbox implements DatagramSink {
   }
 
   /**
+   * Up to `max` whole datagrams: those held, at once; else the next to arrive together with
+   * the ones that arrived with it (a receive batch of the native path). Waits as
+   * {@link receive} does, and stops short of a reported error, which the next receive gets.
+   */
+  receiveMany(
+    max: number,
+    options: DatagramReceiveOptions,
+    what: string,
+    endpoint: Endpoint,
+  ): Promise<ReceivedDatagram[]> {
+    const refused = this.#refusal(options, what, endpoint);
+    if (refused !== undefined) return Promise.reject(refused);
+    if (this.#queue.length > 0) return Promise.resolve(this.#drain([], max));
+    return this.#queue.take(options, what, endpoint).then((first) => this.#drain([first], max));
+  }
+
+  /**
    * Ends receiving: waiting and later receives reject with an error from `makeError`; held
    * datagrams are discarded and counted as dropped.
    */
@@ -133,6 +143,27 @@ export class Inbox implements DatagramSink {
     this.#error = undefined;
     this.dropped += this.#queue.fail(makeError, true).length;
     this.#held = 0;
+  }
+
+  /** Why a receive fails before it takes anything: aborted already, or an error reported. */
+  #refusal(options: DatagramReceiveOptions, what: string, endpoint: Endpoint): Error | undefined {
+    const signal = options.signal;
+    if (signal?.aborted === true && !this.#queue.failed) {
+      // Checked here because a held datagram would otherwise be handed out regardless.
+      return new AbortError(`${what} was aborted`, { endpoint, cause: signal.reason });
+    }
+    return this.takeError();
+  }
+
+  /** Moves held datagrams to `list` up to `max`, stopping at a reported error. */
+  #drain(list: ReceivedDatagram[], max: number): ReceivedDatagram[] {
+    while (list.length < max && this.#error === undefined) {
+      const held = this.#queue.tryShift();
+      if (held === undefined) break;
+      this.#held -= held.data.length;
+      list.push(held);
+    }
+    return list;
   }
 
   // Berkeley semantics: the rest of a datagram longer than the buffer is discarded. A view,

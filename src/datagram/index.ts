@@ -1,4 +1,5 @@
 export { DatagramSocket } from './datagram-socket.js';
+export { MAX_SEND_MANY } from './batch.js';
 export type { DatagramBackend } from './transport.js';
 export {
   DEFAULT_RECEIVE_QUEUE_BYTES,

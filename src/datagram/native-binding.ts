@@ -30,7 +30,7 @@ export interface NativeBinding {
   send(
     handle: NativeHandle,
     count: number,
-    payloads: Uint8Array[],
+    payloads: readonly Uint8Array[],
     hosts: string | (string | undefined)[] | undefined,
   ): void;
   close(handle: NativeHandle): void;

@@ -8,7 +8,7 @@ import {
   type SocketError,
 } from '../errors.js';
 
-import type { SendDone, UdpTransport } from './transport.js';
+import type { BatchDone, SendDone, UdpTransport } from './transport.js';
 
 /** What a failed send turns into, decided by the socket (which knows if it is closed). */
 export type SendFailure = (error: Error, size: number, to: Endpoint | undefined) => SocketError;
@@ -92,21 +92,111 @@ export class Outbox {
         }
       };
       if (this.#tracked) this.#pending.add(done);
-      if (host === undefined) {
-        this.#transmit(payload, undefined, 0, done);
-      } else if (this.#held.length > 0) {
-        this.#held.push({ payload, host, port, named, done });
-      } else if (!named) {
-        this.#transmit(payload, host, port, done);
-      } else {
-        const address = this.#cached(host);
-        if (address !== undefined) this.#transmit(payload, address, port, done);
+      this.#route(payload, host, port, named, done);
+    });
+  }
+
+  /**
+   * Sends every payload to `host`:`port` (or to the connected peer when `host` is undefined),
+   * in order, after the sends made before: through the transport's batch call where it has
+   * one (one system call per batch on the native path), else one {@link send} each. Resolves with the number of datagrams
+   * once each has left; if one failed, rejects with the first failure once all have settled
+   * (the others still went out, and count as sent).
+   */
+  sendMany(
+    payloads: readonly Uint8Array[],
+    host: string | undefined,
+    port: number,
+    named = false,
+  ): Promise<number> {
+    if (payloads.length === 0) return Promise.resolve(0);
+    return new Promise<number>((resolve, reject) => {
+      let left = payloads.length;
+      let open = true;
+      let failure: Error | undefined;
+      let failedSize = 0;
+      const finish = (): void => {
+        open = false;
+        if (this.#tracked) this.#pending.delete(abandoned);
+        if (failure === undefined) resolve(payloads.length);
         else {
-          this.#held.push({ payload, host, port, named, done });
-          this.#release();
+          reject(
+            this.#failure(failure, failedSize, host === undefined ? undefined : { host, port }),
+          );
         }
+      };
+      // One entry per batch, not per datagram: where the transport drops sends at close
+      // without a call back, close settles the whole batch through it.
+      const abandoned: SendDone = (error) => {
+        if (!open || error === null) return;
+        failure ??= error;
+        finish();
+      };
+      const settle: BatchDone = (index, error, bytes) => {
+        if (!open) return;
+        const payload = payloads[index] as Uint8Array;
+        if (error === null) {
+          this.sent++;
+          this.bytesSent += bytes ?? payload.length;
+        } else if (failure === undefined) {
+          failure = error;
+          failedSize = payload.length;
+        }
+        if (--left === 0) finish();
+      };
+      if (this.#tracked) this.#pending.add(abandoned);
+      const address = this.#direct(host, named);
+      const socket = this.#socket;
+      if (address !== null && socket.sendBatch !== undefined) {
+        try {
+          socket.sendBatch(payloads, port, address, settle);
+        } catch (error) {
+          const cause = error instanceof Error ? error : new Error(String(error));
+          for (let i = 0; i < payloads.length; i++) settle(i, cause);
+        }
+        return;
+      }
+      for (let i = 0; i < payloads.length; i++) {
+        this.#route(payloads[i] as Uint8Array, host, port, named, (error, bytes) =>
+          settle(i, error, bytes),
+        );
       }
     });
+  }
+
+  /**
+   * The address a send to `host` can go to at once (undefined: the connected peer), or null
+   * when it must wait: behind a lookup in progress, or for its own.
+   */
+  #direct(host: string | undefined, named: boolean): string | undefined | null {
+    if (host === undefined) return undefined;
+    if (this.#held.length > 0) return null;
+    if (!named) return host;
+    return this.#cached(host) ?? null;
+  }
+
+  /** Hands one send to the transport now, or holds it behind a lookup in progress. */
+  #route(
+    payload: Uint8Array,
+    host: string | undefined,
+    port: number,
+    named: boolean,
+    done: SendDone,
+  ): void {
+    if (host === undefined) {
+      this.#transmit(payload, undefined, 0, done);
+    } else if (this.#held.length > 0) {
+      this.#held.push({ payload, host, port, named, done });
+    } else if (!named) {
+      this.#transmit(payload, host, port, done);
+    } else {
+      const address = this.#cached(host);
+      if (address !== undefined) this.#transmit(payload, address, port, done);
+      else {
+        this.#held.push({ payload, host, port, named, done });
+        this.#release();
+      }
+    }
   }
 
   /**

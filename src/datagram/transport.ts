@@ -3,6 +3,9 @@ import type { AddressFamily } from '../endpoint/endpoint.js';
 /** Called once per send: `error` null when the datagram went out, with the bytes sent. */
 export type SendDone = (error: Error | null, bytes?: number) => void;
 
+/** Called once per datagram of a batch send, with its place in the batch. */
+export type BatchDone = (index: number, error: Error | null, bytes?: number) => void;
+
 /** An address and port as a UDP handle reports them. */
 export interface HandleAddress {
   address: string;
@@ -49,6 +52,17 @@ export interface UdpTransport {
   attach(sink: DatagramSink, onError: (error: Error) => void): void;
   /** Sends to `host`:`port`, an address literal, or to the connected peer without `host`. */
   send(payload: Uint8Array, port: number, host: string | undefined, done: SendDone): void;
+  /**
+   * Where the transport has a batch call (the native path): sends `payloads` to `host`:`port`
+   * (an address literal; the connected peer without `host`), after every send made before,
+   * and reports each datagram to `done`. Without it, each datagram goes through {@link send}.
+   */
+  sendBatch?(
+    payloads: readonly Uint8Array[],
+    port: number,
+    host: string | undefined,
+    done: BatchDone,
+  ): void;
   /** Connects to `host` (a name is looked up); `done` is not called if close() comes first. */
   connect(port: number, host: string, done: (error?: Error) => void): void;
   disconnect(): void;
