@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import type { StreamSocket } from '../../src/index.js';
+import { within } from '../helpers/bounded.js';
 import { pattern } from '../helpers/child.js';
+
+const MIB = 1024 * 1024;
 
 /**
  * Sends `total` bytes of the test pattern (from `offset` on) from `socket` in pieces of `piece`
@@ -33,4 +36,29 @@ export async function stalled(sent: () => number): Promise<number> {
   }
   assert.equal(same, 10, `the sender did not stall (last count ${last} bytes)`);
   return last;
+}
+
+/**
+ * Sends 96 MiB of the pattern from `sender` to `receiver`, which does not read at first: the
+ * sender must stall far below the total (the receiver's buffer limit, one read and the kernel's
+ * buffers), and once `receiver` reads, every byte must come, in order.
+ */
+export async function stallThenDeliver(
+  sender: StreamSocket,
+  receiver: StreamSocket,
+): Promise<void> {
+  const total = 96 * MIB;
+  let sent = 0;
+  const sending = sendPattern(sender, total, 64 * 1024, (count) => (sent = count));
+  sending.catch(() => undefined);
+  const held = await stalled(() => sent);
+  assert.ok(held < 48 * MIB, `the sender got ${held} bytes out to a receiver not reading`);
+  let received = 0;
+  for await (const chunk of receiver) {
+    assert.ok(chunk.equals(pattern(received, chunk.length)), `bytes differ at ${received}`);
+    received += chunk.length;
+    if (received === total) break;
+  }
+  await within(sending, 30_000, 'sending');
+  assert.equal(received, total);
 }
