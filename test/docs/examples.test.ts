@@ -186,8 +186,8 @@ describe('the code of the documentation', () => {
       tourFiles.map((file) => app.run(file, userEnvironment())),
     )) {
       // What the tour's comments promise.
-      assert.match(stdout, /^Hello, world! from port \d+ false$/m);
-      assert.match(stdout, /^ping 0 pong$/m);
+      assert.match(stdout, /^Hello, world! from port \d+ false\none\ntwo$/m);
+      assert.match(stdout, /^ping 0 0 pong$/m);
       assert.match(stdout, /^message 1\nmessage 2\nmessage 3$/m);
       assert.match(stdout, /^exactly once$/m);
       assert.match(stdout, /^ECONNREFUSED /m);
