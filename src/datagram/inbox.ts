@@ -19,6 +19,12 @@ export class Inbox implements DatagramSink {
   /** Payload bytes of the datagrams held. */
   #held = 0;
   #error: SocketError | undefined;
+  // The batch of a recvMany that waited and was just handed its first datagram: the datagrams
+  // that come with that one (in the same receive batch, before its promise settles) join it
+  // rather than going to receives made after it, up to its `#collectMax` (never past the
+  // queue's limit).
+  #collecting: ReceivedDatagram[] | undefined;
+  #collectMax = 0;
   received = 0;
   bytesReceived = 0;
   dropped = 0;
@@ -49,6 +55,16 @@ export class Inbox implements DatagramSink {
     this.received++;
     this.bytesReceived += data.length;
     const queue = this.#queue;
+    const collecting = this.#collecting;
+    if (
+      collecting !== undefined &&
+      collecting.length < this.#collectMax &&
+      this.#error === undefined &&
+      !queue.failed
+    ) {
+      collecting.push({ data, sender: { host, port }, truncated: false });
+      return;
+    }
     if (queue.waiting === 0) {
       // Held: checked before the record is built, so that a flood beyond the bounds allocates
       // nothing.
@@ -132,7 +148,19 @@ export class Inbox implements DatagramSink {
     const refused = this.#refusal(options, what, endpoint);
     if (refused !== undefined) return Promise.reject(refused);
     if (this.#queue.length > 0) return Promise.resolve(this.#drain([], max));
-    return this.#queue.take(options, what, endpoint).then((first) => this.#drain([first], max));
+    const batch: ReceivedDatagram[] = [];
+    return this.#queue
+      .take(options, what, endpoint, (first) => {
+        // From now on the datagrams that arrive join this batch, in order, before any receive
+        // made after this one gets one.
+        batch.push(first);
+        this.#collecting = batch;
+        this.#collectMax = Math.min(max, this.#limit);
+      })
+      .then(() => {
+        if (this.#collecting === batch) this.#collecting = undefined;
+        return this.#drain(batch, max);
+      });
   }
 
   /**

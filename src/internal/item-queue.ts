@@ -55,23 +55,34 @@ export class ItemQueue<T> {
 
   /**
    * Resolves with the next item. Held items are served first; after {@link fail}, held items
-   * are still served and then every take rejects with the failure's error.
+   * are still served and then every take rejects with the failure's error. `taken`, if given,
+   * is told of an item handed to this take while it waited, at once, before the next item
+   * comes (the promise settles only a microtask later).
    */
-  take(options: WaitOptions, what: string, endpoint?: Endpoint): Promise<T> {
+  take(
+    options: WaitOptions,
+    what: string,
+    endpoint?: Endpoint,
+    taken?: (item: T) => void,
+  ): Promise<T> {
     if (this.length > 0) return Promise.resolve(this.tryShift() as T);
     if (this.#failure) return Promise.reject(this.#failure());
     if (options.timeout === undefined && options.signal === undefined) {
       // Without a deadline there is nothing to give up: skip the deadline machinery, as this
       // is the path every receive of a busy socket takes.
       return new Promise<T>((resolve, reject) => {
-        this.#waiters.push({ resolve, reject });
+        const settle: Settle<T> = { resolve, reject };
+        this.#waiters.push(taken === undefined ? settle : told(settle, taken));
       });
     }
     return waitWithDeadline<T>(
       (settle) => {
-        this.#waiters.push(settle);
+        // A waiter that gave up is taken off the list at once, so `taken` hears only of items
+        // this take settles with.
+        const waiter = taken === undefined ? settle : told(settle, taken);
+        this.#waiters.push(waiter);
         return () => {
-          const at = this.#waiters.indexOf(settle);
+          const at = this.#waiters.indexOf(waiter);
           if (at >= 0) this.#waiters.splice(at, 1);
         };
       },
@@ -103,4 +114,17 @@ export class ItemQueue<T> {
     if (!discard) return [];
     return this.#items.takeAll();
   }
+}
+
+/** A waiter that tells `taken` of its item before settling `settle` with it. */
+function told<T>(settle: Settle<T>, taken: (item: T) => void): Settle<T> {
+  return {
+    resolve(item) {
+      taken(item);
+      settle.resolve(item);
+    },
+    reject(error) {
+      settle.reject(error);
+    },
+  };
 }

@@ -240,6 +240,26 @@ describe('DatagramSocket.recvMany', () => {
     assert.equal((await recv(receiver)).data.toString(), 'next');
   });
 
+  it('takes the datagrams that come with its first before a receive made after it gets one', async () => {
+    const receiver = await sockets.bind('127.0.0.1:0', { kernelReceiveBufferSize: RECV_BUFFER });
+    const sender = await sockets.bind('127.0.0.1:0');
+    const many = within(receiver.recvMany(), 5_000, 'a batch');
+    const one = within(receiver.recvFrom(), 5_000, 'the receive after it');
+    await sender.sendToMany(['1', '2', '3', '4'], receiver.localEndpoint);
+    const batch = await many;
+    // Sent once the batch is in: the receive made after recvMany has a datagram to wait for.
+    await sender.sendTo('5', receiver.localEndpoint);
+    const texts = [...batch.map((d) => d.data.toString()), (await one).data.toString()];
+    for (let calls = 0; texts.length < 5 && calls < 5; calls++) {
+      for (const d of await within(receiver.recvMany(), 5_000, 'the rest')) {
+        texts.push(d.data.toString());
+      }
+    }
+    // Receives are served in the order they were made: the batch is the first datagrams, the
+    // receive after it the next one.
+    assert.deepEqual(texts, ['1', '2', '3', '4', '5']);
+  });
+
   it('refuses a bad maxDatagrams and fails with SocketClosedError once closed', async () => {
     const receiver = await sockets.bind('127.0.0.1:0');
     for (const bad of [0, -1, 1.5, '8' as unknown as number]) {
