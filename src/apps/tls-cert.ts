@@ -2,6 +2,7 @@
  * Self-signed certificates for a lab: a key pair made by node:crypto, the X.509 certificate
  * built and signed with node-forge (loaded only when a certificate is made).
  */
+import { Buffer } from 'node:buffer';
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
@@ -51,6 +52,19 @@ function checkHosts(hosts: unknown): string[] {
 }
 
 /**
+ * The serial number (hex) of a certificate made from 16 random bytes: positive, and encoded
+ * in DER in its minimal form, as OpenSSL requires of an INTEGER. Its first byte is set to
+ * 0x40-0x7F (so no sign byte and no leading zero: node-forge writes the hex as it is, and a
+ * leading 00 before a byte below 0x80 is refused as "illegal padding"), which leaves 126
+ * random bits.
+ */
+export function certificateSerial(random: Uint8Array): string {
+  const bytes = Buffer.from(random.subarray(0, 16));
+  bytes[0] = ((bytes[0] ?? 0) & 0x3f) | 0x40;
+  return bytes.toString('hex');
+}
+
+/**
  * Makes a self-signed certificate (RSA 2048, SHA-256) and its key, valid for `hosts`, for a
  * TLS server in a lab: clients trust it by taking the certificate itself as their CA
  * (`ca: cert`). Throws {@link InvalidArgumentError} for a bad host or number of days.
@@ -81,8 +95,7 @@ export async function createSelfSignedCertificate(
   certificate.publicKey = forge.pki.publicKeyFromPem(
     publicKey.export({ type: 'spki', format: 'pem' }).toString(),
   );
-  // A positive serial of 128 random bits (the leading 0 keeps the DER integer positive).
-  certificate.serialNumber = `00${randomBytes(16).toString('hex')}`;
+  certificate.serialNumber = certificateSerial(randomBytes(16));
   const validFrom = options.validFrom ?? new Date(Date.now() - 60_000);
   if (!(validFrom instanceof Date) || Number.isNaN(validFrom.getTime())) {
     throw new InvalidArgumentError('validFrom', 'a valid Date', validFrom);
