@@ -137,6 +137,12 @@ export function invalidData(value: unknown): InvalidArgumentError | undefined {
   return new InvalidArgumentError('data', 'a string or a Uint8Array (e.g. a Buffer)', value);
 }
 
+/** The memory a read writes into (`recvInto`): a Uint8Array of at least one byte, else the error. */
+export function invalidReadTarget(buffer: unknown): InvalidArgumentError | undefined {
+  if (buffer instanceof Uint8Array && buffer.length > 0) return undefined;
+  return new InvalidArgumentError('buffer', 'a Uint8Array of at least 1 byte', buffer);
+}
+
 /**
  * The error for a timeout that cannot be honoured, or undefined for a valid one (including
  * undefined and `Infinity`, which mean no time limit).

@@ -22,9 +22,9 @@ export const MIN_READ_BUFFER_SIZE = 4096;
 export const MAX_READ_BUFFER_SIZE = 64 * 1024 * 1024;
 
 /**
- * Checks the `readBufferSize` option of a connect: undefined (the shared reads of shared-read.ts), or an integer
- * from {@link MIN_READ_BUFFER_SIZE} to {@link MAX_READ_BUFFER_SIZE}, and never with TLS (TLS
- * reads the connection itself).
+ * Checks the `readBufferSize` option of a connect: undefined (the shared reads of
+ * shared-read.ts), or an integer from {@link MIN_READ_BUFFER_SIZE} to
+ * {@link MAX_READ_BUFFER_SIZE}, and never with TLS (TLS reads the connection itself).
  */
 export function checkReadBufferSize(value: unknown, tls: boolean): number | undefined {
   if (value === undefined) return undefined;

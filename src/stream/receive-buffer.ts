@@ -139,16 +139,12 @@ export class ReceiveBuffer {
   pushFrom(source: Buffer, bytes: number): void {
     if ((this.#states & (DISCARDING | ENDED)) !== 0 || this.#failure !== undefined) return;
     if (bytes === 0) return;
-    if (this.#bytes === 0) {
-      const copied = ReceiveBuffer.#copyToWaiting(this, source, bytes);
-      if (copied === bytes) return;
-      if (copied > 0) {
-        this.push(Buffer.from(source.subarray(copied, bytes)));
-        return;
-      }
-    }
-    const chunk = Buffer.allocUnsafeSlow(bytes);
-    source.copy(chunk, 0, 0, bytes);
+    const copied = this.#bytes === 0 ? ReceiveBuffer.#copyToWaiting(this, source, bytes) : 0;
+    if (copied === bytes) return;
+    // A Buffer of its own, never a piece of Node's shared pool: a small chunk held in the
+    // buffer would keep a whole pool slab alive.
+    const chunk = Buffer.allocUnsafeSlow(bytes - copied);
+    source.copy(chunk, 0, copied, bytes);
     this.push(chunk);
   }
 

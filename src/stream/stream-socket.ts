@@ -2,7 +2,7 @@ import { Buffer } from 'node:buffer';
 import type { Socket } from 'node:net';
 import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
-import { InvalidArgumentError, type SocketClosedError, toSocketError } from '../errors.js';
+import { type SocketClosedError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { streamClose, streamConnect, streamReceive, streamSend } from '../internal/channels.js';
@@ -37,6 +37,7 @@ import {
   checkOneOf,
   invalidEncoding,
   invalidInteger,
+  invalidReadTarget,
 } from '../internal/validate.js';
 import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
 import { onPressure, peerOf } from './pressure-sink.js';
@@ -292,7 +293,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * ```
    */
   recvInto(buffer: Uint8Array, options: WaitOptions = NO_WAIT): Promise<number> {
-    const invalid = invalidTarget(buffer) ?? waitOptionsError(options);
+    const invalid = invalidReadTarget(buffer) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
     const read = StreamSocket.#receive(this).readInto(
       buffer,
@@ -488,12 +489,6 @@ export class StreamSocket implements AsyncIterable<Buffer> {
 }
 
 /** Tells the stream-receive channel of `data`, returned by `stream`'s recv; passes it on. */
-/** The error for a `recvInto` buffer that is not a Uint8Array of at least one byte. */
-function invalidTarget(buffer: unknown): InvalidArgumentError | undefined {
-  if (buffer instanceof Uint8Array && buffer.length > 0) return undefined;
-  return new InvalidArgumentError('buffer', 'a Uint8Array of at least 1 byte', buffer);
-}
-
 function publishReceived(stream: StreamSocket, data: Buffer): Buffer {
   streamReceive.publish({ source: stream, remote: stream.remoteEndpoint, data });
   return data;

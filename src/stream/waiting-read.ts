@@ -22,9 +22,10 @@ export type ReadDelivery = ChunkIteration | Uint8Array | undefined;
 /**
  * One pending read: `exact` reads want `size` bytes in one piece, others up to `size`; a read of
  * an iteration settles with an IteratorResult instead of a Buffer, so that `for await` takes a
- * chunk in one promise, and a read into the caller's memory with a count (see ReadDelivery). The buffer keeps the first read that waits without a deadline in fields of
- * its own (an idle connection's serving loop waits in one); this flat object, linked to the next
- * waiting read in a {@link ReadQueue}, is for the others.
+ * chunk in one promise, and a read into the caller's memory with a count (see ReadDelivery).
+ * The buffer keeps the first read that waits without a deadline in fields of its own (an idle
+ * connection's serving loop waits in one); this flat object, linked to the next waiting read in
+ * a {@link ReadQueue}, is for the others.
  */
 export interface WaitingRead {
   size: number;
@@ -32,8 +33,8 @@ export interface WaitingRead {
   delivery: ReadDelivery;
   // A method, so that both kinds of promise's resolve fit: a plain read is only ever given a
   // Buffer, an iteration's an IteratorResult (see settleRead). There is no reject: a read that
-  // fails is resolved with a rejected promise, which rejects it a microtask or two later, so that an
-  // idle connection's pending read holds one settle function instead of two.
+  // fails is resolved with a rejected promise, which rejects it a microtask or two later, so
+  // that an idle connection's pending read holds one settle function instead of two.
   resolve(this: void, value: unknown): void;
   next: WaitingRead | undefined;
 }

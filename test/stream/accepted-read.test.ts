@@ -3,11 +3,11 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { connect, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { ConnectionResetError, SocketError, StreamServer, StreamSocket } from '../../src/index.js';
+import { ConnectionResetError, SocketError, StreamSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { pattern } from '../helpers/child.js';
 import { FAMILIES, unavailable } from '../helpers/families.js';
-import { connectedPair, readToEnd } from './pair.js';
+import { connectedPair, listening, readToEnd } from './pair.js';
 import { sendPattern, stallThenDeliver } from './pattern-transfer.js';
 
 const KIB = 1024;
@@ -64,11 +64,7 @@ for (const { family, loopback } of FAMILIES) {
       if (await unavailable(t, family)) return;
       // Accepted and connected sockets share one read buffer and copy each read out of it: a
       // read handed out without its copy would be overwritten by the next read of any of them.
-      await using server = await within(
-        StreamServer.listen({ host: loopback, port: 0 }),
-        5000,
-        'listen',
-      );
+      await using server = await listening(loopback);
       const clients: StreamSocket[] = [];
       const peers: StreamSocket[] = [];
       try {
@@ -119,11 +115,7 @@ for (const { family, loopback } of FAMILIES) {
 
     it("a reset by the client rejects the accepted socket's pending recv", async (t) => {
       if (await unavailable(t, family)) return;
-      await using server = await within(
-        StreamServer.listen({ host: loopback, port: 0 }),
-        5000,
-        'listen',
-      );
+      await using server = await listening(loopback);
       const client = connect(server.localEndpoint.port, loopback);
       client.on('error', () => undefined);
       try {
@@ -144,11 +136,7 @@ for (const { family, loopback } of FAMILIES) {
 
     it('closing the accepted socket on its first read, while data pours in, ends it cleanly', async (t) => {
       if (await unavailable(t, family)) return;
-      await using server = await within(
-        StreamServer.listen({ host: loopback, port: 0 }),
-        5000,
-        'listen',
-      );
+      await using server = await listening(loopback);
       const closedOn = await within(
         (async () => {
           await using client = await StreamSocket.connect(server.localEndpoint);

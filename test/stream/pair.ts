@@ -24,16 +24,17 @@ export interface Pair {
   close(): Promise<void>;
 }
 
+/** A server listening on a free port of `host`, bounded. */
+export function listening(host: string, options?: ListenOptions): Promise<StreamServer> {
+  return within(StreamServer.listen({ host, port: 0 }, options), 5000, 'listen');
+}
+
 /** Listens on `host`, connects a client and accepts it, every step bounded. */
 export async function connectedPair(
   host: string,
   options: { client?: Parameters<typeof StreamSocket.connect>[1]; server?: ListenOptions } = {},
 ): Promise<Pair> {
-  const server = await within(
-    StreamServer.listen({ host, port: 0 }, options.server),
-    5000,
-    'listen',
-  );
+  const server = await listening(host, options.server);
   let client: StreamSocket | undefined;
   try {
     client = await within(

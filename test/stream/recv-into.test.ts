@@ -25,8 +25,9 @@ async function drainInto(socket: StreamSocket, size: number): Promise<Buffer> {
   throw new Error('the stream never ended');
 }
 
-// The connecting end reads the default way (through the shared read, copied straight into a
-// waiting buffer); the accepted end through Node's stream: both must keep every byte.
+// Both ends read the default way, through the shared read, whose bytes are copied straight into
+// a waiting buffer: the connecting end's socket is made for it, the accepted end's adopted into
+// it after the accept. Each must keep every byte.
 for (const end of ['client', 'peer'] as const) {
   const other = end === 'client' ? 'peer' : 'client';
   describe(`StreamSocket.recvInto on the ${end === 'client' ? 'connecting' : 'accepting'} end`, () => {

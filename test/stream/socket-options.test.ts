@@ -1,15 +1,10 @@
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
-import {
-  SocketClosedError,
-  StreamServer,
-  StreamSocket,
-  InvalidArgumentError,
-} from '../../src/index.js';
+import { SocketClosedError, StreamSocket, InvalidArgumentError } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { LineChild } from '../helpers/child.js';
-import { connectedPair, FAMILIES, unavailable } from './pair.js';
+import { connectedPair, FAMILIES, listening, unavailable } from './pair.js';
 
 const SOCKOPT = fileURLToPath(new URL('../../../test/stream/fixtures/sockopt.py', import.meta.url));
 
@@ -119,11 +114,7 @@ for (const family of FAMILIES) {
   describe(`StreamSocket.connect options over ${family.name}, read from the kernel`, () => {
     /** Connects with `options` and returns the kernel's options of the client's connection. */
     async function connectWith(options: Parameters<typeof StreamSocket.connect>[1]) {
-      const server = await within(
-        StreamServer.listen({ host: family.host, port: 0 }),
-        5000,
-        'listen',
-      );
+      const server = await listening(family.host);
       let client: StreamSocket | undefined;
       try {
         client = await within(StreamSocket.connect(server.localEndpoint, options), 5000, 'connect');
