@@ -517,7 +517,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     const received = this.#inbox.receiveMany(
       maxDatagrams,
       options,
-      this.#association.recvWhat.replace('recvFrom', 'recvMany'),
+      this.#association.recvManyWhat,
       this.#association.local,
     );
     if (!datagramReceive.hasSubscribers) return received;

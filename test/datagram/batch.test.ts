@@ -251,7 +251,15 @@ describe('DatagramSocket.recvMany', () => {
       batch.map((d) => d.data.toString()),
       ['late'],
     );
-    await assert.rejects(receiver.recvMany(64, { timeout: 20 }), TimeoutError);
+    await assert.rejects(receiver.recvMany(64, { timeout: 20 }), (e: unknown) => {
+      assert.ok(e instanceof TimeoutError, String(e));
+      // The error names the call and the socket's own address.
+      assert.match(
+        e.message,
+        new RegExp(`recvMany on 127\\.0\\.0\\.1:${receiver.localEndpoint.port}`),
+      );
+      return true;
+    });
     // The receive that timed out took nothing: the next datagram goes to the next receive.
     await sender.sendTo('next', receiver.localEndpoint);
     assert.equal((await recv(receiver)).data.toString(), 'next');
