@@ -348,12 +348,7 @@ export async function rawSender(context: PeerContext<SenderParams>): Promise<voi
 }
 
 export async function dsockSender(context: PeerContext<SenderParams>): Promise<void> {
-  const { port, size, window } = context.params;
-  const socket = await DatagramSocket.bind(`${HOST}:0`);
-  checkDatagramPath(socket);
-  const payload = Buffer.alloc(size, 0x61);
-  const to = { host: HOST, port };
-  await sendBlocks(context, async (count) => {
+  await sendWithDsock(context, async (socket, payload, to, count, window) => {
     let started = 0;
     const lane = async (): Promise<void> => {
       while (started < count) {
@@ -363,21 +358,35 @@ export async function dsockSender(context: PeerContext<SenderParams>): Promise<v
     };
     await Promise.all(Array.from({ length: Math.min(window, count) }, lane));
   });
-  await socket.close();
 }
 
 export async function dsockBatchSender(context: PeerContext<SenderParams>): Promise<void> {
-  const { port, size, window } = context.params;
-  const socket = await DatagramSocket.bind(`${HOST}:0`);
-  checkDatagramPath(socket);
-  const payload = Buffer.alloc(size, 0x61);
-  const to = { host: HOST, port };
-  const full = Array.from({ length: window }, () => payload);
-  await sendBlocks(context, async (count) => {
+  let full: Buffer[] | undefined;
+  await sendWithDsock(context, async (socket, payload, to, count, window) => {
+    full ??= Array.from({ length: window }, () => payload);
     for (let left = count; left > 0;) {
       const batch = left >= window ? full : full.slice(0, left);
       left -= await socket.sendToMany(batch, to);
     }
   });
+}
+
+/** A dsock sender: binds, sends each block of `count` datagrams with `sendBlock`, closes. */
+async function sendWithDsock(
+  context: PeerContext<SenderParams>,
+  sendBlock: (
+    socket: DatagramSocket,
+    payload: Buffer,
+    to: { host: string; port: number },
+    count: number,
+    window: number,
+  ) => Promise<void>,
+): Promise<void> {
+  const { port, size, window } = context.params;
+  const socket = await DatagramSocket.bind(`${HOST}:0`);
+  checkDatagramPath(socket);
+  const payload = Buffer.alloc(size, 0x61);
+  const to = { host: HOST, port };
+  await sendBlocks(context, (count) => sendBlock(socket, payload, to, count, window));
   await socket.close();
 }

@@ -21,6 +21,7 @@ export class Association {
   #closed = false;
   /** Names receives in errors; follows {@link local}, which connect and disconnect change. */
   #recvWhat = '';
+  #recvManyWhat = '';
 
   constructor(transport: UdpTransport, family: AddressFamily) {
     this.#transport = transport;
@@ -53,6 +54,11 @@ export class Association {
   /** `recvFrom on <local>`, for the errors of receives. */
   get recvWhat(): string {
     return this.#recvWhat;
+  }
+
+  /** `recvMany on <local>`, for the errors of batch receives. */
+  get recvManyWhat(): string {
+    return this.#recvManyWhat;
   }
 
   /** See {@link DatagramSocket.connect}. */
@@ -125,6 +131,8 @@ export class Association {
   #updateLocal(): void {
     const address = this.#transport.address();
     this.#local = { host: address.address, port: address.port };
-    this.#recvWhat = `recvFrom on ${formatEndpoint(this.#local)}`;
+    const local = formatEndpoint(this.#local);
+    this.#recvWhat = `recvFrom on ${local}`;
+    this.#recvManyWhat = `recvMany on ${local}`;
   }
 }

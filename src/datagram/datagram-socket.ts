@@ -313,13 +313,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     const remote = this.#association.remote;
     let payload: Uint8Array;
     try {
-      if (remote === undefined) {
-        throw new SocketError(
-          'send on a datagram socket that is not connected: use sendTo(), or connect() first',
-          'EDESTADDRREQ',
-          { endpoint: this.#association.local },
-        );
-      }
+      if (remote === undefined) throw notConnected('send', this.#association.local);
       payload = toPayload(data, options);
       checkSize(payload.length, this.family, remote);
     } catch (error) {
@@ -357,16 +351,10 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     const remote = this.#association.remote;
     let payloads: Uint8Array[];
     try {
-      if (remote === undefined) {
-        throw new SocketError(
-          'sendMany on a datagram socket that is not connected: use sendToMany(), or connect() first',
-          'EDESTADDRREQ',
-          { endpoint: this.#association.local },
-        );
-      }
+      if (remote === undefined) throw notConnected('sendMany', this.#association.local);
+      // Checks each size against `remote` too (an IPv6 socket connected to an IPv4-mapped
+      // address carries IPv4 datagrams).
       payloads = toPayloads(datagrams, options, this.family, remote);
-      // An IPv6 socket connected to an IPv4-mapped address carries IPv4 datagrams.
-      for (const payload of payloads) checkSize(payload.length, this.family, remote);
     } catch (error) {
       return rejected(error);
     }
@@ -529,7 +517,7 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
     const received = this.#inbox.receiveMany(
       maxDatagrams,
       options,
-      this.#association.recvWhat.replace('recvFrom', 'recvMany'),
+      this.#association.recvManyWhat,
       this.#association.local,
     );
     if (!datagramReceive.hasSubscribers) return received;
@@ -632,6 +620,16 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
       broadcast: this.#options.broadcastAllowed,
     });
   }
+}
+
+/** The error for `send` or `sendMany` on a socket that is not connected, bound at `local`. */
+function notConnected(what: 'send' | 'sendMany', local: Endpoint): SocketError {
+  const instead = what === 'send' ? 'sendTo' : 'sendToMany';
+  return new SocketError(
+    `${what} on a datagram socket that is not connected: use ${instead}(), or connect() first`,
+    'EDESTADDRREQ',
+    { endpoint: local },
+  );
 }
 
 /** A rejected promise for an error thrown by argument checks (always an Error). */

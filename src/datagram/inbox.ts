@@ -22,7 +22,10 @@ export class Inbox implements DatagramSink {
   // The batch of a recvMany that waited and was just handed its first datagram: the datagrams
   // that come with that one (in the same receive batch, before its promise settles) join it
   // rather than going to receives made after it, up to its `#collectMax` (never past the
-  // queue's limit).
+  // queue's limit). Not counted against the byte limit: the batch belongs to a receive that
+  // asked, and lives only until its promise settles, in the microtasks run once the callback
+  // that delivered the first datagram returns, so it takes at most one native receive batch
+  // (RECV_BATCH datagrams, each at most 64 KiB) or, over node:dgram, no more than the first.
   #collecting: ReceivedDatagram[] | undefined;
   #collectMax = 0;
   received = 0;

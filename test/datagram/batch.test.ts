@@ -202,6 +202,23 @@ describe('DatagramSocket.sendMany', () => {
       (e: unknown) => e instanceof InvalidArgumentError && e.argument === 'datagrams[0]',
     );
   });
+
+  it('holds an IPv6 socket connected to an IPv4-mapped address to the IPv4 limit', async (t) => {
+    if (await unavailable(t, 'IPv6')) return;
+    const receiver = await sockets.bind('127.0.0.1:0');
+    // Dual-stack whatever net.ipv6.bindv6only says, so that it can reach IPv4-mapped addresses.
+    const sender = await sockets.bind('[::]:0', { ipv6Only: false });
+    await sender.connect({ host: '::ffff:127.0.0.1', port: receiver.localEndpoint.port });
+    await assert.rejects(sender.sendMany(['fine', Buffer.alloc(65508)]), (e: unknown) => {
+      assert.ok(e instanceof MessageTooLargeError, String(e));
+      assert.equal(e.limit, 65507);
+      assert.match(e.message, /IPv4-mapped.*nothing was sent/);
+      return true;
+    });
+    assert.equal(sender.stats.datagramsSent, 0);
+    assert.equal(await sender.sendMany([Buffer.alloc(65507, 1)]), 1);
+    assert.equal((await recv(receiver)).data.length, 65507);
+  });
 });
 
 describe('DatagramSocket.recvMany', () => {
@@ -234,7 +251,15 @@ describe('DatagramSocket.recvMany', () => {
       batch.map((d) => d.data.toString()),
       ['late'],
     );
-    await assert.rejects(receiver.recvMany(64, { timeout: 20 }), TimeoutError);
+    await assert.rejects(receiver.recvMany(64, { timeout: 20 }), (e: unknown) => {
+      assert.ok(e instanceof TimeoutError, String(e));
+      // The error names the call and the socket's own address.
+      assert.match(
+        e.message,
+        new RegExp(`recvMany on 127\\.0\\.0\\.1:${receiver.localEndpoint.port}`),
+      );
+      return true;
+    });
     // The receive that timed out took nothing: the next datagram goes to the next receive.
     await sender.sendTo('next', receiver.localEndpoint);
     assert.equal((await recv(receiver)).data.toString(), 'next');
