@@ -114,6 +114,9 @@ struct dsock_udp {
   /* The sender of the previous datagram, whose name JavaScript already has. */
   struct sockaddr_storage last_from;
   int have_last_from;
+  /* Whether the kernel segments this socket's runs of datagrams (udp-send.c): 0 not yet asked,
+   * 1 yes, -1 no. */
+  int gso;
 };
 
 /* errors.c */

@@ -248,7 +248,9 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
    * Sends each of `datagrams` to `to`, in order, and resolves with the number of datagrams
    * sent: a batch send that costs one promise rather than one per datagram. On the native path
    * the batch goes to the system during the call, in one sendmmsg per 256 datagrams, after
-   * the sends of earlier calls; over node:dgram each datagram is sent as by {@link sendTo}.
+   * the sends of earlier calls, and consecutive datagrams of one size leave as one segmented
+   * message (UDP_SEGMENT) that the kernel cuts back into them; over node:dgram each datagram
+   * is sent as by {@link sendTo}.
    * Each element is one
    * datagram, checked as {@link sendTo} checks its payload; at most {@link MAX_SEND_MANY}
    * (1024) per call, and an empty list sends nothing and resolves with 0.
