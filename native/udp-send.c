@@ -203,11 +203,19 @@ static void send_window(napi_env env, dsock_udp *sock, uv_os_fd_t fd, int *queue
     } else if (w->first[m + 1] - w->first[m] > 1) {
       /* A segmented message failed: its datagrams go again one by one, which gives each the
        * result of a plain send. Where segmentation itself was refused (a kernel without it,
-       * a path narrower than the segments, no checksum offload), the socket stops trying. */
-      if (err == EINVAL || err == EIO || err == EOPNOTSUPP || err == ENOPROTOOPT) {
+       * a path narrower than the segments: EINVAL on older kernels, EMSGSIZE on newer ones;
+       * no checksum offload), the socket stops trying. Any other error may be one the socket
+       * held for its next send (the port unreachable of an earlier datagram), which this
+       * message has taken and cleared: the run's first datagram reports it, as it would have
+       * sent alone, and only the others go again. */
+      unsigned again = w->first[m];
+      if (err == EINVAL || err == EMSGSIZE || err == EIO || err == EOPNOTSUPP ||
+          err == ENOPROTOOPT) {
         sock->gso = GSO_REFUSED;
+      } else {
+        results[w->index[again++]] = -err;
       }
-      count = assemble(w, m, w->first[m], 0);
+      count = assemble(w, m, again, 0);
     } else {
       /* sendmmsg reports only the first failure: that datagram gets it, the rest go on. */
       results[w->index[w->first[m]]] = -err;

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { LineChild } from '../helpers/child.js';
 import { createNetns } from '../helpers/netns.js';
-import type { DatagramSocket } from '../../src/index.js';
+import { within } from '../helpers/bounded.js';
+import { ConnectionRefusedError, DatagramSocket } from '../../src/index.js';
 import { numberedDatagrams } from './segments.js';
 import { FAMILIES, recv, socketTracker, unavailable } from './sockets.js';
 
@@ -86,6 +87,24 @@ describe('DatagramSocket: runs of datagrams of one size', () => {
     const sent = numberedDatagrams([...Array<number>(100).fill(200), 20, 20, 300]);
     assert.equal(await sender.sendMany(sent), sent.length);
     await receiveInOrder(receiver, sent);
+  });
+
+  it('a refusal the peer already sent fails a run of one size, as it fails one send per datagram', async () => {
+    // Nobody is bound at the peer: the first datagram brings back a port unreachable, which the
+    // system holds for the next send on the socket. A run sent as one message takes that error
+    // with it; sent again one by one, the run would succeed and the refusal be lost.
+    const gone = await within(DatagramSocket.bind('127.0.0.1:0'), 5_000, 'bind');
+    const dead = gone.localEndpoint;
+    await within(gone.close(), 5_000, 'close');
+    const sender = await sockets.bind({ host: '127.0.0.1' });
+    await sender.connect(dead);
+    assert.equal(await sender.send('anyone there?'), 13);
+    const run = numberedDatagrams(Array<number>(4).fill(32));
+    await assert.rejects(
+      within(sender.sendMany(run), 5_000, 'the run'),
+      (e: unknown) => e instanceof ConnectionRefusedError,
+    );
+    assert.ok(sender.stats.datagramsSent < 1 + run.length, `${sender.stats.datagramsSent} sent`);
   });
 
   it('sendTo calls made in one tick to two receivers reach each its own, in order', async () => {
