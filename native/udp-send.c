@@ -19,6 +19,16 @@
 #include <sys/socket.h>
 #include "dsock.h"
 
+/* Older C libraries' headers lack these: without them the whole addon would not build. The
+ * kernel's values are fixed, and a kernel without segmentation refuses the option, which
+ * can_segment notices. */
+#ifndef SOL_UDP
+#define SOL_UDP 17
+#endif
+#ifndef UDP_SEGMENT
+#define UDP_SEGMENT 103
+#endif
+
 /* sendmmsg takes at most this many datagrams per call here (a stack-sized window). */
 #define WINDOW 64
 
