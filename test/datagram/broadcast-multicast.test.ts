@@ -12,9 +12,23 @@ import {
   InvalidArgumentError,
 } from '../../src/index.js';
 import type { DatagramSocket } from '../../src/index.js';
+import { numberedDatagrams } from './segments.js';
 import { recv, socketTracker, unavailable } from './sockets.js';
 
 const sockets = socketTracker();
+
+/**
+ * Datagrams of one size with a shorter last, more than one window long: the native path sends
+ * such a run as segmented messages, which the receiver must still get apart and in order.
+ */
+const RUN = numberedDatagrams([...Array<number>(130).fill(300), 120]);
+
+async function receivesRun(receiver: DatagramSocket): Promise<void> {
+  for (const [i, expected] of RUN.entries()) {
+    const { data } = await recv(receiver, 2048);
+    assert.ok(data.equals(expected), `datagram ${i}: ${data.length} bytes`);
+  }
+}
 
 // The broadcast address of lo's 127.0.0.0/8: datagrams to it never leave this machine.
 const LOOPBACK_BROADCAST = '127.255.255.255';
@@ -39,6 +53,14 @@ describe('DatagramSocket broadcast', () => {
 
     sender.setBroadcast(false);
     await assert.rejects(sender.sendTo('forbidden again', to), PermissionDeniedError);
+  });
+
+  it('delivers a run of one size to the broadcast address apart and in order', async () => {
+    const receiver = await sockets.bind('0.0.0.0:0');
+    const sender = await sockets.bind('127.0.0.1:0', { broadcast: true });
+    const to = { host: LOOPBACK_BROADCAST, port: receiver.localEndpoint.port };
+    assert.equal(await sender.sendToMany(RUN, to), RUN.length);
+    await receivesRun(receiver);
   });
 
   it('allows broadcast from the start with the broadcast option', async () => {
@@ -79,6 +101,16 @@ async function localMulticastSender(): Promise<DatagramSocket> {
 }
 
 describe('DatagramSocket multicast', () => {
+  it('delivers a run of one size to a member apart and in order (multicast loopback)', async (t) => {
+    const group = `239.255.${randomInt(0, 256)}.${randomInt(1, 255)}`;
+    const receiver = await sockets.bind('0.0.0.0:0');
+    if (joinOnLoopback(t, receiver, group)) return;
+    const sender = await localMulticastSender();
+    const to = { host: group, port: receiver.localEndpoint.port };
+    assert.equal(await sender.sendToMany(RUN, to), RUN.length);
+    await receivesRun(receiver);
+  });
+
   it('delivers a group datagram to a member, and no more once it has left', async (t) => {
     const group = `239.255.${randomInt(0, 256)}.${randomInt(1, 255)}`;
     const receiver = await sockets.bind('0.0.0.0:0');
