@@ -15,10 +15,14 @@ import {
 } from './adopt.js';
 import { ChunkIterator } from './chunk-iterator.js';
 import {
+  connectWithoutDeadline,
+  hasDeadline,
   keepAliveDelay,
   MAX_KEEP_ALIVE_DELAY,
   openConnection,
+  planConnection,
   type ConnectOptions,
+  type ConnectPlan,
 } from './connect.js';
 import { sharedLocalHost, sharedRemoteHost } from './net-socket.js';
 import { forgetAddresses } from './socket-addresses.js';
@@ -135,8 +139,27 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * the endpoint, and with {@link InvalidEndpointError} or {@link InvalidArgumentError} for bad arguments. On any
    * failure the half-open connection is destroyed.
    */
-  static async connect(remote: EndpointLike, options: ConnectOptions = {}): Promise<StreamSocket> {
-    const { socket, receiveBufferLimit } = await openConnection(remote, options);
+  static connect(remote: EndpointLike, options: ConnectOptions = {}): Promise<StreamSocket> {
+    let plan: ConnectPlan;
+    try {
+      plan = planConnection(remote, options);
+    } catch (error) {
+      // planConnection throws dsock errors only, which an async connect would reject with.
+      const refusal = error as Error;
+      return Promise.reject(refusal);
+    }
+    // The common connect (plain TCP, no deadline) waits with no async frame of its own.
+    if (plan.tls === undefined && !hasDeadline(options))
+      return connectWithoutDeadline(plan, StreamSocket.#connected);
+    return StreamSocket.#connectBounded(plan, options);
+  }
+
+  static async #connectBounded(plan: ConnectPlan, options: ConnectOptions): Promise<StreamSocket> {
+    return StreamSocket.#connected(await openConnection(plan, options), plan.receiveBufferLimit);
+  }
+
+  /** Wraps a socket that has just connected. */
+  static #connected(this: void, socket: Socket, receiveBufferLimit: number): StreamSocket {
     const stream = new StreamSocket(socket, receiveBufferLimit, true);
     if (streamConnect.hasSubscribers)
       streamConnect.publish({ source: stream, remote: stream.remoteEndpoint });
