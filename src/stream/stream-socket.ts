@@ -25,7 +25,7 @@ import {
   type ConnectPlan,
 } from './connect.js';
 import { sharedLocalHost, sharedRemoteHost } from './net-socket.js';
-import { forgetAddresses } from './socket-addresses.js';
+import { addressRead, forgetAddresses, readAddress } from './socket-addresses.js';
 import {
   listenToSocket,
   onSocketClose,
@@ -116,10 +116,12 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     this.#socket = socket;
     // Read while the connection is open: once Node has destroyed the socket (after an error,
     // say) it no longer knows its addresses.
-    this.#localHost = sharedLocalHost(socket.localAddress ?? '');
-    this.#localPort = socket.localPort ?? 0;
-    this.#remoteHost = sharedRemoteHost(socket.remoteAddress ?? '');
-    this.#remotePort = socket.remotePort ?? 0;
+    readAddress(socket, false);
+    this.#localHost = sharedLocalHost(addressRead.host);
+    this.#localPort = addressRead.port;
+    readAddress(socket, true);
+    this.#remoteHost = sharedRemoteHost(addressRead.host);
+    this.#remotePort = addressRead.port;
     forgetAddresses(socket);
     this.#started = start;
     this.#buffer = receiveBufferLimit;
