@@ -46,6 +46,7 @@ import {
 import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
 import { onPressure, peerOf } from './pressure-sink.js';
 import { ReceiveBuffer } from './receive-buffer.js';
+import { pendingPromise, takeResolve } from './waiting-read.js';
 import { tlsSessionOf, type TlsSession } from './tls-options.js';
 import { closedFor, closedForReading, idleTimeoutError } from './socket-errors.js';
 import {
@@ -93,9 +94,14 @@ const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
  */
 export class StreamSocket implements AsyncIterable<Buffer> {
   readonly #socket: Socket;
-  // The receive buffer, made on the first data, read or event that needs it: until then only its
+  // The receive buffer, made on the first data, event or read that needs it: until then only its
   // limit, as a connection that is never read (or not yet) needs no buffer.
   #buffer: ReceiveBuffer | number;
+  // A read without a deadline made before the buffer (recv or recvExactly, the serving loop of
+  // an idle connection): it waits in these two fields, handed to the buffer once one is made
+  // (see #receive). Its promise's resolve, and its size, negative for an exact read.
+  #earlyResolve: ((value: unknown) => void) | undefined;
+  #earlySize = 0;
   // The local endpoint as two fields rather than an object: {@link localEndpoint} copies anyway.
   readonly #localHost: string;
   readonly #localPort: number;
@@ -277,12 +283,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     const invalid =
       invalidInteger('bufsize', bufsize, 1, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
-    const read = StreamSocket.#receive(this).read(
-      bufsize,
-      false,
-      options,
-      StreamSocket.#waitWhat(this, options),
-    );
+    const read = StreamSocket.#read(this, bufsize, false, options);
     return streamReceive.hasSubscribers ? read.then((data) => publishReceived(this, data)) : read;
   }
 
@@ -346,12 +347,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
       return this.#closed
         ? Promise.reject(StreamSocket.#closedError(this))
         : Promise.resolve(EMPTY);
-    return StreamSocket.#receive(this).read(
-      n,
-      true,
-      options,
-      StreamSocket.#waitWhat(this, options),
-    );
+    return StreamSocket.#read(this, n, true, options);
   }
 
   /**
@@ -463,9 +459,48 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   // socket a field of their own (the class's brand), and idle connections are many.
 
   static #receive(self: StreamSocket): ReceiveBuffer {
-    const buffer = self.#buffer;
-    if (typeof buffer !== 'number') return buffer;
-    return (self.#buffer = new ReceiveBuffer(buffer, self));
+    const limit = self.#buffer;
+    if (typeof limit !== 'number') return limit;
+    const buffer = new ReceiveBuffer(limit, self);
+    self.#buffer = buffer;
+    const resolve = self.#earlyResolve;
+    if (resolve !== undefined) {
+      self.#earlyResolve = undefined;
+      const size = self.#earlySize;
+      buffer.takeOverRead(resolve, Math.abs(size), size < 0);
+    }
+    return buffer;
+  }
+
+  /**
+   * Reads up to `size` bytes, or exactly `size` with `exact`. Until the buffer is made nothing
+   * has come (data, end of stream, an error and close all make it), so a first read without a
+   * deadline can only wait: it waits in the socket's own fields, and an idle connection whose
+   * serving loop waits in it holds its promise and no buffer.
+   */
+  static #read(
+    self: StreamSocket,
+    size: number,
+    exact: boolean,
+    options: WaitOptions,
+  ): Promise<Buffer> {
+    if (
+      typeof self.#buffer === 'number' &&
+      self.#earlyResolve === undefined &&
+      options.timeout === undefined &&
+      options.signal === undefined
+    ) {
+      const promise = pendingPromise<Buffer>();
+      self.#earlyResolve = takeResolve();
+      self.#earlySize = exact ? -size : size;
+      return promise;
+    }
+    return StreamSocket.#receive(self).read(
+      size,
+      exact,
+      options,
+      StreamSocket.#waitWhat(self, options),
+    );
   }
 
   /** What a read names in its timeout and abort errors: only one with a deadline needs it. */
