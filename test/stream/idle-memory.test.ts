@@ -18,14 +18,14 @@ const WARM_UP = 50;
 // measured 550).
 const EXTRA_BYTES_PER_CONNECTION = 650;
 // What a `recv` waiting on each end costs the heap per connection, both ends, beyond the same
-// connections with no read: the receive buffer each end then makes (104 bytes) and the read's
-// promise with its resolve function (152 bytes), so 512, and 16 for the test's array of reads:
-// about 530 measured in a plain process. The test runner tracks async context, which gives
-// every promise its async ids (about 140 bytes more per connection), so about 800 here. It was
-// about 100 more while each waiting read was an object of its own and the buffer kept a spare
-// one; a timer, signal listener or closure made per read would show here. The bound leaves
-// room for the noise of a loaded machine.
-const PENDING_READ_BYTES_PER_CONNECTION = 1_100;
+// connections with no read: the read's promise with its resolve function (152 bytes per end),
+// so 304, and 16 for the test's array of reads: about 320 in a plain process. The test runner
+// tracks async context, which gives every promise its async ids (about 140 bytes more per
+// connection), so about 360 to 490 here. It was 640 to 660 while the first read made the receive
+// buffer (104 bytes per end), and about 100 more while each waiting read was an object of its
+// own and the buffer kept a spare one; a timer, signal listener or closure made per read would
+// show here. The bound leaves room for the noise of a loaded machine.
+const PENDING_READ_BYTES_PER_CONNECTION = 650;
 // What opening a dsock connection (both ends: connect, accept) may allocate, garbage included,
 // beyond raw node:net sockets opened the same way. What a burst of connections allocates, and
 // not only what it keeps, decides how far V8 grows the young generation, which stays resident.
