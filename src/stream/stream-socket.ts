@@ -108,13 +108,10 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   // The peer's address and port as two fields too: an endpoint object is made when one is asked for.
   readonly #remoteHost: string;
   readonly #remotePort: number;
-  // Built on first use: only reads with a deadline and errors name the operation.
-  #recvWhat: string | undefined;
   #started: boolean;
-  #closed = false;
-  #closing: Promise<void> | undefined;
-  #failure: Error | undefined;
-  #writeShut: Promise<void> | undefined;
+  // What a connection needs once it is closed, fails, shuts down its sending side or names a
+  // read: made the first time, so that an idle connection holds one field for all of it.
+  #rare: RareState | undefined;
   // The server that accepted the connection, told when it closes; undefined for connect().
   #counter: ConnectionCounter | undefined;
 
@@ -207,7 +204,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
 
   /** True once {@link close} has been called. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#rare?.closing !== undefined;
   }
 
   /** What the TLS handshake negotiated (the peer's certificate too); undefined without TLS. */
@@ -344,9 +341,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     const invalid = invalidInteger('n', n, 0, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
     if (n === 0)
-      return this.#closed
-        ? Promise.reject(StreamSocket.#closedError(this))
-        : Promise.resolve(EMPTY);
+      return this.closed ? Promise.reject(StreamSocket.#closedError(this)) : Promise.resolve(EMPTY);
     return StreamSocket.#read(this, n, true, options);
   }
 
@@ -365,7 +360,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    */
   async shutdown(how: ShutdownHow = 'both'): Promise<void> {
     checkOneOf('how', how, ['read', 'write', 'both']);
-    if (this.#closed) {
+    if (this.closed) {
       throw closedFor('shutdown of', this.remoteEndpoint);
     }
     if (how !== 'write') StreamSocket.#receive(this).shutdown();
@@ -379,18 +374,19 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * Berkeley socket). Pending and later operations reject with {@link SocketClosedError}.
    */
   close(): Promise<void> {
-    if (this.#closing === undefined) {
+    const rare = StreamSocket.#rareOf(this);
+    if (rare.closing === undefined) {
       if (streamClose.hasSubscribers)
         streamClose.publish({ source: this, remote: this.remoteEndpoint });
-      this.#closed = true;
-      StreamSocket.#receive(this).fail(() => StreamSocket.#closedError(this), true);
       const socket = this.#socket;
-      this.#closing = socket.closed
+      // Set first: the socket reads as closed from here on.
+      rare.closing = socket.closed
         ? Promise.resolve()
         : new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      StreamSocket.#receive(this).fail(() => StreamSocket.#closedError(this), true);
       socket.destroy();
     }
-    return this.#closing;
+    return rare.closing;
   }
 
   /** Closes the socket (see {@link close}) at the end of an `await using` block. */
@@ -423,7 +419,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
 
   /** @internal */
   [onSocketError](error: Error): void {
-    this.#failure ??= error;
+    StreamSocket.#rareOf(this).failure ??= error;
     StreamSocket.#receive(this).fail(() => toSocketError(error, 'receive', this.remoteEndpoint));
   }
 
@@ -438,7 +434,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   /** @internal */
   [onSocketIdle](idleTimeout: number): void {
     const error = idleTimeoutError(this.remoteEndpoint, idleTimeout);
-    this.#failure ??= error;
+    StreamSocket.#rareOf(this).failure ??= error;
     StreamSocket.#receive(this).fail(() => error);
     this.#socket.destroy();
   }
@@ -511,41 +507,65 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   }
 
   static #what(self: StreamSocket): string {
-    return (self.#recvWhat ??= `recv from ${formatEndpoint(self.remoteEndpoint)}`);
+    return (StreamSocket.#rareOf(self).recvWhat ??=
+      `recv from ${formatEndpoint(self.remoteEndpoint)}`);
+  }
+
+  static #rareOf(self: StreamSocket): RareState {
+    return (self.#rare ??= {
+      closing: undefined,
+      failure: undefined,
+      writeShut: undefined,
+      recvWhat: undefined,
+    });
   }
 
   static #shutdownWrite(self: StreamSocket): Promise<void> {
-    if (self.#writeShut === undefined) {
+    const rare = StreamSocket.#rareOf(self);
+    if (rare.writeShut === undefined) {
       const refusal = StreamSocket.#sendRefusal(self);
       if (refusal !== undefined) return Promise.reject(refusal);
-      self.#writeShut = endWriting(self.#socket, self);
+      rare.writeShut = endWriting(self.#socket, self);
     }
-    return self.#writeShut;
+    return rare.writeShut;
   }
 
   static #sendRefusal(self: StreamSocket): Error | undefined {
-    if (self.#closed) return closedForSending(self.remoteEndpoint);
-    if (self.#failure !== undefined)
-      return toSocketError(self.#failure, 'send', self.remoteEndpoint);
-    if (self.#writeShut !== undefined) return shutDownForSending(self.remoteEndpoint);
+    const rare = self.#rare;
+    if (rare === undefined) return undefined;
+    if (rare.closing !== undefined) return closedForSending(self.remoteEndpoint);
+    if (rare.failure !== undefined) return toSocketError(rare.failure, 'send', self.remoteEndpoint);
+    if (rare.writeShut !== undefined) return shutDownForSending(self.remoteEndpoint);
     return undefined;
   }
 
   /** @internal The error for a send (or the end of stream after it) that failed on its way out. */
   [sendFailure](error: unknown): Error {
-    if (this.#closed) return closedForSending(this.remoteEndpoint);
-    if (this.#failure !== undefined)
-      return toSocketError(this.#failure, 'send', this.remoteEndpoint);
+    if (this.closed) return closedForSending(this.remoteEndpoint);
+    const failure = this.#rare?.failure;
+    if (failure !== undefined) return toSocketError(failure, 'send', this.remoteEndpoint);
     return failedOnTheWay(error, this.remoteEndpoint);
   }
 
   static #checkOpen(self: StreamSocket, what: string): void {
-    if (self.#closed) throw closedFor(`${what} on`, self.remoteEndpoint);
+    if (self.closed) throw closedFor(`${what} on`, self.remoteEndpoint);
   }
 
   static #closedError(self: StreamSocket): SocketClosedError {
     return closedForReading(StreamSocket.#what(self), self.remoteEndpoint);
   }
+}
+
+/** The state of a StreamSocket that few connections need, made the first time one does. */
+interface RareState {
+  /** Set by close(): resolves when the socket is released. */
+  closing: Promise<void> | undefined;
+  /** The first error the connection failed with. */
+  failure: Error | undefined;
+  /** Set by shutdown('write'): resolves once the end of stream is out. */
+  writeShut: Promise<void> | undefined;
+  /** What reads name in their errors: only reads with a deadline and errors need it. */
+  recvWhat: string | undefined;
 }
 
 /** Tells the stream-receive channel of `data`, returned by `stream`'s recv; passes it on. */
