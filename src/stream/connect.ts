@@ -247,8 +247,14 @@ function onConnected(this: Connecting): void {
   const pending = this[owner];
   this.off('connect', onConnected);
   this.off('error', onConnectFailed);
-  setConnectedOptions(this, pending.plan);
-  pending.resolve(pending.wrap(this, pending.plan.receiveBufferLimit));
+  try {
+    setConnectedOptions(this, pending.plan);
+    pending.resolve(pending.wrap(this, pending.plan.receiveBufferLimit));
+  } catch (error) {
+    // Called by the socket's emit: what fails here rejects the connect rather than the emit.
+    this.destroy();
+    pending.resolve(Promise.reject(connectError(error, pending.plan.endpoint)));
+  }
 }
 
 function onConnectFailed(this: Connecting, error: Error): void {
