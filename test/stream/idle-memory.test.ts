@@ -11,8 +11,10 @@ const CONNECTIONS = 500;
 // A first, smaller round of each kind compiles the code both use before anything is measured.
 const WARM_UP = 50;
 // What a dsock connection (both ends, no read pending) may cost the heap beyond raw node:net
-// sockets with a data and an error listener each. It measures about 0 bytes, as a socket never
-// read holds no receive buffer; about 310 while each end made its buffer at once, and about
+// sockets with a data and an error listener each. It measures about -100 bytes: a socket never
+// read holds no receive buffer, and its StreamSocket (112 bytes per end) is smaller than the
+// raw handler's two listener closures and their context (152); about 0 while the StreamSocket
+// held 32 bytes more, about 310 while each end made its buffer at once, and about
 // 1,020 while dsock kept Node's cached address objects and added a close and an end listener.
 // The bound leaves room for the noise of a loaded machine (one run alongside other tests
 // measured 550).
