@@ -75,7 +75,7 @@ export const MUTATIONS = [
     edits: [
       {
         file: 'src/stream/connect.ts',
-        find: 'if (noDelay === true) socket.setNoDelay(true);',
+        find: 'if (plan.noDelay === true) socket.setNoDelay(true);',
         replace: '',
       },
       {

@@ -103,7 +103,7 @@ const DURATIONS = join('build', 'test-durations.json');
  */
 const ISOLATION = [
   [
-    /\b(rssOf|peakRssOf|heapUsedAfterGc|openFdCount|tcpSocketsInState|activeTimers)\(/,
+    /\b(rssOf|peakRssOf|heapUsedAfterGc|allocatedDuring|openFdCount|tcpSocketsInState|activeTimers)\(/,
     "measures its process's memory, descriptors, sockets or timers",
   ],
   [

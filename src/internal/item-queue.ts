@@ -70,10 +70,10 @@ export class ItemQueue<T> {
     if (options.timeout === undefined && options.signal === undefined) {
       // Without a deadline there is nothing to give up: skip the deadline machinery, as this
       // is the path every receive of a busy socket takes.
-      return new Promise<T>((resolve, reject) => {
-        const settle: Settle<T> = { resolve, reject };
-        this.#waiters.push(taken === undefined ? settle : told(settle, taken));
-      });
+      const promise = new Promise<T>(keepSettle as (resolve: (value: T) => void) => void);
+      const settle = takeSettle<T>();
+      this.#waiters.push(taken === undefined ? settle : told(settle, taken));
+      return promise;
     }
     return waitWithDeadline<T>(
       (settle) => {
@@ -114,6 +114,21 @@ export class ItemQueue<T> {
     if (!discard) return [];
     return this.#items.takeAll();
   }
+}
+
+// The settle functions of the promise being made, handed out of its executor: one shared
+// executor function instead of a closure made for every take that waits.
+let madeSettle: Settle<unknown> | undefined;
+
+function keepSettle(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
+  madeSettle = { resolve, reject };
+}
+
+/** The settle functions {@link keepSettle} has just been given. */
+function takeSettle<T>(): Settle<T> {
+  const settle = madeSettle as Settle<T>;
+  madeSettle = undefined;
+  return settle;
 }
 
 /** A waiter that tells `taken` of its item before settling `settle` with it. */

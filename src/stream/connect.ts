@@ -25,8 +25,14 @@ import {
 } from '../internal/validate.js';
 import { checkReceiveBufferLimit, type StreamSocketOptions } from './options.js';
 import { checkReadBufferSize, slabReading } from './read-slab.js';
+import { owner, type OwnedSocket } from './net-socket.js';
 import { sharedReading } from './shared-read.js';
-import { checkTlsConnectOptions, type TlsConnectOptions } from './tls-options.js';
+import {
+  checkTlsConnectOptions,
+  type TlsClientSettings,
+  type TlsConnectOptions,
+} from './tls-options.js';
+import { pendingPromise, takeResolve } from './waiting-read.js';
 
 const ignore = (): void => undefined;
 
@@ -86,21 +92,28 @@ export function keepAliveDelay(milliseconds: number): number {
   return Math.ceil(milliseconds / 1000) * 1000;
 }
 
+/** The checked arguments of a connect. */
+export interface ConnectPlan {
+  readonly endpoint: Endpoint;
+  readonly netOptions: TcpNetConnectOpts;
+  readonly receiveBufferLimit: number;
+  readonly noDelay: boolean | undefined;
+  readonly keepAlive: boolean | number | undefined;
+  readonly tls: TlsClientSettings | undefined;
+  readonly readBufferSize: number | undefined;
+}
+
 /**
- * Checks the arguments of {@link StreamSocket.connect} and opens the connection, bounded by
- * the timeout and signal. Throws dsock errors only; on failure the Node socket is destroyed.
+ * Checks the arguments of {@link StreamSocket.connect} (all but the timeout and signal, which
+ * the wait checks): throws dsock errors.
  */
-export async function openConnection(
-  remote: EndpointLike,
-  options: ConnectOptions,
-): Promise<{ socket: Socket; receiveBufferLimit: number }> {
+export function planConnection(remote: EndpointLike, options: ConnectOptions): ConnectPlan {
   const family = checkFamily(options.family);
-  const limit = checkReceiveBufferLimit(options.receiveBufferLimit);
+  const receiveBufferLimit = checkReceiveBufferLimit(options.receiveBufferLimit);
   const noDelay = checkOptionalFlag('noDelay', options.noDelay);
   const keepAlive = options.keepAlive;
   const tls = checkTlsConnectOptions(options.tls);
   const readBufferSize = checkReadBufferSize(options.readBufferSize, tls !== undefined);
-  const started = performance.now();
   if (typeof keepAlive === 'number') checkInteger('keepAlive', keepAlive, 0, MAX_KEEP_ALIVE_DELAY);
   else checkOptionalFlag('keepAlive', keepAlive);
   const endpoint = toEndpoint(remote, { host: LOOPBACK_ADDRESS[family ?? 'IPv4'] });
@@ -129,18 +142,28 @@ export async function openConnection(
     }
     if (local.port !== 0) netOptions.localPort = local.port;
   }
-  const what = `connect to ${formatEndpoint(endpoint)}`;
+  return { endpoint, netOptions, receiveBufferLimit, noDelay, keepAlive, tls, readBufferSize };
+}
+
+/** Whether a connect with `options` has a deadline to keep (a timeout or a signal). */
+export function hasDeadline(options: WaitOptions): boolean {
+  return options.timeout !== undefined || options.signal !== undefined;
+}
+
+/**
+ * Opens the connection `plan` describes, bounded by the timeout and signal of `options`, and
+ * speaks TLS over it if asked. Throws dsock errors only; on failure the Node socket is
+ * destroyed.
+ */
+export async function openConnection(plan: ConnectPlan, options: WaitOptions): Promise<Socket> {
+  const { endpoint, tls } = plan;
+  const started = performance.now();
+  const what = connectWhat(endpoint);
   // node:tls is loaded only by a connection that speaks it, and before connecting: once
   // connected, the socket reads, and no turn of the event loop may pass before the handshake
   // listens for its errors (a reset then would be an uncaught error).
   const handshakes = tls === undefined ? undefined : await import('./tls-handshake.js');
-  const socket = readingSocket(
-    tls === undefined
-      ? readBufferSize === undefined
-        ? sharedReading()
-        : slabReading(readBufferSize)
-      : undefined,
-  );
+  const socket = readingSocket(tls === undefined ? plainReading(plan) : undefined);
   await waitWithDeadline<void>(
     (settle) => {
       const onConnect = (): void => {
@@ -150,12 +173,12 @@ export async function openConnection(
       const onError = (error: Error): void => {
         socket.off('connect', onConnect);
         socket.destroy();
-        settle.reject(connectError(error, what, endpoint));
+        settle.reject(connectError(error, endpoint));
       };
       socket.once('connect', onConnect);
       socket.once('error', onError);
       try {
-        socket.connect(netOptions);
+        socket.connect(plan.netOptions);
       } catch (error) {
         // Node checks some options synchronously; their errors are mapped like the others.
         onError(error as Error);
@@ -171,20 +194,94 @@ export async function openConnection(
     what,
     endpoint,
   );
-  if (noDelay === true) socket.setNoDelay(true);
-  if (keepAlive !== undefined && keepAlive !== false) {
-    socket.setKeepAlive(true, keepAlive === true ? 0 : keepAliveDelay(keepAlive));
-  }
-  if (tls === undefined || handshakes === undefined) return { socket, receiveBufferLimit: limit };
+  setConnectedOptions(socket, plan);
+  if (tls === undefined || handshakes === undefined) return socket;
   const left =
     options.timeout === undefined || options.timeout === Infinity
       ? undefined
       : Math.max(1, options.timeout - (performance.now() - started));
-  const secure = await handshakes.startClientTls(socket, tls, endpoint, {
+  return handshakes.startClientTls(socket, tls, endpoint, {
     timeout: left,
     signal: options.signal,
   });
-  return { socket: secure, receiveBufferLimit: limit };
+}
+
+/** What a connect without a deadline keeps on its socket, under {@link owner}, while it waits. */
+interface PendingConnect<T> {
+  readonly plan: ConnectPlan;
+  /** Settles the connect: with the wrapper, or with a rejected promise for a failure. */
+  readonly resolve: (value: unknown) => void;
+  /** Wraps the connected socket. */
+  readonly wrap: (socket: Socket, receiveBufferLimit: number) => T;
+}
+
+type Connecting = OwnedSocket<PendingConnect<unknown>>;
+
+/**
+ * Opens the plain TCP connection `plan` describes with no deadline (the common connect) and
+ * resolves with `wrap`'s wrapper of the connected socket, made as the socket connects. It
+ * takes one promise and one small object per connect: shared listeners reach the connect's
+ * state through the socket's {@link owner} field, which the wrapper takes over, so nothing
+ * made for the wait outlives it (a burst of connects in flight otherwise carries their
+ * closures, listener wrappers and async frames through collections).
+ */
+export function connectWithoutDeadline<T>(
+  plan: ConnectPlan,
+  wrap: (socket: Socket, receiveBufferLimit: number) => T,
+): Promise<T> {
+  const socket = readingSocket(plainReading(plan)) as Connecting;
+  const promise = pendingPromise<T>();
+  socket[owner] = { plan, resolve: takeResolve(), wrap };
+  socket.on('connect', onConnected);
+  socket.on('error', onConnectFailed);
+  try {
+    socket.connect(plan.netOptions);
+  } catch (error) {
+    // Node checks some options synchronously; their errors are mapped like the others.
+    onConnectFailed.call(socket, error as Error);
+  }
+  return promise;
+}
+
+function onConnected(this: Connecting): void {
+  const pending = this[owner];
+  this.off('connect', onConnected);
+  this.off('error', onConnectFailed);
+  try {
+    setConnectedOptions(this, pending.plan);
+    pending.resolve(pending.wrap(this, pending.plan.receiveBufferLimit));
+  } catch (error) {
+    // Called by the socket's emit: what fails here rejects the connect rather than the emit.
+    this.destroy();
+    pending.resolve(Promise.reject(connectError(error, pending.plan.endpoint)));
+  }
+}
+
+function onConnectFailed(this: Connecting, error: Error): void {
+  const pending = this[owner];
+  this.off('connect', onConnected);
+  this.off('error', onConnectFailed);
+  this.destroy();
+  pending.resolve(Promise.reject(connectError(error, pending.plan.endpoint)));
+}
+
+/** The `onread` option of a plain TCP connect (see {@link ConnectOptions.readBufferSize}). */
+function plainReading(plan: ConnectPlan): OnReadOpts {
+  return plan.readBufferSize === undefined ? sharedReading() : slabReading(plan.readBufferSize);
+}
+
+/** Applies the options that take a connected socket: noDelay and keepAlive. */
+function setConnectedOptions(socket: Socket, plan: ConnectPlan): void {
+  if (plan.noDelay === true) socket.setNoDelay(true);
+  const keepAlive = plan.keepAlive;
+  if (keepAlive !== undefined && keepAlive !== false) {
+    socket.setKeepAlive(true, keepAlive === true ? 0 : keepAliveDelay(keepAlive));
+  }
+}
+
+/** The operation a connect names in its errors. */
+function connectWhat(endpoint: Endpoint): string {
+  return `connect to ${formatEndpoint(endpoint)}`;
 }
 
 /**
@@ -204,12 +301,12 @@ function readingSocket(onread: OnReadOpts | undefined): Socket {
  * ENETUNREACH while reaching the DNS server, too), a failed host name lookup is a
  * {@link NameResolutionError}: the connection never got as far as the network.
  */
-function connectError(error: unknown, what: string, endpoint: Endpoint): SocketError {
+function connectError(error: unknown, endpoint: Endpoint): SocketError {
   const mapped = toSocketError(error, 'connect', endpoint);
   const syscall = (error as { syscall?: unknown } | null)?.syscall;
   if (syscall !== 'getaddrinfo' || mapped instanceof NameResolutionError) return mapped;
   return new NameResolutionError(
-    `${what} failed: cannot resolve host name "${endpoint.host}" (${mapped.code})`,
+    `${connectWhat(endpoint)} failed: cannot resolve host name "${endpoint.host}" (${mapped.code})`,
     endpoint.host,
     { endpoint, cause: error },
   );

@@ -239,6 +239,16 @@ export class ReceiveBuffer {
   }
 
   /**
+   * Takes over a read without a deadline that waited before this buffer was made, settled
+   * through `resolve` (a Buffer, or a rejected promise): it waits first, as {@link read} would
+   * have kept it.
+   */
+  takeOverRead(resolve: (value: unknown) => void, size: number, exact: boolean): void {
+    ReceiveBuffer.#setPaused(this, false);
+    ReceiveBuffer.#hold(this, resolve, size, exact, undefined);
+  }
+
+  /**
    * The next step of `iteration`: the next chunk as it arrived, whole, or the end (also when
    * `iteration` says an error ends it quietly). Settles in one promise, without a deadline.
    */
@@ -270,15 +280,26 @@ export class ReceiveBuffer {
     delivery: ReadDelivery,
   ): Promise<T> {
     const promise = pendingPromise<T>();
+    ReceiveBuffer.#hold(self, takeResolve(), size, exact, delivery);
+    return promise;
+  }
+
+  /** Keeps a waiting read without a deadline, settled through `resolve`. */
+  static #hold(
+    self: ReceiveBuffer,
+    resolve: (value: unknown) => void,
+    size: number,
+    exact: boolean,
+    delivery: ReadDelivery,
+  ): void {
     if (ReceiveBuffer.#waiting(self)) {
-      (self.#queue ??= new ReadQueue()).push(waitingRead(size, exact, delivery, takeResolve()));
+      (self.#queue ??= new ReadQueue()).push(waitingRead(size, exact, delivery, resolve));
     } else {
-      self.#resolve = takeResolve();
+      self.#resolve = resolve;
       self.#size = size;
       self.#delivery = delivery;
       if (exact) self.#states |= HELD_EXACT;
     }
-    return promise;
   }
 
   /**

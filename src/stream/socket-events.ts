@@ -59,9 +59,18 @@ export function listenToSocket(socket: Socket, sink: SocketEventSink, idleTimeou
  */
 function dropHalfCloseListener(socket: Socket): void {
   if (!socket.allowHalfOpen) return;
-  for (const listener of socket.listeners('end')) {
-    if (listener.name === 'onReadableStreamEnd') socket.off('end', listener as () => void);
-  }
+  // Node's one listener, found by name on the first socket and then removed by reference:
+  // looking for it on each socket would copy its listeners into an array every time.
+  halfCloseListener ??= findHalfCloseListener(socket);
+  if (halfCloseListener !== null) socket.off('end', halfCloseListener);
+}
+
+// Node's half-close listener: undefined before the first socket, null if this Node has none.
+let halfCloseListener: ((...args: unknown[]) => void) | null | undefined;
+
+function findHalfCloseListener(socket: Socket): ((...args: unknown[]) => void) | null {
+  const listener = socket.listeners('end').find(({ name }) => name === 'onReadableStreamEnd');
+  return (listener as ((...args: unknown[]) => void) | undefined) ?? null;
 }
 
 function onData(this: Owned, chunk: Buffer): void {

@@ -201,14 +201,18 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
    * {@link AbortError} per `options`, and with {@link SocketClosedError} once the server is
    * closed.
    */
-  async accept(options: WaitOptions = NO_WAIT): Promise<StreamSocket> {
+  accept(options: WaitOptions = NO_WAIT): Promise<StreamSocket> {
     const invalid = waitOptionsError(options);
-    if (invalid !== undefined) throw invalid;
-    const stream = await this.#queue.take(options, this.#acceptWhat, this.#local);
-    if (streamAccept.hasSubscribers)
-      streamAccept.publish({ source: stream, remote: stream.remoteEndpoint });
-    stream[startReading]();
-    return stream;
+    if (invalid !== undefined) return Promise.reject(invalid);
+    // Not an async function: an accept made while connections arrive would hold an async frame
+    // and an await of its own until it resumed, for every connection.
+    const held = this.#queue.tryShift();
+    if (held !== undefined) {
+      handOver(held);
+      return Promise.resolve(held);
+    }
+    // A connection handed to this accept while it waits is handed over by #onConnection.
+    return this.#queue.take(options, this.#acceptWhat, this.#local);
   }
 
   /**
@@ -269,6 +273,8 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
     // Reads go through the shared buffer where this Node allows it, as a connected socket's do.
     if (plain) readAcceptedThroughSharedBuffer(socket);
     const stream = StreamSocket[adoptSocket](socket, this.#receiveBufferLimit, this.#idleTimeout);
+    // An accept waits: the connection goes to it at once.
+    const taken = this.#queue.waiting > 0;
     if (this.#closed || !this.#queue.push(stream)) {
       this.#dropped++;
       void stream.close();
@@ -278,6 +284,7 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
     this.#accepted++;
     this.#open++;
     stream[countedBy](this);
+    if (taken) handOver(stream);
   }
 
   /** @internal One of the connections counted as open has closed. */
@@ -301,4 +308,11 @@ export class StreamServer implements AsyncIterable<StreamSocket> {
   #refuse(reason: RefusalReason, remote: Endpoint | undefined, error: SocketError | undefined) {
     this.#onRefused?.({ reason, remote, error });
   }
+}
+
+/** Hands `stream` to the application's accept: it is published and starts reading. */
+function handOver(stream: StreamSocket): void {
+  if (streamAccept.hasSubscribers)
+    streamAccept.publish({ source: stream, remote: stream.remoteEndpoint });
+  stream[startReading]();
 }

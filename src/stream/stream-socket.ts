@@ -15,13 +15,17 @@ import {
 } from './adopt.js';
 import { ChunkIterator } from './chunk-iterator.js';
 import {
+  connectWithoutDeadline,
+  hasDeadline,
   keepAliveDelay,
   MAX_KEEP_ALIVE_DELAY,
   openConnection,
+  planConnection,
   type ConnectOptions,
+  type ConnectPlan,
 } from './connect.js';
 import { sharedLocalHost, sharedRemoteHost } from './net-socket.js';
-import { forgetAddresses } from './socket-addresses.js';
+import { addressRead, forgetAddresses, readAddress } from './socket-addresses.js';
 import {
   listenToSocket,
   onSocketClose,
@@ -42,6 +46,7 @@ import {
 import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
 import { onPressure, peerOf } from './pressure-sink.js';
 import { ReceiveBuffer } from './receive-buffer.js';
+import { pendingPromise, takeResolve } from './waiting-read.js';
 import { tlsSessionOf, type TlsSession } from './tls-options.js';
 import { closedFor, closedForReading, idleTimeoutError } from './socket-errors.js';
 import {
@@ -89,22 +94,24 @@ const NO_SEND_OPTIONS: SendOptions = Object.freeze({});
  */
 export class StreamSocket implements AsyncIterable<Buffer> {
   readonly #socket: Socket;
-  // The receive buffer, made on the first data, read or event that needs it: until then only its
+  // The receive buffer, made on the first data, event or read that needs it: until then only its
   // limit, as a connection that is never read (or not yet) needs no buffer.
   #buffer: ReceiveBuffer | number;
+  // A read without a deadline made before the buffer (recv or recvExactly, the serving loop of
+  // an idle connection): it waits in these two fields, handed to the buffer once one is made
+  // (see #receive). Its promise's resolve, and its size, negative for an exact read.
+  #earlyResolve: ((value: unknown) => void) | undefined;
+  #earlySize = 0;
   // The local endpoint as two fields rather than an object: {@link localEndpoint} copies anyway.
   readonly #localHost: string;
   readonly #localPort: number;
   // The peer's address and port as two fields too: an endpoint object is made when one is asked for.
   readonly #remoteHost: string;
   readonly #remotePort: number;
-  // Built on first use: only reads with a deadline and errors name the operation.
-  #recvWhat: string | undefined;
   #started: boolean;
-  #closed = false;
-  #closing: Promise<void> | undefined;
-  #failure: Error | undefined;
-  #writeShut: Promise<void> | undefined;
+  // What a connection needs once it is closed, fails, shuts down its sending side or names a
+  // read: made the first time, so that an idle connection holds one field for all of it.
+  #rare: RareState | undefined;
   // The server that accepted the connection, told when it closes; undefined for connect().
   #counter: ConnectionCounter | undefined;
 
@@ -112,10 +119,12 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     this.#socket = socket;
     // Read while the connection is open: once Node has destroyed the socket (after an error,
     // say) it no longer knows its addresses.
-    this.#localHost = sharedLocalHost(socket.localAddress ?? '');
-    this.#localPort = socket.localPort ?? 0;
-    this.#remoteHost = sharedRemoteHost(socket.remoteAddress ?? '');
-    this.#remotePort = socket.remotePort ?? 0;
+    readAddress(socket, false);
+    this.#localHost = sharedLocalHost(addressRead.host);
+    this.#localPort = addressRead.port;
+    readAddress(socket, true);
+    this.#remoteHost = sharedRemoteHost(addressRead.host);
+    this.#remotePort = addressRead.port;
     forgetAddresses(socket);
     this.#started = start;
     this.#buffer = receiveBufferLimit;
@@ -135,8 +144,27 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * the endpoint, and with {@link InvalidEndpointError} or {@link InvalidArgumentError} for bad arguments. On any
    * failure the half-open connection is destroyed.
    */
-  static async connect(remote: EndpointLike, options: ConnectOptions = {}): Promise<StreamSocket> {
-    const { socket, receiveBufferLimit } = await openConnection(remote, options);
+  static connect(remote: EndpointLike, options: ConnectOptions = {}): Promise<StreamSocket> {
+    let plan: ConnectPlan;
+    try {
+      plan = planConnection(remote, options);
+    } catch (error) {
+      // planConnection throws dsock errors only, which an async connect would reject with.
+      const refusal = error as Error;
+      return Promise.reject(refusal);
+    }
+    // The common connect (plain TCP, no deadline) waits with no async frame of its own.
+    if (plan.tls === undefined && !hasDeadline(options))
+      return connectWithoutDeadline(plan, StreamSocket.#connected);
+    return StreamSocket.#connectBounded(plan, options);
+  }
+
+  static async #connectBounded(plan: ConnectPlan, options: ConnectOptions): Promise<StreamSocket> {
+    return StreamSocket.#connected(await openConnection(plan, options), plan.receiveBufferLimit);
+  }
+
+  /** Wraps a socket that has just connected. */
+  static #connected(this: void, socket: Socket, receiveBufferLimit: number): StreamSocket {
     const stream = new StreamSocket(socket, receiveBufferLimit, true);
     if (streamConnect.hasSubscribers)
       streamConnect.publish({ source: stream, remote: stream.remoteEndpoint });
@@ -176,7 +204,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
 
   /** True once {@link close} has been called. */
   get closed(): boolean {
-    return this.#closed;
+    return this.#rare?.closing !== undefined;
   }
 
   /** What the TLS handshake negotiated (the peer's certificate too); undefined without TLS. */
@@ -252,12 +280,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     const invalid =
       invalidInteger('bufsize', bufsize, 1, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
-    const read = StreamSocket.#receive(this).read(
-      bufsize,
-      false,
-      options,
-      StreamSocket.#waitWhat(this, options),
-    );
+    const read = StreamSocket.#read(this, bufsize, false, options);
     return streamReceive.hasSubscribers ? read.then((data) => publishReceived(this, data)) : read;
   }
 
@@ -318,15 +341,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     const invalid = invalidInteger('n', n, 0, MAX_READ_SIZE) ?? waitOptionsError(options);
     if (invalid) return Promise.reject(invalid);
     if (n === 0)
-      return this.#closed
-        ? Promise.reject(StreamSocket.#closedError(this))
-        : Promise.resolve(EMPTY);
-    return StreamSocket.#receive(this).read(
-      n,
-      true,
-      options,
-      StreamSocket.#waitWhat(this, options),
-    );
+      return this.closed ? Promise.reject(StreamSocket.#closedError(this)) : Promise.resolve(EMPTY);
+    return StreamSocket.#read(this, n, true, options);
   }
 
   /**
@@ -344,7 +360,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    */
   async shutdown(how: ShutdownHow = 'both'): Promise<void> {
     checkOneOf('how', how, ['read', 'write', 'both']);
-    if (this.#closed) {
+    if (this.closed) {
       throw closedFor('shutdown of', this.remoteEndpoint);
     }
     if (how !== 'write') StreamSocket.#receive(this).shutdown();
@@ -358,18 +374,19 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * Berkeley socket). Pending and later operations reject with {@link SocketClosedError}.
    */
   close(): Promise<void> {
-    if (this.#closing === undefined) {
+    const rare = StreamSocket.#rareOf(this);
+    if (rare.closing === undefined) {
       if (streamClose.hasSubscribers)
         streamClose.publish({ source: this, remote: this.remoteEndpoint });
-      this.#closed = true;
-      StreamSocket.#receive(this).fail(() => StreamSocket.#closedError(this), true);
       const socket = this.#socket;
-      this.#closing = socket.closed
+      // Set first: the socket reads as closed from here on.
+      rare.closing = socket.closed
         ? Promise.resolve()
         : new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      StreamSocket.#receive(this).fail(() => StreamSocket.#closedError(this), true);
       socket.destroy();
     }
-    return this.#closing;
+    return rare.closing;
   }
 
   /** Closes the socket (see {@link close}) at the end of an `await using` block. */
@@ -402,7 +419,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
 
   /** @internal */
   [onSocketError](error: Error): void {
-    this.#failure ??= error;
+    StreamSocket.#rareOf(this).failure ??= error;
     StreamSocket.#receive(this).fail(() => toSocketError(error, 'receive', this.remoteEndpoint));
   }
 
@@ -417,7 +434,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   /** @internal */
   [onSocketIdle](idleTimeout: number): void {
     const error = idleTimeoutError(this.remoteEndpoint, idleTimeout);
-    this.#failure ??= error;
+    StreamSocket.#rareOf(this).failure ??= error;
     StreamSocket.#receive(this).fail(() => error);
     this.#socket.destroy();
   }
@@ -438,9 +455,48 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   // socket a field of their own (the class's brand), and idle connections are many.
 
   static #receive(self: StreamSocket): ReceiveBuffer {
-    const buffer = self.#buffer;
-    if (typeof buffer !== 'number') return buffer;
-    return (self.#buffer = new ReceiveBuffer(buffer, self));
+    const limit = self.#buffer;
+    if (typeof limit !== 'number') return limit;
+    const buffer = new ReceiveBuffer(limit, self);
+    self.#buffer = buffer;
+    const resolve = self.#earlyResolve;
+    if (resolve !== undefined) {
+      self.#earlyResolve = undefined;
+      const size = self.#earlySize;
+      buffer.takeOverRead(resolve, Math.abs(size), size < 0);
+    }
+    return buffer;
+  }
+
+  /**
+   * Reads up to `size` bytes, or exactly `size` with `exact`. Until the buffer is made nothing
+   * has come (data, end of stream, an error and close all make it), so a first read without a
+   * deadline can only wait: it waits in the socket's own fields, and an idle connection whose
+   * serving loop waits in it holds its promise and no buffer.
+   */
+  static #read(
+    self: StreamSocket,
+    size: number,
+    exact: boolean,
+    options: WaitOptions,
+  ): Promise<Buffer> {
+    if (
+      typeof self.#buffer === 'number' &&
+      self.#earlyResolve === undefined &&
+      options.timeout === undefined &&
+      options.signal === undefined
+    ) {
+      const promise = pendingPromise<Buffer>();
+      self.#earlyResolve = takeResolve();
+      self.#earlySize = exact ? -size : size;
+      return promise;
+    }
+    return StreamSocket.#receive(self).read(
+      size,
+      exact,
+      options,
+      StreamSocket.#waitWhat(self, options),
+    );
   }
 
   /** What a read names in its timeout and abort errors: only one with a deadline needs it. */
@@ -451,41 +507,65 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   }
 
   static #what(self: StreamSocket): string {
-    return (self.#recvWhat ??= `recv from ${formatEndpoint(self.remoteEndpoint)}`);
+    return (StreamSocket.#rareOf(self).recvWhat ??=
+      `recv from ${formatEndpoint(self.remoteEndpoint)}`);
+  }
+
+  static #rareOf(self: StreamSocket): RareState {
+    return (self.#rare ??= {
+      closing: undefined,
+      failure: undefined,
+      writeShut: undefined,
+      recvWhat: undefined,
+    });
   }
 
   static #shutdownWrite(self: StreamSocket): Promise<void> {
-    if (self.#writeShut === undefined) {
+    const rare = StreamSocket.#rareOf(self);
+    if (rare.writeShut === undefined) {
       const refusal = StreamSocket.#sendRefusal(self);
       if (refusal !== undefined) return Promise.reject(refusal);
-      self.#writeShut = endWriting(self.#socket, self);
+      rare.writeShut = endWriting(self.#socket, self);
     }
-    return self.#writeShut;
+    return rare.writeShut;
   }
 
   static #sendRefusal(self: StreamSocket): Error | undefined {
-    if (self.#closed) return closedForSending(self.remoteEndpoint);
-    if (self.#failure !== undefined)
-      return toSocketError(self.#failure, 'send', self.remoteEndpoint);
-    if (self.#writeShut !== undefined) return shutDownForSending(self.remoteEndpoint);
+    const rare = self.#rare;
+    if (rare === undefined) return undefined;
+    if (rare.closing !== undefined) return closedForSending(self.remoteEndpoint);
+    if (rare.failure !== undefined) return toSocketError(rare.failure, 'send', self.remoteEndpoint);
+    if (rare.writeShut !== undefined) return shutDownForSending(self.remoteEndpoint);
     return undefined;
   }
 
   /** @internal The error for a send (or the end of stream after it) that failed on its way out. */
   [sendFailure](error: unknown): Error {
-    if (this.#closed) return closedForSending(this.remoteEndpoint);
-    if (this.#failure !== undefined)
-      return toSocketError(this.#failure, 'send', this.remoteEndpoint);
+    if (this.closed) return closedForSending(this.remoteEndpoint);
+    const failure = this.#rare?.failure;
+    if (failure !== undefined) return toSocketError(failure, 'send', this.remoteEndpoint);
     return failedOnTheWay(error, this.remoteEndpoint);
   }
 
   static #checkOpen(self: StreamSocket, what: string): void {
-    if (self.#closed) throw closedFor(`${what} on`, self.remoteEndpoint);
+    if (self.closed) throw closedFor(`${what} on`, self.remoteEndpoint);
   }
 
   static #closedError(self: StreamSocket): SocketClosedError {
     return closedForReading(StreamSocket.#what(self), self.remoteEndpoint);
   }
+}
+
+/** The state of a StreamSocket that few connections need, made the first time one does. */
+interface RareState {
+  /** Set by close(): resolves when the socket is released. */
+  closing: Promise<void> | undefined;
+  /** The first error the connection failed with. */
+  failure: Error | undefined;
+  /** Set by shutdown('write'): resolves once the end of stream is out. */
+  writeShut: Promise<void> | undefined;
+  /** What reads name in their errors: only reads with a deadline and errors need it. */
+  recvWhat: string | undefined;
 }
 
 /** Tells the stream-receive channel of `data`, returned by `stream`'s recv; passes it on. */

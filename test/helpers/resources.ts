@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { setFlagsFromString } from 'node:v8';
+import { GCProfiler, getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 /**
@@ -37,6 +37,29 @@ export function peakRssOf(pid: number = process.pid): number {
 export function heapUsedAfterGc(): number {
   collectGarbage();
   return process.memoryUsage().heapUsed;
+}
+
+/**
+ * Bytes this process's JavaScript heap allocated while `run` ran, garbage included: the growth
+ * of the heap in use, plus what each collection meanwhile freed (as V8's GC profiler reports
+ * every collection). What a burst of work allocates, and not only what it keeps, decides how
+ * large V8 grows the young generation.
+ */
+export async function allocatedDuring(run: () => Promise<void>): Promise<number> {
+  const profiler = new GCProfiler();
+  profiler.start();
+  const start = getHeapStatistics().used_heap_size;
+  let end: number;
+  let freed = 0;
+  try {
+    await run();
+  } finally {
+    end = getHeapStatistics().used_heap_size;
+    for (const { beforeGC, afterGC } of profiler.stop().statistics) {
+      freed += beforeGC.heapStatistics.usedHeapSize - afterGC.heapStatistics.usedHeapSize;
+    }
+  }
+  return end - start + freed;
 }
 
 /** How many file descriptors process `pid` has open (this process by default). */

@@ -5,27 +5,36 @@ import { describe, it } from 'node:test';
 import { SocketClosedError, StreamServer, StreamSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { heapUsedAfterGc } from '../helpers/resources.js';
+import { allocatedDuring, heapUsedAfterGc } from '../helpers/resources.js';
 
 const CONNECTIONS = 500;
 // A first, smaller round of each kind compiles the code both use before anything is measured.
 const WARM_UP = 50;
 // What a dsock connection (both ends, no read pending) may cost the heap beyond raw node:net
-// sockets with a data and an error listener each. It measures about 0 bytes, as a socket never
-// read holds no receive buffer; about 310 while each end made its buffer at once, and about
+// sockets with a data and an error listener each. It measures about -100 bytes: a socket never
+// read holds no receive buffer, and its StreamSocket (112 bytes per end) is smaller than the
+// raw handler's two listener closures and their context (152); about 0 while the StreamSocket
+// held 32 bytes more, about 310 while each end made its buffer at once, and about
 // 1,020 while dsock kept Node's cached address objects and added a close and an end listener.
 // The bound leaves room for the noise of a loaded machine (one run alongside other tests
 // measured 550).
 const EXTRA_BYTES_PER_CONNECTION = 650;
 // What a `recv` waiting on each end costs the heap per connection, both ends, beyond the same
-// connections with no read: the receive buffer each end then makes (104 bytes) and the read's
-// promise with its resolve function (152 bytes), so 512, and 16 for the test's array of reads:
-// about 530 measured in a plain process. The test runner tracks async context, which gives
-// every promise its async ids (about 140 bytes more per connection), so about 800 here. It was
-// about 100 more while each waiting read was an object of its own and the buffer kept a spare
-// one; a timer, signal listener or closure made per read would show here. The bound leaves
-// room for the noise of a loaded machine.
-const PENDING_READ_BYTES_PER_CONNECTION = 1_100;
+// connections with no read: the read's promise with its resolve function (152 bytes per end),
+// so 304, and 16 for the test's array of reads: about 320 in a plain process. The test runner
+// tracks async context, which gives every promise its async ids (about 140 bytes more per
+// connection), so about 360 to 490 here. It was 640 to 660 while the first read made the receive
+// buffer (104 bytes per end), and about 100 more while each waiting read was an object of its
+// own and the buffer kept a spare one; a timer, signal listener or closure made per read would
+// show here. The bound leaves room for the noise of a loaded machine.
+const PENDING_READ_BYTES_PER_CONNECTION = 650;
+// What opening a dsock connection (both ends: connect, accept) may allocate, garbage included,
+// beyond raw node:net sockets opened the same way. What a burst of connections allocates, and
+// not only what it keeps, decides how far V8 grows the young generation, which stays resident.
+// It measures about 300 to 2,100 bytes less than raw; it was 2,100 to 4,200 more while a connect
+// waited in two async functions with listener closures and a deadline wait, and accept was an
+// async function. The bound leaves room for the noise of a loaded machine.
+const EXTRA_ALLOCATED_PER_CONNECTION = 1_000;
 /** Rounds of both kinds measured in turn; the least difference is held to the bound. */
 const ROUNDS = 3;
 // The pending read's cost is about twice its noise per round, so fewer rounds suffice.
@@ -44,25 +53,38 @@ async function settledHeap(): Promise<number> {
   return used;
 }
 
+/** What opening connections costs the heap: kept, or allocated (garbage included). */
+type Measure = (open: () => Promise<void>) => Promise<number>;
+
+/** The heap kept once `open` has run and garbage is gone. */
+async function kept(open: () => Promise<void>): Promise<number> {
+  const before = await settledHeap();
+  await open();
+  return (await settledHeap()) - before;
+}
+
+/** The heap allocated while `open` runs, garbage included. */
+const allocated: Measure = allocatedDuring;
+
 /**
- * Heap growth per connection while `open` opens `count` of them; then `close` closes them all
- * and resolves once every socket is released.
+ * Heap growth per connection while `open` opens `count` of them (or, with `measure`,
+ * another heap figure); then `close` closes them all and resolves once every socket is
+ * released.
  */
 async function heapPerConnection(
   count: number,
   open: () => Promise<void>,
   close: () => Promise<void>,
+  measure: Measure = kept,
 ): Promise<number> {
-  const before = await settledHeap();
   try {
-    await within(open(), 60_000, `${count} connections to open`);
-    return ((await settledHeap()) - before) / count;
+    return (await measure(() => within(open(), 60_000, `${count} connections to open`))) / count;
   } finally {
     await within(close(), 30_000, `${count} connections to close`);
   }
 }
 
-async function rawConnections(count: number): Promise<number> {
+async function rawConnections(count: number, measure: Measure = kept): Promise<number> {
   const sockets: Socket[] = [];
   const server = createServer((socket) => {
     sockets.push(socket);
@@ -91,6 +113,7 @@ async function rawConnections(count: number): Promise<number> {
       await Promise.all(released);
       await new Promise((resolve) => server.close(resolve));
     },
+    measure,
   );
 }
 
@@ -98,7 +121,11 @@ async function rawConnections(count: number): Promise<number> {
  * Heap per dsock connection, both ends; with `pendingRead`, each end has a `recv` waiting for
  * data that never comes (its promise kept in an array).
  */
-async function dsockConnections(count: number, pendingRead = false): Promise<number> {
+async function dsockConnections(
+  count: number,
+  pendingRead = false,
+  measure: Measure = kept,
+): Promise<number> {
   const sockets: StreamSocket[] = [];
   const reads: Promise<Buffer>[] = [];
   const server = await StreamServer.listen('127.0.0.1:0', { maxConnections: count });
@@ -122,6 +149,7 @@ async function dsockConnections(count: number, pendingRead = false): Promise<num
       await Promise.all(closed);
       await server.close();
     },
+    measure,
   );
 }
 
@@ -168,6 +196,27 @@ describe('an idle stream connection', () => {
       extra < PENDING_READ_BYTES_PER_CONNECTION,
       `a read pending on each end costs ${Math.round(extra)} bytes of heap per connection ` +
         `(the least of ${PENDING_READ_ROUNDS} rounds of each kind)`,
+    );
+  });
+
+  it('is opened allocating no more than raw node:net sockets', async (t) => {
+    await rawConnections(WARM_UP, allocated);
+    await dsockConnections(WARM_UP, false, allocated);
+    const extra: number[] = [];
+    for (let round = 0; round < ROUNDS; round++) {
+      const raw = await rawConnections(CONNECTIONS, allocated);
+      const dsock = await dsockConnections(CONNECTIONS, false, allocated);
+      t.diagnostic(
+        `round ${round + 1}: heap allocated per connection opened, both ends: ` +
+          `raw node:net ${Math.round(raw)} B, dsock ${Math.round(dsock)} B`,
+      );
+      extra.push(dsock - raw);
+    }
+    const least = Math.min(...extra);
+    assert.ok(
+      least < EXTRA_ALLOCATED_PER_CONNECTION,
+      `opening a dsock connection allocates ${Math.round(least)} bytes more than a raw one ` +
+        `(the least of ${ROUNDS} rounds: ${extra.map(Math.round).join(', ')})`,
     );
   });
 });
