@@ -30,7 +30,8 @@ export interface NativeBinding {
   send(
     handle: NativeHandle,
     count: number,
-    payloads: readonly Uint8Array[],
+    /** The first `count` are sent; any after them are not read. */
+    payloads: readonly (Uint8Array | undefined)[],
     hosts: string | (string | undefined)[] | undefined,
   ): void;
   close(handle: NativeHandle): void;
