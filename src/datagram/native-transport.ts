@@ -328,8 +328,11 @@ export class NativeUdpSocket implements UdpTransport {
       if (sender !== 0) name = (names as string[])[sender - 1] as string;
       const buffer = buffers[meta[m + 3] as number] as Buffer;
       const offset = meta[m + 4] as number;
+      // A small datagram alone in its shared buffer (one that came by itself) is that buffer:
+      // no view is made of it.
+      const whole = offset < 0 || (offset === 0 && length === buffer.length);
       sink.pushFrom(
-        offset < 0 ? buffer : buffer.subarray(offset, offset + length),
+        whole ? buffer : buffer.subarray(offset, offset + length),
         name,
         meta[m + 1] as number,
       );
