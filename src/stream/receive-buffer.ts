@@ -3,16 +3,15 @@ import { IncompleteReadError } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
 import { waitWithDeadline } from '../internal/deadline.js';
 import { Fifo } from '../internal/fifo.js';
+import { pendingPromise, takeResolve } from '../internal/pending-promise.js';
 import { onPressure, peerOf, type PressureSink } from './pressure-sink.js';
 import { ownCopy } from './own-copy.js';
 import { takeBytes } from './take-bytes.js';
 import {
   iterationStep,
-  pendingPromise,
   ReadQueue,
   settleRead,
   settleReadFrom,
-  takeResolve,
   waitingRead,
   type ChunkIteration,
   type ReadDelivery,
