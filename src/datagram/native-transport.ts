@@ -315,7 +315,7 @@ export class NativeUdpSocket implements UdpTransport {
     done?.(error);
   }
 
-  #onBatch(count: number, buffers: Buffer[], names: string[] | undefined): void {
+  #onBatch(count: number, buffers: Buffer | Buffer[], names: string[] | undefined): void {
     const sink = this.#sink;
     if (sink === undefined) return;
     const meta = this.#shared.recvMeta;
@@ -326,7 +326,8 @@ export class NativeUdpSocket implements UdpTransport {
       const length = meta[m] as number;
       const sender = meta[m + 2] as number;
       if (sender !== 0) name = (names as string[])[sender - 1] as string;
-      const buffer = buffers[meta[m + 3] as number] as Buffer;
+      // A batch that fits one buffer comes with that buffer alone, not in an array.
+      const buffer = Array.isArray(buffers) ? (buffers[meta[m + 3] as number] as Buffer) : buffers;
       const offset = meta[m + 4] as number;
       // A small datagram alone in its shared buffer (one that came by itself) is that buffer:
       // no view is made of it.
