@@ -21,7 +21,7 @@
  * The version of the interface between this addon and src/datagram/native-*.ts: raised with
  * every change to the functions, constants or shared arrays, so that a stale build is refused.
  */
-#define DSOCK_ABI 4
+#define DSOCK_ABI 5
 
 /* The longest address text with its scope and NUL: an IPv6 literal, '%', an interface name. */
 #define DSOCK_ADDRESS_TEXT (INET6_ADDRSTRLEN + IF_NAMESIZE + 2)

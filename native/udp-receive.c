@@ -61,7 +61,9 @@ static void on_alloc(uv_handle_t *handle, size_t suggested, uv_buf_t *buf) {
 }
 
 /*
- * Hands the noted batch to JavaScript: onBatch(count, buffers, names). For datagram i,
+ * Hands the noted batch to JavaScript: onBatch(count, buffers, names), where `buffers` is the
+ * one Buffer itself when the batch needs only one (a datagram that came alone, say), else an
+ * array of them. For datagram i,
  * meta[i*5 ..] holds its length, port, sender (0: the same as the datagram before, else
  * 1 + its index in `names`), buffer index, and offset in that buffer (-1: the whole buffer).
  */
@@ -101,9 +103,9 @@ static void deliver(dsock_udp *sock) {
   }
 
   /* Second pass: make the buffers, copy the payloads, name the senders that changed. */
-  napi_value list, names, args[3];
+  napi_value list = NULL, names, args[3];
   napi_get_undefined(env, &names);
-  napi_create_array_with_length(env, buffers, &list);
+  if (buffers > 1) napi_create_array_with_length(env, buffers, &list);
   char *data[DSOCK_RECV_BATCH];
   for (unsigned b = 0; b < buffers; b++) {
     napi_value buffer;
@@ -112,7 +114,8 @@ static void deliver(dsock_udp *sock) {
       napi_close_handle_scope(env, scope);
       return;
     }
-    napi_set_element(env, list, b, buffer);
+    if (buffers > 1) napi_set_element(env, list, b, buffer);
+    else list = buffer;
   }
   uint32_t named = 0;
   for (unsigned i = 0; i < count; i++) {

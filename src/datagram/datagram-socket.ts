@@ -4,6 +4,7 @@ import { formatEndpoint } from '../endpoint/format.js';
 import { familyOf } from '../endpoint/parse.js';
 import { SocketClosedError, SocketError, toSocketError } from '../errors.js';
 import { datagramReceive, datagramSend } from '../internal/channels.js';
+import type { Settle } from '../internal/deadline.js';
 import { ReceiveIterator } from '../internal/receive-iterator.js';
 import { checkInteger } from '../internal/validate.js';
 import { Association } from './association.js';
@@ -566,6 +567,9 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
           : held;
       },
       wait: () => this.recvFrom(),
+      // As recvFrom() without arguments, with no promise of its own.
+      waitFor: (waiter) =>
+        this.#inbox.receiveInto(datagramReceive.hasSubscribers ? publishing(this, waiter) : waiter),
       endsQuietly: (error) => this.#association.closed && error instanceof SocketClosedError,
     });
   }
@@ -637,6 +641,17 @@ function notConnected(what: 'send' | 'sendMany', local: Endpoint): SocketError {
 /** A rejected promise for an error thrown by argument checks (always an Error). */
 function rejected(error: unknown): Promise<never> {
   return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+}
+
+/** A waiter that tells the datagram-receive channel of the datagram it gets, then `waiter`. */
+function publishing(
+  socket: DatagramSocket,
+  waiter: Settle<ReceivedDatagram>,
+): Settle<ReceivedDatagram> {
+  return {
+    resolve: (datagram) => waiter.resolve(publishReceived(socket, datagram)),
+    reject: (error) => waiter.reject(error),
+  };
 }
 
 /** Tells the datagram-receive channel of `datagram`, taken by `socket`; passes it on. */

@@ -1,6 +1,7 @@
 import type { Endpoint } from '../endpoint/endpoint.js';
 import { AbortError } from '../errors.js';
 import type { SocketError } from '../errors.js';
+import type { Settle } from '../internal/deadline.js';
 import { ItemQueue } from '../internal/item-queue.js';
 import { datagramDrop } from '../internal/channels.js';
 import type { DatagramReceiveOptions, ReceivedDatagram } from './options.js';
@@ -135,6 +136,25 @@ export class Inbox implements DatagramSink {
     // The default size fits any datagram: no cut, so no extra promise on the common path.
     if (bufsize >= DEFAULT_RECV_SIZE) return next;
     return next.then((datagram) => this.#cut(datagram, bufsize));
+  }
+
+  /**
+   * Hands `waiter` the next whole datagram (a receive of the default size without a deadline,
+   * settling `waiter` instead of a promise of its own), or the reported error.
+   */
+  receiveInto(waiter: Settle<ReceivedDatagram>): void {
+    const refused = this.takeError();
+    if (refused !== undefined) {
+      waiter.reject(refused);
+      return;
+    }
+    const held = this.#queue.tryShift();
+    if (held === undefined) {
+      this.#queue.wait(waiter);
+      return;
+    }
+    this.#held -= held.data.length;
+    waiter.resolve(held);
   }
 
   /**

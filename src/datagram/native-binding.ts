@@ -14,7 +14,8 @@ export interface NativeBinding {
   open(
     owner: object,
     family: 4 | 6,
-    onBatch: (count: number, buffers: Buffer[], names: string[] | undefined) => void,
+    /** `buffers`: the one Buffer of a batch that needs only one, else an array of them. */
+    onBatch: (count: number, buffers: Buffer | Buffer[], names: string[] | undefined) => void,
     onError: (error: Error) => void,
     onSent: (error: Error | null) => void,
   ): NativeHandle;
@@ -30,7 +31,8 @@ export interface NativeBinding {
   send(
     handle: NativeHandle,
     count: number,
-    payloads: readonly Uint8Array[],
+    /** The first `count` are sent; any after them are not read. */
+    payloads: readonly (Uint8Array | undefined)[],
     hosts: string | (string | undefined)[] | undefined,
   ): void;
   close(handle: NativeHandle): void;

@@ -46,11 +46,15 @@ export class NativeUdpSocket implements UdpTransport {
   #onError: ((error: Error) => void) | undefined;
   /** The sender name of the last datagram received: the addon sends only changes. */
   #lastName = '';
-  // Sends of this tick, not yet handed to the system; all to hosts, or all to the peer.
-  #payloads: Uint8Array[] = [];
+  // Sends of this tick, not yet handed to the system; all to hosts, or all to the peer. The
+  // first `#count` places of each list: the lists are kept from tick to tick (a socket that
+  // sends every tick would otherwise make four arrays per tick), emptied of their payloads and
+  // callbacks once sent, and let go after a tick of more than SEND_BATCH sends.
+  #payloads: (Uint8Array | undefined)[] = [];
   #hosts: (string | undefined)[] = [];
   #ports: number[] = [];
-  #dones: SendDone[] = [];
+  #dones: (SendDone | undefined)[] = [];
+  #count = 0;
   /** Whether every send of this tick goes to the same host string, which C then parses once. */
   #oneHost = true;
   /** Sends libuv queued (the socket was not writable), in the order libuv completes them. */
@@ -86,7 +90,7 @@ export class NativeUdpSocket implements UdpTransport {
   }
 
   send(payload: Uint8Array, port: number, host: string | undefined, done: SendDone): void {
-    const count = this.#dones.length;
+    const count = this.#count;
     if (count === 0) {
       process.nextTick(this.#flush);
       this.#oneHost = true;
@@ -96,10 +100,12 @@ export class NativeUdpSocket implements UdpTransport {
         this.#oneHost = true;
       } else this.#oneHost = false;
     }
-    this.#payloads.push(payload);
-    this.#hosts.push(host);
-    this.#ports.push(port);
-    this.#dones.push(done);
+    // After a flush above, the send goes first.
+    const at = this.#count++;
+    this.#payloads[at] = payload;
+    this.#hosts[at] = host;
+    this.#ports[at] = port;
+    this.#dones[at] = done;
   }
 
   /**
@@ -113,7 +119,7 @@ export class NativeUdpSocket implements UdpTransport {
     host: string | undefined,
     done: BatchDone,
   ): void {
-    if (this.#dones.length > 0) this.#flushSends();
+    if (this.#count > 0) this.#flushSends();
     const binding = this.#binding;
     const { sendPorts, sendResults } = this.#shared;
     const limit = binding.SEND_BATCH;
@@ -232,18 +238,17 @@ export class NativeUdpSocket implements UdpTransport {
    */
   close(done: () => void): void {
     if (this.#closing) return;
-    if (this.#dones.length > 0 && this.#hosts[0] === undefined) this.#flushSends();
+    if (this.#count > 0 && this.#hosts[0] === undefined) this.#flushSends();
     this.#closing = true;
     process.nextTick(done);
-    const dropped = this.#dones;
+    const dropped = this.#dones.slice(0, this.#count) as SendDone[];
     this.#payloads = [];
     this.#hosts = [];
     this.#ports = [];
     this.#dones = [];
+    this.#count = 0;
     this.#binding.close(this.#handle);
-    if (dropped.length > 0) {
-      for (const send of dropped) send(CLOSED);
-    }
+    for (const send of dropped) send(CLOSED);
   }
 
   #flushSends(): void {
@@ -251,40 +256,55 @@ export class NativeUdpSocket implements UdpTransport {
     const { sendPorts, sendResults } = this.#shared;
     const limit = binding.SEND_BATCH;
     const queued = binding.SEND_QUEUED;
-    while (this.#dones.length > 0 && !this.#closing) {
-      let payloads = this.#payloads;
-      let hosts = this.#hosts;
-      let ports = this.#ports;
-      let dones = this.#dones;
-      const oneHost = this.#oneHost;
-      if (dones.length <= limit) {
-        this.#payloads = [];
-        this.#hosts = [];
-        this.#ports = [];
-        this.#dones = [];
-      } else {
-        payloads = payloads.splice(0, limit);
-        hosts = hosts.splice(0, limit);
-        ports = ports.splice(0, limit);
-        dones = dones.splice(0, limit);
-      }
-      const count = dones.length;
+    while (this.#count > 0 && !this.#closing) {
+      const count = Math.min(this.#count, limit);
+      const hosts = this.#hosts;
+      const ports = this.#ports;
       for (let i = 0; i < count; i++) sendPorts[i] = ports[i] as number;
+      let failure: Error | undefined;
       try {
-        binding.send(this.#handle, count, payloads, oneHost ? hosts[0] : hosts);
+        // The addon reads the first `count` places of the lists.
+        binding.send(this.#handle, count, this.#payloads, this.#oneHost ? hosts[0] : hosts);
       } catch (error) {
         // Only a broken invariant (or no memory) gets here: the batch fails, nothing is lost.
-        const failure = error instanceof Error ? error : new Error(String(error));
-        for (const done of dones) done(failure);
-        continue;
+        failure = error instanceof Error ? error : new Error(String(error));
       }
+      // The batch leaves the lists before any of it is settled; one send needs no list.
+      const first = this.#dones[0] as SendDone;
+      const dones = count === 1 ? undefined : (this.#dones.slice(0, count) as SendDone[]);
+      this.#dropSent(count);
       for (let i = 0; i < count; i++) {
+        const done = dones === undefined ? first : (dones[i] as SendDone);
+        if (failure !== undefined) {
+          done(failure);
+          continue;
+        }
         const result = sendResults[i] as number;
-        const done = dones[i] as SendDone;
         if (result === queued) this.#queued.push(done);
         else if (result >= 0) done(null, result);
         else done(uvError(result, 'send'));
       }
+    }
+  }
+
+  /** Takes the first `count` sends off the lists, which keep no payload or callback sent. */
+  #dropSent(count: number): void {
+    const left = this.#count - count;
+    this.#count = left;
+    if (left > 0) {
+      this.#payloads.splice(0, count);
+      this.#hosts.splice(0, count);
+      this.#ports.splice(0, count);
+      this.#dones.splice(0, count);
+    } else if (this.#dones.length > this.#binding.SEND_BATCH) {
+      this.#payloads = [];
+      this.#hosts = [];
+      this.#ports = [];
+      this.#dones = [];
+    } else {
+      this.#payloads.fill(undefined, 0, count);
+      this.#hosts.fill(undefined, 0, count);
+      this.#dones.fill(undefined, 0, count);
     }
   }
 
@@ -295,7 +315,7 @@ export class NativeUdpSocket implements UdpTransport {
     done?.(error);
   }
 
-  #onBatch(count: number, buffers: Buffer[], names: string[] | undefined): void {
+  #onBatch(count: number, buffers: Buffer | Buffer[], names: string[] | undefined): void {
     const sink = this.#sink;
     if (sink === undefined) return;
     const meta = this.#shared.recvMeta;
@@ -306,10 +326,14 @@ export class NativeUdpSocket implements UdpTransport {
       const length = meta[m] as number;
       const sender = meta[m + 2] as number;
       if (sender !== 0) name = (names as string[])[sender - 1] as string;
-      const buffer = buffers[meta[m + 3] as number] as Buffer;
+      // A batch that fits one buffer comes with that buffer alone, not in an array.
+      const buffer = Array.isArray(buffers) ? (buffers[meta[m + 3] as number] as Buffer) : buffers;
       const offset = meta[m + 4] as number;
+      // A small datagram alone in its shared buffer (one that came by itself) is that buffer:
+      // no view is made of it.
+      const whole = offset < 0 || (offset === 0 && length === buffer.length);
       sink.pushFrom(
-        offset < 0 ? buffer : buffer.subarray(offset, offset + length),
+        whole ? buffer : buffer.subarray(offset, offset + length),
         name,
         meta[m + 1] as number,
       );

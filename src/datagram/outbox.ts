@@ -8,6 +8,7 @@ import {
   type SocketError,
 } from '../errors.js';
 
+import { pendingPromise, takeReject, takeResolve } from '../internal/pending-promise.js';
 import type { BatchDone, SendDone, UdpTransport } from './transport.js';
 
 /** What a failed send turns into, decided by the socket (which knows if it is closed). */
@@ -46,9 +47,13 @@ export class Outbox {
   readonly #lookupFamily: 4 | 6;
   /**
    * The sends in flight, kept only where the transport may drop some without a call back
-   * (node:dgram), so that close can settle them; a Set costs more than the rest of a send.
+   * (node:dgram), so that close can settle them: each in a place of its own, given back once
+   * it settles and taken again by a later send. A table of places rather than a Set, which
+   * makes a new hash table each time it empties.
    */
-  readonly #pending = new Set<SendDone>();
+  readonly #pending: (SendDone | undefined)[] = [];
+  /** The free places of {@link #pending}, the last freed on top. */
+  readonly #free: number[] = [];
   readonly #tracked: boolean;
   readonly #names = new Map<string, { address: string; expires: number }>();
   readonly #held: Held[] = [];
@@ -73,27 +78,47 @@ export class Outbox {
     port: number,
     named = false,
   ): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      let open = true;
-      const done: SendDone = (error, bytes) => {
-        if (!open) return;
-        open = false;
-        if (this.#tracked) this.#pending.delete(done);
-        // A datagram that went out counts as sent even if close() came before the callback.
-        if (error === null) {
-          const size = bytes ?? payload.length;
-          this.sent++;
-          this.bytesSent += size;
-          resolve(size);
-        } else {
-          reject(
-            this.#failure(error, payload.length, host === undefined ? undefined : { host, port }),
-          );
-        }
-      };
-      if (this.#tracked) this.#pending.add(done);
-      this.#route(payload, host, port, named, done);
-    });
+    // Made through the shared executor: no closure and context per send beyond `done`'s.
+    const promise = pendingPromise<number>();
+    let reject: ((error: Error) => void) | undefined = takeReject();
+    const resolve = takeResolve();
+    const done: SendDone = (error, bytes) => {
+      const fail = reject;
+      // Settled already (close came first): a late call back changes nothing.
+      if (fail === undefined) return;
+      reject = undefined;
+      if (place >= 0) this.#untrack(place);
+      // A datagram that went out counts as sent even if close() came before the callback.
+      if (error === null) {
+        const size = bytes ?? payload.length;
+        this.sent++;
+        this.bytesSent += size;
+        resolve(size);
+      } else {
+        fail(this.#failure(error, payload.length, host === undefined ? undefined : { host, port }));
+      }
+    };
+    const place = this.#tracked ? this.#track(done) : -1;
+    this.#route(payload, host, port, named, done);
+    return promise;
+  }
+
+  /** Keeps `done`, a send in flight, for close; returns its place. */
+  #track(done: SendDone): number {
+    const place = this.#free.pop() ?? this.#pending.length;
+    this.#pending[place] = done;
+    return place;
+  }
+
+  /** Gives the place of a send that settled back. */
+  #untrack(place: number): void {
+    this.#pending[place] = undefined;
+    this.#free.push(place);
+    // Once every send has settled, a table grown by a burst is let go.
+    if (this.#free.length === this.#pending.length && this.#pending.length > 64) {
+      this.#pending.length = 0;
+      this.#free.length = 0;
+    }
   }
 
   /**
@@ -117,7 +142,7 @@ export class Outbox {
       let failedSize = 0;
       const finish = (): void => {
         open = false;
-        if (this.#tracked) this.#pending.delete(abandoned);
+        if (place >= 0) this.#untrack(place);
         if (failure === undefined) resolve(payloads.length);
         else {
           reject(
@@ -144,7 +169,7 @@ export class Outbox {
         }
         if (--left === 0) finish();
       };
-      if (this.#tracked) this.#pending.add(abandoned);
+      const place = this.#tracked ? this.#track(abandoned) : -1;
       const address = this.#direct(host, named);
       const socket = this.#socket;
       if (address !== null && socket.sendBatch !== undefined) {
@@ -206,7 +231,7 @@ export class Outbox {
   abandon(): void {
     const held = this.#held.splice(0);
     for (const send of held) send.done(CLOSED);
-    for (const done of [...this.#pending]) done(CLOSED);
+    for (const done of this.#pending.slice()) done?.(CLOSED);
   }
 
   #transmit(payload: Uint8Array, host: string | undefined, port: number, done: SendDone): void {

@@ -93,6 +93,17 @@ export class ItemQueue<T> {
   }
 
   /**
+   * Hands `waiter` the next item, at once if one is held, else when it comes, in its turn
+   * among the takes; without a deadline. After {@link fail}, held items are still served and
+   * then `waiter` is rejected with the failure's error.
+   */
+  wait(waiter: Settle<T>): void {
+    if (this.length > 0) waiter.resolve(this.tryShift() as T);
+    else if (this.#failure) waiter.reject(this.#failure());
+    else this.#waiters.push(waiter);
+  }
+
+  /**
    * Rejects the longest-waiting consumer with `error` (an error that concerns one operation,
    * such as an ICMP report on a connected datagram socket). Returns false when nobody waits.
    */

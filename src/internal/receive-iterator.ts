@@ -1,14 +1,55 @@
+import type { Settle } from './deadline.js';
+import { pendingPromise, takeReject, takeResolve } from './pending-promise.js';
+
 /** Where a {@link ReceiveIterator} takes its items from. */
 export interface ReceiveSource<T> {
   /** An item that can be handed out now without waiting, or undefined. */
   poll(): T | undefined;
   /** Waits for the next item: null at a clean end (of a stream). */
   wait(): Promise<T | null>;
+  /**
+   * Where the source can settle a waiter itself, instead of {@link wait}: hands `waiter` the
+   * next item (never null), or the error that ends the wait, once. Spares a step the wait's
+   * own promise and the `then` on it.
+   */
+  waitFor?(waiter: Settle<T>): void;
   /** True for an error that ends the iteration quietly (the socket was closed locally). */
   endsQuietly(error: unknown): boolean;
 }
 
 const END: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
+
+/** One step of an iteration, waiting in a source that settles waiters itself. */
+class WaitingStep<T> implements Settle<T> {
+  readonly #resolve: (value: unknown) => void;
+  readonly #reject: (error: Error) => void;
+  readonly #failed: (error: unknown) => IteratorResult<T, void>;
+
+  constructor(
+    resolve: (value: unknown) => void,
+    reject: (error: Error) => void,
+    failed: (error: unknown) => IteratorResult<T, void>,
+  ) {
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#failed = failed;
+  }
+
+  resolve(item: T): void {
+    this.#resolve({ value: item, done: false });
+  }
+
+  reject(error: Error): void {
+    let end: IteratorResult<T, void>;
+    try {
+      end = this.#failed(error);
+    } catch (thrown) {
+      this.#reject(thrown as Error);
+      return;
+    }
+    this.#resolve(end);
+  }
+}
 
 /**
  * The async iterator of a socket or message stream, behaving as an async generator that loops
@@ -28,7 +69,13 @@ export class ReceiveIterator<T> implements AsyncGenerator<T, void, undefined> {
     if (this.#finished) return Promise.resolve(END);
     const item = this.#source.poll();
     if (item !== undefined) return Promise.resolve({ value: item, done: false });
-    return this.#source.wait().then(this.#arrived, this.#failed);
+    if (this.#source.waitFor === undefined) {
+      return this.#source.wait().then(this.#arrived, this.#failed);
+    }
+    const step = pendingPromise<IteratorResult<T, void>>();
+    const reject = takeReject();
+    this.#source.waitFor(new WaitingStep(takeResolve(), reject, this.#failed));
+    return step;
   }
 
   readonly #arrived = (next: T | null): IteratorResult<T, void> => {

@@ -3,15 +3,15 @@ import { IncompleteReadError } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
 import { waitWithDeadline } from '../internal/deadline.js';
 import { Fifo } from '../internal/fifo.js';
+import { pendingPromise, takeResolve } from '../internal/pending-promise.js';
 import { onPressure, peerOf, type PressureSink } from './pressure-sink.js';
+import { ownCopy } from './own-copy.js';
 import { takeBytes } from './take-bytes.js';
 import {
   iterationStep,
-  pendingPromise,
   ReadQueue,
   settleRead,
   settleReadFrom,
-  takeResolve,
   waitingRead,
   type ChunkIteration,
   type ReadDelivery,
@@ -141,11 +141,7 @@ export class ReceiveBuffer {
     if (bytes === 0) return;
     const copied = this.#bytes === 0 ? ReceiveBuffer.#copyToWaiting(this, source, bytes) : 0;
     if (copied === bytes) return;
-    // A Buffer of its own, never a piece of Node's shared pool: a small chunk held in the
-    // buffer would keep a whole pool slab alive.
-    const chunk = Buffer.allocUnsafeSlow(bytes - copied);
-    source.copy(chunk, 0, copied, bytes);
-    this.push(chunk);
+    this.push(ownCopy(source, copied, bytes));
   }
 
   /** The source has ended: reads get the rest, then end of stream. */

@@ -39,33 +39,6 @@ export interface WaitingRead {
   next: WaitingRead | undefined;
 }
 
-function unsettled(): void {
-  // No promise is being made: nothing to settle.
-}
-
-// The resolve function of the promise being made, handed out of its executor: one shared
-// executor function instead of a closure made for every read that waits.
-let madeResolve: (value: unknown) => void = unsettled;
-
-function keepResolve(resolve: (value: unknown) => void): void {
-  madeResolve = resolve;
-}
-
-/**
- * A new pending promise; its resolve function is taken with {@link takeResolve} right after.
- * The reject function is not kept: a read that fails is resolved with a rejected promise.
- */
-export function pendingPromise<T>(): Promise<T> {
-  return new Promise<T>(keepResolve as (resolve: (value: T) => void) => void);
-}
-
-/** The resolve function of the promise {@link pendingPromise} has just made. */
-export function takeResolve(): (value: unknown) => void {
-  const resolve = madeResolve;
-  madeResolve = unsettled;
-  return resolve;
-}
-
 /**
  * A read waiting for `size` bytes (`exact`ly or not), to settle through `resolve` as its
  * `delivery` says, for the queue.

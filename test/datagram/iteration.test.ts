@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { within } from '../helpers/bounded.js';
-import type { ReceivedDatagram } from '../../src/index.js';
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { until, within } from '../helpers/bounded.js';
+import { ConnectionRefusedError, type ReceivedDatagram } from '../../src/index.js';
 import { recv, socketTracker } from './sockets.js';
 
 const sockets = socketTracker();
@@ -48,6 +49,61 @@ describe('DatagramSocket async iteration', () => {
     await sender.sendTo('two', socket.localEndpoint);
     await within(loop, 5_000, 'the loop to end');
     assert.deepEqual(seen, ['one', 'two']);
+  });
+
+  it('hands each datagram to a loop that waits for it, and tells the receive channel', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const sender = await sockets.bind('127.0.0.1:0');
+    const published: string[] = [];
+    const onReceive = (message: unknown): void => {
+      const { source, data } = message as { source: unknown; data: Buffer };
+      if (source === socket) published.push(data.toString());
+    };
+    subscribe('dsock:datagram:receive', onReceive);
+    try {
+      const seen: ReceivedDatagram[] = [];
+      const loop = (async () => {
+        for await (const datagram of socket) {
+          seen.push(datagram);
+          if (seen.length === 3) break;
+        }
+      })();
+      // Each datagram is sent once the loop has taken the one before, so it waits for each.
+      for (const text of ['one', 'two', 'three']) {
+        await sender.sendTo(text, socket.localEndpoint);
+        await until(
+          () => seen.some((d) => d.data.toString() === text),
+          5_000,
+          `the loop to take ${text}`,
+        );
+      }
+      await within(loop, 5_000, 'the loop to end');
+      assert.deepEqual(
+        seen.map((d) => d.data.toString()),
+        ['one', 'two', 'three'],
+      );
+      assert.deepEqual(seen[2]?.sender, sender.localEndpoint);
+      assert.deepEqual(published, ['one', 'two', 'three']);
+    } finally {
+      unsubscribe('dsock:datagram:receive', onReceive);
+    }
+  });
+
+  it('throws from a loop that waits an error the system reports (the peer port is closed)', async () => {
+    const gone = await sockets.bind('127.0.0.1:0');
+    const port = gone.localEndpoint.port;
+    await gone.close();
+    const socket = await sockets.bind('127.0.0.1:0');
+    await socket.connect({ host: '127.0.0.1', port });
+    let iterations = 0;
+    const loop = (async () => {
+      for await (const _ of socket) iterations++;
+    })();
+    // The system answers with "port unreachable", which the waiting receive gets.
+    await socket.send('anyone there?');
+    await assert.rejects(within(loop, 5_000, 'the loop to end'), ConnectionRefusedError);
+    assert.equal(iterations, 0);
+    assert.equal(socket.closed, false);
   });
 
   it('ends a loop that waits when another task closes the socket', async () => {

@@ -66,6 +66,35 @@ describe('DatagramSocket resources', () => {
     assert.equal((await recv(receiver)).data.toString(), 'after the flood');
   });
 
+  it('keeps no payload once it has left: sends of one tick, few or many, hold no memory after', async () => {
+    const receiver = await sockets.bind('127.0.0.1:0', { receiveQueueLimit: 1 });
+    const sender = await sockets.bind('127.0.0.1:0');
+    const size = 60 * 1024;
+    // A few sends in a tick, then a tick of more than the native path sends in one call: each
+    // payload is made here and dropped once its send has settled.
+    const tick = async (count: number, fill: number): Promise<void> => {
+      const sends: Promise<number>[] = [];
+      for (let i = 0; i < count; i++) {
+        sends.push(sender.sendTo(Buffer.alloc(size, fill), receiver.localEndpoint));
+      }
+      await within(Promise.all(sends), 5_000, `${count} sends in one tick`);
+    };
+    await tick(1, 0);
+    const before = await settledMemory();
+    await tick(100, 1);
+    const afterFew = await settledMemory();
+    await tick(300, 2);
+    const afterMany = await settledMemory();
+    // 100 payloads are 6 MiB, 300 are 18 MiB: holding even one tick's would show.
+    for (const [what, after] of [
+      ['100 sends', afterFew],
+      ['300 sends', afterMany],
+    ] as const) {
+      const grown = after.arrayBuffers - before.arrayBuffers;
+      assert.ok(grown < 2 * MiB, `after ${what} in one tick, buffers grew by ${grown} bytes`);
+    }
+  });
+
   it('gives back every descriptor and its memory over 10,000 bind and close cycles', async () => {
     const cycle = async (count: number): Promise<void> => {
       for (let i = 0; i < count; i++) {

@@ -103,6 +103,33 @@ for (const { family, loopback } of FAMILIES) {
   });
 }
 
+describe('StreamSocket connected without readBufferSize, small reads', () => {
+  it('hands out each small read (1 to 80 bytes) whole and never overwritten', async () => {
+    // Reads of up to 64 bytes are copied out of the shared read buffer byte by byte, larger
+    // ones in one piece: both kinds are kept while later reads go through the shared buffer.
+    const pair = await connectedPair('127.0.0.1');
+    try {
+      const kept: Buffer[] = [];
+      let offset = 0;
+      for (let size = 1; size <= 80; size++) {
+        await within(pair.peer.sendAll(pattern(offset, size)), 5000, 'sendAll');
+        kept.push(await within(pair.client.recvExactly(size), 5000, 'recvExactly'));
+        await within(pair.client.sendAll(pattern(offset + 1, size)), 5000, 'sendAll');
+        kept.push(await within(pair.peer.recvExactly(size), 5000, 'recvExactly'));
+        offset += size;
+      }
+      offset = 0;
+      for (let size = 1; size <= 80; size++) {
+        assert.ok(kept[2 * size - 2]?.equals(pattern(offset, size)), `${size} bytes differ`);
+        assert.ok(kept[2 * size - 1]?.equals(pattern(offset + 1, size)), `${size} back differ`);
+        offset += size;
+      }
+    } finally {
+      await pair.close();
+    }
+  });
+});
+
 describe('StreamSocket readBufferSize option', () => {
   it('refuses sizes out of range and TLS, naming the option', async () => {
     await using server = await StreamServer.listen('127.0.0.1:0');
