@@ -2,6 +2,7 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 import type { Settle, WaitOptions } from './deadline.js';
 import { waitWithDeadline } from './deadline.js';
 import { Fifo } from './fifo.js';
+import { pendingPromise, takeReject, takeResolve } from './pending-promise.js';
 
 /**
  * A bounded FIFO between a producer that must never block (an event emitter delivering
@@ -70,8 +71,9 @@ export class ItemQueue<T> {
     if (options.timeout === undefined && options.signal === undefined) {
       // Without a deadline there is nothing to give up: skip the deadline machinery, as this
       // is the path every receive of a busy socket takes.
-      const promise = new Promise<T>(keepSettle as (resolve: (value: T) => void) => void);
-      const settle = takeSettle<T>();
+      const promise = pendingPromise<T>();
+      const reject = takeReject();
+      const settle: Settle<T> = { resolve: takeResolve(), reject };
       this.#waiters.push(taken === undefined ? settle : told(settle, taken));
       return promise;
     }
@@ -125,21 +127,6 @@ export class ItemQueue<T> {
     if (!discard) return [];
     return this.#items.takeAll();
   }
-}
-
-// The settle functions of the promise being made, handed out of its executor: one shared
-// executor function instead of a closure made for every take that waits.
-let madeSettle: Settle<unknown> | undefined;
-
-function keepSettle(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
-  madeSettle = { resolve, reject };
-}
-
-/** The settle functions {@link keepSettle} has just been given. */
-function takeSettle<T>(): Settle<T> {
-  const settle = madeSettle as Settle<T>;
-  madeSettle = undefined;
-  return settle;
 }
 
 /** A waiter that tells `taken` of its item before settling `settle` with it. */

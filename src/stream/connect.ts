@@ -32,7 +32,7 @@ import {
   type TlsClientSettings,
   type TlsConnectOptions,
 } from './tls-options.js';
-import { pendingPromise, takeResolve } from './waiting-read.js';
+import { pendingPromise, takeResolve } from '../internal/pending-promise.js';
 
 const ignore = (): void => undefined;
 

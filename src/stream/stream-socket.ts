@@ -46,7 +46,7 @@ import {
 import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
 import { onPressure, peerOf } from './pressure-sink.js';
 import { ReceiveBuffer } from './receive-buffer.js';
-import { pendingPromise, takeResolve } from './waiting-read.js';
+import { pendingPromise, takeResolve } from '../internal/pending-promise.js';
 import { tlsSessionOf, type TlsSession } from './tls-options.js';
 import { closedFor, closedForReading, idleTimeoutError } from './socket-errors.js';
 import {
