@@ -5,9 +5,8 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { LineChild } from '../helpers/child.js';
-import { createNetns } from '../helpers/netns.js';
+import { createNetns, nodeInNetns } from '../helpers/netns.js';
 import { within } from '../helpers/bounded.js';
 import { ConnectionRefusedError, DatagramSocket } from '../../src/index.js';
 import { numberedDatagrams } from './segments.js';
@@ -148,13 +147,7 @@ describe('DatagramSocket: runs of datagrams of one size', () => {
       } finally {
         await setUp.close();
       }
-      const child = new LineChild('ip', [
-        'netns',
-        'exec',
-        netns.name,
-        process.execPath,
-        fileURLToPath(new URL('./fixtures/narrow-path.js', import.meta.url)),
-      ]);
+      const child = nodeInNetns(netns, new URL('./fixtures/narrow-path.js', import.meta.url));
       try {
         const outcome = JSON.parse(await child.nextLine(15_000)) as unknown;
         assert.deepEqual(outcome, [

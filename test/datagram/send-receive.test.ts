@@ -1,9 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fileURLToPath } from 'node:url';
 import { within } from '../helpers/bounded.js';
-import { LineChild } from '../helpers/child.js';
-import { createNetns } from '../helpers/netns.js';
+import { createNetns, nodeInNetns } from '../helpers/netns.js';
 import {
   AbortError,
   InvalidEndpointError,
@@ -225,14 +223,11 @@ describe('DatagramSocket.sendTo a host name', () => {
   it('rejects every send to a name that does not resolve, and sends the rest (fresh network namespace)', async (t) => {
     const netns = await createNetns();
     if (typeof netns === 'string') return t.skip(netns);
-    const child = new LineChild('ip', [
-      'netns',
-      'exec',
-      netns.name,
-      process.execPath,
-      fileURLToPath(new URL('./fixtures/netns-send.js', import.meta.url)),
+    const child = nodeInNetns(
+      netns,
+      new URL('./fixtures/netns-send.js', import.meta.url),
       'dsock-no-such-host.invalid',
-    ]);
+    );
     try {
       const outcome = JSON.parse(await child.nextLine(15_000)) as {
         byName: { name?: string; code?: string; hostname?: string; message?: string }[];

@@ -1,5 +1,7 @@
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { LineChild } from './child.js';
 
 /** A fresh network namespace: only a loopback interface that is down, so nothing leaves it. */
 export interface Netns {
@@ -30,4 +32,16 @@ export async function createNetns(): Promise<Netns | string> {
       await ip(['netns', 'delete', name]);
     },
   };
+}
+
+/** Runs the compiled script at `script` with Node inside `netns` (close it in a finally). */
+export function nodeInNetns(netns: Netns, script: URL, ...args: string[]): LineChild {
+  return new LineChild('ip', [
+    'netns',
+    'exec',
+    netns.name,
+    process.execPath,
+    fileURLToPath(script),
+    ...args,
+  ]);
 }
