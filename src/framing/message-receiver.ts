@@ -10,7 +10,7 @@ import {
 } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
 import { framingIn } from '../internal/channels.js';
-import { waitOptionsError, waitWithDeadline } from '../internal/deadline.js';
+import { hasDeadline, waitOptionsError, waitWithDeadline } from '../internal/deadline.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { PartialFrameWatch, type WatchedStream } from './partial-frame-watch.js';
 import {
@@ -71,12 +71,11 @@ export class MessageReceiver implements WatchedStream {
     }
     // Without a deadline there is nothing to give up, so no deadline machinery either: this
     // is the path every receive of a busy stream takes.
-    const received =
-      options.timeout === undefined && options.signal === undefined
-        ? new Promise<Buffer | null>((resolve, reject) => {
-            this.#waiters.push({ resolve, reject });
-          })
-        : this.#receiveWithin(options);
+    const received = !hasDeadline(options)
+      ? new Promise<Buffer | null>((resolve, reject) => {
+          this.#waiters.push({ resolve, reject });
+        })
+      : this.#receiveWithin(options);
     if (!this.#pumping) void this.#pump();
     return received;
   }

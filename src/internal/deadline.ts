@@ -120,6 +120,14 @@ export function waitWithDeadline<T>(
   });
 }
 
+/**
+ * Whether a wait with `options` has a deadline to keep (a timeout, even Infinity, or a signal):
+ * a wait without one cannot be given up, so it may skip {@link waitWithDeadline} altogether.
+ */
+export function hasDeadline(options: WaitOptions): boolean {
+  return options.timeout !== undefined || options.signal !== undefined;
+}
+
 /** The options of a wait when the caller gives none: compared by identity to skip checks. */
 export const NO_WAIT: WaitOptions = Object.freeze({});
 

@@ -1,6 +1,6 @@
 import type { Endpoint } from '../endpoint/endpoint.js';
 import type { Settle, WaitOptions } from './deadline.js';
-import { waitWithDeadline } from './deadline.js';
+import { hasDeadline, waitWithDeadline } from './deadline.js';
 import { Fifo } from './fifo.js';
 import { pendingPromise, takeReject, takeResolve } from './pending-promise.js';
 
@@ -68,7 +68,7 @@ export class ItemQueue<T> {
   ): Promise<T> {
     if (this.length > 0) return Promise.resolve(this.tryShift() as T);
     if (this.#failure) return Promise.reject(this.#failure());
-    if (options.timeout === undefined && options.signal === undefined) {
+    if (!hasDeadline(options)) {
       // Without a deadline there is nothing to give up: skip the deadline machinery, as this
       // is the path every receive of a busy socket takes.
       const promise = pendingPromise<T>();

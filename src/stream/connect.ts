@@ -145,11 +145,6 @@ export function planConnection(remote: EndpointLike, options: ConnectOptions): C
   return { endpoint, netOptions, receiveBufferLimit, noDelay, keepAlive, tls, readBufferSize };
 }
 
-/** Whether a connect with `options` has a deadline to keep (a timeout or a signal). */
-export function hasDeadline(options: WaitOptions): boolean {
-  return options.timeout !== undefined || options.signal !== undefined;
-}
-
 /**
  * Opens the connection `plan` describes, bounded by the timeout and signal of `options`, and
  * speaks TLS over it if asked. Throws dsock errors only; on failure the Node socket is

@@ -1,7 +1,7 @@
 import { Buffer } from 'node:buffer';
 import { IncompleteReadError } from '../errors.js';
 import type { Settle, WaitOptions } from '../internal/deadline.js';
-import { waitWithDeadline } from '../internal/deadline.js';
+import { hasDeadline, waitWithDeadline } from '../internal/deadline.js';
 import { Fifo } from '../internal/fifo.js';
 import { pendingPromise, takeResolve } from '../internal/pending-promise.js';
 import { onPressure, peerOf, type PressureSink } from './pressure-sink.js';
@@ -211,7 +211,7 @@ export class ReceiveBuffer {
   ): Promise<T> {
     // A waiting read needs more data than is held, so the source must flow whatever the limit.
     ReceiveBuffer.#setPaused(self, false);
-    if (options.timeout === undefined && options.signal === undefined) {
+    if (!hasDeadline(options)) {
       return ReceiveBuffer.#wait<T>(self, size, exact, delivery);
     }
     return waitWithDeadline<T>(

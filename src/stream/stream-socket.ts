@@ -4,7 +4,7 @@ import type { Endpoint, EndpointLike } from '../endpoint/endpoint.js';
 import { formatEndpoint } from '../endpoint/format.js';
 import { type SocketClosedError, toSocketError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
-import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
+import { hasDeadline, NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { streamClose, streamConnect, streamReceive, streamSend } from '../internal/channels.js';
 import {
   adoptSocket,
@@ -16,7 +16,6 @@ import {
 import { ChunkIterator } from './chunk-iterator.js';
 import {
   connectWithoutDeadline,
-  hasDeadline,
   keepAliveDelay,
   MAX_KEEP_ALIVE_DELAY,
   openConnection,
@@ -483,8 +482,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     if (
       typeof self.#buffer === 'number' &&
       self.#earlyResolve === undefined &&
-      options.timeout === undefined &&
-      options.signal === undefined
+      !hasDeadline(options)
     ) {
       const promise = pendingPromise<Buffer>();
       self.#earlyResolve = takeResolve();
@@ -501,9 +499,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
 
   /** What a read names in its timeout and abort errors: only one with a deadline needs it. */
   static #waitWhat(self: StreamSocket, options: WaitOptions): string {
-    return options.timeout === undefined && options.signal === undefined
-      ? ''
-      : StreamSocket.#what(self);
+    return hasDeadline(options) ? StreamSocket.#what(self) : '';
   }
 
   static #what(self: StreamSocket): string {
