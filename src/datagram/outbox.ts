@@ -208,20 +208,15 @@ export class Outbox {
     named: boolean,
     done: SendDone,
   ): void {
-    if (host === undefined) {
-      this.#transmit(payload, undefined, 0, done);
-    } else if (this.#held.length > 0) {
-      this.#held.push({ payload, host, port, named, done });
-    } else if (!named) {
-      this.#transmit(payload, host, port, done);
-    } else {
-      const address = this.#cached(host);
-      if (address !== undefined) this.#transmit(payload, address, port, done);
-      else {
-        this.#held.push({ payload, host, port, named, done });
-        this.#release();
-      }
+    const address = this.#direct(host, named);
+    if (address !== null) {
+      this.#transmit(payload, address, address === undefined ? 0 : port, done);
+      return;
     }
+    // Only a send to a host waits (#direct): behind the lookup in progress, or for its own,
+    // which #release starts when none is (with one in progress, it does nothing).
+    this.#held.push({ payload, host: host as string, port, named, done });
+    this.#release();
   }
 
   /**
