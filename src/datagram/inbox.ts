@@ -109,10 +109,7 @@ export class Inbox implements DatagramSink {
    * waits then reports.
    */
   poll(): ReceivedDatagram | undefined {
-    if (this.#error !== undefined) return undefined;
-    const held = this.#queue.tryShift();
-    if (held !== undefined) this.#held -= held.data.length;
-    return held;
+    return this.#error === undefined ? this.#shiftHeld() : undefined;
   }
 
   /**
@@ -127,11 +124,8 @@ export class Inbox implements DatagramSink {
   ): Promise<ReceivedDatagram> {
     const refused = this.#refusal(options, what, endpoint);
     if (refused !== undefined) return Promise.reject(refused);
-    const held = this.#queue.tryShift();
-    if (held !== undefined) {
-      this.#held -= held.data.length;
-      return Promise.resolve(this.#cut(held, bufsize));
-    }
+    const held = this.#shiftHeld();
+    if (held !== undefined) return Promise.resolve(this.#cut(held, bufsize));
     const next = this.#queue.take(options, what, endpoint);
     // The default size fits any datagram: no cut, so no extra promise on the common path.
     if (bufsize >= DEFAULT_RECV_SIZE) return next;
@@ -148,13 +142,9 @@ export class Inbox implements DatagramSink {
       waiter.reject(refused);
       return;
     }
-    const held = this.#queue.tryShift();
-    if (held === undefined) {
-      this.#queue.wait(waiter);
-      return;
-    }
-    this.#held -= held.data.length;
-    waiter.resolve(held);
+    const held = this.#shiftHeld();
+    if (held === undefined) this.#queue.wait(waiter);
+    else waiter.resolve(held);
   }
 
   /**
@@ -209,12 +199,18 @@ export class Inbox implements DatagramSink {
   /** Moves held datagrams to `list` up to `max`, stopping at a reported error. */
   #drain(list: ReceivedDatagram[], max: number): ReceivedDatagram[] {
     while (list.length < max && this.#error === undefined) {
-      const held = this.#queue.tryShift();
+      const held = this.#shiftHeld();
       if (held === undefined) break;
-      this.#held -= held.data.length;
       list.push(held);
     }
     return list;
+  }
+
+  /** The oldest held datagram, taken off the queue and the held bytes; undefined if none. */
+  #shiftHeld(): ReceivedDatagram | undefined {
+    const held = this.#queue.tryShift();
+    if (held !== undefined) this.#held -= held.data.length;
+    return held;
   }
 
   // Berkeley semantics: the rest of a datagram longer than the buffer is discarded. A view,
