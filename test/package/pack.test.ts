@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, posix } from 'node:path';
+import { join, posix, resolve } from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
@@ -92,11 +92,31 @@ describe('the published package', () => {
       join(app, 'package.json'),
       JSON.stringify({ name: 'app', private: true, type: 'module' }),
     );
+    // dsock's runtime dependency is installed beside it from a tarball of the copy this
+    // checkout installed (the version the lock file names): `--offline` alone would need the
+    // registry's index of node-forge in npm's cache, and a fresh machine's cache holds only the
+    // tarballs `npm ci` fetched. npm then finds dsock's dependency met and asks for nothing.
+    const [forge] = JSON.parse(
+      await npm(
+        ['pack', '--json', '--pack-destination', dir, resolve('node_modules', 'node-forge')],
+        process.cwd(),
+      ),
+    ) as PackResult[];
     // The install script runs (it must never fail an install); DSOCK_NATIVE=0 spares it the
     // compiler, which the native tests cover.
-    await npm(['install', '--omit=dev', '--offline', '--no-audit', '--no-fund', tarball], app, {
-      DSOCK_NATIVE: '0',
-    });
+    await npm(
+      [
+        'install',
+        '--omit=dev',
+        '--offline',
+        '--no-audit',
+        '--no-fund',
+        join(dir, forge?.filename ?? 'missing.tgz'),
+        tarball,
+      ],
+      app,
+      { DSOCK_NATIVE: '0' },
+    );
     // What `npx dsock` runs: the command npm linked into node_modules/.bin at the install
     // (run directly, without starting npm once more).
     const { stdout: help } = await run(join(app, 'node_modules', '.bin', 'dsock'), ['--help'], {
