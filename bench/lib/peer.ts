@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { PeerMessage } from './peer-protocol.js';
 import { STOP } from './peer-protocol.js';
@@ -37,6 +38,19 @@ export function workerPeer(
   return env === undefined
     ? { kind: 'worker', module, export: exportName }
     : { kind: 'worker', module, export: exportName, env };
+}
+
+/** The Node.js program that runs a peer function in a process of its own (peer-process.ts). */
+const PEER_PROCESS = fileURLToPath(new URL('./peer-process.js', import.meta.url));
+
+/**
+ * A peer run by `export` of the module at `module` (pass `import.meta.url`) in a Node.js
+ * process of its own, pinned as a whole when the placement pins (as the contenders in other
+ * languages are), rather than in a worker thread of the coordinator's process, whose main
+ * thread and helper threads are not pinned.
+ */
+export function processPeer(module: string, exportName: string): ProcessPeerSpec {
+  return { kind: 'process', command: () => [process.execPath, PEER_PROCESS, module, exportName] };
 }
 
 const WORKER_URL = new URL('./peer-worker.js', import.meta.url);

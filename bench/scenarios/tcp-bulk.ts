@@ -1,17 +1,23 @@
 /**
- * TCP bulk transfer: bytes from a sender thread to a receiver thread over one loopback
+ * TCP bulk transfer: bytes from a sender process to a receiver process over one loopback
  * connection per contender, written in 64 KiB chunks and sent in blocks taken in turns; the
  * receiver consumes every chunk, and its throughput is counted from the first byte of a block
  * to the last. The receiver listens, but for two contenders with the ends swapped (the sender
  * listens, the receiver connects): dsock's receiver reading with `recvInto` into one buffer of
  * its own, and Python's receiver doing the same with `recv_into`, the figure it is held against.
+ *
+ * Every end runs as a process of its own, the Node.js ones included (lib/peer-process.ts): the
+ * contenders in other languages always did, and a Node.js end run as a worker thread of the
+ * coordinator shares that process's unpinned main thread and helper threads (garbage
+ * collection, compilation) with every other Node.js end, while a process is pinned whole to its
+ * end's CPU. Every contender is now placed alike.
  */
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
 import { StreamServer, StreamSocket } from '../../src/index.js';
 import { bunContender } from '../lib/bun-contender.js';
 import { listeningPort } from '../lib/listening-port.js';
-import { workerPeer } from '../lib/peer.js';
+import { processPeer } from '../lib/peer.js';
 import { nativeContender, pythonContender } from '../lib/process-contenders.js';
 import type { PeerContext } from '../lib/peer-protocol.js';
 import type { Contender, Metrics, Mode, Scenario } from '../lib/scenario.js';
@@ -83,7 +89,9 @@ export const tcpBulk: Scenario<Params> = {
     `written in ${p.chunkSize / 1024} KiB chunks, in blocks of ${p.block / MiB} MiB taken in ` +
     'turns; throughput counted at the receiver from the first byte of a block to the last; ' +
     `the receiver listens, but for ${DSOCK_CONNECTING} and ${PYTHON_CONNECTING}, which connect ` +
-    'to a listening sender',
+    'to a listening sender; every end of every contender is a process of its own (Node.js ' +
+    'ends too, rather than worker threads of the coordinator), pinned whole as the placement ' +
+    'says, helper threads and all',
   roles: ['receiver', 'sender'],
   metrics: [
     {
@@ -146,8 +154,8 @@ export const tcpBulk: Scenario<Params> = {
       id: 'node:net',
       label: 'raw node:net',
       peers: {
-        receiver: workerPeer(import.meta.url, 'rawReceiver'),
-        sender: workerPeer(import.meta.url, 'rawSender'),
+        receiver: processPeer(import.meta.url, 'rawReceiver'),
+        sender: processPeer(import.meta.url, 'rawSender'),
       },
       note: "write(chunk), awaiting 'drain' when it returns false; on('data') counting",
     },
@@ -155,8 +163,8 @@ export const tcpBulk: Scenario<Params> = {
       id: 'dsock',
       label: 'dsock StreamSocket, for await',
       peers: {
-        receiver: workerPeer(import.meta.url, 'dsockIterateReceiver'),
-        sender: workerPeer(import.meta.url, 'dsockSender'),
+        receiver: processPeer(import.meta.url, 'dsockIterateReceiver'),
+        sender: processPeer(import.meta.url, 'dsockSender'),
       },
       note: '`await sendAll(chunk)`; the receiver iterates: `for await (const chunk of socket)`',
     },
@@ -164,8 +172,8 @@ export const tcpBulk: Scenario<Params> = {
       id: 'dsock-recv',
       label: 'dsock StreamSocket, recv loop',
       peers: {
-        receiver: workerPeer(import.meta.url, 'dsockRecvReceiver'),
-        sender: workerPeer(import.meta.url, 'dsockSender'),
+        receiver: processPeer(import.meta.url, 'dsockRecvReceiver'),
+        sender: processPeer(import.meta.url, 'dsockSender'),
       },
       note: '`await sendAll(chunk)`; the receiver loops on `await recv(65536)` until end of stream',
     },
@@ -173,8 +181,8 @@ export const tcpBulk: Scenario<Params> = {
       id: RECV_LOOP,
       label: 'dsock recv loop, raw sender',
       peers: {
-        receiver: workerPeer(import.meta.url, 'dsockRecvReceiver'),
-        sender: workerPeer(import.meta.url, 'rawSender'),
+        receiver: processPeer(import.meta.url, 'dsockRecvReceiver'),
+        sender: processPeer(import.meta.url, 'rawSender'),
       },
       note:
         "the raw contender's sender (`write(chunk)`, awaiting 'drain'); the receiver loops on " +
@@ -190,8 +198,8 @@ export const tcpBulk: Scenario<Params> = {
       id: DSOCK_CONNECTING,
       label: 'dsock connecting receiver, recvInto',
       peers: {
-        receiver: workerPeer(import.meta.url, 'dsockConnectingReceiver'),
-        sender: workerPeer(import.meta.url, 'dsockListeningSender'),
+        receiver: processPeer(import.meta.url, 'dsockConnectingReceiver'),
+        sender: processPeer(import.meta.url, 'dsockListeningSender'),
       },
       note:
         'the ends swapped: the sender listens (`StreamServer.accept`, `await sendAll(chunk)`), ' +

@@ -189,10 +189,12 @@ export class ReceiveBuffer {
   /**
    * Reads up to `target.length` bytes (at least one) into `target`, resolving with their
    * count: 0 at end of stream. Rejects as {@link read}; `target` is written only when the read
-   * resolves.
+   * resolves. Held data fills `target` from as many chunks as it takes, so a large `target`
+   * takes in one read what arrived in several.
    */
   readInto(target: Uint8Array, options: WaitOptions, what: string): Promise<number> {
     if (!ReceiveBuffer.#waiting(this)) {
+      if (this.#bytes > 0) return Promise.resolve(ReceiveBuffer.#takeInto(this, target));
       const now = ReceiveBuffer.#tryRead(this, target.length, false);
       if (now instanceof Error) return Promise.reject(now);
       if (now !== undefined) return Promise.resolve(now.copy(target));
@@ -344,6 +346,13 @@ export class ReceiveBuffer {
       const queue = self.#queue;
       const reader = queue?.first;
       if (queue === undefined || reader === undefined) return;
+      // A read into memory queued behind reads that gave up may find several chunks held (the
+      // read held in the fields above never does: data that comes while it waits goes to it).
+      if (reader.delivery instanceof Uint8Array && self.#bytes > 0) {
+        queue.shift(reader);
+        reader.resolve(ReceiveBuffer.#takeInto(self, reader.delivery));
+        continue;
+      }
       const result = ReceiveBuffer.#tryRead(self, reader.size, reader.exact);
       if (result === undefined) return;
       queue.shift(reader);
@@ -360,6 +369,18 @@ export class ReceiveBuffer {
     return new IncompleteReadError(ReceiveBuffer.#take(self, self.#bytes, true), size, {
       endpoint: self.#sink[peerOf](),
     });
+  }
+
+  /**
+   * Copies held bytes into `target`, chunk after chunk, until it is full or nothing is held;
+   * returns how many. Something is held.
+   */
+  static #takeInto(self: ReceiveBuffer, target: Uint8Array): number {
+    let at = 0;
+    while (self.#bytes > 0 && at < target.length) {
+      at += ReceiveBuffer.#take(self, target.length - at, false).copy(target, at);
+    }
+    return at;
   }
 
   /** Takes `size` bytes (exact) or up to `size` bytes from the first chunk; `size` is held. */

@@ -292,7 +292,9 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    *
    * A loop that reads into one buffer allocates nothing per read: on a connection that reads
    * the default way, bytes that arrive while the read waits are copied from the socket's read
-   * straight into `buffer`. That makes this the cheapest way to take in a bulk stream.
+   * straight into `buffer`. Bytes that arrived while no read waited (the application was busy
+   * elsewhere) fill `buffer` from as many arrivals as it holds, in one call. That makes this the
+   * cheapest way to take in a bulk stream.
    *
    * Rejects with {@link InvalidArgumentError} for an empty or non-Uint8Array `buffer`, and
    * otherwise as {@link recv} (on a timeout or abort `buffer` is left untouched and no data is
