@@ -274,9 +274,10 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * Rejects with {@link TimeoutError} / {@link AbortError} per `options` (no data is lost),
    * {@link ConnectionResetError} when the peer reset the connection, and
    * {@link SocketClosedError} when the socket is or gets closed. A reset that comes while data
-   * the socket has not yet read waits in the kernel can read as an end of stream instead: Node's event loop (libuv) takes the hang-up that follows a short read for an
-   * end, and raw node:net sockets see the same. A protocol that must tell a complete stream from
-   * a cut one marks where its messages end, as the frames of a `MessageStream` do.
+   * the socket has not yet read waits in the kernel can read as an end of stream instead:
+   * Node's event loop (libuv) takes the hang-up that follows a short read for an end, and raw
+   * node:net sockets see the same. A protocol that must tell a complete stream from a cut one
+   * marks where its messages end, as the frames of a `MessageStream` do.
    */
   recv(bufsize: number, options: WaitOptions = NO_WAIT): Promise<Buffer> {
     const invalid =
