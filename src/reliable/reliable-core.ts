@@ -4,6 +4,7 @@ import { formatEndpoint } from '../endpoint/format.js';
 import { PeerUnreachableError } from '../errors.js';
 import type { DeliveryQueue } from './delivery-queue.js';
 import { reliableAck, reliableGiveUp, reliableReceive } from '../internal/channels.js';
+import { pendingPromise, takeReject, takeResolve } from '../internal/pending-promise.js';
 import type { ReliableCounters, ReliableSettings } from './options.js';
 import { Peer, peerKey } from './peer.js';
 import type { ReceiveFlow } from './receive-flow.js';
@@ -94,20 +95,25 @@ export class ReliableCore implements DatagramSink {
     return peer;
   }
 
-  /** Sends one message; resolves once the peer acknowledged all of it. */
-  send(peer: Peer, payload: Uint8Array): Promise<void> {
+  /** Sends one message; resolves with its length once the peer acknowledged all of it. */
+  send(peer: Peer, payload: Uint8Array): Promise<number> {
     const now = performance.now();
     let flow = peer.send;
     if (flow === undefined || flow.finishing) {
       flow = new SendFlow(this.settings, this.counters, peer.transmit, now, peer.epoch);
       peer.send = flow;
     }
-    const pending: PendingSend = { end: 0, resolve: noop, reject: noop };
-    const promise = new Promise<void>((resolve, reject) => {
-      pending.resolve = resolve;
-      pending.reject = reject;
-    });
-    flow.accept(payload, pending, now);
+    // The promise sendTo returns is settled by the pending send itself, through no closure.
+    const promise = pendingPromise<number>();
+    const reject = takeReject();
+    const pending: PendingSend = {
+      payload,
+      length: payload.length,
+      end: 0,
+      resolve: takeResolve(),
+      reject,
+    };
+    flow.accept(pending, now);
     peer.arm(flow.nextDeadline, now, this.#onTimer);
     return promise;
   }
@@ -292,8 +298,6 @@ export class ReliableCore implements DatagramSink {
     done();
   }
 }
-
-function noop(): void {}
 
 /** Tells the reliable-receive channel of a datagram that arrived on `socket`. */
 function publishArrival(transport: UdpTransport, data: Buffer, host: string, port: number): void {
