@@ -204,7 +204,7 @@ export class ReliableCore implements DatagramSink {
   }
 
   #onAck(host: string, port: number, packet: AckPacket, now: number): void {
-    const peer = this.#known(host, port);
+    const peer = this.known(host, port);
     const flow = peer?.send;
     if (peer === undefined || flow === undefined || flow.incarnation !== packet.incarnation) {
       this.counters.strayDatagrams++;
@@ -224,8 +224,11 @@ export class ReliableCore implements DatagramSink {
     }
   }
 
-  /** The peer at `host`:`port` if there is one, without a key for the last one seen. */
-  #known(host: string, port: number): Peer | undefined {
+  /**
+   * The peer at `host`:`port` (an address literal) if there is one; the last one seen is found
+   * without making its key, as most datagrams and sends concern the same peer.
+   */
+  known(host: string, port: number): Peer | undefined {
     const last = this.#lastPeer;
     if (last !== undefined && last.port === port && last.host === host) return last;
     return this.peers.get(peerKey(host, port));

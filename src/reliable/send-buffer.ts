@@ -103,14 +103,9 @@ export class SendBuffer {
     do {
       const end = Math.min(offset + fragment, length);
       const flags = (offset === 0 ? FLAG_FIRST : 0) | (end === length ? FLAG_LAST : 0);
-      const datagram = encodeData(
-        this.incarnation,
-        seq,
-        0,
-        this.epoch,
-        flags,
-        payload.subarray(offset, end),
-      );
+      // A message of one segment (most are) is copied in whole, without a view made of it.
+      const part = end - offset === length ? payload : payload.subarray(offset, end);
+      const datagram = encodeData(this.incarnation, seq, 0, this.epoch, flags, part);
       this.board.push(datagram);
       this.bufferedBytes += datagram.length;
       seq = seqAdd(seq, 1);
