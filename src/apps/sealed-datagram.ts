@@ -5,7 +5,13 @@ import { MessageTooLargeError, TimeoutError } from '../errors.js';
 import type { WaitOptions } from '../internal/deadline.js';
 import { NO_WAIT, waitOptionsError } from '../internal/deadline.js';
 import { checkRecvSize } from '../datagram/options.js';
-import { type PskOptions, PskSealer, type PskStats, SEALED_OVERHEAD } from '../psk/sealer.js';
+import {
+  openInPlace,
+  type PskOptions,
+  PskSealer,
+  type PskStats,
+  SEALED_OVERHEAD,
+} from '../psk/sealer.js';
 import type { ReceivedMessage } from './transport.js';
 
 /** Options of {@link SealedDatagramSocket.bind}: the datagram socket's, and the key's. */
@@ -123,7 +129,7 @@ export class SealedDatagramSocket implements AsyncDisposable {
         }
         throw error;
       }
-      const payload = this.#sealer.open(received.data);
+      const payload = openInPlace(this.#sealer, received.data);
       if (payload === undefined) continue;
       const data =
         bufsize !== undefined && payload.length > bufsize ? payload.subarray(0, bufsize) : payload;

@@ -22,9 +22,11 @@ export interface GcmSealer {
 export interface GcmOpener {
   /**
    * The decrypted body of `datagram` (its first `headerLength` bytes authenticated, the body,
-   * the tag) when the tag authenticates it; undefined otherwise, and then nothing of it.
+   * the tag) when the tag authenticates it; undefined otherwise, and then nothing of it. With
+   * `inPlace`, an engine may decrypt the body where it lies and return a view of `datagram`
+   * (the native one does; a forged body is then zeroed where it lay).
    */
-  open(nonce: Buffer, datagram: Buffer, headerLength: number): Buffer | undefined;
+  open(nonce: Buffer, datagram: Buffer, headerLength: number, inPlace: boolean): Buffer | undefined;
 }
 
 /** A way to make sealers and openers. */
@@ -113,10 +115,14 @@ function nativeEngine(gcm: NativeGcmFunctions): GcmEngine {
     opener: (key) => {
       const cipher = gcm.gcmCipher(key, false);
       return {
-        open(nonce, datagram, headerLength) {
-          // Memory of its own, not a slice of Node's shared pool: the payload is handed to the
-          // application, and a pooled slice's .buffer would show other peers' plaintext.
-          const payload = Buffer.allocUnsafeSlow(datagram.length - headerLength - GCM_TAG_LENGTH);
+        open(nonce, datagram, headerLength, inPlace) {
+          const end = datagram.length - GCM_TAG_LENGTH;
+          // Else memory of its own, not a slice of Node's shared pool: the payload is handed to
+          // the application, and a pooled slice's .buffer would show whatever else the process
+          // put there. (OpenSSL decrypts in place when output and input are the same bytes.)
+          const payload = inPlace
+            ? datagram.subarray(headerLength, end)
+            : Buffer.allocUnsafeSlow(end - headerLength);
           return gcm.gcmOpen(cipher, nonce, datagram, headerLength, payload) ? payload : undefined;
         },
       };

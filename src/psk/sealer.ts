@@ -88,6 +88,15 @@ interface Sender {
 }
 
 /**
+ * {@link PskSealer.open} for a datagram the caller owns and reads no more: where the native
+ * engine opens it, the payload is decrypted where it lies and returned as a view of
+ * `datagram` (whose body is zeroed if it is forged), which saves a buffer and a copy per
+ * datagram. For the sockets' own receive paths, which are handed each received datagram
+ * alone; not part of the package's interface.
+ */
+export let openInPlace: (sealer: PskSealer, datagram: Uint8Array) => Buffer | undefined;
+
+/**
  * The sealing and opening of one socket's datagrams. The cipher work is the engine's (gcm.ts:
  * the native addon's where it is loaded, node:crypto otherwise); the rest is kept to writes into
  * buffers made once: the header and the nonces are rewritten in place for every datagram (the
@@ -165,8 +174,17 @@ export class PskSealer {
   /**
    * The payload of `datagram` if it is authentic and not a replay; undefined (and counted)
    * otherwise. Nothing about a sender is kept until one of its datagrams authenticates.
+   * `datagram` is left as it is: the payload is memory of its own.
    */
   open(datagram: Uint8Array): Buffer | undefined {
+    return this.#open(datagram, false);
+  }
+
+  static {
+    openInPlace = (sealer, datagram) => sealer.#open(datagram, true);
+  }
+
+  #open(datagram: Uint8Array, inPlace: boolean): Buffer | undefined {
     const stats = this.#stats;
     if (datagram.length < SEALED_OVERHEAD || datagram[0] !== SEALED_VERSION) {
       stats.malformed++;
@@ -215,7 +233,7 @@ export class PskSealer {
     const nonce = this.#openNonce;
     nonce.writeUInt32BE(high, NONCE_COUNTER_OFFSET);
     nonce.writeUInt32BE(low, NONCE_COUNTER_OFFSET + 4);
-    const payload = opener.open(nonce, bytes, SEALED_HEADER);
+    const payload = opener.open(nonce, bytes, SEALED_HEADER, inPlace);
     if (payload === undefined) {
       stats.forged++;
       return undefined;

@@ -3,6 +3,7 @@ import type { WaitOptions } from '../internal/deadline.js';
 import { waitOptionsError } from '../internal/deadline.js';
 import { Fifo } from '../internal/fifo.js';
 import { ItemQueue } from '../internal/item-queue.js';
+import { owned, sharesBuffer } from './owned.js';
 import type { DeliveryRoom, ReceiveFlow } from './receive-flow.js';
 
 /** One message received on a reliable socket. */
@@ -26,6 +27,12 @@ export interface ReliableMessage {
  * full queue drops nothing: it refuses to take more ({@link admit}), every flow advertises a
  * window of 0 ({@link full}), and it opens again once reads bring it down to half of both
  * limits, when `onRoom` is called so that the flows it held back hear of it.
+ *
+ * A message comes as it arrived, which may be a view into a buffer the native path shares
+ * among the datagrams of one batch. One that is still held once the turn of the event loop it
+ * came in is over gets memory of its own then, so that what waits costs what it is charged;
+ * one read before (a receive loop reads a batch's messages in the turn they arrive) is never
+ * copied, as a datagram socket hands out its datagrams.
  */
 export class DeliveryQueue implements DeliveryRoom {
   // The caps below, checked before a message is taken, bound what is held.
@@ -35,6 +42,13 @@ export class DeliveryQueue implements DeliveryRoom {
   /** Payload bytes held. */
   #bytes = 0;
   #full = false;
+  /** Messages ever held, and ever taken off the queue: each held message's place in line. */
+  #heldSoFar = 0;
+  #takenSoFar = 0;
+  /** Held messages in shared buffers, with their places, to be copied at the end of the turn. */
+  readonly #shared: ReliableMessage[] = [];
+  readonly #sharedPlaces: number[] = [];
+  #owning: NodeJS.Immediate | undefined;
 
   constructor(
     private readonly limit: number,
@@ -70,12 +84,19 @@ export class DeliveryQueue implements DeliveryRoom {
     flow.unread += segments;
     this.#bytes += message.data.length;
     if (this.#queue.length >= this.limit || this.#bytes >= this.byteLimit) this.#full = true;
+    const place = this.#heldSoFar++;
+    if (sharesBuffer(message.data)) {
+      this.#shared.push(message);
+      this.#sharedPlaces.push(place);
+      this.#owning ??= setImmediate(this.#own);
+    }
   }
 
   /** Takes the next held message without waiting, or undefined. */
   tryShift(): ReliableMessage | undefined {
     const message = this.#queue.tryShift();
     if (message === undefined) return undefined;
+    this.#takenSoFar++;
     const flow = this.#flows.shift() as ReceiveFlow;
     flow.unread -= this.#segments.shift() as number;
     this.#bytes -= message.data.length;
@@ -99,7 +120,27 @@ export class DeliveryQueue implements DeliveryRoom {
     this.#segments.clear();
     this.#bytes = 0;
     this.#full = false;
+    if (this.#owning !== undefined) clearImmediate(this.#owning);
+    this.#owning = undefined;
+    this.#shared.length = 0;
+    this.#sharedPlaces.length = 0;
   }
+
+  /** Gives the messages in shared buffers that are still held memory of their own. */
+  readonly #own = (): void => {
+    this.#owning = undefined;
+    const messages = this.#shared;
+    const places = this.#sharedPlaces;
+    const taken = this.#takenSoFar;
+    for (let i = 0; i < messages.length; i++) {
+      // Places run in queue order: those before `taken` have been read.
+      if ((places[i] as number) < taken) continue;
+      const message = messages[i] as ReliableMessage;
+      message.data = owned(message.data);
+    }
+    messages.length = 0;
+    places.length = 0;
+  };
 }
 
 /** `message` cut to `bufsize` bytes, marked truncated when that cut anything. */

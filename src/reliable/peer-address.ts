@@ -4,7 +4,6 @@ import type { AddressFamily, EndpointLike } from '../endpoint/endpoint.js';
 import { familyOf } from '../endpoint/parse.js';
 import { toSocketError } from '../errors.js';
 import type { Peer } from './peer.js';
-import { peerKey } from './peer.js';
 import type { ReliableCore } from './reliable-core.js';
 
 /**
@@ -19,7 +18,7 @@ export function resolvePeer(
   if (typeof to === 'object' && to !== null && typeof to.host === 'string') {
     const port = to.port;
     if (typeof port === 'number' && (port | 0) === port && port > 0 && port <= 65535) {
-      const known = core.peers.get(peerKey(to.host, port));
+      const known = core.known(to.host, port);
       if (known !== undefined) return known;
     }
   }

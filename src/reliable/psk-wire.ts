@@ -10,7 +10,7 @@ import type {
   SendDone,
   UdpTransport,
 } from '../datagram/transport.js';
-import type { PskSealer } from '../psk/sealer.js';
+import { openInPlace, type PskSealer } from '../psk/sealer.js';
 
 /**
  * The transport the protocol engine runs on, sealing each datagram as it leaves and opening
@@ -44,7 +44,7 @@ class SealedTransport implements UdpTransport {
       {
         limit: sink.limit,
         pushFrom(data, host, port) {
-          const opened = sealer.open(data);
+          const opened = openInPlace(sealer, data);
           if (opened !== undefined) sink.pushFrom(opened, host, port);
         },
       },

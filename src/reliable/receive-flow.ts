@@ -1,19 +1,7 @@
 import type { DataPacket, SeqRange } from './wire.js';
 import { HELD_SEGMENT_OVERHEAD } from './options.js';
-import { DATA_HEADER_SIZE, FLAG_FIRST, FLAG_LAST, seqAdd, seqDistance } from './wire.js';
-
-/**
- * `payload`, in memory of its own when it shares a buffer with other datagrams (the native
- * path packs small datagrams of one batch into 8 KiB buffers): a segment kept while others
- * arrive, or a message waiting to be read, must cost what its budget charges, not the whole
- * buffer it came in.
- */
-function owned(payload: Buffer): Buffer {
-  if (payload.buffer.byteLength <= payload.length + DATA_HEADER_SIZE) return payload;
-  const copy = Buffer.allocUnsafeSlow(payload.length);
-  payload.copy(copy);
-  return copy;
-}
+import { owned } from './owned.js';
+import { FLAG_FIRST, FLAG_LAST, seqAdd, seqDistance } from './wire.js';
 
 /** What became of one DATA segment. */
 export const enum DataResult {
@@ -266,9 +254,9 @@ export class ReceiveFlow<P extends FlowPeer = FlowPeer> {
       if ((flags & FLAG_FIRST) === 0) return false;
       if ((flags & FLAG_LAST) !== 0) {
         if (payload.length > this.maxMessageSize) return false;
-        // A delivered message may wait in the queue, charged its length: it must not hold
-        // the native path's shared batch buffer (8 KiB) while it waits.
-        this.deliver(this, owned(payload), 1);
+        // Delivered as it came: the delivery queue gives it memory of its own if it is still
+        // waiting there once this turn of the event loop is over (most are read before).
+        this.deliver(this, payload, 1);
         return true;
       }
       this.#assembling = true;

@@ -4,6 +4,7 @@ import { formatEndpoint } from '../endpoint/format.js';
 import { PeerUnreachableError } from '../errors.js';
 import type { DeliveryQueue } from './delivery-queue.js';
 import { reliableAck, reliableGiveUp, reliableReceive } from '../internal/channels.js';
+import { pendingPromise, takeReject, takeResolve } from '../internal/pending-promise.js';
 import type { ReliableCounters, ReliableSettings } from './options.js';
 import { Peer, peerKey } from './peer.js';
 import type { ReceiveFlow } from './receive-flow.js';
@@ -94,20 +95,25 @@ export class ReliableCore implements DatagramSink {
     return peer;
   }
 
-  /** Sends one message; resolves once the peer acknowledged all of it. */
-  send(peer: Peer, payload: Uint8Array): Promise<void> {
+  /** Sends one message; resolves with its length once the peer acknowledged all of it. */
+  send(peer: Peer, payload: Uint8Array): Promise<number> {
     const now = performance.now();
     let flow = peer.send;
     if (flow === undefined || flow.finishing) {
       flow = new SendFlow(this.settings, this.counters, peer.transmit, now, peer.epoch);
       peer.send = flow;
     }
-    const pending: PendingSend = { end: 0, resolve: noop, reject: noop };
-    const promise = new Promise<void>((resolve, reject) => {
-      pending.resolve = resolve;
-      pending.reject = reject;
-    });
-    flow.accept(payload, pending, now);
+    // The promise sendTo returns is settled by the pending send itself, through no closure.
+    const promise = pendingPromise<number>();
+    const reject = takeReject();
+    const pending: PendingSend = {
+      payload,
+      length: payload.length,
+      end: 0,
+      resolve: takeResolve(),
+      reject,
+    };
+    flow.accept(pending, now);
     peer.arm(flow.nextDeadline, now, this.#onTimer);
     return promise;
   }
@@ -198,7 +204,7 @@ export class ReliableCore implements DatagramSink {
   }
 
   #onAck(host: string, port: number, packet: AckPacket, now: number): void {
-    const peer = this.#known(host, port);
+    const peer = this.known(host, port);
     const flow = peer?.send;
     if (peer === undefined || flow === undefined || flow.incarnation !== packet.incarnation) {
       this.counters.strayDatagrams++;
@@ -218,8 +224,11 @@ export class ReliableCore implements DatagramSink {
     }
   }
 
-  /** The peer at `host`:`port` if there is one, without a key for the last one seen. */
-  #known(host: string, port: number): Peer | undefined {
+  /**
+   * The peer at `host`:`port` (an address literal) if there is one; the last one seen is found
+   * without making its key, as most datagrams and sends concern the same peer.
+   */
+  known(host: string, port: number): Peer | undefined {
     const last = this.#lastPeer;
     if (last !== undefined && last.port === port && last.host === host) return last;
     return this.peers.get(peerKey(host, port));
@@ -292,8 +301,6 @@ export class ReliableCore implements DatagramSink {
     done();
   }
 }
-
-function noop(): void {}
 
 /** Tells the reliable-receive channel of a datagram that arrived on `socket`. */
 function publishArrival(transport: UdpTransport, data: Buffer, host: string, port: number): void {

@@ -196,13 +196,12 @@ export class ReliableDatagramSocket implements AsyncIterable<ReliableMessage>, A
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
-    const length = payload.length;
     return target instanceof Promise
       ? target.then((resolved) => {
           if (this.#closed) throw this.#closedError('sendTo');
-          return this.#core.send(resolved, payload).then(() => length);
+          return this.#core.send(resolved, payload);
         })
-      : this.#core.send(target, payload).then(() => length);
+      : this.#core.send(target, payload);
   }
 
   /**

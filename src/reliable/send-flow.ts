@@ -97,10 +97,10 @@ export class SendFlow {
   }
 
   /** Takes a message; it is segmented now unless the send buffer is full. */
-  accept(payload: Uint8Array, pending: PendingSend, now: number): void {
+  accept(pending: PendingSend, now: number): void {
     this.counters.messagesSent++;
     if (this.idle) this.lastProgress = now;
-    this.buffer.accept(payload, pending);
+    this.buffer.accept(pending);
     this.pump(now);
   }
 

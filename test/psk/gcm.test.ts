@@ -55,11 +55,36 @@ describe('AES-256-GCM engines', () => {
       for (const size of [1, 25, 1045]) {
         const nonce = randomBytes(12);
         const header = randomBytes(HEADER);
-        const opened = opener.open(nonce, sealer.seal(nonce, header, randomBytes(size)), HEADER);
+        const opened = opener.open(
+          nonce,
+          sealer.seal(nonce, header, randomBytes(size)),
+          HEADER,
+          false,
+        );
         assert.ok(opened !== undefined, `${gcm.name}: ${size} bytes open`);
         assert.equal(opened.buffer.byteLength, size, `${gcm.name}: ${size} bytes, own memory`);
       }
     }
+  });
+
+  it('open in place on the native path: the payload is the body of the datagram, a forged one zeroed', (t) => {
+    const gcm = native(t);
+    if (gcm === undefined) return;
+    const key = randomBytes(32);
+    const sealer = gcm.sealer(key);
+    const opener = gcm.opener(key);
+    for (const size of SIZES) {
+      const nonce = randomBytes(12);
+      const payload = randomBytes(size);
+      const sealed = sealer.seal(nonce, randomBytes(HEADER), payload);
+      const opened = opener.open(nonce, sealed, HEADER, true);
+      assert.deepEqual(opened, payload, `${size} bytes`);
+      assert.ok(opened.buffer === sealed.buffer, `${size} bytes: a view of the datagram`);
+      assert.equal(opened.byteOffset, sealed.byteOffset + HEADER);
+    }
+    const sealed = sealer.seal(randomBytes(12), randomBytes(HEADER), randomBytes(100));
+    assert.equal(opener.open(randomBytes(12), sealed, HEADER, true), undefined, 'another nonce');
+    assert.deepEqual(sealed.subarray(HEADER, HEADER + 100), Buffer.alloc(100), 'body zeroed');
   });
 
   it('open what the other sealed', (t) => {
@@ -76,7 +101,7 @@ describe('AES-256-GCM engines', () => {
         const nonce = randomBytes(12);
         const header = randomBytes(HEADER);
         const payload = randomBytes(size);
-        const opened = opener.open(nonce, sealer.seal(nonce, header, payload), HEADER);
+        const opened = opener.open(nonce, sealer.seal(nonce, header, payload), HEADER, false);
         assert.deepEqual(opened, payload, `${sealing.name} to ${opening.name}, ${size} bytes`);
       }
     }
@@ -92,14 +117,18 @@ describe('AES-256-GCM engines', () => {
     for (const at of [0, HEADER - 1, HEADER, HEADER + 50, sealed.length - 16, sealed.length - 1]) {
       const tampered = Buffer.from(sealed);
       tampered[at]! ^= 0x01;
-      assert.equal(opener.open(nonce, tampered, HEADER), undefined, `byte ${at} changed`);
+      assert.equal(opener.open(nonce, tampered, HEADER, false), undefined, `byte ${at} changed`);
     }
     const otherNonce = Buffer.from(nonce);
     otherNonce[11]! ^= 0x01;
-    assert.equal(opener.open(otherNonce, sealed, HEADER), undefined, 'another nonce');
-    assert.equal(gcm.opener(randomBytes(32)).open(nonce, sealed, HEADER), undefined, 'another key');
+    assert.equal(opener.open(otherNonce, sealed, HEADER, false), undefined, 'another nonce');
+    assert.equal(
+      gcm.opener(randomBytes(32)).open(nonce, sealed, HEADER, false),
+      undefined,
+      'another key',
+    );
     // The context is fit for the next datagram after each refusal.
-    assert.equal(opener.open(nonce, sealed, HEADER)?.length, 100);
+    assert.equal(opener.open(nonce, sealed, HEADER, false)?.length, 100);
   });
 });
 

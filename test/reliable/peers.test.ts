@@ -98,6 +98,44 @@ describe('reliable peers', () => {
     });
   }
 
+  it('keeps apart two peers on one port at two addresses, sends to them alternating', async () => {
+    const first = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));
+    const port = first.localEndpoint.port;
+    // The same port on another loopback address; taken by something else, another pair.
+    let second: ReliableDatagramSocket | undefined;
+    let firstSocket = first;
+    for (let attempt = 0; attempt < 10 && second === undefined; attempt++) {
+      try {
+        second = resources.add(
+          await ReliableDatagramSocket.bind({
+            host: '127.0.0.2',
+            port: firstSocket.localEndpoint.port,
+          }),
+        );
+      } catch {
+        firstSocket = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));
+      }
+    }
+    assert.ok(second !== undefined, `no free port on both 127.0.0.1 and 127.0.0.2 (${port})`);
+    const sender = resources.add(await ReliableDatagramSocket.bind('0.0.0.0:0'));
+    const targets = [firstSocket, second];
+    const count = 20;
+    const sends: Promise<number>[] = [];
+    for (let i = 0; i < count; i++) {
+      for (const [to, target] of targets.entries()) {
+        sends.push(sender.sendTo(`${to}:${i}`, target.localEndpoint));
+      }
+    }
+    for (const [to, target] of targets.entries()) {
+      for (let i = 0; i < count; i++) {
+        const { data } = await within(target.recvFrom(), 2000, `message ${i} to ${to}`);
+        assert.equal(data.toString(), `${to}:${i}`);
+      }
+    }
+    await within(Promise.all(sends), 2000, 'the acknowledgements');
+    assert.equal(sender.peerCount, 2);
+  });
+
   it('takes a restarted sender on the same port for a new flow, not for duplicates', async () => {
     const receiver = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));
     const first = await ReliableDatagramSocket.bind('127.0.0.1:0');

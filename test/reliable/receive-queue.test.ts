@@ -94,6 +94,55 @@ describe('reliable receive queue', () => {
     }
   });
 
+  it('hands over as they came the messages read in the turn they arrive, and copies those still held after it', async () => {
+    const receiver = resources.add(await ReliableDatagramSocket.bind('127.0.0.1:0'));
+    const target = receiver.localEndpoint;
+    const raw = resources.add(await RawPeer.open());
+    await raw.learnEpoch(target);
+    // A reader waits before the burst comes: it takes the first messages in the turn they
+    // arrive (each read continues in a microtask), the rest wait in the queue past that turn.
+    const count = 12; // within maxFlowsPerPeer (16): each message is a flow of its own
+    const readAtOnce = 4;
+    const early: Buffer[] = [];
+    const reading = (async () => {
+      for (let i = 0; i < readAtOnce; i++) early.push((await receiver.recvFrom()).data);
+    })();
+    // Sent in one burst, so that the native path receives them in one batch, packed into
+    // shared buffers.
+    await raw.flood(
+      Array.from({ length: count }, (_, flow) =>
+        raw.data(0x5600 + flow, 0, Buffer.from(`m${flow}`)),
+      ),
+      target,
+      count,
+    );
+    await within(reading, 5000, 'the first messages');
+    await until(() => receiver.stats.messagesReceived === count, 5000, 'every message queued');
+    assert.deepEqual(
+      early.map((data) => data.toString()),
+      Array.from({ length: readAtOnce }, (_, i) => `m${i}`),
+    );
+    if (receiver.backend === 'native') {
+      // Read in the turn they arrived: no copy was made of them.
+      for (const [i, data] of early.entries()) {
+        assert.ok(
+          data.buffer.byteLength > 64,
+          `message ${i} was copied (${data.buffer.byteLength} B)`,
+        );
+      }
+    }
+    // The rest are read in a later turn of the event loop, by when they have been copied.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    for (let i = readAtOnce; i < count; i++) {
+      const { data } = await within(receiver.recvFrom(), 2000, `message ${i}`);
+      assert.equal(data.toString(), `m${i}`);
+      assert.ok(
+        data.buffer.byteLength <= 64,
+        `message ${i} (${data.length} B, path ${receiver.backend}) holds a ${data.buffer.byteLength} B buffer`,
+      );
+    }
+  });
+
   it('holds receiveQueueBytes of payload, and takes a larger message once the queue is empty', async () => {
     const receiver = resources.add(
       await ReliableDatagramSocket.bind('127.0.0.1:0', { receiveQueueBytes: 1000 }),

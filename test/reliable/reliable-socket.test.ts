@@ -59,6 +59,21 @@ describe('ReliableDatagramSocket', () => {
     assert.ok((a.peerStats(b.localEndpoint)?.srtt ?? 0) > 0);
   });
 
+  it('resolves each send with its length, also sends that waited for room in the send buffer', async () => {
+    // A send buffer of 4 KiB holds the first messages; the rest wait for acknowledgements.
+    const { a, b } = await pair({ sendBufferLimit: 4096 });
+    const sizes = [1, 0, 1500, 3000, 700, 2500, 1200, 5];
+    const sends = sizes.map((size) => a.sendTo(Buffer.alloc(size, size & 0xff), b.localEndpoint));
+    const named = a.sendTo('by name', { host: 'localhost', port: b.localEndpoint.port });
+    for (const size of sizes) {
+      const { data } = await within(b.recvFrom(), 2000, `the message of ${size} B`);
+      assert.deepEqual(data, Buffer.alloc(size, size & 0xff));
+    }
+    assert.equal((await within(b.recvFrom(), 2000, 'the named one')).data.toString(), 'by name');
+    assert.deepEqual(await within(Promise.all(sends), 2000, 'the acknowledgements'), sizes);
+    assert.equal(await within(named, 2000, 'the named acknowledgement'), 7);
+  });
+
   it('works over IPv6 loopback, through a relay too', async (t) => {
     if (!(await ipv6Available())) {
       t.skip(NO_IPV6);
