@@ -28,7 +28,8 @@ import {
 } from './options.js';
 import { nativeBinding, nativeStatus } from './native-binding.js';
 import { OptionCalls } from './option-calls.js';
-import { CLOSED, Outbox, sendError } from './outbox.js';
+import { CLOSED, Outbox } from './outbox.js';
+import { sendError } from './send-error.js';
 import type { DatagramBackend, UdpTransport } from './transport.js';
 
 const NO_WAIT: DatagramReceiveOptions = {};
