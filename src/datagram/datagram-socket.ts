@@ -28,7 +28,8 @@ import {
 } from './options.js';
 import { nativeBinding, nativeStatus } from './native-binding.js';
 import { OptionCalls } from './option-calls.js';
-import { CLOSED, Outbox, sendError } from './outbox.js';
+import { CLOSED, Outbox } from './outbox.js';
+import { sendError } from './send-error.js';
 import type { DatagramBackend, UdpTransport } from './transport.js';
 
 const NO_WAIT: DatagramReceiveOptions = {};
@@ -533,6 +534,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
   /**
    * Closes the socket and frees its port at once. Pending receives, and any later call,
    * reject with {@link SocketClosedError}; held datagrams are discarded (counted as dropped).
+   * Datagrams sent to an address before the call still leave, and their sends resolve; sends
+   * still waiting for a host name's lookup reject with {@link SocketClosedError}.
    * Calling it again returns the same promise.
    */
   close(): Promise<void> {

@@ -230,15 +230,13 @@ export class NativeUdpSocket implements UdpTransport {
   }
 
   /**
-   * Closes the handle, calling `done` on the next tick as node:dgram does. Connected sends of
-   * this tick go out first, as node:dgram sends those at once. Sends to hosts not yet handed
-   * to the system are called back with an error at once (the socket settles them as closed),
-   * as node:dgram drops a send whose lookup the close overtook; ones libuv holds are called
-   * back with ECANCELED later.
+   * Closes the handle, calling `done` on the next tick as node:dgram does. The sends of this
+   * tick go out first, as the path over node:dgram sends each during its call; ones libuv
+   * holds are called back with ECANCELED later.
    */
   close(done: () => void): void {
     if (this.#closing) return;
-    if (this.#count > 0 && this.#hosts[0] === undefined) this.#flushSends();
+    if (this.#count > 0) this.#flushSends();
     this.#closing = true;
     process.nextTick(done);
     const dropped = this.#dones.slice(0, this.#count) as SendDone[];

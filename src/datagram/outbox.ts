@@ -1,12 +1,6 @@
 import { lookup } from 'node:dns';
 import type { AddressFamily, Endpoint } from '../endpoint/endpoint.js';
-import { formatEndpoint } from '../endpoint/format.js';
-import {
-  MessageTooLargeError,
-  PermissionDeniedError,
-  toSocketError,
-  type SocketError,
-} from '../errors.js';
+import type { SocketError } from '../errors.js';
 
 import { pendingPromise, takeReject, takeResolve } from '../internal/pending-promise.js';
 import type { BatchDone, SendDone, UdpTransport } from './transport.js';
@@ -22,6 +16,29 @@ export const NAME_CACHE_MS = 5_000;
 
 /** How many host names' addresses a socket remembers. */
 const NAME_CACHE_SIZE = 16;
+
+/** How many settled send records an outbox keeps for later sends. */
+const SPARE_SENDS = 32;
+
+/**
+ * One send in flight: how to settle its promise, and what its error names. The transport's
+ * callback, {@link done}, is made once with the record; once the transport has called it back,
+ * the record serves a later send, so that a send makes no closure of its own.
+ */
+class PendingSend {
+  resolve: ((value: unknown) => void) | undefined = undefined;
+  reject: ((error: Error) => void) | undefined = undefined;
+  size = 0;
+  host: string | undefined = undefined;
+  port = 0;
+  /** Its place among the tracked sends, or -1. */
+  place = -1;
+  readonly done: SendDone;
+
+  constructor(settle: (send: PendingSend, error: Error | null, bytes?: number) => void) {
+    this.done = (error, bytes) => settle(this, error, bytes);
+  }
+}
 
 /** A send waiting, in call order, behind the lookup of a host name. */
 interface Held {
@@ -57,6 +74,8 @@ export class Outbox {
   readonly #tracked: boolean;
   readonly #names = new Map<string, { address: string; expires: number }>();
   readonly #held: Held[] = [];
+  /** Send records called back, for later sends (see {@link PendingSend}). */
+  readonly #spare: PendingSend[] = [];
   #resolving = false;
   sent = 0;
   bytesSent = 0;
@@ -78,30 +97,46 @@ export class Outbox {
     port: number,
     named = false,
   ): Promise<number> {
-    // Made through the shared executor: no closure and context per send beyond `done`'s.
+    // Made through the shared executor, and settled through a record kept from send to send:
+    // no closure per send.
     const promise = pendingPromise<number>();
-    let reject: ((error: Error) => void) | undefined = takeReject();
-    const resolve = takeResolve();
-    const done: SendDone = (error, bytes) => {
-      const fail = reject;
-      // Settled already (close came first): a late call back changes nothing.
-      if (fail === undefined) return;
-      reject = undefined;
-      if (place >= 0) this.#untrack(place);
-      // A datagram that went out counts as sent even if close() came before the callback.
-      if (error === null) {
-        const size = bytes ?? payload.length;
-        this.sent++;
-        this.bytesSent += size;
-        resolve(size);
-      } else {
-        fail(this.#failure(error, payload.length, host === undefined ? undefined : { host, port }));
-      }
-    };
-    const place = this.#tracked ? this.#track(done) : -1;
-    this.#route(payload, host, port, named, done);
+    const reject = takeReject();
+    const send = this.#spare.pop() ?? new PendingSend(this.#settle);
+    send.resolve = takeResolve();
+    send.reject = reject;
+    send.size = payload.length;
+    send.host = host;
+    send.port = port;
+    send.place = this.#tracked ? this.#track(send.done) : -1;
+    this.#route(payload, host, port, named, send.done);
     return promise;
   }
+
+  /** The transport's call back for `send` (or close's, with {@link CLOSED}). */
+  readonly #settle = (send: PendingSend, error: Error | null, bytes?: number): void => {
+    const resolve = send.resolve;
+    const fail = send.reject;
+    // Settled already (close came first): a late call back changes nothing.
+    if (resolve === undefined || fail === undefined) return;
+    const { size, host, port, place } = send;
+    send.resolve = undefined;
+    send.reject = undefined;
+    send.host = undefined;
+    send.place = -1;
+    if (place >= 0) this.#untrack(place);
+    // Called back by the transport, the record is free for a later send; one that close
+    // settled may still be called back, and is left alone.
+    if (error !== CLOSED && this.#spare.length < SPARE_SENDS) this.#spare.push(send);
+    // A datagram that went out counts as sent even if close() came before the callback.
+    if (error === null) {
+      const sent = bytes ?? size;
+      this.sent++;
+      this.bytesSent += sent;
+      resolve(sent);
+    } else {
+      fail(this.#failure(error, size, host === undefined ? undefined : { host, port }));
+    }
+  };
 
   /** Keeps `done`, a send in flight, for close; returns its place. */
   #track(done: SendDone): number {
@@ -284,39 +319,4 @@ export class Outbox {
       this.#release();
     });
   }
-}
-
-/** The facts a send error message needs. */
-export interface SendErrorContext {
-  what: 'send' | 'sendTo';
-  size: number;
-  target: Endpoint | undefined;
-  limit: number;
-  broadcast: boolean;
-}
-
-/** Maps a system error from a send, with a hint where the usual cause is known. */
-export function sendError(error: Error, context: SendErrorContext): SocketError {
-  const { what, size, target, limit } = context;
-  const code = (error as { code?: unknown }).code;
-  const head =
-    target === undefined
-      ? what
-      : `${what === 'send' ? 'send to' : 'sendTo'} ${formatEndpoint(target)}`;
-  const options = { endpoint: target, cause: error };
-  if (code === 'EMSGSIZE') {
-    return new MessageTooLargeError(
-      `${head} failed: the system refused a ${size}-byte datagram as too long`,
-      size,
-      limit,
-      options,
-    );
-  }
-  if ((code === 'EACCES' || code === 'EPERM') && !context.broadcast) {
-    return new PermissionDeniedError(
-      `${head} failed: permission denied (a broadcast address needs setBroadcast(true))`,
-      options,
-    );
-  }
-  return toSocketError(error, 'send', target);
 }

@@ -19,35 +19,59 @@ export interface ReceiveSource<T> {
 
 const END: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
 
-/** One step of an iteration, waiting in a source that settles waiters itself. */
+/**
+ * One step of an iteration, waiting in a source that settles waiters itself. Once settled it is
+ * handed back to its iterator (`release`) for the next step, so that a loop that waits for each
+ * item makes one of these in all rather than one per item; a step made while another still
+ * waits gets one of its own.
+ */
 class WaitingStep<T> implements Settle<T> {
-  readonly #resolve: (value: unknown) => void;
-  readonly #reject: (error: Error) => void;
+  #resolve: ((value: unknown) => void) | undefined;
+  #reject: ((error: Error) => void) | undefined;
   readonly #failed: (error: unknown) => IteratorResult<T, void>;
+  readonly #release: (step: WaitingStep<T>) => void;
 
   constructor(
-    resolve: (value: unknown) => void,
-    reject: (error: Error) => void,
     failed: (error: unknown) => IteratorResult<T, void>,
+    release: (step: WaitingStep<T>) => void,
   ) {
+    this.#failed = failed;
+    this.#release = release;
+  }
+
+  /** Makes this step settle the promise whose settle functions are given. */
+  arm(resolve: (value: unknown) => void, reject: (error: Error) => void): void {
     this.#resolve = resolve;
     this.#reject = reject;
-    this.#failed = failed;
   }
 
   resolve(item: T): void {
-    this.#resolve({ value: item, done: false });
+    const resolve = this.#resolve;
+    // Settled already: a second call changes nothing.
+    if (resolve === undefined) return;
+    this.#disarm();
+    resolve({ value: item, done: false });
   }
 
   reject(error: Error): void {
+    const resolve = this.#resolve;
+    const reject = this.#reject;
+    if (resolve === undefined || reject === undefined) return;
+    this.#disarm();
     let end: IteratorResult<T, void>;
     try {
       end = this.#failed(error);
     } catch (thrown) {
-      this.#reject(thrown as Error);
+      reject(thrown as Error);
       return;
     }
-    this.#resolve(end);
+    resolve(end);
+  }
+
+  #disarm(): void {
+    this.#resolve = undefined;
+    this.#reject = undefined;
+    this.#release(this);
   }
 }
 
@@ -60,6 +84,11 @@ class WaitingStep<T> implements Settle<T> {
 export class ReceiveIterator<T> implements AsyncGenerator<T, void, undefined> {
   readonly #source: ReceiveSource<T>;
   #finished = false;
+  /** A settled waiting step, kept for the next one. */
+  #idleStep: WaitingStep<T> | undefined;
+  readonly #release = (step: WaitingStep<T>): void => {
+    this.#idleStep = step;
+  };
 
   constructor(source: ReceiveSource<T>) {
     this.#source = source;
@@ -74,7 +103,12 @@ export class ReceiveIterator<T> implements AsyncGenerator<T, void, undefined> {
     }
     const step = pendingPromise<IteratorResult<T, void>>();
     const reject = takeReject();
-    this.#source.waitFor(new WaitingStep(takeResolve(), reject, this.#failed));
+    const resolve = takeResolve();
+    let waiter = this.#idleStep;
+    if (waiter === undefined) waiter = new WaitingStep<T>(this.#failed, this.#release);
+    else this.#idleStep = undefined;
+    waiter.arm(resolve, reject);
+    this.#source.waitFor(waiter);
     return step;
   }
 

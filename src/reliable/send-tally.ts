@@ -2,9 +2,9 @@ import type { SendDone } from '../datagram/transport.js';
 
 /**
  * Counts the datagrams a reliable socket handed to its transport that the transport has not
- * called back yet. A transport drops the sends a close overtakes (node:dgram's lookup, the
- * native path's batch that waits for the next tick), so closing waits here first: the FIN that
- * tells a receiver the flow ended goes out instead of being dropped with the socket.
+ * called back yet. A transport may drop the sends a close overtakes (node:dgram's lookup of a
+ * host name), and calls back a send libuv holds only later, so closing waits here first: the
+ * FIN that tells a receiver the flow ended goes out instead of being dropped with the socket.
  */
 export class SendTally {
   /** Sends handed over and not yet called back. */

@@ -116,4 +116,28 @@ describe('DatagramSocket async iteration', () => {
     await within(loop, 5_000, 'the loop to end');
     assert.equal(iterations, 0);
   });
+
+  it('gives next() calls made while others wait one datagram each, in call order, again and again', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const sender = await sockets.bind('127.0.0.1:0');
+    const iterator = socket[Symbol.asyncIterator]();
+    for (let round = 0; round < 3; round++) {
+      // Three steps wait at once, then one alone: each must settle with its own datagram.
+      const waiting = [iterator.next(), iterator.next(), iterator.next()];
+      for (let i = 0; i < 3; i++) await sender.sendTo(`${round}.${i}`, socket.localEndpoint);
+      const results = await within(Promise.all(waiting), 5_000, 'three waiting steps');
+      assert.deepEqual(
+        results.map((r) => (r.done === true ? 'done' : r.value.data.toString())),
+        [`${round}.0`, `${round}.1`, `${round}.2`],
+      );
+      const alone = iterator.next();
+      await sender.sendTo(`${round}.alone`, socket.localEndpoint);
+      const result = await within(alone, 5_000, 'the step alone');
+      assert.equal(result.done === true ? 'done' : result.value.data.toString(), `${round}.alone`);
+    }
+    // A step waiting when the socket closes ends the iteration quietly.
+    const last = iterator.next();
+    await socket.close();
+    assert.deepEqual(await within(last, 5_000, 'the last step'), { value: undefined, done: true });
+  });
 });

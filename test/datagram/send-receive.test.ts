@@ -172,6 +172,38 @@ describe('DatagramSocket.sendTo and recvFrom', () => {
     });
   }
 
+  it('settles each of many sends in flight with its own outcome, round after round', async () => {
+    const receiver = await sockets.bind('0.0.0.0:0', { kernelReceiveBufferSize: 1 << 20 });
+    const sender = await sockets.bind('127.0.0.1:0');
+    const port = receiver.localEndpoint.port;
+    // lo's broadcast address, refused without setBroadcast: nothing leaves.
+    const refused = { host: '127.255.255.255', port };
+    const accepted = { host: '127.0.0.1', port };
+    for (let round = 0; round < 5; round++) {
+      // Sends in flight at once, refused and accepted ones mixed, each of its own size.
+      const outcomes = await within(
+        Promise.all(
+          Array.from({ length: 40 }, (_, i) =>
+            sender.sendTo('x'.repeat(i + 1), i % 3 === 0 ? refused : accepted).then(
+              (bytes) => `sent ${bytes}`,
+              (error: unknown) =>
+                `${(error as Error).name} ${(error as { endpoint?: { host: string } }).endpoint?.host}`,
+            ),
+          ),
+        ),
+        5_000,
+        'the sends',
+      );
+      assert.deepEqual(
+        outcomes,
+        Array.from({ length: 40 }, (_, i) =>
+          i % 3 === 0 ? 'PermissionDeniedError 127.255.255.255' : `sent ${i + 1}`,
+        ),
+      );
+    }
+    assert.equal(sender.stats.datagramsSent, 5 * 26);
+  });
+
   it('checks a destination object again when its host changes', async () => {
     const [a, b] = await pair();
     const to = { host: '127.0.0.1', port: b.localEndpoint.port };
