@@ -535,7 +535,8 @@ export class DatagramSocket implements AsyncIterable<ReceivedDatagram>, AsyncDis
    * Closes the socket and frees its port at once. Pending receives, and any later call,
    * reject with {@link SocketClosedError}; held datagrams are discarded (counted as dropped).
    * Datagrams sent to an address before the call still leave, and their sends resolve; sends
-   * still waiting for a host name's lookup reject with {@link SocketClosedError}.
+   * still waiting for a host name's lookup, and those behind one (sends leave in call order),
+   * reject with {@link SocketClosedError}.
    * Calling it again returns the same promise.
    */
   close(): Promise<void> {

@@ -103,6 +103,22 @@ describe('DatagramSocket.close', () => {
     assert.equal(socket.stats.datagramsSent, 0);
   });
 
+  it('settles, as closed, a send to an address that waits behind a host name when the socket closes', async () => {
+    const socket = await sockets.bind('127.0.0.1:0');
+    const peer = await sockets.bind('127.0.0.1:0');
+    // Sends leave in call order, so the one to an address waits for the name's lookup before
+    // it; the close overtakes both, and neither leaves.
+    const sends = [
+      socket.sendTo('to a name', { host: 'localhost', port: peer.localEndpoint.port }),
+      socket.sendTo('to an address', peer.localEndpoint),
+    ];
+    await within(socket.close(), 5_000, 'close');
+    for (const sending of sends) {
+      await assert.rejects(within(sending, 5_000, 'the send'), SocketClosedError);
+    }
+    assert.equal(socket.stats.datagramsSent, 0);
+  });
+
   it('settles a connect still in progress when the socket closes', async () => {
     const socket = await sockets.bind('127.0.0.1:0');
     const peer = await sockets.bind('127.0.0.1:0');
