@@ -302,7 +302,10 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    *
    * Rejects with {@link InvalidArgumentError} for an empty or non-Uint8Array `buffer`, and
    * otherwise as {@link recv} (on a timeout or abort `buffer` is left untouched and no data is
-   * lost).
+   * lost). `buffer` stays the read's until it settles: one transferred away meanwhile (its
+   * ArrayBuffer detached, as `postMessage` or `structuredClone` with `transfer` do) has no room
+   * left, and the read resolves with 0 as at end of stream (with `readBufferSize` or TLS, the
+   * bytes it would have taken are lost).
    *
    * @example
    * ```ts
