@@ -57,6 +57,8 @@ export class LineChild {
 
   /** Started as the leader of its own process group: close() kills the whole group. */
   readonly #group: boolean;
+  /** Why the child could not be started, if it could not. */
+  #spawnError: Error | undefined;
 
   /**
    * `group`: start the child in a process group of its own, so that close() also kills what
@@ -77,7 +79,12 @@ export class LineChild {
     });
     this.exited = new Promise((resolve) => {
       this.process.once('close', (code) => resolve(code));
-      this.process.once('error', () => resolve(null));
+      this.process.once('error', (error) => {
+        // A child that could not be started: its streams end at once, and what went wrong is
+        // only here, so the failure messages below name it.
+        this.#spawnError = error;
+        resolve(null);
+      });
     });
     this.#out = new LineQueue(this.process.stdout);
     this.#err = new LineQueue(this.process.stderr);
@@ -112,7 +119,17 @@ export class LineChild {
       const found = pick();
       if (found !== undefined) return found;
       if (queue.ended) {
-        throw new Error(`${this.#label} ended its output before ${what}; stderr:\n${this.stderr}`);
+        // stderr may end a little after stdout: read all of it, boundedly, before reporting.
+        const until = performance.now() + 1_000;
+        while (!this.#err.ended && performance.now() < until) {
+          await within(this.#err.changed(), until - performance.now(), 'stderr').catch(
+            () => undefined,
+          );
+        }
+        const failed = this.#spawnError ? ` (it could not be started: ${this.#spawnError})` : '';
+        throw new Error(
+          `${this.#label} ended its output before ${what}${failed}; stderr:\n${this.stderr}`,
+        );
       }
       const left = deadline - performance.now();
       if (left <= 0)
