@@ -12,8 +12,9 @@
 // hangs is still killed after FILE_TIMEOUT_MS (the files of its group not yet started then run in
 // a new group process). A file that leaves something open (a server, a socket, a timer) would
 // keep its own process from exiting: a group process still alive GROUP_EXIT_MS after its last
-// file is killed, and the files whose open handles grew while they ran, and are still open,
-// fail the run. `node scripts/run-tests.js --plan [FILTER...]` prints which files share a
+// file is killed, and each file that opened a handle still open then (a server, a socket, a
+// pipe, a child: each named, with its addresses or command line) fails the run, the others not;
+// what no file opened fails the group, once. `node scripts/run-tests.js --plan [FILTER...]` prints which files share a
 // process and why the others run alone, without running anything.
 //
 // Which files share a process, by this rule:
@@ -558,6 +559,7 @@ function runGroup(unit) {
     let outside = '';
     let filesProcessorMs = 0;
     let failuresSeen = false;
+    let stuckSeen = false;
     let killedFor;
     let timer;
     const arm = (ms, why) => {
@@ -598,13 +600,21 @@ function runGroup(unit) {
         lateFailure(label, 'failed after its tests ended', fields.text);
       } else if (fields.stuck !== undefined) {
         failuresSeen = true;
-        const named = fields.stuck.length > 0 ? fields.stuck : members.map((job) => job.file);
-        const errors = fields.uncaught.map((e) => `errors thrown after their tests ended:\n${e}\n`);
-        for (const file of named) {
+        stuckSeen = true;
+        // Only the files whose handles are still open fail: the others passed, and a group
+        // that cannot exit says so once, naming what holds it, rather than through every file.
+        let errors = fields.uncaught.map((e) => `errors thrown after their tests ended:\n${e}\n`);
+        const why = `its process had not exited ${GROUP_EXIT_MS / 1000} s after its tests, and was ended`;
+        for (const { file, open } of fields.stuck) {
+          const label = file === null ? groupLabel : (byFile.get(file)?.label ?? file);
+          const opened = file === null ? 'opened after its files ended' : 'opened while it ran';
+          lateFailure(label, `left open ${open.join('; ')} (${opened}): ${why}`, errors.join(''));
+          errors = [];
+        }
+        if (fields.stuck.length === 0 || errors.length > 0) {
           lateFailure(
-            byFile.get(file)?.label ?? file,
-            `left ${fields.handles.join(', ') || 'something'} open: its process did not ` +
-              `exit ${GROUP_EXIT_MS / 1000} s after its tests ended`,
+            groupLabel,
+            `${why}, with nothing open that Node.js lists (a native handle?)`,
             errors.join(''),
           );
         }
@@ -664,14 +674,16 @@ function runGroup(unit) {
         if (notStarted.length > 0) queue.unshift({ jobs: notStarted });
         if (outside.trim() !== '')
           process.stdout.write(`# output of ${groupLabel} outside its files:\n${outside}\n`);
-        if (code !== 0 && !failuresSeen) {
+        if (killedFor === 'exit' && !stuckSeen) {
+          // No stuck marker came: the process did not even get to say what held it.
           lateFailure(
             groupLabel,
-            killedFor === 'exit'
-              ? `did not exit ${GROUP_EXIT_MS / 1000} s after its last file`
-              : `exit status ${code ?? signal} with no failing file`,
+            `did not exit ${GROUP_EXIT_MS / 1000} s after its last file, nor say what kept it ` +
+              '(its event loop blocked?)',
             '',
           );
+        } else if (code !== 0 && !failuresSeen) {
+          lateFailure(groupLabel, `exit status ${code ?? signal} with no failing file`, '');
         }
       }
       resolveRun();

@@ -11,8 +11,10 @@
 //
 // and scripts/test-group.js, after the last file, when something left open keeps the process:
 //
-//   MARKER {"stuck":[FILE...],"handles":[...],"uncaught":[...]}   the files whose open handles
-//                                              grew, what is open, errors thrown after the end
+//   MARKER {"stuck":[{"file":FILE,"open":[...]}...],"uncaught":[...],"hung":FILE}   per file
+//                                              (null: none), what it opened that is still open;
+//                                              errors thrown after the end; the file whose
+//                                              after() hooks did not finish, if one did not
 //
 // Everything the tests print between a file's start and end markers is that file's output: the
 // driver imports the next file only once this reporter has written the end marker. Output is

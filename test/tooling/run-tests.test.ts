@@ -29,6 +29,24 @@ test('e leaves a server open', async () => {
   const server = createServer();
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
 });`,
+  // f's after() hook is still closing when g is imported: g's own hook must wait for g's test.
+  'f.test.js': `import { after } from 'node:test';
+after(() => new Promise((resolve) => setTimeout(resolve, 300)));
+test('f passes', () => {});`,
+  'g.test.js': `import { after } from 'node:test';
+let closed = false;
+after(() => (closed = true));
+test("g's after() waits for its test", async () => {
+  await new Promise((resolve) => setTimeout(resolve, 600));
+  if (closed) throw new Error("g's after() ran while its test was running");
+});`,
+  // Named without the node: prefix so that the runner shares a process with it, as it does with
+  // a file that starts processes once it has been timed.
+  'h.test.js': `import { spawn } from 'child_process';
+test('h fails and leaves its child running', () => {
+  spawn('sleep', ['30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  throw new Error('h is wrong');
+});`,
 };
 writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
 for (const [name, body] of Object.entries(FILES))
@@ -45,7 +63,7 @@ function sectionOf(output: string, name: string): string {
 }
 
 describe('scripts/run-tests.js with files sharing a process', () => {
-  it('names the file that failed, the one that hung and the one that kept its process alive, and fails the run', async () => {
+  it('names the file that failed, the one that hung and the ones that kept their process alive with what they left open, and fails the run', async () => {
     const runner = new LineChild(
       'env',
       [
@@ -64,7 +82,7 @@ describe('scripts/run-tests.js with files sharing a process', () => {
     try {
       assert.equal(await runner.exitCode(60_000), 1, runner.stderr);
       const output = runner.stdoutLines.join('\n');
-      assert.match(output, /^# 5 test files in 1 process \(1 of them shared by several files\)/);
+      assert.match(output, /^# 8 test files in 2 processes \(2 of them shared by several files\)/);
 
       // a and b ran in one process; the hang of c ended it, and d ran in the next one.
       const pidOf = (name: string) =>
@@ -88,12 +106,19 @@ describe('scripts/run-tests.js with files sharing a process', () => {
       const failed = output.slice(output.indexOf('# failed files:'));
       assert.match(failed, new RegExp(`${path('b.test.js')}: 1 failed, 0 cancelled`));
       assert.match(failed, new RegExp(`${path('c.test.js')}: killed after 5 s`));
+      // Only the files that left something open fail for it, each with what it left.
+      const opened = '\\(opened while it ran\\): its process had not exited 2 s after its tests';
       assert.match(
         failed,
-        new RegExp(`${path('e.test.js')}: left TCPServerWrap open: its process did not exit`),
+        new RegExp(`${path('e.test.js')}: left open TCP server on 127\\.0\\.0\\.1:\\d+ ${opened}`),
       );
-      assert.doesNotMatch(failed, /[ad]\.test\.js/);
-      assert.match(output, /\n4 passed, 3 failed$/);
+      assert.match(failed, new RegExp(`${path('h.test.js')}: 1 failed, 0 cancelled`));
+      const h = new RegExp(`${path('h.test.js')}: left open (.*) ${opened}`).exec(failed)?.[1];
+      assert.match(h ?? '', /(^|; )child process \d+ \(sleep 30\)(;|$)/, failed);
+      assert.match(h ?? '', /(^|; )stdout pipe of child process \d+ \(sleep 30\)(;|$)/, failed);
+      assert.match(sectionOf(output, 'g.test.js'), /✔ g's after\(\) waits for its test/);
+      assert.doesNotMatch(failed, /[adfg]\.test\.js|the process shared by/);
+      assert.match(output, /\n6 passed, 5 failed$/);
     } finally {
       await runner.close();
     }
