@@ -597,7 +597,7 @@ function runGroup(unit) {
       } else if (fields.late !== undefined) {
         failuresSeen = true;
         const label = byFile.get(fields.late)?.label ?? groupLabel;
-        lateFailure(label, 'failed after its tests ended', fields.text);
+        lateFailure(label, fields.problem ?? 'failed after its tests ended', fields.text);
       } else if (fields.stuck !== undefined) {
         failuresSeen = true;
         stuckSeen = true;
@@ -607,7 +607,7 @@ function runGroup(unit) {
         const why = `its process had not exited ${GROUP_EXIT_MS / 1000} s after its tests, and was ended`;
         for (const { file, open } of fields.stuck) {
           const label = file === null ? groupLabel : (byFile.get(file)?.label ?? file);
-          const opened = file === null ? 'opened after its files ended' : 'opened while it ran';
+          const opened = file === null ? 'opened outside its files' : 'opened while it ran';
           lateFailure(label, `left open ${open.join('; ')} (${opened}): ${why}`, errors.join(''));
           errors = [];
         }

@@ -7,7 +7,8 @@
 //   MARKER {"end":FILE,"ms":N,"processorMs":N} once FILE's last test has been reported
 //   MARKER {"late":FILE,"text":"..."}          a failure of FILE reported after its end (a failing
 //                                              top-level after() hook, asynchronous activity
-//                                              after its tests ended), or of no known file
+//                                              after its tests ended), or of no known file; with
+//                                              "problem":"..." from test-group.js, what it was
 //
 // and scripts/test-group.js, after the last file, when something left open keeps the process:
 //

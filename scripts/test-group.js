@@ -54,6 +54,16 @@ function afterHooksRun() {
   return new Promise((resolveHooks) => after(() => resolveHooks(true)));
 }
 
+/** Ties to `file` what is open now that no file before it opened, and the kinds it grew. */
+function noteLeftBy(file, before) {
+  for (const handle of activeHandles()) {
+    if (!baseline.has(handle) && !openedIn.has(handle)) openedIn.set(handle, file);
+  }
+  const left = otherResources();
+  const kinds = Object.keys(left).filter((k) => left[k] > (before[k] ?? 0));
+  if (kinds.length > 0) grown.push({ file, kinds });
+}
+
 let hung;
 for (const file of process.argv.slice(2)) {
   const ended = group.begin(file);
@@ -68,20 +78,17 @@ for (const file of process.argv.slice(2)) {
   test(`${END_TEST} ${file}`, () => {});
   await ended;
   if (!(await Promise.race([hooksRun, later(EXIT_MS, false)]))) {
+    // What the unfinished hooks hold is the file's; the files after it go to a new process.
     hung = file;
-    const text = `✖ its top-level after() hooks had not finished ${EXIT_MS / 1000} s after its tests ended\n`;
-    process.stdout.write(`${MARKER}${JSON.stringify({ late: file, text })}\n`);
+    noteLeftBy(file, before);
+    const problem = `its top-level after() hooks had not finished ${EXIT_MS / 1000} s after its tests`;
+    process.stdout.write(`${MARKER}${JSON.stringify({ late: file, problem, text: '' })}\n`);
     break;
   }
   // The root test goes on through its list of hooks once the last has settled: on the next
   // turn of the event loop it has seen that there is none left, and the next file's come after.
   await nextTurn();
-  for (const handle of activeHandles()) {
-    if (!baseline.has(handle) && !openedIn.has(handle)) openedIn.set(handle, file);
-  }
-  const left = otherResources();
-  const kinds = Object.keys(left).filter((k) => left[k] > (before[k] ?? 0));
-  if (kinds.length > 0) grown.push({ file, kinds });
+  noteLeftBy(file, before);
 }
 
 /** What keeps the process alive, by the file it came in (null: none of them). */

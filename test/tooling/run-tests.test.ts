@@ -47,6 +47,9 @@ test('h fails and leaves its child running', () => {
   spawn('sleep', ['30'], { stdio: ['ignore', 'pipe', 'ignore'] });
   throw new Error('h is wrong');
 });`,
+  'i.test.js': `import { after } from 'node:test';
+after(() => new Promise(() => setInterval(() => {}, 1000)));
+test('i passes, but its after() never ends', () => {});`,
 };
 writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
 for (const [name, body] of Object.entries(FILES))
@@ -82,7 +85,7 @@ describe('scripts/run-tests.js with files sharing a process', () => {
     try {
       assert.equal(await runner.exitCode(60_000), 1, runner.stderr);
       const output = runner.stdoutLines.join('\n');
-      assert.match(output, /^# 8 test files in 2 processes \(2 of them shared by several files\)/);
+      assert.match(output, /^# 9 test files in 2 processes \(2 of them shared by several files\)/);
 
       // a and b ran in one process; the hang of c ended it, and d ran in the next one.
       const pidOf = (name: string) =>
@@ -117,8 +120,14 @@ describe('scripts/run-tests.js with files sharing a process', () => {
       assert.match(h ?? '', /(^|; )child process \d+ \(sleep 30\)(;|$)/, failed);
       assert.match(h ?? '', /(^|; )stdout pipe of child process \d+ \(sleep 30\)(;|$)/, failed);
       assert.match(sectionOf(output, 'g.test.js'), /✔ g's after\(\) waits for its test/);
+      // i's after() never ends: i is named for it, and for what its hook holds.
+      assert.match(
+        failed,
+        new RegExp(`${path('i.test.js')}: its top-level after\\(\\) hooks had not finished 2 s`),
+      );
+      assert.match(failed, new RegExp(`${path('i.test.js')}: left open Timeout \\(1\\) ${opened}`));
       assert.doesNotMatch(failed, /[adfg]\.test\.js|the process shared by/);
-      assert.match(output, /\n6 passed, 5 failed$/);
+      assert.match(output, /\n7 passed, 7 failed$/);
     } finally {
       await runner.close();
     }
