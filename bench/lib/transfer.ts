@@ -163,6 +163,13 @@ export interface TransferPlan {
   block: number;
   /** Blocks per contender and round. */
   blocks: number;
+  /**
+   * Blocks each pair sends first, in the same turns, that are not counted: a pair's ends are
+   * fresh processes every round, so without them the first counted block also pays for the
+   * JavaScript ends' code being compiled as it warms up and for the new connection's buffers
+   * growing to their working size (default 0).
+   */
+  warmupBlocks?: number;
   /** Parameters for the receivers and the senders. */
   receiverParams: unknown;
   senderParams: (port: number) => unknown;
@@ -229,7 +236,8 @@ export async function transferRound(
     };
     pairs.push({ contender, receiver, sender, totals });
   }
-  for (let block = 0; block < plan.blocks; block++) {
+  const warmup = plan.warmupBlocks ?? 0;
+  for (let block = -warmup; block < plan.blocks; block++) {
     for (const { receiver, sender, totals } of block % 2 === 0 ? pairs : [...pairs].reverse()) {
       receiver.post({ type: 'arm', target: plan.block });
       await receiver.next('armed', wait);
@@ -237,6 +245,7 @@ export async function transferRound(
       const sent = await sender.next<BlockSent>('sent', wait);
       receiver.post({ type: 'sender-done' });
       const got = await receiver.next<BlockReceived>('block', wait);
+      if (block < 0) continue;
       totals.sent += plan.block;
       totals.received += got.count;
       totals.sendSeconds += Number(sent.endNs - sent.startNs) / 1e9;
