@@ -101,12 +101,13 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   // (see #receive). Its promise's resolve, and its size, negative for an exact read.
   #earlyResolve: ((value: unknown) => void) | undefined;
   #earlySize = 0;
-  // The local endpoint as two fields rather than an object: {@link localEndpoint} copies anyway.
+  // The endpoints as fields rather than objects: {@link localEndpoint} and
+  // {@link remoteEndpoint} make a new object each time anyway. Both ports share one field, the
+  // local one in the upper 16 bits of a 32-bit integer (which V8 keeps in the field itself):
+  // a field fewer on every connection.
   readonly #localHost: string;
-  readonly #localPort: number;
-  // The peer's address and port as two fields too: an endpoint object is made when one is asked for.
   readonly #remoteHost: string;
-  readonly #remotePort: number;
+  readonly #ports: number;
   #started: boolean;
   // What a connection needs once it is closed, fails, shuts down its sending side or names a
   // read: made the first time, so that an idle connection holds one field for all of it.
@@ -120,10 +121,10 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     // say) it no longer knows its addresses.
     readAddress(socket, false);
     this.#localHost = sharedLocalHost(addressRead.host);
-    this.#localPort = addressRead.port;
+    const localPort = addressRead.port;
     readAddress(socket, true);
     this.#remoteHost = sharedRemoteHost(addressRead.host);
-    this.#remotePort = addressRead.port;
+    this.#ports = (localPort << 16) | addressRead.port;
     forgetAddresses(socket);
     this.#started = start;
     this.#buffer = receiveBufferLimit;
@@ -193,12 +194,12 @@ export class StreamSocket implements AsyncIterable<Buffer> {
 
   /** The local address and port of the connection. */
   get localEndpoint(): Endpoint {
-    return { host: this.#localHost, port: this.#localPort };
+    return { host: this.#localHost, port: this.#ports >>> 16 };
   }
 
   /** The peer's address and port. */
   get remoteEndpoint(): Endpoint {
-    return { host: this.#remoteHost, port: this.#remotePort };
+    return { host: this.#remoteHost, port: this.#ports & 0xffff };
   }
 
   /** True once {@link close} has been called. */

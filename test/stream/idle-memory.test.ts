@@ -12,7 +12,7 @@ const CONNECTIONS = 500;
 const WARM_UP = 50;
 // What a dsock connection (both ends, no read pending) may cost the heap beyond raw node:net
 // sockets with a data and an error listener each. It measures about -100 bytes: a socket never
-// read holds no receive buffer, and its StreamSocket (112 bytes per end) is smaller than the
+// read holds no receive buffer, and its StreamSocket (104 bytes per end) is smaller than the
 // raw handler's two listener closures and their context (152); about 0 while the StreamSocket
 // held 32 bytes more, about 310 while each end made its buffer at once, and about
 // 1,020 while dsock kept Node's cached address objects and added a close and an end listener.
