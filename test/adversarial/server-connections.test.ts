@@ -4,7 +4,7 @@ import { connect, type Socket } from 'node:net';
 import { once } from 'node:events';
 import { setTimeout as pause } from 'node:timers/promises';
 import { StreamServer, TimeoutError, type ConnectionRefusal } from '../../src/index.js';
-import { within } from '../helpers/bounded.js';
+import { until, within } from '../helpers/bounded.js';
 import { dsock, LineChild } from '../helpers/child.js';
 
 const sockets: Socket[] = [];
@@ -42,13 +42,33 @@ describe('StreamServer against connections that are held open', () => {
     const ended = closedByPeer(idle);
     await assert.rejects(within(accepted.recv(100), 5000, 'recv'), TimeoutError);
     await within(ended, 5000, 'end of stream at the idle client');
-    await within(
-      (async () => {
-        while (server.stats.open > 0) await pause(10);
-      })(),
-      5000,
-      'the closed connection to leave the count',
+    await until(() => server.stats.open === 0, 5000, 'the closed connection to leave the count');
+  });
+
+  it('frees the slot of a connection closed by idleTimeout while it waits to be accepted', async () => {
+    const server = await StreamServer.listen('127.0.0.1:0', {
+      maxConnections: 1,
+      idleTimeout: 200,
+    });
+    servers.push(server);
+    const port = server.localEndpoint.port;
+    // Never accepted: the server closes it once it has been idle that long.
+    const waiting = await client(port);
+    await within(closedByPeer(waiting), 5000, 'the waiting connection to be closed');
+    await until(() => server.stats.open === 0, 5000, 'the closed connection to leave the count');
+    // The slot is free: the next connection is taken, not refused at the limit. The closed one
+    // is still handed out first, and says why it closed.
+    const next = await client(port);
+    const closed = await within(server.accept(), 5000, 'accept of the closed connection');
+    await assert.rejects(
+      within(closed.recv(10), 5000, 'recv on the closed connection'),
+      TimeoutError,
     );
+    const accepted = await within(server.accept(), 5000, 'accept after the slot was freed');
+    next.write('hello');
+    assert.equal((await within(accepted.recv(10), 5000, 'recv')).toString(), 'hello');
+    assert.equal(server.stats.refusedAtLimit, 0);
+    await accepted.close();
   });
 
   it('keeps a connection that keeps talking, however long', async () => {
@@ -92,13 +112,7 @@ describe('StreamServer against connections that are held open', () => {
 
     // One leaves: there is room again.
     await accepted[0]!.close();
-    await within(
-      (async () => {
-        while (server.stats.open > 3) await pause(10);
-      })(),
-      5000,
-      'the closed connection to leave the count',
-    );
+    await until(() => server.stats.open === 3, 5000, 'the closed connection to leave the count');
     const late = await client(port);
     const lateAccepted = await within(server.accept(), 5000, 'accept after room');
     late.write('hello');
