@@ -95,7 +95,7 @@ export const reliableGoodput: Scenario<Params> = {
   id: 'reliable-goodput',
   title: 'Reliable datagrams: goodput through the chaos relay',
   params: (mode: Mode) => ({
-    messages: mode === 'quick' ? 5_000 : 20_000,
+    messages: mode === 'quick' ? 5_000 : 100_000,
     messageSize: 1024,
     losses: [0, 0.05],
     capMs: mode === 'quick' ? 4_000 : 20_000,
