@@ -5,6 +5,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { StreamServer, StreamSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
+import { assertLeastUnder } from '../helpers/least-of-rounds.js';
 import { allocatedDuring } from '../helpers/resources.js';
 import { connectedPair } from './pair.js';
 
@@ -160,24 +161,21 @@ describe('a stream round trip', () => {
     try {
       await within(raw.run(WARM_UP), 60_000, 'raw warm-up');
       await within(dsock.run(WARM_UP), 60_000, 'dsock warm-up');
-      // Other work on a loaded machine lands in one measurement now and then; what the code
-      // itself costs shows in every one, so the least difference of a few rounds is kept.
-      const extra: number[] = [];
-      for (let round = 0; round < ROUNDS; round++) {
-        const rawBytes = await perTrip(raw.run);
-        const dsockBytes = await perTrip(dsock.run);
-        t.diagnostic(
-          `round ${round + 1}: heap allocated per round trip, both ends: ` +
-            `raw node:net ${Math.round(rawBytes)} B, dsock ${Math.round(dsockBytes)} B`,
-        );
-        extra.push(dsockBytes - rawBytes);
-        if (dsockBytes - rawBytes < EXTRA_ALLOCATED_PER_TRIP) break;
-      }
-      const least = Math.min(...extra);
-      assert.ok(
-        least < EXTRA_ALLOCATED_PER_TRIP,
-        `a dsock round trip allocates ${Math.round(least)} bytes more than a raw one ` +
-          `(the least of ${extra.length} rounds: ${extra.map(Math.round).join(', ')})`,
+      await assertLeastUnder(
+        ROUNDS,
+        EXTRA_ALLOCATED_PER_TRIP,
+        async (round) => {
+          const rawBytes = await perTrip(raw.run);
+          const dsockBytes = await perTrip(dsock.run);
+          t.diagnostic(
+            `round ${round + 1}: heap allocated per round trip, both ends: ` +
+              `raw node:net ${Math.round(rawBytes)} B, dsock ${Math.round(dsockBytes)} B`,
+          );
+          return dsockBytes - rawBytes;
+        },
+        (least, all) =>
+          `a dsock round trip allocates ${least} bytes more than a raw one ` +
+          `(the least of the rounds: ${all})`,
       );
     } finally {
       await raw.close();
