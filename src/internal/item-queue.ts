@@ -10,28 +10,9 @@ import { pendingPromise, takeReject, takeResolve } from './pending-promise.js';
  * the order they asked, each item to exactly one; items nobody waits for are held up to `limit`,
  * and beyond that refused (the caller drops and counts them), so memory stays bounded.
  */
-/**
- * A consumer waiting for an item: its settle functions, or, for a take without a deadline (the
- * common one), its promise's resolve function alone, which rejects when given a rejected
- * promise: no object is made to hold the pair.
- */
-type Waiter<T> = Settle<T> | ((value: unknown) => void);
-
-/** Hands `item` to `waiter`. */
-function resolveWaiter<T>(waiter: Waiter<T>, item: T): void {
-  if (typeof waiter === 'function') waiter(item);
-  else waiter.resolve(item);
-}
-
-/** Rejects `waiter` with `error`. */
-function rejectWaiter<T>(waiter: Waiter<T>, error: Error): void {
-  if (typeof waiter === 'function') waiter(Promise.reject(error));
-  else waiter.reject(error);
-}
-
 export class ItemQueue<T> {
   readonly #items = new Fifo<T>();
-  readonly #waiters: Waiter<T>[] = [];
+  readonly #waiters: Settle<T>[] = [];
   #failure: (() => Error) | undefined;
 
   /** @param limit the most items held while no consumer is waiting */
@@ -60,7 +41,7 @@ export class ItemQueue<T> {
     if (this.#failure) return false;
     const waiter = this.#waiters.shift();
     if (waiter) {
-      resolveWaiter(waiter, item);
+      waiter.resolve(item);
       return true;
     }
     if (this.length >= this.limit) return false;
@@ -91,12 +72,9 @@ export class ItemQueue<T> {
       // Without a deadline there is nothing to give up: skip the deadline machinery, as this
       // is the path every receive of a busy socket takes.
       const promise = pendingPromise<T>();
-      if (taken === undefined) {
-        this.#waiters.push(takeResolve());
-        return promise;
-      }
       const reject = takeReject();
-      this.#waiters.push(told({ resolve: takeResolve(), reject }, taken));
+      const settle: Settle<T> = { resolve: takeResolve(), reject };
+      this.#waiters.push(taken === undefined ? settle : told(settle, taken));
       return promise;
     }
     return waitWithDeadline<T>(
@@ -134,7 +112,7 @@ export class ItemQueue<T> {
   rejectNext(error: Error): boolean {
     const waiter = this.#waiters.shift();
     if (!waiter) return false;
-    rejectWaiter(waiter, error);
+    waiter.reject(error);
     return true;
   }
 
@@ -145,7 +123,7 @@ export class ItemQueue<T> {
    */
   fail(makeError: () => Error, discard = false): T[] {
     if (!this.#failure) this.#failure = makeError;
-    for (const waiter of this.#waiters.splice(0)) rejectWaiter(waiter, makeError());
+    for (const waiter of this.#waiters.splice(0)) waiter.reject(makeError());
     if (!discard) return [];
     return this.#items.takeAll();
   }
