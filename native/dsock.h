@@ -21,7 +21,7 @@
  * The version of the interface between this addon and src/datagram/native-*.ts: raised with
  * every change to the functions, constants or shared arrays, so that a stale build is refused.
  */
-#define DSOCK_ABI 5
+#define DSOCK_ABI 6
 
 /* The longest address text with its scope and NUL: an IPv6 literal, '%', an interface name. */
 #define DSOCK_ADDRESS_TEXT (INET6_ADDRSTRLEN + IF_NAMESIZE + 2)
@@ -142,6 +142,9 @@ void dsock_register_send(napi_env env, napi_value exports);
 
 /* AES-256-GCM ciphers for sealed datagrams (gcm.c). */
 void dsock_register_gcm(napi_env env, napi_value exports);
+
+/* Reads of a TCP connection into memory the caller owns (tcp-read.c). */
+void dsock_register_tcp_read(napi_env env, napi_value exports);
 
 /* Reads a call's first n arguments into argv, throwing a TypeError when fewer were passed. */
 #define ARGS(n)                                                                        \

@@ -159,21 +159,26 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-// The datagram tests run against both datagram paths: the native addon when it is built (or
-// in CI, where it must be), with DSOCK_NATIVE=1 so that an addon that fails to load is an error
-// rather than a second run over node:dgram; and over node:dgram with DSOCK_NATIVE=0.
+// The tests of what the native addon does run against both paths: the addon when it is built
+// (or in CI, where it must be), with DSOCK_NATIVE=1 so that an addon that fails to load is an
+// error rather than a second run without it; and without it, with DSOCK_NATIVE=0. Those are
+// the datagram tests (node:dgram underneath) and the stream tests of recvInto (Node's own read,
+// where the addon reads from the kernel straight into the caller's memory).
 // DSOCK_NATIVE set by the caller is left as it is.
 const nativeBuilt = existsSync(join('build', 'Release', 'dsock_native.node'));
 const nativeRequired = nativeBuilt || process.env.CI === 'true';
 const mainEnv =
   process.env.DSOCK_NATIVE === undefined && nativeRequired ? { DSOCK_NATIVE: '1' } : {};
-const datagramFiles = files.filter((f) => f.includes(join('build', 'test', 'datagram') + '/'));
+const NATIVE_STREAM_TESTS = /\/stream\/(recv-into[^/]*|kernel-read)\.test\.js$/;
+const nativePathFiles = files.filter(
+  (f) => f.includes(join('build', 'test', 'datagram') + '/') || NATIVE_STREAM_TESTS.test(f),
+);
 const typeScriptPass =
-  datagramFiles.length > 0 && process.env.DSOCK_NATIVE !== '0' && nativeRequired;
+  nativePathFiles.length > 0 && process.env.DSOCK_NATIVE !== '0' && nativeRequired;
 const nativeNote =
-  datagramFiles.length > 0 && process.env.DSOCK_NATIVE !== '0' && !nativeRequired
-    ? `# native datagram addon not built (${await nativeBuildFailure()}): the datagram tests ran on ` +
-      'the TypeScript path only'
+  nativePathFiles.length > 0 && process.env.DSOCK_NATIVE !== '0' && !nativeRequired
+    ? `# native addon not built (${await nativeBuildFailure()}): the tests of its paths ran on ` +
+      'the TypeScript paths only'
     : undefined;
 if (nativeNote) console.log(`${nativeNote.replace(' ran on ', ' run on ')}\n`);
 
@@ -197,7 +202,7 @@ async function nativeBuildFailure() {
 
 const jobs = [
   ...files.map((file) => ({ file, env: mainEnv, label: file })),
-  ...(typeScriptPass ? datagramFiles : []).map((file) => ({
+  ...(typeScriptPass ? nativePathFiles : []).map((file) => ({
     file,
     env: { DSOCK_NATIVE: '0' },
     label: `${file} (TypeScript path, DSOCK_NATIVE=0)`,

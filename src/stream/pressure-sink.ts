@@ -1,6 +1,6 @@
 /**
- * How a receive buffer tells its owner to stop or restart the source of its data, and learns
- * the peer that its errors name.
+ * How a receive buffer tells its owner to stop or restart the source of its data, learns the
+ * peer that its errors name, and has the owner read from the source at once.
  */
 import type { Endpoint } from '../endpoint/endpoint.js';
 
@@ -8,6 +8,8 @@ import type { Endpoint } from '../endpoint/endpoint.js';
 export const onPressure: unique symbol = Symbol('onPressure');
 /** The key of {@link PressureSink}'s peer, kept out of the owner's public API. */
 export const peerOf: unique symbol = Symbol('peerOf');
+/** The key of {@link PressureSink}'s read at once, kept out of the owner's public API. */
+export const readNow: unique symbol = Symbol('readNow');
 
 /**
  * Told `true` when the source must stop delivering data, `false` when it may go on, and asked
@@ -17,4 +19,10 @@ export const peerOf: unique symbol = Symbol('peerOf');
 export interface PressureSink {
   [onPressure](paused: boolean): void;
   [peerOf](): Endpoint | undefined;
+  /**
+   * Reads what the source holds now straight into `target`, without waiting: returns the count,
+   * or 0 when it took nothing (the buffer then waits for the source's next delivery). Asked
+   * only while the buffer holds nothing and no read waits, so the bytes come in order.
+   */
+  [readNow](target: Uint8Array): number;
 }

@@ -4,7 +4,7 @@ import type { Settle, WaitOptions } from '../internal/deadline.js';
 import { hasDeadline, waitWithDeadline } from '../internal/deadline.js';
 import { Fifo } from '../internal/fifo.js';
 import { pendingPromise, takeResolve } from '../internal/pending-promise.js';
-import { onPressure, peerOf, type PressureSink } from './pressure-sink.js';
+import { onPressure, peerOf, readNow, type PressureSink } from './pressure-sink.js';
 import { ownCopy } from './own-copy.js';
 import { takeBytes } from './take-bytes.js';
 import {
@@ -30,6 +30,15 @@ const DISCARDING = 2;
 const PAUSED = 4;
 /** The read held in the buffer's own fields wants exactly its size. */
 const HELD_EXACT = 8;
+/**
+ * The last read at once from the source (see readInto) took nothing: reads into memory wait
+ * for the source's deliveries until one of at least STREAMING_DELIVERY bytes says that the
+ * peer streams. A connection that carries small requests and replies then pays for one empty
+ * read, not one a read; a bulk stream goes back to reading at once after each wait.
+ */
+const DRAINED = 16;
+/** A delivery this large (a quarter of a socket's own read) comes from a peer that streams. */
+const STREAMING_DELIVERY = 16 * 1024;
 
 /**
  * The bytes a stream socket has received and the application has not read yet, with the
@@ -101,6 +110,7 @@ export class ReceiveBuffer {
   push(chunk: Buffer): void {
     if ((this.#states & (DISCARDING | ENDED)) !== 0 || this.#failure !== undefined) return;
     if (chunk.length === 0) return;
+    if (chunk.length >= STREAMING_DELIVERY) this.#states &= ~DRAINED;
     // The common case of a reader already waiting for whatever comes: hand the chunk over as is.
     if (this.#bytes === 0) {
       const resolve = this.#resolve;
@@ -139,6 +149,7 @@ export class ReceiveBuffer {
   pushFrom(source: Buffer, bytes: number): void {
     if ((this.#states & (DISCARDING | ENDED)) !== 0 || this.#failure !== undefined) return;
     if (bytes === 0) return;
+    if (bytes >= STREAMING_DELIVERY) this.#states &= ~DRAINED;
     const copied = this.#bytes === 0 ? ReceiveBuffer.#copyToWaiting(this, source, bytes) : 0;
     if (copied === bytes) return;
     this.push(ownCopy(source, copied, bytes));
@@ -195,6 +206,13 @@ export class ReceiveBuffer {
   readInto(target: Uint8Array, options: WaitOptions, what: string): Promise<number> {
     if (!ReceiveBuffer.#waiting(this)) {
       if (this.#bytes > 0) return Promise.resolve(ReceiveBuffer.#takeInto(this, target));
+      // Nothing held and nobody before this read: what the source holds now can go straight
+      // into `target`, with no copy out of a buffer of the source's own.
+      if ((this.#states & (ENDED | DISCARDING | DRAINED)) === 0 && this.#failure === undefined) {
+        const n = this.#sink[readNow](target);
+        if (n > 0) return Promise.resolve(n);
+        this.#states |= DRAINED;
+      }
       const now = ReceiveBuffer.#tryRead(this, target.length, false);
       if (now instanceof Error) return Promise.reject(now);
       if (now !== undefined) return Promise.resolve(now.copy(target));

@@ -43,7 +43,8 @@ import {
   invalidReadTarget,
 } from '../internal/validate.js';
 import { MAX_READ_SIZE, type SendOptions, type ShutdownHow } from './options.js';
-import { onPressure, peerOf } from './pressure-sink.js';
+import { readFromKernel } from './kernel-read.js';
+import { onPressure, peerOf, readNow } from './pressure-sink.js';
 import { ReceiveBuffer } from './receive-buffer.js';
 import { pendingPromise, takeResolve } from '../internal/pending-promise.js';
 import { tlsSessionOf, type TlsSession } from './tls-options.js';
@@ -298,8 +299,10 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * A loop that reads into one buffer allocates nothing per read: on a connection that reads
    * the default way, bytes that arrive while the read waits are copied from the socket's read
    * straight into `buffer`. Bytes that arrived while no read waited (the application was busy
-   * elsewhere) fill `buffer` from as many arrivals as it holds, in one call. That makes this the
-   * cheapest way to take in a bulk stream.
+   * elsewhere) fill `buffer` from as many arrivals as it holds, in one call. With dsock's native
+   * addon, on a plain TCP connection, bytes the kernel already holds are read straight into
+   * `buffer`, with no copy at all (at most 32 such reads per turn of the event loop, so that a
+   * fast peer cannot hold the loop). That makes this the cheapest way to take in a bulk stream.
    *
    * Rejects with {@link InvalidArgumentError} for an empty or non-Uint8Array `buffer`, and
    * otherwise as {@link recv} (on a timeout or abort `buffer` is left untouched and no data is
@@ -458,6 +461,11 @@ export class StreamSocket implements AsyncIterable<Buffer> {
   /** @internal The peer, named in the receive buffer's errors. */
   [peerOf](): Endpoint {
     return this.remoteEndpoint;
+  }
+
+  /** @internal Reads what the kernel holds straight into `target` (see kernel-read.ts). */
+  [readNow](target: Uint8Array): number {
+    return this.#started ? readFromKernel(this.#socket, target) : 0;
   }
 
   // The helpers below are static, given the socket: private instance methods would cost every

@@ -10,11 +10,19 @@ make and check it without shipping it; digests are SHA-256.
   tcp_peer.py send HOST PORT N  connect, send N pattern bytes, half-close (SHUT_WR), read the
                                 answer until end of stream, print it as a JSON line
                                 {"answer": text}
+  tcp_peer.py push HOST PORT N THEN
+                                connect, send N pattern bytes, then as THEN says: "reset"
+                                closes with SO_LINGER 0 (the peer gets a reset, and the bytes
+                                still unsent are dropped) and prints "RESET"; "hold" prints
+                                "SENT" and waits for the peer to close
+  tcp_peer.py flood HOST PORT N connect, send N zero bytes as fast as sendall goes, print
+                                "SENT" and wait for the peer to close
   tcp_peer.py pattern N         print the SHA-256 of the first N pattern bytes
 """
 import hashlib
 import json
 import socket
+import struct
 import sys
 
 CHUNK = 65536
@@ -88,12 +96,47 @@ def send(host, port, total):
         print(json.dumps({"answer": b"".join(parts).decode("utf-8")}), flush=True)
 
 
+def wait_for_close(sock):
+    try:
+        while sock.recv(CHUNK):
+            pass
+    except OSError:
+        pass
+
+
+def push(host, port, total, then):
+    sock = socket.create_connection((host, port), timeout=30)
+    for chunk in pattern_chunks(total):
+        sock.sendall(chunk)
+    if then == "reset":
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+        print("RESET", flush=True)
+        return
+    print("SENT", flush=True)
+    wait_for_close(sock)
+    sock.close()
+
+
+def flood(host, port, total):
+    zeros = bytes(1024 * 1024)
+    with socket.create_connection((host, port), timeout=30) as sock:
+        for sent in range(0, total, len(zeros)):
+            sock.sendall(zeros[: min(len(zeros), total - sent)])
+        print("SENT", flush=True)
+        wait_for_close(sock)
+
+
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "serve":
         serve(sys.argv[2])
     elif mode == "send":
         send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    elif mode == "push":
+        push(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5])
+    elif mode == "flood":
+        flood(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "pattern":
         digest = hashlib.sha256()
         for chunk in pattern_chunks(int(sys.argv[2])):

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NO_WAIT } from '../../src/internal/deadline.js';
-import { onPressure, peerOf, type PressureSink } from '../../src/stream/pressure-sink.js';
+import { onPressure, peerOf, readNow, type PressureSink } from '../../src/stream/pressure-sink.js';
 import { ReceiveBuffer } from '../../src/stream/receive-buffer.js';
 
 const KiB = 1024;
@@ -13,6 +13,7 @@ function recordingSink(): PressureSink & { paused: boolean[] } {
     paused,
     [onPressure]: (value: boolean) => paused.push(value),
     [peerOf]: () => undefined,
+    [readNow]: () => 0,
   };
 }
 

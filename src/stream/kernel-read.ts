@@ -1,0 +1,88 @@
+/**
+ * Reading a plain TCP connection's bytes straight from the kernel into memory the caller owns,
+ * through dsock's native addon: what `recvInto` does when the kernel already holds data and
+ * nothing is held in JavaScript. Node's own read goes into a buffer of Node's, and the bytes
+ * are then copied out of it, one JavaScript callback per 64 KiB read; in a bulk stream that
+ * copy costs about as much as everything else on the receiving side.
+ *
+ * The read never waits: when the kernel holds nothing, or only the end of the stream, it takes
+ * nothing, and the caller waits the ordinary way, through the socket's own reads (which then
+ * see the end of stream, as they would have). A read that finds the connection failed has
+ * taken its error from the kernel, so the socket is destroyed with it, as Node's read does:
+ * the connection fails the same way on either path.
+ */
+import type { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import { nativeAddon } from '../internal/native-addon.js';
+
+type ReadInto = (fd: number, target: Uint8Array) => number;
+
+/** The parts of a net.Socket this reads: its handle's descriptor, and its own held data. */
+interface DescriptorHandle {
+  readonly fd?: number;
+}
+
+// undefined until the first read asks; null where the addon is not there (or DSOCK_NATIVE=0).
+let readInto: ReadInto | null | undefined;
+
+/**
+ * A read that takes its bytes at once settles its promise at once, so a loop of such reads
+ * runs as one chain of promise reactions: while the sender keeps the kernel's queue full, the
+ * event loop would get no turn, and timers, other connections and signals would wait. After
+ * this many reads at once in one turn of the event loop (of all the thread's sockets), reads
+ * wait for the sockets' own reads until the loop's next turn.
+ */
+export const READS_AT_ONCE_PER_TURN = 32;
+let readsThisTurn = 0;
+
+function nextTurn(): void {
+  readsThisTurn = 0;
+}
+
+function nativeRead(): ReadInto | null {
+  if (readInto === undefined) {
+    const read = nativeAddon()?.tcpReadInto;
+    readInto = typeof read === 'function' ? (read as ReadInto) : null;
+  }
+  return readInto;
+}
+
+/**
+ * Reads what the kernel holds of `socket`'s stream into `target`, at once: returns the count
+ * (> 0), or 0 when it took nothing (nothing there yet, the end of the stream, a socket that is
+ * not a plain open TCP connection, no native addon, or this turn's reads at once are spent),
+ * and the caller waits for the socket's own read.
+ *
+ * Only for a socket whose reads go to its wrapper as they come, with nothing held in between:
+ * nothing may be held in the receive buffer, nor in net.Socket's own stream (`readableLength`),
+ * or the bytes taken here would come before them.
+ */
+export function readFromKernel(socket: Socket, target: Uint8Array): number {
+  const read = readInto === undefined ? nativeRead() : readInto;
+  if (read === null || readsThisTurn >= READS_AT_ONCE_PER_TURN) return 0;
+  if (socket.readableLength !== 0 || 'encrypted' in socket) return 0;
+  const handle = (socket as unknown as { _handle?: DescriptorHandle | null })._handle;
+  const fd = handle?.fd;
+  if (fd === undefined || fd < 0) return 0;
+  const n = read(fd, target);
+  if (n > 0) {
+    // The first read at once of a turn has the count reset at the turn's end (its check
+    // phase, which comes once the I/O of the turn has been handled).
+    if (readsThisTurn++ === 0) setImmediate(nextTurn);
+    // What Node's own read does first: the idle timer counts from the last data received.
+    if (socket.timeout !== undefined && socket.timeout > 0) refreshIdleTimer(socket);
+    return n;
+  }
+  if (n < 0) socket.destroy(readError(n));
+  return 0;
+}
+
+/** The error Node's read makes of the same code: `read ECONNRESET`, with code and errno. */
+function readError(code: number): Error {
+  const name = getSystemErrorName(code);
+  return Object.assign(new Error(`read ${name}`), { errno: code, code: name, syscall: 'read' });
+}
+
+function refreshIdleTimer(socket: Socket): void {
+  (socket as unknown as { _unrefTimer?: () => void })._unrefTimer?.();
+}

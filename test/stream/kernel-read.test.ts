@@ -1,0 +1,181 @@
+/**
+ * `recvInto` on a connection whose kernel already holds data takes it straight into the
+ * caller's memory (with the native addon; without it, through the socket's own read). Either
+ * way the caller must see the same stream: every byte in order across every kind of read, the
+ * event loop given its turns while a fast peer keeps the kernel's queue full, a reset reported
+ * as a reset, and an idle timer that counts the bytes taken as traffic.
+ */
+import assert from 'node:assert/strict';
+import { afterEach, describe, it } from 'node:test';
+import {
+  ConnectionResetError,
+  TimeoutError,
+  StreamServer,
+  type ListenOptions,
+  type StreamSocket,
+} from '../../src/index.js';
+import { nativeAddon } from '../../src/internal/native-addon.js';
+import { within } from '../helpers/bounded.js';
+import { closeAll, pattern, python, type LineChild } from '../helpers/child.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+const open: { servers: StreamServer[]; sockets: StreamSocket[]; children: LineChild[] } = {
+  servers: [],
+  sockets: [],
+  children: [],
+};
+
+afterEach(async () => {
+  await closeAll(open.children.splice(0));
+  await Promise.all(open.sockets.splice(0).map((socket) => socket.close()));
+  await Promise.all(open.servers.splice(0).map((server) => server.close()));
+});
+
+/** A server on loopback, the Python peer started with `args` (after its host and port), and the accepted end. */
+async function acceptPython(
+  mode: string,
+  args: (string | number)[],
+  options: ListenOptions = {},
+): Promise<{ socket: StreamSocket; peer: LineChild }> {
+  const server = await within(StreamServer.listen('127.0.0.1:0', options), 5000, 'listen');
+  open.servers.push(server);
+  const peer = python('tcp_peer.py', [mode, '127.0.0.1', server.localEndpoint.port, ...args]);
+  open.children.push(peer);
+  const socket = await within(server.accept(), 10_000, `accept of ${mode}; ${peer.stderr}`);
+  open.sockets.push(socket);
+  return { socket, peer };
+}
+
+/** Checks that `data` is the pattern from `offset` on; returns the offset after it. */
+function checkPattern(data: Uint8Array, offset: number): number {
+  assert.ok(
+    Buffer.from(data.buffer, data.byteOffset, data.length).equals(pattern(offset, data.length)),
+    `bytes differ in the ${data.length} read at ${offset}`,
+  );
+  return offset + data.length;
+}
+
+/** Spends `ms` of processor time, as an application busy with what it read. */
+function work(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+describe('StreamSocket.recvInto with data already in the kernel', () => {
+  it('keeps a 16 MiB stream whole and in order across recvInto, recv and recvExactly', async () => {
+    const total = 16 * MiB;
+    const { socket } = await acceptPython('push', [total, 'hold']);
+    const targets = [1, 1000, 64 * KiB, MiB, 3].map((size) => Buffer.alloc(size));
+    let offset = 0;
+    // Bounded: every step takes at least one byte.
+    for (let step = 0; offset < total && step < total; step++) {
+      const kind = step % 7;
+      if (kind < targets.length) {
+        const target = targets[kind] as Buffer;
+        const n = await within(socket.recvInto(target), 10_000, `recvInto at ${offset}`);
+        assert.ok(n > 0, `end of stream after ${offset} bytes`);
+        offset = checkPattern(target.subarray(0, n), offset);
+      } else if (kind === 5) {
+        offset = checkPattern(await within(socket.recv(65536), 10_000, 'recv'), offset);
+      } else {
+        const n = Math.min(5000, total - offset);
+        offset = checkPattern(await within(socket.recvExactly(n), 10_000, 'recvExactly'), offset);
+      }
+    }
+    assert.equal(offset, total);
+  });
+
+  it('gives the event loop a turn while a fast peer keeps the kernel queue full', async () => {
+    // Held data is served at once too, without a turn: the limit bounds it.
+    const limit = 64 * KiB;
+    const { socket } = await acceptPython('flood', [512 * MiB], { receiveBufferLimit: limit });
+    const buffer = Buffer.alloc(4 * KiB);
+    // Let the flow get going (and the connection grow its buffers) before counting.
+    for (let taken = 0; taken < 8 * MiB;) {
+      taken += await within(socket.recvInto(buffer), 10_000, 'recvInto');
+    }
+    let turned = false;
+    setImmediate(() => (turned = true));
+    let sinceScheduled = 0;
+    // Bounded: the peer sends at most 512 MiB.
+    while (!turned) {
+      const n = await within(socket.recvInto(buffer), 10_000, 'recvInto');
+      assert.ok(n > 0, 'the flood ended early');
+      sinceScheduled += n;
+    }
+    // A turn comes after what was held (the limit, and one read of the socket's own), at
+    // most 32 reads at once, and what the socket's own reads take in one readiness of the
+    // connection (libuv reads up to 32 times 64 KiB).
+    assert.ok(
+      sinceScheduled <= limit + 64 * KiB + 32 * buffer.length + 32 * 64 * KiB,
+      `${sinceScheduled} bytes were read before the event loop had a turn`,
+    );
+  });
+
+  it('reports a reset that a read finds in the kernel, after the bytes before it', async (t) => {
+    if (nativeAddon() === undefined) {
+      // Node's own read (libuv) takes a hang-up that follows a read shorter than its buffer
+      // for the end of the stream, without reading on: the reset is then never seen.
+      t.skip('without the native addon, a reset after data may read as end of stream');
+      return;
+    }
+    // The small limit stops the socket's own reads after its first: what follows, and the
+    // reset, wait in the kernel until recvInto asks.
+    const sent = 512 * KiB;
+    const { socket, peer } = await acceptPython('push', [sent, 'reset'], {
+      receiveBufferLimit: 16 * KiB,
+    });
+    assert.equal(await peer.nextLine(10_000), 'RESET');
+    const buffer = Buffer.alloc(64 * KiB);
+    let offset = 0;
+    let failure: unknown;
+    // Bounded: each read takes at least one byte of at most `sent`, or ends the loop.
+    for (let reads = 0; reads <= sent && failure === undefined; reads++) {
+      try {
+        const n = await within(socket.recvInto(buffer), 10_000, 'recvInto');
+        assert.ok(n > 0, `end of stream after ${offset} bytes, not a reset`);
+        offset = checkPattern(buffer.subarray(0, n), offset);
+      } catch (error) {
+        failure = error;
+      }
+    }
+    assert.ok(failure instanceof ConnectionResetError, `failed with ${String(failure)}`);
+    assert.ok(offset > 0 && offset <= sent, `${offset} bytes before the reset`);
+  });
+
+  it('counts bytes taken from the kernel as traffic for the idle timeout', async () => {
+    // All of it in the kernel before the reads start (ours, or the peer's sending side), and
+    // little enough for one turn's reads at once: the loop below takes it in one go, busy
+    // after each read, for four times the idle timeout without a turn of the event loop.
+    const total = 448 * KiB;
+    const idleTimeout = 80;
+    const { socket, peer } = await acceptPython('push', [total, 'hold'], {
+      idleTimeout,
+      receiveBufferLimit: 16 * KiB,
+    });
+    assert.equal(await peer.nextLine(10_000), 'SENT');
+    // Read from the event loop's check phase, past the turn's I/O: a readiness of the socket
+    // that the turn still had to handle would make Node's own read run (and find nothing)
+    // right after the loop below, and count as traffic itself.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const buffer = Buffer.alloc(16 * KiB);
+    let offset = 0;
+    let lastData = 0;
+    // Bounded: each read takes at least one byte.
+    for (let reads = 0; offset < total && reads < total; reads++) {
+      const n = await within(socket.recvInto(buffer), 10_000, `recvInto at ${offset}`);
+      lastData = performance.now();
+      assert.ok(n > 0, `end of stream after ${offset} bytes`);
+      offset = checkPattern(buffer.subarray(0, n), offset);
+      work(idleTimeout / 8);
+    }
+    assert.equal(offset, total);
+    // Now the peer is silent: the connection is closed as idle, but not before it has been
+    // idle for the whole timeout after the last bytes came.
+    await assert.rejects(within(socket.recvInto(buffer), 10_000, 'idle close'), TimeoutError);
+    const idleFor = performance.now() - lastData;
+    assert.ok(idleFor >= idleTimeout - 1, `closed as idle ${idleFor.toFixed(1)} ms after data`);
+  });
+});
