@@ -23,6 +23,12 @@ export function apiOf(contender: Contender): Api {
   return contender.id.startsWith('dsock') ? 'dsock' : 'raw';
 }
 
+/** How a dsock contender serves its connections (see IdleParams.serving). */
+function servingOf(id: string): IdleParams['serving'] {
+  if (id === 'dsock-each') return 'each';
+  return id === 'dsock-held' ? 'none' : 'recv';
+}
+
 interface IdleScenarioParams {
   count: number;
   concurrency: number;
@@ -90,6 +96,15 @@ export const idleMemory: Scenario<IdleScenarioParams> = {
         "about 270 B per end more than the raw handler's listener closures (bench/README.md)",
     },
     {
+      id: 'dsock-each',
+      label: 'dsock, forEachChunk',
+      peers: {},
+      note:
+        'as `dsock`, but every connection is served by a handler given to ' +
+        '`socket.forEachChunk(handler)` (and one shared `.catch`), the callback form of ' +
+        "the serving loop, as the raw contender's 'data' listener is",
+    },
+    {
       id: 'dsock-held',
       label: 'dsock, no read pending',
       peers: {},
@@ -105,7 +120,7 @@ export const idleMemory: Scenario<IdleScenarioParams> = {
     const api = apiOf(contender);
     const base = {
       api,
-      pendingRead: contender.id !== 'dsock-held',
+      serving: servingOf(contender.id),
       count: p.count,
       concurrency: p.concurrency,
     };

@@ -7,6 +7,7 @@ import { pendingPromise, takeResolve } from '../internal/pending-promise.js';
 import { onPressure, peerOf, readNow, type PressureSink } from './pressure-sink.js';
 import { ownCopy } from './own-copy.js';
 import { takeBytes } from './take-bytes.js';
+import { ChunkConsumer, thenOf } from './chunk-consumer.js';
 import {
   iterationStep,
   ReadQueue,
@@ -39,6 +40,10 @@ const HELD_EXACT = 8;
 const DRAINED = 16;
 /** A delivery this large (a quarter of a socket's own read) comes from a peer that streams. */
 const STREAMING_DELIVERY = 16 * 1024;
+/** The read held in the buffer's own fields is a {@link ChunkConsumer}. */
+const CONSUMING = 32;
+/** The consumer waits for the promise its handler returned: no chunk goes to it meanwhile. */
+const CONSUMER_BUSY = 64;
 
 /**
  * The bytes a stream socket has received and the application has not read yet, with the
@@ -115,7 +120,12 @@ export class ReceiveBuffer {
     if (this.#bytes === 0) {
       const resolve = this.#resolve;
       if (resolve !== undefined) {
-        if (
+        if ((this.#states & CONSUMING) !== 0) {
+          if ((this.#states & CONSUMER_BUSY) === 0) {
+            ReceiveBuffer.#handOver(this, this.#delivery as ChunkConsumer, chunk);
+            return;
+          }
+        } else if (
           (this.#states & HELD_EXACT) !== 0
             ? chunk.length === this.#size
             : chunk.length <= this.#size
@@ -127,6 +137,7 @@ export class ReceiveBuffer {
         const reader = this.#queue?.first;
         if (
           reader !== undefined &&
+          !(reader.delivery instanceof ChunkConsumer) &&
           (reader.exact ? chunk.length === reader.size : chunk.length <= reader.size)
         ) {
           (this.#queue as ReadQueue).shift(reader);
@@ -280,6 +291,61 @@ export class ReceiveBuffer {
     return ReceiveBuffer.#wait(this, Infinity, false, iteration);
   }
 
+  /**
+   * Hands every chunk, the held ones first, to `consumer` as it arrives, until the end of the
+   * stream or a failure, which settle it through its `resolve` (see ChunkConsumer), as does an
+   * error thrown by its handler or a rejection of the promise it returned. Reads made meanwhile
+   * wait.
+   */
+  consume(consumer: ChunkConsumer): void {
+    ReceiveBuffer.#setPaused(this, false);
+    ReceiveBuffer.#hold(this, consumer.resolve, Infinity, false, consumer);
+    if (this.#delivery === consumer) this.#states |= CONSUMING;
+    ReceiveBuffer.#serve(this);
+  }
+
+  /**
+   * Hands `chunk` to `consumer`, the read held in the fields: a promise its handler returns
+   * holds the next chunk until it settles; an error ends the consumer with it.
+   */
+  static #handOver(self: ReceiveBuffer, consumer: ChunkConsumer, chunk: Buffer): void {
+    try {
+      const result = consumer.handler(chunk);
+      const then = thenOf(result);
+      // The handler may have closed the socket or failed the buffer, which ended the consumer.
+      if (then === undefined || self.#delivery !== consumer) return;
+      self.#states |= CONSUMER_BUSY;
+      then.call(
+        result,
+        () => ReceiveBuffer.#consumerReady(self, consumer),
+        (error: unknown) => ReceiveBuffer.#endConsumer(self, consumer, error),
+      );
+    } catch (error) {
+      ReceiveBuffer.#endConsumer(self, consumer, error);
+    }
+  }
+
+  /** The promise `consumer`'s handler returned has settled: on with the chunks held. */
+  static #consumerReady(self: ReceiveBuffer, consumer: ChunkConsumer): void {
+    if (self.#delivery !== consumer) return;
+    self.#states &= ~CONSUMER_BUSY;
+    ReceiveBuffer.#serve(self);
+    ReceiveBuffer.#checkPressure(self);
+  }
+
+  /** Ends `consumer`, if it is still the held read, with `error`; the reads after it go on. */
+  static #endConsumer(self: ReceiveBuffer, consumer: ChunkConsumer, error: unknown): void {
+    const resolve = self.#resolve;
+    if (self.#delivery !== consumer || resolve === undefined) return;
+    self.#resolve = undefined;
+    self.#delivery = undefined;
+    self.#states &= ~(CONSUMING | CONSUMER_BUSY);
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors -- the handler's own error, Error or not, as an async function would reject with it
+    resolve(Promise.reject(error));
+    ReceiveBuffer.#serve(self);
+    ReceiveBuffer.#checkPressure(self);
+  }
+
   /** Whether any read waits. */
   static #waiting(self: ReceiveBuffer): boolean {
     return self.#resolve !== undefined || self.#queue?.first !== undefined;
@@ -348,7 +414,7 @@ export class ReceiveBuffer {
     const delivery = self.#delivery;
     self.#resolve = undefined;
     self.#delivery = undefined;
-    self.#states &= ~HELD_EXACT;
+    self.#states &= ~(HELD_EXACT | CONSUMING | CONSUMER_BUSY);
     settleRead(resolve, delivery, result);
   }
 
@@ -356,6 +422,14 @@ export class ReceiveBuffer {
     for (;;) {
       const resolve = self.#resolve;
       if (resolve !== undefined) {
+        if ((self.#states & CONSUMING) !== 0) {
+          if ((self.#states & CONSUMER_BUSY) !== 0) return;
+          if (self.#bytes > 0) {
+            const chunk = ReceiveBuffer.#take(self, Infinity, false);
+            ReceiveBuffer.#handOver(self, self.#delivery as ChunkConsumer, chunk);
+            continue;
+          }
+        }
         const result = ReceiveBuffer.#tryRead(self, self.#size, (self.#states & HELD_EXACT) !== 0);
         if (result === undefined) return;
         ReceiveBuffer.#settleHeld(self, resolve, result);
@@ -364,6 +438,15 @@ export class ReceiveBuffer {
       const queue = self.#queue;
       const reader = queue?.first;
       if (queue === undefined || reader === undefined) return;
+      // A consumer made while other reads waited takes the fields once it comes first.
+      if (reader.delivery instanceof ChunkConsumer) {
+        queue.shift(reader);
+        self.#resolve = reader.resolve;
+        self.#size = Infinity;
+        self.#delivery = reader.delivery;
+        self.#states |= CONSUMING;
+        continue;
+      }
       // A read into memory queued behind reads that gave up may find several chunks held (the
       // read held in the fields above never does: data that comes while it waits goes to it).
       if (reader.delivery instanceof Uint8Array && self.#bytes > 0) {
@@ -435,7 +518,7 @@ export class ReceiveBuffer {
   static #checkPressure(self: ReceiveBuffer): void {
     if (
       (self.#states & (PAUSED | DISCARDING)) === 0 &&
-      !ReceiveBuffer.#waiting(self) &&
+      (!ReceiveBuffer.#waiting(self) || (self.#states & CONSUMER_BUSY) !== 0) &&
       (self.#bytes >= self.#limit ||
         ReceiveBuffer.#chunkCount(self) >= ReceiveBuffer.#chunkLimit(self))
     ) {

@@ -1,4 +1,5 @@
 import type { Buffer } from 'node:buffer';
+import { ChunkConsumer } from './chunk-consumer.js';
 
 /** What an iteration step yields at the end of the stream. */
 const END: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
@@ -15,9 +16,10 @@ export interface ChunkIteration {
 /**
  * What a read settles with: undefined for the bytes in a Buffer, a {@link ChunkIteration} for
  * its next step (an IteratorResult), or the caller's memory (`recvInto`) for the count of bytes
- * copied there. One field for the three, as an idle connection's pending read holds it.
+ * copied there. A {@link ChunkConsumer} is handed chunks without settling, and settles once, at
+ * the end, with undefined. One field for the four, as an idle connection's pending read holds it.
  */
-export type ReadDelivery = ChunkIteration | Uint8Array | undefined;
+export type ReadDelivery = ChunkIteration | ChunkConsumer | Uint8Array | undefined;
 
 /**
  * One pending read: `exact` reads want `size` bytes in one piece, others up to `size`; a read of
@@ -78,6 +80,9 @@ export function settleRead(
   let step: unknown = result;
   if (delivery instanceof Uint8Array) {
     if (!(result instanceof Error)) step = result.copy(delivery);
+  } else if (delivery instanceof ChunkConsumer) {
+    // Only the end settles a consumer: chunks are handed to it (ReceiveBuffer's #handOver).
+    step = result instanceof Error && !delivery.endsQuietly(result) ? result : undefined;
   } else if (delivery !== undefined) {
     step = iterationStep(result, delivery);
   }

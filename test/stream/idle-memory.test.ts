@@ -29,6 +29,15 @@ const EXTRA_BYTES_PER_CONNECTION = 650;
 // own and the buffer kept a spare one; a timer, signal listener or closure made per read would
 // show here. The bound leaves room for the noise of a loaded machine.
 const PENDING_READ_BYTES_PER_CONNECTION = 650;
+// What a `forEachChunk` waiting on each end costs, both ends, beyond no read: its promise with
+// its resolve function, as a pending recv's, with the handler in the socket's own fields (no
+// receive buffer and no object for it), so about what a pending recv costs. Its caller holds
+// no suspended async function, where a loop awaiting recv holds one.
+// It measures about 330 to 500 in the test runner; with the receive buffer made at once and the
+// handler in an object of its own (152 bytes more per end), 800 to 950.
+const PENDING_FOR_EACH_BYTES_PER_CONNECTION = 560;
+// That bound is closer to the measurement, so the least of more rounds is taken.
+const PENDING_FOR_EACH_ROUNDS = 3;
 // What opening a dsock connection (both ends: connect, accept) may allocate, garbage included,
 // beyond raw node:net sockets opened the same way. What a burst of connections allocates, and
 // not only what it keeps, decides how far V8 grows the young generation, which stays resident.
@@ -121,17 +130,22 @@ async function rawConnections(count: number, measure: Measure = kept): Promise<n
   );
 }
 
+/** A handler for data that never comes. */
+function neverCalled(): void {
+  assert.fail('data came on an idle connection');
+}
+
 /**
  * Heap per dsock connection, both ends; with `pendingRead`, each end has a `recv` waiting for
- * data that never comes (its promise kept in an array).
+ * data that never comes (its promise kept in an array), or with 'each' a `forEachChunk`.
  */
 async function dsockConnections(
   count: number,
-  pendingRead = false,
+  pendingRead: boolean | 'each' = false,
   measure: Measure = kept,
 ): Promise<number> {
   const sockets: StreamSocket[] = [];
-  const reads: Promise<Buffer>[] = [];
+  const reads: Promise<Buffer | void>[] = [];
   const server = await StreamServer.listen('127.0.0.1:0', { maxConnections: count });
   return heapPerConnection(
     count,
@@ -139,13 +153,21 @@ async function dsockConnections(
       for (let i = 0; i < count; i++) {
         sockets.push(await StreamSocket.connect(server.localEndpoint));
         sockets.push(await server.accept());
-        if (pendingRead) reads.push(sockets.at(-2)!.recv(65536), sockets.at(-1)!.recv(65536));
+        if (pendingRead === 'each') {
+          reads.push(
+            sockets.at(-2)!.forEachChunk(neverCalled),
+            sockets.at(-1)!.forEachChunk(neverCalled),
+          );
+        } else if (pendingRead) {
+          reads.push(sockets.at(-2)!.recv(65536), sockets.at(-1)!.recv(65536));
+        }
       }
     },
     async () => {
+      // A recv rejects on close; forEachChunk ends quietly.
       const closed = reads.map((read) =>
         read.then(
-          () => assert.fail('a read on an idle connection resolved'),
+          () => assert.equal(pendingRead, 'each', 'a read on an idle connection resolved'),
           (error: unknown) => assert.ok(error instanceof SocketClosedError, String(error)),
         ),
       );
@@ -202,6 +224,27 @@ describe('an idle stream connection', () => {
       extra < PENDING_READ_BYTES_PER_CONNECTION,
       `a read pending on each end costs ${Math.round(extra)} bytes of heap per connection ` +
         `(the least of ${PENDING_READ_ROUNDS} rounds of each kind)`,
+    );
+  });
+
+  it('costs the heap no more than a pending recv with forEachChunk waiting on each end', async (t) => {
+    await dsockConnections(WARM_UP, 'each');
+    await dsockConnections(WARM_UP);
+    const held: number[] = [];
+    const consuming: number[] = [];
+    for (let round = 0; round < PENDING_FOR_EACH_ROUNDS; round++) {
+      held.push(await dsockConnections(CONNECTIONS));
+      consuming.push(await dsockConnections(CONNECTIONS, 'each'));
+      t.diagnostic(
+        `round ${round + 1}: heap per connection, both ends: no read ${Math.round(held[round]!)} B, ` +
+          `forEachChunk on each end ${Math.round(consuming[round]!)} B`,
+      );
+    }
+    const extra = Math.min(...consuming) - Math.min(...held);
+    assert.ok(
+      extra < PENDING_FOR_EACH_BYTES_PER_CONNECTION,
+      `forEachChunk waiting on each end costs ${Math.round(extra)} bytes of heap per connection ` +
+        `(the least of ${PENDING_FOR_EACH_ROUNDS} rounds of each kind)`,
     );
   });
 

@@ -18,8 +18,11 @@ import { STOP, type PeerMessage } from '../../lib/peer-protocol.js';
 export interface IdleParams {
   role: 'server' | 'client';
   api: 'dsock' | 'raw';
-  /** Whether every dsock connection has a serving loop waiting in recv (else it is only kept). */
-  pendingRead: boolean;
+  /**
+   * How every dsock connection is served: a loop waiting in `await recv()`, a handler given to
+   * `forEachChunk`, or nothing (the connection is only kept).
+   */
+  serving: 'recv' | 'each' | 'none';
   count: number;
   /** Connects in flight at a time (client). */
   concurrency: number;
@@ -40,7 +43,7 @@ export interface IdleReport extends PeerMessage {
 
 const HOST = '127.0.0.1';
 const context = childContext<IdleParams>('idle-connections');
-const { role, api, pendingRead, count, concurrency } = context.params;
+const { role, api, serving, count, concurrency } = context.params;
 let bytesReceived = 0;
 
 /** The serving loop of one dsock connection: a pending recv, as a handler would have. */
@@ -54,6 +57,26 @@ async function serveDsock(socket: StreamSocket): Promise<void> {
   } catch {
     // Closed or reset: the connection is over.
   }
+}
+
+/** The same served by a handler for each chunk, as a 'data' listener would be. */
+function serveEach(socket: StreamSocket): void {
+  socket
+    .forEachChunk((chunk) => {
+      bytesReceived += chunk.length;
+    })
+    .catch(connectionOver);
+}
+
+/** Closed or reset: the connection is over (one function for all of them, as the loop's catch). */
+function connectionOver(): void {
+  // Nothing to do: the connection is dropped.
+}
+
+/** Serves `socket` as the contender says. */
+function serveDsockConnection(socket: StreamSocket): void {
+  if (serving === 'recv') void serveDsock(socket);
+  else if (serving === 'each') serveEach(socket);
 }
 
 /** The raw equivalent: listeners for data and errors, as a handler would add. */
@@ -85,7 +108,7 @@ async function dsockServer(): Promise<IdleReport> {
   while (connections.length < count) {
     const socket = await server.accept();
     connections.push(socket);
-    if (pendingRead) void serveDsock(socket);
+    serveDsockConnection(socket);
   }
   const after = await settledMemory();
   return { type: 'measured', before, after, dropped: server.droppedConnections, received: 0 };
@@ -115,7 +138,7 @@ async function dsockClient(port: number): Promise<IdleReport> {
   await openAll(async () => {
     const socket = await StreamSocket.connect({ host: HOST, port });
     connections.push(socket);
-    if (pendingRead) void serveDsock(socket);
+    serveDsockConnection(socket);
   });
   const after = await settledMemory();
   return { type: 'measured', before, after, dropped: 0, received: 0 };
