@@ -312,9 +312,11 @@ export class ReceiveBuffer {
     try {
       const result = consumer.handler(chunk);
       const then = thenOf(result);
-      // The handler may have closed the socket or failed the buffer, which ended the consumer.
-      if (then === undefined || self.#delivery !== consumer) return;
-      self.#states |= CONSUMER_BUSY;
+      if (then === undefined) return;
+      // The handler may have closed the socket or failed the buffer, which ended the consumer:
+      // its promise is still followed (the two below do nothing then), so that a rejection of
+      // it is never left unhandled.
+      if (self.#delivery === consumer) self.#states |= CONSUMER_BUSY;
       then.call(
         result,
         () => ReceiveBuffer.#consumerReady(self, consumer),

@@ -116,6 +116,29 @@ describe('StreamSocket.forEachChunk', () => {
     });
   }
 
+  it('follows the promise of a handler that closed the socket: its rejection is not left unhandled', async () => {
+    const pair = await connectedPair('127.0.0.1');
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => {
+      unhandled.push(reason);
+    };
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const served = pair.peer.forEachChunk(async () => {
+        await pair.peer.close();
+        throw new Error('after close');
+      });
+      await pair.client.sendAll('x');
+      assert.equal(await within(served, 5000, 'the end on close'), undefined);
+      // Unhandled rejections are reported once the microtasks of a turn have run.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+      await pair.close();
+    }
+  });
+
   it('lets reads made while it runs wait until it has ended', async () => {
     const pair = await connectedPair('127.0.0.1');
     try {
