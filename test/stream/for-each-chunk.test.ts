@@ -145,6 +145,59 @@ describe('StreamSocket.forEachChunk', () => {
     }
   });
 
+  for (const how of ['throws', 'rejects'] as const) {
+    it(`rejects with what a handler that closed the socket then ${how === 'throws' ? 'throws' : 'rejects with'}`, async () => {
+      const pair = await connectedPair('127.0.0.1');
+      try {
+        const failure = new Error('a bad chunk');
+        const served = pair.peer.forEachChunk((): Promise<void> => {
+          void pair.peer.close();
+          if (how === 'throws') throw failure;
+          // An async handler that closes before it throws: its promise must not go unhandled.
+          return Promise.reject(failure);
+        });
+        await pair.client.sendAll('bad');
+        await assert.rejects(within(served, 5000, 'the failure'), (error) => error === failure);
+      } finally {
+        await pair.close();
+      }
+    });
+  }
+
+  it('never calls a handler again while it runs, even when it calls forEachChunk itself', async () => {
+    const limit = 256 * KiB;
+    const pair = await connectedPair('127.0.0.1', { server: { receiveBufferLimit: limit } });
+    try {
+      // Several chunks held before the handler comes: the sender stalls once the limit is held.
+      const total = 4 * 1024 * KiB;
+      let sent = 0;
+      const sending = sendPattern(pair.client, total, 16 * KiB, (count) => (sent = count));
+      sending.catch(() => undefined);
+      await stalled(() => sent);
+      const stop = new Error('on to the next handler');
+      const pieces: Buffer[] = [];
+      let depth = 0;
+      let deepest = 0;
+      let next: Promise<void> | undefined;
+      const served = pair.peer.forEachChunk((chunk) => {
+        depth++;
+        deepest = Math.max(deepest, depth);
+        pieces.push(chunk);
+        next ??= pair.peer.forEachChunk((rest) => void pieces.push(rest));
+        depth--;
+        throw stop;
+      });
+      await assert.rejects(within(served, 5000, 'the first handler'), (error) => error === stop);
+      assert.equal(deepest, 1, 'the handler was called again before it returned');
+      await within(sending, 30_000, 'the rest of the sending');
+      await pair.client.shutdown('write');
+      await within(next as Promise<void>, 30_000, 'the second handler');
+      assert.ok(Buffer.concat(pieces).equals(pattern(0, total)), 'bytes differ');
+    } finally {
+      await pair.close();
+    }
+  });
+
   it('rejects with ConnectionResetError when the peer resets the connection', async () => {
     const server = createServer();
     server.listen(0, '127.0.0.1');
