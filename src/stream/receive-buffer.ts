@@ -451,7 +451,10 @@ export class ReceiveBuffer {
       const resolve = self.#resolve;
       if (resolve !== undefined) {
         if ((self.#states & CONSUMING) !== 0) {
-          if ((self.#states & CONSUMER_BUSY) !== 0) return;
+          if ((self.#states & CONSUMER_BUSY) !== 0) {
+            ReceiveBuffer.#settleBehindBusy(self);
+            return;
+          }
           if (self.#bytes > 0) {
             const chunk = ReceiveBuffer.#take(self, Infinity, false);
             ReceiveBuffer.#handOver(self, self.#delivery as ChunkConsumer, chunk);
@@ -485,6 +488,24 @@ export class ReceiveBuffer {
       const result = ReceiveBuffer.#tryRead(self, reader.size, reader.exact);
       if (result === undefined) return;
       queue.shift(reader);
+      settleRead(reader.resolve, reader.delivery, result);
+    }
+  }
+
+  /**
+   * While the consumer in the fields waits for its handler, the reads queued after it wait too,
+   * unless nothing is held and nothing more can come (the buffer failed, as on close, or the
+   * stream ended): then no byte can go to the consumer or come before them, and they settle now
+   * with what they would get once it ends, rather than wait for a handler that may itself be
+   * waiting for one of them.
+   */
+  static #settleBehindBusy(self: ReceiveBuffer): void {
+    const queue = self.#queue;
+    if (queue === undefined || self.#bytes > 0 || (self.#failure === undefined && !self.ended))
+      return;
+    for (let reader = queue.first; reader !== undefined; reader = queue.first) {
+      queue.shift(reader);
+      const result = ReceiveBuffer.#tryRead(self, reader.size, reader.exact) as Buffer | Error;
       settleRead(reader.resolve, reader.delivery, result);
     }
   }

@@ -2,7 +2,12 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import { ConnectionResetError, InvalidArgumentError, StreamSocket } from '../../src/index.js';
+import {
+  ConnectionResetError,
+  InvalidArgumentError,
+  SocketClosedError,
+  StreamSocket,
+} from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { pattern } from '../helpers/child.js';
 import { connectedPair } from './pair.js';
@@ -163,6 +168,35 @@ describe('StreamSocket.forEachChunk', () => {
       }
     });
   }
+
+  it('settles the reads waiting behind a busy handler when the socket is closed', async () => {
+    const pair = await connectedPair('127.0.0.1');
+    try {
+      const blocked = gate();
+      const called = gate();
+      const served = pair.peer.forEachChunk(() => {
+        called.open();
+        return blocked.opened;
+      });
+      await pair.client.sendAll('one');
+      await within(called.opened, 5000, 'the handler');
+      // The handler still runs when the socket closes, but no byte can come to a read any more.
+      const read = assert.rejects(
+        within(pair.peer.recv(10), 5000, 'recv after close'),
+        SocketClosedError,
+      );
+      const readInto = assert.rejects(
+        within(pair.peer.recvInto(Buffer.alloc(10)), 5000, 'recvInto after close'),
+        SocketClosedError,
+      );
+      await within(pair.peer.close(), 5000, 'close');
+      await Promise.all([read, readInto]);
+      blocked.open();
+      assert.equal(await within(served, 5000, 'the end on close'), undefined);
+    } finally {
+      await pair.close();
+    }
+  });
 
   it('never calls a handler again while it runs, even when it calls forEachChunk itself', async () => {
     const limit = 256 * KiB;
