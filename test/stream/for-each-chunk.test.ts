@@ -232,6 +232,45 @@ describe('StreamSocket.forEachChunk', () => {
     }
   });
 
+  it('takes only the first call back of a thenable a handler returns', async () => {
+    const pair = await connectedPair('127.0.0.1', { server: { receiveBufferLimit: 256 * KiB } });
+    try {
+      const total = 4 * 1024 * KiB;
+      let sent = 0;
+      const sending = sendPattern(pair.client, total, 16 * KiB, (count) => (sent = count));
+      sending.catch(() => undefined);
+      // Several chunks held before the handler comes, as the sender stalls.
+      await stalled(() => sent);
+      let received = 0;
+      let running = 0;
+      let overlapped = false;
+      let release: (() => void) | undefined;
+      let plain = false;
+      const served = pair.peer.forEachChunk((chunk) => {
+        running++;
+        overlapped ||= running > 1;
+        assert.ok(chunk.equals(pattern(received, chunk.length)), `bytes differ at ${received}`);
+        received += chunk.length;
+        if (plain) return void running--;
+        // Not a promise: it fulfils twice, which must not let a second chunk in.
+        const twice = (fulfil: () => void): void => {
+          release = () => (running--, fulfil(), fulfil());
+        };
+        return { then: twice } as unknown as PromiseLike<void>;
+      });
+      for (let i = 0; i < 3; i++) release?.();
+      plain = true;
+      release?.();
+      await within(sending, 30_000, 'the rest of the sending');
+      await pair.client.shutdown('write');
+      await within(served, 30_000, 'the end of the stream');
+      assert.equal(received, total);
+      assert.equal(overlapped, false, 'a chunk was handed over while the previous one was busy');
+    } finally {
+      await pair.close();
+    }
+  });
+
   it('rejects with ConnectionResetError when the peer resets the connection', async () => {
     const server = createServer();
     server.listen(0, '127.0.0.1');
