@@ -123,6 +123,9 @@ export class ReceiveBuffer {
         if ((this.#states & CONSUMING) !== 0) {
           if ((this.#states & CONSUMER_BUSY) === 0) {
             ReceiveBuffer.#handOver(this, this.#delivery as ChunkConsumer, chunk);
+            // The handler may have ended the stream (close, shutdown) for itself and the rest.
+            if ((this.#states & ENDED) !== 0 || this.#failure !== undefined)
+              ReceiveBuffer.#serve(this);
             return;
           }
         } else if (
@@ -306,23 +309,46 @@ export class ReceiveBuffer {
 
   /**
    * Hands `chunk` to `consumer`, the read held in the fields: a promise its handler returns
-   * holds the next chunk until it settles; an error ends the consumer with it.
+   * holds the next chunk until it settles; an error ends the consumer with it. The consumer is
+   * busy while its handler runs too, so that nothing the handler does (closing the socket,
+   * another forEachChunk) hands it a chunk or ends it before it has returned: its error, or a
+   * rejection of its promise, then still ends the consumer. Once a handler that returned no
+   * promise is done, the caller serves what it left (see #serve, push).
    */
   static #handOver(self: ReceiveBuffer, consumer: ChunkConsumer, chunk: Buffer): void {
+    self.#states |= CONSUMER_BUSY;
+    let result: unknown;
+    let then: PromiseLike<unknown>['then'] | undefined;
     try {
-      const result = consumer.handler(chunk);
-      const then = thenOf(result);
-      if (then === undefined) return;
-      // The handler may have closed the socket or failed the buffer, which ended the consumer:
-      // its promise is still followed (the two below do nothing then), so that a rejection of
-      // it is never left unhandled.
-      if (self.#delivery === consumer) self.#states |= CONSUMER_BUSY;
+      result = consumer.handler(chunk);
+      then = thenOf(result);
+    } catch (error) {
+      ReceiveBuffer.#endConsumer(self, consumer, error);
+      return;
+    }
+    if (then === undefined) {
+      if (self.#delivery === consumer) self.#states &= ~CONSUMER_BUSY;
+      return;
+    }
+    // A thenable may call back more than once, or both ways: only its first call counts.
+    let settled = false;
+    try {
       then.call(
         result,
-        () => ReceiveBuffer.#consumerReady(self, consumer),
-        (error: unknown) => ReceiveBuffer.#endConsumer(self, consumer, error),
+        () => {
+          if (settled) return;
+          settled = true;
+          ReceiveBuffer.#consumerReady(self, consumer);
+        },
+        (error: unknown) => {
+          if (settled) return;
+          settled = true;
+          ReceiveBuffer.#endConsumer(self, consumer, error);
+        },
       );
     } catch (error) {
+      if (settled) return;
+      settled = true;
       ReceiveBuffer.#endConsumer(self, consumer, error);
     }
   }
@@ -425,7 +451,10 @@ export class ReceiveBuffer {
       const resolve = self.#resolve;
       if (resolve !== undefined) {
         if ((self.#states & CONSUMING) !== 0) {
-          if ((self.#states & CONSUMER_BUSY) !== 0) return;
+          if ((self.#states & CONSUMER_BUSY) !== 0) {
+            ReceiveBuffer.#settleBehindBusy(self);
+            return;
+          }
           if (self.#bytes > 0) {
             const chunk = ReceiveBuffer.#take(self, Infinity, false);
             ReceiveBuffer.#handOver(self, self.#delivery as ChunkConsumer, chunk);
@@ -459,6 +488,24 @@ export class ReceiveBuffer {
       const result = ReceiveBuffer.#tryRead(self, reader.size, reader.exact);
       if (result === undefined) return;
       queue.shift(reader);
+      settleRead(reader.resolve, reader.delivery, result);
+    }
+  }
+
+  /**
+   * While the consumer in the fields waits for its handler, the reads queued after it wait too,
+   * unless nothing is held and nothing more can come (the buffer failed, as on close, or the
+   * stream ended): then no byte can go to the consumer or come before them, and they settle now
+   * with what they would get once it ends, rather than wait for a handler that may itself be
+   * waiting for one of them.
+   */
+  static #settleBehindBusy(self: ReceiveBuffer): void {
+    const queue = self.#queue;
+    if (queue === undefined || self.#bytes > 0 || (self.#failure === undefined && !self.ended))
+      return;
+    for (let reader = queue.first; reader !== undefined; reader = queue.first) {
+      queue.shift(reader);
+      const result = ReceiveBuffer.#tryRead(self, reader.size, reader.exact) as Buffer | Error;
       settleRead(reader.resolve, reader.delivery, result);
     }
   }

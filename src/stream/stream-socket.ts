@@ -360,7 +360,9 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * the socket is closed locally. Rejects on a reset or any other failure of the connection (as
    * {@link recv}), and with what `handler` throws or its promise rejects with: no chunk is
    * handed over after that, and the socket stays open. Reads made while it runs wait until it
-   * has ended. Rejects with {@link InvalidArgumentError} when `handler` is not a function.
+   * has ended (or, once the socket is closed or the stream has ended with nothing held, settle
+   * as they would then, without waiting for a busy handler). Rejects with
+   * {@link InvalidArgumentError} when `handler` is not a function.
    *
    * @example
    * ```ts
