@@ -47,11 +47,14 @@ function nativeRead(): ReadInto | null {
   return readInto;
 }
 
+/** What {@link readFromKernel} returns when this turn's reads at once are spent. */
+export const NOT_THIS_TURN = -1;
+
 /**
  * Reads what the kernel holds of `socket`'s stream into `target`, at once: returns the count
- * (> 0), or 0 when it took nothing (nothing there yet, the end of the stream, a socket that is
- * not a plain open TCP connection, no native addon, or this turn's reads at once are spent),
- * and the caller waits for the socket's own read.
+ * (> 0); 0 when it took nothing (nothing there yet, the end of the stream, a socket that is not
+ * a plain open TCP connection, no native addon); or {@link NOT_THIS_TURN}. The caller then
+ * waits for the socket's own read.
  *
  * Only for a socket whose reads go to its wrapper as they come, with nothing held in between:
  * nothing may be held in the receive buffer, nor in net.Socket's own stream (`readableLength`),
@@ -59,7 +62,8 @@ function nativeRead(): ReadInto | null {
  */
 export function readFromKernel(socket: Socket, target: Uint8Array): number {
   const read = readInto === undefined ? nativeRead() : readInto;
-  if (read === null || readsThisTurn >= READS_AT_ONCE_PER_TURN) return 0;
+  if (read === null) return 0;
+  if (readsThisTurn >= READS_AT_ONCE_PER_TURN) return NOT_THIS_TURN;
   if (socket.readableLength !== 0 || 'encrypted' in socket) return 0;
   const handle = (socket as unknown as { _handle?: DescriptorHandle | null })._handle;
   const fd = handle?.fd;

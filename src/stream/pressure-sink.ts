@@ -20,9 +20,10 @@ export interface PressureSink {
   [onPressure](paused: boolean): void;
   [peerOf](): Endpoint | undefined;
   /**
-   * Reads what the source holds now straight into `target`, without waiting: returns the count,
-   * or 0 when it took nothing (the buffer then waits for the source's next delivery). Asked
-   * only while the buffer holds nothing and no read waits, so the bytes come in order.
+   * Reads what the source holds now straight into `target`, without waiting: returns the count;
+   * 0 when it took nothing, or below 0 when it cannot read now but may on a later read (the
+   * buffer then waits for the source's next delivery). Asked only while the buffer holds
+   * nothing and no read waits, so the bytes come in order.
    */
   [readNow](target: Uint8Array): number;
 }

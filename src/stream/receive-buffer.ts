@@ -225,7 +225,8 @@ export class ReceiveBuffer {
       if ((this.#states & (ENDED | DISCARDING | DRAINED)) === 0 && this.#failure === undefined) {
         const n = this.#sink[readNow](target);
         if (n > 0) return Promise.resolve(n);
-        this.#states |= DRAINED;
+        // Below 0: not now (the event loop's turn is due), which says nothing of the source.
+        if (n === 0) this.#states |= DRAINED;
       }
       const now = ReceiveBuffer.#tryRead(this, target.length, false);
       if (now instanceof Error) return Promise.reject(now);
