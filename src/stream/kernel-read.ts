@@ -17,7 +17,7 @@ import { nativeAddon } from '../internal/native-addon.js';
 
 type ReadInto = (fd: number, target: Uint8Array) => number;
 
-/** The parts of a net.Socket this reads: its handle's descriptor, and its own held data. */
+/** The part of a net.Socket's handle this reads: its descriptor (-1 where there is none). */
 interface DescriptorHandle {
   readonly fd?: number;
 }

@@ -304,8 +304,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * straight into `buffer`. Bytes that arrived while no read waited (the application was busy
    * elsewhere) fill `buffer` from as many arrivals as it holds, in one call. With dsock's native
    * addon, on a plain TCP connection, bytes the kernel already holds are read straight into
-   * `buffer`, with no copy at all (at most 32 such reads per turn of the event loop, so that a
-   * fast peer cannot hold the loop). That makes this the cheapest way to take in a bulk stream.
+   * `buffer` by the system, with no copy out of a buffer of Node's (at most 32 such reads per
+   * turn of the event loop, so that a fast peer cannot hold the loop). That makes this the cheapest way to take in a bulk stream.
    *
    * Rejects with {@link InvalidArgumentError} for an empty or non-Uint8Array `buffer`, and
    * otherwise as {@link recv} (on a timeout or abort `buffer` is left untouched and no data is
@@ -361,7 +361,8 @@ export class StreamSocket implements AsyncIterable<Buffer> {
    * {@link recv}), and with what `handler` throws or its promise rejects with: no chunk is
    * handed over after that, and the socket stays open. Reads made while it runs wait until it
    * has ended (or, once the socket is closed or the stream has ended with nothing held, settle
-   * as they would then, without waiting for a busy handler). Rejects with
+   * as they would then, without waiting for a busy handler): a handler must not wait for a read
+   * of its own socket. Rejects with
    * {@link InvalidArgumentError} when `handler` is not a function.
    *
    * @example
