@@ -11,11 +11,13 @@ import { ChunkConsumer, thenOf } from './chunk-consumer.js';
 import {
   iterationStep,
   ReadQueue,
+  settleConsumer,
   settleRead,
   settleReadFrom,
   waitingRead,
   type ChunkIteration,
   type ReadDelivery,
+  type WaitingRead,
 } from './waiting-read.js';
 
 export type { ChunkIteration } from './waiting-read.js';
@@ -140,7 +142,7 @@ export class ReceiveBuffer {
         const reader = this.#queue?.first;
         if (
           reader !== undefined &&
-          !(reader.delivery instanceof ChunkConsumer) &&
+          !ReceiveBuffer.#isConsumer(reader) &&
           (reader.exact ? chunk.length === reader.size : chunk.length <= reader.size)
         ) {
           (this.#queue as ReadQueue).shift(reader);
@@ -375,6 +377,11 @@ export class ReceiveBuffer {
     ReceiveBuffer.#checkPressure(self);
   }
 
+  /** Whether a queued read is a consumer: only one that wants any size may be. */
+  static #isConsumer(reader: WaitingRead): boolean {
+    return reader.size === Infinity && reader.delivery instanceof ChunkConsumer;
+  }
+
   /** Whether any read waits. */
   static #waiting(self: ReceiveBuffer): boolean {
     return self.#resolve !== undefined || self.#queue?.first !== undefined;
@@ -441,10 +448,12 @@ export class ReceiveBuffer {
     result: Buffer | Error,
   ): void {
     const delivery = self.#delivery;
+    const consuming = (self.#states & CONSUMING) !== 0;
     self.#resolve = undefined;
     self.#delivery = undefined;
     self.#states &= ~(HELD_EXACT | CONSUMING | CONSUMER_BUSY);
-    settleRead(resolve, delivery, result);
+    if (consuming) settleConsumer(resolve, delivery as ChunkConsumer, result);
+    else settleRead(resolve, delivery, result);
   }
 
   static #serve(self: ReceiveBuffer): void {
@@ -471,7 +480,7 @@ export class ReceiveBuffer {
       const reader = queue?.first;
       if (queue === undefined || reader === undefined) return;
       // A consumer made while other reads waited takes the fields once it comes first.
-      if (reader.delivery instanceof ChunkConsumer) {
+      if (ReceiveBuffer.#isConsumer(reader)) {
         queue.shift(reader);
         self.#resolve = reader.resolve;
         self.#size = Infinity;
@@ -507,7 +516,11 @@ export class ReceiveBuffer {
     for (let reader = queue.first; reader !== undefined; reader = queue.first) {
       queue.shift(reader);
       const result = ReceiveBuffer.#tryRead(self, reader.size, reader.exact) as Buffer | Error;
-      settleRead(reader.resolve, reader.delivery, result);
+      if (ReceiveBuffer.#isConsumer(reader)) {
+        settleConsumer(reader.resolve, reader.delivery as ChunkConsumer, result);
+      } else {
+        settleRead(reader.resolve, reader.delivery, result);
+      }
     }
   }
 

@@ -1,5 +1,5 @@
 import type { Buffer } from 'node:buffer';
-import { ChunkConsumer } from './chunk-consumer.js';
+import type { ChunkConsumer } from './chunk-consumer.js';
 
 /** What an iteration step yields at the end of the stream. */
 const END: IteratorReturnResult<undefined> = Object.freeze({ value: undefined, done: true });
@@ -80,13 +80,26 @@ export function settleRead(
   let step: unknown = result;
   if (delivery instanceof Uint8Array) {
     if (!(result instanceof Error)) step = result.copy(delivery);
-  } else if (delivery instanceof ChunkConsumer) {
-    // Only the end settles a consumer: chunks are handed to it (ReceiveBuffer's #handOver).
-    step = result instanceof Error && !delivery.endsQuietly(result) ? result : undefined;
   } else if (delivery !== undefined) {
-    step = iterationStep(result, delivery);
+    // A consumer is settled by settleConsumer, never here: no check for it on this path, which
+    // every chunk of a `for await` takes.
+    step = iterationStep(result, delivery as ChunkIteration);
   }
   resolve(step instanceof Error ? Promise.reject(step) : step);
+}
+
+/**
+ * Settles `consumer` through its `resolve` with what ends it: the end of the stream (a Buffer,
+ * empty), or an error (quietly for a local close). Chunks are handed to it, never settled.
+ */
+export function settleConsumer(
+  resolve: (value: unknown) => void,
+  consumer: ChunkConsumer,
+  result: Buffer | Error,
+): void {
+  resolve(
+    result instanceof Error && !consumer.endsQuietly(result) ? Promise.reject(result) : undefined,
+  );
 }
 
 /**
