@@ -581,4 +581,40 @@ export const MUTATIONS = [
     ],
     tests: ['build/test/cli/termination'],
   },
+  {
+    id: 'stream-reads-at-once-unbounded',
+    description: "recvInto's reads straight from the kernel never give the event loop a turn",
+    edits: [
+      {
+        file: 'src/stream/kernel-read.ts',
+        find: 'export const READS_AT_ONCE_PER_TURN = 32;',
+        replace: 'export const READS_AT_ONCE_PER_TURN = Infinity;',
+      },
+    ],
+    tests: ['build/test/stream/kernel-read'],
+  },
+  {
+    id: 'stream-reads-at-once-not-traffic',
+    description: "recvInto's reads straight from the kernel do not count for the idle timeout",
+    edits: [
+      {
+        file: 'src/stream/kernel-read.ts',
+        find: 'if (socket.timeout !== undefined && socket.timeout > 0) refreshIdleTimer(socket);',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/stream/kernel-read'],
+  },
+  {
+    id: 'stream-for-each-unbounded',
+    description: 'a busy forEachChunk handler does not stop the socket reading past its limit',
+    edits: [
+      {
+        file: 'src/stream/receive-buffer.ts',
+        find: '(!ReceiveBuffer.#waiting(self) || (self.#states & CONSUMER_BUSY) !== 0) &&',
+        replace: '!ReceiveBuffer.#waiting(self) &&',
+      },
+    ],
+    tests: ['build/test/stream/for-each-chunk'],
+  },
 ];
