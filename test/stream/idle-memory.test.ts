@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Socket } from 'node:net';
-import { describe, it } from 'node:test';
+import { describe, it, type TestContext } from 'node:test';
 import { SocketClosedError, StreamServer, StreamSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { assertLeastUnder } from '../helpers/least-of-rounds.js';
@@ -24,7 +24,7 @@ const EXTRA_BYTES_PER_CONNECTION = 650;
 // connections with no read: the read's promise with its resolve function (152 bytes per end),
 // so 304, and 16 for the test's array of reads: about 320 in a plain process. The test runner
 // tracks async context, which gives every promise its async ids (about 140 bytes more per
-// connection), so about 360 to 490 here. It was 640 to 660 while the first read made the receive
+// connection), so about 360 to 600 here. It was 640 to 660 while the first read made the receive
 // buffer (104 bytes per end), and about 100 more while each waiting read was an object of its
 // own and the buffer kept a spare one; a timer, signal listener or closure made per read would
 // show here. The bound leaves room for the noise of a loaded machine.
@@ -36,8 +36,6 @@ const PENDING_READ_BYTES_PER_CONNECTION = 650;
 // It measures about 330 to 500 in the test runner; with the receive buffer made at once and the
 // handler in an object of its own (152 bytes more per end), 800 to 950.
 const PENDING_FOR_EACH_BYTES_PER_CONNECTION = 560;
-// That bound is closer to the measurement, so the least of more rounds is taken.
-const PENDING_FOR_EACH_ROUNDS = 3;
 // What opening a dsock connection (both ends: connect, accept) may allocate, garbage included,
 // beyond raw node:net sockets opened the same way. What a burst of connections allocates, and
 // not only what it keeps, decides how far V8 grows the young generation, which stays resident.
@@ -50,8 +48,8 @@ const EXTRA_ALLOCATED_PER_CONNECTION = 1_000;
  * the bound, so the rounds stop at the first one under it.
  */
 const ROUNDS = 3;
-// The pending read's cost is about twice its noise per round, so fewer rounds suffice.
-const PENDING_READ_ROUNDS = 2;
+/** At most this many rounds of the pending-read tests, each measuring both kinds in turn. */
+const PENDING_ROUNDS = 3;
 
 /**
  * The heap in use once garbage is gone: closed sockets release their objects through weak
@@ -179,6 +177,39 @@ async function dsockConnections(
   );
 }
 
+/**
+ * Holds what `pending` (a recv, or forEachChunk) waiting on each end costs the heap per
+ * connection, both ends, beyond the same connections with no read, to `bound`: each round
+ * measures both kinds in turn, and the least difference of up to PENDING_ROUNDS rounds counts
+ * (noise only adds to one measurement, so comparing the least of each kind across rounds would
+ * pair a low outlier of one kind with another round of the other).
+ */
+async function assertPendingCostUnder(
+  t: TestContext,
+  pending: true | 'each',
+  bound: number,
+  what: string,
+): Promise<void> {
+  await dsockConnections(WARM_UP, pending);
+  await dsockConnections(WARM_UP);
+  await assertLeastUnder(
+    PENDING_ROUNDS,
+    bound,
+    async (round) => {
+      const held = await dsockConnections(CONNECTIONS);
+      const waiting = await dsockConnections(CONNECTIONS, pending);
+      t.diagnostic(
+        `round ${round + 1}: heap per connection, both ends: no read ${Math.round(held)} B, ` +
+          `${what} on each end ${Math.round(waiting)} B`,
+      );
+      return waiting - held;
+    },
+    (least, all) =>
+      `${what} on each end costs ${least} bytes of heap per connection (the least of the ` +
+      `rounds: ${all})`,
+  );
+}
+
 describe('an idle stream connection', () => {
   it('costs the heap little more than raw node:net sockets', async (t) => {
     await rawConnections(WARM_UP);
@@ -206,46 +237,11 @@ describe('an idle stream connection', () => {
   });
 
   it('costs the heap little more with a recv pending on each end', async (t) => {
-    await dsockConnections(WARM_UP, true);
-    await dsockConnections(WARM_UP);
-    // Noise only adds to a measurement, so the least of each kind is the one compared.
-    const held: number[] = [];
-    const reading: number[] = [];
-    for (let round = 0; round < PENDING_READ_ROUNDS; round++) {
-      held.push(await dsockConnections(CONNECTIONS));
-      reading.push(await dsockConnections(CONNECTIONS, true));
-      t.diagnostic(
-        `round ${round + 1}: heap per connection, both ends: no read ${Math.round(held[round]!)} B, ` +
-          `a read pending on each end ${Math.round(reading[round]!)} B`,
-      );
-    }
-    const extra = Math.min(...reading) - Math.min(...held);
-    assert.ok(
-      extra < PENDING_READ_BYTES_PER_CONNECTION,
-      `a read pending on each end costs ${Math.round(extra)} bytes of heap per connection ` +
-        `(the least of ${PENDING_READ_ROUNDS} rounds of each kind)`,
-    );
+    await assertPendingCostUnder(t, true, PENDING_READ_BYTES_PER_CONNECTION, 'a read pending');
   });
 
   it('costs the heap no more than a pending recv with forEachChunk waiting on each end', async (t) => {
-    await dsockConnections(WARM_UP, 'each');
-    await dsockConnections(WARM_UP);
-    const held: number[] = [];
-    const consuming: number[] = [];
-    for (let round = 0; round < PENDING_FOR_EACH_ROUNDS; round++) {
-      held.push(await dsockConnections(CONNECTIONS));
-      consuming.push(await dsockConnections(CONNECTIONS, 'each'));
-      t.diagnostic(
-        `round ${round + 1}: heap per connection, both ends: no read ${Math.round(held[round]!)} B, ` +
-          `forEachChunk on each end ${Math.round(consuming[round]!)} B`,
-      );
-    }
-    const extra = Math.min(...consuming) - Math.min(...held);
-    assert.ok(
-      extra < PENDING_FOR_EACH_BYTES_PER_CONNECTION,
-      `forEachChunk waiting on each end costs ${Math.round(extra)} bytes of heap per connection ` +
-        `(the least of ${PENDING_FOR_EACH_ROUNDS} rounds of each kind)`,
-    );
+    await assertPendingCostUnder(t, 'each', PENDING_FOR_EACH_BYTES_PER_CONNECTION, 'forEachChunk');
   });
 
   it('is opened allocating no more than raw node:net sockets', async (t) => {
