@@ -587,8 +587,8 @@ export const MUTATIONS = [
     edits: [
       {
         file: 'src/stream/kernel-read.ts',
-        find: 'export const READS_AT_ONCE_PER_TURN = 32;',
-        replace: 'export const READS_AT_ONCE_PER_TURN = Infinity;',
+        find: 'const READS_AT_ONCE_PER_TURN = 32;',
+        replace: 'const READS_AT_ONCE_PER_TURN = Infinity;',
       },
     ],
     tests: ['build/test/stream/kernel-read'],

@@ -32,7 +32,7 @@ let readInto: ReadInto | null | undefined;
  * this many reads at once in one turn of the event loop (of all the thread's sockets), reads
  * wait for the sockets' own reads until the loop's next turn.
  */
-export const READS_AT_ONCE_PER_TURN = 32;
+const READS_AT_ONCE_PER_TURN = 32;
 let readsThisTurn = 0;
 
 function nextTurn(): void {
@@ -48,7 +48,7 @@ function nativeRead(): ReadInto | null {
 }
 
 /** What {@link readFromKernel} returns when this turn's reads at once are spent. */
-export const NOT_THIS_TURN = -1;
+const NOT_THIS_TURN = -1;
 
 /**
  * Reads what the kernel holds of `socket`'s stream into `target`, at once: returns the count

@@ -305,9 +305,22 @@ export class ReceiveBuffer {
    */
   consume(consumer: ChunkConsumer): void {
     ReceiveBuffer.#setPaused(this, false);
-    ReceiveBuffer.#hold(this, consumer.resolve, Infinity, false, consumer);
-    if (this.#delivery === consumer) this.#states |= CONSUMING;
+    if (ReceiveBuffer.#waiting(this)) {
+      (this.#queue ??= new ReadQueue()).push(
+        waitingRead(Infinity, false, consumer, consumer.resolve),
+      );
+    } else {
+      ReceiveBuffer.#holdConsumer(this, consumer);
+    }
     ReceiveBuffer.#serve(this);
+  }
+
+  /** Keeps `consumer` in the buffer's own fields, where the first waiting read waits. */
+  static #holdConsumer(self: ReceiveBuffer, consumer: ChunkConsumer): void {
+    self.#resolve = consumer.resolve;
+    self.#size = Infinity;
+    self.#delivery = consumer;
+    self.#states |= CONSUMING;
   }
 
   /**
@@ -335,24 +348,20 @@ export class ReceiveBuffer {
     }
     // A thenable may call back more than once, or both ways: only its first call counts.
     let settled = false;
-    try {
-      then.call(
-        result,
-        () => {
-          if (settled) return;
-          settled = true;
-          ReceiveBuffer.#consumerReady(self, consumer);
-        },
-        (error: unknown) => {
-          if (settled) return;
-          settled = true;
-          ReceiveBuffer.#endConsumer(self, consumer, error);
-        },
-      );
-    } catch (error) {
+    const ready = (): void => {
+      if (settled) return;
+      settled = true;
+      ReceiveBuffer.#consumerReady(self, consumer);
+    };
+    const fail = (error: unknown): void => {
       if (settled) return;
       settled = true;
       ReceiveBuffer.#endConsumer(self, consumer, error);
+    };
+    try {
+      then.call(result, ready, fail);
+    } catch (error) {
+      fail(error);
     }
   }
 
@@ -482,10 +491,7 @@ export class ReceiveBuffer {
       // A consumer made while other reads waited takes the fields once it comes first.
       if (ReceiveBuffer.#isConsumer(reader)) {
         queue.shift(reader);
-        self.#resolve = reader.resolve;
-        self.#size = Infinity;
-        self.#delivery = reader.delivery;
-        self.#states |= CONSUMING;
+        ReceiveBuffer.#holdConsumer(self, reader.delivery as ChunkConsumer);
         continue;
       }
       // A read into memory queued behind reads that gave up may find several chunks held (the

@@ -393,7 +393,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     const promise = pendingPromise<void>();
     // Until the buffer is made nothing has come, so the handler can only wait: it waits in the
     // socket's own fields, and an idle connection served this way holds no buffer.
-    if (typeof this.#buffer === 'number' && this.#earlyResolve === undefined) {
+    if (StreamSocket.#canWaitEarly(this)) {
       this.#earlyResolve = takeResolve();
       this.#earlyWants = each;
     } else {
@@ -558,11 +558,7 @@ export class StreamSocket implements AsyncIterable<Buffer> {
     exact: boolean,
     options: WaitOptions,
   ): Promise<Buffer> {
-    if (
-      typeof self.#buffer === 'number' &&
-      self.#earlyResolve === undefined &&
-      !hasDeadline(options)
-    ) {
+    if (StreamSocket.#canWaitEarly(self) && !hasDeadline(options)) {
       const promise = pendingPromise<Buffer>();
       self.#earlyResolve = takeResolve();
       self.#earlyWants = exact ? -size : size;
@@ -574,6 +570,11 @@ export class StreamSocket implements AsyncIterable<Buffer> {
       options,
       StreamSocket.#waitWhat(self, options),
     );
+  }
+
+  /** Whether a read can wait in the socket's early fields: no buffer yet, and no read there. */
+  static #canWaitEarly(self: StreamSocket): boolean {
+    return typeof self.#buffer === 'number' && self.#earlyResolve === undefined;
   }
 
   /** What a read names in its timeout and abort errors: only one with a deadline needs it. */

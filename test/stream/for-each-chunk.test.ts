@@ -11,7 +11,7 @@ import {
 import { within } from '../helpers/bounded.js';
 import { pattern } from '../helpers/child.js';
 import { connectedPair } from './pair.js';
-import { sendPattern, stalled } from './pattern-transfer.js';
+import { sendPattern, sendUntilStalled } from './pattern-transfer.js';
 
 const KiB = 1024;
 
@@ -77,10 +77,7 @@ describe('StreamSocket.forEachChunk', () => {
         }
         running--;
       });
-      let sent = 0;
-      const sending = sendPattern(pair.client, total, 64 * KiB, (count) => (sent = count));
-      sending.catch(() => undefined);
-      const held = await stalled(() => sent);
+      const { sending, held } = await sendUntilStalled(pair.client, total, 64 * KiB);
       assert.ok(held < total / 2, `the sender got ${held} bytes out to a handler still busy`);
       blocked.open();
       await within(sending, 30_000, 'the rest of the sending');
@@ -204,10 +201,7 @@ describe('StreamSocket.forEachChunk', () => {
     try {
       // Several chunks held before the handler comes: the sender stalls once the limit is held.
       const total = 4 * 1024 * KiB;
-      let sent = 0;
-      const sending = sendPattern(pair.client, total, 16 * KiB, (count) => (sent = count));
-      sending.catch(() => undefined);
-      await stalled(() => sent);
+      const { sending } = await sendUntilStalled(pair.client, total, 16 * KiB);
       const stop = new Error('on to the next handler');
       const pieces: Buffer[] = [];
       let depth = 0;
@@ -236,11 +230,8 @@ describe('StreamSocket.forEachChunk', () => {
     const pair = await connectedPair('127.0.0.1', { server: { receiveBufferLimit: 256 * KiB } });
     try {
       const total = 4 * 1024 * KiB;
-      let sent = 0;
-      const sending = sendPattern(pair.client, total, 16 * KiB, (count) => (sent = count));
-      sending.catch(() => undefined);
       // Several chunks held before the handler comes, as the sender stalls.
-      await stalled(() => sent);
+      const { sending } = await sendUntilStalled(pair.client, total, 16 * KiB);
       let received = 0;
       let running = 0;
       let overlapped = false;

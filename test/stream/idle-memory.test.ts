@@ -4,7 +4,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { SocketClosedError, StreamServer, StreamSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
-import { assertLeastUnder } from '../helpers/least-of-rounds.js';
+import { assertLeastDifferenceUnder } from '../helpers/least-of-rounds.js';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { allocatedDuring, heapUsedAfterGc } from '../helpers/resources.js';
 
@@ -192,18 +192,13 @@ async function assertPendingCostUnder(
 ): Promise<void> {
   await dsockConnections(WARM_UP, pending);
   await dsockConnections(WARM_UP);
-  await assertLeastUnder(
+  await assertLeastDifferenceUnder(
+    (message) => t.diagnostic(message),
     PENDING_ROUNDS,
     bound,
-    async (round) => {
-      const held = await dsockConnections(CONNECTIONS);
-      const waiting = await dsockConnections(CONNECTIONS, pending);
-      t.diagnostic(
-        `round ${round + 1}: heap per connection, both ends: no read ${Math.round(held)} B, ` +
-          `${what} on each end ${Math.round(waiting)} B`,
-      );
-      return waiting - held;
-    },
+    'heap per connection',
+    { name: 'no read', measure: () => dsockConnections(CONNECTIONS) },
+    { name: `${what} on each end`, measure: () => dsockConnections(CONNECTIONS, pending) },
     (least, all) =>
       `${what} on each end costs ${least} bytes of heap per connection (the least of the ` +
       `rounds: ${all})`,
@@ -247,18 +242,13 @@ describe('an idle stream connection', () => {
   it('is opened allocating no more than raw node:net sockets', async (t) => {
     await rawConnections(WARM_UP, allocated);
     await dsockConnections(WARM_UP, false, allocated);
-    await assertLeastUnder(
+    await assertLeastDifferenceUnder(
+      (message) => t.diagnostic(message),
       ROUNDS,
       EXTRA_ALLOCATED_PER_CONNECTION,
-      async (round) => {
-        const raw = await rawConnections(CONNECTIONS, allocated);
-        const dsock = await dsockConnections(CONNECTIONS, false, allocated);
-        t.diagnostic(
-          `round ${round + 1}: heap allocated per connection opened, both ends: ` +
-            `raw node:net ${Math.round(raw)} B, dsock ${Math.round(dsock)} B`,
-        );
-        return dsock - raw;
-      },
+      'heap allocated per connection opened',
+      { name: 'raw node:net', measure: () => rawConnections(CONNECTIONS, allocated) },
+      { name: 'dsock', measure: () => dsockConnections(CONNECTIONS, false, allocated) },
       (least, all) =>
         `opening a dsock connection allocates ${least} bytes more than a raw one ` +
         `(the least of the rounds: ${all})`,

@@ -39,6 +39,22 @@ export async function stalled(sent: () => number): Promise<number> {
 }
 
 /**
+ * Starts sending `total` bytes of the pattern from `sender` in pieces of `piece` bytes, to a
+ * peer that does not read yet, and waits until the sender has stalled: resolves with the
+ * sending (whose failure is left to whoever awaits it) and the bytes it got out.
+ */
+export async function sendUntilStalled(
+  sender: StreamSocket,
+  total: number,
+  piece: number,
+): Promise<{ sending: Promise<void>; held: number }> {
+  let sent = 0;
+  const sending = sendPattern(sender, total, piece, (count) => (sent = count));
+  sending.catch(() => undefined);
+  return { sending, held: await stalled(() => sent) };
+}
+
+/**
  * Sends 96 MiB of the pattern from `sender` to `receiver`, which does not read at first: the
  * sender must stall far below the total (the receiver's buffer limit, one read and the kernel's
  * buffers), and once `receiver` reads, every byte must come, in order.
@@ -48,10 +64,7 @@ export async function stallThenDeliver(
   receiver: StreamSocket,
 ): Promise<void> {
   const total = 96 * MIB;
-  let sent = 0;
-  const sending = sendPattern(sender, total, 64 * 1024, (count) => (sent = count));
-  sending.catch(() => undefined);
-  const held = await stalled(() => sent);
+  const { sending, held } = await sendUntilStalled(sender, total, 64 * 1024);
   assert.ok(held < 48 * MIB, `the sender got ${held} bytes out to a receiver not reading`);
   let received = 0;
   for await (const chunk of receiver) {

@@ -5,7 +5,7 @@ import { connect, createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { StreamServer, StreamSocket } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
-import { assertLeastUnder } from '../helpers/least-of-rounds.js';
+import { assertLeastDifferenceUnder } from '../helpers/least-of-rounds.js';
 import { allocatedDuring } from '../helpers/resources.js';
 import { connectedPair } from './pair.js';
 
@@ -161,18 +161,13 @@ describe('a stream round trip', () => {
     try {
       await within(raw.run(WARM_UP), 60_000, 'raw warm-up');
       await within(dsock.run(WARM_UP), 60_000, 'dsock warm-up');
-      await assertLeastUnder(
+      await assertLeastDifferenceUnder(
+        (message) => t.diagnostic(message),
         ROUNDS,
         EXTRA_ALLOCATED_PER_TRIP,
-        async (round) => {
-          const rawBytes = await perTrip(raw.run);
-          const dsockBytes = await perTrip(dsock.run);
-          t.diagnostic(
-            `round ${round + 1}: heap allocated per round trip, both ends: ` +
-              `raw node:net ${Math.round(rawBytes)} B, dsock ${Math.round(dsockBytes)} B`,
-          );
-          return dsockBytes - rawBytes;
-        },
+        'heap allocated per round trip',
+        { name: 'raw node:net', measure: () => perTrip(raw.run) },
+        { name: 'dsock', measure: () => perTrip(dsock.run) },
         (least, all) =>
           `a dsock round trip allocates ${least} bytes more than a raw one ` +
           `(the least of the rounds: ${all})`,
