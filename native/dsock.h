@@ -21,7 +21,7 @@
  * The version of the interface between this addon and src/datagram/native-*.ts: raised with
  * every change to the functions, constants or shared arrays, so that a stale build is refused.
  */
-#define DSOCK_ABI 6
+#define DSOCK_ABI 7
 
 /* The longest address text with its scope and NUL: an IPv6 literal, '%', an interface name. */
 #define DSOCK_ADDRESS_TEXT (INET6_ADDRSTRLEN + IF_NAMESIZE + 2)
@@ -145,6 +145,7 @@ void dsock_register_gcm(napi_env env, napi_value exports);
 
 /* Reads of a TCP connection into memory the caller owns (tcp-read.c). */
 void dsock_register_tcp_read(napi_env env, napi_value exports);
+void dsock_register_tcp_write(napi_env env, napi_value exports);
 
 /* Reads a call's first n arguments into argv, throwing a TypeError when fewer were passed. */
 #define ARGS(n)                                                                        \

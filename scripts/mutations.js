@@ -606,6 +606,43 @@ export const MUTATIONS = [
     tests: ['build/test/stream/kernel-read'],
   },
   {
+    id: 'stream-writes-at-once-not-traffic',
+    description: "sendAll's writes straight to the kernel do not count for the idle timeout",
+    edits: [
+      {
+        file: 'src/stream/kernel-write.ts',
+        find: 'if (socket.timeout !== undefined && socket.timeout > 0) refreshIdleTimer(socket);',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/stream/kernel-write'],
+  },
+  {
+    id: 'stream-writes-at-once-past-queue',
+    description: "sendAll writes a buffer straight to the kernel while Node's queue holds bytes",
+    edits: [
+      {
+        file: 'src/stream/send-side.ts',
+        find: 'if (socket.writableLength !== 0) return writeThenWait(socket, data, encoding, sink);',
+        replace:
+          "if (socket.writableLength !== 0 && typeof data === 'string') return writeThenWait(socket, data, encoding, sink);",
+      },
+    ],
+    tests: ['build/test/stream/kernel-write'],
+  },
+  {
+    id: 'stream-writes-at-once-rest-shifted',
+    description: 'what the kernel did not take of a send goes on one byte late',
+    edits: [
+      {
+        file: 'src/stream/send-side.ts',
+        find: 'if (taken > 0) rest = data.subarray(taken);',
+        replace: 'if (taken > 0) rest = data.subarray(taken + 1);',
+      },
+    ],
+    tests: ['build/test/stream/kernel-write'],
+  },
+  {
     id: 'stream-for-each-unbounded',
     description: 'a busy forEachChunk handler does not stop the socket reading past its limit',
     edits: [

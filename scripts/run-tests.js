@@ -169,7 +169,7 @@ const nativeBuilt = existsSync(join('build', 'Release', 'dsock_native.node'));
 const nativeRequired = nativeBuilt || process.env.CI === 'true';
 const mainEnv =
   process.env.DSOCK_NATIVE === undefined && nativeRequired ? { DSOCK_NATIVE: '1' } : {};
-const NATIVE_STREAM_TESTS = /\/stream\/(recv-into[^/]*|kernel-read)\.test\.js$/;
+const NATIVE_STREAM_TESTS = /\/stream\/(recv-into[^/]*|kernel-read|kernel-write)\.test\.js$/;
 const nativePathFiles = files.filter(
   (f) => f.includes(join('build', 'test', 'datagram') + '/') || NATIVE_STREAM_TESTS.test(f),
 );

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const ADDON = join('build', 'Release', 'dsock_native.node');
 
 /** The addon interface this code speaks (DSOCK_ABI in native/dsock.h). */
-const ABI = 6;
+const ABI = 7;
 
 /** The addon's exports, before a layer types the part it uses. */
 export type NativeExports = Readonly<Record<string, unknown>>;

@@ -12,15 +12,10 @@
  * the connection fails the same way on either path.
  */
 import type { Socket } from 'node:net';
-import { getSystemErrorName } from 'node:util';
 import { nativeAddon } from '../internal/native-addon.js';
+import { plainDescriptor, refreshIdleTimer, systemError } from './socket-descriptor.js';
 
 type ReadInto = (fd: number, target: Uint8Array) => number;
-
-/** The part of a net.Socket's handle this reads: its descriptor (-1 where there is none). */
-interface DescriptorHandle {
-  readonly fd?: number;
-}
 
 // undefined until the first read asks; null where the addon is not there (or DSOCK_NATIVE=0).
 let readInto: ReadInto | null | undefined;
@@ -64,10 +59,9 @@ export function readFromKernel(socket: Socket, target: Uint8Array): number {
   const read = readInto === undefined ? nativeRead() : readInto;
   if (read === null) return 0;
   if (readsThisTurn >= READS_AT_ONCE_PER_TURN) return NOT_THIS_TURN;
-  if (socket.readableLength !== 0 || 'encrypted' in socket) return 0;
-  const handle = (socket as unknown as { _handle?: DescriptorHandle | null })._handle;
-  const fd = handle?.fd;
-  if (fd === undefined || fd < 0) return 0;
+  if (socket.readableLength !== 0) return 0;
+  const fd = plainDescriptor(socket);
+  if (fd < 0) return 0;
   const n = read(fd, target);
   if (n > 0) {
     // The first read at once of a turn has the count reset at the turn's end (its check
@@ -77,16 +71,6 @@ export function readFromKernel(socket: Socket, target: Uint8Array): number {
     if (socket.timeout !== undefined && socket.timeout > 0) refreshIdleTimer(socket);
     return n;
   }
-  if (n < 0) socket.destroy(readError(n));
+  if (n < 0) socket.destroy(systemError(n, 'read'));
   return 0;
-}
-
-/** The error Node's read makes of the same code: `read ECONNRESET`, with code and errno. */
-function readError(code: number): Error {
-  const name = getSystemErrorName(code);
-  return Object.assign(new Error(`read ${name}`), { errno: code, code: name, syscall: 'read' });
-}
-
-function refreshIdleTimer(socket: Socket): void {
-  (socket as unknown as { _unrefTimer?: () => void })._unrefTimer?.();
 }

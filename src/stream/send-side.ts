@@ -14,6 +14,7 @@ import {
   type SocketError,
 } from '../errors.js';
 import { invalidData } from '../internal/validate.js';
+import { writeToKernel } from './kernel-write.js';
 import { writableErrored } from './net-socket.js';
 
 const DONE = Promise.resolve();
@@ -44,10 +45,13 @@ export function checkSendData(data: unknown): InvalidArgumentError | 'empty' | u
 /**
  * Writes `data` and resolves once the kernel has taken all of it.
  *
- * With nothing queued before it, a write usually hands all of its bytes to the kernel within
- * write(), and is then made without a callback: Node calls a write's callback a tick later,
- * which costs a queued tick and an object per write (and us a closure), where a write without
- * one costs nothing more. What is left queued, or an error, is learnt right after the write.
+ * With nothing queued before it, bytes (not text) go straight to the kernel where the native
+ * addon can (kernel-write.ts), past Node's stream machinery; what the kernel does not take then,
+ * and text, go through Node's write. That write usually hands all of its bytes to the kernel
+ * within write(), and is then made without a callback: Node calls a write's callback a tick
+ * later, which costs a queued tick and an object per write (and us a closure), where a write
+ * without one costs nothing more. What is left queued, or an error, is learnt right after the
+ * write.
  */
 export function writeAll(
   socket: Socket,
@@ -56,7 +60,14 @@ export function writeAll(
   sink: SendFailureSink,
 ): Promise<void> {
   if (socket.writableLength !== 0) return writeThenWait(socket, data, encoding, sink);
-  socket.write(data, encoding);
+  let rest = data;
+  if (typeof data !== 'string') {
+    const taken = writeToKernel(socket, data);
+    if (taken === data.byteLength) return DONE;
+    if (taken < 0) return Promise.reject(sink[sendFailure](writableErrored(socket)));
+    if (taken > 0) rest = data.subarray(taken);
+  }
+  socket.write(rest, encoding);
   const error = writableErrored(socket);
   if (error != null) return Promise.reject(sink[sendFailure](error));
   // A destroyed socket records no error for a write (Node tells only its callback): nothing left.

@@ -4,9 +4,11 @@
 Bulk data is a deterministic pattern (byte i is (i * 7 + i // 65536) % 251) so both sides can
 make and check it without shipping it; digests are SHA-256.
 
-  tcp_peer.py serve HOST        listen on HOST:0, print "READY <port>", accept one client, read
+  tcp_peer.py serve HOST [RCVBUF]
+                                listen on HOST:0, print "READY <port>", accept one client, read
                                 until the client half-closes, then answer with a JSON line
-                                {"received": n, "sha256": hex} and b"bye" and close
+                                {"received": n, "sha256": hex} and b"bye" and close; RCVBUF
+                                sets SO_RCVBUF, for a connection whose window stays small
   tcp_peer.py send HOST PORT N  connect, send N pattern bytes, half-close (SHUT_WR), read the
                                 answer until end of stream, print it as a JSON line
                                 {"answer": text}
@@ -61,9 +63,12 @@ def family_of(host):
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def serve(host):
+def serve(host, receive_buffer=None):
     with socket.socket(family_of(host), socket.SOCK_STREAM) as server:
         server.settimeout(30)
+        if receive_buffer is not None:
+            # Set before listening, so the connection's window starts (and stays) this small.
+            server.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
         server.bind((host, 0))
         server.listen(1)
         print("READY", server.getsockname()[1], flush=True)
@@ -130,7 +135,7 @@ def flood(host, port, total):
 if __name__ == "__main__":
     mode = sys.argv[1]
     if mode == "serve":
-        serve(sys.argv[2])
+        serve(sys.argv[2], int(sys.argv[3]) if len(sys.argv) > 3 else None)
     elif mode == "send":
         send(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     elif mode == "push":

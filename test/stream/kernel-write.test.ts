@@ -1,0 +1,143 @@
+/**
+ * `sendAll` on a connection with nothing queued in Node hands its bytes straight to the kernel
+ * (with the native addon; without it, through the socket's own write), and what the kernel does
+ * not take goes the ordinary way after them. Either way the peer must see the same stream:
+ * every byte in order, however sends of buffers and strings overlap; a reset reported as a
+ * reset; and sends that count as traffic for the idle timeout.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { afterEach, describe, it } from 'node:test';
+import {
+  ConnectionResetError,
+  StreamServer,
+  StreamSocket,
+  TimeoutError,
+  type ListenOptions,
+} from '../../src/index.js';
+import { within } from '../helpers/bounded.js';
+import { closeAll, pattern, python, type LineChild } from '../helpers/child.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+const open: { servers: StreamServer[]; sockets: StreamSocket[]; children: LineChild[] } = {
+  servers: [],
+  sockets: [],
+  children: [],
+};
+
+afterEach(async () => {
+  await closeAll(open.children.splice(0));
+  await Promise.all(open.sockets.splice(0).map((socket) => socket.close()));
+  await Promise.all(open.servers.splice(0).map((server) => server.close()));
+});
+
+/** A server on loopback, the Python peer started with `args` (after its host and port), and the accepted end. */
+async function acceptPython(
+  mode: string,
+  args: (string | number)[],
+  options: ListenOptions = {},
+): Promise<{ socket: StreamSocket; peer: LineChild }> {
+  const server = await within(StreamServer.listen('127.0.0.1:0', options), 5000, 'listen');
+  open.servers.push(server);
+  const peer = python('tcp_peer.py', [mode, '127.0.0.1', server.localEndpoint.port, ...args]);
+  open.children.push(peer);
+  const socket = await within(server.accept(), 10_000, `accept of ${mode}; ${peer.stderr}`);
+  open.sockets.push(socket);
+  return { socket, peer };
+}
+
+/** Spends `ms` of processor time, as an application busy between its sends. */
+function work(ms: number): void {
+  const end = performance.now() + ms;
+  while (performance.now() < end);
+}
+
+describe('StreamSocket.sendAll with nothing queued before it', () => {
+  it('keeps a stream whole and in order across overlapping sends of buffers and strings', async () => {
+    // The Python peer reads it all and answers with the count and the SHA-256 it received. Its
+    // small receive buffer keeps the window small, so that the kernel often takes only part
+    // of a send.
+    const peer = python('tcp_peer.py', ['serve', '127.0.0.1', 4096]);
+    open.children.push(peer);
+    const ready = (await peer.nextLine(10_000)).split(' ');
+    assert.equal(ready[0], 'READY', `the peer said ${ready.join(' ')}`);
+    const socket = await within(
+      StreamSocket.connect({ host: '127.0.0.1', port: Number(ready[1]) }),
+      5000,
+      'connect',
+    );
+    open.sockets.push(socket);
+    // Sends started together, without waiting: a later one finds the earlier ones' rest
+    // queued in Node (when the kernel took only part), or nothing queued (when it took all).
+    const sizes = [1, 1000, 64 * KiB, MiB, 3, 5000, 2 * MiB, 17];
+    const digest = createHash('sha256');
+    let offset = 0;
+    for (let batch = 0; batch < 6; batch++) {
+      const sends: Promise<void>[] = [];
+      for (const [i, size] of sizes.entries()) {
+        const piece = pattern(offset, size);
+        digest.update(piece);
+        offset += size;
+        // Every third piece as text, one byte per character.
+        sends.push(
+          i % 3 === 2
+            ? socket.sendAll(piece.toString('latin1'), { encoding: 'latin1' })
+            : socket.sendAll(piece),
+        );
+      }
+      await within(Promise.all(sends), 20_000, `sends of batch ${batch}`);
+    }
+    await within(socket.shutdown('write'), 10_000, 'shutdown');
+    const answer: Buffer[] = [];
+    // Bounded: each read takes at least one byte, or ends the loop.
+    for (let reads = 0; reads < 10_000; reads++) {
+      const data = await within(socket.recv(65536), 20_000, 'the answer');
+      if (data.length === 0) break;
+      answer.push(data);
+    }
+    const text = Buffer.concat(answer).toString('utf8');
+    const summary = JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>;
+    assert.deepEqual(summary, { received: offset, sha256: digest.digest('hex') });
+  });
+
+  it('rejects with ConnectionResetError once the peer has reset the connection', async () => {
+    const { socket, peer } = await acceptPython('push', [0, 'reset']);
+    assert.equal(await peer.nextLine(10_000), 'RESET');
+    const piece = pattern(0, 64 * KiB);
+    let failure: unknown;
+    // Bounded: the reset is there before the first send; a few may go out before it is seen.
+    for (let sends = 0; sends < 100 && failure === undefined; sends++) {
+      try {
+        await within(socket.sendAll(piece), 10_000, 'sendAll');
+      } catch (error) {
+        failure = error;
+      }
+    }
+    assert.ok(failure instanceof ConnectionResetError, `failed with ${String(failure)}`);
+    await assert.rejects(within(socket.sendAll(piece), 10_000, 'sendAll after the reset'));
+  });
+
+  it('counts bytes sent as traffic for the idle timeout', async () => {
+    // The peer sends nothing and reads all: each send is taken at once, and the loop below
+    // sends for eight times the idle timeout without a turn of the event loop.
+    const idleTimeout = 80;
+    const { socket, peer } = await acceptPython('push', [0, 'hold'], { idleTimeout });
+    assert.equal(await peer.nextLine(10_000), 'SENT');
+    // Start from the event loop's check phase, past the turn's I/O.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const piece = pattern(0, 4 * KiB);
+    let lastSent = 0;
+    for (let sends = 0; sends < 64; sends++) {
+      await within(socket.sendAll(piece), 10_000, `send ${sends}`);
+      lastSent = performance.now();
+      work(idleTimeout / 8);
+    }
+    // Now nothing moves: the connection is closed as idle, but not before it has been idle for
+    // the whole timeout after the last send.
+    await assert.rejects(within(socket.recv(1), 10_000, 'idle close'), TimeoutError);
+    const idleFor = performance.now() - lastSent;
+    assert.ok(idleFor >= idleTimeout - 1, `closed as idle ${idleFor.toFixed(1)} ms after a send`);
+  });
+});
