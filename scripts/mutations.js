@@ -631,6 +631,18 @@ export const MUTATIONS = [
     tests: ['build/test/stream/kernel-write'],
   },
   {
+    id: 'stream-sends-at-once-unbounded',
+    description: 'sends the kernel takes at once never give the event loop a turn',
+    edits: [
+      {
+        file: 'src/stream/send-side.ts',
+        find: 'const SENDS_AT_ONCE_BEFORE_A_TURN = 32;',
+        replace: 'const SENDS_AT_ONCE_BEFORE_A_TURN = Infinity;',
+      },
+    ],
+    tests: ['build/test/stream/kernel-write'],
+  },
+  {
     id: 'stream-writes-at-once-rest-shifted',
     description: 'what the kernel did not take of a send goes on one byte late',
     edits: [

@@ -43,7 +43,32 @@ export function checkSendData(data: unknown): InvalidArgumentError | 'empty' | u
 }
 
 /**
- * Writes `data` and resolves once the kernel has taken all of it.
+ * A send that the kernel takes at once settles at once, so a loop of such sends runs as one
+ * chain of promise reactions: while the peer reads as fast as it is sent to (a loopback peer
+ * easily does), the event loop would get no turn, and timers, other connections and signals
+ * would wait. Every this many sends at once (of all the thread's sockets), the send resolves
+ * only after a turn of the loop: its bytes are already in the kernel, so the peer waits for
+ * nothing.
+ */
+const SENDS_AT_ONCE_BEFORE_A_TURN = 32;
+let sendsAtOnce = 0;
+let nextTurn: Promise<void> | undefined;
+
+/** What a send the kernel took at once returns: settled, or every so often after a turn. */
+function sentAtOnce(): Promise<void> {
+  if (++sendsAtOnce < SENDS_AT_ONCE_BEFORE_A_TURN) return DONE;
+  sendsAtOnce = 0;
+  return (nextTurn ??= new Promise<void>((resolve) => {
+    setImmediate(() => {
+      nextTurn = undefined;
+      resolve();
+    });
+  }));
+}
+
+/**
+ * Writes `data` and resolves once the kernel has taken all of it (after a turn of the event
+ * loop every so often, see {@link SENDS_AT_ONCE_BEFORE_A_TURN}).
  *
  * With nothing queued before it, bytes (not text) go straight to the kernel where the native
  * addon can (kernel-write.ts), past Node's stream machinery; what the kernel does not take then,
@@ -63,7 +88,7 @@ export function writeAll(
   let rest = data;
   if (typeof data !== 'string') {
     const taken = writeToKernel(socket, data);
-    if (taken === data.byteLength) return DONE;
+    if (taken === data.byteLength) return sentAtOnce();
     if (taken < 0) return Promise.reject(sink[sendFailure](writableErrored(socket)));
     if (taken > 0) rest = data.subarray(taken);
   }
@@ -72,7 +97,7 @@ export function writeAll(
   if (error != null) return Promise.reject(sink[sendFailure](error));
   // A destroyed socket records no error for a write (Node tells only its callback): nothing left.
   if (socket.destroyed) return Promise.reject(sink[sendFailure](undefined));
-  if (socket.writableLength === 0) return DONE;
+  if (socket.writableLength === 0) return sentAtOnce();
   // The kernel took only part of it: an empty write queued behind the rest is called back once
   // the rest is out (writes complete in order), or with the error that cut it short.
   return writeThenWait(socket, EMPTY, encoding, sink);

@@ -3,7 +3,8 @@
  * (with the native addon; without it, through the socket's own write), and what the kernel does
  * not take goes the ordinary way after them. Either way the peer must see the same stream:
  * every byte in order, however sends of buffers and strings overlap; a reset reported as a
- * reset; and sends that count as traffic for the idle timeout.
+ * reset; the event loop given its turns while the peer takes every send at once; and sends that
+ * count as traffic for the idle timeout.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
@@ -119,9 +120,25 @@ describe('StreamSocket.sendAll with nothing queued before it', () => {
     await assert.rejects(within(socket.sendAll(piece), 10_000, 'sendAll after the reset'));
   });
 
+  it('gives the event loop a turn while the peer takes every send at once', async () => {
+    const { socket, peer } = await acceptPython('push', [0, 'hold']);
+    assert.equal(await peer.nextLine(10_000), 'SENT');
+    const piece = pattern(0, KiB);
+    let turned = false;
+    setImmediate(() => (turned = true));
+    let sends = 0;
+    // Bounded: without a turn in 100,000 sends, the loop stops and the test fails.
+    for (; !turned && sends < 100_000; sends++) {
+      await within(socket.sendAll(piece), 10_000, `send ${sends}`);
+    }
+    assert.ok(turned, `no turn of the event loop in ${sends} sends`);
+    assert.ok(sends <= 32, `${sends} sends went before the event loop had a turn`);
+  });
+
   it('counts bytes sent as traffic for the idle timeout', async () => {
     // The peer sends nothing and reads all: each send is taken at once, and the loop below
-    // sends for eight times the idle timeout without a turn of the event loop.
+    // sends for eight times the idle timeout, with a turn of the event loop only every 32
+    // sends, where an idle timer that the sends did not restart would close the connection.
     const idleTimeout = 80;
     const { socket, peer } = await acceptPython('push', [0, 'hold'], { idleTimeout });
     assert.equal(await peer.nextLine(10_000), 'SENT');

@@ -127,7 +127,7 @@ async function dsockEcho(): Promise<Echo> {
 }
 
 describe('a stream round trip', () => {
-  it('makes no promise or tick for a send the kernel takes whole, one per read', async () => {
+  it('makes no promise or tick for a send the kernel takes whole (but a turn per 32), one per read', async () => {
     const pair = await connectedPair('127.0.0.1');
     const reads: Promise<Buffer>[] = [];
     try {
@@ -138,7 +138,9 @@ describe('a stream round trip', () => {
         for (let i = 0; i < 50; i++) sends.push(pair.client.sendAll(payload));
       });
       await within(Promise.all(sends), 5000, 'sends');
-      assert.deepEqual(sending, { promises: 0, ticks: 0 }, 'made by 50 sendAll calls');
+      // But for the turn of the event loop that every 32nd send at once waits for.
+      assert.equal(sending.ticks, 0, 'ticks made by 50 sendAll calls');
+      assert.ok(sending.promises <= 2, `${sending.promises} promises made by 50 sendAll calls`);
       // A read that waits, and one served from held data, make the promise they return only.
       const waiting = madeDuring(() => reads.push(pair.client.recvExactly(SIZE)));
       assert.deepEqual(waiting, { promises: 1, ticks: 0 }, 'made by a recvExactly that waits');
