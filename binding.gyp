@@ -9,8 +9,7 @@
         "native/udp-control.c",
         "native/udp-receive.c",
         "native/udp-send.c",
-        "native/tcp-read.c",
-        "native/tcp-write.c"
+        "native/tcp-direct.c"
       ],
       "defines": ["NAPI_VERSION=9", "_GNU_SOURCE"],
       "cflags": ["-O2", "-std=gnu11", "-Wall", "-Wextra", "-Wno-unused-parameter"],

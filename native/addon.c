@@ -96,7 +96,6 @@ NAPI_MODULE_INIT() {
   dsock_register_receive(env, exports);
   dsock_register_send(env, exports);
   dsock_register_gcm(env, exports);
-  dsock_register_tcp_read(env, exports);
-  dsock_register_tcp_write(env, exports);
+  dsock_register_tcp_direct(env, exports);
   return exports;
 }

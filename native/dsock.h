@@ -143,9 +143,8 @@ void dsock_register_send(napi_env env, napi_value exports);
 /* AES-256-GCM ciphers for sealed datagrams (gcm.c). */
 void dsock_register_gcm(napi_env env, napi_value exports);
 
-/* Reads of a TCP connection into memory the caller owns (tcp-read.c). */
-void dsock_register_tcp_read(napi_env env, napi_value exports);
-void dsock_register_tcp_write(napi_env env, napi_value exports);
+/* TCP reads and writes straight between the kernel and the caller (tcp-direct.c). */
+void dsock_register_tcp_direct(napi_env env, napi_value exports);
 
 /* Reads a call's first n arguments into argv, throwing a TypeError when fewer were passed. */
 #define ARGS(n)                                                                        \

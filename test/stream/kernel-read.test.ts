@@ -6,47 +6,17 @@
  * as a reset, and an idle timer that counts the bytes taken as traffic.
  */
 import assert from 'node:assert/strict';
-import { afterEach, describe, it } from 'node:test';
-import {
-  ConnectionResetError,
-  TimeoutError,
-  StreamServer,
-  type ListenOptions,
-  type StreamSocket,
-} from '../../src/index.js';
+import { describe, it } from 'node:test';
+import { ConnectionResetError, TimeoutError } from '../../src/index.js';
 import { nativeAddon } from '../../src/internal/native-addon.js';
 import { within } from '../helpers/bounded.js';
-import { closeAll, pattern, python, type LineChild } from '../helpers/child.js';
+import { pattern } from '../helpers/child.js';
+import { pythonTcpPeers, work } from './python-tcp-peer.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-const open: { servers: StreamServer[]; sockets: StreamSocket[]; children: LineChild[] } = {
-  servers: [],
-  sockets: [],
-  children: [],
-};
-
-afterEach(async () => {
-  await closeAll(open.children.splice(0));
-  await Promise.all(open.sockets.splice(0).map((socket) => socket.close()));
-  await Promise.all(open.servers.splice(0).map((server) => server.close()));
-});
-
-/** A server on loopback, the Python peer started with `args` (after its host and port), and the accepted end. */
-async function acceptPython(
-  mode: string,
-  args: (string | number)[],
-  options: ListenOptions = {},
-): Promise<{ socket: StreamSocket; peer: LineChild }> {
-  const server = await within(StreamServer.listen('127.0.0.1:0', options), 5000, 'listen');
-  open.servers.push(server);
-  const peer = python('tcp_peer.py', [mode, '127.0.0.1', server.localEndpoint.port, ...args]);
-  open.children.push(peer);
-  const socket = await within(server.accept(), 10_000, `accept of ${mode}; ${peer.stderr}`);
-  open.sockets.push(socket);
-  return { socket, peer };
-}
+const peers = pythonTcpPeers();
 
 /** Checks that `data` is the pattern from `offset` on; returns the offset after it. */
 function checkPattern(data: Uint8Array, offset: number): number {
@@ -57,16 +27,10 @@ function checkPattern(data: Uint8Array, offset: number): number {
   return offset + data.length;
 }
 
-/** Spends `ms` of processor time, as an application busy with what it read. */
-function work(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
-
 describe('StreamSocket.recvInto with data already in the kernel', () => {
   it('keeps a 16 MiB stream whole and in order across recvInto, recv and recvExactly', async () => {
     const total = 16 * MiB;
-    const { socket } = await acceptPython('push', [total, 'hold']);
+    const { socket } = await peers.accept('push', [total, 'hold']);
     const targets = [1, 1000, 64 * KiB, MiB, 3].map((size) => Buffer.alloc(size));
     let offset = 0;
     // Bounded: every step takes at least one byte.
@@ -90,7 +54,7 @@ describe('StreamSocket.recvInto with data already in the kernel', () => {
   it('gives the event loop a turn while a fast peer keeps the kernel queue full', async () => {
     // Held data is served at once too, without a turn: the limit bounds it.
     const limit = 64 * KiB;
-    const { socket } = await acceptPython('flood', [512 * MiB], { receiveBufferLimit: limit });
+    const { socket } = await peers.accept('flood', [512 * MiB], { receiveBufferLimit: limit });
     const buffer = Buffer.alloc(4 * KiB);
     // Let the flow get going (and the connection grow its buffers) before counting.
     for (let taken = 0; taken < 8 * MiB;) {
@@ -124,7 +88,7 @@ describe('StreamSocket.recvInto with data already in the kernel', () => {
     // The small limit stops the socket's own reads after its first: what follows, and the
     // reset, wait in the kernel until recvInto asks.
     const sent = 512 * KiB;
-    const { socket, peer } = await acceptPython('push', [sent, 'reset'], {
+    const { socket, peer } = await peers.accept('push', [sent, 'reset'], {
       receiveBufferLimit: 16 * KiB,
     });
     assert.equal(await peer.nextLine(10_000), 'RESET');
@@ -151,7 +115,7 @@ describe('StreamSocket.recvInto with data already in the kernel', () => {
     // after each read, for four times the idle timeout without a turn of the event loop.
     const total = 448 * KiB;
     const idleTimeout = 80;
-    const { socket, peer } = await acceptPython('push', [total, 'hold'], {
+    const { socket, peer } = await peers.accept('push', [total, 'hold'], {
       idleTimeout,
       receiveBufferLimit: 16 * KiB,
     });

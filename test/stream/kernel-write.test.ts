@@ -8,68 +8,32 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { afterEach, describe, it } from 'node:test';
-import {
-  ConnectionResetError,
-  StreamServer,
-  StreamSocket,
-  TimeoutError,
-  type ListenOptions,
-} from '../../src/index.js';
+import { describe, it } from 'node:test';
+import { ConnectionResetError, StreamSocket, TimeoutError } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
-import { closeAll, pattern, python, type LineChild } from '../helpers/child.js';
+import { pattern } from '../helpers/child.js';
+import { pythonTcpPeers, work } from './python-tcp-peer.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-const open: { servers: StreamServer[]; sockets: StreamSocket[]; children: LineChild[] } = {
-  servers: [],
-  sockets: [],
-  children: [],
-};
-
-afterEach(async () => {
-  await closeAll(open.children.splice(0));
-  await Promise.all(open.sockets.splice(0).map((socket) => socket.close()));
-  await Promise.all(open.servers.splice(0).map((server) => server.close()));
-});
-
-/** A server on loopback, the Python peer started with `args` (after its host and port), and the accepted end. */
-async function acceptPython(
-  mode: string,
-  args: (string | number)[],
-  options: ListenOptions = {},
-): Promise<{ socket: StreamSocket; peer: LineChild }> {
-  const server = await within(StreamServer.listen('127.0.0.1:0', options), 5000, 'listen');
-  open.servers.push(server);
-  const peer = python('tcp_peer.py', [mode, '127.0.0.1', server.localEndpoint.port, ...args]);
-  open.children.push(peer);
-  const socket = await within(server.accept(), 10_000, `accept of ${mode}; ${peer.stderr}`);
-  open.sockets.push(socket);
-  return { socket, peer };
-}
-
-/** Spends `ms` of processor time, as an application busy between its sends. */
-function work(ms: number): void {
-  const end = performance.now() + ms;
-  while (performance.now() < end);
-}
+const peers = pythonTcpPeers();
 
 describe('StreamSocket.sendAll with nothing queued before it', () => {
   it('keeps a stream whole and in order across overlapping sends of buffers and strings', async () => {
     // The Python peer reads it all and answers with the count and the SHA-256 it received. Its
     // small receive buffer keeps the window small, so that the kernel often takes only part
     // of a send.
-    const peer = python('tcp_peer.py', ['serve', '127.0.0.1', 4096]);
-    open.children.push(peer);
+    const peer = peers.start(['serve', '127.0.0.1', 4096]);
     const ready = (await peer.nextLine(10_000)).split(' ');
     assert.equal(ready[0], 'READY', `the peer said ${ready.join(' ')}`);
-    const socket = await within(
-      StreamSocket.connect({ host: '127.0.0.1', port: Number(ready[1]) }),
-      5000,
-      'connect',
+    const socket = peers.track(
+      await within(
+        StreamSocket.connect({ host: '127.0.0.1', port: Number(ready[1]) }),
+        5000,
+        'connect',
+      ),
     );
-    open.sockets.push(socket);
     // Sends started together, without waiting: a later one finds the earlier ones' rest
     // queued in Node (when the kernel took only part), or nothing queued (when it took all).
     const sizes = [1, 1000, 64 * KiB, MiB, 3, 5000, 2 * MiB, 17];
@@ -104,7 +68,7 @@ describe('StreamSocket.sendAll with nothing queued before it', () => {
   });
 
   it('rejects with ConnectionResetError once the peer has reset the connection', async () => {
-    const { socket, peer } = await acceptPython('push', [0, 'reset']);
+    const { socket, peer } = await peers.accept('push', [0, 'reset']);
     assert.equal(await peer.nextLine(10_000), 'RESET');
     const piece = pattern(0, 64 * KiB);
     let failure: unknown;
@@ -121,7 +85,7 @@ describe('StreamSocket.sendAll with nothing queued before it', () => {
   });
 
   it('gives the event loop a turn while the peer takes every send at once', async () => {
-    const { socket, peer } = await acceptPython('push', [0, 'hold']);
+    const { socket, peer } = await peers.accept('push', [0, 'hold']);
     assert.equal(await peer.nextLine(10_000), 'SENT');
     const piece = pattern(0, KiB);
     let turned = false;
@@ -140,7 +104,7 @@ describe('StreamSocket.sendAll with nothing queued before it', () => {
     // sends for eight times the idle timeout, with a turn of the event loop only every 32
     // sends, where an idle timer that the sends did not restart would close the connection.
     const idleTimeout = 80;
-    const { socket, peer } = await acceptPython('push', [0, 'hold'], { idleTimeout });
+    const { socket, peer } = await peers.accept('push', [0, 'hold'], { idleTimeout });
     assert.equal(await peer.nextLine(10_000), 'SENT');
     // Start from the event loop's check phase, past the turn's I/O.
     await new Promise<void>((resolve) => setImmediate(resolve));
