@@ -643,6 +643,19 @@ export const MUTATIONS = [
     tests: ['build/test/stream/kernel-write'],
   },
   {
+    id: 'stream-sends-turn-mocked',
+    description:
+      'the turn every 32 sends at once waits for the global setImmediate, which tests may mock',
+    edits: [
+      {
+        file: 'src/stream/send-side.ts',
+        find: 'afterATurn(() => {',
+        replace: 'setImmediate(() => {',
+      },
+    ],
+    tests: ['build/test/stream/kernel-write'],
+  },
+  {
     id: 'stream-writes-at-once-rest-shifted',
     description: 'what the kernel did not take of a send goes on one byte late',
     edits: [
