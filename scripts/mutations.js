@@ -606,6 +606,19 @@ export const MUTATIONS = [
     tests: ['build/test/stream/kernel-read'],
   },
   {
+    id: 'stream-reads-turn-mocked',
+    description:
+      'the count of reads at once is reset by the global setImmediate, which tests may mock',
+    edits: [
+      {
+        file: 'src/stream/kernel-read.ts',
+        find: 'if (readsThisTurn++ === 0) afterATurn(nextTurn);',
+        replace: 'if (readsThisTurn++ === 0) setImmediate(nextTurn);',
+      },
+    ],
+    tests: ['build/test/stream/kernel-read'],
+  },
+  {
     id: 'stream-writes-at-once-not-traffic',
     description: "sendAll's writes straight to the kernel do not count for the idle timeout",
     edits: [
@@ -638,6 +651,19 @@ export const MUTATIONS = [
         file: 'src/stream/send-side.ts',
         find: 'const SENDS_AT_ONCE_BEFORE_A_TURN = 32;',
         replace: 'const SENDS_AT_ONCE_BEFORE_A_TURN = Infinity;',
+      },
+    ],
+    tests: ['build/test/stream/kernel-write'],
+  },
+  {
+    id: 'stream-sends-turn-mocked',
+    description:
+      'the turn every 32 sends at once waits for the global setImmediate, which tests may mock',
+    edits: [
+      {
+        file: 'src/stream/send-side.ts',
+        find: 'afterATurn(() => {',
+        replace: 'setImmediate(() => {',
       },
     ],
     tests: ['build/test/stream/kernel-write'],

@@ -34,6 +34,11 @@ function nextTurn(): void {
   readsThisTurn = 0;
 }
 
+// Node's own setImmediate, taken when this module loads: an application's tests may mock the
+// global one (node:test's mock.timers, fake timers) while reading from a real peer, and a reset
+// left to the mock would never come: every read after would wait for the socket's own.
+const afterATurn = setImmediate;
+
 function nativeRead(): ReadInto | null {
   if (readInto === undefined) {
     const read = nativeAddon()?.tcpReadInto;
@@ -66,7 +71,7 @@ export function readFromKernel(socket: Socket, target: Uint8Array): number {
   if (n > 0) {
     // The first read at once of a turn has the count reset at the turn's end (its check
     // phase, which comes once the I/O of the turn has been handled).
-    if (readsThisTurn++ === 0) setImmediate(nextTurn);
+    if (readsThisTurn++ === 0) afterATurn(nextTurn);
     // What Node's own read does first: the idle timer counts from the last data received.
     if (socket.timeout !== undefined && socket.timeout > 0) refreshIdleTimer(socket);
     return n;

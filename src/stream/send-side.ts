@@ -53,13 +53,17 @@ export function checkSendData(data: unknown): InvalidArgumentError | 'empty' | u
 const SENDS_AT_ONCE_BEFORE_A_TURN = 32;
 let sendsAtOnce = 0;
 let nextTurn: Promise<void> | undefined;
+// Node's own setImmediate, taken when this module loads: an application's tests may mock the
+// global one (node:test's mock.timers, fake timers) while talking to a real peer, and a turn
+// left to the mock would never come, for that send and, shared, for every 32nd send after.
+const afterATurn = setImmediate;
 
 /** What a send the kernel took at once returns: settled, or every so often after a turn. */
 function sentAtOnce(): Promise<void> {
   if (++sendsAtOnce < SENDS_AT_ONCE_BEFORE_A_TURN) return DONE;
   sendsAtOnce = 0;
   return (nextTurn ??= new Promise<void>((resolve) => {
-    setImmediate(() => {
+    afterATurn(() => {
       nextTurn = undefined;
       resolve();
     });

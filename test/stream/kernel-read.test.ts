@@ -6,10 +6,13 @@
  * as a reset, and an idle timer that counts the bytes taken as traffic.
  */
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
+import { describe, it, mock } from 'node:test';
 import { ConnectionResetError, TimeoutError } from '../../src/index.js';
 import { nativeAddon } from '../../src/internal/native-addon.js';
-import { within } from '../helpers/bounded.js';
+import { readFromKernel } from '../../src/stream/kernel-read.js';
+import { until, within } from '../helpers/bounded.js';
 import { pattern } from '../helpers/child.js';
 import { pythonTcpPeers, work } from './python-tcp-peer.js';
 
@@ -107,6 +110,47 @@ describe('StreamSocket.recvInto with data already in the kernel', () => {
     }
     assert.ok(failure instanceof ConnectionResetError, `failed with ${String(failure)}`);
     assert.ok(offset > 0 && offset <= sent, `${offset} bytes before the reset`);
+  });
+
+  it('reads straight from the kernel again once a window of mocked timers has passed', async (t) => {
+    if (nativeAddon() === undefined) {
+      t.skip("without the native addon, every read is the socket's own");
+      return;
+    }
+    // An application's tests may mock setImmediate (node:test's mock.timers, fake timers)
+    // while they read from a real peer: a turn's reads at once spent meanwhile must not stay
+    // spent once the mock is gone, or every read after would wait for the socket's own. A
+    // connection that Node does not read (paused on connect) is read here the way recvInto
+    // reads it.
+    const server = createServer({ pauseOnConnect: true });
+    const sockets: Socket[] = [];
+    try {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const accepted = once(server, 'connection');
+      sockets.push(connect((server.address() as AddressInfo).port, '127.0.0.1'));
+      const [reader] = (await within(accepted, 5000, 'the connection')) as [Socket];
+      sockets.push(reader);
+      // More than a turn's reads of 1 KiB.
+      await new Promise((resolve) => sockets[0]?.write(Buffer.alloc(64 * KiB), resolve));
+      const target = Buffer.alloc(KiB);
+      await until(() => readFromKernel(reader, target) > 0, 5000, 'bytes in the kernel');
+      // From a turn's end, so that the mocked window's reads start a count of their own.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      mock.timers.enable({ apis: ['setImmediate'] });
+      let reads = 0;
+      try {
+        // Bounded: 63 KiB are left to read.
+        while (reads < 64 && readFromKernel(reader, target) > 0) reads++;
+      } finally {
+        mock.timers.reset();
+      }
+      assert.equal(reads, 32, 'reads at once in one turn');
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      assert.ok(readFromKernel(reader, target) > 0, 'no read at once after a turn');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
   });
 
   it('counts bytes taken from the kernel as traffic for the idle timeout', async () => {

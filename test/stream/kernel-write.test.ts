@@ -8,7 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { ConnectionResetError, StreamSocket, TimeoutError } from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { pattern } from '../helpers/child.js';
@@ -97,6 +97,26 @@ describe('StreamSocket.sendAll with nothing queued before it', () => {
     }
     assert.ok(turned, `no turn of the event loop in ${sends} sends`);
     assert.ok(sends <= 32, `${sends} sends went before the event loop had a turn`);
+  });
+
+  it('settles every send while the timers are mocked, and every send after', async () => {
+    // An application's tests may mock setImmediate (node:test's mock.timers, fake timers) while
+    // they talk to a real peer: the turn every 32 sends must still come, and a turn lost to the
+    // mock must not hold back the sends made once it is gone.
+    const { socket, peer } = await peers.accept('push', [0, 'hold']);
+    assert.equal(await peer.nextLine(10_000), 'SENT');
+    const piece = pattern(0, KiB);
+    mock.timers.enable({ apis: ['setImmediate'] });
+    try {
+      for (let sends = 0; sends < 64; sends++) {
+        await within(socket.sendAll(piece), 5000, `send ${sends} with setImmediate mocked`);
+      }
+    } finally {
+      mock.timers.reset();
+    }
+    for (let sends = 0; sends < 64; sends++) {
+      await within(socket.sendAll(piece), 5000, `send ${sends} after the mock`);
+    }
   });
 
   it('counts bytes sent as traffic for the idle timeout', async () => {
