@@ -16,16 +16,21 @@ make and check it without shipping it; digests are SHA-256.
                                 connect, send N pattern bytes, then as THEN says: "reset"
                                 closes with SO_LINGER 0 (the peer gets a reset, and the bytes
                                 still unsent are dropped) and prints "RESET"; "hold" prints
-                                "SENT" and waits for the peer to close
+                                "SENT" and waits for the peer to close; "settled" does as
+                                "hold" once the peer's kernel has acknowledged every byte
+                                (all of it waits there), or prints "UNSETTLED" after 10 s
   tcp_peer.py flood HOST PORT N connect, send N zero bytes as fast as sendall goes, print
                                 "SENT" and wait for the peer to close
   tcp_peer.py pattern N         print the SHA-256 of the first N pattern bytes
 """
+import fcntl
 import hashlib
 import json
 import socket
 import struct
 import sys
+import termios
+import time
 
 CHUNK = 65536
 
@@ -118,9 +123,23 @@ def push(host, port, total, then):
         sock.close()
         print("RESET", flush=True)
         return
-    print("SENT", flush=True)
+    if then == "settled" and not acknowledged(sock):
+        print("UNSETTLED", flush=True)
+    else:
+        print("SENT", flush=True)
     wait_for_close(sock)
     sock.close()
+
+
+def acknowledged(sock, seconds=10):
+    """Waits until the peer's kernel has acknowledged every byte sent (Linux); False if not."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        unacknowledged = fcntl.ioctl(sock, termios.TIOCOUTQ, struct.pack("i", 0))
+        if struct.unpack("i", unacknowledged)[0] == 0:
+            return True
+        time.sleep(0.001)
+    return False
 
 
 def flood(host, port, total):
