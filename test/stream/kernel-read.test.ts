@@ -181,8 +181,9 @@ describe('StreamSocket.recvInto with data already in the kernel', () => {
     let lastData = 0;
     // Bounded: each read takes at least one byte.
     for (let reads = 0; offset < total && reads < total; reads++) {
-      const n = await within(socket.recvInto(buffer), 10_000, `recvInto at ${offset}`);
+      // Timed from before the read: the bytes come, and restart the timer, within it.
       lastData = performance.now();
+      const n = await within(socket.recvInto(buffer), 10_000, `recvInto at ${offset}`);
       assert.ok(n > 0, `end of stream after ${offset} bytes`);
       offset = checkPattern(buffer.subarray(0, n), offset);
       work(idleTimeout / 8);

@@ -131,8 +131,9 @@ describe('StreamSocket.sendAll with nothing queued before it', () => {
     const piece = pattern(0, 4 * KiB);
     let lastSent = 0;
     for (let sends = 0; sends < 64; sends++) {
-      await within(socket.sendAll(piece), 10_000, `send ${sends}`);
+      // Timed from before the send: the bytes go, and restart the timer, within it.
       lastSent = performance.now();
+      await within(socket.sendAll(piece), 10_000, `send ${sends}`);
       work(idleTimeout / 8);
     }
     // Now nothing moves: the connection is closed as idle, but not before it has been idle for
