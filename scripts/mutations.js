@@ -669,6 +669,31 @@ export const MUTATIONS = [
     tests: ['build/test/stream/kernel-write'],
   },
   {
+    id: 'reliable-ack-flush-mocked',
+    description:
+      "a reliable socket's acknowledgements wait for the global setImmediate, which a test may mock",
+    edits: [
+      {
+        file: 'src/reliable/ack-sender.ts',
+        find: 'this.#scheduled ??= afterATurn(this.#flush);',
+        replace: 'this.#scheduled ??= setImmediate(this.#flush);',
+      },
+    ],
+    tests: ['build/test/reliable/mocked-timers'],
+  },
+  {
+    id: 'reliable-owning-mocked',
+    description: "a reliable socket's copies of held messages wait for the global setImmediate",
+    edits: [
+      {
+        file: 'src/reliable/delivery-queue.ts',
+        find: 'this.#owning ??= afterATurn(this.#own);',
+        replace: 'this.#owning ??= setImmediate(this.#own);',
+      },
+    ],
+    tests: ['build/test/reliable/mocked-timers'],
+  },
+  {
     id: 'stream-writes-at-once-rest-shifted',
     description: 'what the kernel did not take of a send goes on one byte late',
     edits: [

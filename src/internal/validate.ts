@@ -133,13 +133,21 @@ export function invalidEncoding(value: unknown): InvalidArgumentError | undefine
 
 /** The data of a send: a string or bytes, else the error that names what it got. */
 export function invalidData(value: unknown): InvalidArgumentError | undefined {
-  if (typeof value === 'string' || value instanceof Uint8Array) return undefined;
+  if (typeof value === 'string' || isUint8Array(value)) return undefined;
   return new InvalidArgumentError('data', 'a string or a Uint8Array (e.g. a Buffer)', value);
+}
+
+/**
+ * Whether `value` is a Uint8Array (a Buffer included), and not merely an object made with its
+ * prototype, whose length and bytes throw when read.
+ */
+export function isUint8Array(value: unknown): value is Uint8Array {
+  return value instanceof Uint8Array && ArrayBuffer.isView(value);
 }
 
 /** The memory a read writes into (`recvInto`): a Uint8Array of at least one byte, else the error. */
 export function invalidReadTarget(buffer: unknown): InvalidArgumentError | undefined {
-  if (buffer instanceof Uint8Array && buffer.length > 0) return undefined;
+  if (isUint8Array(buffer) && buffer.length > 0) return undefined;
   return new InvalidArgumentError('buffer', 'a Uint8Array of at least 1 byte', buffer);
 }
 

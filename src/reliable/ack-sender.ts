@@ -1,3 +1,4 @@
+import { afterATurn, cancelTurn } from '../internal/after-a-turn.js';
 import type { DeliveryQueue } from './delivery-queue.js';
 import type { ReliableCounters, ReliableSettings } from './options.js';
 import type { Peer } from './peer.js';
@@ -70,7 +71,7 @@ export class AckSender {
     if (flow.ackPending) return;
     flow.ackPending = true;
     this.#queue.push(flow);
-    this.#scheduled ??= setImmediate(this.#flush);
+    this.#scheduled ??= afterATurn(this.#flush);
   }
 
   /** Acknowledges `flow` now: its cumulative point, window and SACK blocks. */
@@ -117,7 +118,7 @@ export class AckSender {
   /** Forgets every flow, cancelling the pending ACKs. */
   clear(): void {
     this.#heldBack.clear();
-    if (this.#scheduled !== undefined) clearImmediate(this.#scheduled);
+    if (this.#scheduled !== undefined) cancelTurn(this.#scheduled);
     this.#scheduled = undefined;
     this.#queue.length = 0;
   }

@@ -3,6 +3,7 @@ import type { WaitOptions } from '../internal/deadline.js';
 import { waitOptionsError } from '../internal/deadline.js';
 import { Fifo } from '../internal/fifo.js';
 import { ItemQueue } from '../internal/item-queue.js';
+import { afterATurn, cancelTurn } from '../internal/after-a-turn.js';
 import { owned, sharesBuffer } from './owned.js';
 import type { DeliveryRoom, ReceiveFlow } from './receive-flow.js';
 
@@ -88,7 +89,7 @@ export class DeliveryQueue implements DeliveryRoom {
     if (sharesBuffer(message.data)) {
       this.#shared.push(message);
       this.#sharedPlaces.push(place);
-      this.#owning ??= setImmediate(this.#own);
+      this.#owning ??= afterATurn(this.#own);
     }
   }
 
@@ -120,7 +121,7 @@ export class DeliveryQueue implements DeliveryRoom {
     this.#segments.clear();
     this.#bytes = 0;
     this.#full = false;
-    if (this.#owning !== undefined) clearImmediate(this.#owning);
+    if (this.#owning !== undefined) cancelTurn(this.#owning);
     this.#owning = undefined;
     this.#shared.length = 0;
     this.#sharedPlaces.length = 0;

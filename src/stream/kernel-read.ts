@@ -12,6 +12,7 @@
  * the connection fails the same way on either path.
  */
 import type { Socket } from 'node:net';
+import { afterATurn } from '../internal/after-a-turn.js';
 import { nativeAddon } from '../internal/native-addon.js';
 import { plainDescriptor, refreshIdleTimer, systemError } from './socket-descriptor.js';
 
@@ -33,11 +34,6 @@ let readsThisTurn = 0;
 function nextTurn(): void {
   readsThisTurn = 0;
 }
-
-// Node's own setImmediate, taken when this module loads: an application's tests may mock the
-// global one (node:test's mock.timers, fake timers) while reading from a real peer, and a reset
-// left to the mock would never come: every read after would wait for the socket's own.
-const afterATurn = setImmediate;
 
 function nativeRead(): ReadInto | null {
   if (readInto === undefined) {

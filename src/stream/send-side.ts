@@ -13,7 +13,8 @@ import {
   toSocketError,
   type SocketError,
 } from '../errors.js';
-import { invalidData } from '../internal/validate.js';
+import { afterATurn } from '../internal/after-a-turn.js';
+import { invalidData, isUint8Array } from '../internal/validate.js';
 import { writeToKernel } from './kernel-write.js';
 import { writableErrored } from './net-socket.js';
 
@@ -38,7 +39,7 @@ export interface SendFailureSink {
  */
 export function checkSendData(data: unknown): InvalidArgumentError | 'empty' | undefined {
   if (typeof data === 'string') return data.length === 0 ? 'empty' : undefined;
-  if (data instanceof Uint8Array) return data.byteLength === 0 ? 'empty' : undefined;
+  if (isUint8Array(data)) return data.byteLength === 0 ? 'empty' : undefined;
   return invalidData(data);
 }
 
@@ -53,10 +54,6 @@ export function checkSendData(data: unknown): InvalidArgumentError | 'empty' | u
 const SENDS_AT_ONCE_BEFORE_A_TURN = 32;
 let sendsAtOnce = 0;
 let nextTurn: Promise<void> | undefined;
-// Node's own setImmediate, taken when this module loads: an application's tests may mock the
-// global one (node:test's mock.timers, fake timers) while talking to a real peer, and a turn
-// left to the mock would never come, for that send and, shared, for every 32nd send after.
-const afterATurn = setImmediate;
 
 /** What a send the kernel took at once returns: settled, or every so often after a turn. */
 function sentAtOnce(): Promise<void> {

@@ -127,9 +127,11 @@ describe('StreamSocket.recvInto arguments', () => {
   it('refuses an empty buffer and anything but a Uint8Array, naming the argument', async () => {
     const pair = await connectedPair('127.0.0.1');
     try {
-      for (const bad of [Buffer.alloc(0), new Uint8Array(0), 'text', 64, null, [1, 2]]) {
+      // An object made with Uint8Array's prototype is not one: its length would throw.
+      const lookalike: unknown = Object.create(Uint8Array.prototype);
+      for (const bad of [Buffer.alloc(0), new Uint8Array(0), 'text', 64, null, [1, 2], lookalike]) {
         await assert.rejects(
-          pair.client.recvInto(bad as unknown as Uint8Array),
+          pair.client.recvInto(bad as Uint8Array),
           (error: unknown) =>
             error instanceof InvalidArgumentError &&
             /^buffer must be a Uint8Array of at least 1 byte/.test(error.message),

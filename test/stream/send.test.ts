@@ -29,6 +29,13 @@ describe('StreamSocket.sendAll', () => {
           error instanceof InvalidArgumentError &&
           /data must be a string or a Uint8Array \(e.g. a Buffer\), got 42/.test(error.message),
       );
+      // An object made with Uint8Array's prototype is not one: its length would throw.
+      await assert.rejects(
+        pair.client.sendAll(Object.create(Uint8Array.prototype) as never),
+        (error: unknown) =>
+          error instanceof InvalidArgumentError &&
+          /^data must be a string or a Uint8Array/.test(error.message),
+      );
       await assert.rejects(
         pair.client.sendAll('x', { encoding: 'klingon' as never }),
         (error: unknown) =>
