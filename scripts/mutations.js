@@ -694,6 +694,18 @@ export const MUTATIONS = [
     tests: ['build/test/reliable/mocked-timers'],
   },
   {
+    id: 'stream-writes-at-once-after-end',
+    description: 'sendAll writes straight to the kernel after the stream was ended within it',
+    edits: [
+      {
+        file: 'src/stream/kernel-write.ts',
+        find: ' || socket.writableEnded) return 0;',
+        replace: ') return 0;',
+      },
+    ],
+    tests: ['build/test/stream/kernel-write'],
+  },
+  {
     id: 'stream-writes-at-once-rest-shifted',
     description: 'what the kernel did not take of a send goes on one byte late',
     edits: [

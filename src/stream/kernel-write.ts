@@ -38,7 +38,9 @@ function nativeWrite(): WriteFrom | null {
  */
 export function writeToKernel(socket: Socket, source: Uint8Array): number {
   const write = writeFrom === undefined ? nativeWrite() : writeFrom;
-  if (write === null || socket.writableCorked !== 0) return 0;
+  // Ended: the end of the stream may already be queued (a send subscriber can shut the
+  // socket down within sendAll); Node's write refuses what comes after it.
+  if (write === null || socket.writableCorked !== 0 || socket.writableEnded) return 0;
   const fd = plainDescriptor(socket);
   if (fd < 0) return 0;
   const n = write(fd, source);

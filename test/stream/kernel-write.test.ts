@@ -8,8 +8,14 @@
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import diagnostics_channel from 'node:diagnostics_channel';
 import { describe, it, mock } from 'node:test';
-import { ConnectionResetError, StreamSocket, TimeoutError } from '../../src/index.js';
+import {
+  ConnectionResetError,
+  SocketClosedError,
+  StreamSocket,
+  TimeoutError,
+} from '../../src/index.js';
 import { within } from '../helpers/bounded.js';
 import { pattern } from '../helpers/child.js';
 import { pythonTcpPeers, work } from './python-tcp-peer.js';
@@ -65,6 +71,27 @@ describe('StreamSocket.sendAll with nothing queued before it', () => {
     const text = Buffer.concat(answer).toString('utf8');
     const summary = JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>;
     assert.deepEqual(summary, { received: offset, sha256: digest.digest('hex') });
+  });
+
+  it('refuses a send whose socket a send subscriber shut down for writing', async () => {
+    // A dsock:stream:send subscriber runs inside sendAll, after its checks: a shutdown there
+    // must not let the bytes go out after the end of the stream.
+    const { socket, peer } = await peers.accept('push', [0, 'hold']);
+    assert.equal(await peer.nextLine(10_000), 'SENT');
+    let shutdown: Promise<void> | undefined;
+    const onSend = (): void => {
+      shutdown ??= socket.shutdown('write');
+      shutdown.catch(() => undefined);
+    };
+    diagnostics_channel.subscribe('dsock:stream:send', onSend);
+    try {
+      await assert.rejects(
+        within(socket.sendAll(pattern(0, KiB)), 10_000, 'sendAll'),
+        SocketClosedError,
+      );
+    } finally {
+      diagnostics_channel.unsubscribe('dsock:stream:send', onSend);
+    }
   });
 
   it('rejects with ConnectionResetError once the peer has reset the connection', async () => {
