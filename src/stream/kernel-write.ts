@@ -2,8 +2,8 @@
  * Writing a plain TCP connection's bytes straight from the caller's memory into the kernel,
  * through dsock's native addon: what `sendAll` does first when nothing is queued in Node before
  * it. Node's own write goes through its stream machinery for every call (a write request
- * object, its bookkeeping, a queued tick for its completion), which for a 64 KiB write costs
- * about a third as much as the kernel's own work; a bulk sender pays it per write.
+ * object, its bookkeeping, a queued tick for its completion): for a bulk sender writing 64 KiB
+ * at a time, about 50 us of processor time per MiB, an eighth of the kernel's own work.
  *
  * The write never waits: what the kernel does not take now (its send buffer is full) is
  * written the ordinary way by the caller, after these bytes. A write that finds the connection
