@@ -706,6 +706,30 @@ export const MUTATIONS = [
     tests: ['build/test/stream/kernel-write'],
   },
   {
+    id: 'stream-writes-at-once-never',
+    description: "sendAll never writes straight to the kernel: every send is Node's write",
+    edits: [
+      {
+        file: 'src/stream/kernel-write.ts',
+        find: 'if (fd < 0) return 0;',
+        replace: 'if (fd >= -1) return 0;',
+      },
+    ],
+    tests: ['build/test/stream/kernel-write'],
+  },
+  {
+    id: 'stream-writes-at-once-corked',
+    description: 'sendAll writes straight to the kernel while Node holds corked bytes',
+    edits: [
+      {
+        file: 'src/stream/kernel-write.ts',
+        find: 'socket.writableCorked !== 0 || ',
+        replace: '',
+      },
+    ],
+    tests: ['build/test/stream/kernel-write'],
+  },
+  {
     id: 'stream-writes-at-once-rest-shifted',
     description: 'what the kernel did not take of a send goes on one byte late',
     edits: [

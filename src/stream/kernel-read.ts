@@ -13,13 +13,7 @@
  */
 import type { Socket } from 'node:net';
 import { afterATurn } from '../internal/after-a-turn.js';
-import { nativeAddon } from '../internal/native-addon.js';
-import { plainDescriptor, refreshIdleTimer, systemError } from './socket-descriptor.js';
-
-type ReadInto = (fd: number, target: Uint8Array) => number;
-
-// undefined until the first read asks; null where the addon is not there (or DSOCK_NATIVE=0).
-let readInto: ReadInto | null | undefined;
+import { plainDescriptor, refreshIdleTimer, systemError, tcpReadInto } from './direct-tcp.js';
 
 /**
  * A read that takes its bytes at once settles its promise at once, so a loop of such reads
@@ -33,14 +27,6 @@ let readsThisTurn = 0;
 
 function nextTurn(): void {
   readsThisTurn = 0;
-}
-
-function nativeRead(): ReadInto | null {
-  if (readInto === undefined) {
-    const read = nativeAddon()?.tcpReadInto;
-    readInto = typeof read === 'function' ? (read as ReadInto) : null;
-  }
-  return readInto;
 }
 
 /** What {@link readFromKernel} returns when this turn's reads at once are spent. */
@@ -57,13 +43,12 @@ const NOT_THIS_TURN = -1;
  * or the bytes taken here would come before them.
  */
 export function readFromKernel(socket: Socket, target: Uint8Array): number {
-  const read = readInto === undefined ? nativeRead() : readInto;
-  if (read === null) return 0;
+  if (tcpReadInto === null) return 0;
   if (readsThisTurn >= READS_AT_ONCE_PER_TURN) return NOT_THIS_TURN;
   if (socket.readableLength !== 0) return 0;
   const fd = plainDescriptor(socket);
   if (fd < 0) return 0;
-  const n = read(fd, target);
+  const n = tcpReadInto(fd, target);
   if (n > 0) {
     // The first read at once of a turn has the count reset at the turn's end (its check
     // phase, which comes once the I/O of the turn has been handled).

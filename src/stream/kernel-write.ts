@@ -11,21 +11,7 @@
  * write does: the connection fails the same way on either path.
  */
 import type { Socket } from 'node:net';
-import { nativeAddon } from '../internal/native-addon.js';
-import { plainDescriptor, refreshIdleTimer, systemError } from './socket-descriptor.js';
-
-type WriteFrom = (fd: number, source: Uint8Array) => number;
-
-// undefined until the first write asks; null where the addon is not there (or DSOCK_NATIVE=0).
-let writeFrom: WriteFrom | null | undefined;
-
-function nativeWrite(): WriteFrom | null {
-  if (writeFrom === undefined) {
-    const write = nativeAddon()?.tcpWriteFrom;
-    writeFrom = typeof write === 'function' ? (write as WriteFrom) : null;
-  }
-  return writeFrom;
-}
+import { plainDescriptor, refreshIdleTimer, systemError, tcpWriteFrom } from './direct-tcp.js';
 
 /**
  * Hands the kernel what it takes now of `source` for `socket`'s stream: returns the count taken
@@ -37,13 +23,12 @@ function nativeWrite(): WriteFrom | null {
  * these bytes would go out before the queued ones.
  */
 export function writeToKernel(socket: Socket, source: Uint8Array): number {
-  const write = writeFrom === undefined ? nativeWrite() : writeFrom;
   // Ended: the end of the stream may already be queued (a send subscriber can shut the
   // socket down within sendAll); Node's write refuses what comes after it.
-  if (write === null || socket.writableCorked !== 0 || socket.writableEnded) return 0;
+  if (tcpWriteFrom === null || socket.writableCorked !== 0 || socket.writableEnded) return 0;
   const fd = plainDescriptor(socket);
   if (fd < 0) return 0;
-  const n = write(fd, source);
+  const n = tcpWriteFrom(fd, source);
   if (n > 0) {
     // What Node's own write does: the idle timer counts from the last data sent.
     if (socket.timeout !== undefined && socket.timeout > 0) refreshIdleTimer(socket);

@@ -9,6 +9,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import diagnostics_channel from 'node:diagnostics_channel';
+import { once } from 'node:events';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { describe, it, mock } from 'node:test';
 import {
   ConnectionResetError,
@@ -16,7 +18,9 @@ import {
   StreamSocket,
   TimeoutError,
 } from '../../src/index.js';
-import { within } from '../helpers/bounded.js';
+import { nativeAddon } from '../../src/internal/native-addon.js';
+import { writeToKernel } from '../../src/stream/kernel-write.js';
+import { until, within } from '../helpers/bounded.js';
 import { pattern } from '../helpers/child.js';
 import { pythonTcpPeers, work } from './python-tcp-peer.js';
 
@@ -71,6 +75,39 @@ describe('StreamSocket.sendAll with nothing queued before it', () => {
     const text = Buffer.concat(answer).toString('utf8');
     const summary = JSON.parse(text.slice(0, text.indexOf('\n'))) as Record<string, unknown>;
     assert.deepEqual(summary, { received: offset, sha256: digest.digest('hex') });
+  });
+
+  it("hands a plain connection's bytes to the kernel itself, but not past Node's queue", async (t) => {
+    if (nativeAddon() === undefined) {
+      t.skip("without the native addon, every send is the socket's own write");
+      return;
+    }
+    // Every send test above passes on Node's write alone: this one shows the direct path is
+    // the one taken where it may be, and not where bytes wait in Node (corked here).
+    const server = createServer();
+    const sockets: Socket[] = [];
+    try {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const accepted = once(server, 'connection');
+      const writer = connect((server.address() as AddressInfo).port, '127.0.0.1');
+      sockets.push(writer);
+      await within(once(writer, 'connect'), 5000, 'connect');
+      const [reader] = (await within(accepted, 5000, 'the connection')) as [Socket];
+      sockets.push(reader);
+      const received: Buffer[] = [];
+      reader.on('data', (chunk: Buffer) => received.push(chunk));
+      assert.equal(writeToKernel(writer, pattern(0, KiB)), KiB, 'taken by the kernel at once');
+      assert.equal(writer.writableLength, 0, 'nothing went through Node');
+      writer.cork();
+      assert.equal(writeToKernel(writer, pattern(KiB, KiB)), 0, 'written while corked');
+      writer.write(pattern(KiB, KiB));
+      writer.uncork();
+      await until(() => Buffer.concat(received).length >= 2 * KiB, 5000, 'the bytes');
+      assert.ok(Buffer.concat(received).equals(pattern(0, 2 * KiB)), 'bytes differ');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    }
   });
 
   it('refuses a send whose socket a send subscriber shut down for writing', async () => {

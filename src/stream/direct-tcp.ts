@@ -1,10 +1,29 @@
 /**
- * What the native reads and writes of a TCP connection (kernel-read.ts, kernel-write.ts) need
- * of the net.Socket they go around: its descriptor, its idle timer, and the error Node makes
- * of a system call's failure.
+ * Reading and writing a plain TCP connection straight between the kernel and the caller's
+ * memory (kernel-read.ts, kernel-write.ts): the native addon's two calls (native/tcp-direct.c),
+ * and what they need of the net.Socket they go around: its descriptor, its idle timer, and the
+ * error Node makes of a system call's failure.
  */
 import type { Socket } from 'node:net';
 import { getSystemErrorName } from 'node:util';
+import { nativeAddon } from '../internal/native-addon.js';
+
+/** A call of native/tcp-direct.c: a count (>= 0), or a negative libuv error code. */
+type DirectCall = (fd: number, bytes: Uint8Array) => number;
+
+interface NativeTcp {
+  readonly tcpReadInto: DirectCall;
+  readonly tcpWriteFrom: DirectCall;
+}
+
+// Looked up when dsock loads, as every layer's part of the addon is.
+const addon = nativeAddon() as Partial<NativeTcp> | undefined;
+
+/** recv(fd, target, MSG_DONTWAIT), or null where the addon is not loaded (or DSOCK_NATIVE=0). */
+export const tcpReadInto: DirectCall | null = addon?.tcpReadInto ?? null;
+
+/** send(fd, source, MSG_DONTWAIT | MSG_NOSIGNAL), or null where the addon is not loaded. */
+export const tcpWriteFrom: DirectCall | null = addon?.tcpWriteFrom ?? null;
 
 /** The part of a net.Socket's handle used here: its descriptor (-1 where there is none). */
 interface DescriptorHandle {
